@@ -1,0 +1,77 @@
+"""Bilingual (Simplified Chinese / English) user-facing messages.
+
+Every message a planner can see is looked up here by key, so the UI language is a
+setting, not a property of the code that raises the message. Modules register their
+own catalogue with :func:`register` to keep each concern's wording next to its code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+_CATALOGUE: dict[str, dict[str, str]] = {}
+
+
+def register(messages: Mapping[str, Mapping[str, str]]) -> None:
+    """Add message templates to the catalogue.
+
+    Parameters
+    ----------
+    messages
+        ``{key: {"zh": template, "en": template}}``. Templates use ``str.format`` fields.
+
+    Raises
+    ------
+    ValueError
+        If a template lacks a language or a key is registered twice with other text.
+    """
+    for key, texts in messages.items():
+        missing = [lang for lang in LANGUAGES if lang not in texts]
+        if missing:
+            raise ValueError(f"message {key!r} lacks languages {missing}")
+        if key in _CATALOGUE and _CATALOGUE[key] != dict(texts):
+            raise ValueError(f"message {key!r} registered twice with different text")
+        _CATALOGUE[key] = dict(texts)
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
+    """Render message ``key`` in ``lang`` with ``params`` filled in.
+
+    Unknown keys render as the key itself, so a missing translation is visible, not fatal.
+    """
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    template = _CATALOGUE.get(key, {}).get(lang, key)
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def known(key: str) -> bool:
+    """Whether ``key`` has a registered message."""
+    return key in _CATALOGUE
+
+
+class PlannerError(Exception):
+    """An error a planner can read: a message key plus the values that fill it.
+
+    Parameters
+    ----------
+    key
+        Message key registered with :func:`register`.
+    **params
+        Values for the message template.
+    """
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The message in ``lang``."""
+        return t(self.key, lang, **self.params)

@@ -1,0 +1,259 @@
+"""The catalogue of regions and loading of region packs.
+
+A region pack is a folder holding ``region.json`` (metadata) and one GeoJSON file per
+layer — ``counties``, ``townships`` and ``communities`` (plus optional ``sites``) —
+with the columns of the data model in ``docs``/``ARCHITECTURE``. Built-in packs live in
+``data/regions/``; packs a planner creates from uploads live in the user region folder
+(``$PLANNER_HOME/regions``, default ``~/.recycling-planner/regions``). No city is
+hard-wired: a region is whatever a pack describes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.i18n import PlannerError, register
+
+__all__ = [
+    "LAYERS",
+    "Region",
+    "list_regions",
+    "load_region",
+    "save_region",
+    "user_region_dir",
+    "write_layers",
+]
+
+BUILT_IN_DIR = Path(__file__).resolve().parents[1] / "data" / "regions"
+LAYERS = ("counties", "townships", "communities")
+OPTIONAL_LAYERS = ("sites",)
+CODE_COLUMNS = ("code", "county_code", "township_code", "site_id")
+_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+register(
+    {
+        "regions.unknown": {
+            "zh": "找不到区域“{region}”。可用区域：{available}",
+            "en": "No region named “{region}”. Available: {available}",
+        },
+        "regions.bad_id": {
+            "zh": "区域标识“{region}”无效：请用小写英文字母开头，"
+            "只含字母、数字、- 或 _（最多 40 个字符）",
+            "en": "Region id “{region}” is invalid: start with a lower-case letter and use "
+            "only letters, digits, - or _ (at most 40 characters)",
+        },
+        "regions.missing_layer": {
+            "zh": "区域“{region}”缺少图层“{layer}”（文件 {path}）",
+            "en": "Region “{region}” lacks the layer “{layer}” (file {path})",
+        },
+        "regions.built_in_readonly": {
+            "zh": "“{region}”是内置区域，不能覆盖；请另取一个名称保存",
+            "en": "“{region}” is a built-in region and cannot be overwritten; "
+            "save under another name",
+        },
+    }
+)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A city: its administrative layers and metadata.
+
+    Attributes
+    ----------
+    id
+        Short identifier (``wenzhou``).
+    meta
+        Contents of ``region.json``: ``name_zh``, ``name_en``, ``adcode``, ``metric_crs``,
+        ``built_in``, ``sources``...
+    counties, townships, communities
+        GeoDataFrames in EPSG:4326 with the data-model columns.
+    sites
+        Existing recycling sites, or ``None``.
+    """
+
+    id: str
+    meta: dict[str, Any]
+    counties: gpd.GeoDataFrame
+    townships: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame | None = None
+    path: Path | None = field(default=None, compare=False)
+
+    def name(self, lang: str = "zh") -> str:
+        """Display name in ``lang``."""
+        return str(self.meta.get(f"name_{lang}") or self.meta.get("name_zh") or self.id)
+
+    @property
+    def metric_crs(self) -> str:
+        """A CRS in metres suited to distance work over the region."""
+        crs = self.meta.get("metric_crs")
+        if crs:
+            return str(crs)
+        from planner.crs import local_metric_crs
+
+        return local_metric_crs(self.counties).to_string()
+
+    @property
+    def is_approximate(self) -> bool:
+        """Whether any township or community geometry is generated, not official."""
+        return any(
+            (layer["geometry_quality"] == "approximate").any()
+            for layer in (self.townships, self.communities)
+            if "geometry_quality" in layer
+        )
+
+    def layer(self, name: str) -> gpd.GeoDataFrame | None:
+        """Layer by name (``counties``, ``townships``, ``communities``, ``sites``)."""
+        return getattr(self, name)
+
+    def with_layer(self, name: str, data: gpd.GeoDataFrame) -> Region:
+        """A new region with layer ``name`` replaced; this one is left untouched."""
+        if name not in (*LAYERS, *OPTIONAL_LAYERS):
+            raise ValueError(f"unknown layer {name!r}")
+        return replace(self, **{name: data})
+
+    def boundary(self):
+        """Union of the county polygons (WGS84)."""
+        return self.counties.geometry.union_all()
+
+
+def user_region_dir() -> Path:
+    """Folder of planner-created region packs (``$PLANNER_HOME/regions``)."""
+    home = Path(os.environ.get("PLANNER_HOME", Path.home() / ".recycling-planner"))
+    return home / "regions"
+
+
+def _pack_dirs() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for base in (user_region_dir(), BUILT_IN_DIR):  # built-in wins on a name clash
+        if base.is_dir():
+            for meta in sorted(base.glob("*/region.json")):
+                found[meta.parent.name] = meta.parent
+    return found
+
+
+def list_regions() -> list[dict[str, Any]]:
+    """Metadata of every available region, built-in first, then by id."""
+    metas = []
+    for region_id, folder in _pack_dirs().items():
+        meta = json.loads((folder / "region.json").read_text(encoding="utf-8"))
+        meta["id"] = region_id
+        metas.append(meta)
+    return sorted(metas, key=lambda m: (not m.get("built_in", False), m["id"]))
+
+
+def load_region(region_id: str) -> Region:
+    """Load a region pack by id.
+
+    Parameters
+    ----------
+    region_id
+        ``wenzhou``, ``jinjiang`` or the id of a saved user region.
+
+    Returns
+    -------
+    Region
+        Layers in EPSG:4326, codes as strings.
+
+    Raises
+    ------
+    PlannerError
+        ``regions.unknown`` when no such pack exists, ``regions.missing_layer`` when the
+        pack is incomplete.
+    """
+    packs = _pack_dirs()
+    if region_id not in packs:
+        raise PlannerError(
+            "regions.unknown", region=region_id, available=", ".join(sorted(packs)) or "-"
+        )
+    folder = packs[region_id]
+    meta = json.loads((folder / "region.json").read_text(encoding="utf-8"))
+    layers: dict[str, gpd.GeoDataFrame | None] = {}
+    for name in (*LAYERS, *OPTIONAL_LAYERS):
+        path = folder / f"{name}.geojson"
+        if not path.exists():
+            if name in LAYERS:
+                raise PlannerError("regions.missing_layer", region=region_id, layer=name, path=path)
+            layers[name] = None
+            continue
+        layers[name] = read_layer(path)
+    return Region(id=region_id, meta=meta, path=folder, **layers)
+
+
+def read_layer(path: Path) -> gpd.GeoDataFrame:
+    """Read one pack layer, keeping codes as strings."""
+    gdf = gpd.read_file(path, engine="pyogrio")
+    for col in CODE_COLUMNS:
+        if col in gdf:
+            gdf[col] = gdf[col].astype(str)
+    if gdf.crs is None:
+        gdf = gdf.set_crs("EPSG:4326")
+    return gdf
+
+
+def write_layers(folder: Path, meta: dict[str, Any], layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Write a region pack: ``region.json`` and one GeoJSON per layer.
+
+    Output is byte-deterministic for equal inputs (sorted rows, fixed precision), so
+    built packs can be committed and rebuilt for comparison.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "region.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    for name, gdf in layers.items():
+        if gdf is None:
+            continue
+        key = "site_id" if name == "sites" else "code"
+        out = gdf.sort_values(key).reset_index(drop=True)
+        out = out.to_crs("EPSG:4326") if out.crs is not None else out.set_crs("EPSG:4326")
+        path = folder / f"{name}.geojson"
+        path.unlink(missing_ok=True)
+        out.to_file(
+            path, driver="GeoJSON", engine="pyogrio", COORDINATE_PRECISION=7, WRITE_NAME=False
+        )
+
+
+def save_region(region: Region, region_id: str | None = None) -> Path:
+    """Save ``region`` as a user pack, atomically; returns its folder.
+
+    The pack is written to a temporary folder first and moved into place, so a failure
+    half-way leaves any earlier pack of the same id intact.
+    """
+    region_id = region_id or region.id
+    if not _ID_PATTERN.match(region_id):
+        raise PlannerError("regions.bad_id", region=region_id)
+    if (BUILT_IN_DIR / region_id / "region.json").exists():
+        raise PlannerError("regions.built_in_readonly", region=region_id)
+    target = user_region_dir() / region_id
+    target.parent.mkdir(parents=True, exist_ok=True)
+    meta = {**region.meta, "id": region_id, "built_in": False}
+    layers = {name: region.layer(name) for name in (*LAYERS, *OPTIONAL_LAYERS)}
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        staging = Path(tmp) / region_id
+        write_layers(staging, meta, layers)
+        backup = Path(tmp) / "previous"
+        if target.exists():
+            target.rename(backup)
+        staging.rename(target)
+    return target
+
+
+def summary(region: Region) -> pd.DataFrame:
+    """Per-county counts and population: the table planners check first."""
+    towns = region.townships.groupby("county_code").size().rename("townships")
+    comms = region.communities.groupby("county_code").agg(
+        communities=("code", "size"), population=("population", "sum")
+    )
+    out = region.counties[["code", "name"]].set_index("code")
+    return out.join(towns).join(comms).fillna(0).reset_index()
