@@ -7,7 +7,7 @@ own catalogue with :func:`register` to keep each concern's wording next to its c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
@@ -63,15 +63,20 @@ class PlannerError(Exception):
     ----------
     key
         Message key registered with :func:`register`.
+    details
+        Further problems (anything with ``.message(lang)``), listed under the message.
     **params
         Values for the message template.
     """
 
-    def __init__(self, key: str, /, **params: Any) -> None:
+    def __init__(self, key: str, /, *, details: Sequence[Any] = (), **params: Any) -> None:
         self.key = key
         self.params = params
+        self.details = tuple(details)
         super().__init__(self.message("en"))
 
     def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
-        """The message in ``lang``."""
-        return t(self.key, lang, **self.params)
+        """The message in ``lang``, with one line per detail."""
+        text = t(self.key, lang, **self.params)
+        lines = [d.message(lang) for d in self.details]
+        return "\n".join([text, *("• " + line for line in lines)]) if lines else text
