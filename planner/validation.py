@@ -1,0 +1,1570 @@
+"""Checks on imported layers, and the report a planner reads after an import.
+
+Every check here is pure: it takes frames and returns new frames plus a list of
+:class:`Problem` objects; inputs are never modified. A problem carries a message key
+(prefix ``validate.`` or ``io.``), a severity, how many features it concerns, a few
+examples (codes or names, as the planner knows them) and the values that fill the
+message. :class:`ValidationReport` collects problems and renders them in Chinese or
+English.
+
+Severities
+----------
+``error``
+    The layer cannot be used as it is; the import is refused.
+``needs_input``
+    The planner has to choose something (a layer, a coordinate system) and import again.
+``warning``
+    The layer is usable but something looks wrong or is missing.
+``fixed``
+    Something was repaired or filled in automatically; said so for transparency.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planner.crs import local_metric_crs
+from planner.i18n import DEFAULT_LANGUAGE, register, t
+
+__all__ = [
+    "CODE_LENGTH",
+    "COLUMNS",
+    "FIELD_ALIASES",
+    "KIND_VALUES",
+    "LEVELS",
+    "PARENT_LEVEL",
+    "POPULATION_TOLERANCE",
+    "QUALITY_VALUES",
+    "REGION_TOLERANCE_M",
+    "REQUIRED",
+    "SEVERITIES",
+    "STATUS_VALUES",
+    "TIER_VALUES",
+    "Problem",
+    "Term",
+    "ValidationReport",
+    "check_duplicates",
+    "check_geometries",
+    "check_hierarchy",
+    "check_outside_region",
+    "check_population_sums",
+    "clean_codes",
+    "feature_labels",
+    "field_term",
+    "fix_axis_order",
+    "level_term",
+    "match_columns",
+    "normalise_header",
+    "normalise_values",
+    "parse_numbers",
+]
+
+SEVERITIES: tuple[str, ...] = ("error", "needs_input", "warning", "fixed")
+LEVELS: tuple[str, ...] = ("counties", "townships", "communities", "sites")
+CODE_LENGTH: dict[str, int] = {"counties": 6, "townships": 9, "communities": 12}
+PARENT_LEVEL: dict[str, str] = {"townships": "counties", "communities": "townships"}
+#: Output columns of each level, in order (geometry comes last).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "counties": ("code", "name", "population", "urban_share", "households"),
+    "townships": ("code", "name", "county_code", "kind", "population", "geometry_quality"),
+    "communities": (
+        "code",
+        "name",
+        "township_code",
+        "county_code",
+        "kind",
+        "population",
+        "households",
+        "geometry_quality",
+    ),
+    "sites": ("site_id", "tier", "status", "capacity", "name", "county_code", "township_code"),
+}
+#: Columns without which a layer is refused.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "counties": ("code", "name"),
+    "townships": ("code", "name"),
+    "communities": ("code", "name"),
+    "sites": (),
+}
+KIND_VALUES: dict[str, tuple[str, ...]] = {
+    "townships": ("street", "town", "township", "zone"),
+    "communities": ("community", "village"),
+}
+TIER_VALUES: tuple[str, ...] = ("station", "sorting_centre")
+STATUS_VALUES: tuple[str, ...] = ("existing_keep", "existing_close", "candidate")
+QUALITY_VALUES: tuple[str, ...] = ("official", "approximate")
+
+#: Children whose population sums differ from the parent's by more than this share warn.
+POPULATION_TOLERANCE = 0.05
+#: Features farther than this (metres) from the region boundary count as outside.
+REGION_TOLERANCE_M = 1000.0
+MAX_EXAMPLES = 5
+
+# --------------------------------------------------------------------------- aliases
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """A tuple of the whitespace-separated words of ``text`` (compact alias tables)."""
+    return tuple(text.split())
+
+
+#: Recognised column names per field, most specific first. Level-specific entries
+#: (e.g. "乡镇代码" is the code of a township but the parent code of a community) are
+#: listed under ``(level, field)`` and take precedence over the generic ones.
+FIELD_ALIASES: dict[str | tuple[str, str], tuple[str, ...]] = {
+    "code": _words(
+        "code adcode ad_code 区划代码 行政区划代码 统计用区划代码 行政区代码 "
+        "区划编码 行政区划编码 代码 编码 编号 gb gbcode xzqdm xzqhdm qhdm dm"
+    ),
+    "name": _words(
+        "name 名称 区划名称 行政区划名称 行政区名称 名字 xzqmc qhmc mc name_zh 中文名 中文名称"
+    ),
+    "population": _words(
+        "population pop 常住人口 常住人口数 人口 人口数 总人口 人口总数 "
+        "人口数量 七普人口 户籍人口 rk rks"
+    ),
+    "households": _words("households hh 户数 总户数 家庭户数 住户数 户"),
+    "urban_share": _words(
+        "urban_share urbanshare urbanisation urbanization 城镇化率 城镇人口比重 城镇化水平 "
+        "城镇人口占比"
+    ),
+    "county_code": _words(
+        "county_code countycode county_cod 所属区县代码 所属县区代码 区县代码 "
+        "县区代码 县代码 县级代码 所属县代码 区县编码 所属区县编码 xdm"
+    ),
+    "township_code": _words(
+        "township_code townshipcode township_c town_code 所属乡镇代码 "
+        "所属乡镇街道代码 所属街道代码 乡镇代码 乡镇街道代码 街道代码 乡镇编码 所属乡镇编码 xzdm"
+    ),
+    "kind": _words("kind type 类型 类别 单位类型"),
+    "geometry_quality": _words("geometry_quality geometry_q quality 边界质量 几何质量"),
+    "site_id": _words("site_id siteid id 站点编号 站点代码 站点id 网点编号 编号 代码 编码 code"),
+    "tier": _words("tier level 站点级别 级别 层级 站点类型 类型 type"),
+    "status": _words("status 状态 现状 站点状态 规划状态"),
+    "capacity": _words("capacity 规模 处理能力 日处理能力 设计规模 设计能力 能力 容量 处理规模"),
+    ("townships", "code"): _words("乡镇代码 街道代码 乡镇街道代码 乡镇编码"),
+    ("townships", "name"): _words("乡镇名称 街道名称 乡镇街道名称 乡镇 街道"),
+    ("communities", "code"): _words("村代码 社区代码 村社区代码 村居代码 村级代码"),
+    ("communities", "name"): _words("村名称 社区名称 村社区名称 村居名称 村名 社区"),
+    ("counties", "code"): _words("区县代码 县区代码 县代码"),
+    ("counties", "name"): _words("区县名称 县区名称 县名称 区县"),
+    ("sites", "name"): _words("站点名称 网点名称 回收站名称 名称 name"),
+    ("sites", "county_code"): _words("所属区县代码 区县代码 county_code"),
+}
+
+
+def normalise_header(header: object) -> str:
+    """A column header reduced for matching: NFKC, lower case, no spaces or punctuation.
+
+    Units in brackets are removed, so "常住人口（人）" and "population (persons)" match
+    "常住人口" and "population".
+    """
+    text = unicodedata.normalize("NFKC", str(header)).casefold().strip()
+    text = re.sub(r"[\(\[【].*?[\)\]】]", "", text)
+    return re.sub(r"[\s_\-./:：、]+", "", text)
+
+
+def _aliases(level: str, name: str) -> tuple[str, ...]:
+    specific = FIELD_ALIASES.get((level, name), ())
+    generic = FIELD_ALIASES.get(name, ())
+    return tuple(dict.fromkeys(normalise_header(a) for a in (*specific, *generic)))
+
+
+# --------------------------------------------------------------------------- messages
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or phrase translated when the message is rendered (a label, a unit).
+
+    Parameters
+    ----------
+    key
+        Message key of the term.
+    params
+        Values for the term's template, if it has fields.
+    """
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def render(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The term in ``lang``."""
+        return t(self.key, lang, **{k: _render_value(v, lang) for k, v in self.params.items()})
+
+
+def _render_value(value: Any, lang: str) -> Any:
+    if isinstance(value, Term):
+        return value.render(lang)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):,.6g}"
+    if isinstance(value, (list, tuple)):
+        sep = "、" if lang == "zh" else ", "
+        return sep.join(str(_render_value(v, lang)) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of an import.
+
+    Parameters
+    ----------
+    key
+        Message key (``validate.*`` or ``io.*``, or a key of another module such as
+        ``crs.*``).
+    severity
+        One of ``"error"``, ``"needs_input"``, ``"warning"``, ``"fixed"``.
+    count
+        How many features, rows or columns the problem concerns.
+    examples
+        A few of them, as the planner knows them (codes, names, column names).
+    params
+        Values for the message; ``details`` holds the original library error text.
+    """
+
+    key: str
+    severity: str
+    count: int = 1
+    examples: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
+        object.__setattr__(self, "examples", tuple(str(e) for e in self.examples))
+        object.__setattr__(self, "params", dict(self.params))
+        object.__setattr__(self, "count", int(self.count))
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The message in ``lang`` (without the technical details)."""
+        values = {k: _render_value(v, lang) for k, v in self.params.items() if k != "details"}
+        values.setdefault("count", _render_value(self.count, lang))
+        values.update(_ENGLISH_NUMBER[self.count == 1])
+        values["examples"] = _examples_text(self.examples, lang)
+        sep = "、" if lang == "zh" else ", "
+        values["examples_plain"] = sep.join(self.examples[:MAX_EXAMPLES])
+        return t(self.key, lang, **values)
+
+    @property
+    def details(self) -> str | None:
+        """The original error text of a library, if any."""
+        details = self.params.get("details")
+        return None if details in (None, "") else str(details)
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this problem stops the import."""
+        return self.severity in ("error", "needs_input")
+
+
+# Words that agree with the count in English templates ("1 code is", "2 codes are").
+_ENGLISH_NUMBER = {
+    True: {
+        "s": "",
+        "s_verb": "s",
+        "ies": "y",
+        "are": "is",
+        "have": "has",
+        "do": "does",
+        "were": "was",
+    },
+    False: {
+        "s": "s",
+        "s_verb": "",
+        "ies": "ies",
+        "are": "are",
+        "have": "have",
+        "do": "do",
+        "were": "were",
+    },
+}
+
+
+def _examples_text(examples: Sequence[str], lang: str) -> str:
+    if not examples:
+        return ""
+    shown = list(examples[:MAX_EXAMPLES])
+    if lang == "zh":
+        return "（例如 " + "、".join(shown) + "）"
+    return " (e.g. " + ", ".join(shown) + ")"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """All problems found by one import, most serious first.
+
+    Parameters
+    ----------
+    problems
+        The problems, in any order.
+    lang
+        Language used when :meth:`messages` or :meth:`to_frame` get none.
+    """
+
+    problems: tuple[Problem, ...] = ()
+    lang: str = DEFAULT_LANGUAGE
+
+    def __post_init__(self) -> None:
+        order = {s: i for i, s in enumerate(SEVERITIES)}
+        ranked = sorted(self.problems, key=lambda p: order[p.severity])
+        object.__setattr__(self, "problems", tuple(ranked))
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing blocks the import (no errors, nothing to choose)."""
+        return not any(p.blocking for p in self.problems)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """Problems that refuse the import."""
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def needs_input(self) -> tuple[Problem, ...]:
+        """Questions the planner has to answer before importing again."""
+        return tuple(p for p in self.problems if p.severity == "needs_input")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """Problems that let the import through."""
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    @property
+    def fixed(self) -> tuple[Problem, ...]:
+        """Things repaired or filled in automatically."""
+        return tuple(p for p in self.problems if p.severity == "fixed")
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Message keys of all problems (handy for tests and logs)."""
+        return tuple(p.key for p in self.problems)
+
+    def find(self, key: str) -> Problem | None:
+        """The first problem with ``key``, or None."""
+        return next((p for p in self.problems if p.key == key), None)
+
+    def messages(self, lang: str | None = None) -> list[str]:
+        """One line per problem, each starting with its severity label."""
+        lang = lang or self.lang
+        colon = "：" if lang == "zh" else ": "
+        return [
+            f"{t('validate.severity.' + p.severity, lang)}{colon}{p.message(lang)}"
+            for p in self.problems
+        ]
+
+    def to_frame(self, lang: str | None = None) -> pd.DataFrame:
+        """A table for display: severity, message, count, examples, details."""
+        lang = lang or self.lang
+        sep = "、" if lang == "zh" else ", "
+        columns = [
+            t(f"validate.col.{c}", lang)
+            for c in ("severity", "message", "count", "examples", "details")
+        ]
+        rows = [
+            (
+                t("validate.severity." + p.severity, lang),
+                p.message(lang),
+                p.count,
+                sep.join(p.examples[:MAX_EXAMPLES]),
+                p.details or "",
+            )
+            for p in self.problems
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def __add__(self, other: ValidationReport | Iterable[Problem]) -> ValidationReport:
+        extra = other.problems if isinstance(other, ValidationReport) else tuple(other)
+        return ValidationReport((*self.problems, *extra), lang=self.lang)
+
+
+def level_term(level: str) -> Term:
+    """The planner's word for a layer (区县, 乡镇（街道）, ...)."""
+    return Term(f"validate.level.{level}")
+
+
+def field_term(name: str) -> Term:
+    """The planner's word for a column."""
+    return Term(f"validate.field.{name}")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def feature_labels(frame: pd.DataFrame) -> list[str]:
+    """How each feature is named in examples: code and name, else its record number."""
+    codes = frame["code"] if "code" in frame else frame.get("site_id")
+    names = frame.get("name", None)
+    labels = []
+    for i in range(len(frame)):
+        parts = []
+        for series in (codes, names):
+            if series is not None:
+                value = series.iloc[i]
+                if not _is_missing(value):
+                    parts.append(str(value).strip())
+        labels.append(" ".join(dict.fromkeys(parts)) if parts else f"#{i + 1}")
+    return labels
+
+
+def _examples(labels: Sequence[str], mask: Iterable[bool]) -> tuple[str, ...]:
+    chosen = [lab for lab, m in zip(labels, mask, strict=False) if m]
+    return tuple(chosen[:MAX_EXAMPLES])
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def match_columns(
+    columns: Sequence[object],
+    level: str,
+    column_map: Mapping[str, str] | None = None,
+    *,
+    wanted: Sequence[str] | None = None,
+    required: Sequence[str] | None = None,
+) -> tuple[dict[str, str], list[Problem]]:
+    """Find which source column holds each field of ``level``.
+
+    Parameters
+    ----------
+    columns
+        Column names of the source table.
+    level
+        Layer level (selects level-specific names such as "乡镇代码").
+    column_map
+        Explicit choices, ``{field: column}`` (``{column: field}`` is accepted too).
+        They win over recognised names.
+    wanted
+        Fields to look for (default: the level's columns).
+    required
+        Fields that must be found (default: :data:`REQUIRED` of the level).
+
+    Returns
+    -------
+    mapping, problems
+        ``{field: source column}``, and problems for explicit choices naming unknown
+        columns and for missing required fields (with a "did you mean" suggestion).
+    """
+    names = [str(c) for c in columns]
+    wanted = tuple(wanted if wanted is not None else COLUMNS[level])
+    required = tuple(required if required is not None else REQUIRED[level])
+    problems: list[Problem] = []
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+
+    for key, value in (column_map or {}).items():
+        fld, col = key, value
+        if key not in wanted and value in wanted:
+            fld, col = value, key
+        if fld not in wanted:
+            continue
+        if col not in names:
+            close = difflib.get_close_matches(str(col), names, n=1, cutoff=0.5)
+            problems.append(
+                Problem(
+                    "validate.column_not_found",
+                    "error",
+                    params={
+                        "column": col,
+                        "field": field_term(fld),
+                        "columns": names[:12],
+                        "suggestion": close[0] if close else "",
+                    },
+                )
+            )
+            continue
+        mapping[fld] = col
+        used.add(col)
+
+    normalised = {c: normalise_header(c) for c in names}
+    for fld in wanted:
+        if fld in mapping or any(p.params.get("field") == field_term(fld) for p in problems):
+            continue
+        for alias in _aliases(level, fld):
+            hit = next((c for c in names if c not in used and normalised[c] == alias), None)
+            if hit is not None:
+                mapping[fld] = hit
+                used.add(hit)
+                break
+
+    for fld in required:
+        if fld in mapping or any(p.params.get("field") == field_term(fld) for p in problems):
+            continue
+        suggestion = _suggest(names, used, _aliases(level, fld))
+        params: dict[str, Any] = {"field": field_term(fld), "field_id": fld, "columns": names[:12]}
+        if suggestion:
+            params["column"] = suggestion
+            problems.append(Problem("validate.missing_column_suggest", "error", params=params))
+        else:
+            problems.append(Problem("validate.missing_column", "error", params=params))
+    return mapping, problems
+
+
+def _suggest(names: Sequence[str], used: set[str], aliases: Sequence[str]) -> str | None:
+    best, best_score = None, 0.0
+    for name in names:
+        if name in used:
+            continue
+        norm = normalise_header(name)
+        if not norm:
+            continue
+        for alias in aliases:
+            score = difflib.SequenceMatcher(None, norm, alias).ratio()
+            if alias in norm or norm in alias:
+                score = max(score, 0.7)
+            if score > best_score:
+                best, best_score = name, score
+    return best if best_score >= 0.6 else None
+
+
+# --------------------------------------------------------------------------- codes
+
+_FLOAT_CODE = re.compile(r"^(\d+)\.0+$")
+_SCI_CODE = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+def _code_text(value: Any) -> str:
+    """A code as text: ints and integral floats without ".0", spaces removed."""
+    if _is_missing(value):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "")
+    text = text.lstrip("'")  # Excel's "store as text" marker when exported
+    match = _FLOAT_CODE.match(text)
+    if match:
+        return match.group(1)
+    if _SCI_CODE.match(text):
+        number = float(text)
+        if number.is_integer():
+            return str(int(number))
+    return text
+
+
+def clean_codes(
+    values: pd.Series,
+    length: int | None,
+    *,
+    level: str,
+    field_name: str = "code",
+    labels: Sequence[str] | None = None,
+    required: bool = True,
+) -> tuple[pd.Series, list[Problem]]:
+    """Codes as clean strings of ``length`` digits, with problems for the bad ones.
+
+    Integral numbers lose a trailing ".0"; a 12-digit statistical code padded with zeros
+    (330302000000) is shortened to the level's length (330302) and reported as fixed.
+
+    Parameters
+    ----------
+    values
+        Raw codes (any dtype).
+    length
+        Expected number of digits, or None for free-form identifiers (site IDs).
+    level
+        Layer level, for the messages.
+    field_name
+        Which field the codes are (``code``, ``county_code``, ...).
+    labels
+        Feature labels for examples (default: the codes themselves).
+    required
+        Whether empty codes are an error (else they stay empty silently).
+
+    Returns
+    -------
+    codes, problems
+        A string Series (empty string for missing codes) and the problems found.
+    """
+    text = [_code_text(v) for v in values]
+    problems: list[Problem] = []
+    labels = list(labels) if labels is not None else [f"#{i + 1}" for i in range(len(text))]
+    params = {"level": level_term(level), "field": field_term(field_name)}
+
+    if length is not None:
+        # "3.30302E+11": a spreadsheet showed the code in scientific notation and kept
+        # only the digits it displayed; the rest of the code is lost.
+        lost = [
+            isinstance(v, str)
+            and bool(_SCI_CODE.match(v.strip()))
+            and len(re.sub(r"\D", "", v.strip().lower().split("e")[0])) < length
+            for v in values
+        ]
+        if any(lost):
+            problems.append(
+                Problem(
+                    "validate.code_scientific",
+                    "error",
+                    count=sum(lost),
+                    examples=tuple(
+                        f"{lab}: {v}" for lab, v, m in zip(labels, values, lost, strict=True) if m
+                    )[:MAX_EXAMPLES],
+                    params=params,
+                )
+            )
+
+    if length is not None:
+        truncated = 0
+        for i, code in enumerate(text):
+            if (
+                code.isdigit()
+                and len(code) > length
+                and len(code) in (9, 12, 15)
+                and set(code[length:]) == {"0"}
+            ):
+                text[i] = code[:length]
+                truncated += 1
+        if truncated:
+            problems.append(
+                Problem(
+                    "validate.code_truncated",
+                    "fixed",
+                    count=truncated,
+                    params={**params, "length": length},
+                )
+            )
+
+    missing = [c == "" for c in text]
+    if required and any(missing):
+        problems.append(
+            Problem(
+                "validate.code_missing",
+                "error",
+                count=sum(missing),
+                examples=_examples([f"#{i + 1}" for i in range(len(text))], missing),
+                params=params,
+            )
+        )
+    if length is not None:
+        not_digits = [c != "" and not c.isdigit() for c in text]
+        if any(not_digits):
+            problems.append(
+                Problem(
+                    "validate.code_not_digits",
+                    "error",
+                    count=sum(not_digits),
+                    examples=_examples(text, not_digits),
+                    params=params,
+                )
+            )
+        wrong = [c.isdigit() and len(c) != length for c in text]
+        if any(wrong):
+            problems.append(
+                Problem(
+                    "validate.code_wrong_length",
+                    "error",
+                    count=sum(wrong),
+                    examples=_examples(text, wrong),
+                    params={**params, "length": length},
+                )
+            )
+    return pd.Series(text, index=values.index, dtype="str"), problems
+
+
+def check_duplicates(
+    frame: gpd.GeoDataFrame | pd.DataFrame, column: str, *, level: str
+) -> tuple[gpd.GeoDataFrame | pd.DataFrame, list[Problem]]:
+    """Duplicate codes: merged when they are parts of one feature, else an error.
+
+    Rows sharing a code *and* a name whose geometries are polygons are the parts of one
+    multi-part feature split into several records (common in exported Shapefiles);
+    they are dissolved into one MultiPolygon and reported as fixed. Any other repeated
+    code is an error listing the codes.
+    """
+    codes = frame[column]
+    present = codes.map(lambda c: c != "" and not _is_missing(c))
+    dup_mask = codes.duplicated(keep=False) & present
+    if not dup_mask.any():
+        return frame, []
+    problems: list[Problem] = []
+    is_geo = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame
+    mergeable: list[str] = []
+    conflicting: list[str] = []
+    for code, group in frame[dup_mask].groupby(column, sort=False):
+        same_name = "name" in group and group["name"].nunique(dropna=False) == 1
+        polygonal = is_geo and bool(
+            group.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+        )
+        (mergeable if same_name and polygonal else conflicting).append(str(code))
+
+    out = frame
+    if mergeable:
+        geom_name = frame.geometry.name
+        keep = ~frame[column].isin(mergeable) | ~frame[column].duplicated(keep="first")
+        out = frame[keep].copy()
+        for code in mergeable:
+            parts = frame.loc[frame[column] == code, geom_name]
+            merged = shapely.union_all(parts.to_numpy())
+            idx = out.index[out[column] == code][0]
+            out.loc[idx, geom_name] = merged
+        problems.append(
+            Problem(
+                "validate.duplicate_merged",
+                "fixed",
+                count=len(mergeable),
+                examples=tuple(mergeable[:MAX_EXAMPLES]),
+                params={"level": level_term(level)},
+            )
+        )
+    if conflicting:
+        problems.append(
+            Problem(
+                "validate.duplicate_codes",
+                "error",
+                count=len(conflicting),
+                examples=tuple(conflicting[:MAX_EXAMPLES]),
+                params={"level": level_term(level), "field": field_term(column)},
+            )
+        )
+    return out, problems
+
+
+# --------------------------------------------------------------------------- numbers
+
+_NUMBER_JUNK = re.compile(r"[\s,，_']")
+
+
+def _parse_number(value: Any) -> float | None:
+    """A number from a cell: thousands separators, units and "万" understood.
+
+    Returns NaN for empty cells and None when the cell is not a number.
+    """
+    if _is_missing(value):
+        return math.nan
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    text = _NUMBER_JUNK.sub("", unicodedata.normalize("NFKC", str(value)))
+    scale = 1.0
+    for unit, factor in (("万人", 1e4), ("万户", 1e4), ("万", 1e4)):
+        if text.endswith(unit):
+            text, scale = text[: -len(unit)], factor
+            break
+    else:
+        text = re.sub(r"(人|户|口|吨/日|吨/天|t/d|吨|%)$", "", text)
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number * scale if math.isfinite(number) else None
+
+
+def parse_numbers(
+    values: pd.Series,
+    *,
+    field_name: str,
+    level: str,
+    labels: Sequence[str],
+    integer: bool = True,
+    scale: float = 1.0,
+    missing_severity: str | None = "warning",
+) -> tuple[pd.Series, list[Problem]]:
+    """Parse a column of counts (population, households) or amounts (capacity).
+
+    Non-numeric cells and negative numbers are errors; empty cells give a warning (or
+    nothing when ``missing_severity`` is None). Integers are rounded.
+
+    Returns
+    -------
+    numbers, problems
+        ``Int64`` (``integer=True``) or ``float64`` Series with missing values as NA.
+    """
+    parsed = [_parse_number(v) for v in values]
+    bad = [p is None for p in parsed]
+    numbers = np.array([math.nan if p is None else p * scale for p in parsed], dtype=float)
+    problems: list[Problem] = []
+    params = {"level": level_term(level), "field": field_term(field_name)}
+    if any(bad):
+        raw = [str(v) for v in values]
+        examples = tuple(f"{lab}: {r}" for lab, r, b in zip(labels, raw, bad, strict=False) if b)[
+            :MAX_EXAMPLES
+        ]
+        problems.append(
+            Problem(
+                "validate.number_not_numeric",
+                "error",
+                count=sum(bad),
+                examples=examples,
+                params=params,
+            )
+        )
+    negative = numbers < 0
+    if negative.any():
+        examples = tuple(
+            f"{lab}: {n:g}" for lab, n, m in zip(labels, numbers, negative, strict=False) if m
+        )[:MAX_EXAMPLES]
+        problems.append(
+            Problem(
+                "validate.number_negative",
+                "error",
+                count=int(negative.sum()),
+                examples=examples,
+                params=params,
+            )
+        )
+    missing = np.isnan(numbers) & ~np.array(bad, dtype=bool)
+    if missing.any() and missing_severity:
+        problems.append(
+            Problem(
+                "validate.number_missing",
+                missing_severity,
+                count=int(missing.sum()),
+                examples=_examples(labels, missing),
+                params=params,
+            )
+        )
+    if integer:
+        series = pd.Series(np.round(numbers), index=values.index).astype("Int64")
+    else:
+        series = pd.Series(numbers, index=values.index, dtype="float64")
+    return series, problems
+
+
+# --------------------------------------------------------------------------- categories
+
+
+def normalise_values(
+    values: pd.Series,
+    allowed: Sequence[str],
+    aliases: Mapping[str, str],
+) -> tuple[pd.Series, list[bool]]:
+    """Map raw category values onto ``allowed`` using ``aliases``.
+
+    Returns the mapped values (empty string where missing) and a mask of unknown values.
+    """
+    out, unknown = [], []
+    lookup = {normalise_header(k): v for k, v in aliases.items()}
+    lookup.update({normalise_header(a): a for a in allowed})
+    for value in values:
+        if _is_missing(value):
+            out.append("")
+            unknown.append(False)
+            continue
+        mapped = lookup.get(normalise_header(value))
+        out.append(mapped or str(value).strip())
+        unknown.append(mapped is None)
+    return pd.Series(out, index=values.index, dtype="str"), unknown
+
+
+# --------------------------------------------------------------------------- geometry
+
+_POLYGONAL = ("Polygon", "MultiPolygon")
+_EXPECTED_TYPES: dict[str, tuple[str, ...]] = {
+    "counties": _POLYGONAL,
+    "townships": _POLYGONAL,
+    "communities": (*_POLYGONAL, "Point"),
+    "sites": ("Point",),
+}
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
+    """The polygons of a geometry (dropping lines and points), or None if there are none."""
+    if geom is None or geom.is_empty:
+        return None
+    kind = geom.geom_type
+    if kind in _POLYGONAL:
+        return geom
+    if kind == "GeometryCollection":
+        polys = [g for g in shapely.get_parts(geom) if g.geom_type in _POLYGONAL]
+        polys = [p for part in polys for p in shapely.get_parts(part)]
+        if not polys:
+            return None
+        return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+    return None
+
+
+def check_geometries(
+    gdf: gpd.GeoDataFrame, level: str, labels: Sequence[str]
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Empty, invalid and wrongly typed geometries.
+
+    Z values are dropped; single-part MultiPoints become Points; invalid polygons are
+    repaired with :func:`shapely.make_valid` when the repair is polygonal and keeps
+    nearly all of the area (reported as fixed), otherwise they are errors.
+    """
+    problems: list[Problem] = []
+    geoms = shapely.force_2d(np.asarray(gdf.geometry.array, dtype=object))
+    params = {"level": level_term(level)}
+
+    empty = np.array([g is None or g.is_empty for g in geoms], dtype=bool)
+    # Points with NaN coordinates (e.g. blank lon/lat cells) count as empty.
+    for i, g in enumerate(geoms):
+        if (
+            not empty[i]
+            and g.geom_type == "Point"
+            and not np.isfinite(shapely.get_coordinates(g)).all()
+        ):
+            empty[i] = True
+    if empty.any():
+        problems.append(
+            Problem(
+                "validate.geometry_empty",
+                "error",
+                count=int(empty.sum()),
+                examples=_examples(labels, empty),
+                params=params,
+            )
+        )
+
+    expected = _EXPECTED_TYPES[level]
+    collapsed = 0
+    for i, g in enumerate(geoms):
+        if empty[i]:
+            continue
+        if (
+            g.geom_type == "MultiPoint"
+            and "Point" in expected
+            and shapely.get_num_geometries(g) == 1
+        ):
+            geoms[i] = shapely.get_geometry(g, 0)
+            collapsed += 1
+        elif g.geom_type == "GeometryCollection" and expected[0] == "Polygon":
+            part = _polygonal_part(g)
+            if part is not None:
+                geoms[i] = part
+                collapsed += 1
+    if collapsed:
+        problems.append(
+            Problem("validate.geometry_simplified", "fixed", count=collapsed, params=params)
+        )
+
+    kinds = np.array([None if empty[i] else g.geom_type for i, g in enumerate(geoms)])
+    wrong = np.array([k is not None and k not in expected for k in kinds], dtype=bool)
+    if wrong.any():
+        found = sorted({str(k) for k in kinds[wrong]})
+        problems.append(
+            Problem(
+                "validate.geometry_wrong_type",
+                "error",
+                count=int(wrong.sum()),
+                examples=_examples(labels, wrong),
+                params={
+                    **params,
+                    "expected": [
+                        Term(f"validate.geomtype.{k}") for k in expected if k != "MultiPolygon"
+                    ],
+                    "found": [Term(f"validate.geomtype.{k}") for k in found],
+                },
+            )
+        )
+
+    fixed_mask = np.zeros(len(geoms), dtype=bool)
+    broken_mask = np.zeros(len(geoms), dtype=bool)
+    reasons: list[str] = []
+    for i, g in enumerate(geoms):
+        if empty[i] or wrong[i] or g.is_valid:
+            continue
+        reason = shapely.is_valid_reason(g)
+        repaired = _polygonal_part(shapely.make_valid(g)) if g.geom_type in _POLYGONAL else None
+        if repaired is not None and repaired.is_valid and _area_kept(g, repaired):
+            geoms[i] = repaired
+            fixed_mask[i] = True
+        else:
+            broken_mask[i] = True
+            reasons.append(reason)
+    if fixed_mask.any():
+        problems.append(
+            Problem(
+                "validate.geometry_invalid_fixed",
+                "fixed",
+                count=int(fixed_mask.sum()),
+                examples=_examples(labels, fixed_mask),
+                params=params,
+            )
+        )
+    if broken_mask.any():
+        problems.append(
+            Problem(
+                "validate.geometry_invalid",
+                "error",
+                count=int(broken_mask.sum()),
+                examples=_examples(labels, broken_mask),
+                params={**params, "details": "; ".join(dict.fromkeys(reasons))[:500]},
+            )
+        )
+    out = gdf.copy()
+    out[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+    return out, problems
+
+
+def _area_kept(original: shapely.Geometry, repaired: shapely.Geometry) -> bool:
+    """Whether a repair kept the shape the planner drew.
+
+    The area of an invalid polygon is not meaningful (a bow-tie has area 0), so the
+    repair is compared with the area enclosed by the noded outer rings.
+    """
+    if repaired.area <= 0:
+        return False
+    rings = [p.exterior for p in shapely.get_parts(original) if p.geom_type == "Polygon"]
+    if not rings:
+        return True
+    noded = shapely.node(shapely.MultiLineString(rings))
+    enclosed = shapely.polygonize(shapely.get_parts(noded))
+    reference = shapely.union_all(shapely.get_parts(enclosed))
+    return reference.is_empty or repaired.area >= 0.5 * reference.area
+
+
+# --------------------------------------------------------------------------- coordinates
+
+_CHINA_LON = (73.0, 136.0)
+_CHINA_LAT = (3.0, 54.0)
+
+
+def _within(values: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    return (values >= bounds[0]) & (values <= bounds[1])
+
+
+def fix_axis_order(
+    gdf: gpd.GeoDataFrame, labels: Sequence[str], *, geographic: bool | None
+) -> tuple[gpd.GeoDataFrame, list[Problem], bool]:
+    """Swap x/y where longitude and latitude (or easting and northing) were exchanged.
+
+    Parameters
+    ----------
+    gdf
+        Features in the source coordinates.
+    labels
+        Feature labels for examples.
+    geographic
+        True if the file declares degrees, False if it declares a projected system,
+        None if it declares nothing.
+
+    Returns
+    -------
+    gdf, problems, looks_projected
+        Corrected features; problems (swaps are "fixed", coordinates out of range are
+        errors); and whether the coordinates look projected (metres, not degrees).
+    """
+    if geographic is False or len(gdf) == 0:
+        return gdf, [], geographic is False
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if not present.any():
+        return gdf, [], False
+    bounds = shapely.bounds(geoms)  # minx, miny, maxx, maxy; NaN for empty
+    with np.errstate(invalid="ignore"):
+        finite = present & np.isfinite(bounds).all(axis=1)
+        xs = np.abs(bounds[:, [0, 2]])
+        ys = np.abs(bounds[:, [1, 3]])
+        degrees = finite & (xs <= 180).all(axis=1) & (ys <= 90).all(axis=1)
+        x_lat = _within(bounds[:, 0], _CHINA_LAT) & _within(bounds[:, 2], _CHINA_LAT)
+        y_lon = _within(bounds[:, 1], _CHINA_LON) & _within(bounds[:, 3], _CHINA_LON)
+        swapped_deg = finite & x_lat & y_lon
+        big = finite & ~degrees & ~swapped_deg
+    problems: list[Problem] = []
+    swap = np.zeros(len(geoms), dtype=bool)
+    n_finite = int(finite.sum())
+    looks_projected = False
+
+    if (degrees | swapped_deg)[finite].sum() >= 0.5 * n_finite:
+        # Degrees: rows whose lon/lat are exchanged, and rows out of any valid range.
+        swap = swapped_deg
+        if swap.any():
+            problems.append(
+                Problem(
+                    "validate.lonlat_swapped",
+                    "fixed",
+                    count=int(swap.sum()),
+                    examples=() if swap[finite].all() else _examples(labels, swap),
+                    params={"total": n_finite},
+                )
+            )
+        if big.any():
+            problems.append(
+                Problem(
+                    "validate.coords_out_of_range",
+                    "error",
+                    count=int(big.sum()),
+                    examples=_examples(labels, big),
+                )
+            )
+    else:
+        looks_projected = True
+        # Chinese survey tables call the northing X and the easting Y.
+        with np.errstate(invalid="ignore"):
+            x_north = (bounds[:, 0] >= 2.0e5) & (bounds[:, 2] <= 6.2e6)
+            y_east = ((bounds[:, 1] >= 1.0e5) & (bounds[:, 3] <= 9.0e5)) | (
+                (bounds[:, 1] >= 1.3e7) & (bounds[:, 3] <= 4.6e7)
+            )
+            x_east_ok = (bounds[:, 2] <= 9.0e5) | (bounds[:, 0] >= 1.3e7)
+        candidate = finite & x_north & y_east & ~(x_east_ok & (bounds[:, 1] >= 2.0e6))
+        if candidate[finite].all():
+            swap = candidate
+            problems.append(Problem("validate.xy_swapped", "fixed", count=int(swap.sum())))
+    if swap.any():
+        geoms = geoms.copy()
+        geoms[swap] = shapely.transform(geoms[swap], lambda c: c[:, ::-1])
+        out = gdf.copy()
+        out[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+        return out, problems, looks_projected
+    return gdf, problems, looks_projected
+
+
+def check_outside_region(
+    gdf: gpd.GeoDataFrame,
+    region: shapely.Geometry | None,
+    *,
+    level: str,
+    labels: Sequence[str],
+    tolerance_m: float = REGION_TOLERANCE_M,
+) -> list[Problem]:
+    """Features lying entirely outside the region (beyond ``tolerance_m``).
+
+    Some features outside is a warning; all of them outside is an error, since it
+    usually means the coordinates are in another system or belong to another city.
+    """
+    if region is None or region.is_empty or len(gdf) == 0:
+        return []
+    geoms = gdf.geometry
+    present = ~(geoms.isna() | geoms.is_empty)
+    if not present.any():
+        return []
+    local = local_metric_crs(region)
+    region_m = gpd.GeoSeries([region], crs="EPSG:4326").to_crs(local).iloc[0]
+    feats_m = geoms[present].to_crs(local)
+    distance = feats_m.distance(region_m).to_numpy()
+    outside = np.zeros(len(gdf), dtype=bool)
+    outside[np.flatnonzero(present.to_numpy())] = distance > tolerance_m
+    if not outside.any():
+        return []
+    params = {
+        "level": level_term(level),
+        "tolerance": round(tolerance_m / 1000, 1),
+        "total": int(present.sum()),
+    }
+    if outside[present.to_numpy()].all():
+        return [
+            Problem(
+                "validate.all_outside_region",
+                "error",
+                count=int(outside.sum()),
+                examples=_examples(labels, outside),
+                params=params,
+            )
+        ]
+    return [
+        Problem(
+            "validate.outside_region",
+            "warning",
+            count=int(outside.sum()),
+            examples=_examples(labels, outside),
+            params=params,
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- hierarchy
+
+
+def check_hierarchy(
+    frame: pd.DataFrame,
+    level: str,
+    parents: Mapping[str, pd.DataFrame] | None,
+    labels: Sequence[str],
+) -> list[Problem]:
+    """Codes that break the county > township > community hierarchy.
+
+    A code must begin with its parent's code (adcodes nest: 330302 > 330302001 >
+    330302001001), and the parent must exist in the loaded parent layer.
+    """
+    problems: list[Problem] = []
+    pairs = []
+    if level in ("townships", "communities", "sites") and "county_code" in frame:
+        pairs.append(("county_code", "counties"))
+    if level in ("communities", "sites") and "township_code" in frame:
+        pairs.append(("township_code", "townships"))
+    code = frame.get("code", None)
+    for column, parent_level in pairs:
+        parent_codes = frame[column].fillna("").astype(str)
+        if code is not None and level != "sites":
+            child = code.fillna("").astype(str)
+            mismatch = np.array(
+                [
+                    bool(c) and bool(p) and not c.startswith(p)
+                    for c, p in zip(child, parent_codes, strict=True)
+                ]
+            )
+            if mismatch.any():
+                examples = tuple(
+                    f"{c} / {p}" for c, p, m in zip(child, parent_codes, mismatch, strict=True) if m
+                )[:MAX_EXAMPLES]
+                problems.append(
+                    Problem(
+                        "validate.code_parent_mismatch",
+                        "error",
+                        count=int(mismatch.sum()),
+                        examples=examples,
+                        params={"level": level_term(level), "field": field_term(column)},
+                    )
+                )
+        parent = (parents or {}).get(parent_level)
+        if parent is not None and "code" in parent and len(parent):
+            known = set(parent["code"].astype(str))
+            missing = np.array([bool(p) and p not in known for p in parent_codes])
+            if missing.any():
+                codes = sorted(set(parent_codes[missing]))
+                problems.append(
+                    Problem(
+                        "validate.parent_not_found",
+                        "error",
+                        count=int(missing.sum()),
+                        examples=tuple(codes[:MAX_EXAMPLES]),
+                        params={
+                            "level": level_term(level),
+                            "parent_level": level_term(parent_level),
+                            "n_codes": len(codes),
+                        },
+                    )
+                )
+    return problems
+
+
+def check_population_sums(
+    frame: pd.DataFrame,
+    level: str,
+    parents: Mapping[str, pd.DataFrame] | None,
+    *,
+    tolerance: float = POPULATION_TOLERANCE,
+) -> list[Problem]:
+    """Children whose population does not add up to their parent's total.
+
+    Only parents whose children all have a population are compared; the warning gives
+    the children's sum, the parent's total and the difference for a few parents.
+    """
+    parent_level = PARENT_LEVEL.get(level)
+    if parent_level is None or "population" not in frame:
+        return []
+    column = "county_code" if parent_level == "counties" else "township_code"
+    parent = (parents or {}).get(parent_level)
+    if parent is None or column not in frame or "population" not in parent or "code" not in parent:
+        return []
+    totals = pd.to_numeric(parent["population"], errors="coerce")
+    totals.index = parent["code"].astype(str)
+    names = (
+        parent["name"].astype(str) if "name" in parent else parent["code"].astype(str)
+    ).set_axis(parent["code"].astype(str))
+    population = pd.to_numeric(frame["population"], errors="coerce")
+    keyed = pd.DataFrame({"parent": frame[column].astype(str), "population": population})
+    groups = keyed.groupby("parent", sort=True)["population"]
+    complete = groups.apply(lambda s: s.notna().all())
+    sums = groups.sum(min_count=1)[complete]
+    rows = []
+    for code, total_children in sums.items():
+        total = totals.get(code)
+        if total is None or pd.isna(total) or total <= 0 or pd.isna(total_children):
+            continue
+        diff = (total_children - total) / total
+        if abs(diff) > tolerance:
+            rows.append((code, float(total_children), float(total), diff))
+    if not rows:
+        return []
+    rows.sort(key=lambda r: -abs(r[3]))
+    examples = tuple(
+        f"{names.get(code, code)} {children:,.0f} ≠ {total:,.0f} ({diff:+.1%})"
+        for code, children, total, diff in rows[:MAX_EXAMPLES]
+    )
+    return [
+        Problem(
+            "validate.population_sum_mismatch",
+            "warning",
+            count=len(rows),
+            examples=examples,
+            params={
+                "level": level_term(level),
+                "parent_level": level_term(parent_level),
+                "tolerance": f"{tolerance:.0%}",
+            },
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- catalogue
+
+register(
+    {
+        # severities and table headers
+        "validate.severity.error": {"zh": "错误", "en": "Error"},
+        "validate.severity.needs_input": {"zh": "需要选择", "en": "Your choice needed"},
+        "validate.severity.warning": {"zh": "提醒", "en": "Warning"},
+        "validate.severity.fixed": {"zh": "已自动处理", "en": "Fixed"},
+        "validate.col.severity": {"zh": "类别", "en": "Type"},
+        "validate.col.message": {"zh": "说明", "en": "Message"},
+        "validate.col.count": {"zh": "数量", "en": "Count"},
+        "validate.col.examples": {"zh": "示例", "en": "Examples"},
+        "validate.col.details": {"zh": "技术细节", "en": "Details"},
+        # layers
+        "validate.level.counties": {"zh": "区县", "en": "county"},
+        "validate.level.townships": {"zh": "乡镇（街道）", "en": "township"},
+        "validate.level.communities": {"zh": "社区（村）", "en": "community"},
+        "validate.level.sites": {"zh": "站点", "en": "site"},
+        # fields
+        "validate.field.code": {"zh": "编码", "en": "code"},
+        "validate.field.name": {"zh": "名称", "en": "name"},
+        "validate.field.population": {"zh": "人口", "en": "population"},
+        "validate.field.households": {"zh": "户数", "en": "households"},
+        "validate.field.urban_share": {"zh": "城镇化率", "en": "urban share"},
+        "validate.field.county_code": {"zh": "所属区县代码", "en": "county code"},
+        "validate.field.township_code": {"zh": "所属乡镇代码", "en": "township code"},
+        "validate.field.kind": {"zh": "类型", "en": "kind"},
+        "validate.field.geometry_quality": {"zh": "边界质量", "en": "geometry quality"},
+        "validate.field.site_id": {"zh": "站点编号", "en": "site ID"},
+        "validate.field.tier": {"zh": "站点级别", "en": "tier"},
+        "validate.field.status": {"zh": "状态", "en": "status"},
+        "validate.field.capacity": {"zh": "处理能力", "en": "capacity"},
+        "validate.field.lon": {"zh": "经度", "en": "longitude"},
+        "validate.field.lat": {"zh": "纬度", "en": "latitude"},
+        # geometry types
+        "validate.geomtype.Point": {"zh": "点", "en": "points"},
+        "validate.geomtype.MultiPoint": {"zh": "多点", "en": "multi-points"},
+        "validate.geomtype.LineString": {"zh": "线", "en": "lines"},
+        "validate.geomtype.MultiLineString": {"zh": "多线", "en": "multi-lines"},
+        "validate.geomtype.LinearRing": {"zh": "线", "en": "lines"},
+        "validate.geomtype.Polygon": {"zh": "面（区域边界）", "en": "polygons (areas)"},
+        "validate.geomtype.MultiPolygon": {"zh": "多面", "en": "multi-polygons"},
+        "validate.geomtype.GeometryCollection": {"zh": "混合几何", "en": "mixed geometries"},
+        # columns
+        "validate.missing_column": {
+            "zh": "缺少必需的列“{field}”（{field_id}）。文件中的列有：{columns}。"
+            "请在列对应中指定哪一列是{field}。",
+            "en": "The required column “{field}” ({field_id}) is missing. Columns in the file: "
+            "{columns}. Please choose which column holds the {field}.",
+        },
+        "validate.missing_column_suggest": {
+            "zh": "缺少必需的列“{field}”（{field_id}）。是否是列“{column}”？"
+            "如果是，请在列对应中把它指定为{field}。",
+            "en": "The required column “{field}” ({field_id}) is missing. Did you mean the "
+            "column “{column}”? If so, choose it as the {field} in the column mapping.",
+        },
+        "validate.column_not_found": {
+            "zh": "指定给“{field}”的列“{column}”在文件中不存在。文件中的列有：{columns}。",
+            "en": "The column “{column}” chosen for “{field}” is not in the file. "
+            "Columns in the file: {columns}.",
+        },
+        "validate.optional_column_missing": {
+            "zh": "文件中没有“{field}”列，{level}的{field}暂时为空，可以稍后单独导入。",
+            "en": "The file has no “{field}” column; the {level} {field} stays empty and can "
+            "be imported separately later.",
+        },
+        "validate.default_value": {
+            "zh": "文件中没有“{field}”列，全部 {count} 个{level}按“{value}”处理。",
+            "en": "The file has no “{field}” column; all {count} {level} feature{s} {are} taken "
+            "as “{value}”.",
+        },
+        # codes
+        "validate.code_missing": {
+            "zh": "{count} 个{level}没有{field}{examples}。",
+            "en": "{count} {level} feature{s} {have} no {field}{examples}.",
+        },
+        "validate.code_not_digits": {
+            "zh": "{count} 个{level}的{field}含有数字以外的字符{examples}。",
+            "en": "{count} {level} {field}{s} contain{s_verb} characters other than "
+            "digits{examples}.",
+        },
+        "validate.code_wrong_length": {
+            "zh": "{count} 个{level}的{field}不是 {length} 位数字{examples}。",
+            "en": "{count} {level} {field}{s} {do} not have {length} digits{examples}.",
+        },
+        "validate.code_scientific": {
+            "zh": "{count} 个{level}的{field}被表格软件显示成了科学计数法，后几位已丢失"
+            "{examples}。请把该列设为“文本”格式后重新导出。",
+            "en": "{count} {level} {field}{s} {were} turned into scientific notation by a "
+            "spreadsheet and lost their last digits{examples}. Format the column as text "
+            "and export again.",
+        },
+        "validate.code_truncated": {
+            "zh": "{count} 个{level}的{field}末尾补了 0，已截取为 {length} 位。",
+            "en": "{count} {level} {field}{s} {were} padded with zeros and {have} been shortened "
+            "to {length} digits.",
+        },
+        "validate.duplicate_codes": {
+            "zh": "{count} 个{level}{field}重复{examples}。每个编码只能出现一次。",
+            "en": "{count} {level} {field}{s} {are} duplicated{examples}. Each code may appear "
+            "only once.",
+        },
+        "validate.duplicate_merged": {
+            "zh": "{count} 个{level}被拆成了多条记录（编码和名称相同），已合并为一个区域"
+            "{examples}。",
+            "en": "{count} {level} feature{s} {were} split into several records with the same "
+            "code and name; the parts have been merged{examples}.",
+        },
+        "validate.name_missing": {
+            "zh": "{count} 个{level}没有名称，暂用编码代替{examples}。",
+            "en": "{count} {level} feature{s} {have} no name; the code is used instead{examples}.",
+        },
+        "validate.ids_generated": {
+            "zh": "{count} 个站点没有编号，已自动编号（例如 {first}）。",
+            "en": "{count} site{s} had no ID and {were} numbered automatically (e.g. {first}).",
+        },
+        # numbers
+        "validate.number_not_numeric": {
+            "zh": "{count} 个{level}的{field}不是数字{examples}。",
+            "en": "{count} {level} {field} value{s} {are} not numeric{examples}.",
+        },
+        "validate.number_negative": {
+            "zh": "{count} 个{level}的{field}是负数{examples}。",
+            "en": "{count} {level} {field} value{s} {are} negative{examples}.",
+        },
+        "validate.number_missing": {
+            "zh": "{count} 个{level}没有{field}数据{examples}。",
+            "en": "{count} {level} feature{s} {have} no {field}{examples}.",
+        },
+        "validate.number_scaled": {
+            "zh": "“{column}”列以“万”为单位，已乘以 10,000 换算。",
+            "en": "The column “{column}” is in units of 10,000 and has been multiplied by 10,000.",
+        },
+        "validate.urban_share_percent": {
+            "zh": "城镇化率按百分数填写，已除以 100（例如 65 → 0.65）。",
+            "en": "The urban share was given in percent and has been divided by 100 "
+            "(e.g. 65 → 0.65).",
+        },
+        "validate.urban_share_out_of_range": {
+            "zh": "{count} 个区县的城镇化率不在 0 到 1（0% 到 100%）之间{examples}。",
+            "en": "{count} county urban share{s} {are} not between 0 and 1 (0% to 100%){examples}.",
+        },
+        "validate.population_sum_mismatch": {
+            "zh": "{count} 个{parent_level}的{level}人口合计与{parent_level}人口相差超过 "
+            "{tolerance}{examples}。请核对两份数据的年份和口径。",
+            "en": "For {count} {parent_level} feature{s} the {level} populations add up to more "
+            "or less than the {parent_level} total by over {tolerance}{examples}. Please "
+            "check that both come from the same year and definition.",
+        },
+        # categories
+        "validate.unknown_status": {
+            "zh": "{count} 个站点的状态无法识别{examples}。可用的状态：保留（existing_keep）、"
+            "关闭（existing_close）、候选（candidate）。",
+            "en": "{count} site status value{s} {are} not recognised{examples}. Allowed: "
+            "existing_keep, existing_close, candidate.",
+        },
+        "validate.unknown_tier": {
+            "zh": "{count} 个站点的级别无法识别{examples}。可用的级别：回收站点（station）、"
+            "分拣中心（sorting_centre）。",
+            "en": "{count} site tier value{s} {are} not recognised{examples}. Allowed: station, "
+            "sorting_centre.",
+        },
+        "validate.kind_inferred": {
+            "zh": "{count} 个{level}的类型（如街道、镇、乡、社区、村）根据名称和编码判断。",
+            "en": "The kind (street, town, village...) of {count} {level} feature{s} was inferred "
+            "from names and codes.",
+        },
+        "validate.unknown_quality": {
+            "zh": "{count} 个{level}的边界质量无法识别{examples}，已按“{value}”处理。",
+            "en": "{count} {level} geometry quality value{s} {are} not recognised{examples} and "
+            "{are} taken as “{value}”.",
+        },
+        # geometry
+        "validate.geometry_empty": {
+            "zh": "{count} 个{level}没有位置或边界（几何为空）{examples}。",
+            "en": "{count} {level} feature{s} {have} no location or boundary (empty "
+            "geometry){examples}.",
+        },
+        "validate.geometry_invalid_fixed": {
+            "zh": "{count} 个{level}的边界自相交或不闭合，已自动修复{examples}。",
+            "en": "{count} {level} boundar{ies} with self-crossings or unclosed rings "
+            "{have} been repaired{examples}.",
+        },
+        "validate.geometry_invalid": {
+            "zh": "{count} 个{level}的边界有错误且无法自动修复{examples}。",
+            "en": "{count} {level} boundar{ies} {are} broken and cannot be repaired "
+            "automatically{examples}.",
+        },
+        "validate.geometry_wrong_type": {
+            "zh": "{count} 个{level}的几何类型是{found}，这里需要{expected}{examples}。",
+            "en": "{count} {level} feature{s} {are} {found}, but {expected} are needed "
+            "here{examples}.",
+        },
+        "validate.geometry_simplified": {
+            "zh": "{count} 个{level}的几何由混合或单点集合转换为普通的面或点。",
+            "en": "{count} {level} geometr{ies} {were} converted from collections to plain "
+            "polygons or points.",
+        },
+        "validate.points_only": {
+            "zh": "{count} 个{level}只有点位、没有边界，边界质量记为“近似”。",
+            "en": "{count} {level} feature{s} {are} points without a boundary; the geometry "
+            "quality is recorded as approximate.",
+        },
+        # coordinates
+        "validate.lonlat_swapped": {
+            "zh": "{count} 个要素的经度和纬度填反了，已自动对调{examples}。",
+            "en": "Longitude and latitude were swapped for {count} feature{s} and have been "
+            "exchanged{examples}.",
+        },
+        "validate.xy_swapped": {
+            "zh": "坐标的 X、Y 顺序与常用约定相反（X 为北坐标），已对调 {count} 个要素。",
+            "en": "X and Y were in surveying order (X = northing); {count} feature{s} {have} been "
+            "swapped.",
+        },
+        "validate.coords_out_of_range": {
+            "zh": "{count} 个要素的经纬度超出有效范围（经度 -180～180，纬度 -90～90）{examples}。",
+            "en": "{count} feature{s} {have} coordinates out of range (longitude -180 to 180, "
+            "latitude -90 to 90){examples}.",
+        },
+        "validate.outside_region": {
+            "zh": "{count} 个{level}位于本地区边界外 {tolerance} 公里以上{examples}。",
+            "en": "{count} {level} feature{s} lie{s_verb} more than {tolerance} km outside the "
+            "region{examples}.",
+        },
+        "validate.all_outside_region": {
+            "zh": "全部 {count} 个{level}都在本地区边界以外{examples}。可能是坐标系选错了，"
+            "或文件属于其他地区。",
+            "en": "All {count} {level} feature{s} lie outside the region{examples}. The "
+            "coordinate system may be wrong, or the file belongs to another area.",
+        },
+        # hierarchy
+        "validate.code_parent_mismatch": {
+            "zh": "{count} 个{level}的编码与{field}不一致（编码应以上级编码开头）{examples}。",
+            "en": "{count} {level} code{s} {do} not start with the {field}{examples}.",
+        },
+        "validate.parent_not_found": {
+            "zh": "{count} 个{level}的上级{parent_level}在已加载的数据中找不到"
+            "（共 {n_codes} 个上级编码，例如 {examples_plain}）。",
+            "en": "For {count} {level} feature{s} the {parent_level} is not among the loaded data "
+            "({n_codes} unknown code(s), e.g. {examples_plain}).",
+        },
+        "validate.parent_derived": {
+            "zh": "{count} 个{level}缺少“{field}”，已根据“{source}”的前 {length} 位补全。",
+            "en": "The “{field}” of {count} {level} feature{s} was missing and has been filled in "
+            "from the first {length} digits of the “{source}”.",
+        },
+        "validate.parent_from_layer": {
+            "zh": "{count} 个{level}的“{field}”已根据已加载的乡镇（街道）数据补全。",
+            "en": "The “{field}” of {count} {level} feature{s} was filled in from the loaded "
+            "township layer.",
+        },
+        "validate.parent_by_location": {
+            "zh": "已根据位置为 {count} 个站点确定“{field}”。",
+            "en": "The “{field}” of {count} site{s} was determined from the location.",
+        },
+        "validate.parent_location_missing": {
+            "zh": "{count} 个站点不在任何已加载的{parent_level}内，无法确定“{field}”{examples}。",
+            "en": "{count} site{s} {are} not inside any loaded {parent_level}, so the “{field}” "
+            "is unknown{examples}.",
+        },
+    }
+)
