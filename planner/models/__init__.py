@@ -1,0 +1,349 @@
+"""Siting models (the only place PuLP is used) and their solver glue.
+
+Public models, imported lazily so ``import planner.models`` stays cheap:
+
+- :class:`~planner.models.stations.PMedian`, :class:`~planner.models.stations.MCLP`,
+  :class:`~planner.models.stations.SetCover` -- recycling-station tier;
+- :class:`~planner.models.centres.SortingCentreModel` -- sorting-centre tier.
+
+This module also holds :func:`solve_problem`, which runs a PuLP problem on HiGHS or CBC
+and reads back what PuLP does not expose: the best bound, the solver's own stop reason
+(time/node limit versus optimal) and hence an honest gap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import re
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pulp
+
+from planner.solve import (
+    ERROR,
+    INFEASIBLE,
+    OPTIMAL,
+    TIME_LIMIT_FEASIBLE,
+    UNBOUNDED,
+    SolverOptions,
+)
+
+__all__ = [
+    "MCLP",
+    "CentreSolution",
+    "Deadline",
+    "PMedian",
+    "RawSolve",
+    "SetCover",
+    "SortingCentreModel",
+    "StationSolution",
+    "solve_problem",
+]
+
+_LAZY = {
+    "PMedian": "stations",
+    "MCLP": "stations",
+    "SetCover": "stations",
+    "StationSolution": "stations",
+    "SortingCentreModel": "centres",
+    "CentreSolution": "centres",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy re-exports: the model modules import this module's glue, so importing
+    # them eagerly here would be circular.
+    if name in _LAZY:
+        module = importlib.import_module(f"{__name__}.{_LAZY[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class Deadline:
+    """Wall-clock budget shared by the several MIP solves of one ``solve`` call."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.start = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def remaining(self) -> float | None:
+        """Seconds left (``None``: no limit)."""
+        if self.seconds is None:
+            return None
+        return max(0.0, self.seconds - self.elapsed())
+
+    def expired(self) -> bool:
+        rem = self.remaining()
+        # Below a few hundredths of a second a MIP solve cannot do anything useful.
+        return rem is not None and rem < 0.05
+
+
+@dataclass(frozen=True)
+class RawSolve:
+    """What one MIP solve returned, in the :mod:`planner.solve` status vocabulary.
+
+    ``objective`` and ``bound`` include the objective's constant term and are in the
+    problem's own sense (bound <= objective when minimising).
+    """
+
+    status: str
+    objective: float | None
+    bound: float | None
+    has_solution: bool
+    detail: str = ""
+
+
+class _HiGHS(pulp.HiGHS):  # type: ignore[misc, valid-type]
+    """PuLP's HiGHS with two fixes.
+
+    * PuLP 3.3's status table lacks ``kSolutionLimit`` (node limit), ``kMemoryLimit``
+      and ``kHighsInterrupt`` and raises ``KeyError`` on them; values are already
+      loaded by then, so we map them to "stopped with/without a solution".
+    * The model is passed to HiGHS in a few batched calls instead of one Python call
+      per column and per row, which dominates the solve time of the big but easy
+      radius formulations.
+
+    It also accepts a (partial) warm start, which PuLP only offers for HiGHS_CMD:
+    variables whose ``varValue`` is set are handed to HiGHS, which completes the rest.
+    """
+
+    def __init__(self, *args: Any, warm_start: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.warm_start = warm_start
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:
+        import highspy
+
+        h = lp.solverModel
+        inf = highspy.kHighsInf
+        variables = lp.variables()
+        n = len(variables)
+        mult = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        objective = lp.objective if lp.objective is not None else {}
+        lower = np.empty(n)
+        upper = np.empty(n)
+        cost = np.empty(n)
+        integer = []
+        for i, var in enumerate(variables):
+            var.index = i
+            lower[i] = -inf if var.lowBound is None else var.lowBound
+            upper[i] = inf if var.upBound is None else var.upBound
+            cost[i] = mult * objective.get(var, 0.0)
+            if var.cat == pulp.LpInteger and self.mip:
+                integer.append(i)
+        if n:
+            h.addVars(n, lower, upper)
+            h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        if integer:
+            h.changeColsIntegrality(
+                len(integer),
+                np.asarray(integer, dtype=np.int32),
+                np.ones(len(integer), dtype=np.uint8),
+            )
+        constraints = list(lp._constraints.values())
+        m = len(constraints)
+        starts = np.empty(m, dtype=np.int32)
+        row_lo = np.empty(m)
+        row_hi = np.empty(m)
+        index: list[int] = []
+        value: list[float] = []
+        for r, con in enumerate(constraints):
+            con.index = r
+            starts[r] = len(index)
+            for var, coef in con.items():
+                if coef != 0:
+                    index.append(var.index)
+                    value.append(coef)
+            lb, ub = con.getLb(), con.getUb()
+            row_lo[r] = -inf if lb is None else lb
+            row_hi[r] = inf if ub is None else ub
+        if m:
+            h.addRows(
+                m,
+                row_lo,
+                row_hi,
+                len(index),
+                starts,
+                np.asarray(index, dtype=np.int32),
+                np.asarray(value, dtype=np.float64),
+            )
+        if self.warm_start:
+            start = [(v.index, float(v.varValue)) for v in variables if v.varValue is not None]
+            if start:
+                idx, val = zip(*start, strict=True)
+                h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(val))
+
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
+        try:
+            return super().findSolutionValues(lp)
+        except KeyError:
+            info = lp.solverModel.getInfo()
+            if info.primal_solution_status == 2:
+                return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+            return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
+
+def _objective_constant(prob: pulp.LpProblem) -> float:
+    return float(prob.objective.constant) if prob.objective is not None else 0.0
+
+
+def _solve_highs(
+    prob: pulp.LpProblem, options: SolverOptions, time_limit: float | None, warm_start: bool
+) -> RawSolve:
+    import highspy
+
+    params: dict[str, Any] = {}
+    if options.node_limit is not None:
+        params["mip_max_nodes"] = int(options.node_limit)
+    solver = _HiGHS(
+        msg=options.msg,
+        timeLimit=time_limit,
+        gapRel=0.0 if options.gap is None else options.gap,
+        threads=options.threads,
+        warm_start=warm_start,
+        **params,
+    )
+    try:
+        prob.solve(solver)
+    except (pulp.PulpSolverError, KeyError, RuntimeError) as exc:
+        return RawSolve(ERROR, None, None, False, str(exc))
+    h = prob.solverModel
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    mst = highspy.HighsModelStatus
+    has_solution = info.primal_solution_status == 2
+    const = _objective_constant(prob)
+    mult = -1.0 if prob.sense == pulp.LpMaximize else 1.0
+    objective = float(pulp.value(prob.objective)) if has_solution else None
+    if ms == mst.kModelEmpty:
+        return RawSolve(OPTIMAL, const, const, True)
+    if ms == mst.kOptimal:
+        status = OPTIMAL
+    elif ms in (mst.kInfeasible, mst.kUnboundedOrInfeasible):
+        # All siting objectives are bounded (non-negative costs), so "unbounded or
+        # infeasible" can only be infeasible.
+        return RawSolve(INFEASIBLE, None, None, False)
+    elif ms == mst.kUnbounded:
+        return RawSolve(UNBOUNDED, None, None, False)
+    elif ms in (
+        mst.kTimeLimit,
+        mst.kSolutionLimit,
+        mst.kIterationLimit,
+        mst.kInterrupt,
+        mst.kHighsInterrupt,
+        mst.kObjectiveBound,
+        mst.kObjectiveTarget,
+        mst.kMemoryLimit,
+    ):
+        status = TIME_LIMIT_FEASIBLE if has_solution else ERROR
+    else:
+        return RawSolve(ERROR, None, None, False, h.modelStatusToString(ms))
+    if not prob.isMIP():
+        bound = objective
+    else:
+        raw = info.mip_dual_bound
+        bound = mult * raw + const if math.isfinite(raw) else None
+        if status == OPTIMAL and bound is None:
+            bound = objective
+    detail = "" if status != ERROR else "no solution within the limit"
+    return RawSolve(status, objective, bound, has_solution, detail)
+
+
+_CBC_RESULT = re.compile(r"^Result - (.+)$", re.M)
+_CBC_OBJ = re.compile(r"^Objective value:\s+(\S+)", re.M)
+_CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s+(\S+)", re.M)
+
+
+def _solve_cbc(
+    prob: pulp.LpProblem, options: SolverOptions, time_limit: float | None, warm_start: bool
+) -> RawSolve:
+    with tempfile.TemporaryDirectory(prefix="planner-cbc-") as tmp:
+        log_path = os.path.join(tmp, "cbc.log")
+        with warnings.catch_warnings():
+            # PuLP 3.3 flags its bundled CBC as going away in PuLP 4; this project pins
+            # PuLP 3 on purpose, so the warning is noise for planners.
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            solver = pulp.PULP_CBC_CMD(
+                msg=False,  # the log goes to a file we parse; echoed below when asked
+                timeLimit=time_limit,
+                gapRel=0.0 if options.gap is None else options.gap,
+                threads=options.threads,
+                maxNodes=options.node_limit,
+                logPath=log_path,
+                warmStart=warm_start,
+            )
+        try:
+            prob.solve(solver)
+        except pulp.PulpSolverError as exc:
+            return RawSolve(ERROR, None, None, False, str(exc))
+        with open(log_path, encoding="utf-8", errors="replace") as fh:
+            log = fh.read()
+    if options.msg:
+        print(log)
+    result = _CBC_RESULT.findall(log)
+    result_text = result[-1].strip() if result else ""
+    has_solution = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    objective = float(pulp.value(prob.objective)) if has_solution else None
+    if "infeasible" in result_text.lower() or prob.status == pulp.LpStatusInfeasible:
+        return RawSolve(INFEASIBLE, None, None, False)
+    if "unbounded" in result_text.lower() or prob.status == pulp.LpStatusUnbounded:
+        return RawSolve(UNBOUNDED, None, None, False)
+    if result_text.startswith("Optimal") or (
+        not result_text
+        and prob.status == pulp.LpStatusOptimal
+        and prob.sol_status == pulp.LpSolutionOptimal
+    ):
+        status = OPTIMAL
+    elif result_text.startswith("Stopped") or prob.status == pulp.LpStatusOptimal:
+        status = TIME_LIMIT_FEASIBLE if has_solution else ERROR
+    else:
+        return RawSolve(ERROR, None, None, False, result_text or pulp.LpStatus[prob.status])
+    bound = objective
+    bound_match = _CBC_BOUND.findall(log)
+    obj_match = _CBC_OBJ.findall(log)
+    if status != OPTIMAL or options.gap:
+        if bound_match and obj_match and objective is not None:
+            # CBC prints bound and objective without PuLP's objective constant; shift
+            # the bound by the same offset as the objective.
+            bound = float(bound_match[-1]) + (objective - float(obj_match[-1]))
+        elif status != OPTIMAL:
+            bound = None
+    detail = "" if status != ERROR else "no solution within the limit"
+    return RawSolve(status, objective, bound, has_solution, detail)
+
+
+def solve_problem(
+    prob: pulp.LpProblem,
+    options: SolverOptions,
+    time_limit: float | None = None,
+    warm_start: bool = False,
+) -> RawSolve:
+    """Solve ``prob`` with the solver in ``options`` and report status and bound.
+
+    Parameters
+    ----------
+    prob
+        A PuLP problem.
+    options
+        Solver choice, gap, threads, node limit, log echo.
+    time_limit
+        Seconds for this solve (the caller's remaining budget); ``None``: no limit.
+    warm_start
+        Hand the variables' current ``varValue`` (set with ``setInitialValue``) to the
+        solver as a starting plan; missing values are completed by the solver.
+    """
+    if time_limit is not None:
+        time_limit = max(float(time_limit), 0.01)
+    if options.solver == "cbc":
+        return _solve_cbc(prob, options, time_limit, warm_start)
+    return _solve_highs(prob, options, time_limit, warm_start)

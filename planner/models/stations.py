@@ -1,0 +1,1603 @@
+r"""Recycling-station siting: p-median, maximal covering and location set covering.
+
+All three models work on a sparse :class:`~planner.distance.CostMatrix` (demand
+points x candidate sites, metres) and share the :class:`~planner.solve.PolicyRules`:
+
+* required sites   ``y_j = 1``;
+* excluded sites   ``y_j = 0`` (dropped from the matrix and from the distance source);
+* site groups      ``min_G <= sum_{j in G} y_j <= max_G`` (a station in every
+  township, a station in a community that asked for one, a cap per county);
+* capacity         each open site serves at most ``C_j`` households. This needs
+  assignment variables ``x_ij``, created only on the pairs stored in the cost matrix.
+
+Notation used in the docstrings: demand points ``i`` with weight ``w_i`` and
+households ``h_i``, candidate sites ``j``, cost ``d_ij`` (metres), open-site binaries
+``y_j``, ``N_i(r) = {j : d_ij <= r}``.
+
+Every model returns a :class:`StationSolution`; see :mod:`planner.solve` for the
+status vocabulary and the infeasibility policy (no exceptions for rules that cannot
+be met: status ``"infeasible"`` plus diagnoses).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pulp
+from scipy import sparse
+
+from planner.distance import CostMatrix, Levels, sparse_distances, sparse_knn
+from planner.i18n import PlannerError
+from planner.models import Deadline, RawSolve, solve_problem
+from planner.solve import (
+    ERROR,
+    INFEASIBLE,
+    OPTIMAL,
+    TIME_LIMIT_FEASIBLE,
+    Diagnosis,
+    PolicyRules,
+    SolveResult,
+    SolverOptions,
+    Term,
+    check_site_rules,
+    relative_gap,
+)
+
+__all__ = ["MCLP", "PMedian", "SetCover", "StationSolution"]
+
+CostInput = CostMatrix | np.ndarray | sparse.sparray | sparse.spmatrix
+
+
+# --------------------------------------------------------------------------- solution
+
+
+@dataclass(frozen=True, eq=False)
+class StationSolution:
+    """A station plan and how good it is proven to be.
+
+    Attributes
+    ----------
+    result
+        Status, objective, bound, gap, diagnoses (:class:`~planner.solve.SolveResult`).
+    sites
+        Open site indices, sorted (empty without a plan).
+    assignment
+        Per demand point, the site serving it: the nearest open site (exact, also
+        beyond the stored pairs when the matrix has a distance source), or with
+        capacity the site taking the largest share. ``-1`` when none.
+    distance
+        Cost (metres) from each demand point to ``assignment``; ``inf`` when none.
+    objective
+        The model's objective for this plan (weighted distance, covered weight,
+        number of sites).
+    covered
+        MCLP / set cover: whether each demand point is within its radius of an open
+        site (with capacity: served by one).
+    uncoverable
+        Set cover / MCLP: demand points with no usable candidate within their radius.
+    secondary
+        Tie-break value for MCLP / set cover: ``sum_i w_i min(d_i, r_i)``.
+    allocation
+        With capacity: ``(demand, site, share)`` triplets of the assignment.
+    """
+
+    result: SolveResult
+    sites: np.ndarray
+    assignment: np.ndarray
+    distance: np.ndarray
+    objective: float | None
+    covered: np.ndarray | None = None
+    uncoverable: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    secondary: float | None = None
+    allocation: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def bound(self) -> float | None:
+        return self.result.bound
+
+    @property
+    def gap(self) -> float | None:
+        return self.result.gap
+
+    @property
+    def diagnoses(self) -> tuple[Diagnosis, ...]:
+        return self.result.diagnoses
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _tol(x: float | np.ndarray) -> Any:
+    return 1e-9 * np.maximum(1.0, np.abs(x))
+
+
+def _demand_array(
+    values: Any, n: int, what: str, default: Any, allow_inf: bool = False
+) -> np.ndarray:
+    if values is None:
+        values = default
+    raw = np.asarray(values, dtype=np.float64)
+    if raw.ndim and raw.shape != (n,):
+        raise PlannerError("model.shape_mismatch", what=what, expected=n, got=raw.shape)
+    arr = np.broadcast_to(raw, (n,)).copy()
+    if np.any(np.isnan(arr)) or np.any(arr < 0) or (not allow_inf and np.any(np.isinf(arr))):
+        raise PlannerError("model.negative_values", what=what)
+    return arr
+
+
+def _finite_capacity(capacity: np.ndarray | None, total: float) -> np.ndarray | None:
+    # "Unlimited" is the total demand: no site can ever receive more, and the MIP
+    # needs finite coefficients.
+    if capacity is None:
+        return None
+    return np.where(np.isinf(capacity), total, capacity)
+
+
+def _as_cost_matrix(cost: CostInput) -> CostMatrix:
+    if isinstance(cost, CostMatrix):
+        return cost
+    if sparse.issparse(cost):
+        return CostMatrix.from_scipy(cost)
+    return CostMatrix.from_dense(np.asarray(cost, dtype=np.float64))
+
+
+def _default_k(n_sites: int, p: int) -> int:
+    # With p of m sites open, a demand point's nearest open site is typically among
+    # its ~m/p nearest; twice that (at least 4) keeps the first round small while
+    # rarely needing many grow rounds.
+    return int(min(n_sites, max(4, math.ceil(2 * n_sites / max(p, 1)))))
+
+
+def _var(
+    prob: pulp.LpProblem,
+    name: str,
+    lo: float | None = 0.0,
+    hi: float | None = None,
+    binary: bool = False,
+) -> pulp.LpVariable:
+    if binary:
+        return prob.add_variable(name, lo, hi if hi is not None else 1, pulp.LpBinary)
+    return prob.add_variable(name, lo, hi, pulp.LpContinuous)
+
+
+def _add(prob: pulp.LpProblem, terms: list, sense: int, rhs: float, name: str) -> None:
+    prob.addConstraint(
+        pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, rhs=float(rhs)), name=name
+    )
+
+
+def _values(variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+    return np.array([v.varValue or 0.0 for v in variables], dtype=np.float64)
+
+
+def _set_start(variables: Sequence[pulp.LpVariable], values: np.ndarray) -> None:
+    """Give the solver a starting plan (PuLP's ``varValue`` as initial value)."""
+    for v, val in zip(variables, values, strict=True):
+        v.setInitialValue(float(val), check=False)
+
+
+def _first_open(cm: CostMatrix, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest *listed* open site per row (rows are sorted by cost)."""
+    hit = is_open[cm.indices]
+    site = np.full(cm.n_demand, -1)
+    dist = np.full(cm.n_demand, np.inf)
+    rows_hit = cm.rows[hit]
+    first = np.ones(rows_hit.size, dtype=bool)
+    first[1:] = rows_hit[1:] != rows_hit[:-1]
+    pos = np.flatnonzero(hit)[first]
+    site[rows_hit[first]] = cm.indices[pos]
+    dist[rows_hit[first]] = cm.data[pos]
+    return site, dist
+
+
+@dataclass
+class _Slack:
+    kind: str
+    var: pulp.LpVariable
+    meta: dict
+
+
+class _Rules:
+    """Adds the shared policy rules to a PuLP problem (strict or elastic)."""
+
+    def __init__(self, rules: PolicyRules, n_sites: int, p: int | None, p_mode: str) -> None:
+        self.rules = rules
+        self.n_sites = n_sites
+        self.p = p
+        self.p_mode = p_mode
+
+    def site_vars(self, prob: pulp.LpProblem, elastic: bool = False) -> list[pulp.LpVariable]:
+        y = [_var(prob, f"y{j}", binary=True) for j in range(self.n_sites)]
+        if not elastic:
+            for j in self.rules.required:
+                y[j].lowBound = 1
+            for j in self.rules.excluded:
+                y[j].upBound = 0
+        return y
+
+    def add(self, prob: pulp.LpProblem, y: list, elastic: bool = False) -> list[_Slack]:
+        slacks: list[_Slack] = []
+
+        def slack(kind: str, name: str, **meta: Any) -> pulp.LpVariable:
+            s = _var(prob, name)
+            slacks.append(_Slack(kind, s, meta))
+            return s
+
+        if elastic:
+            for j in self.rules.required:
+                _add(
+                    prob,
+                    [(y[j], 1), (slack("required", f"sr{j}", site=int(j)), 1)],
+                    pulp.LpConstraintGE,
+                    1,
+                    f"req{j}",
+                )
+            for j in self.rules.excluded:
+                _add(
+                    prob,
+                    [(y[j], 1), (slack("excluded", f"sx{j}", site=int(j)), -1)],
+                    pulp.LpConstraintLE,
+                    0,
+                    f"exc{j}",
+                )
+        all_y = [(v, 1) for v in y]
+        if self.p is not None:
+            if elastic:
+                more = slack("p_more", "sp_more")
+                fewer = slack("p_fewer", "sp_fewer")
+                sense = pulp.LpConstraintEQ if self.p_mode == "exact" else pulp.LpConstraintLE
+                terms = [*all_y, (more, -1)] + ([(fewer, 1)] if self.p_mode == "exact" else [])
+                _add(prob, terms, sense, self.p, "p")
+            else:
+                sense = pulp.LpConstraintEQ if self.p_mode == "exact" else pulp.LpConstraintLE
+                _add(prob, all_y, sense, self.p, "p")
+        for g_idx, g in enumerate(self.rules.groups):
+            terms = [(y[j], 1) for j in g.sites]
+            if g.min_open > 0:
+                extra = []
+                if elastic:
+                    extra = [(slack("group_min", f"sgmin{g_idx}", group=g), 1)]
+                _add(prob, terms + extra, pulp.LpConstraintGE, g.min_open, f"gmin{g_idx}")
+            if g.max_open is not None:
+                extra = []
+                if elastic:
+                    extra = [(slack("group_max", f"sgmax{g_idx}", group=g), -1)]
+                _add(prob, terms + extra, pulp.LpConstraintLE, g.max_open, f"gmax{g_idx}")
+        return slacks
+
+
+def _radius_block(
+    prob: pulp.LpProblem,
+    y: list,
+    cm: CostMatrix,
+    levels: Levels,
+    rows: np.ndarray,
+    weights: np.ndarray,
+    beyond: np.ndarray,
+    prefix: str = "z",
+) -> tuple[list, float, dict[int, pulp.LpVariable | None]]:
+    r"""Radius-formulation terms for ``rows`` (see :class:`PMedian`).
+
+    Returns the objective terms, the objective constant and, per row, the last-level
+    variable ``z_i^K`` (1 = no listed site open), or ``None`` for a row with no pairs.
+    """
+    terms: list = []
+    const = 0.0
+    last: dict[int, pulp.LpVariable | None] = {}
+    for i in rows.tolist():
+        w = float(weights[i])
+        a, b = int(levels.ptr[i]), int(levels.ptr[i + 1])
+        n_lev = b - a
+        if n_lev == 0:
+            const += w * float(beyond[i])
+            last[i] = None
+            continue
+        dvals = levels.values[a:b]
+        z = [_var(prob, f"{prefix}{i}_{k}") for k in range(n_lev)]
+        const += w * float(dvals[0])
+        for k in range(n_lev - 1):
+            terms.append((z[k], w * float(dvals[k + 1] - dvals[k])))
+        if math.isfinite(beyond[i]):
+            if beyond[i] > dvals[-1]:
+                terms.append((z[-1], w * float(beyond[i] - dvals[-1])))
+        else:
+            # No site beyond the list can serve this row: one listed site must open.
+            z[-1].upBound = 0
+        per_level: list[list] = [[] for _ in range(n_lev)]
+        lo, hi = int(cm.indptr[i]), int(cm.indptr[i + 1])
+        for pos in range(lo, hi):
+            per_level[int(levels.pair_level[pos]) - a].append((y[int(cm.indices[pos])], 1))
+        for k in range(n_lev):
+            row_terms = per_level[k]
+            row_terms.append((z[k], 1))
+            if k:
+                row_terms.append((z[k - 1], -1))
+            _add(prob, row_terms, pulp.LpConstraintGE, 1 if k == 0 else 0, f"{prefix}c{i}_{k}")
+        last[i] = z[-1]
+    return terms, const, last
+
+
+def _assign_block(
+    prob: pulp.LpProblem,
+    y: list,
+    cm: CostMatrix,
+    rows: np.ndarray,
+    households: np.ndarray,
+    capacity: np.ndarray,
+    single_source: bool,
+    served: dict[int, Any] | None = None,
+    elastic: bool = False,
+) -> tuple[dict[int, pulp.LpVariable], list[_Slack]]:
+    r"""Assignment variables on the stored pairs of ``rows``.
+
+    ``sum_j x_ij = s_i`` (``s_i`` = 1, or the coverage variable ``u_i`` of
+    ``served``), ``x_ij <= y_j`` and ``sum_i h_i x_ij <= C_j y_j``. Returns ``x`` keyed by
+    pair position in the CSR arrays, and elastic slacks.
+    """
+    x: dict[int, pulp.LpVariable] = {}
+    slacks: list[_Slack] = []
+    load: dict[int, list] = {}
+    for i in rows.tolist():
+        lo, hi = int(cm.indptr[i]), int(cm.indptr[i + 1])
+        terms = []
+        for pos in range(lo, hi):
+            j = int(cm.indices[pos])
+            v = _var(prob, f"x{pos}", 0, 1, binary=single_source)
+            x[pos] = v
+            terms.append((v, 1))
+            _add(prob, [(v, 1), (y[j], -1)], pulp.LpConstraintLE, 0, f"link{pos}")
+            if households[i] > 0:
+                load.setdefault(j, []).append((v, float(households[i])))
+        rhs: Any = 1 if served is None else served[i]
+        if elastic:
+            s = _var(prob, f"su{i}")
+            slacks.append(_Slack("unserved", s, {"row": i}))
+            terms.append((s, 1))
+        if isinstance(rhs, pulp.LpVariable):
+            terms.append((rhs, -1))
+            rhs = 0
+        _add(prob, terms, pulp.LpConstraintEQ, rhs, f"serve{i}")
+    for j, terms in load.items():
+        terms = [*terms, (y[j], -float(capacity[j]))]
+        if elastic:
+            s = _var(prob, f"sc{j}")
+            slacks.append(_Slack("capacity", s, {"site": j}))
+            terms.append((s, -1))
+        _add(prob, terms, pulp.LpConstraintLE, 0, f"cap{j}")
+    return x, slacks
+
+
+def _finish(
+    status: str,
+    objective: float | None,
+    bound: float | None,
+    options: SolverOptions,
+    sense: str,
+    diagnoses: list[Diagnosis],
+    rounds: int,
+    deadline: Deadline,
+) -> SolveResult:
+    gap = relative_gap(objective, bound, sense) if objective is not None else None
+    if status == OPTIMAL and gap is None:
+        gap = 0.0
+    return SolveResult(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        solver=options.solver,
+        sense=sense,
+        diagnoses=tuple(diagnoses),
+        rounds=rounds,
+        wall_time_s=deadline.elapsed(),
+    )
+
+
+# --------------------------------------------------------------------------- base
+
+
+class _StationModel:
+    """Shared data handling, rule checks and elastic diagnosis."""
+
+    sense = "min"
+    unit = "station"
+    quantity = "households"
+
+    def __init__(
+        self,
+        cost: CostInput,
+        weights: Any = None,
+        *,
+        p: int | None = None,
+        rules: PolicyRules | None = None,
+        households: Any = None,
+    ) -> None:
+        self.cost = _as_cost_matrix(cost)
+        n = self.cost.n_demand
+        self.weights = _demand_array(weights, n, "weights", 1.0)
+        self.households = _demand_array(households, n, "households", self.weights)
+        self.rules = rules if rules is not None else PolicyRules()
+        self.rules.validate(self.cost.n_sites)
+        self.capacity = _finite_capacity(
+            self.rules.capacity_array(self.cost.n_sites), float(self.households.sum())
+        )
+        self.single_source = self.rules.single_source
+        if p is not None and (int(p) != p):
+            raise PlannerError("model.bad_value", what="p", value=p)
+        self.p = None if p is None else int(p)
+        self.p_mode = "exact"
+        self._rule_builder = _Rules(self.rules, self.cost.n_sites, self.p, self.p_mode)
+
+    @property
+    def n_demand(self) -> int:
+        return self.cost.n_demand
+
+    @property
+    def n_sites(self) -> int:
+        return self.cost.n_sites
+
+    # -------------------------------------------------------------- diagnosis
+
+    def _rule_checks(self, must_serve: np.ndarray | None) -> list[Diagnosis]:
+        demand = None
+        if self.capacity is not None and must_serve is not None:
+            demand = self.households[must_serve]
+        return check_site_rules(
+            self.n_sites,
+            self.rules,
+            p=self.p,
+            p_mode=self.p_mode,
+            unit=self.unit,
+            demand=demand,
+            capacity=self.capacity,
+            quantity=self.quantity,
+            single_source=self.single_source,
+        )
+
+    def _infeasible(
+        self,
+        diagnoses: list[Diagnosis],
+        options: SolverOptions,
+        deadline: Deadline,
+        rounds: int = 0,
+    ) -> StationSolution:
+        n = self.n_demand
+        res = _finish(INFEASIBLE, None, None, options, self.sense, diagnoses, rounds, deadline)
+        return StationSolution(
+            res, np.empty(0, dtype=np.int64), np.full(n, -1), np.full(n, np.inf), None
+        )
+
+    def _failed(
+        self,
+        raw: RawSolve,
+        options: SolverOptions,
+        deadline: Deadline,
+        rounds: int,
+        extra: Sequence[Diagnosis] = (),
+    ) -> StationSolution:
+        if raw.status == ERROR and not raw.has_solution and "limit" in raw.detail:
+            diag = Diagnosis("solve.no_solution_in_limit")
+        else:
+            diag = Diagnosis("solve.solver_error", {"detail": raw.detail or raw.status})
+        n = self.n_demand
+        status = raw.status if raw.status != OPTIMAL else ERROR
+        res = _finish(status, None, None, options, self.sense, [*extra, diag], rounds, deadline)
+        return StationSolution(
+            res, np.empty(0, dtype=np.int64), np.full(n, -1), np.full(n, np.inf), None
+        )
+
+    def _elastic(
+        self,
+        options: SolverOptions,
+        deadline: Deadline,
+        serve: CostMatrix | None = None,
+        serve_rows: np.ndarray | None = None,
+        with_capacity: bool = False,
+    ) -> list[Diagnosis]:
+        """Explain a solver-proven infeasibility by the smallest rule violations.
+
+        Every rule gets a non-negative slack priced per unit (a site for count rules,
+        a demand point for unserved demand, one average site's capacity for
+        households over capacity); the cheapest violation pattern is reported.
+        """
+        if deadline.expired():
+            return [Diagnosis("solve.infeasible_unexplained")]
+        prob = pulp.LpProblem("elastic", pulp.LpMinimize)
+        y = self._rule_builder.site_vars(prob, elastic=True)
+        slacks = self._rule_builder.add(prob, y, elastic=True)
+        if serve is not None and serve_rows is not None and serve_rows.size:
+            if with_capacity and self.capacity is not None:
+                _, more = _assign_block(
+                    prob,
+                    y,
+                    serve,
+                    serve_rows,
+                    self.households,
+                    self.capacity,
+                    self.single_source,
+                    elastic=True,
+                )
+                slacks += more
+            else:
+                for i in serve_rows.tolist():
+                    sites = serve.row(i)[0]
+                    s = _var(prob, f"su{i}")
+                    slacks.append(_Slack("unserved", s, {"row": i}))
+                    _add(
+                        prob,
+                        [*((y[int(j)], 1) for j in sites), (s, 1)],
+                        pulp.LpConstraintGE,
+                        1,
+                        f"cover{i}",
+                    )
+        mean_cap = float(np.mean(self.capacity)) if self.capacity is not None else 1.0
+        price = {"capacity": 1.0 / max(mean_cap, 1e-9)}
+        prob.setObjective(
+            pulp.LpAffineExpression([(s.var, price.get(s.kind, 1.0)) for s in slacks])
+        )
+        raw = solve_problem(prob, options, deadline.remaining())
+        if not raw.has_solution:
+            return [Diagnosis("solve.infeasible_unexplained")]
+        return self._explain(slacks) or [Diagnosis("solve.infeasible_unexplained")]
+
+    def _explain(self, slacks: list[_Slack]) -> list[Diagnosis]:
+        unit = Term(self.unit)
+        out: list[Diagnosis] = []
+        used = [(s, float(s.var.varValue or 0.0)) for s in slacks]
+        used = [(s, v) for s, v in used if v > 1e-6]
+        by_kind: dict[str, list[tuple[_Slack, float]]] = {}
+        for s, v in used:
+            by_kind.setdefault(s.kind, []).append((s, v))
+        for kind in ("required", "excluded"):
+            items = by_kind.get(kind, [])
+            if items:
+                out.append(
+                    Diagnosis(
+                        f"solve.elastic_{kind}",
+                        {"count": len(items), "example": items[0][0].meta["site"]},
+                    )
+                )
+        for _, v in by_kind.get("p_more", []):
+            out.append(
+                Diagnosis("solve.elastic_p_more", {"amount": round(v), "p": self.p, "unit": unit})
+            )
+        for _, v in by_kind.get("p_fewer", []):
+            out.append(
+                Diagnosis(
+                    "solve.elastic_p_fewer",
+                    {"amount": round(v), "p": self.p, "opened": self.p - round(v), "unit": unit},
+                )
+            )
+        for s, v in by_kind.get("group_min", []):
+            g = s.meta["group"]
+            out.append(
+                Diagnosis(
+                    "solve.elastic_group_min",
+                    {
+                        "group": g.name,
+                        "min": g.min_open,
+                        "amount": round(v),
+                        "unit": unit,
+                        "kind": Term(g.kind),
+                    },
+                )
+            )
+        for s, v in by_kind.get("group_max", []):
+            g = s.meta["group"]
+            out.append(
+                Diagnosis(
+                    "solve.elastic_group_max",
+                    {
+                        "group": g.name,
+                        "max": g.max_open,
+                        "amount": round(v),
+                        "unit": unit,
+                        "kind": Term(g.kind),
+                    },
+                )
+            )
+        cap_items = by_kind.get("capacity", [])
+        if cap_items:
+            out.append(
+                Diagnosis(
+                    "solve.elastic_capacity",
+                    {
+                        "amount": float(sum(v for _, v in cap_items)),
+                        "count": len(cap_items),
+                        "unit": unit,
+                        "qty": Term(self.quantity),
+                    },
+                )
+            )
+        unserved = by_kind.get("unserved", [])
+        if unserved:
+            rows = [s.meta["row"] for s, _ in unserved]
+            out.append(
+                Diagnosis(
+                    "solve.elastic_unserved",
+                    {
+                        "count": len(rows),
+                        "amount": float(self.households[rows].sum()),
+                        "example": rows[0],
+                        "qty": Term(self.quantity),
+                    },
+                )
+            )
+        return out
+
+    def _unreachable(self, cm: CostMatrix, rows: np.ndarray) -> list[Diagnosis]:
+        """Rows that no allowed site can ever serve (no pairs and nothing beyond)."""
+        empty = rows[cm.row_counts[rows] == 0]
+        if empty.size == 0:
+            return []
+        beyond = cm.next_distance(empty)
+        dead = empty[~np.isfinite(beyond)]
+        if dead.size == 0:
+            return []
+        return [
+            Diagnosis(
+                "solve.demand_unreachable", {"count": int(dead.size), "example": int(dead[0])}
+            )
+        ]
+
+
+# --------------------------------------------------------------------------- p-median
+
+
+class PMedian(_StationModel):
+    r"""p-median: open exactly ``p`` stations, minimise household-weighted distance.
+
+    .. math::
+
+        \min \sum_i w_i \, d_{i,a(i)} \quad \text{s.t.}\quad \sum_j y_j = p,
+        \ \text{policy rules},\ y_j \in \{0,1\}
+
+    where ``a(i)`` is the nearest open site of demand point ``i``.
+
+    Radius formulation (García, Labbé & Marín 2011)
+    ------------------------------------------------
+    Instead of the classic ``x_ij`` assignment (``n x m`` variables) each demand point
+    ``i`` keeps only its sorted distinct listed costs ``D_i^1 < ... < D_i^K`` and
+    continuous ``z_i^k >= 0`` meaning "no open site within ``D_i^k``":
+
+    .. math::
+
+        z_i^1 + \sum_{j: d_{ij} = D_i^1} y_j \ge 1, \qquad
+        z_i^k - z_i^{k-1} + \sum_{j: d_{ij} = D_i^k} y_j \ge 0 \quad (k \ge 2)
+
+        \min \sum_i w_i \Big( D_i^1 + \sum_{k<K} (D_i^{k+1} - D_i^k)\, z_i^k
+        + (B_i - D_i^K)\, z_i^K \Big)
+
+    This is the chained form of García et al.'s cover constraints
+    ``z_i^k + sum_{j: d_ij <= D_i^k} y_j >= 1`` (summing the chain gives them, and the
+    smallest feasible ``z`` is the same in both, so the LP bounds coincide); each pair
+    appears in one row only, so the matrix has about ``nnz + 2 x levels`` non-zeros.
+
+    Exactness with truncated lists (check-and-grow)
+    -----------------------------------------------
+    Rows list only sites within a per-row radius. ``B_i`` is the cost of the
+    ``(K_i + 1)``-th nearest allowed site (:meth:`CostMatrix.next_distance`), a lower
+    bound on the cost of every unlisted site. Hence for every site set ``S`` the
+    truncated cost of ``i``, ``min(nearest listed open, B_i)``, is ``<=`` its true cost:
+    the truncated model is a *relaxation* and its optimum ``LB`` (or the solver's
+    bound) is a lower bound on the true optimum. Each round we take the solver's
+    plan, compute its *true* cost with exact nearest-open-site queries (k-d tree, not
+    a dense matrix) giving ``UB``, and
+
+    * stop when ``UB - LB <= tolerance``: ``LB <= OPT <= UB`` proves optimality;
+    * otherwise grow exactly the rows whose true cost exceeds their truncated cost
+      (new radius = their true cost, so this plan is priced exactly next time) and
+      re-solve.
+
+    Each round strictly enlarges some row, so the loop ends (at worst with complete
+    rows). ``max_rounds`` and the time limit stop it early with the best plan and the
+    proven gap (status ``"time_limit_feasible"``).
+
+    Capacity
+    --------
+    With ``rules.capacity`` the nearest-open assignment is no longer optimal, so the
+    radius formulation does not apply. The model becomes the capacitated p-median on
+    the stored pairs only:
+
+    .. math::
+
+        \min \sum_{(i,j)} w_i d_{ij} x_{ij}\ \text{s.t.}\ \sum_j x_{ij} = 1,\
+        x_{ij} \le y_j,\ \sum_i h_i x_{ij} \le C_j y_j
+
+    (``x`` binary with ``single_source``). Restricting to stored pairs is a
+    restriction, not a relaxation: the answer is proven optimal *among plans that
+    serve each demand point from a site on its list* (within its radius), which acts
+    as a maximum service distance; ``bound``/``gap`` refer to that restricted problem.
+    If the restriction is infeasible the lists are doubled and the model re-solved.
+
+    The uncapacitated p-median with the same rules is solved first (radius
+    formulation, at most 60 s or a quarter of the time limit). Its sites are the MIP
+    start, and because dropping capacity *and* the pair restriction is a relaxation,
+    its proven bound is a lower bound for every capacitated plan. When some row is
+    actually truncated, an info diagnosis ``solve.restricted_pairs_bound`` states the
+    restriction radius and that global bound (``solve.restricted_pairs`` without it),
+    so the planner can see how far the restricted optimum can be from the
+    unrestricted one.
+
+    Parameters
+    ----------
+    cost
+        Cost matrix (metres); a dense array or scipy matrix is accepted for small
+        inputs (every stored pair usable, nothing else).
+    p
+        Number of stations to open.
+    weights
+        ``w_i`` (households, population); default 1.
+    rules
+        Policy rules.
+    households
+        ``h_i`` for capacity; default ``weights``.
+    max_rounds
+        Cap on grow rounds.
+    """
+
+    def __init__(
+        self,
+        cost: CostInput,
+        p: int,
+        weights: Any = None,
+        *,
+        rules: PolicyRules | None = None,
+        households: Any = None,
+        max_rounds: int = 100,
+    ) -> None:
+        super().__init__(cost, weights, p=p, rules=rules, households=households)
+        self.max_rounds = int(max_rounds)
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost: CostInput,
+        p: int,
+        weights: Any = None,
+        *,
+        rules: PolicyRules | None = None,
+        households: Any = None,
+        max_rounds: int = 100,
+    ) -> PMedian:
+        """Model on a prepared cost matrix (see class docstring for ``cost``)."""
+        return cls(cost, p, weights, rules=rules, households=households, max_rounds=max_rounds)
+
+    @classmethod
+    def from_points(
+        cls,
+        demand_xy: np.ndarray,
+        site_xy: np.ndarray,
+        p: int,
+        weights: Any = None,
+        *,
+        rules: PolicyRules | None = None,
+        households: Any = None,
+        radius: float | np.ndarray | None = None,
+        k: int | None = None,
+        circuity: float = 1.0,
+        max_rounds: int = 100,
+    ) -> PMedian:
+        """Model on coordinates (metres); builds the sparse matrix itself.
+
+        Parameters
+        ----------
+        radius
+            Initial list radius (scalar or per demand point). Default: each row's
+            ``k`` nearest sites.
+        k
+            Initial list length when ``radius`` is not given (default ~``2 m / p``, at
+            least 4; with capacity three times that, at least 15).
+        circuity
+            Road / straight-line factor.
+        """
+        site_xy = np.asarray(site_xy, dtype=np.float64)
+        if radius is not None:
+            cm = sparse_distances(demand_xy, site_xy, radius, circuity)
+        else:
+            kk = k if k is not None else _default_k(len(site_xy), p)
+            if k is None and rules is not None and rules.capacity is not None:
+                # Capacity pushes demand past its nearest sites, and the capacitated
+                # model cannot grow lists one row at a time: start with longer ones.
+                kk = min(len(site_xy), max(3 * kk, 15))
+            cm = sparse_knn(demand_xy, site_xy, kk, circuity)
+        return cls(cm, p, weights, rules=rules, households=households, max_rounds=max_rounds)
+
+    # -------------------------------------------------------------- solve
+
+    def solve(self, options: SolverOptions | None = None) -> StationSolution:
+        """Solve; see the class docstring for what ``"optimal"`` guarantees."""
+        options = options or SolverOptions()
+        deadline = Deadline(options.time_limit_s)
+        cm = self.cost.drop_sites(self.rules.excluded)
+        if self.capacity is None:
+            rows = np.flatnonzero(self.weights > 0)
+        else:
+            rows = np.flatnonzero((self.weights > 0) | (self.households > 0))
+        diags = self._rule_checks(rows) + self._unreachable(cm, rows)
+        if any(d.severity == "error" for d in diags):
+            return self._infeasible(diags, options, deadline)
+        if self.capacity is None:
+            return self._solve_radius(cm, rows, options, deadline)
+        return self._solve_capacitated(cm, rows, options, deadline)
+
+    def _solve_radius(
+        self, cm: CostMatrix, rows: np.ndarray, options: SolverOptions, deadline: Deadline
+    ) -> StationSolution:
+        w = self.weights
+        lower = -math.inf
+        best: tuple[float, np.ndarray] | None = None
+        diags: list[Diagnosis] = []
+        status = TIME_LIMIT_FEASIBLE
+        rounds = 0
+        gap_target = options.gap or 0.0
+        while True:
+            rounds += 1
+            levels = cm.levels()
+            beyond = np.full(self.n_demand, np.inf)
+            beyond[rows] = cm.next_distance(rows)
+            prob = pulp.LpProblem("p_median", pulp.LpMinimize)
+            y = self._rule_builder.site_vars(prob)
+            self._rule_builder.add(prob, y)
+            terms, const, _ = _radius_block(prob, y, cm, levels, rows, w, beyond)
+            prob.setObjective(pulp.LpAffineExpression(terms, constant=const))
+            if best is not None:
+                # The best plan so far is feasible for every round's model.
+                start = np.zeros(self.n_sites)
+                start[best[1]] = 1.0
+                _set_start(y, start)
+            raw = solve_problem(prob, options, deadline.remaining(), warm_start=best is not None)
+            if raw.status == INFEASIBLE:
+                more = self._elastic(options, deadline)
+                return self._infeasible(diags + more, options, deadline, rounds)
+            if not raw.has_solution:
+                if best is None:
+                    return self._failed(raw, options, deadline, rounds, diags)
+                break
+            is_open = _values(y) > 0.5
+            open_sites = np.flatnonzero(is_open)
+            _, listed = _first_open(cm, is_open)
+            model_cost = np.where(np.isfinite(listed), listed, beyond)
+            _, true_d = cm.nearest_open(open_sites)
+            true_obj = float(np.dot(w[rows], true_d[rows]))
+            if raw.bound is not None:
+                lower = max(lower, raw.bound)
+            if best is None or true_obj < best[0]:
+                best = (true_obj, open_sites)
+            upper = best[0]
+            under = rows[true_d[rows] > model_cost[rows] + _tol(model_cost[rows])]
+            closed = upper - lower <= max(1e-6, float(_tol(upper))) + gap_target * abs(upper)
+            proven = raw.status == OPTIMAL and under.size == 0
+            if proven and gap_target == 0:
+                # The relaxation's optimum is this plan's true cost: LB = UB.
+                lower = max(lower, upper)
+            if proven or closed:
+                status = OPTIMAL
+                break
+            if under.size == 0 or deadline.expired():
+                break  # the solver stopped on a limit; nothing more to learn
+            if rounds >= self.max_rounds:
+                diags.append(
+                    Diagnosis(
+                        "solve.rounds_limit",
+                        {
+                            "rounds": rounds,
+                            "gap": f"{100 * (relative_gap(upper, lower) or 0):.3g}%",
+                        },
+                        "info",
+                    )
+                )
+                break
+            cm = cm.grow(under, true_d[under])
+        assert best is not None
+        objective, open_sites = best
+        site, dist = cm.nearest_open(open_sites)
+        res = _finish(
+            status,
+            objective,
+            lower if math.isfinite(lower) else None,
+            options,
+            "min",
+            diags,
+            rounds,
+            deadline,
+        )
+        return StationSolution(res, open_sites, site, dist, objective)
+
+    def _solve_capacitated(
+        self, cm: CostMatrix, rows: np.ndarray, options: SolverOptions, deadline: Deadline
+    ) -> StationSolution:
+        diags: list[Diagnosis] = []
+        start, global_bound = self._uncapacitated_start(cm, options, deadline)
+        rounds = grew = 0
+        while True:
+            rounds += 1
+            prob = pulp.LpProblem("cap_p_median", pulp.LpMinimize)
+            y = self._rule_builder.site_vars(prob)
+            self._rule_builder.add(prob, y)
+            x, _ = _assign_block(
+                prob, y, cm, rows, self.households, self.capacity, self.single_source
+            )
+            prob.setObjective(
+                pulp.LpAffineExpression(
+                    [(v, float(self.weights[cm.rows[pos]] * cm.data[pos])) for pos, v in x.items()]
+                )
+            )
+            if start is not None:
+                _set_start(y, start)
+            raw = solve_problem(prob, options, deadline.remaining(), warm_start=start is not None)
+            if raw.status == INFEASIBLE:
+                grown = _grow_all(cm, rows)
+                if grown is not None and rounds < self.max_rounds and not deadline.expired():
+                    cm, grew = grown, grew + 1
+                    continue
+                more = self._elastic(options, deadline, cm, rows, with_capacity=True)
+                return self._infeasible(diags + more, options, deadline, rounds)
+            if not raw.has_solution:
+                return self._failed(raw, options, deadline, rounds, diags)
+            break
+        if grew:
+            diags.append(Diagnosis("solve.grew_pairs", {"rounds": grew}, "info"))
+        if _is_restricted(cm, rows):
+            diags.append(_restricted_note(cm, rows, global_bound))
+        return _capacitated_solution(self, cm, y, x, raw, options, deadline, diags, rounds)
+
+    def _uncapacitated_start(
+        self, cm: CostMatrix, options: SolverOptions, deadline: Deadline
+    ) -> tuple[np.ndarray | None, float | None]:
+        """Uncapacitated plan as a MIP start, and its bound as a global lower bound.
+
+        MIP heuristics often fail to find *any* capacitated plan at city scale; the
+        uncapacitated p-median (same rules, fast radius formulation) usually becomes
+        feasible once its sites are given and only the split assignment is left to
+        complete. Dropping capacity and the pair restriction is a relaxation, so its
+        proven bound bounds every capacitated plan, restricted or not.
+        """
+        rem = deadline.remaining()
+        budget = 60.0 if rem is None else min(60.0, 0.25 * rem)
+        if budget < 0.1:
+            return None, None
+        relaxed = PMedian(
+            self.cost,
+            self.p,
+            self.weights,
+            rules=replace(self.rules, capacity=None, single_source=False),
+            max_rounds=self.max_rounds,
+        )
+        quick = replace(options, time_limit_s=budget, gap=max(options.gap or 0.0, 1e-4))
+        sol = relaxed.solve(quick)
+        if not sol.result.has_plan:
+            return None, None
+        start = np.zeros(self.n_sites)
+        start[sol.sites] = 1.0
+        return start, sol.bound
+
+
+def _grow_all(cm: CostMatrix, rows: np.ndarray) -> CostMatrix | None:
+    """Double every growable row's radius (None when nothing can grow)."""
+    if cm.source is None:
+        return None
+    finite = rows[np.isfinite(cm.radius[rows])]
+    finite = finite[cm.row_counts[finite] < cm.n_sites]
+    if finite.size == 0:
+        return None
+    rad = cm.radius[finite]
+    positive = cm.radius[np.isfinite(cm.radius) & (cm.radius > 0)]
+    floor = float(positive.min()) if positive.size else 1.0
+    return cm.grow(finite, np.maximum(2 * rad, floor))
+
+
+def _is_restricted(cm: CostMatrix, rows: np.ndarray) -> bool:
+    """Whether some row leaves out a usable site (so pairs restrict the plan)."""
+    return bool(np.isfinite(cm.next_distance(rows)).any())
+
+
+def _restricted_note(
+    cm: CostMatrix, rows: np.ndarray, global_bound: float | None = None
+) -> Diagnosis:
+    rad = cm.radius[rows]
+    finite = rad[np.isfinite(rad)]
+    radius = float(finite.max()) if finite.size else math.inf
+    if global_bound is None:
+        return Diagnosis("solve.restricted_pairs", {"radius": radius}, "info")
+    return Diagnosis(
+        "solve.restricted_pairs_bound", {"radius": radius, "global_bound": global_bound}, "info"
+    )
+
+
+def _capacitated_solution(
+    model: _StationModel,
+    cm: CostMatrix,
+    y: list,
+    x: dict[int, pulp.LpVariable],
+    raw: RawSolve,
+    options: SolverOptions,
+    deadline: Deadline,
+    diags: list[Diagnosis],
+    rounds: int,
+    objective: float | None = None,
+    covered: np.ndarray | None = None,
+    uncoverable: np.ndarray | None = None,
+    secondary: float | None = None,
+    bound: float | None = None,
+) -> StationSolution:
+    open_sites = np.flatnonzero(_values(y) > 0.5)
+    pos = np.fromiter(x.keys(), dtype=np.int64, count=len(x))
+    share = _values(list(x.values()))
+    keep = share > 1e-9
+    pos, share = pos[keep], share[keep]
+    d_rows, d_sites = cm.rows[pos], cm.indices[pos]
+    assignment = np.full(model.n_demand, -1)
+    distance = np.full(model.n_demand, np.inf)
+    # Largest share wins; ties go to the nearer site (pairs are in cost order).
+    order = np.lexsort((-share, d_rows))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = d_rows[order][1:] != d_rows[order][:-1]
+    pick = order[first]
+    assignment[d_rows[pick]] = d_sites[pick]
+    distance[d_rows[pick]] = cm.data[pos[pick]]
+    obj = raw.objective if objective is None else objective
+    res = _finish(
+        raw.status,
+        obj,
+        raw.bound if bound is None else bound,
+        options,
+        model.sense,
+        diags,
+        rounds,
+        deadline,
+    )
+    return StationSolution(
+        res,
+        open_sites,
+        assignment,
+        distance,
+        obj,
+        covered=covered,
+        uncoverable=uncoverable if uncoverable is not None else np.empty(0, dtype=np.int64),
+        secondary=secondary,
+        allocation=(d_rows, d_sites, share),
+    )
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+class _CoverageModel(_StationModel):
+    """Shared parts of MCLP and set cover: coverage lists and the tie-break stage."""
+
+    def __init__(
+        self,
+        cost: CostInput,
+        radius: Any,
+        weights: Any,
+        *,
+        p: int | None,
+        rules: PolicyRules | None,
+        households: Any,
+        tie_break: bool,
+        tie_break_time_limit_s: float | None,
+    ) -> None:
+        super().__init__(cost, weights, p=p, rules=rules, households=households)
+        self.radius = _demand_array(radius, self.n_demand, "radius", None)
+        self.tie_break = bool(tie_break)
+        self.tie_break_time_limit_s = tie_break_time_limit_s
+        # Raises model.matrix_too_short when the matrix cannot certify coverage.
+        self._cover_all = self.cost.within(self.radius)
+        self._cover = self._cover_all.drop_sites(self.rules.excluded)
+
+    def _uncoverable(self) -> tuple[np.ndarray, list[Diagnosis]]:
+        counts = self._cover.row_counts
+        rows = np.flatnonzero((counts == 0) & (self.weights > 0))
+        if rows.size == 0:
+            return rows, []
+        only_excluded = rows[self._cover_all.row_counts[rows] > 0]
+        diags = [
+            Diagnosis(
+                "solve.uncoverable",
+                {
+                    "count": int(rows.size),
+                    "weight": float(self.weights[rows].sum()),
+                    "example": int(rows[0]),
+                },
+                "warning",
+            )
+        ]
+        if only_excluded.size:
+            diags.append(
+                Diagnosis(
+                    "solve.uncoverable_excluded",
+                    {"count": int(only_excluded.size), "example": int(only_excluded[0])},
+                    "warning",
+                )
+            )
+        return rows, diags
+
+    def _covered_from_sites(
+        self, open_sites: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        site, dist = self.cost.nearest_open(open_sites)
+        is_open = np.zeros(self.n_sites, dtype=bool)
+        is_open[open_sites] = True
+        _, listed = _first_open(self._cover, is_open)
+        covered = np.isfinite(listed)
+        return site, dist, covered
+
+    def _capped(self, dist: np.ndarray) -> float:
+        return float(np.dot(self.weights, np.minimum(dist, self.radius)))
+
+    def _stage2_time(self, deadline: Deadline) -> float | None:
+        rem = deadline.remaining()
+        cap = self.tie_break_time_limit_s
+        if cap is None:
+            return rem
+        return cap if rem is None else min(rem, cap)
+
+    def _tie_break(
+        self,
+        stage1: tuple[list, dict[int, pulp.LpVariable], dict[int, pulp.LpVariable]],
+        rows: np.ndarray,
+        options: SolverOptions,
+        deadline: Deadline,
+        diags: list[Diagnosis],
+        *,
+        count: int | None,
+        min_cover: float | None,
+    ) -> tuple[list, dict[int, pulp.LpVariable], dict[int, pulp.LpVariable]] | None:
+        r"""Second stage: keep the primary value, minimise ``sum_i w_i min(d_i, r_i)``.
+
+        ``count`` fixes the number of sites (set cover); ``min_cover`` keeps the covered
+        weight (MCLP). Warm-started from the stage-1 plan, so a limited stage 2 never
+        returns something worse. Returns the stage-2 ``(y, x, u)`` or ``None``.
+        """
+        if not (self.tie_break and rows.size):
+            return None
+        if deadline.expired():
+            diags.append(Diagnosis("solve.tie_break_skipped", {}, "info"))
+            return None
+        y1, x1, u1 = stage1
+        cm = self._cover
+        prob = pulp.LpProblem("tie_break", pulp.LpMinimize)
+        y = self._rule_builder.site_vars(prob)
+        self._rule_builder.add(prob, y)
+        _set_start(y, _values(y1))
+        if count is not None:
+            _add(prob, [(v, 1) for v in y], pulp.LpConstraintEQ, count, "count")
+        x: dict[int, pulp.LpVariable] = {}
+        u: dict[int, pulp.LpVariable] = {}
+        if self.capacity is None:
+            terms, const, last = _radius_block(
+                prob, y, cm, cm.levels(), rows, self.weights, self.radius, prefix="t"
+            )
+            if min_cover is not None:
+                # Uncovered weight may not exceed what stage 1 left uncovered.
+                total = float(self.weights[rows].sum())
+                lhs = [(v, float(self.weights[i])) for i, v in last.items() if v is not None]
+                _add(prob, lhs, pulp.LpConstraintLE, total - min_cover, "keep_cover")
+            else:
+                for v in last.values():
+                    if v is not None:
+                        v.upBound = 0
+        else:
+            if min_cover is not None:
+                u = {i: _var(prob, f"u{i}", 0, 1) for i in rows.tolist()}
+                _set_start(list(u.values()), _values([u1[i] for i in u]))
+            x, _ = _assign_block(
+                prob,
+                y,
+                cm,
+                rows,
+                self.households,
+                self.capacity,
+                self.single_source,
+                served=u or None,
+            )
+            _set_start(list(x.values()), _values([x1[pos] for pos in x]))
+            terms = [(v, float(self.weights[cm.rows[pos]] * cm.data[pos])) for pos, v in x.items()]
+            const = 0.0
+            if min_cover is not None:
+                _add(
+                    prob,
+                    [(ui, float(self.weights[i])) for i, ui in u.items()],
+                    pulp.LpConstraintGE,
+                    min_cover,
+                    "keep_cover",
+                )
+                # Uncovered demand counts at its radius: capped distance.
+                terms += [(ui, -float(self.weights[i] * self.radius[i])) for i, ui in u.items()]
+                const = float(np.dot(self.weights[rows], self.radius[rows]))
+        prob.setObjective(pulp.LpAffineExpression(terms, constant=const))
+        raw = solve_problem(prob, options, self._stage2_time(deadline), warm_start=True)
+        if not raw.has_solution:
+            diags.append(Diagnosis("solve.tie_break_skipped", {}, "info"))
+            return None
+        if raw.status != OPTIMAL:
+            diags.append(Diagnosis("solve.tie_break_partial", {}, "info"))
+        return y, x, u
+
+
+class MCLP(_CoverageModel):
+    r"""Maximal covering location: open ``p`` stations, maximise covered weight.
+
+    A demand point is covered when an open site lies within its own radius ``r_i``
+    (urban and rural points may differ).
+
+    .. math::
+
+        \max \sum_i w_i u_i \ \text{s.t.}\ u_i \le \sum_{j \in N_i(r_i)} y_j,\
+        0 \le u_i \le 1,\ \sum_j y_j = p,\ \text{policy rules}
+
+    ``u_i`` may be continuous: for integral ``y`` the optimum sets
+    ``u_i = min(1, sum y)``, which is 0 or 1.
+
+    Ties broken by distance (lexicographic, two stages)
+    ---------------------------------------------------
+    Many site sets reach the same coverage. Stage 2 keeps the stage-1 coverage
+    ``C*`` as a constraint (``sum_i w_i u_i >= C* - 1e-9 max(1, C*)``, a float
+    tolerance, so no coverage is traded) and minimises the capped distance
+    ``sum_i w_i min(d_i, r_i)`` with the radius formulation of :class:`PMedian` on
+    the coverage lists (cost beyond the list = ``r_i``). A weighted single objective
+    would need a secondary weight below the smallest coverage difference, which
+    real-valued household weights do not give; two stages are exact. Stage 2 is
+    warm-started from the stage-1 plan and limited to ``tie_break_time_limit_s``
+    (and the overall limit); if it stops early an info diagnosis says so. Status,
+    bound and gap always refer to the coverage (stage 1).
+
+    Capacity
+    --------
+    With ``rules.capacity`` coverage means *served within the radius by a site with
+    room*: ``sum_j x_ij = u_i`` over the coverage pairs, ``x_ij <= y_j``,
+    ``sum_i h_i x_ij <= C_j y_j`` (``x`` binary with ``single_source``; otherwise a
+    demand point may be partly covered). Exact: the coverage pairs are complete.
+
+    Parameters
+    ----------
+    cost
+        Cost matrix complete up to at least ``radius`` in every row.
+    p
+        Stations to open.
+    radius
+        Coverage radius, scalar or per demand point (metres).
+    weights
+        ``w_i``; default 1.
+    rules, households
+        See :class:`PMedian`.
+    tie_break
+        Run stage 2.
+    tie_break_time_limit_s
+        Cap on stage 2's time (``None``: only the overall limit).
+    """
+
+    sense = "max"
+
+    def __init__(
+        self,
+        cost: CostInput,
+        p: int,
+        radius: Any,
+        weights: Any = None,
+        *,
+        rules: PolicyRules | None = None,
+        households: Any = None,
+        tie_break: bool = True,
+        tie_break_time_limit_s: float | None = 60.0,
+    ) -> None:
+        super().__init__(
+            cost,
+            radius,
+            weights,
+            p=p,
+            rules=rules,
+            households=households,
+            tie_break=tie_break,
+            tie_break_time_limit_s=tie_break_time_limit_s,
+        )
+
+    @classmethod
+    def from_cost_matrix(
+        cls, cost: CostInput, p: int, radius: Any, weights: Any = None, **kwargs: Any
+    ) -> MCLP:
+        """Model on a prepared cost matrix; keyword arguments as in the constructor."""
+        return cls(cost, p, radius, weights, **kwargs)
+
+    @classmethod
+    def from_points(
+        cls,
+        demand_xy: np.ndarray,
+        site_xy: np.ndarray,
+        p: int,
+        radius: Any,
+        weights: Any = None,
+        *,
+        circuity: float = 1.0,
+        **kwargs: Any,
+    ) -> MCLP:
+        """Model on coordinates (metres); lists exactly the pairs within ``radius``."""
+        cm = sparse_distances(demand_xy, site_xy, radius, circuity)
+        return cls(cm, p, radius, weights, **kwargs)
+
+    def solve(self, options: SolverOptions | None = None) -> StationSolution:
+        """Solve both stages; see the class docstring."""
+        options = options or SolverOptions()
+        deadline = Deadline(options.time_limit_s)
+        uncov, diags = self._uncoverable()
+        errors = self._rule_checks(None)
+        if errors:
+            return self._infeasible(diags + errors, options, deadline)
+        cm = self._cover
+        rows = np.flatnonzero((cm.row_counts > 0) & (self.weights > 0))
+        prob = pulp.LpProblem("mclp", pulp.LpMaximize)
+        y = self._rule_builder.site_vars(prob)
+        self._rule_builder.add(prob, y)
+        u = {i: _var(prob, f"u{i}", 0, 1) for i in rows.tolist()}
+        x: dict[int, pulp.LpVariable] = {}
+        if self.capacity is None:
+            for i, ui in u.items():
+                _add(
+                    prob,
+                    [(ui, 1), *((y[int(j)], -1) for j in cm.row(i)[0])],
+                    pulp.LpConstraintLE,
+                    0,
+                    f"cov{i}",
+                )
+        else:
+            x, _ = _assign_block(
+                prob, y, cm, rows, self.households, self.capacity, self.single_source, served=u
+            )
+        prob.setObjective(
+            pulp.LpAffineExpression([(ui, float(self.weights[i])) for i, ui in u.items()])
+        )
+        raw = solve_problem(prob, options, deadline.remaining())
+        if raw.status == INFEASIBLE:
+            return self._infeasible(diags + self._elastic(options, deadline), options, deadline, 1)
+        if not raw.has_solution:
+            return self._failed(raw, options, deadline, 1, diags)
+        cover_value = float(raw.objective or 0.0)
+        stage2 = self._tie_break(
+            (y, x, u),
+            rows,
+            options,
+            deadline,
+            diags,
+            count=None,
+            min_cover=cover_value - float(_tol(cover_value)),
+        )
+        rounds = 1 if stage2 is None else 2
+        if self.capacity is not None:
+            y2, x2, u2 = stage2 if stage2 is not None else (y, x, u)
+            share = {i: float(v.varValue or 0.0) for i, v in u2.items()}
+            covered = np.zeros(self.n_demand, dtype=bool)
+            covered[[i for i, v in share.items() if v > 0.5]] = True
+            objective = float(sum(self.weights[i] * v for i, v in share.items()))
+            sol = _capacitated_solution(
+                self,
+                cm,
+                y2,
+                x2,
+                raw,
+                options,
+                deadline,
+                diags,
+                rounds,
+                objective=objective,
+                covered=covered,
+                uncoverable=uncov,
+                bound=raw.bound,
+            )
+            served = np.where(np.isfinite(sol.distance), sol.distance, self.radius)
+            # Partly covered points count their uncovered share at the radius.
+            cap_d = np.minimum(served, self.radius)
+            for i, v in share.items():
+                cap_d[i] = v * cap_d[i] + (1 - v) * self.radius[i]
+            return _replace_secondary(sol, float(np.dot(self.weights, cap_d)))
+        open_sites = np.flatnonzero(_values(y) > 0.5)
+        if stage2 is not None:
+            candidate = np.flatnonzero(_values(stage2[0]) > 0.5)
+            if self._capped(self._covered_from_sites(candidate)[1]) <= self._capped(
+                self._covered_from_sites(open_sites)[1]
+            ):
+                open_sites = candidate
+        site, dist, covered = self._covered_from_sites(open_sites)
+        objective = float(np.dot(self.weights, covered))
+        res = _finish(raw.status, objective, raw.bound, options, "max", diags, rounds, deadline)
+        return StationSolution(
+            res,
+            open_sites,
+            site,
+            dist,
+            objective,
+            covered=covered,
+            uncoverable=uncov,
+            secondary=self._capped(dist),
+        )
+
+
+class SetCover(_CoverageModel):
+    r"""Location set covering: fewest stations so every demand point is covered.
+
+    .. math::
+
+        \min \sum_j y_j \ \text{s.t.}\ \sum_{j \in N_i(r_i)} y_j \ge 1
+        \quad \forall i \text{ coverable},\ \text{policy rules}
+
+    Demand points with positive weight and no usable candidate within ``r_i``
+    (none at all, or only excluded ones) cannot be covered by any plan; they are
+    left out of the constraints and *reported* in ``uncoverable`` with a warning
+    diagnosis (``solve.uncoverable``), never silently dropped. Zero-weight points
+    impose nothing.
+
+    Ties broken by distance as in :class:`MCLP`: stage 2 fixes the number of sites
+    to the stage-1 value and minimises ``sum_i w_i d_i`` (each covered point's
+    nearest open site within its radius).
+
+    Capacity: each coverable point must be served within its radius by a site with
+    room (assignment variables on the coverage pairs, as in :class:`MCLP`). This is
+    exact: the coverage pairs are complete.
+
+    Parameters
+    ----------
+    cost
+        Cost matrix complete up to at least ``radius`` in every row.
+    radius
+        Coverage radius, scalar or per demand point (metres).
+    weights
+        ``w_i``; points with weight 0 need not be covered. Default 1.
+    rules, households, tie_break, tie_break_time_limit_s
+        See :class:`MCLP`.
+    """
+
+    sense = "min"
+
+    def __init__(
+        self,
+        cost: CostInput,
+        radius: Any,
+        weights: Any = None,
+        *,
+        rules: PolicyRules | None = None,
+        households: Any = None,
+        tie_break: bool = True,
+        tie_break_time_limit_s: float | None = 60.0,
+    ) -> None:
+        super().__init__(
+            cost,
+            radius,
+            weights,
+            p=None,
+            rules=rules,
+            households=households,
+            tie_break=tie_break,
+            tie_break_time_limit_s=tie_break_time_limit_s,
+        )
+
+    @classmethod
+    def from_cost_matrix(
+        cls, cost: CostInput, radius: Any, weights: Any = None, **kwargs: Any
+    ) -> SetCover:
+        """Model on a prepared cost matrix; keyword arguments as in the constructor."""
+        return cls(cost, radius, weights, **kwargs)
+
+    @classmethod
+    def from_points(
+        cls,
+        demand_xy: np.ndarray,
+        site_xy: np.ndarray,
+        radius: Any,
+        weights: Any = None,
+        *,
+        circuity: float = 1.0,
+        **kwargs: Any,
+    ) -> SetCover:
+        """Model on coordinates (metres); lists exactly the pairs within ``radius``."""
+        cm = sparse_distances(demand_xy, site_xy, radius, circuity)
+        return cls(cm, radius, weights, **kwargs)
+
+    def solve(self, options: SolverOptions | None = None) -> StationSolution:
+        """Solve both stages; see the class docstring."""
+        options = options or SolverOptions()
+        deadline = Deadline(options.time_limit_s)
+        uncov, diags = self._uncoverable()
+        cm = self._cover
+        rows = np.flatnonzero((cm.row_counts > 0) & (self.weights > 0))
+        errors = self._rule_checks(rows)
+        if errors:
+            return self._infeasible(diags + errors, options, deadline)
+        prob = pulp.LpProblem("set_cover", pulp.LpMinimize)
+        y = self._rule_builder.site_vars(prob)
+        self._rule_builder.add(prob, y)
+        x: dict[int, pulp.LpVariable] = {}
+        if self.capacity is None:
+            for i in rows.tolist():
+                _add(
+                    prob, [(y[int(j)], 1) for j in cm.row(i)[0]], pulp.LpConstraintGE, 1, f"cov{i}"
+                )
+        else:
+            x, _ = _assign_block(
+                prob, y, cm, rows, self.households, self.capacity, self.single_source
+            )
+        prob.setObjective(pulp.LpAffineExpression([(v, 1) for v in y]))
+        raw = solve_problem(prob, options, deadline.remaining())
+        if raw.status == INFEASIBLE:
+            more = self._elastic(
+                options, deadline, cm, rows, with_capacity=self.capacity is not None
+            )
+            return self._infeasible(diags + more, options, deadline, 1)
+        if not raw.has_solution:
+            return self._failed(raw, options, deadline, 1, diags)
+        count = int(np.sum(_values(y) > 0.5))
+        stage2 = self._tie_break(
+            (y, x, {}), rows, options, deadline, diags, count=count, min_cover=None
+        )
+        rounds = 1 if stage2 is None else 2
+        if self.capacity is not None:
+            y2, x2, _ = stage2 if stage2 is not None else (y, x, {})
+            sol = _capacitated_solution(
+                self,
+                cm,
+                y2,
+                x2,
+                raw,
+                options,
+                deadline,
+                diags,
+                rounds,
+                objective=float(count),
+                uncoverable=uncov,
+                bound=raw.bound,
+            )
+            covered = sol.assignment >= 0
+            sol = _replace_secondary(
+                sol, float(np.dot(self.weights, np.minimum(sol.distance, self.radius)))
+            )
+            return StationSolution(
+                sol.result,
+                sol.sites,
+                sol.assignment,
+                sol.distance,
+                sol.objective,
+                covered=covered,
+                uncoverable=uncov,
+                secondary=sol.secondary,
+                allocation=sol.allocation,
+            )
+        open_sites = np.flatnonzero(_values(y) > 0.5)
+        if stage2 is not None:
+            candidate = np.flatnonzero(_values(stage2[0]) > 0.5)
+            if self._capped(self._covered_from_sites(candidate)[1]) <= self._capped(
+                self._covered_from_sites(open_sites)[1]
+            ):
+                open_sites = candidate
+        site, dist, covered = self._covered_from_sites(open_sites)
+        res = _finish(raw.status, float(count), raw.bound, options, "min", diags, rounds, deadline)
+        return StationSolution(
+            res,
+            open_sites,
+            site,
+            dist,
+            float(count),
+            covered=covered,
+            uncoverable=uncov,
+            secondary=self._capped(dist),
+        )
+
+
+def _replace_secondary(sol: StationSolution, secondary: float) -> StationSolution:
+    return StationSolution(
+        sol.result,
+        sol.sites,
+        sol.assignment,
+        sol.distance,
+        sol.objective,
+        covered=sol.covered,
+        uncoverable=sol.uncoverable,
+        secondary=secondary,
+        allocation=sol.allocation,
+    )

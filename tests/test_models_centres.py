@@ -1,0 +1,217 @@
+"""Sorting-centre model against brute force; rules, grow fallback, diagnoses, limits."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from planner.models import SortingCentreModel
+from planner.solve import PolicyRules, SiteGroup, SolverOptions
+
+
+def _dense(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    diff = a[:, None, :] - b[None, :, :]
+    return np.hypot(diff[..., 0], diff[..., 1])
+
+
+def _instance(seed: int, n: int = 7, m: int = 4):
+    rng = np.random.default_rng(seed)
+    stations = rng.uniform(0, 10_000, (n, 2))
+    sites = rng.uniform(0, 10_000, (m, 2))
+    tonnage = rng.uniform(1, 6, n).round(1)
+    return stations, sites, tonnage, _dense(stations, sites)
+
+
+def _single_source_cost(dist, t, cap, combo, fixed=None):
+    """Cheapest single-source assignment to ``combo`` (enumerated), inf if none fits."""
+    best = math.inf
+    for assign in itertools.product(range(len(combo)), repeat=len(t)):
+        load = np.bincount(assign, weights=t, minlength=len(combo))
+        if np.all(load <= np.asarray(cap)[list(combo)] + 1e-9):
+            cost = sum(t[i] * dist[i, combo[a]] for i, a in enumerate(assign))
+            best = min(best, cost)
+    if fixed is not None:
+        best += float(np.sum(np.asarray(fixed)[list(combo)]))
+    return best
+
+
+def _brute(dist, t, cap, sizes, ok=lambda c: True, fixed=None):
+    m = dist.shape[1]
+    cap = np.broadcast_to(cap, (m,))
+    return min(
+        (
+            (_single_source_cost(dist, t, cap, c, fixed), c)
+            for k in sizes
+            for c in itertools.combinations(range(m), k)
+            if ok(c)
+        ),
+        key=lambda pair: pair[0],
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_single_source_matches_brute_force(seed):
+    stations, sites, t, dist = _instance(seed)
+    cap = t.sum() / 2 * 1.1
+    best, _ = _brute(dist, t, cap, [2])
+    sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2).solve()
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(best, rel=1e-9)
+    assert len(sol.centres) == 2 and np.all(sol.load <= cap + 1e-9)
+    st, ce, share = sol.allocation
+    assert np.allclose(share, 1.0) and sorted(st.tolist()) == list(range(7))
+    assert sol.transport_cost == pytest.approx(float(np.sum(t[st] * dist[st, ce])))
+
+
+def test_multi_source_matches_transport_lp_brute_force():
+    stations, sites, t, dist = _instance(10, n=8, m=5)
+    cap = t.sum() / 2 * 1.02
+    best = math.inf
+    for combo in itertools.combinations(range(5), 2):
+        cost = (t[:, None] * dist[:, combo]).ravel()
+        a_eq = np.kron(np.eye(8), np.ones(2))
+        a_ub = np.hstack([np.kron(t[i], np.eye(2)) for i in range(8)])
+        res = linprog(cost, A_ub=a_ub, b_ub=np.full(2, cap), A_eq=a_eq, b_eq=np.ones(8),
+                      bounds=(0, 1), method="highs")  # fmt: skip
+        if res.status == 0:
+            best = min(best, res.fun)
+    sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2, multi_source=True).solve()
+    single, _ = _brute(dist, t, cap, [2])
+    assert sol.objective == pytest.approx(best, rel=1e-7)
+    assert sol.objective <= single + 1e-6
+
+
+def test_fixed_costs_decide_the_number_of_centres():
+    stations, sites, t, dist = _instance(20)
+    fixed = np.array([9_000.0, 12_000.0, 7_000.0, 15_000.0])
+    best, combo = _brute(dist, t, 1e9, [1, 2, 3, 4], fixed=fixed)
+    sol = SortingCentreModel.from_points(stations, sites, t, 1e9, fixed_cost=fixed).solve()
+    assert sol.objective == pytest.approx(best, rel=1e-9)
+    assert sol.fixed_cost == pytest.approx(fixed[list(combo)].sum())
+
+
+def test_at_most_p_binds():
+    stations, sites, t, dist = _instance(21)
+    fixed = np.full(4, 1_000.0)
+    free, combo = _brute(dist, t, 1e9, [1, 2, 3, 4], fixed=fixed)
+    assert len(combo) > 1
+    best, _ = _brute(dist, t, 1e9, [1], fixed=fixed)
+    sol = SortingCentreModel.from_points(
+        stations, sites, t, 1e9, p=1, p_mode="at_most", fixed_cost=fixed
+    ).solve()
+    assert len(sol.centres) == 1
+    assert sol.objective == pytest.approx(best) and best > free
+
+
+def test_county_minimum_binds():
+    stations, sites, t, dist = _instance(22)
+    cap = t.sum()
+    free, combo = _brute(dist, t, cap, [2])
+    county = [j for j in range(4) if j not in combo][:1]
+    best, _ = _brute(dist, t, cap, [2], ok=lambda c: county[0] in c)
+    rules = PolicyRules(groups=[SiteGroup("洞头区", county, min_open=1, kind="county")])
+    sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2, rules=rules).solve()
+    assert county[0] in sol.centres
+    assert sol.objective == pytest.approx(best) and best > free
+
+
+def test_required_and_excluded_centres_bind():
+    stations, sites, t, dist = _instance(23)
+    cap = t.sum()
+    free, combo = _brute(dist, t, cap, [2])
+    banned = combo[0]
+    best, _ = _brute(dist, t, cap, [2], ok=lambda c: banned not in c)
+    rules = PolicyRules(excluded=[banned])
+    sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2, rules=rules).solve()
+    assert banned not in sol.centres and sol.objective == pytest.approx(best) and best > free
+    forced = next(j for j in range(4) if j not in combo)
+    best, _ = _brute(dist, t, cap, [2], ok=lambda c: forced in c)
+    rules = PolicyRules(required=[forced])
+    sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2, rules=rules).solve()
+    assert forced in sol.centres and sol.objective == pytest.approx(best) and best > free
+
+
+def test_capacity_binds():
+    stations, sites, t, dist = _instance(24)
+    loose, _ = _brute(dist, t, 1e9, [2])
+    cap = t.sum() / 2 * 1.05
+    best, _ = _brute(dist, t, cap, [2])
+    sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2).solve()
+    assert sol.objective == pytest.approx(best) and best > loose + 1e-6
+
+
+def test_short_pair_lists_grow_until_feasible():
+    # Every station's nearest candidate is centre 0, which takes only half the tonnage.
+    stations = np.array([[0.0, float(y)] for y in range(0, 600, 100)])
+    sites = np.array([[10.0, 250.0], [3_000.0, 250.0], [-2_500.0, 250.0]])
+    t = np.full(6, 2.0)
+    sol = SortingCentreModel.from_points(stations, sites, t, 6.0, p=2, k=1).solve()
+    assert sol.status == "optimal"
+    assert "solve.grew_pairs" in {d.key for d in sol.diagnoses}
+    assert np.all(sol.load <= 6.0 + 1e-9) and np.all(sol.assignment >= 0)
+    best, _ = _brute(_dense(stations, sites), t, 6.0, [2])
+    assert sol.objective == pytest.approx(best)
+
+
+def _diag(sol, key):
+    assert sol.status == "infeasible"
+    found = [d for d in sol.diagnoses if d.key == key]
+    assert found, [d.key for d in sol.diagnoses]
+    return found[0]
+
+
+def test_tonnage_beyond_total_capacity():
+    stations, sites, t, _ = _instance(30)
+    sol = SortingCentreModel.from_points(stations, sites, t, 5.0, p=3).solve()
+    d = _diag(sol, "solve.capacity_short")
+    assert d.params["supply"] == 15.0 and d.params["demand"] == pytest.approx(t.sum())
+    assert d.params["short"] == pytest.approx(t.sum() - 15.0)
+    assert "吨/日" in d.message() and "分拣中心" in d.message()
+    assert "t/day" in d.message("en") and "sorting centres" in d.message("en")
+
+
+def test_station_too_big_for_any_centre_unless_split():
+    stations, sites, t, _ = _instance(31)
+    t[2] = 50.0
+    sol = SortingCentreModel.from_points(stations, sites, t, 40.0, p=4).solve()
+    d = _diag(sol, "solve.demand_exceeds_capacity")
+    assert (d.params["count"], d.params["largest"], d.params["capacity"]) == (1, 50.0, 40.0)
+    split = SortingCentreModel.from_points(stations, sites, t, 40.0, p=4, multi_source=True)
+    assert split.solve().status == "optimal"
+
+
+def test_more_counties_than_centres():
+    rng = np.random.default_rng(32)
+    stations = rng.uniform(0, 10_000, (20, 2))
+    sites = rng.uniform(0, 10_000, (24, 2))
+    counties = [
+        SiteGroup(f"县{k}", [2 * k, 2 * k + 1], min_open=1, kind="county") for k in range(12)
+    ]
+    sol = SortingCentreModel.from_points(
+        stations, sites, np.ones(20), 100.0, p=10, rules=PolicyRules(groups=counties)
+    ).solve()
+    d = _diag(sol, "solve.group_mins_exceed_p")
+    assert (d.params["count"], d.params["need"], d.params["p"]) == (12, 12, 10)
+    assert d.message("en") == (
+        "12 counties need at least 12 sorting centres in total but only 10 are allowed (over by 2)."
+    )
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_node_limit_returns_feasible_plan_with_gap(solver):
+    rng = np.random.default_rng(0)
+    stations = rng.uniform(0, 10_000, (120, 2))
+    sites = rng.uniform(0, 10_000, (30, 2))
+    t = rng.uniform(1, 5, 120)
+    cap = t.sum() / 8 * 1.03
+    model = SortingCentreModel.from_points(stations, sites, t, cap, p=8, k=30)
+    sol = model.solve(SolverOptions(solver=solver, node_limit=1))
+    assert sol.status == "time_limit_feasible"
+    assert sol.gap > 0 and sol.bound < sol.objective
+    assert len(sol.centres) == 8 and np.all(sol.load <= cap + 1e-6)
+    assert np.all(sol.assignment >= 0)
+    assert sol.objective == pytest.approx(sol.transport_cost + sol.fixed_cost)
