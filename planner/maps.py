@@ -260,3 +260,47 @@ def offline(fmap: folium.Map) -> folium.Map:
 def to_html(fmap: folium.Map) -> str:
     """Self-contained HTML of ``fmap`` that needs no network."""
     return offline(fmap).get_root().render()
+
+
+def layer_map(
+    layer: gpd.GeoDataFrame, lang: str = "zh", boundary: gpd.GeoDataFrame | None = None
+) -> folium.Map:
+    """Offline preview of one layer (polygons outlined, points as dots) over ``boundary``.
+
+    Used to check an imported layer before it is applied; tooltips show name, code and
+    population where the layer has them.
+    """
+    shown = layer[~(layer.geometry.isna() | layer.geometry.is_empty)]
+    frames = [f for f in (shown, boundary) if f is not None and len(f)]
+    bounds = np.array([f.total_bounds for f in frames] or [[-180.0, -90.0, 180.0, 90.0]])
+    minx, miny = bounds[:, :2].min(axis=0)
+    maxx, maxy = bounds[:, 2:].max(axis=0)
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    if boundary is not None and len(boundary):
+        outline = boundary[[boundary.geometry.name]].copy()
+        outline["geometry"] = outline.geometry.simplify(DISPLAY_TOLERANCE_M / 1e5)
+        folium.GeoJson(
+            outline,
+            name=t("map.counties", lang),
+            style_function=lambda _: {"fill": False, "color": "#111", "weight": 2},
+        ).add_to(fmap)
+    labels = {"name": "", "code": "map.code", "site_id": "map.code", "population": "map.population"}
+    cols = [c for c in labels if c in shown]
+    data = shown[cols].astype(object).where(shown[cols].notna(), None)
+    points = shown.geometry.geom_type.isin(["Point", "MultiPoint"])
+    geometry = shown.geometry.where(points, shown.geometry.simplify(DISPLAY_TOLERANCE_M / 1e5))
+
+    def style(feature):
+        if feature["geometry"]["type"] in ("Point", "MultiPoint"):
+            return {"color": "#b2182b", "fill": True, "fillColor": "#d6604d", "fillOpacity": 0.9}
+        return {"color": "#2166ac", "weight": 1.2, "fillColor": "#67a9cf", "fillOpacity": 0.25}
+
+    aliases = [t(labels[c], lang) if labels[c] else "" for c in cols]
+    folium.GeoJson(
+        gpd.GeoDataFrame(data, geometry=geometry.to_numpy(), crs=shown.crs),
+        style_function=style,
+        marker=folium.CircleMarker(radius=4),
+        tooltip=folium.GeoJsonTooltip(fields=cols, aliases=aliases) if cols else None,
+    ).add_to(fmap)
+    return fmap

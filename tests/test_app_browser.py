@@ -46,6 +46,53 @@ def test_language_switch_to_english(browser, app_url):
     page.get_by_text("English").click()
     page.wait_for_selector("text=Region data", timeout=30_000)
     assert page.get_by_text("Approximate data").first.is_visible()
-    frame = _map_frame(page)
-    assert frame.get_by_text("approximate, not official").is_visible()
+    # the map iframe is replaced after the rerun: poll until the English map is in
+    for _ in range(120):
+        frames = [f for f in page.frames if f != page.main_frame]
+        if any(f.get_by_text("approximate, not official").count() for f in frames):
+            break
+        page.wait_for_timeout(500)
+    else:
+        raise AssertionError("the map did not switch to English")
+    page.close()
+
+
+def test_import_panel_report_and_malformed_file(browser, app_url, tmp_path):
+    from planner.regions import load_region
+
+    counties = load_region("jinjiang").counties[["code", "name", "geometry"]]
+    page = _open(browser, app_url)
+    page.wait_for_selector("text=导入官方数据", timeout=60_000)
+    upload = page.locator("[data-testid=stFileUploader] input[type=file]").first
+    upload.set_input_files(
+        files=[
+            {
+                "name": "区县.geojson",
+                "mimeType": "application/geo+json",
+                "buffer": counties.to_json().encode("utf-8"),
+            }
+        ]
+    )
+    page.wait_for_selector("text=检查通过：1 个区县可以导入", timeout=60_000)
+    report = page.locator("table.imp-report")
+    report.wait_for(timeout=30_000)
+    assert "已自动处理" in report.inner_text()
+    assert page.locator(".imp-chip.imp-error").inner_text() == "错误 0"
+    page.get_by_role("button", name="应用到当前区域").wait_for(timeout=60_000)
+    page.screenshot(path=str(tmp_path / "import_ok.png"))
+
+    broken = b'{"type": "FeatureCollection", "features": [ broken'
+    upload = page.locator("[data-testid=stFileUploader] input[type=file]").first
+    upload.set_input_files(
+        files=[{"name": "broken.geojson", "mimeType": "application/geo+json", "buffer": broken}]
+    )
+    page.wait_for_selector("tr.imp-error", timeout=60_000)
+    page.wait_for_selector("text=未导入", timeout=30_000)
+    page.get_by_role("button", name="应用到当前区域").wait_for(state="detached", timeout=30_000)
+    text = page.inner_text("body")
+    assert "文件“broken.geojson”已损坏或格式不正确，无法读取。" in text
+    assert "Traceback" not in text
+    assert page.locator(".imp-chip.imp-error").inner_text() == "错误 1"
+    assert page.get_by_role("button", name="应用到当前区域").count() == 0
+    page.screenshot(path=str(tmp_path / "import_bad.png"))
     page.close()

@@ -8,6 +8,7 @@ import streamlit.components.v1 as components
 
 from planner.maps import BASEMAPS, region_map, to_html
 from planner.regions import Region
+from planner.ui.import_panel import render_import_panel
 from planner.ui.state import current_region, lang, tr
 
 
@@ -74,3 +75,6 @@ def render() -> None:
     st.dataframe(_county_table(region), hide_index=True, use_container_width=True)
     st.subheader(tr("ui.data.township_table"))
     st.dataframe(_township_table(region), hide_index=True, use_container_width=True)
+
+    st.subheader(tr("ui.import.title"))
+    render_import_panel(region)

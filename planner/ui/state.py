@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pandas as pd
 import streamlit as st
 
 from planner.i18n import DEFAULT_LANGUAGE, t
-from planner.regions import Region, list_regions, load_region
+from planner.regions import Region, list_regions, load_region, user_region_dir
+
+#: Session key of a region with imported layers applied but not saved (import panel).
+WORKING_REGION = "working_region"
 
 
 def lang() -> str:
@@ -18,17 +24,46 @@ def tr(key: str, **params) -> str:
     return t(key, lang(), **params)
 
 
+_NUMERIC = ("population", "households", "urban_share", "household_size", "capacity")
+
+
+def _numeric(region: Region) -> Region:
+    """Numbers as numbers: a column left empty in an imported pack reads back as None."""
+    layers = {}
+    for name in ("counties", "townships", "communities", "sites"):
+        layer = region.layer(name)
+        bad = [c for c in _NUMERIC if layer is not None and c in layer and layer[c].dtype == object]
+        if bad:
+            layer = layer.copy()
+            for column in bad:
+                layer[column] = pd.to_numeric(layer[column], errors="coerce")
+            layers[name] = layer
+    return replace(region, **layers) if layers else region
+
+
 @st.cache_resource(show_spinner=False)
-def _cached_region(region_id: str, _stamp: float) -> Region:
-    return load_region(region_id)
+def _cached_region(region_id: str, stamp: int) -> Region:
+    # ``stamp`` is part of the cache key (no leading underscore), so a re-saved pack reloads.
+    return _numeric(load_region(region_id))
+
+
+def _pack_stamp(region_id: str) -> int:
+    """Modification time of a user pack's ``region.json`` (0 for built-in packs)."""
+    try:
+        return (user_region_dir() / region_id / "region.json").stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def current_region() -> Region:
-    """The region chosen in the sidebar, loaded once per process."""
+    """The region chosen in the sidebar: the session's applied imports, else the pack."""
     region_id = st.session_state.get("region_id", "jinjiang")
-    metas = {m["id"]: m for m in list_regions()}
-    stamp = metas.get(region_id, {}).get("_stamp", 0.0)
-    return _cached_region(region_id, stamp)
+    working = st.session_state.get(WORKING_REGION)
+    if isinstance(working, Region):
+        if working.id == region_id:
+            return working
+        del st.session_state[WORKING_REGION]  # another region was chosen: drop the edits
+    return _cached_region(region_id, _pack_stamp(region_id))
 
 
 def sidebar() -> None:
