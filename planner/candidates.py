@@ -1,0 +1,210 @@
+"""Candidate sites for recycling stations and sorting centres.
+
+Station candidates are every community's representative point, the region's existing
+station sites, sites a planner supplies, and optionally a grid of extra points in dense
+urban communities (where one point per community is too coarse). Sorting-centre
+candidates are township seats plus existing and supplied centre sites.
+
+Existing sites marked ``existing_keep`` become required, ``existing_close`` excluded.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planner.demand import representative_points
+from planner.regions import Region
+from planner.scenario import Scenario
+
+__all__ = ["CANDIDATE_COLUMNS", "centre_candidates", "station_candidates"]
+
+CANDIDATE_COLUMNS = [
+    "site_id", "name", "source", "status", "county_code", "township_code",
+    "community_code", "x", "y", "geometry",
+]  # fmt: skip
+# Communities denser than this (people/km²) get extra grid candidates when asked.
+DENSE_AREA_PEOPLE_PER_KM2 = 5000.0
+
+
+def _frame(rows: dict, points: gpd.GeoSeries, metric_crs: str) -> gpd.GeoDataFrame:
+    metric = points.to_crs(metric_crs)
+    out = gpd.GeoDataFrame(
+        {**rows, "x": metric.x.to_numpy(), "y": metric.y.to_numpy()},
+        geometry=points.to_numpy(),
+        crs="EPSG:4326",
+    )
+    return out[CANDIDATE_COLUMNS]
+
+
+def _existing(region: Region, tier: str) -> gpd.GeoDataFrame | None:
+    sites = region.sites
+    if sites is None or sites.empty:
+        return None
+    sites = sites[sites["tier"] == tier]
+    if sites.empty:
+        return None
+    located = gpd.sjoin(
+        sites[["site_id", "name", "status", "geometry"]],
+        region.communities[["code", "township_code", "county_code", "geometry"]],
+        how="left",
+        predicate="within",
+    ).drop_duplicates("site_id")
+    status = located["status"].fillna("existing_keep")
+    return _frame(
+        {
+            "site_id": located["site_id"].astype(str).to_numpy(),
+            "name": located["name"].astype(str).to_numpy(),
+            "source": "existing",
+            "status": status.to_numpy(),
+            "county_code": located["county_code"].to_numpy(),
+            "township_code": located["township_code"].to_numpy(),
+            "community_code": located["code"].to_numpy(),
+        },
+        located.geometry,
+        region.metric_crs,
+    )
+
+
+def _dense_grid(region: Region, spacing_m: float) -> gpd.GeoDataFrame | None:
+    comms = region.communities.to_crs(region.metric_crs)
+    density = comms["population"] / (comms.geometry.area / 1e6)
+    dense = comms[density >= DENSE_AREA_PEOPLE_PER_KM2]
+    if dense.empty:
+        return None
+    rows = []
+    for unit in dense.itertuples():
+        x0, y0, x1, y1 = unit.geometry.bounds
+        xs = np.arange(np.floor(x0 / spacing_m) * spacing_m, x1, spacing_m)
+        ys = np.arange(np.floor(y0 / spacing_m) * spacing_m, y1, spacing_m)
+        gx, gy = np.meshgrid(xs, ys)
+        gx, gy = gx.ravel(), gy.ravel()
+        inside = shapely.contains_xy(unit.geometry, gx, gy)
+        for k, (x, y) in enumerate(zip(gx[inside], gy[inside], strict=True)):
+            rows.append(
+                (f"g{unit.code}-{k:03d}", unit.code, unit.township_code, unit.county_code, x, y)
+            )
+    if not rows:
+        return None
+    frame = pd.DataFrame(
+        rows, columns=["site_id", "community_code", "township_code", "county_code", "x", "y"]
+    )
+    points = gpd.GeoSeries(gpd.points_from_xy(frame["x"], frame["y"]), crs=region.metric_crs)
+    return _frame(
+        {
+            "site_id": frame["site_id"].to_numpy(),
+            "name": "",
+            "source": "grid",
+            "status": "candidate",
+            "county_code": frame["county_code"].to_numpy(),
+            "township_code": frame["township_code"].to_numpy(),
+            "community_code": frame["community_code"].to_numpy(),
+        },
+        points.to_crs(4326),
+        region.metric_crs,
+    )
+
+
+def station_candidates(
+    region: Region, scenario: Scenario, extra: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Candidate station sites.
+
+    Parameters
+    ----------
+    region, scenario
+        Where and how.
+    extra
+        Planner-supplied candidates (``site_id``, optional ``name``, Point geometry in
+        WGS84); their township/county are found by location.
+
+    Returns
+    -------
+    GeoDataFrame
+        :data:`CANDIDATE_COLUMNS`, ``site_id`` unique; community candidates use the
+        community code as ``site_id``.
+    """
+    comms = region.communities
+    parts = [
+        _frame(
+            {
+                "site_id": comms["code"].to_numpy(),
+                "name": comms["name"].to_numpy(),
+                "source": "community",
+                "status": "candidate",
+                "county_code": comms["county_code"].to_numpy(),
+                "township_code": comms["township_code"].to_numpy(),
+                "community_code": comms["code"].to_numpy(),
+            },
+            representative_points(comms),
+            region.metric_crs,
+        )
+    ]
+    existing = _existing(region, "station")
+    if existing is not None:
+        parts.append(existing)
+    if extra is not None and not extra.empty:
+        parts.append(_supplied(region, extra))
+    if scenario.dense_grid_m > 0:
+        grid = _dense_grid(region, scenario.dense_grid_m)
+        if grid is not None:
+            parts.append(grid)
+    out = pd.concat(parts, ignore_index=True)
+    return gpd.GeoDataFrame(out.drop_duplicates("site_id"), crs="EPSG:4326").reset_index(drop=True)
+
+
+def _supplied(region: Region, extra: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    extra = extra.to_crs(4326)
+    located = gpd.sjoin(
+        extra[["site_id", "geometry"] + (["name"] if "name" in extra else [])],
+        region.communities[["code", "township_code", "county_code", "geometry"]],
+        how="left",
+        predicate="within",
+    ).drop_duplicates("site_id")
+    return _frame(
+        {
+            "site_id": located["site_id"].astype(str).to_numpy(),
+            "name": located["name"].astype(str).to_numpy() if "name" in located else "",
+            "source": "user",
+            "status": "candidate",
+            "county_code": located["county_code"].to_numpy(),
+            "township_code": located["township_code"].to_numpy(),
+            "community_code": located["code"].to_numpy(),
+        },
+        located.geometry,
+        region.metric_crs,
+    )
+
+
+def centre_candidates(region: Region, extra: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Candidate sorting-centre sites: township seats, existing and supplied centres."""
+    towns = region.townships
+    seats = (
+        gpd.GeoSeries(gpd.points_from_xy(towns["seat_lon"], towns["seat_lat"]), crs="EPSG:4326")
+        if {"seat_lon", "seat_lat"} <= set(towns.columns)
+        else towns.geometry.representative_point()
+    )
+    parts = [
+        _frame(
+            {
+                "site_id": ("t" + towns["code"]).to_numpy(),
+                "name": towns["name"].to_numpy(),
+                "source": "township_seat",
+                "status": "candidate",
+                "county_code": towns["county_code"].to_numpy(),
+                "township_code": towns["code"].to_numpy(),
+                "community_code": None,
+            },
+            seats,
+            region.metric_crs,
+        )
+    ]
+    existing = _existing(region, "sorting_centre")
+    if existing is not None:
+        parts.append(existing)
+    if extra is not None and not extra.empty:
+        parts.append(_supplied(region, extra))
+    out = pd.concat(parts, ignore_index=True)
+    return gpd.GeoDataFrame(out.drop_duplicates("site_id"), crs="EPSG:4326").reset_index(drop=True)
