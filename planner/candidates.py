@@ -39,26 +39,23 @@ def _frame(rows: dict, points: gpd.GeoSeries, metric_crs: str) -> gpd.GeoDataFra
     return out[CANDIDATE_COLUMNS]
 
 
-def _existing(region: Region, tier: str) -> gpd.GeoDataFrame | None:
-    sites = region.sites
-    if sites is None or sites.empty:
-        return None
-    sites = sites[sites["tier"] == tier]
-    if sites.empty:
-        return None
+def _located(
+    region: Region, sites: gpd.GeoDataFrame, source: str, status: pd.Series | str
+) -> gpd.GeoDataFrame:
+    """Candidates from point ``sites``, with community/township/county found by location."""
+    cols = ["site_id", "geometry"] + (["name"] if "name" in sites else [])
     located = gpd.sjoin(
-        sites[["site_id", "name", "status", "geometry"]],
+        sites.to_crs(4326)[cols].assign(_status=status),
         region.communities[["code", "township_code", "county_code", "geometry"]],
         how="left",
         predicate="within",
     ).drop_duplicates("site_id")
-    status = located["status"].fillna("existing_keep")
     return _frame(
         {
             "site_id": located["site_id"].astype(str).to_numpy(),
-            "name": located["name"].astype(str).to_numpy(),
-            "source": "existing",
-            "status": status.to_numpy(),
+            "name": located["name"].astype(str).to_numpy() if "name" in located else "",
+            "source": source,
+            "status": located["_status"].to_numpy(),
             "county_code": located["county_code"].to_numpy(),
             "township_code": located["township_code"].to_numpy(),
             "community_code": located["code"].to_numpy(),
@@ -66,6 +63,16 @@ def _existing(region: Region, tier: str) -> gpd.GeoDataFrame | None:
         located.geometry,
         region.metric_crs,
     )
+
+
+def _existing(region: Region, tier: str) -> gpd.GeoDataFrame | None:
+    sites = region.sites
+    if sites is None or sites.empty:
+        return None
+    sites = sites[sites["tier"] == tier]
+    if sites.empty:
+        return None
+    return _located(region, sites, "existing", sites["status"].fillna("existing_keep"))
 
 
 def _dense_grid(region: Region, spacing_m: float) -> gpd.GeoDataFrame | None:
@@ -156,26 +163,7 @@ def station_candidates(
 
 
 def _supplied(region: Region, extra: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    extra = extra.to_crs(4326)
-    located = gpd.sjoin(
-        extra[["site_id", "geometry"] + (["name"] if "name" in extra else [])],
-        region.communities[["code", "township_code", "county_code", "geometry"]],
-        how="left",
-        predicate="within",
-    ).drop_duplicates("site_id")
-    return _frame(
-        {
-            "site_id": located["site_id"].astype(str).to_numpy(),
-            "name": located["name"].astype(str).to_numpy() if "name" in located else "",
-            "source": "user",
-            "status": "candidate",
-            "county_code": located["county_code"].to_numpy(),
-            "township_code": located["township_code"].to_numpy(),
-            "community_code": located["code"].to_numpy(),
-        },
-        located.geometry,
-        region.metric_crs,
-    )
+    return _located(region, extra, "user", "candidate")
 
 
 def centre_candidates(region: Region, extra: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:

@@ -143,3 +143,32 @@ def test_cli_error_is_plain(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "No region named" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_existing_sites_kept_or_closed_and_user_candidates_located():
+    region = load_region("jinjiang")
+    comms = region.communities
+    keep_at = comms.geometry.iloc[5].representative_point()
+    close_at = comms.geometry.iloc[9].representative_point()
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["E1", "E2"],
+            "name": ["老站", "消防不合格"],
+            "tier": ["station", "station"],
+            "status": ["existing_keep", "existing_close"],
+        },
+        geometry=[keep_at, close_at],
+        crs=4326,
+    )
+    region = region.with_layer("sites", sites)
+    extra = gpd.GeoDataFrame({"site_id": ["U1"]}, geometry=[keep_at], crs=4326)
+    scenario = default_scenario("jinjiang")
+    from planner.candidates import station_candidates
+
+    cand = station_candidates(region, scenario, extra=extra).set_index("site_id")
+    assert cand.loc["E1", "community_code"] == comms["code"].iloc[5]
+    assert cand.loc["U1", "source"] == "user" and cand.loc["E2", "status"] == "existing_close"
+    plan = run_plan(region, scenario)
+    chosen = set(plan.stations["site_id"])
+    assert "E1" in chosen and "E2" not in chosen
+    assert plan.stations.set_index("site_id").loc["E1", "status"] == "existing_keep"
