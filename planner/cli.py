@@ -1,8 +1,13 @@
 """Command line: batch runs from the shell.
 
 ``python -m planner plan --region jinjiang [--scenario FILE] --out DIR [--lang en]``
-writes the plan (see :class:`planner.plan.Plan`) and prints a summary. Errors are
-printed as plain messages (no traceback) with exit status 2.
+writes the plan (see :class:`planner.plan.Plan`) and prints a summary.
+
+``python -m planner export --plan DIR --out DIR [--formats all|html,png,...]
+[--paper a4|a3] [--lang en]`` writes maps, site lists, GIS layers and the report of a
+written plan (see :mod:`planner.export`).
+
+Errors are printed as plain messages (no traceback) with exit status 2.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ register(
             "en": "Plan written to {path} ({seconds:.1f} s)",
         },
         "cli.error": {"zh": "错误：{message}", "en": "Error: {message}"},
+        "cli.exported": {
+            "zh": "已导出 {count} 个文件到 {path}（{seconds:.1f} 秒）：",
+            "en": "Exported {count} files to {path} ({seconds:.1f} s):",
+        },
         "tier.station": {"zh": "回收站点", "en": "Stations"},
         "tier.sorting_centre": {"zh": "分拣中心", "en": "Sorting centres"},
         "status.optimal": {"zh": "最优", "en": "optimal"},
@@ -91,6 +100,23 @@ def _plan(args: argparse.Namespace) -> int:
     return 0 if plan.status in ("optimal", "time_limit_feasible") else 1
 
 
+def _export(args: argparse.Namespace) -> int:
+    from planner.export import export_plan, parse_formats, read_plan
+
+    started = time.perf_counter()
+    formats = parse_formats(args.formats)  # a bad name fails before the plan is read
+    plan = read_plan(Path(args.plan))
+    written = export_plan(plan, Path(args.out), formats, lang=args.lang, paper=args.paper)
+    files = [path for paths in written.values() for path in paths]
+    print(
+        t("cli.exported", args.lang, count=len(files), path=Path(args.out),
+          seconds=time.perf_counter() - started)
+    )  # fmt: skip
+    for path in files:
+        print(f"  {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m planner", description="Recycling network planner"
@@ -103,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
     p.set_defaults(func=_plan)
+    e = sub.add_parser("export", help="export a written plan: maps, tables, GIS layers, report")
+    e.add_argument("--plan", required=True, help="folder of a plan written by 'plan'")
+    e.add_argument("--out", required=True, help="output folder")
+    e.add_argument(
+        "--formats",
+        default="all",
+        help="all, or a comma list of html,png,pdf,xlsx,csv,gpkg,shp,geojson,report",
+    )
+    e.add_argument("--paper", choices=["a4", "a3"], default="a4", help="static map sheet")
+    e.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
+    e.set_defaults(func=_export)
     return parser
 
 

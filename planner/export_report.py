@@ -1,0 +1,629 @@
+"""One-file PDF scenario report: indicators, parameters, the map, solver results, tables.
+
+Written with matplotlib's PDF backend (``PdfPages``) in the same CJK font as the maps,
+so no further PDF library is needed. A4 portrait pages, the map on an A4 landscape
+page:
+
+1. title, scenario, key indicators, parameters, sources and caveats;
+2. the plan map (:func:`planner.export_map.map_figure`);
+3. solver results per tier (status, objective, bound, proven gap), the per-county
+   table with a city total, and the per-township table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from planner.export_common import dates_line, sources_line
+from planner.export_fonts import font_families
+from planner.export_map import fontprops, map_figure, wrap_text
+from planner.i18n import register, t
+from planner.plan import Plan
+from planner.regions import Region
+from planner.scenario import CAPACITY_STANDARDS
+
+__all__ = ["PAGE_SIZE", "TITLE_BOX", "draw_title", "export_report"]
+
+register(
+    {
+        "export.report.title": {
+            "zh": "{region}再生资源回收网络规划方案报告",
+            "en": "{region}: recycling network plan report",
+        },
+        "export.report.page": {"zh": "第 {page} 页", "en": "Page {page}"},
+        "export.report.kpis": {"zh": "一、主要指标", "en": "1. Key indicators"},
+        "export.report.results": {"zh": "二、求解结果", "en": "2. Solver results"},
+        "export.report.parameters": {"zh": "三、规划参数", "en": "3. Parameters"},
+        "export.report.counties": {"zh": "四、分区县指标", "en": "4. By county"},
+        "export.report.townships": {"zh": "五、分乡镇/街道指标", "en": "5. By township"},
+        "export.report.indicator": {"zh": "指标", "en": "Indicator"},
+        "export.report.value": {"zh": "数值", "en": "Value"},
+        "export.report.parameter": {"zh": "参数", "en": "Parameter"},
+        "export.report.setting": {"zh": "取值", "en": "Setting"},
+        "export.report.tier": {"zh": "层级", "en": "Tier"},
+        "export.report.model": {"zh": "模型", "en": "Model"},
+        "export.report.status": {"zh": "状态", "en": "Status"},
+        "export.report.objective": {"zh": "目标值", "en": "Objective"},
+        "export.report.bound": {"zh": "下界", "en": "Bound"},
+        "export.report.gap": {"zh": "差距", "en": "Gap"},
+        "export.report.seconds": {"zh": "用时（秒）", "en": "Time (s)"},
+        "export.report.no_sites": {
+            "zh": "本层级无可行方案，无站点",
+            "en": "no feasible plan for this tier, so no sites",
+        },
+        "export.report.yes": {"zh": "是", "en": "yes"},
+        "export.report.no": {"zh": "否", "en": "no"},
+        "export.report.none": {"zh": "无", "en": "none"},
+        "export.report.derived": {"zh": "按配置标准推算", "en": "derived from the standard"},
+        "export.report.n_counties": {"zh": "{n} 个区县：{items}", "en": "{n} counties: {items}"},
+        "export.report.n_sites": {"zh": "{n} 个：{items}", "en": "{n}: {items}"},
+        "export.report.load": {
+            "zh": "分拣中心总负荷 / 总能力（吨/日）",
+            "en": "Centre load / capacity (t/day)",
+        },
+        "export.report.max_util": {"zh": "最高负荷率", "en": "Highest utilisation"},
+        # parameters
+        "export.param.stations.count": {"zh": "回收站点数量", "en": "Number of stations"},
+        "export.param.stations.objective": {"zh": "站点选址目标", "en": "Station objective"},
+        "export.param.radius": {
+            "zh": "服务半径（城镇 / 农村，米）",
+            "en": "Coverage radius (urban / rural, m)",
+        },
+        "export.param.capacity_standard": {"zh": "配置标准", "en": "Households per station"},
+        "export.param.use_capacity": {
+            "zh": "按标准限制站点服务户数",
+            "en": "Standard enforced as capacity",
+        },
+        "export.param.one_per_township": {
+            "zh": "每个乡镇/街道至少 1 个站点",
+            "en": "≥ 1 station per township",
+        },
+        "export.param.one_per_community": {
+            "zh": "每个村/社区至少 1 个站点",
+            "en": "≥ 1 station per community",
+        },
+        "export.param.stations.county_min": {"zh": "各区县站点下限", "en": "County minimums"},
+        "export.param.stations.county_max": {"zh": "各区县站点上限", "en": "County maximums"},
+        "export.param.stations.required": {"zh": "必选站点", "en": "Required stations"},
+        "export.param.stations.excluded": {"zh": "排除站点", "en": "Excluded stations"},
+        "export.param.centres.count": {"zh": "分拣中心数量", "en": "Number of sorting centres"},
+        "export.param.centres.capacity": {
+            "zh": "单个分拣中心处理能力（吨/日）",
+            "en": "Capacity per centre (t/day)",
+        },
+        "export.param.centres.fixed_cost": {
+            "zh": "分拣中心固定成本",
+            "en": "Fixed cost per centre",
+        },
+        "export.param.centres.one_per_county": {
+            "zh": "每个区县至少 1 个分拣中心",
+            "en": "≥ 1 centre per county",
+        },
+        "export.param.centres.county_min": {
+            "zh": "各区县中心下限",
+            "en": "County minimums (centres)",
+        },
+        "export.param.centres.county_max": {
+            "zh": "各区县中心上限",
+            "en": "County maximums (centres)",
+        },
+        "export.param.centres.required": {"zh": "必选分拣中心", "en": "Required centres"},
+        "export.param.centres.excluded": {"zh": "排除分拣中心", "en": "Excluded centres"},
+        "export.param.generation": {
+            "zh": "人均可回收物产生量（城镇 / 农村，千克/人·日）",
+            "en": "Recyclables per person (urban / rural, kg/day)",
+        },
+        "export.param.distance_mode": {"zh": "距离计算", "en": "Distances"},
+        "export.param.dense_grid_m": {
+            "zh": "加密候选点间距（米，0 为不加密）",
+            "en": "Extra candidate grid (m, 0 = none)",
+        },
+        "export.param.solver": {
+            "zh": "求解器 / 时间上限 / 目标差距",
+            "en": "Solver / time limit / target gap",
+        },
+        "export.objective.p_median": {
+            "zh": "人口加权距离最小（p-中位）",
+            "en": "Least population-weighted distance (p-median)",
+        },
+        "export.objective.mclp": {
+            "zh": "半径内覆盖人口最多（MCLP）",
+            "en": "Most people within radius (MCLP)",
+        },
+        "export.objective.set_cover": {
+            "zh": "全覆盖所需站点最少（集合覆盖）",
+            "en": "Fewest stations covering everyone (set cover)",
+        },
+        "export.objective.sorting_centre": {
+            "zh": "单源容量约束选址",
+            "en": "Single-source capacitated location",
+        },
+        "export.standard.none": {"zh": "不使用", "en": "none"},
+        "export.standard.sbt10719": {
+            "zh": "SB/T 10719-2012（城镇 {urban:,} 户/站，乡镇 {rural:,} 户/站）",
+            "en": "SB/T 10719-2012 ({urban:,} urban / {rural:,} rural households)",
+        },
+        "export.standard.zhejiang2019": {
+            "zh": "浙江省 2019 指导意见（城镇 {urban:,} 户/站，农村 {rural:,} 户/站）",
+            "en": "Zhejiang 2019 guidance ({urban:,} urban / {rural:,} rural households)",
+        },
+        "export.per_community.none": {"zh": "否", "en": "no"},
+        "export.per_community.community": {"zh": "每个社区", "en": "every 社区"},
+        "export.per_community.village": {"zh": "每个村", "en": "every village"},
+        "export.per_community.all": {"zh": "每个村和社区", "en": "every community and village"},
+        "export.distance.straight": {
+            "zh": "直线距离 × 绕行系数 {circuity}",
+            "en": "straight line × circuity {circuity}",
+        },
+        "export.distance.network": {"zh": "路网距离", "en": "road network"},
+        "export.solve.optimal": {"zh": "最优", "en": "optimal"},
+        "export.solve.time_limit_feasible": {
+            "zh": "达到时间上限（可行解）",
+            "en": "time limit (feasible)",
+        },
+        "export.solve.infeasible": {"zh": "无可行解", "en": "infeasible"},
+        "export.solve.unbounded": {"zh": "无界", "en": "unbounded"},
+        "export.solve.error": {"zh": "出错", "en": "error"},
+    }
+)
+
+# A4 portrait in inches, and the title's box (figure fractions x0, y0, x1, y1):
+# draw_title centres the title in it, so a test can find and re-render it.
+PAGE_SIZE = (210 / 25.4, 297 / 25.4)
+TITLE_BOX = (0.06, 0.905, 0.94, 0.955)
+TITLE_SIZE = 18.0
+MARGIN_PT = 48.0
+
+
+def draw_title(fig: Figure, text: str, families: Sequence[str] | None = None) -> None:
+    """The report title, centred in :data:`TITLE_BOX`.
+
+    ``families`` overrides the font (the tests draw the same title in a CJK and in a
+    Latin-only font to compare with the rendered report).
+    """
+    x0, y0, x1, y1 = TITLE_BOX
+    fig.text(
+        (x0 + x1) / 2,
+        (y0 + y1) / 2,
+        text,
+        ha="center",
+        va="center",
+        parse_math=False,
+        family=list(families or font_families()),
+        size=TITLE_SIZE,
+        weight="bold",
+    )
+
+
+class _Writer:
+    """Flows headings, paragraphs and tables down A4 pages, breaking where needed."""
+
+    def __init__(self, pdf: PdfPages, lang: str, footer: str) -> None:
+        self.pdf, self.lang, self.footer = pdf, lang, footer
+        self.page = 0
+        self.fig: Figure | None = None
+        self.y = 0.0  # points from the top
+        self.width_pt = PAGE_SIZE[0] * 72
+        self.height_pt = PAGE_SIZE[1] * 72
+
+    # --- pages ---------------------------------------------------------------------
+    def new_page(self) -> Figure:
+        self.flush()
+        self.page += 1
+        self.fig = Figure(figsize=PAGE_SIZE)
+        FigureCanvasAgg(self.fig)
+        self.renderer = self.fig.canvas.get_renderer()
+        self.y = MARGIN_PT
+        self._text(
+            self.width_pt - MARGIN_PT,
+            self.height_pt - 28,
+            t("export.report.page", self.lang, page=self.page),
+            7.5,
+            ha="right",
+            color="#666",
+        )
+        self._text(MARGIN_PT, self.height_pt - 28, self.footer, 7.5, color="#666")
+        return self.fig
+
+    def flush(self) -> None:
+        if self.fig is not None:
+            self.pdf.savefig(self.fig)
+            self.fig = None
+
+    def add_figure(self, fig: Figure) -> None:
+        """A whole page drawn elsewhere (the map)."""
+        self.flush()
+        self.page += 1
+        fig.text(
+            0.975,
+            0.012,
+            t("export.report.page", self.lang, page=self.page),
+            ha="right",
+            va="bottom",
+            fontproperties=fontprops(7.5),
+            color="#666",
+        )
+        self.pdf.savefig(fig)
+
+    def room(self, height: float) -> None:
+        if self.fig is None or self.y + height > self.height_pt - MARGIN_PT:
+            self.new_page()
+
+    # --- drawing helpers (points from the top-left corner) -------------------------
+    def _text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        size: float,
+        weight: str = "normal",
+        ha: str = "left",
+        color: str = "#000",
+    ) -> None:
+        assert self.fig is not None
+        self.fig.text(
+            x / self.width_pt,
+            1 - y / self.height_pt,
+            text,
+            ha=ha,
+            va="baseline",
+            fontproperties=fontprops(size, weight),
+            color=color,
+            parse_math=False,
+        )
+
+    def _rect(self, x: float, y: float, w: float, h: float, **style) -> None:
+        assert self.fig is not None
+        self.fig.patches.append(
+            Rectangle(
+                (x / self.width_pt, 1 - (y + h) / self.height_pt),
+                w / self.width_pt,
+                h / self.height_pt,
+                transform=self.fig.transFigure,
+                figure=self.fig,
+                **style,
+            )
+        )
+
+    def _lines(self, text: str, size: float, width_pt: float) -> list[str]:
+        width_px = width_pt * self.renderer.points_to_pixels(1.0)
+        return wrap_text(text, fontprops(size), width_px, self.renderer).split("\n")
+
+    # --- content -----------------------------------------------------------------------
+    def heading(self, text: str) -> None:
+        self.room(60)
+        self.y += 10
+        self._text(MARGIN_PT, self.y + 12, text, 13, "bold")
+        self.y += 24
+
+    def paragraph(
+        self, text: str, size: float = 9.5, color: str = "#000", box: str | None = None
+    ) -> None:
+        width = self.width_pt - 2 * MARGIN_PT - (16 if box else 0)
+        lines = [line for part in text.split("\n") for line in self._lines(part, size, width)]
+        step = size * 1.55
+        self.room(step * len(lines) + (12 if box else 0))
+        if box:
+            self._rect(
+                MARGIN_PT,
+                self.y,
+                self.width_pt - 2 * MARGIN_PT,
+                step * len(lines) + 10,
+                facecolor=box,
+                edgecolor="#e0b000",
+                linewidth=0.6,
+            )
+            self.y += 5
+        x = MARGIN_PT + (8 if box else 0)
+        for line in lines:
+            self._text(x, self.y + size * 1.1, line, size, color=color)
+            self.y += step
+        self.y += 6 + (5 if box else 0)
+
+    def table(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        numeric: Sequence[bool],
+        size: float = 8.5,
+    ) -> None:
+        """A ruled table; ``widths`` are fractions of the text width."""
+        total = self.width_pt - 2 * MARGIN_PT
+        cols = [w * total for w in widths]
+        pad = 4.0
+        line_h = size * 1.45
+
+        def cells(row, bold=False):
+            return [self._lines(str(v), size, c - 2 * pad) for v, c in zip(row, cols, strict=True)]
+
+        def draw(row_lines, bold=False, shade=None):
+            h = max(len(ls) for ls in row_lines) * line_h + 5
+            if shade:
+                self._rect(MARGIN_PT, self.y, total, h, facecolor=shade, edgecolor="none")
+            x = MARGIN_PT
+            for lines, c, num in zip(row_lines, cols, numeric, strict=True):
+                for i, line in enumerate(lines):
+                    xx, ha = (x + c - pad, "right") if num else (x + pad, "left")
+                    self._text(
+                        xx,
+                        self.y + 3 + size * 1.05 + i * line_h,
+                        line,
+                        size,
+                        "bold" if bold else "normal",
+                        ha=ha,
+                    )
+                x += c
+            self.y += h
+            self._rect(MARGIN_PT, self.y - 0.3, total, 0.3, facecolor="#bbb", edgecolor="none")
+
+        head = cells(header, bold=True)
+        head_h = max(len(ls) for ls in head) * line_h + 5
+        self.room(head_h * 2)
+        draw(head, bold=True, shade="#dde6f0")
+        for row in rows:
+            lines = cells(row)
+            h = max(len(ls) for ls in lines) * line_h + 5
+            if self.y + h > self.height_pt - MARGIN_PT:
+                self.new_page()
+                draw(head, bold=True, shade="#dde6f0")
+            draw(lines)
+        self.y += 8
+
+
+def _num(value, digits: int = 0) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return f"{number:,.{digits}f}" if math.isfinite(number) else "—"
+
+
+def _pct(value, digits: int = 1) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return f"{number:.{digits}%}" if math.isfinite(number) else "—"
+
+
+def _kpi_rows(plan: Plan, lang: str) -> list[tuple[str, str]]:
+    k = plan.kpis
+    rows = [
+        (t("export.col.stations", lang), _num(k.get("stations"))),
+        (t("export.col.sorting_centres", lang), _num(k.get("sorting_centres"))),
+        (t("export.col.population", lang), _num(k.get("population"))),
+        (t("export.col.households", lang), _num(k.get("households"))),
+        (t("export.col.communities", lang), _num(k.get("communities"))),
+        (t("export.col.coverage_share", lang), _pct(k.get("coverage_share"))),
+        (t("export.col.coverage_share_urban", lang), _pct(k.get("coverage_share_urban"))),
+        (t("export.col.coverage_share_rural", lang), _pct(k.get("coverage_share_rural"))),
+        (t("export.col.mean_distance_m", lang), _num(k.get("mean_distance_m"))),
+        (t("export.col.p95_distance_m", lang), _num(k.get("p95_distance_m"))),
+        (t("export.col.max_distance_m", lang), _num(k.get("max_distance_m"))),
+        (
+            t("export.col.stations_per_1000_households", lang),
+            _num(k.get("stations_per_1000_households"), 3),
+        ),
+        (t("export.col.uncovered_communities", lang), _num(k.get("uncovered_communities"))),
+        (t("export.col.uncovered_population", lang), _num(k.get("uncovered_population"))),
+    ]
+    if "centre_load_t_per_day" in k:
+        rows.append(
+            (
+                t("export.report.load", lang),
+                f"{_num(k.get('centre_load_t_per_day'), 1)} / "
+                f"{_num(k.get('centre_capacity_t_per_day'), 1)}",
+            )
+        )
+    if "max_centre_utilisation" in k:
+        rows.append((t("export.report.max_util", lang), _pct(k.get("max_centre_utilisation"))))
+    return rows
+
+
+def _listing(items: Sequence[str], lang: str, key: str = "export.report.n_sites") -> str:
+    if not items:
+        return t("export.report.none", lang)
+    shown = ", ".join(str(i) for i in list(items)[:12])
+    return t(key, lang, n=len(items), items=shown + (" …" if len(items) > 12 else ""))
+
+
+def _limits(limits: dict, names: dict[str, str], lang: str) -> str:
+    items = [f"{names.get(str(c), c)} {n}" for c, n in sorted(limits.items())]
+    return _listing(items, lang, "export.report.n_counties")
+
+
+def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[str, str]]:
+    sc = plan.scenario
+    s, c, g = sc.stations, sc.centres, sc.generation
+
+    def yes(flag: bool) -> str:
+        return t("export.report.yes" if flag else "export.report.no", lang)
+
+    names = {}
+    if region is not None:
+        names = dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=True))
+    standard = CAPACITY_STANDARDS.get(s.capacity_standard)
+    standard_text = (
+        t(f"export.standard.{s.capacity_standard}", lang, urban=standard[0], rural=standard[1])
+        if standard
+        else t("export.standard.none", lang)
+    )
+    solver_name = {"highs": "HiGHS", "cbc": "CBC"}.get(sc.solver.name, sc.solver.name)
+    solver = f"{solver_name} / {sc.solver.time_limit_s:g} s / {sc.solver.gap:.2%}"
+    return [
+        (
+            t("export.param.stations.count", lang),
+            f"{s.count:,}" if s.count is not None else t("export.report.derived", lang),
+        ),
+        (t("export.param.stations.objective", lang), t(f"export.objective.{s.objective}", lang)),
+        (t("export.param.radius", lang), f"{s.radius_urban_m:,.0f} / {s.radius_rural_m:,.0f}"),
+        (t("export.param.capacity_standard", lang), standard_text),
+        (t("export.param.use_capacity", lang), yes(s.use_capacity)),
+        (t("export.param.one_per_township", lang), yes(s.one_per_township)),
+        (
+            t("export.param.one_per_community", lang),
+            t(f"export.per_community.{s.one_per_community}", lang),
+        ),
+        (t("export.param.stations.county_min", lang), _limits(s.county_min, names, lang)),
+        (t("export.param.stations.county_max", lang), _limits(s.county_max, names, lang)),
+        (t("export.param.stations.required", lang), _listing(s.required_sites, lang)),
+        (t("export.param.stations.excluded", lang), _listing(s.excluded_sites, lang)),
+        (t("export.param.centres.count", lang), f"{c.count:,}"),
+        (t("export.param.centres.capacity", lang), f"{c.capacity_t_per_day:,.1f}"),
+        (t("export.param.centres.fixed_cost", lang), f"{c.fixed_cost:,.0f}"),
+        (t("export.param.centres.one_per_county", lang), yes(c.one_per_county)),
+        (t("export.param.centres.county_min", lang), _limits(c.county_min, names, lang)),
+        (t("export.param.centres.county_max", lang), _limits(c.county_max, names, lang)),
+        (t("export.param.centres.required", lang), _listing(c.required_sites, lang)),
+        (t("export.param.centres.excluded", lang), _listing(c.excluded_sites, lang)),
+        (
+            t("export.param.generation", lang),
+            f"{g.urban_kg_per_person_day:g} / {g.rural_kg_per_person_day:g}",
+        ),
+        (
+            t("export.param.distance_mode", lang),
+            t(f"export.distance.{sc.distance_mode}", lang, circuity=f"{sc.circuity:g}"),
+        ),
+        (t("export.param.dense_grid_m", lang), f"{sc.dense_grid_m:g}"),
+        (t("export.param.solver", lang), solver),
+    ]
+
+
+def _result_rows(plan: Plan, lang: str) -> list[list[str]]:
+    rows = []
+    for r in plan.results:
+        rows.append(
+            [
+                t(f"export.tier.{r.tier}", lang),
+                t(f"export.objective.{r.model}", lang),
+                t(f"export.solve.{r.status}", lang),
+                _num(r.objective),
+                _num(r.bound),
+                _pct(r.gap, 2),
+                _num(r.seconds, 1),
+            ]
+        )
+    return rows
+
+
+AREA_COLUMNS = (
+    "population",
+    "stations",
+    "sorting_centres",
+    "coverage_share",
+    "mean_distance_m",
+    "p95_distance_m",
+)
+
+
+def _area_values(row) -> list[str]:
+    """The :data:`AREA_COLUMNS` of one county/township indicator row, formatted."""
+    return [_pct(row.get(c)) if c == "coverage_share" else _num(row.get(c)) for c in AREA_COLUMNS]
+
+
+def export_report(
+    plan: Plan, path: str | Path, region: Region, lang: str = "zh", paper: str = "a4"
+) -> Path:
+    """Write the scenario report as one PDF; returns the path.
+
+    Parameters
+    ----------
+    plan, region
+        The plan and its region.
+    lang
+        ``zh`` or ``en``.
+    paper
+        Sheet of the map page (``a4`` or ``a3`` landscape); text pages are A4 portrait.
+    """
+    path = Path(path)
+    font_families()  # fail early, with a clear message, when no CJK font is installed
+    title = t("export.report.title", lang, region=region.name(lang))
+    footer = f"{region.name(lang)} · {plan.scenario.name}"
+    metadata = {"Title": title, "Subject": plan.scenario.name, "Creator": "recycling-planner"}
+    with PdfPages(path, metadata=metadata) as pdf:
+        w = _Writer(pdf, lang, footer)
+        fig = w.new_page()
+        draw_title(fig, title)
+        w.y = (1 - TITLE_BOX[1]) * w.height_pt + 14
+        w.paragraph(plan.scenario.name, 12, color="#222")
+        if plan.scenario.description:
+            w.paragraph(plan.scenario.description, 9.5, color="#333")
+        w.paragraph(dates_line(plan, lang), 8.5, color="#444")
+        if region.is_approximate:
+            w.paragraph(t("export.approximate", lang), 9, color="#8a4b00", box="#fff3cd")
+        w.heading(t("export.report.kpis", lang))
+        header = [t("export.report.indicator", lang), t("export.report.value", lang)]
+        w.table(header, _kpi_rows(plan, lang), [0.6, 0.4], [False, True])
+        w.heading(t("export.report.results", lang))
+        header = [
+            t(f"export.report.{k}", lang)
+            for k in ("tier", "model", "status", "objective", "bound", "gap", "seconds")
+        ]
+        w.table(
+            header,
+            _result_rows(plan, lang),
+            [0.13, 0.25, 0.16, 0.14, 0.14, 0.09, 0.09],
+            [False, False, False, True, True, True, True],
+            size=8,
+        )
+        sep = "：" if lang == "zh" else ": "
+        for r in plan.results:
+            tier = t(f"export.tier.{r.tier}", lang)
+            for d in r.diagnoses:
+                w.paragraph(f"{tier}{sep}{d.get(lang, '')}", 8.5, color="#8a1c1c")
+            if not r.has_plan:
+                w.paragraph(f"{tier}{sep}{t('export.report.no_sites', lang)}", 8.5, color="#8a1c1c")
+        w.heading(t("export.report.parameters", lang))
+        header = [t("export.report.parameter", lang), t("export.report.setting", lang)]
+        w.table(header, _parameter_rows(plan, region, lang), [0.45, 0.55], [False, False])
+        w.paragraph(sources_line(region, lang), 7.5, color="#444")
+
+        area_headers = [t(f"export.col.{c}", lang) for c in AREA_COLUMNS]
+        counties = dict(
+            zip(region.counties["code"].astype(str), region.counties["name"], strict=True)
+        )
+        w.heading(t("export.report.counties", lang))
+        frame = plan.county_kpis.copy()
+        if len(frame):
+            frame = frame.sort_values("county_code", key=lambda s: s.astype(str))
+        rows = [
+            [counties.get(str(r["county_code"]), str(r["county_code"])), *_area_values(r)]
+            for _, r in frame.iterrows()
+        ]
+        rows.append([t("export.total", lang), *_area_values(plan.kpis)])
+        widths = [0.22, 0.15, 0.11, 0.11, 0.15, 0.13, 0.13]
+        header = [t("export.col.county", lang), *area_headers]
+        w.table(header, rows, widths, [False] + [True] * 6, size=8)
+        w.add_figure(map_figure(plan, region, lang, paper))
+
+        if len(plan.township_kpis):
+            w.heading(t("export.report.townships", lang))
+            codes = region.townships["code"].astype(str)
+            towns = dict(zip(codes, region.townships["name"], strict=True))
+            county_of = dict(zip(codes, region.townships["county_code"].astype(str), strict=True))
+            frame = plan.township_kpis.copy()
+            frame["_county"] = [
+                counties.get(county_of.get(str(c), ""), "") for c in frame["township_code"]
+            ]
+            frame = frame.sort_values("township_code", key=lambda s: s.astype(str))
+            rows = [
+                [
+                    towns.get(str(r["township_code"]), str(r["township_code"])),
+                    r["_county"],
+                    *_area_values(r),
+                ]
+                for _, r in frame.iterrows()
+            ]
+            header = [t("export.col.township", lang), t("export.col.county", lang), *area_headers]
+            widths = [0.19, 0.13, 0.13, 0.09, 0.1, 0.13, 0.12, 0.11]
+            w.table(header, rows, widths, [False, False] + [True] * 6, size=7.5)
+        w.flush()
+    return path
