@@ -9,8 +9,8 @@ import streamlit as st
 
 import planner.ui.strings  # noqa: F401  (registers the UI labels)
 from planner.i18n import PlannerError, t
-from planner.ui import data_page
-from planner.ui.state import lang, sidebar
+from planner.ui import compare_page, data_page, results_page, run_page, scenario_page
+from planner.ui.state import PAGES, lang, sidebar
 
 logger = logging.getLogger("planner.app")
 st.set_page_config(page_title="再生资源回收网络规划 · Recycling Network Planner", layout="wide")
@@ -31,7 +31,33 @@ def _guarded(render):
     return page
 
 
-pages = [
-    st.Page(_guarded(data_page.render), title=t("ui.page.data", lang()), icon="🗺️", default=True),
-]
-st.navigation(pages).run()
+PAGES.clear()
+PAGES.update(
+    {
+        "data": st.Page(
+            _guarded(data_page.render),
+            title=t("ui.page.data", lang()),
+            icon=":material/map:",
+            default=True,
+        ),
+        "scenario": st.Page(
+            _guarded(scenario_page.render),
+            title=t("ui.page.scenario", lang()),
+            icon=":material/tune:",
+        ),
+        "run": st.Page(
+            _guarded(run_page.render), title=t("ui.page.run", lang()), icon=":material/play_circle:"
+        ),
+        "results": st.Page(
+            _guarded(results_page.render),
+            title=t("ui.page.results", lang()),
+            icon=":material/location_on:",
+        ),
+        "compare": st.Page(
+            _guarded(compare_page.render),
+            title=t("ui.page.compare", lang()),
+            icon=":material/compare:",
+        ),
+    }
+)
+st.navigation(list(PAGES.values())).run()

@@ -24,10 +24,16 @@ from planner.regions import Region
 
 __all__ = [
     "BASEMAPS",
+    "BASEMAP_SYSTEMS",
+    "COVERAGE_COLOURS",
+    "add_basemap",
     "add_legend",
     "add_notice",
+    "coverage_colour",
     "density_scale",
+    "for_display",
     "offline",
+    "plan_map",
     "region_map",
     "to_html",
 ]
@@ -50,6 +56,10 @@ register(
         "map.estimate": {"zh": "（估算）", "en": " (estimate)"},
         "map.basemap.none": {"zh": "无底图（离线）", "en": "No basemap (offline)"},
         "map.basemap.osm": {"zh": "OpenStreetMap（需联网）", "en": "OpenStreetMap (online)"},
+        "map.basemap.amap": {
+            "zh": "高德地图（需联网，GCJ-02 坐标）",
+            "en": "Amap / Gaode (online, GCJ-02)",
+        },
     }
 )
 
@@ -57,7 +67,14 @@ register(
 BASEMAPS: dict[str, str | None] = {
     "none": None,
     "osm": "OpenStreetMap",
+    "amap": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+    "&x={x}&y={y}&z={z}",
 }
+#: Coordinate system of a basemap's tiles when it is not WGS84: our WGS84 layers are
+#: shifted into it for display so that they land on the right street.
+BASEMAP_SYSTEMS: dict[str, str] = {"amap": "gcj02"}
+_BASEMAP_ATTRIBUTION = {"amap": "&copy; 高德地图 AutoNavi"}
+_BASEMAP_SUBDOMAINS = {"amap": "1234"}
 # Display simplification (metres): keeps the embedded HTML small; storage is untouched.
 DISPLAY_TOLERANCE_M = 25.0
 TOOLTIP_COLUMNS = ("name", "code", "population", "households", "population_quality", "density")
@@ -136,18 +153,21 @@ def region_map(
         With a layer control, a density legend and, when any geometry is generated,
         an on-map "approximate" notice.
     """
-    bounds = region.counties.total_bounds
+    system = BASEMAP_SYSTEMS.get(basemap)
+    bounds = for_display(region.counties, system).total_bounds
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        tiles=BASEMAPS.get(basemap),
+        tiles=BASEMAPS.get(basemap) if basemap not in _BASEMAP_ATTRIBUTION else None,
         control_scale=True,
         prefer_canvas=True,
     )
+    if basemap in _BASEMAP_ATTRIBUTION:
+        add_basemap(fmap, basemap, lang)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     metric = region.metric_crs
-    comms = _with_density(region.communities, metric)
-    towns = _with_density(region.townships, metric)
-    counties = _with_density(region.counties, metric)
+    comms = for_display(_with_density(region.communities, metric), system)
+    towns = for_display(_with_density(region.townships, metric), system)
+    counties = for_display(_with_density(region.counties, metric), system)
     scale = density_scale(comms["density"].to_numpy(dtype=float))
 
     def fill(feature):
@@ -304,3 +324,591 @@ def layer_map(
         tooltip=folium.GeoJsonTooltip(fields=cols, aliases=aliases) if cols else None,
     ).add_to(fmap)
     return fmap
+
+
+# --- basemaps and display coordinates ---------------------------------------------------
+
+
+def for_display(gdf: gpd.GeoDataFrame, system: str | None) -> gpd.GeoDataFrame:
+    """``gdf`` (WGS84) as drawn over a basemap in ``system`` (``None`` = WGS84, as is).
+
+    For GCJ-02 tiles (Amap) the geometry is shifted with :func:`planner.crs.from_wgs84`
+    and labelled EPSG:4326 again so that Folium draws it unchanged: the shift is for the
+    screen only, stored data stays WGS84.
+    """
+    if not system or gdf is None or not len(gdf):
+        return gdf
+    from planner.crs import from_wgs84
+
+    wgs = gdf if gdf.crs is not None else gdf.set_crs("EPSG:4326")
+    shifted = from_wgs84(wgs, system)
+    return shifted.set_crs("EPSG:4326", allow_override=True)
+
+
+def add_basemap(fmap: folium.Map, basemap: str, lang: str = "zh") -> None:
+    """Add the online tile layer ``basemap`` (a key of :data:`BASEMAPS`) to ``fmap``.
+
+    ``"none"`` adds nothing: the map keeps its plain background and needs no network.
+    """
+    tiles = BASEMAPS.get(basemap)
+    if tiles is None:
+        return
+    folium.TileLayer(
+        tiles=tiles,
+        attr=_BASEMAP_ATTRIBUTION.get(basemap),
+        subdomains=_BASEMAP_SUBDOMAINS.get(basemap, "abc"),
+        name=t(f"map.basemap.{basemap}", lang),
+        max_zoom=18,
+        control=True,
+    ).add_to(fmap)
+
+
+# --- plan maps ------------------------------------------------------------------------
+
+register(
+    {
+        "map.legend": {"zh": "图例", "en": "Legend"},
+        "map.stations": {"zh": "回收站点", "en": "Recycling stations"},
+        "map.centres": {"zh": "分拣中心", "en": "Sorting centres"},
+        "map.links": {"zh": "站点→分拣中心", "en": "Station → sorting centre"},
+        "map.radius": {"zh": "站点覆盖半径", "en": "Station coverage radius"},
+        "map.uncovered": {
+            "zh": "半径外的村/社区",
+            "en": "Communities outside the radius",
+        },
+        "map.township_coverage": {
+            "zh": "乡镇/街道（按覆盖率着色）",
+            "en": "Townships (coloured by coverage)",
+        },
+        "map.coverage_bin": {"zh": "覆盖率 {label}", "en": "Coverage {label}"},
+        "map.no_population": {"zh": "无人口", "en": "no population"},
+        "map.station": {"zh": "回收站点", "en": "Recycling station"},
+        "map.centre": {"zh": "分拣中心", "en": "Sorting centre"},
+        "map.status.proposed": {"zh": "新建", "en": "proposed"},
+        "map.status.existing_keep": {"zh": "现有·保留", "en": "existing, kept"},
+        "map.county": {"zh": "区县", "en": "County"},
+        "map.township": {"zh": "乡镇/街道", "en": "Township"},
+        "map.served_population": {"zh": "服务人口", "en": "Population served"},
+        "map.served_households": {"zh": "服务户数", "en": "Households served"},
+        "map.tonnage": {"zh": "日回收量", "en": "Recyclables"},
+        "map.t_per_day": {"zh": "{value} 吨/天", "en": "{value} t/day"},
+        "map.served_communities": {"zh": "服务村/社区", "en": "Communities served"},
+        "map.to_centre": {"zh": "所属分拣中心", "en": "Sorting centre"},
+        "map.distance_km": {"zh": "{value} 公里", "en": "{value} km"},
+        "map.distance_m": {"zh": "{value} 米", "en": "{value} m"},
+        "map.load": {"zh": "负荷 / 能力", "en": "Load / capacity"},
+        "map.served_stations": {"zh": "服务站点数", "en": "Stations served"},
+        "map.coverage": {"zh": "覆盖率", "en": "Coverage"},
+        "map.distance_to_station": {"zh": "到站点距离", "en": "Distance to station"},
+        "map.radius_label": {"zh": "覆盖半径", "en": "Coverage radius"},
+        "map.station_count": {"zh": "站点数", "en": "Stations"},
+    }
+)
+
+#: Township fill by coverage share: (lower bound, colour, label).
+COVERAGE_COLOURS: tuple[tuple[float, str, str], ...] = (
+    (0.9, "#1a9850", "≥ 90%"),
+    (0.7, "#a6d96a", "70–90%"),
+    (0.5, "#fee08b", "50–70%"),
+    (0.0, "#f46d43", "< 50%"),
+)
+NO_DATA_COLOUR = "#d9d9d9"
+STATION_COLOUR = "#1f78b4"
+CENTRE_COLOUR = "#e31a1c"
+LINK_COLOUR = "#555555"
+UNCOVERED_COLOUR = "#ff7f00"
+RADIUS_COLOUR = "#1f78b4"
+#: Above this many stations they are clustered (Leaflet.markercluster).
+CLUSTER_ABOVE = 300
+
+_PLAN_CSS = (
+    "<style>"
+    f".planner-station{{background:{STATION_COLOUR};border:2px solid #fff;border-radius:50%;"
+    "box-shadow:0 0 2px rgba(0,0,0,.8);box-sizing:border-box}"
+    ".planner-station.existing{background:#6a3d9a}"
+    f".planner-centre{{background:{CENTRE_COLOUR};border:2px solid #fff;border-radius:3px;"
+    "box-shadow:0 0 3px rgba(0,0,0,.9);box-sizing:border-box}"
+    ".planner-popup td{padding:1px 6px 1px 0;font:12px sans-serif;vertical-align:top}"
+    ".planner-popup b{font:bold 13px sans-serif}"
+    ".planner-cluster{background:rgba(31,120,180,.3);border-radius:50%}"
+    f".planner-cluster div{{background:{STATION_COLOUR};color:#fff;border-radius:50%;"
+    "width:calc(100% - 8px);height:calc(100% - 8px);margin:4px;display:flex;"
+    "align-items:center;justify-content:center;font:bold 11px sans-serif}"
+    "</style>"
+)
+# Station clusters in the station colour (the plugin's default green/yellow/orange would
+# read as coverage classes).
+_CLUSTER_ICON = """
+function(cluster) {
+    var n = cluster.getChildCount();
+    var size = n < 10 ? 28 : (n < 100 ? 34 : 40);
+    return L.divIcon({
+        html: '<div>' + n + '</div>', className: 'planner-cluster',
+        iconSize: L.point(size, size)
+    });
+}"""
+
+
+class _Refit(folium.MacroElement):
+    """Fit the bounds again once the frame has its final size (until the user moves).
+
+    A map in an iframe that is laid out late (side-by-side columns) is first fitted to
+    a tiny box and would stay zoomed out.
+    """
+
+    _template = folium.template.Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var bounds = L.latLngBounds({{ this.bounds_json }});
+            var moved = false;
+            var box = map.getContainer();
+            ["mousedown", "wheel", "touchstart", "keydown"].forEach(function(name) {
+                box.addEventListener(name, function() { moved = true; }, {passive: true});
+            });
+            function fit() {
+                map.invalidateSize();
+                if (!moved) { map.fitBounds(bounds); }
+            }
+            window.addEventListener("resize", fit);
+            setTimeout(fit, 250);
+            setTimeout(fit, 1000);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "PlannerRefit"
+        self.bounds_json = _script_json(bounds)
+
+
+class _MetricScale(folium.MacroElement):
+    """A metric-only scale bar at the top left (the notice box sits bottom left)."""
+
+    _template = folium.template.Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, position: "topleft"})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
+def coverage_colour(share: float | None) -> str:
+    """Fill colour of a township whose population is ``share`` covered."""
+    if share is None or not np.isfinite(share):
+        return NO_DATA_COLOUR
+    for lower, colour, _ in COVERAGE_COLOURS:
+        if share >= lower:
+            return colour
+    return COVERAGE_COLOURS[-1][1]
+
+
+class _PointLayer(folium.MacroElement):
+    """Many points added to the parent layer by one loop (compact, fast, offline).
+
+    ``rows`` are ``[lat, lon, tooltip_html, popup_html, extra]``; ``kind`` is
+    ``marker`` (an ``L.divIcon`` with ``css_class``; ``extra`` adds a class) or
+    ``circle`` (``L.circle`` of radius ``extra`` metres). All HTML is escaped by the
+    caller; the JSON is made safe to sit inside a ``<script>`` element.
+    """
+
+    _template = folium.template.Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var parent = {{ this._parent.get_name() }};
+            var rows = {{ this.rows_json }};
+            var opts = {{ this.options_json }};
+            var layers = rows.map(function(r) {
+                var layer;
+                if (opts.kind === "circle") {
+                    layer = L.circle([r[0], r[1]], Object.assign({radius: r[4]}, opts.style));
+                } else {
+                    var icon = L.divIcon({
+                        className: opts.css_class + (r[4] ? " " + r[4] : ""),
+                        iconSize: [opts.size, opts.size],
+                        iconAnchor: [opts.size / 2, opts.size / 2],
+                        popupAnchor: [0, -opts.size / 2]
+                    });
+                    layer = L.marker([r[0], r[1]], {icon: icon, riseOnHover: true});
+                }
+                if (r[2]) { layer.bindTooltip(r[2]); }
+                if (r[3]) { layer.bindPopup(r[3], {maxWidth: 320}); }
+                return layer;
+            });
+            if (parent.addLayers) { parent.addLayers(layers); }
+            else { layers.forEach(function(l) { parent.addLayer(l); }); }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, rows: list[list], kind: str = "marker", **options) -> None:
+        super().__init__()
+        self._name = "PlannerPoints"
+        self.rows_json = _script_json(rows)
+        self.options_json = _script_json({"kind": kind, **options})
+
+
+def _script_json(value) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _num(value, digits: int = 0) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if not np.isfinite(number):
+        return "—"
+    return f"{number:,.{digits}f}"
+
+
+def _popup(title: str, subtitle: str, rows: Sequence[tuple[str, str]]) -> str:
+    body = "".join(
+        f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>"
+        for label, value in rows
+    )
+    return (
+        f'<div class="planner-popup"><b>{html.escape(title)}</b><br>'
+        f"<i>{html.escape(subtitle)}</i><table>{body}</table></div>"
+    )
+
+
+def _names(region: Region | None) -> tuple[dict, dict]:
+    if region is None:
+        return {}, {}
+    counties = dict(zip(region.counties["code"], region.counties["name"], strict=False))
+    towns = dict(zip(region.townships["code"], region.townships["name"], strict=False))
+    return counties, towns
+
+
+def plan_map(
+    plan,
+    region: Region | None = None,
+    lang: str = "zh",
+    basemap: str = "none",
+    show_radius: bool = False,
+    show_links: bool = True,
+    show_uncovered: bool = True,
+    cluster: bool | None = None,
+    compact: bool = False,
+) -> folium.Map:
+    """Map of a :class:`~planner.plan.Plan`: sites, assignments and coverage.
+
+    Parameters
+    ----------
+    plan
+        The plan to draw.
+    region
+        Its region, for county and township boundaries (townships are coloured by the
+        share of their population within the coverage radius); ``None`` draws the plan
+        alone.
+    lang
+        Language of labels, popups and legend.
+    basemap
+        Key of :data:`BASEMAPS`. ``"none"`` needs no network; ``"amap"`` tiles are
+        GCJ-02, so every layer is shifted for display (:func:`for_display`).
+    show_radius
+        Draw each station's coverage radius (urban or rural, by where it stands).
+    show_links
+        Draw the station → sorting-centre assignment lines.
+    show_uncovered
+        Mark the communities outside their station's radius.
+    cluster
+        Cluster stations (Leaflet.markercluster); default: above :data:`CLUSTER_ABOVE`.
+    compact
+        For small maps side by side: the layer control starts collapsed.
+
+    Returns
+    -------
+    folium.Map
+        With a layer control, a legend and, for generated geometry, the approximate-data
+        notice. Names in tooltips and popups are HTML-escaped.
+    """
+    system = BASEMAP_SYSTEMS.get(basemap)
+    fmap = folium.Map(
+        tiles=None, control_scale=False, prefer_canvas=True, maxZoom=18, zoomSnap=0.25
+    )
+    fmap.add_child(_MetricScale())
+    add_basemap(fmap, basemap, lang)
+    fmap.get_root().header.add_child(Element(_PLAN_CSS))
+    county_names, town_names = _names(region)
+
+    frames = [f for f in (plan.sites, plan.demand) if f is not None and len(f)]
+    if region is not None:
+        frames.append(region.counties)
+    if frames:
+        bounds = np.array([for_display(f, system).total_bounds for f in frames])
+        minx, miny = bounds[:, :2].min(axis=0)
+        maxx, maxy = bounds[:, 2:].max(axis=0)
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+        fmap.add_child(_Refit([[float(miny), float(minx)], [float(maxy), float(maxx)]]))
+
+    if region is not None:
+        _township_layer(fmap, plan, region, lang, system)
+        outline = region.counties[["code", "name", "geometry"]].copy()
+        outline["geometry"] = (
+            outline.to_crs(region.metric_crs)
+            .geometry.simplify(DISPLAY_TOLERANCE_M)
+            .to_crs(4326)
+            .values
+        )
+        folium.GeoJson(
+            for_display(outline, system),
+            name=t("map.counties", lang),
+            style_function=lambda _: {"fill": False, "color": "#111", "weight": 2.5},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[""]),
+        ).add_to(fmap)
+
+    stations = for_display(plan.stations, system)
+    centres = for_display(plan.centres, system)
+    if show_radius and len(stations):
+        radius = _station_radius(plan)
+        group = folium.FeatureGroup(name=t("map.radius", lang), show=True)
+        rows = [
+            [round(g.y, 6), round(g.x, 6), "", "", float(r)]
+            for g, r in zip(stations.geometry, radius, strict=True)
+        ]
+        style = {
+            "color": RADIUS_COLOUR,
+            "weight": 1,
+            "opacity": 0.6,
+            "fillColor": RADIUS_COLOUR,
+            "fillOpacity": 0.08,
+            "interactive": False,
+        }
+        group.add_child(_PointLayer(rows, kind="circle", style=style))
+        group.add_to(fmap)
+
+    if show_links and plan.links is not None and len(plan.links):
+        links = for_display(plan.links[["distance_m", "geometry"]], system)
+        folium.GeoJson(
+            links,
+            name=t("map.links", lang),
+            style_function=lambda _: {"color": LINK_COLOUR, "weight": 1, "opacity": 0.55},
+            interactive=False,
+        ).add_to(fmap)
+
+    if show_uncovered and plan.demand is not None and len(plan.demand):
+        _uncovered_layer(fmap, plan, lang, system)
+
+    if len(stations):
+        clustered = len(stations) > CLUSTER_ABOVE if cluster is None else cluster
+        if clustered:
+            from folium.plugins import MarkerCluster
+
+            group = MarkerCluster(
+                name=t("map.stations", lang),
+                options={
+                    "disableClusteringAtZoom": 14,
+                    "maxClusterRadius": 45,
+                    "showCoverageOnHover": False,
+                    "chunkedLoading": True,
+                },
+                icon_create_function=_CLUSTER_ICON,
+            )
+        else:
+            group = folium.FeatureGroup(name=t("map.stations", lang))
+        group.add_child(
+            _PointLayer(
+                _station_rows(plan, stations, lang, county_names, town_names),
+                css_class="planner-station",
+                size=12,
+            )
+        )
+        group.add_to(fmap)
+    if len(centres):
+        group = folium.FeatureGroup(name=t("map.centres", lang))
+        group.add_child(
+            _PointLayer(
+                _centre_rows(centres, lang, county_names, town_names),
+                css_class="planner-centre",
+                size=18,
+            )
+        )
+        group.add_to(fmap)
+
+    items = [
+        (STATION_COLOUR, t("map.stations", lang)),
+        (CENTRE_COLOUR, t("map.centres", lang)),
+    ]
+    if show_links:
+        items.append((LINK_COLOUR, t("map.links", lang)))
+    if show_uncovered:
+        items.append((UNCOVERED_COLOUR, t("map.uncovered", lang)))
+    if show_radius:
+        items.append(("#d2e3f0", t("map.radius", lang)))
+    if region is not None:
+        items += [
+            (colour, t("map.coverage_bin", lang, label=label))
+            for _, colour, label in COVERAGE_COLOURS
+        ]
+    add_legend(fmap, t("map.legend", lang), items)
+    folium.LayerControl(collapsed=compact).add_to(fmap)
+    if region is not None and region.is_approximate:
+        add_notice(fmap, t("map.approximate", lang))
+    return fmap
+
+
+def _station_radius(plan) -> np.ndarray:
+    demand = plan.demand
+    radius = dict(zip(demand["demand_id"], demand["radius_m"], strict=False))
+    fallback = float(plan.scenario.stations.radius_rural_m)
+    stations = plan.stations
+    if "community_code" in stations:
+        values = [radius.get(code, fallback) for code in stations["community_code"]]
+    else:
+        values = [fallback] * len(stations)
+    out = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(out), out, fallback)
+
+
+def _station_rows(plan, stations, lang, county_names, town_names) -> list[list]:
+    centre_names = dict(zip(plan.centres["site_id"], plan.centres["name"].fillna(""), strict=False))
+    rows = []
+    for rec, geom in zip(stations.to_dict("records"), stations.geometry, strict=True):
+        name = str(rec.get("name") or rec.get("site_id") or "")
+        status = str(rec.get("status") or "proposed")
+        details = [
+            (t("map.county", lang), str(county_names.get(rec.get("county_code"), "") or "")),
+            (t("map.township", lang), str(town_names.get(rec.get("township_code"), "") or "")),
+            (t("map.served_population", lang), _num(rec.get("served_population"))),
+            (t("map.served_households", lang), _num(rec.get("served_households"))),
+            (
+                t("map.tonnage", lang),
+                t("map.t_per_day", lang, value=_num(rec.get("tonnage_t_per_day"), 1)),
+            ),
+            (t("map.served_communities", lang), _num(rec.get("served_communities"))),
+        ]
+        centre = rec.get("centre_id")
+        if centre:
+            distance = rec.get("distance_to_centre_m")
+            km = _num(float(distance) / 1000, 1) if distance is not None else "—"
+            where = t("map.distance_km", lang, value=km)
+            details.append(
+                (t("map.to_centre", lang), f"{centre_names.get(centre) or centre} · {where}")
+            )
+        subtitle = f"{t('map.station', lang)} · {t(f'map.status.{status}', lang)}"
+        rows.append(
+            [
+                round(geom.y, 6),
+                round(geom.x, 6),
+                html.escape(name),
+                _popup(name, subtitle, details),
+                "existing" if status == "existing_keep" else "",
+            ]
+        )
+    return rows
+
+
+def _centre_rows(centres, lang, county_names, town_names) -> list[list]:
+    rows = []
+    for rec, geom in zip(centres.to_dict("records"), centres.geometry, strict=True):
+        name = str(rec.get("name") or rec.get("site_id") or "")
+        status = str(rec.get("status") or "proposed")
+        load, capacity = rec.get("load_t_per_day"), rec.get("capacity_t_per_day")
+        use = ""
+        try:
+            if capacity and float(capacity) > 0:
+                use = f" ({float(load) / float(capacity):.0%})"
+        except (TypeError, ValueError):
+            use = ""
+        details = [
+            (t("map.county", lang), str(county_names.get(rec.get("county_code"), "") or "")),
+            (t("map.township", lang), str(town_names.get(rec.get("township_code"), "") or "")),
+            (
+                t("map.load", lang),
+                t("map.t_per_day", lang, value=f"{_num(load, 1)} / {_num(capacity, 0)}") + use,
+            ),
+            (t("map.served_stations", lang), _num(rec.get("served_stations"))),
+            (t("map.served_population", lang), _num(rec.get("served_population"))),
+        ]
+        subtitle = f"{t('map.centre', lang)} · {t(f'map.status.{status}', lang)}"
+        rows.append(
+            [
+                round(geom.y, 6),
+                round(geom.x, 6),
+                html.escape(name),
+                _popup(name, subtitle, details),
+                "",
+            ]
+        )
+    return rows
+
+
+def _township_layer(fmap, plan, region: Region, lang: str, system: str | None) -> None:
+    towns = region.townships[["code", "name", "geometry"]].copy()
+    kpis = plan.township_kpis
+    share, stations = {}, {}
+    if kpis is not None and len(kpis) and "township_code" in kpis:
+        codes = kpis["township_code"].astype(str)
+        share = dict(zip(codes, kpis["coverage_share"], strict=False))
+        stations = dict(zip(codes, kpis["stations"], strict=False))
+    towns["coverage"] = [
+        None if share.get(c) is None or not np.isfinite(share.get(c)) else float(share[c])
+        for c in towns["code"]
+    ]
+    towns["coverage_text"] = ["—" if v is None else f"{v:.0%}" for v in towns["coverage"]]
+    towns["stations"] = [int(stations.get(c, 0) or 0) for c in towns["code"]]
+    towns["colour"] = [coverage_colour(v) for v in towns["coverage"]]
+    towns["geometry"] = (
+        towns.to_crs(region.metric_crs).geometry.simplify(DISPLAY_TOLERANCE_M).to_crs(4326).values
+    )
+    towns = towns.drop(columns="coverage")
+    folium.GeoJson(
+        for_display(towns, system),
+        name=t("map.township_coverage", lang),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "fillOpacity": 0.45,
+            "color": "#2166ac",
+            "weight": 1,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "coverage_text", "stations"],
+            aliases=["", t("map.coverage", lang), t("map.station_count", lang)],
+        ),
+    ).add_to(fmap)
+
+
+def _uncovered_layer(fmap, plan, lang: str, system: str | None) -> None:
+    demand = plan.demand
+    out = demand[~demand["covered"].astype(bool)]
+    if not len(out):
+        return
+    shown = out[["name", "population", "distance_m", "radius_m", "geometry"]].copy()
+    shown["name"] = shown["name"].astype(str).map(html.escape)
+    shown["population"] = shown["population"].map(_num)
+    shown["distance_m"] = shown["distance_m"].map(
+        lambda v: t("map.distance_m", lang, value=_num(v))
+    )
+    shown["radius_m"] = shown["radius_m"].map(lambda v: t("map.distance_m", lang, value=_num(v)))
+    folium.GeoJson(
+        for_display(gpd.GeoDataFrame(shown, geometry="geometry", crs=out.crs), system),
+        name=t("map.uncovered", lang),
+        marker=folium.CircleMarker(radius=4),
+        style_function=lambda _: {
+            "color": "#b35806",
+            "weight": 1,
+            "fillColor": UNCOVERED_COLOUR,
+            "fillOpacity": 0.9,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "population", "distance_m", "radius_m"],
+            aliases=[
+                "",
+                t("map.population", lang),
+                t("map.distance_to_station", lang),
+                t("map.radius_label", lang),
+            ],
+        ),
+    ).add_to(fmap)

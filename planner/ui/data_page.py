@@ -56,7 +56,7 @@ def render() -> None:
     region = current_region()
     st.title(tr("ui.data.title", region=region.name(lang())))
     if region.is_approximate:
-        st.warning(tr("ui.data.approximate_badge"), icon="⚠️")
+        st.warning(tr("ui.data.approximate_badge"), icon=":material/warning:")
     cols = st.columns(4)
     cols[0].metric(tr("ui.data.counties"), f"{len(region.counties):,}")
     cols[1].metric(tr("ui.data.townships"), f"{len(region.townships):,}")
@@ -64,17 +64,16 @@ def render() -> None:
     cols[3].metric(tr("ui.data.population"), f"{int(region.counties['population'].sum()):,}")
 
     left, right = st.columns([1, 1])
-    basemap = left.selectbox(
-        tr("ui.data.basemap"), list(BASEMAPS), format_func=lambda k: tr(f"map.basemap.{k}")
-    )
+    labels = {k: tr(f"map.basemap.{k}") for k in BASEMAPS}  # in this run's language
+    basemap = left.selectbox(tr("ui.data.basemap"), list(BASEMAPS), format_func=labels.get)
     show = right.checkbox(tr("ui.data.show_communities"), value=True)
     fmap = region_map(region, lang(), basemap=basemap, show_communities=show)
     components.html(to_html(fmap), height=580)
 
     st.subheader(tr("ui.data.county_table"))
-    st.dataframe(_county_table(region), hide_index=True, use_container_width=True)
+    st.dataframe(_county_table(region), hide_index=True, width="stretch")
     st.subheader(tr("ui.data.township_table"))
-    st.dataframe(_township_table(region), hide_index=True, use_container_width=True)
+    st.dataframe(_township_table(region), hide_index=True, width="stretch")
 
     st.subheader(tr("ui.import.title"))
     render_import_panel(region)

@@ -1,4 +1,4 @@
-"""Session state shared by the pages: language and current region."""
+"""Session state shared by the pages: language, current region and current scenario."""
 
 from __future__ import annotations
 
@@ -7,11 +7,19 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from planner.i18n import DEFAULT_LANGUAGE, t
+from planner.i18n import DEFAULT_LANGUAGE, PlannerError, t
 from planner.regions import Region, list_regions, load_region, user_region_dir
+from planner.store import Store
 
 #: Session key of a region with imported layers applied but not saved (import panel).
 WORKING_REGION = "working_region"
+#: Value of the sidebar's scenario choice for a scenario not saved yet.
+NEW_SCENARIO = 0
+#: Set these before a rerun to change the sidebar's choices (its widgets are drawn first).
+PENDING_REGION = "pending_region_id"
+PENDING_SCENARIO = "pending_scenario_id"
+#: The pages, by name, once app.py has built them (for links between pages).
+PAGES: dict[str, st.Page] = {}
 
 
 def lang() -> str:
@@ -66,8 +74,104 @@ def current_region() -> Region:
     return _cached_region(region_id, _pack_stamp(region_id))
 
 
+def store() -> Store:
+    """The scenario and plan database (``$PLANNER_DB`` or ``$PLANNER_HOME/planner.sqlite``)."""
+    return Store()
+
+
+def region_by_id(region_id: str) -> Region | None:
+    """A region by id: the session's working copy when it is on screen, else its pack.
+
+    ``None`` when no such region exists any more.
+    """
+    working = st.session_state.get(WORKING_REGION)
+    if isinstance(working, Region) and working.id == region_id:
+        return working
+    try:
+        return _cached_region(region_id, _pack_stamp(region_id))
+    except PlannerError:
+        return None
+
+
+def keep_choice(key: str) -> None:
+    """Pin a choice widget's value before it is drawn, so a language switch keeps it.
+
+    Choice widgets send back the *label* of the chosen option; after a language switch
+    that label is no longer among the options and Streamlit would fall back to the
+    first option. Reading the value (still decoded with the previous labels) and
+    assigning it back before the widget is drawn keeps the choice.
+    """
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
+
+
+def current_scenario_id() -> int:
+    """Id of the scenario chosen in the sidebar; :data:`NEW_SCENARIO` when unsaved."""
+    return int(st.session_state.get("scenario_id") or NEW_SCENARIO)
+
+
+def page_link(name: str, label: str, **kwargs) -> None:
+    """A link to page ``name`` (see :data:`PAGES`); nothing when pages are not built."""
+    page = PAGES.get(name)
+    if page is not None:
+        st.page_link(page, label=label, **kwargs)
+
+
+def _scenario_picker() -> None:
+    region_id = st.session_state["region_id"]
+    try:
+        records = store().list_scenarios(region_id)
+    except PlannerError as err:
+        st.error(err.message(lang()))
+        records = []
+    ids = [NEW_SCENARIO, *(r.id for r in records)]
+    names = {r.id: r.name for r in records}
+    names[NEW_SCENARIO] = tr("ui.scenario.new_unsaved")
+    remembered = st.session_state.setdefault("scenario_by_region", {})
+    keep_choice("scenario_id")
+    pending = st.session_state.pop(PENDING_SCENARIO, None)
+    if pending is not None and pending in ids:
+        st.session_state["scenario_id"] = pending
+    if st.session_state.get("scenario_id") not in ids:
+        last = remembered.get(region_id)
+        st.session_state["scenario_id"] = (
+            last if last in ids else (records[-1].id if records else NEW_SCENARIO)
+        )
+    st.selectbox(
+        tr("ui.scenario.current"),
+        ids,
+        format_func=lambda i: names.get(i, str(i)),
+        key="scenario_id",
+        help=tr("ui.scenario.current_help"),
+    )
+    remembered[region_id] = st.session_state["scenario_id"]
+
+
+#: Sidebar choices, mirrored in plain keys: Streamlit drops widget values on a page change
+#: made with st.switch_page, and the choices must survive it.
+_SHADOWED = ("lang", "region_id", "scenario_id")
+
+
+def _restore_choices() -> None:
+    state = st.session_state
+    for key in _SHADOWED:
+        if key not in state and f"_{key}" in state:
+            state[key] = state[f"_{key}"]
+
+
+def _remember_choices() -> None:
+    state = st.session_state
+    for key in _SHADOWED:
+        if key in state:
+            state[f"_{key}"] = state[key]
+
+
 def sidebar() -> None:
-    """Language and region pickers."""
+    """Language, region and scenario pickers."""
+    _restore_choices()
+    pending_region = st.session_state.pop(PENDING_REGION, None)
+    if pending_region:
+        st.session_state["region_id"] = pending_region
     with st.sidebar:
         st.radio(
             t("ui.language", lang()),
@@ -78,7 +182,10 @@ def sidebar() -> None:
         )
         metas = list_regions()
         ids = [m["id"] for m in metas]
+        keep_choice("region_id")
         names = {m["id"]: m.get(f"name_{lang()}") or m["id"] for m in metas}
         if st.session_state.get("region_id") not in ids:
             st.session_state["region_id"] = "jinjiang" if "jinjiang" in ids else ids[0]
         st.selectbox(tr("ui.region"), ids, format_func=names.get, key="region_id")
+        _scenario_picker()
+    _remember_choices()

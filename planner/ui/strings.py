@@ -8,6 +8,16 @@ register(
         "ui.language": {"zh": "语言 / Language", "en": "Language / 语言"},
         "ui.region": {"zh": "区域", "en": "Region"},
         "ui.page.data": {"zh": "区域数据", "en": "Region data"},
+        "ui.page.scenario": {"zh": "情景设置", "en": "Scenario"},
+        "ui.page.run": {"zh": "运行规划", "en": "Run"},
+        "ui.page.results": {"zh": "规划结果", "en": "Results"},
+        "ui.page.compare": {"zh": "方案对比", "en": "Compare"},
+        "ui.scenario.current": {"zh": "当前情景", "en": "Current scenario"},
+        "ui.scenario.current_help": {
+            "zh": "在“情景设置”页新建、保存、复制、重命名或删除情景。",
+            "en": "Create, save, clone, rename or delete scenarios on the Scenario page.",
+        },
+        "ui.scenario.new_unsaved": {"zh": "（新情景，未保存）", "en": "(new scenario, not saved)"},
         "ui.data.title": {"zh": "区域数据：{region}", "en": "Region data: {region}"},
         "ui.data.approximate_badge": {
             "zh": "近似数据：乡镇/街道与村/社区的边界和位置为程序生成，"

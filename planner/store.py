@@ -1,0 +1,606 @@
+"""Persistence of scenarios and their plans in SQLite.
+
+One database file holds every saved scenario and every plan computed from it, so both
+survive an app restart. The file is ``$PLANNER_HOME/planner.sqlite`` (default
+``~/.recycling-planner/planner.sqlite``); the environment variable ``PLANNER_DB`` names
+another file.
+
+Tables
+------
+``schema_version``
+    One row per applied migration (:data:`MIGRATIONS`); the highest is the schema's
+    version. Opening an older file applies the missing migrations in one transaction;
+    a file written by a newer version of the planner is refused, not damaged.
+``scenarios``
+    ``id``, ``region``, ``name`` (unique within a region), ``data`` (the scenario as
+    JSON), ``created_at``, ``updated_at``.
+``plans``
+    One row per stored run: the scenario snapshot it answered, status, city indicators
+    and tier results (JSON) for listing without unpacking the files.
+``plan_files``
+    The plan's files (:meth:`planner.plan.Plan.write`) as BLOB rows, so a plan is read
+    back exactly as it was written. Deleting a scenario deletes its plans and their
+    files (foreign keys with ``ON DELETE CASCADE``).
+
+Every write runs in a ``BEGIN IMMEDIATE`` transaction on its own connection with a busy
+timeout, and the file uses write-ahead logging, so several app sessions and run workers
+can write at the same time without corrupting it. A :class:`Store` holds no open
+connection and may be shared between threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from planner.i18n import PlannerError, register
+from planner.plan import Plan
+from planner.scenario import Scenario
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "PlanRecord",
+    "ScenarioRecord",
+    "Store",
+    "default_path",
+]
+
+register(
+    {
+        "store.no_scenario": {
+            "zh": "找不到编号为 {id} 的情景（可能已被删除）",
+            "en": "Scenario {id} was not found (it may have been deleted)",
+        },
+        "store.no_plan": {
+            "zh": "找不到编号为 {id} 的规划结果（可能已被删除）",
+            "en": "Plan {id} was not found (it may have been deleted)",
+        },
+        "store.name_taken": {
+            "zh": "区域“{region}”中已有名为“{name}”的情景，请换一个名称",
+            "en": "Region “{region}” already has a scenario named “{name}”: choose another name",
+        },
+        "store.empty_name": {
+            "zh": "情景名称不能为空",
+            "en": "The scenario needs a name",
+        },
+        "store.unreadable": {
+            "zh": "无法打开数据库文件 {path}：{error}",
+            "en": "Cannot open the database file {path}: {error}",
+        },
+        "store.too_new": {
+            "zh": "数据库文件 {path} 由更新版本的程序创建（结构版本 {found}，本程序支持 {known}），"
+            "为避免损坏数据未作任何修改。请升级程序。",
+            "en": "The database file {path} was written by a newer version of the planner "
+            "(schema {found}, this version knows {known}); it was left untouched. Please "
+            "upgrade the planner.",
+        },
+        "store.busy": {
+            "zh": "数据库正忙（其他用户正在写入），请稍后重试",
+            "en": "The database is busy (another user is writing): please try again",
+        },
+        "store.no_plan_files": {
+            "zh": "文件夹 {path} 中没有规划结果文件",
+            "en": "The folder {path} holds no plan files",
+        },
+    }
+)
+
+#: Schema migrations, applied in order: ``(version, statements)``. Never edit a released
+#: migration; append a new one.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """CREATE TABLE scenarios (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                data TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (region, name)
+            )""",
+            """CREATE TABLE plans (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
+                region TEXT NOT NULL,
+                scenario_name TEXT NOT NULL,
+                scenario TEXT NOT NULL,
+                status TEXT NOT NULL,
+                kpis TEXT NOT NULL,
+                results TEXT NOT NULL,
+                seconds REAL,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX plans_by_scenario ON plans (scenario_id)",
+            "CREATE INDEX plans_by_region ON plans (region)",
+            """CREATE TABLE plan_files (
+                plan_id INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                data BLOB NOT NULL,
+                PRIMARY KEY (plan_id, name)
+            )""",
+        ),
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+BUSY_TIMEOUT_S = 30.0
+_STATUS_ORDER = ["error", "infeasible", "unbounded", "time_limit_feasible", "optimal"]
+
+
+def default_path() -> Path:
+    """The database file: ``$PLANNER_DB``, else ``$PLANNER_HOME/planner.sqlite``."""
+    explicit = os.environ.get("PLANNER_DB")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = Path(os.environ.get("PLANNER_HOME", Path.home() / ".recycling-planner"))
+    return home.expanduser() / "planner.sqlite"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class ScenarioRecord:
+    """A saved scenario.
+
+    Attributes
+    ----------
+    id
+        Database id.
+    region, name
+        Region id and display name (unique within the region).
+    scenario
+        The parameters; ``scenario.name`` equals :attr:`name`.
+    created_at, updated_at
+        ISO timestamps (UTC).
+    plans
+        Number of stored plans computed from it.
+    """
+
+    id: int
+    region: str
+    name: str
+    scenario: Scenario
+    created_at: str
+    updated_at: str
+    plans: int = 0
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A stored plan, without its files (see :meth:`Store.load_plan`).
+
+    Attributes
+    ----------
+    id, scenario_id
+        Database ids.
+    region
+        Region id it was computed for.
+    scenario_name
+        Name of the scenario when the plan was stored.
+    scenario
+        The scenario it answers, as it was when run.
+    status
+        Worst tier status (``optimal`` only when every tier is).
+    kpis
+        City indicators (:func:`planner.kpi.city_kpis`).
+    results
+        Tier results (:class:`planner.plan.TierResult` as dicts).
+    seconds
+        Wall-clock time of the run, when known.
+    created_at
+        When it was stored (ISO, UTC).
+    """
+
+    id: int
+    scenario_id: int
+    region: str
+    scenario_name: str
+    scenario: Scenario
+    status: str
+    kpis: dict[str, Any]
+    results: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float | None = None
+    created_at: str = ""
+
+    @property
+    def stations(self) -> int:
+        """Number of planned stations."""
+        return int(self.kpis.get("stations") or 0)
+
+    @property
+    def centres(self) -> int:
+        """Number of planned sorting centres."""
+        return int(self.kpis.get("sorting_centres") or 0)
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether every tier produced a usable plan."""
+        return self.status in ("optimal", "time_limit_feasible")
+
+
+class Store:
+    """Scenarios and plans in one SQLite file.
+
+    Parameters
+    ----------
+    path
+        Database file; default :func:`default_path`. Created, with its folder and
+        schema, on first use.
+
+    Raises
+    ------
+    PlannerError
+        ``store.unreadable`` when the file is not a database, ``store.too_new`` when
+        its schema is newer than this program's.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self._migrate()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # --- connections and schema --------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            return conn
+        except (OSError, sqlite3.DatabaseError) as err:
+            raise PlannerError("store.unreadable", path=self.path, error=err) from err
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            yield conn
+        except sqlite3.OperationalError as err:
+            raise _operational(err, self.path) from err
+        except sqlite3.DatabaseError as err:
+            raise PlannerError("store.unreadable", path=self.path, error=err) from err
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: everything inside commits together or not at all."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.OperationalError as err:
+            raise _operational(err, self.path) from err
+        except sqlite3.DatabaseError as err:
+            raise PlannerError("store.unreadable", path=self.path, error=err) from err
+        finally:
+            conn.close()
+
+    def _migrate(self) -> None:
+        with self._read() as conn:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+        if self.schema_version() == SCHEMA_VERSION:
+            return
+        with self._write() as conn:
+            found = _version(conn)  # again inside the lock: another process may have migrated
+            if found > SCHEMA_VERSION:
+                raise PlannerError(
+                    "store.too_new", path=self.path, found=found, known=SCHEMA_VERSION
+                )
+            for version, statements in MIGRATIONS:
+                if version > found:
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                        (version, _now()),
+                    )
+
+    def schema_version(self) -> int:
+        """Version of the schema in the file (0 for a new file)."""
+        with self._read() as conn:
+            found = _version(conn)
+        if found > SCHEMA_VERSION:
+            raise PlannerError("store.too_new", path=self.path, found=found, known=SCHEMA_VERSION)
+        return found
+
+    # --- scenarios -----------------------------------------------------------------------
+
+    def list_scenarios(self, region: str | None = None) -> list[ScenarioRecord]:
+        """Saved scenarios (of ``region``, or all), oldest first."""
+        query = (
+            "SELECT s.*, (SELECT COUNT(*) FROM plans p WHERE p.scenario_id = s.id) AS n "
+            "FROM scenarios s"
+        )
+        args: tuple = ()
+        if region is not None:
+            query += " WHERE s.region = ?"
+            args = (region,)
+        with self._read() as conn:
+            rows = conn.execute(query + " ORDER BY s.id", args).fetchall()
+        return [_scenario_record(row) for row in rows]
+
+    def get_scenario(self, scenario_id: int) -> ScenarioRecord:
+        """The scenario with ``scenario_id``; ``store.no_scenario`` if there is none."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT s.*, (SELECT COUNT(*) FROM plans p WHERE p.scenario_id = s.id) AS n "
+                "FROM scenarios s WHERE s.id = ?",
+                (int(scenario_id),),
+            ).fetchone()
+        if row is None:
+            raise PlannerError("store.no_scenario", id=scenario_id)
+        return _scenario_record(row)
+
+    def find_scenario(self, region: str, name: str) -> ScenarioRecord | None:
+        """The scenario of ``region`` named ``name``, if any."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT id FROM scenarios WHERE region = ? AND name = ?", (region, name.strip())
+            ).fetchone()
+        return self.get_scenario(row["id"]) if row else None
+
+    def unique_name(self, region: str, base: str, exclude: int | None = None) -> str:
+        """``base``, or ``base (2)``, ``base (3)``… — the first name free in ``region``."""
+        base = base.strip() or "scenario"
+        with self._read() as conn:
+            taken = {
+                row["name"]
+                for row in conn.execute(
+                    "SELECT name FROM scenarios WHERE region = ? AND id IS NOT ?",
+                    (region, exclude),
+                )
+            }
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base} ({n})"
+        return name
+
+    def save_scenario(self, scenario: Scenario, scenario_id: int | None = None) -> ScenarioRecord:
+        """Insert ``scenario`` (``scenario_id`` None) or overwrite the saved one.
+
+        The scenario is validated first (:meth:`Scenario.check`); its ``name`` must be
+        non-empty and not used by another scenario of the same region.
+
+        Raises
+        ------
+        PlannerError
+            ``scenario.invalid``, ``store.empty_name``, ``store.name_taken`` or
+            ``store.no_scenario``.
+        """
+        scenario.check()
+        name = scenario.name.strip()
+        if not name:
+            raise PlannerError("store.empty_name")
+        scenario = replace(scenario, name=name)
+        now = _now()
+        try:
+            with self._write() as conn:
+                if scenario_id is None:
+                    cur = conn.execute(
+                        "INSERT INTO scenarios (region, name, data, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (scenario.region, name, scenario.to_json(), now, now),
+                    )
+                    scenario_id = int(cur.lastrowid)
+                else:
+                    cur = conn.execute(
+                        "UPDATE scenarios SET region = ?, name = ?, data = ?, updated_at = ? "
+                        "WHERE id = ?",
+                        (scenario.region, name, scenario.to_json(), now, int(scenario_id)),
+                    )
+                    if cur.rowcount == 0:
+                        raise PlannerError("store.no_scenario", id=scenario_id)
+        except sqlite3.IntegrityError as err:
+            raise PlannerError("store.name_taken", region=scenario.region, name=name) from err
+        return self.get_scenario(scenario_id)
+
+    def rename_scenario(self, scenario_id: int, name: str) -> ScenarioRecord:
+        """Give the saved scenario a new name (its stored plans keep theirs)."""
+        record = self.get_scenario(scenario_id)
+        return self.save_scenario(replace(record.scenario, name=name), scenario_id)
+
+    def clone_scenario(self, scenario_id: int, name: str | None = None) -> ScenarioRecord:
+        """Save a copy of the scenario (not its plans) as a new scenario.
+
+        ``name`` defaults to the original's name made unique (``name (2)``).
+        """
+        record = self.get_scenario(scenario_id)
+        name = name if name is not None else self.unique_name(record.region, record.name)
+        return self.save_scenario(replace(record.scenario, name=name))
+
+    def delete_scenario(self, scenario_id: int) -> None:
+        """Delete the scenario with its plans and their files."""
+        with self._write() as conn:
+            cur = conn.execute("DELETE FROM scenarios WHERE id = ?", (int(scenario_id),))
+            if cur.rowcount == 0:
+                raise PlannerError("store.no_scenario", id=scenario_id)
+
+    # --- plans ---------------------------------------------------------------------------
+
+    def save_plan(
+        self, scenario_id: int, plan: Plan | str | Path, seconds: float | None = None
+    ) -> PlanRecord:
+        """Store a plan (a :class:`Plan`, or a folder written by :meth:`Plan.write`).
+
+        All its files are stored, in one transaction with the plan row.
+
+        Raises
+        ------
+        PlannerError
+            ``store.no_scenario`` when the scenario does not exist (any more),
+            ``plan.missing`` when the folder holds no plan.
+        """
+        if isinstance(plan, Plan):
+            with tempfile.TemporaryDirectory(prefix="planner-plan-") as tmp:
+                plan.write(tmp)
+                return self.save_plan(scenario_id, tmp, seconds)
+        folder = Path(plan)
+        kpis_file = folder / "kpis.json"
+        if not kpis_file.exists() or not (folder / "plan.gpkg").exists():
+            raise PlannerError("plan.missing", path=folder, file="kpis.json / plan.gpkg")
+        meta = json.loads(kpis_file.read_text(encoding="utf-8"))
+        files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+        scenario = meta.get("scenario", {})
+        results = meta.get("results", [])
+        status = min(
+            (r.get("status", "error") for r in results),
+            key=lambda s: _STATUS_ORDER.index(s) if s in _STATUS_ORDER else 0,
+            default="error",
+        )
+        with self._write() as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM scenarios WHERE id = ?", (int(scenario_id),)
+            ).fetchone()
+            if not exists:  # deleted while the plan was being computed
+                raise PlannerError("store.no_scenario", id=scenario_id)
+            cur = conn.execute(
+                "INSERT INTO plans (scenario_id, region, scenario_name, scenario, status, "
+                "kpis, results, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    int(scenario_id),
+                    str(scenario.get("region", "")),
+                    str(scenario.get("name", "")),
+                    json.dumps(scenario, ensure_ascii=False),
+                    status,
+                    json.dumps(meta.get("kpis", {}), ensure_ascii=False),
+                    json.dumps(results, ensure_ascii=False),
+                    seconds,
+                    _now(),
+                ),
+            )
+            plan_id = int(cur.lastrowid)
+            conn.executemany(
+                "INSERT INTO plan_files (plan_id, name, data) VALUES (?, ?, ?)",
+                [(plan_id, name, sqlite3.Binary(data)) for name, data in files.items()],
+            )
+        return self.get_plan(plan_id)
+
+    def list_plans(
+        self, scenario_id: int | None = None, region: str | None = None
+    ) -> list[PlanRecord]:
+        """Stored plans (of a scenario, of a region, or all), newest first."""
+        query, args = "SELECT * FROM plans", []
+        where = []
+        if scenario_id is not None:
+            where.append("scenario_id = ?")
+            args.append(int(scenario_id))
+        if region is not None:
+            where.append("region = ?")
+            args.append(region)
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        with self._read() as conn:
+            rows = conn.execute(query + " ORDER BY id DESC", args).fetchall()
+        return [_plan_record(row) for row in rows]
+
+    def get_plan(self, plan_id: int) -> PlanRecord:
+        """The stored plan's record; ``store.no_plan`` if there is none."""
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM plans WHERE id = ?", (int(plan_id),)).fetchone()
+        if row is None:
+            raise PlannerError("store.no_plan", id=plan_id)
+        return _plan_record(row)
+
+    def plan_files(self, plan_id: int) -> dict[str, bytes]:
+        """The plan's files by name, byte for byte as written."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT name, data FROM plan_files WHERE plan_id = ? ORDER BY name",
+                (int(plan_id),),
+            ).fetchall()
+        if not rows:
+            self.get_plan(plan_id)  # raises store.no_plan when the plan is gone
+        return {row["name"]: bytes(row["data"]) for row in rows}
+
+    def load_plan(self, plan_id: int) -> Plan:
+        """Read the stored plan back as a :class:`Plan`."""
+        files = self.plan_files(plan_id)
+        with tempfile.TemporaryDirectory(prefix="planner-plan-") as tmp:
+            for name, data in files.items():
+                (Path(tmp) / Path(name).name).write_bytes(data)
+            return Plan.read(tmp)
+
+    def plan_zip(self, plan_id: int) -> bytes:
+        """The plan's files in one zip archive (for download)."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in self.plan_files(plan_id).items():
+                archive.writestr(name, data)
+        return buffer.getvalue()
+
+    def delete_plan(self, plan_id: int) -> None:
+        """Delete a stored plan and its files."""
+        with self._write() as conn:
+            cur = conn.execute("DELETE FROM plans WHERE id = ?", (int(plan_id),))
+            if cur.rowcount == 0:
+                raise PlannerError("store.no_plan", id=plan_id)
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def _operational(err: sqlite3.OperationalError, path: Path) -> PlannerError:
+    if "locked" in str(err) or "busy" in str(err):
+        return PlannerError("store.busy")
+    return PlannerError("store.unreadable", path=path, error=err)
+
+
+def _scenario_record(row: sqlite3.Row) -> ScenarioRecord:
+    scenario = Scenario.from_dict(json.loads(row["data"]))
+    return ScenarioRecord(
+        id=int(row["id"]),
+        region=row["region"],
+        name=row["name"],
+        scenario=replace(scenario, name=row["name"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        plans=int(row["n"]) if "n" in row.keys() else 0,  # noqa: SIM118 (sqlite3.Row)
+    )
+
+
+def _plan_record(row: sqlite3.Row) -> PlanRecord:
+    return PlanRecord(
+        id=int(row["id"]),
+        scenario_id=int(row["scenario_id"]),
+        region=row["region"],
+        scenario_name=row["scenario_name"],
+        scenario=Scenario.from_dict(json.loads(row["scenario"])),
+        status=row["status"],
+        kpis=json.loads(row["kpis"]),
+        results=json.loads(row["results"]),
+        seconds=row["seconds"],
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,99 @@
+"""Compare page: two or more stored plans side by side — KPIs with differences, maps."""
+
+from __future__ import annotations
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from planner.i18n import register
+from planner.ui.state import current_region, lang, page_link, store, tr
+from planner.ui.views import basemap_picker, compare_table, map_html, plan_label
+
+__all__ = ["render"]
+
+MAX_PLANS = 4
+
+register(
+    {
+        "ui.cmp.title": {"zh": "方案对比：{region}", "en": "Compare plans: {region}"},
+        "ui.cmp.need_two": {
+            "zh": "至少需要两个已保存的规划结果才能对比。可以复制情景、修改参数后再运行一次。",
+            "en": "Comparing needs at least two stored results: clone a scenario, change it "
+            "and run it again.",
+        },
+        "ui.cmp.to_scenario": {"zh": "前往情景设置", "en": "Go to the Scenario page"},
+        "ui.cmp.choose": {"zh": "选择要对比的结果（2–4 个）", "en": "Results to compare (2–4)"},
+        "ui.cmp.choose_help": {
+            "zh": "第一个结果作为基准，其余结果显示与它的差值（Δ）。",
+            "en": "The first is the baseline; the others show their difference (Δ) from it.",
+        },
+        "ui.cmp.pick_more": {
+            "zh": "请至少选择两个结果。",
+            "en": "Choose at least two results.",
+        },
+        "ui.cmp.kpis": {"zh": "指标对比", "en": "Indicators"},
+        "ui.cmp.maps": {"zh": "地图对比", "en": "Maps"},
+        "ui.cmp.links": {"zh": "显示站点→分拣中心连线", "en": "Show station → centre lines"},
+        "ui.cmp.letter": {"zh": "方案 {letter}", "en": "Plan {letter}"},
+    }
+)
+
+
+def render() -> None:
+    """Draw the compare page."""
+    region = current_region()
+    st.title(tr("ui.cmp.title", region=region.name(lang())))
+    db = store()
+    records = db.list_plans(region=region.id)
+    if len(records) < 2:
+        st.info(tr("ui.cmp.need_two"))
+        page_link("scenario", tr("ui.cmp.to_scenario"), icon=":material/tune:")
+        return
+    ids = [r.id for r in records]
+    by_id = {r.id: r for r in records}
+    key = f"compare_plans_{region.id}"
+    chosen = [i for i in st.session_state.get(key, []) if i in ids]
+    if len(chosen) < 2 and key not in st.session_state:
+        chosen = ids[:2][::-1]  # the older first, as the baseline
+    st.session_state[key] = chosen
+    chosen = st.multiselect(
+        tr("ui.cmp.choose"),
+        ids,
+        key=key,
+        format_func={i: plan_label(r) for i, r in by_id.items()}.get,
+        max_selections=MAX_PLANS,
+        help=tr("ui.cmp.choose_help"),
+    )
+    if len(chosen) < 2:
+        st.info(tr("ui.cmp.pick_more"))
+        return
+    chosen_records = [by_id[i] for i in chosen]
+    letters = "ABCD"
+    names = [f"{letters[i]} · {r.scenario_name} (#{r.id})" for i, r in enumerate(chosen_records)]
+    st.subheader(tr("ui.cmp.kpis"))
+    table = compare_table(chosen_records, names, lang())
+    st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4)
+
+    st.subheader(tr("ui.cmp.maps"))
+    a, b = st.columns([2, 3], vertical_alignment="bottom")
+    basemap = basemap_picker(a, "compare_basemap")
+    links = b.checkbox(tr("ui.cmp.links"), value=False, key="compare_links")
+    per_row = 2 if len(chosen_records) in (2, 4) else 3
+    for start in range(0, len(chosen_records), per_row):
+        row = chosen_records[start : start + per_row]
+        for offset, (col, record) in enumerate(zip(st.columns(per_row), row, strict=False)):
+            with col:
+                st.markdown(f"**{names[start + offset]}**")
+                components.html(
+                    map_html(
+                        str(db.path),
+                        record.id,
+                        record.region,
+                        basemap,
+                        radius=False,
+                        links=links,
+                        uncovered=True,
+                        compact=True,
+                    ),
+                    height=460,
+                )

@@ -1,0 +1,262 @@
+"""Planning runs in background processes, shared by every session of the app.
+
+:func:`start` launches ``python -m planner.ui.worker`` (:mod:`planner.ui.worker`) in a
+new process group and returns a :class:`Job`. The page polls the job (its progress file
+and the process) and can :meth:`Job.stop` it, which ends the process: a solver deep in
+native code stops at once, and nothing of the run is stored. The worker stores a
+finished plan in the database itself, so a result is kept even if nobody watches.
+
+The registry lives in this module (one per app server); this module does not import
+streamlit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from planner.i18n import LANGUAGES, PlannerError, register, t
+from planner.regions import LAYERS, OPTIONAL_LAYERS, Region, write_layers
+from planner.scenario import Scenario
+
+__all__ = ["Job", "get", "running", "start"]
+
+ROOT = Path(__file__).resolve().parents[2]
+#: At most this many runs at once on the server (env ``PLANNER_MAX_RUNS``).
+MAX_RUNS = int(os.environ.get("PLANNER_MAX_RUNS", "2"))
+#: Finished jobs are forgotten after this many seconds.
+KEEP_FINISHED_S = 6 * 3600
+
+register(
+    {
+        "ui.run.stage.starting": {"zh": "启动计算进程", "en": "Starting the run"},
+        "ui.jobs.too_many": {
+            "zh": "服务器上已有 {count} 个规划正在计算（最多同时 {limit} 个），请稍后再试",
+            "en": "{count} plans are being computed on the server (at most {limit} at once): "
+            "please try again shortly",
+        },
+        "ui.jobs.crashed": {
+            "zh": "规划计算进程意外退出（代码 {code}），没有保存结果",
+            "en": "The planning process exited unexpectedly (code {code}); nothing was stored",
+        },
+        "ui.jobs.cannot_start": {
+            "zh": "无法启动规划计算：{error}",
+            "en": "Cannot start the planning run: {error}",
+        },
+    }
+)
+
+
+@dataclass(eq=False)
+class Job:
+    """One planning run in a worker process.
+
+    Attributes
+    ----------
+    id
+        Unique id (kept in the session that started it).
+    scenario_id, scenario_name, region
+        What is being planned.
+    folder
+        The job folder (see :mod:`planner.ui.worker`).
+    """
+
+    id: str
+    scenario_id: int
+    scenario_name: str
+    region: str
+    folder: Path
+    proc: subprocess.Popen
+    started: float = field(default_factory=time.monotonic)
+    stopped: bool = False
+    finished: float | None = None
+    _result: dict | None = None
+    _log: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # --- state ---------------------------------------------------------------------------
+
+    def poll(self) -> str:
+        """``running``, ``done``, ``failed`` or ``stopped``."""
+        with self._lock:
+            return self._poll()
+
+    def _poll(self) -> str:
+        if self._result is not None:
+            return self._result["state"]
+        code = self.proc.poll()
+        if code is None:
+            return "running"
+        self.finished = self.finished or time.monotonic()
+        if self.stopped:
+            self._result = {"state": "stopped"}
+        else:
+            try:
+                self._result = json.loads((self.folder / "result.json").read_text("utf-8"))
+            except (OSError, ValueError):
+                self._result = {
+                    "state": "failed",
+                    "message": {lang: t("ui.jobs.crashed", lang, code=code) for lang in LANGUAGES},
+                }
+        self._log = self.log()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return self._result["state"]
+
+    @property
+    def result(self) -> dict:
+        """The outcome once finished (``{}`` while running)."""
+        self.poll()
+        return self._result or {}
+
+    def progress(self) -> tuple[str, float]:
+        """The last stage reported (a ``run.stage.*`` message key) and its fraction."""
+        try:
+            lines = (self.folder / "progress.jsonl").read_text("utf-8").splitlines()
+            last = json.loads(lines[-1])
+            return str(last["stage"]), float(last["fraction"])
+        except (OSError, ValueError, IndexError, KeyError):
+            return "ui.run.stage.starting", 0.0
+
+    def elapsed(self) -> float:
+        """Seconds since the start (until the end once finished)."""
+        return (self.finished or time.monotonic()) - self.started
+
+    def log(self) -> str:
+        """The worker's output (solver log, and a traceback if it failed), for support."""
+        if self._log is not None:
+            return self._log
+        try:
+            return (self.folder / "log.txt").read_text("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """End the run (its process group); nothing is stored."""
+        if self.proc.poll() is not None:
+            return
+        self.stopped = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+        self.poll()
+
+
+_JOBS: dict[str, Job] = {}
+_LOCK = threading.Lock()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """End running workers with the app server (they run in their own sessions)."""
+    for job in list(_JOBS.values()):
+        with contextlib.suppress(Exception):
+            job.stop()
+
+
+def _tidy() -> None:
+    """Reap finished processes and forget old jobs (call with the lock held)."""
+    now = time.monotonic()
+    for job_id, job in list(_JOBS.items()):
+        if job.poll() != "running" and now - (job.finished or now) > KEEP_FINISHED_S:
+            del _JOBS[job_id]
+
+
+def get(job_id: str | None) -> Job | None:
+    """The job with ``job_id``, if this server knows it."""
+    with _LOCK:
+        _tidy()
+        return _JOBS.get(job_id) if job_id else None
+
+
+def running(scenario_id: int | None = None) -> list[Job]:
+    """Jobs still running (for one scenario, or all)."""
+    with _LOCK:
+        _tidy()
+        return [
+            j
+            for j in _JOBS.values()
+            if j.poll() == "running" and (scenario_id is None or j.scenario_id == scenario_id)
+        ]
+
+
+def start(db: Path, scenario_id: int, scenario: Scenario, region: Region | None = None) -> Job:
+    """Start a worker planning ``scenario`` and storing the plan with ``scenario_id``.
+
+    Parameters
+    ----------
+    db
+        The database file the worker stores the plan in.
+    scenario_id, scenario
+        The saved scenario (as saved).
+    region
+        A region with unsaved imported layers: written as a pack into the job folder for
+        the worker. ``None`` runs on the saved pack ``scenario.region``.
+
+    Raises
+    ------
+    PlannerError
+        ``ui.jobs.too_many`` when :data:`MAX_RUNS` runs are going on.
+    """
+    busy = running()
+    if len(busy) >= MAX_RUNS:
+        raise PlannerError("ui.jobs.too_many", count=len(busy), limit=MAX_RUNS)
+    folder = Path(tempfile.mkdtemp(prefix="planner-run-"))
+    try:
+        region_dir = None
+        if region is not None:
+            region_dir = folder / "region"
+            layers = {name: region.layer(name) for name in (*LAYERS, *OPTIONAL_LAYERS)}
+            write_layers(region_dir, dict(region.meta), layers)
+        job_info = {
+            "db": str(db),
+            "scenario_id": int(scenario_id),
+            "region": scenario.region,
+            "region_dir": str(region_dir) if region_dir else None,
+        }
+        (folder / "job.json").write_text(json.dumps(job_info), encoding="utf-8")
+        (folder / "scenario.json").write_text(scenario.to_json(), encoding="utf-8")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        with (folder / "log.txt").open("wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "planner.ui.worker", str(folder)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+    except OSError as err:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise PlannerError("ui.jobs.cannot_start", error=err) from err
+    job = Job(
+        id=uuid.uuid4().hex,
+        scenario_id=int(scenario_id),
+        scenario_name=scenario.name,
+        region=scenario.region,
+        folder=folder,
+        proc=proc,
+    )
+    with _LOCK:
+        _JOBS[job.id] = job
+    return job

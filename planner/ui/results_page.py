@@ -1,0 +1,321 @@
+"""Results page: a stored plan on the map, with city KPI cards and per-county tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import streamlit.components.v1 as components
+
+from planner.i18n import register
+from planner.plan import Plan
+from planner.regions import Region
+from planner.store import PlanRecord
+from planner.ui.state import (
+    current_region,
+    current_scenario_id,
+    keep_choice,
+    lang,
+    page_link,
+    store,
+    tr,
+)
+from planner.ui.views import (
+    basemap_picker,
+    fmt_count,
+    fmt_metres,
+    fmt_share,
+    kpi_value,
+    load_plan,
+    map_html,
+    plan_label,
+    plan_zip,
+    show_results,
+    target_text,
+)
+
+__all__ = ["county_rows", "render"]
+
+RESULTS_PLAN = "results_plan"
+
+register(
+    {
+        "ui.res.title": {"zh": "规划结果：{region}", "en": "Results: {region}"},
+        "ui.res.none": {
+            "zh": "这个区域还没有规划结果。请先保存情景并运行。",
+            "en": "This region has no results yet. Save a scenario and run it first.",
+        },
+        "ui.res.to_run": {"zh": "前往运行规划", "en": "Go to the Run page"},
+        "ui.res.plan": {"zh": "规划结果", "en": "Result"},
+        "ui.res.plan_help": {
+            "zh": "本区域所有已保存的结果，最新的在前。",
+            "en": "Every stored result of this region, newest first.",
+        },
+        "ui.res.no_plan": {
+            "zh": "这次计算没有得到可行方案，地图上只显示边界。原因见下方。",
+            "en": "This run found no feasible plan; the map shows the boundaries only. See "
+            "why below.",
+        },
+        "ui.res.changed": {
+            "zh": "提示：情景“{name}”在这次计算之后被修改过，下表中的目标以计算时的参数为准。",
+            "en": "Note: the scenario “{name}” was changed after this run; the targets below "
+            "are those it was run with.",
+        },
+        "ui.res.solver": {"zh": "求解情况", "en": "How it was solved"},
+        "ui.res.show_radius": {"zh": "显示覆盖半径", "en": "Show coverage radius"},
+        "ui.res.show_links": {"zh": "显示站点→分拣中心连线", "en": "Show station → centre lines"},
+        "ui.res.show_uncovered": {
+            "zh": "标出半径外的村/社区",
+            "en": "Mark communities outside the radius",
+        },
+        "ui.res.map_help": {
+            "zh": "点击站点或分拣中心查看服务人口、户数、日回收量等；右上角可开关图层。",
+            "en": "Click a station or centre for the population, households and tonnage it "
+            "serves; switch layers at the top right.",
+        },
+        "ui.res.county_table": {"zh": "各区县指标", "en": "Indicators by county"},
+        "ui.res.township_table": {"zh": "各乡镇/街道指标", "en": "Indicators by township"},
+        "ui.res.chart_county": {
+            "zh": "各区县半径内人口覆盖率（%）",
+            "en": "Population within radius by county (%)",
+        },
+        "ui.res.chart_township": {
+            "zh": "各乡镇/街道半径内人口覆盖率（%）",
+            "en": "Population within radius by township (%)",
+        },
+        "ui.res.col.county": {"zh": "区县", "en": "County"},
+        "ui.res.col.township": {"zh": "乡镇/街道", "en": "Township"},
+        "ui.res.col.st_target": {"zh": "站点目标", "en": "Stations target"},
+        "ui.res.col.st_planned": {"zh": "规划站点", "en": "Stations planned"},
+        "ui.res.col.ct_target": {"zh": "分拣中心目标", "en": "Centres target"},
+        "ui.res.col.ct_planned": {"zh": "规划分拣中心", "en": "Centres planned"},
+        "ui.res.col.population": {"zh": "人口", "en": "Population"},
+        "ui.res.col.coverage": {"zh": "半径内人口覆盖率", "en": "Within radius"},
+        "ui.res.col.mean": {"zh": "平均距离（米）", "en": "Mean distance (m)"},
+        "ui.res.col.p95": {"zh": "95% 分位距离（米）", "en": "95th percentile (m)"},
+        "ui.res.col.uncovered": {"zh": "半径外人口", "en": "People outside radius"},
+        "ui.res.coverage_pct": {"zh": "覆盖率（%）", "en": "Coverage (%)"},
+        "ui.res.download": {"zh": "下载结果文件（zip）", "en": "Download the plan files (zip)"},
+        "ui.res.download_help": {
+            "zh": "含 plan.gpkg（可用 QGIS/ArcGIS 打开）、sites.csv、demand.csv（Excel 可直接打开）"
+            "和 kpis.json。",
+            "en": "plan.gpkg (opens in QGIS/ArcGIS), sites.csv and demand.csv (open in Excel) "
+            "and kpis.json.",
+        },
+        "ui.res.delta_target": {"zh": "目标 {target}", "en": "target {target}"},
+    }
+)
+
+
+def county_rows(plan: Plan, region: Region | None, lang_: str) -> pd.DataFrame:
+    """Per-county targets vs planned counts, coverage and distances."""
+    from planner.i18n import t
+
+    kpis = plan.county_kpis
+    names = {}
+    codes: list[str] = []
+    if region is not None:
+        names = dict(
+            zip(region.counties["code"].astype(str), region.counties["name"], strict=False)
+        )
+        codes = list(region.counties["code"].astype(str))
+    if kpis is not None and len(kpis):
+        codes += [str(c) for c in kpis["county_code"] if str(c) not in codes]
+    by_code = {}
+    if kpis is not None and len(kpis):
+        by_code = {str(r["county_code"]): r for r in kpis.to_dict("records")}
+    rows = []
+    for code in codes:
+        k = by_code.get(code, {})
+        rows.append(
+            {
+                t("ui.res.col.county", lang_): names.get(code, code),
+                t("ui.res.col.st_target", lang_): target_text(
+                    plan.scenario, "stations", code, len(codes), lang_
+                ),
+                t("ui.res.col.st_planned", lang_): int(k.get("stations", 0) or 0),
+                t("ui.res.col.ct_target", lang_): target_text(
+                    plan.scenario, "centres", code, len(codes), lang_
+                ),
+                t("ui.res.col.ct_planned", lang_): int(k.get("sorting_centres", 0) or 0),
+                t("ui.res.col.population", lang_): fmt_count(k.get("population")),
+                t("ui.res.col.coverage", lang_): fmt_share(k.get("coverage_share")),
+                t("ui.res.col.mean", lang_): fmt_count(k.get("mean_distance_m")),
+                t("ui.res.col.p95", lang_): fmt_count(k.get("p95_distance_m")),
+                t("ui.res.col.uncovered", lang_): fmt_count(k.get("uncovered_population")),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _township_rows(plan: Plan, region: Region | None) -> pd.DataFrame:
+    kpis = plan.township_kpis
+    if kpis is None or not len(kpis):
+        return pd.DataFrame()
+    towns, counties = {}, {}
+    if region is not None:
+        towns = dict(
+            zip(region.townships["code"].astype(str), region.townships["name"], strict=False)
+        )
+        counties = dict(
+            zip(region.townships["code"].astype(str), region.townships["county_code"], strict=False)
+        )
+        county_names = dict(
+            zip(region.counties["code"].astype(str), region.counties["name"], strict=False)
+        )
+        counties = {k: county_names.get(str(v), v) for k, v in counties.items()}
+    codes = kpis["township_code"].astype(str)
+    return pd.DataFrame(
+        {
+            tr("ui.res.col.township"): [towns.get(c, c) for c in codes],
+            tr("ui.res.col.county"): [counties.get(c, "") for c in codes],
+            tr("ui.res.col.st_planned"): kpis["stations"].astype(int).to_numpy(),
+            tr("ui.res.col.ct_planned"): kpis["sorting_centres"].astype(int).to_numpy(),
+            tr("ui.res.col.population"): [fmt_count(v) for v in kpis["population"]],
+            tr("ui.res.col.coverage"): [fmt_share(v) for v in kpis["coverage_share"]],
+            tr("ui.res.col.mean"): [fmt_count(v) for v in kpis["mean_distance_m"]],
+            tr("ui.res.col.p95"): [fmt_count(v) for v in kpis["p95_distance_m"]],
+        }
+    )
+
+
+def _chart(plan: Plan, region: Region | None) -> None:
+    many = region is not None and len(region.counties) > 1
+    kpis = plan.county_kpis if many else plan.township_kpis
+    if kpis is None or not len(kpis) or region is None:
+        return
+    if many:
+        names = dict(
+            zip(region.counties["code"].astype(str), region.counties["name"], strict=False)
+        )
+        codes = kpis["county_code"].astype(str)
+        title = tr("ui.res.chart_county")
+    else:
+        names = dict(
+            zip(region.townships["code"].astype(str), region.townships["name"], strict=False)
+        )
+        codes = kpis["township_code"].astype(str)
+        title = tr("ui.res.chart_township")
+    label = tr("ui.res.col.county") if many else tr("ui.res.col.township")
+    value = tr("ui.res.coverage_pct")
+    frame = pd.DataFrame(
+        {
+            label: [names.get(c, c) for c in codes],
+            value: (kpis["coverage_share"].astype(float) * 100).round(1).to_numpy(),
+        }
+    ).sort_values(value)
+    st.markdown(f"**{title}**")
+    import altair as alt
+
+    chart = (
+        alt.Chart(frame)
+        .mark_bar(color="#1f78b4")
+        .encode(
+            x=alt.X(f"{value}:Q", scale=alt.Scale(domain=[0, 100]), title=value),
+            y=alt.Y(
+                f"{label}:N",
+                sort="-x",
+                title=None,
+                axis=alt.Axis(labelOverlap=False, labelLimit=220),
+            ),
+            tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q", format=".1f")],
+        )
+        .properties(height=alt.Step(24))
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def _kpi_cards(record: PlanRecord) -> None:
+    k = record.kpis
+    cards = [
+        ("ui.kpi.stations", fmt_count(k.get("stations")), None),
+        ("ui.kpi.sorting_centres", fmt_count(k.get("sorting_centres")), None),
+        ("ui.kpi.coverage_share", fmt_share(k.get("coverage_share")), "ui.kpi.help.coverage_share"),
+        ("ui.kpi.mean_distance_m", fmt_metres(k.get("mean_distance_m")), "ui.kpi.help.distance"),
+        ("ui.kpi.p95_distance_m", fmt_metres(k.get("p95_distance_m")), "ui.kpi.help.distance"),
+        ("ui.kpi.uncovered_communities", fmt_count(k.get("uncovered_communities")), None),
+    ]
+    columns = [*st.columns(3), *st.columns(3)]
+    for col, (label, value, help_key) in zip(columns, cards, strict=True):
+        col.metric(tr(label), value, help=tr(help_key) if help_key else None, border=True)
+    util = kpi_value(k, "max_centre_utilisation")
+    load = kpi_value(k, "centre_load_t_per_day")
+    if util is not None and load is not None:
+        st.caption(
+            f"{tr('ui.kpi.centre_load_t_per_day')}: {load:,.1f} · "
+            f"{tr('ui.kpi.max_centre_utilisation')}: {util:.1%}"
+        )
+
+
+def _choose(records: list[PlanRecord]) -> int:
+    ids = [r.id for r in records]
+    keep_choice(RESULTS_PLAN)
+    scenario_id = current_scenario_id()
+    if st.session_state.get("results_for_scenario") != scenario_id:
+        st.session_state["results_for_scenario"] = scenario_id
+        own = [r.id for r in records if r.scenario_id == scenario_id]
+        if own and st.session_state.get(RESULTS_PLAN) not in own:
+            st.session_state[RESULTS_PLAN] = own[0]
+    if st.session_state.get(RESULTS_PLAN) not in ids:
+        own = [r.id for r in records if r.scenario_id == scenario_id]
+        st.session_state[RESULTS_PLAN] = own[0] if own else ids[0]
+    labels = {r.id: plan_label(r) for r in records}
+    return st.selectbox(
+        tr("ui.res.plan"),
+        ids,
+        format_func=labels.get,
+        key=RESULTS_PLAN,
+        help=tr("ui.res.plan_help"),
+    )
+
+
+def render() -> None:
+    """Draw the results page."""
+    region = current_region()
+    st.title(tr("ui.res.title", region=region.name(lang())))
+    db = store()
+    records = db.list_plans(region=region.id)
+    if not records:
+        st.info(tr("ui.res.none"))
+        page_link("run", tr("ui.res.to_run"), icon=":material/play_circle:")
+        return
+    plan_id = _choose(records)
+    record = next(r for r in records if r.id == plan_id)
+    plan = load_plan(str(db.path), plan_id)
+    try:
+        current = db.get_scenario(record.scenario_id).scenario
+        if current.to_dict() != record.scenario.to_dict():
+            st.caption(tr("ui.res.changed", name=current.name))
+    except Exception:  # a note only: never fail the page over it
+        pass
+    if not record.has_plan:
+        st.error(tr("ui.res.no_plan"))
+    _kpi_cards(record)
+
+    with st.expander(tr("ui.res.solver"), expanded=not record.has_plan):
+        show_results(record.results)
+
+    a, b, c, d = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    basemap = basemap_picker(a, "results_basemap")
+    radius = b.checkbox(tr("ui.res.show_radius"), key="results_radius")
+    links = c.checkbox(tr("ui.res.show_links"), value=True, key="results_links")
+    uncovered = d.checkbox(tr("ui.res.show_uncovered"), value=True, key="results_uncovered")
+    components.html(
+        map_html(str(db.path), plan_id, record.region, basemap, radius, links, uncovered),
+        height=620,
+    )
+    st.caption(tr("ui.res.map_help"))
+
+    st.subheader(tr("ui.res.county_table"))
+    counties = county_rows(plan, region, lang())
+    st.dataframe(counties, hide_index=True, width="stretch", height=36 * (len(counties) + 1) + 4)
+    _chart(plan, region)
+    with st.expander(tr("ui.res.township_table")):
+        st.dataframe(_township_rows(plan, region), hide_index=True, width="stretch")
+    st.download_button(
+        tr("ui.res.download"),
+        data=plan_zip(str(db.path), plan_id),
+        file_name=f"plan_{record.region}_{plan_id}.zip",
+        mime="application/zip",
+        help=tr("ui.res.download_help"),
+        key="results_download",
+    )

@@ -1,0 +1,1096 @@
+"""Scenario page: every parameter of a run, the 2027 presets, and saved scenarios.
+
+The form edits a *draft* (the scenario as a nested dict in the session), so edits
+survive switching pages and languages; the draft is loaded from the database when the
+sidebar's scenario changes and saved back with the Save button. Widget keys carry a
+generation number that changes whenever the draft is replaced (preset, clone, rename),
+so every widget then shows the new values.
+
+Validation runs on every change: problems are listed in plain words next to the form
+(:meth:`planner.scenario.Scenario.validate`, with field names replaced by their labels
+and county codes by county names) and saving is refused until they are fixed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import html
+import re
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from planner.i18n import PlannerError, register
+from planner.regions import Region
+from planner.scenario import CAPACITY_STANDARDS, Scenario, ScenarioProblem, default_scenario
+from planner.ui import jobs
+from planner.ui.state import (
+    NEW_SCENARIO,
+    PENDING_REGION,
+    PENDING_SCENARIO,
+    current_region,
+    current_scenario_id,
+    keep_choice,
+    lang,
+    page_link,
+    store,
+    tr,
+)
+
+__all__ = ["PRESETS", "county_limits", "county_table", "render", "scenario_problems"]
+
+DRAFT = "sc_draft"
+FLASH = "sc_flash"
+#: Presets: key -> region whose default scenario it is (None: the current region's).
+PRESETS: dict[str, str | None] = {"jinjiang": "jinjiang", "wenzhou": "wenzhou", "defaults": None}
+
+register(
+    {
+        "ui.sc.title": {"zh": "情景设置：{region}", "en": "Scenario: {region}"},
+        "ui.sc.intro": {
+            "zh": "情景是一次规划的全部参数：站点和分拣中心的数量、覆盖半径、政策要求和求解设置。"
+            "可从预设开始，修改后保存；保存的情景可在“运行规划”页计算。",
+            "en": "A scenario holds every parameter of a planning run: how many stations and "
+            "sorting centres, coverage radii, policy rules and solver settings. Start from a "
+            "preset, adjust, and save; saved scenarios are computed on the Run page.",
+        },
+        "ui.sc.preset": {"zh": "从预设开始", "en": "Start from a preset"},
+        "ui.sc.preset_help": {
+            "zh": "载入预设参数作为一个新情景（尚未保存）。温州、晋江预设为两市 2027 年政策目标；"
+            "选择另一城市的预设会切换区域。",
+            "en": "Load the preset's parameters as a new, unsaved scenario. The Wenzhou and "
+            "Jinjiang presets are the two cities' 2027 policy targets; a preset of another "
+            "city switches the region.",
+        },
+        "ui.sc.preset.jinjiang": {"zh": "晋江 2027 政策目标", "en": "Jinjiang 2027 policy"},
+        "ui.sc.preset.wenzhou": {"zh": "温州 2027 政策目标", "en": "Wenzhou 2027 policy"},
+        "ui.sc.preset.defaults": {"zh": "程序默认参数", "en": "Program defaults"},
+        "ui.sc.apply_preset": {"zh": "载入预设", "en": "Load preset"},
+        "ui.sc.preset_loaded": {
+            "zh": "已载入预设“{preset}”作为新情景“{name}”，尚未保存。",
+            "en": "Loaded the preset “{preset}” as the new scenario “{name}”; not saved yet.",
+        },
+        "ui.sc.preset_region_missing": {
+            "zh": "找不到预设所需的区域“{region}”",
+            "en": "The preset's region “{region}” is not available",
+        },
+        "ui.sc.default_name": {"zh": "新情景", "en": "New scenario"},
+        "ui.sc.section.basic": {"zh": "基本信息", "en": "Basics"},
+        "ui.sc.section.stations": {"zh": "回收站点", "en": "Recycling stations"},
+        "ui.sc.section.centres": {"zh": "分拣中心", "en": "Sorting centres"},
+        "ui.sc.section.counties": {
+            "zh": "各区县数量下限与上限",
+            "en": "Per-county minimum and maximum",
+        },
+        "ui.sc.section.advanced": {
+            "zh": "高级设置：回收量、距离、指定站点与求解器",
+            "en": "Advanced: recyclables, distance, fixed sites and solver",
+        },
+        "ui.sc.name": {"zh": "情景名称", "en": "Scenario name"},
+        "ui.sc.name_help": {
+            "zh": "同一区域内情景名称不能重复。",
+            "en": "Names are unique within a region.",
+        },
+        "ui.sc.description": {"zh": "说明", "en": "Description"},
+        "ui.sc.description_help": {
+            "zh": "可写政策依据、数据来源等，便于日后查阅。",
+            "en": "Policy basis, data sources and the like, for later reference.",
+        },
+        "ui.sc.stations.derive": {
+            "zh": "按配置标准由户数推算站点数量",
+            "en": "Derive the number of stations from households",
+        },
+        "ui.sc.stations.derive_help": {
+            "zh": "勾选后不填数量，按所选配置标准（每站服务户数）逐区县推算：城镇户数÷城镇标准"
+            "+农村户数÷农村标准，向上取整后相加。",
+            "en": "Instead of a number, derive it county by county from the chosen standard: "
+            "urban households ÷ urban ratio + rural households ÷ rural ratio, rounded up "
+            "and added.",
+        },
+        "ui.sc.stations.count": {"zh": "回收站点数量（个）", "en": "Number of stations"},
+        "ui.sc.stations.count_help": {
+            "zh": "全市规划的回收站点总数（含保留的现有站点）。",
+            "en": "Stations to site in the whole city (kept existing sites included).",
+        },
+        "ui.sc.stations.count_ignored": {
+            "zh": "“集合覆盖”目标自行求出所需的最少站点数，此处数量不起作用。",
+            "en": "The set-cover objective finds the fewest stations itself; this number is "
+            "not used.",
+        },
+        "ui.sc.stations.objective": {"zh": "布局目标", "en": "Objective"},
+        "ui.sc.stations.objective_help": {
+            "zh": "- **最短距离（p-中位）**：居民到最近站点的人口加权距离之和最小，"
+            "兼顾公平与便利。\n"
+            "- **最大覆盖（MCLP）**：覆盖半径内的人口最多。\n"
+            "- **全覆盖最少站点（集合覆盖）**：用最少的站点让所有人都在半径内。",
+            "en": "- **Shortest distance (p-median)**: minimise the population-weighted "
+            "distance to the nearest station.\n"
+            "- **Maximum coverage (MCLP)**: the most people within the coverage radius.\n"
+            "- **Fewest stations covering all (set cover)**: everyone within the radius "
+            "with as few stations as possible.",
+        },
+        "ui.sc.objective.p_median": {
+            "zh": "最短距离（p-中位）",
+            "en": "Shortest distance (p-median)",
+        },
+        "ui.sc.objective.mclp": {"zh": "最大覆盖（MCLP）", "en": "Maximum coverage (MCLP)"},
+        "ui.sc.objective.set_cover": {
+            "zh": "全覆盖最少站点（集合覆盖）",
+            "en": "Fewest stations covering all (set cover)",
+        },
+        "ui.sc.stations.radius_urban_m": {
+            "zh": "城镇覆盖半径（米）",
+            "en": "Urban coverage radius (m)",
+        },
+        "ui.sc.stations.radius_urban_m_help": {
+            "zh": "社区居民到站点的期望最远距离，常用 500 米（步行约 10 分钟）。",
+            "en": "Farthest a 社区 resident should be from a station; 500 m (a 10-minute "
+            "walk) is usual.",
+        },
+        "ui.sc.stations.radius_rural_m": {
+            "zh": "农村覆盖半径（米）",
+            "en": "Rural coverage radius (m)",
+        },
+        "ui.sc.stations.radius_rural_m_help": {
+            "zh": "村民到站点的期望最远距离，常用 2000 米。",
+            "en": "Farthest a village resident should be from a station; 2,000 m is usual.",
+        },
+        "ui.sc.stations.capacity_standard": {
+            "zh": "站点配置标准",
+            "en": "Households-per-station standard",
+        },
+        "ui.sc.stations.capacity_standard_help": {
+            "zh": "每个站点服务的户数标准，用于推算站点数量，或作为站点的服务能力上限。",
+            "en": "Households one station serves: used to derive the number of stations, or "
+            "as each station's capacity.",
+        },
+        "ui.sc.standard.none": {"zh": "不采用", "en": "None"},
+        "ui.sc.standard.sbt10719": {
+            "zh": "SB/T 10719-2012（城镇 {urban:,} 户/站，农村 {rural:,} 户/站）",
+            "en": "SB/T 10719-2012 ({urban:,} urban / {rural:,} rural households per station)",
+        },
+        "ui.sc.standard.zhejiang2019": {
+            "zh": "浙江省 2019 指导意见（城镇 {urban:,} 户/站，农村 {rural:,} 户/站）",
+            "en": "Zhejiang 2019 guidance ({urban:,} urban / {rural:,} rural households per "
+            "station)",
+        },
+        "ui.sc.stations.use_capacity": {
+            "zh": "站点服务户数不超过配置标准",
+            "en": "Cap each station at the standard",
+        },
+        "ui.sc.stations.use_capacity_help": {
+            "zh": "勾选后，每个站点服务的户数不超过标准；站点数量不足时可能无解。",
+            "en": "Each station then serves at most the standard's households; with too few "
+            "stations there may be no solution.",
+        },
+        "ui.sc.stations.one_per_township": {
+            "zh": "每个乡镇/街道至少 1 个站点",
+            "en": "At least one station in every township",
+        },
+        "ui.sc.stations.one_per_township_help": {
+            "zh": "乡镇（街道）全覆盖的政策要求。",
+            "en": "The policy of covering every township and street.",
+        },
+        "ui.sc.stations.one_per_community": {
+            "zh": "每个村/社区至少 1 个站点",
+            "en": "At least one station in every community",
+        },
+        "ui.sc.stations.one_per_community_help": {
+            "zh": "村（社区）全覆盖要求；站点数量需不少于相应村/社区数。",
+            "en": "Cover every community and/or village; needs at least as many stations.",
+        },
+        "ui.sc.per_community.none": {"zh": "不要求", "en": "Not required"},
+        "ui.sc.per_community.community": {"zh": "每个社区", "en": "Every 社区"},
+        "ui.sc.per_community.village": {"zh": "每个村", "en": "Every village"},
+        "ui.sc.per_community.all": {"zh": "每个村和社区", "en": "Every community and village"},
+        "ui.sc.centres.count": {"zh": "分拣中心数量（个）", "en": "Number of sorting centres"},
+        "ui.sc.centres.count_help": {
+            "zh": "全市规划的分拣中心总数。",
+            "en": "Sorting centres to site in the whole city.",
+        },
+        "ui.sc.centres.capacity_t_per_day": {
+            "zh": "单个分拣中心处理能力（吨/天）",
+            "en": "Capacity of one centre (t/day)",
+        },
+        "ui.sc.centres.capacity_t_per_day_help": {
+            "zh": "每个分拣中心每天可处理的再生资源量。所有中心能力之和应不低于全市日回收量。",
+            "en": "Recyclables one centre can process per day. Together the centres must "
+            "handle the city's daily amount.",
+        },
+        "ui.sc.centres.fixed_cost": {
+            "zh": "每个分拣中心的固定成本（吨·公里当量）",
+            "en": "Fixed cost per centre (tonne-km equivalent)",
+        },
+        "ui.sc.centres.fixed_cost_help": {
+            "zh": "开设一个中心的成本，按“每天运输吨·公里”折算后加入目标；0 表示只比较运距。",
+            "en": "Cost of opening a centre, in daily tonne-kilometres of transport; 0 "
+            "compares transport only.",
+        },
+        "ui.sc.centres.one_per_county": {
+            "zh": "每个区县至少 1 个分拣中心",
+            "en": "At least one sorting centre in every county",
+        },
+        "ui.sc.centres.one_per_county_help": {
+            "zh": "县县全覆盖的政策要求。",
+            "en": "The policy of a sorting centre in every county.",
+        },
+        "ui.sc.generation.urban_kg_per_person_day": {
+            "zh": "城镇人均再生资源产生量（千克/人·天）",
+            "en": "Urban recyclables (kg per person per day)",
+        },
+        "ui.sc.generation.urban_kg_per_person_day_help": {
+            "zh": "规划假设值（不含厨余），请用本市调查数据替换。",
+            "en": "A planning assumption (kitchen waste excluded): replace with the city's "
+            "survey figure.",
+        },
+        "ui.sc.generation.rural_kg_per_person_day": {
+            "zh": "农村人均再生资源产生量（千克/人·天）",
+            "en": "Rural recyclables (kg per person per day)",
+        },
+        "ui.sc.generation.rural_kg_per_person_day_help": {
+            "zh": "规划假设值，请用本市调查数据替换。",
+            "en": "A planning assumption: replace with the city's survey figure.",
+        },
+        "ui.sc.distance_mode": {"zh": "距离计算方式", "en": "Distance"},
+        "ui.sc.distance_mode_help": {
+            "zh": "直线距离乘以绕行系数近似道路距离，无需联网。",
+            "en": "Straight-line distance times the circuity factor approximates road "
+            "distance and needs no network.",
+        },
+        "ui.sc.distance.straight": {
+            "zh": "直线距离 × 绕行系数",
+            "en": "Straight line × circuity",
+        },
+        "ui.sc.distance.network": {
+            "zh": "道路网络（需本地路网文件）",
+            "en": "Road network (needs a local road file)",
+        },
+        "ui.sc.distance.network_note": {
+            "zh": "本版本尚未接入道路网络，计算时按直线距离 × 绕行系数处理。",
+            "en": "This version has no road network yet: runs use straight line × circuity.",
+        },
+        "ui.sc.circuity": {"zh": "绕行系数", "en": "Circuity factor"},
+        "ui.sc.circuity_help": {
+            "zh": "道路距离与直线距离之比，城市通常 1.2–1.4。",
+            "en": "Road distance over straight-line distance; 1.2–1.4 in most cities.",
+        },
+        "ui.sc.dense_grid_m": {
+            "zh": "城区加密候选点间距（米，0 为不加密）",
+            "en": "Extra urban candidate spacing (m, 0 = none)",
+        },
+        "ui.sc.dense_grid_m_help": {
+            "zh": "在人口稠密的城区按此间距增加候选站址，选址更细但计算更慢。",
+            "en": "Adds candidate sites on a grid of this spacing in dense urban areas: finer "
+            "siting, slower solve.",
+        },
+        "ui.sc.stations.required_sites": {
+            "zh": "必须保留的站点编号",
+            "en": "Stations that must be kept (site ids)",
+        },
+        "ui.sc.stations.excluded_sites": {
+            "zh": "排除的站点编号",
+            "en": "Stations to exclude (site ids)",
+        },
+        "ui.sc.centres.required_sites": {
+            "zh": "必须保留的分拣中心编号",
+            "en": "Sorting centres that must be kept (site ids)",
+        },
+        "ui.sc.centres.excluded_sites": {
+            "zh": "排除的分拣中心编号",
+            "en": "Sorting centres to exclude (site ids)",
+        },
+        "ui.sc.sites_help": {
+            "zh": "每行一个或用逗号分隔，填候选站点编号（如村/社区代码）。"
+            "导入的现有站点按其“保留/关闭”状态自动处理。",
+            "en": "One per line or comma-separated: candidate site ids (e.g. community "
+            "codes). Imported existing sites follow their keep/close status.",
+        },
+        "ui.sc.solver.name": {"zh": "求解器", "en": "Solver"},
+        "ui.sc.solver.name_help": {
+            "zh": "HiGHS 通常更快；CBC 作为备选。",
+            "en": "HiGHS is usually faster; CBC is the alternative.",
+        },
+        "ui.sc.solver.highs": {"zh": "HiGHS（推荐）", "en": "HiGHS (recommended)"},
+        "ui.sc.solver.cbc": {"zh": "CBC", "en": "CBC"},
+        "ui.sc.solver.time_limit_s": {
+            "zh": "每个模型的计算时间上限（秒）",
+            "en": "Time limit per model (s)",
+        },
+        "ui.sc.solver.time_limit_s_help": {
+            "zh": "到达上限时返回已找到的最好方案，并给出与最优的差距。",
+            "en": "At the limit the best plan found is returned with its gap to the optimum.",
+        },
+        "ui.sc.solver.gap": {
+            "zh": "可接受的最优性差距（%）",
+            "en": "Acceptable optimality gap (%)",
+        },
+        "ui.sc.solver.gap_help": {
+            "zh": "方案与理论最优的差距小于此值即停止计算，如 0.5 表示 0.5%。",
+            "en": "Stop once the plan is proven within this gap of the optimum, e.g. 0.5 "
+            "means 0.5%.",
+        },
+        "ui.sc.col.code": {"zh": "编码", "en": "Code"},
+        "ui.sc.col.county": {"zh": "区县", "en": "County"},
+        "ui.sc.col.st_min": {"zh": "站点下限", "en": "Stations min"},
+        "ui.sc.col.st_max": {"zh": "站点上限", "en": "Stations max"},
+        "ui.sc.col.ct_min": {"zh": "分拣中心下限", "en": "Centres min"},
+        "ui.sc.col.ct_max": {"zh": "分拣中心上限", "en": "Centres max"},
+        "ui.sc.table_help": {
+            "zh": "空白表示不限。下限之和不能超过全市数量；上限之和（全部区县都填时）"
+            "应不少于全市数量。",
+            "en": "Blank means no limit. The minimums may not add up to more than the city "
+            "total; the maximums (when every county has one) should reach it.",
+        },
+        "ui.sc.sum.stations": {
+            "zh": "回收站点：各区县下限合计 {minimum}；上限合计 {maximum}；全市 {count}",
+            "en": "Stations — sum of county minimums: {minimum}; of maximums: {maximum}; "
+            "city total: {count}",
+        },
+        "ui.sc.sum.centres": {
+            "zh": "分拣中心：各区县下限合计 {minimum}；上限合计 {maximum}；全市 {count}",
+            "en": "Sorting centres — sum of county minimums: {minimum}; of maximums: "
+            "{maximum}; city total: {count}",
+        },
+        "ui.sc.sum.unlimited": {"zh": "不限", "en": "no limit"},
+        "ui.sc.sum.derived": {"zh": "按标准推算", "en": "derived"},
+        "ui.sc.min_over_total": {
+            "zh": "{tier}：各区县下限合计 {total}，超过全市数量 {count}",
+            "en": "{tier}: the county minimums add up to {total}, more than the city total {count}",
+        },
+        "ui.sc.max_under_total": {
+            "zh": "{tier}：各区县上限合计只有 {total}，少于全市数量 {count}，无法全部布置",
+            "en": "{tier}: the county maximums add up to only {total}, fewer than the city "
+            "total {count}, so not all can be placed",
+        },
+        "ui.sc.min_above_max": {
+            "zh": "{tier}：{county} 的下限 {minimum} 大于上限 {maximum}",
+            "en": "{tier}: {county}'s minimum of {minimum} exceeds its maximum of {maximum}",
+        },
+        "ui.sc.township_rule": {
+            "zh": "“每个乡镇/街道至少 1 个站点”需要至少 {needed} 个站点，但全市只有 {count} 个",
+            "en": "“At least one station in every township” needs {needed} stations, but "
+            "the city total is {count}",
+        },
+        "ui.sc.county_rule": {
+            "zh": "“每个区县至少 1 个分拣中心”等要求合计需要 {needed} 个分拣中心，"
+            "但全市只有 {count} 个",
+            "en": "“At least one centre in every county” and the minimums need {needed} "
+            "sorting centres, but the city total is {count}",
+        },
+        "ui.sc.match_total": {
+            "zh": "把全市{tier}数量改为 {total}",
+            "en": "Set the city's {tier} total to {total}",
+        },
+        "ui.sc.tier.stations": {"zh": "回收站点", "en": "Stations"},
+        "ui.sc.tier.centres": {"zh": "分拣中心", "en": "Sorting centres"},
+        "ui.sc.editing": {"zh": "正在编辑：{name}", "en": "Editing: {name}"},
+        "ui.sc.state_saved": {"zh": "已保存，更新于 {time}", "en": "Saved, updated {time}"},
+        "ui.sc.state_new": {"zh": "尚未保存", "en": "Not saved yet"},
+        "ui.sc.unsaved_changes": {"zh": "有未保存的修改", "en": "Unsaved changes"},
+        "ui.sc.problems": {
+            "zh": "以下参数需要修改后才能保存：",
+            "en": "Fix these parameters before saving:",
+        },
+        "ui.sc.warnings": {
+            "zh": "请注意（可以保存，但计算可能无解）：",
+            "en": "Please check (you can save, but the run may find no plan):",
+        },
+        "ui.sc.valid": {"zh": "参数检查通过", "en": "The parameters are valid"},
+        "ui.sc.save": {"zh": "保存情景", "en": "Save scenario"},
+        "ui.sc.save_help": {
+            "zh": "保存到数据库；重启程序后仍在。",
+            "en": "Saved in the database; kept across restarts.",
+        },
+        "ui.sc.clone": {"zh": "复制为新情景", "en": "Save as a copy"},
+        "ui.sc.clone_help": {
+            "zh": "把表单中的参数另存为一个新情景，原情景不变。",
+            "en": "Save the form as a new scenario; the original is left as it was.",
+        },
+        "ui.sc.copy_name": {"zh": "{name}（副本）", "en": "{name} (copy)"},
+        "ui.sc.manage": {"zh": "重命名或删除", "en": "Rename or delete"},
+        "ui.sc.rename_to": {"zh": "新名称", "en": "New name"},
+        "ui.sc.rename": {"zh": "重命名", "en": "Rename"},
+        "ui.sc.delete_confirm": {
+            "zh": "确认删除此情景及其 {plans} 个规划结果",
+            "en": "Yes, delete this scenario and its {plans} stored plans",
+        },
+        "ui.sc.delete": {"zh": "删除情景", "en": "Delete scenario"},
+        "ui.sc.saved": {"zh": "已保存情景“{name}”。", "en": "Saved the scenario “{name}”."},
+        "ui.sc.cloned": {
+            "zh": "已另存为新情景“{name}”，原情景未改动。",
+            "en": "Saved as the new scenario “{name}”; the original is unchanged.",
+        },
+        "ui.sc.renamed": {"zh": "已重命名为“{name}”。", "en": "Renamed to “{name}”."},
+        "ui.sc.deleted": {
+            "zh": "已删除情景“{name}”及其规划结果。",
+            "en": "Deleted the scenario “{name}” and its plans.",
+        },
+        "ui.sc.next": {"zh": "下一步：运行规划 →", "en": "Next: run the plan →"},
+        "ui.sc.running": {
+            "zh": "此情景正在计算中。",
+            "en": "This scenario is being computed.",
+        },
+        "ui.sc.unknown_counties": {
+            "zh": "已忽略不属于本区域的区县编码：{codes}",
+            "en": "Ignored county codes that are not in this region: {codes}",
+        },
+    }
+)
+
+# Form field -> label key; also names the fields in validation messages.
+FIELDS = {
+    "name": "ui.sc.name",
+    "description": "ui.sc.description",
+    "stations.count": "ui.sc.stations.count",
+    "stations.objective": "ui.sc.stations.objective",
+    "stations.radius_urban_m": "ui.sc.stations.radius_urban_m",
+    "stations.radius_rural_m": "ui.sc.stations.radius_rural_m",
+    "stations.capacity_standard": "ui.sc.stations.capacity_standard",
+    "stations.use_capacity": "ui.sc.stations.use_capacity",
+    "stations.one_per_township": "ui.sc.stations.one_per_township",
+    "stations.one_per_community": "ui.sc.stations.one_per_community",
+    "stations.required_sites": "ui.sc.stations.required_sites",
+    "stations.excluded_sites": "ui.sc.stations.excluded_sites",
+    "centres.count": "ui.sc.centres.count",
+    "centres.capacity_t_per_day": "ui.sc.centres.capacity_t_per_day",
+    "centres.fixed_cost": "ui.sc.centres.fixed_cost",
+    "centres.one_per_county": "ui.sc.centres.one_per_county",
+    "centres.required_sites": "ui.sc.centres.required_sites",
+    "centres.excluded_sites": "ui.sc.centres.excluded_sites",
+    "generation.urban_kg_per_person_day": "ui.sc.generation.urban_kg_per_person_day",
+    "generation.rural_kg_per_person_day": "ui.sc.generation.rural_kg_per_person_day",
+    "distance_mode": "ui.sc.distance_mode",
+    "circuity": "ui.sc.circuity",
+    "dense_grid_m": "ui.sc.dense_grid_m",
+    "solver.name": "ui.sc.solver.name",
+    "solver.time_limit_s": "ui.sc.solver.time_limit_s",
+    "solver.gap": "ui.sc.solver.gap",
+}
+_TABLE_KEYS = ("scenario.min_above_max", "scenario.county_sum")
+
+
+# --- pure helpers (tested without Streamlit) ---------------------------------------------
+
+
+def _get(data: dict, path: str) -> Any:
+    for part in path.split("."):
+        data = data[part]
+    return data
+
+
+def _set(data: dict, path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        data = data[part]
+    data[leaf] = value
+
+
+def parse_sites(text: str) -> list[str]:
+    """Site ids from free text: one per line, or separated by commas, spaces or 、."""
+    return [part for part in re.split(r"[\s,，、;；]+", text or "") if part]
+
+
+def county_table(region: Region, data: dict) -> pd.DataFrame:
+    """The per-county limits of scenario ``data`` as the editable table's rows."""
+    st_, ct = data["stations"], data["centres"]
+    codes = region.counties["code"].astype(str).tolist()
+    frame = pd.DataFrame(
+        {
+            "code": codes,
+            "county": region.counties["name"].astype(str).tolist(),
+            "st_min": [st_["county_min"].get(c) for c in codes],
+            "st_max": [st_["county_max"].get(c) for c in codes],
+            "ct_min": [ct["county_min"].get(c) for c in codes],
+            "ct_max": [ct["county_max"].get(c) for c in codes],
+        }
+    )
+    for col in ("st_min", "st_max", "ct_min", "ct_max"):
+        frame[col] = pd.array(frame[col], dtype="Int64")
+    return frame
+
+
+def county_limits(table: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """The edited table back as ``county_min``/``county_max`` dicts per tier.
+
+    Blank cells mean no limit; a minimum of 0 is no minimum.
+    """
+    out: dict[str, dict[str, int]] = {}
+    for col in ("st_min", "st_max", "ct_min", "ct_max"):
+        values = {}
+        for code, value in zip(table["code"], table[col], strict=True):
+            if value is None or pd.isna(value):
+                continue
+            number = int(value)
+            if col.endswith("min") and number <= 0:
+                continue
+            values[str(code)] = number
+        out[col] = values
+    return out
+
+
+def table_checks(
+    region: Region, data: dict, lang: str
+) -> tuple[list[str], list[str], dict[str, int]]:
+    """Problems (block saving) and warnings about counts and per-county limits.
+
+    Returns ``(errors, warnings, fixes)``; ``fixes`` maps a tier (``stations``,
+    ``centres``) to the city total that would satisfy its county minimums.
+    """
+    from planner.i18n import t
+
+    errors: list[str] = []
+    warnings: list[str] = []
+    fixes: dict[str, int] = {}
+    names = dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=False))
+    n_counties = len(region.counties)
+    for tier in ("stations", "centres"):
+        part = data[tier]
+        label = t(f"ui.sc.tier.{tier}", lang)
+        lo, hi = part["county_min"], part["county_max"]
+        for code, minimum in lo.items():
+            maximum = hi.get(code)
+            if maximum is not None and minimum > maximum:
+                errors.append(
+                    t(
+                        "ui.sc.min_above_max",
+                        lang,
+                        tier=label,
+                        county=names.get(code, code),
+                        minimum=minimum,
+                        maximum=maximum,
+                    )
+                )
+        count = part.get("count")
+        if not isinstance(count, int) or count <= 0:
+            continue
+        total = sum(lo.values())
+        if total > count:
+            errors.append(t("ui.sc.min_over_total", lang, tier=label, total=total, count=count))
+            fixes[tier] = total
+        if len(hi) == n_counties and n_counties and sum(hi.values()) < count:
+            warnings.append(
+                t("ui.sc.max_under_total", lang, tier=label, total=sum(hi.values()), count=count)
+            )
+        if tier == "centres" and part.get("one_per_county"):
+            needed = sum(max(1, lo.get(str(c), 0)) for c in region.counties["code"])
+            if needed > count and needed > total:
+                warnings.append(t("ui.sc.county_rule", lang, needed=needed, count=count))
+        if (
+            tier == "stations"
+            and part.get("one_per_township")
+            and part.get("objective") != "set_cover"
+            and len(region.townships) > count
+        ):
+            warnings.append(
+                t("ui.sc.township_rule", lang, needed=len(region.townships), count=count)
+            )
+    return errors, warnings, fixes
+
+
+def scenario_problems(data: dict, region: Region, lang: str) -> tuple[Scenario | None, list[str]]:
+    """Build the scenario from ``data``; else every problem in plain words.
+
+    Field names become their form labels and county codes county names; the per-county
+    checks are left to :func:`table_checks` (which names the tier).
+    """
+    from planner.i18n import t
+
+    try:
+        return Scenario.from_dict(data), []
+    except PlannerError as err:
+        details = list(err.details) or [err]
+    names = dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=False))
+    messages = []
+    for problem in details:
+        if not isinstance(problem, ScenarioProblem):
+            messages.append(problem.message(lang))
+            continue
+        if problem.key in _TABLE_KEYS:
+            continue
+        params = dict(problem.params)
+        if "field" in params:
+            params["field"] = _field_label(str(params["field"]), lang, names)
+        if "county" in params:
+            params["county"] = names.get(str(params["county"]), params["county"])
+        messages.append(t(problem.key, lang, **params))
+    return None, messages
+
+
+def _field_label(path: str, lang: str, county_names: dict) -> str:
+    from planner.i18n import t
+
+    if path in FIELDS:
+        return t(FIELDS[path], lang)
+    for tier in ("stations", "centres"):
+        for side, col in (("county_min", "min"), ("county_max", "max")):
+            prefix = f"{tier}.{side}."
+            if path.startswith(prefix):
+                code = path[len(prefix) :]
+                column = t(f"ui.sc.col.{'st' if tier == 'stations' else 'ct'}_{col}", lang)
+                return f"{county_names.get(code, code)} · {column}"
+    return path
+
+
+def preset_scenario(preset: str, region_id: str, default_name: str) -> Scenario:
+    """The scenario a preset loads, for ``region_id`` when the preset has no region."""
+    target = PRESETS.get(preset) or region_id
+    if preset == "defaults":
+        return Scenario(name=default_name, region=target)
+    scenario = default_scenario(target)
+    return replace(scenario, region=target)
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state[FLASH] = (kind, text)
+
+
+def _new_draft(key: list, data: dict, saved: dict | None) -> dict:
+    old = st.session_state.get(DRAFT) or {}
+    draft = {"key": key, "gen": old.get("gen", 0) + 1, "data": data, "saved": saved}
+    st.session_state[DRAFT] = draft
+    return draft
+
+
+def _draft(region: Region, scenario_id: int) -> dict:
+    draft = st.session_state.get(DRAFT)
+    key = [region.id, scenario_id]
+    if draft is not None and draft["key"] == key:
+        return draft
+    if scenario_id != NEW_SCENARIO:
+        record = store().get_scenario(scenario_id)
+        data = record.scenario.to_dict()
+        return _new_draft(key, data, copy.deepcopy(data))
+    scenario = replace(default_scenario(region.id), region=region.id)
+    scenario = replace(scenario, name=store().unique_name(region.id, scenario.name))
+    return _new_draft(key, scenario.to_dict(), None)
+
+
+class _Form:
+    """Widgets bound to draft paths; keys change with the draft's generation."""
+
+    def __init__(self, draft: dict) -> None:
+        self.draft = draft
+        self.data = draft["data"]
+        self.gen = draft["gen"]
+
+    def key(self, path: str) -> str:
+        return f"sc{self.gen}.{path}"
+
+    def _init(self, path: str, value: Any) -> str:
+        key = self.key(path)
+        if key not in st.session_state:
+            st.session_state[key] = value
+        return key
+
+    def number(self, where, path: str, *, integer: bool = False, scale: float = 1.0, **kw):
+        value = _get(self.data, path)
+        if integer:
+            initial = int(value) if value is not None else 0
+        else:
+            initial = float(value) * scale if value is not None else 0.0
+        key = self._init(path, initial)
+        out = where.number_input(
+            tr(FIELDS.get(path, f"ui.sc.{path}")),
+            key=key,
+            step=kw.pop("step", 1 if integer else None),
+            help=tr(f"{FIELDS.get(path, 'ui.sc.' + path)}_help"),
+            **kw,
+        )
+        if out is None:
+            out = initial
+        _set(self.data, path, int(out) if integer else float(out) / scale)
+        return out
+
+    def choice(self, where, path: str, options: list[str], label_key: str) -> str:
+        value = _get(self.data, path)
+        keep_choice(self.key(path))
+        key = self._init(path, value if value in options else options[0])
+        out = where.selectbox(
+            tr(FIELDS[path]),
+            options,
+            key=key,
+            # labels fixed now, in this run's language (a lambda would translate later)
+            format_func={o: tr(f"{label_key}.{o}", **_standard_params(o)) for o in options}.get,
+            help=tr(f"{FIELDS[path]}_help"),
+        )
+        _set(self.data, path, out)
+        return out
+
+    def check(self, where, path: str) -> bool:
+        key = self._init(path, bool(_get(self.data, path)))
+        out = where.checkbox(tr(FIELDS[path]), key=key, help=tr(f"{FIELDS[path]}_help"))
+        _set(self.data, path, bool(out))
+        return out
+
+    def text(self, where, path: str, area: bool = False) -> str:
+        key = self._init(path, str(_get(self.data, path) or ""))
+        widget = where.text_area if area else where.text_input
+        out = widget(tr(FIELDS[path]), key=key, help=tr(f"{FIELDS[path]}_help"))
+        _set(self.data, path, out)
+        return out
+
+    def sites(self, where, path: str) -> None:
+        key = self._init(path, "\n".join(_get(self.data, path) or ()))
+        out = where.text_area(tr(FIELDS[path]), key=key, help=tr("ui.sc.sites_help"), height=90)
+        _set(self.data, path, parse_sites(out))
+
+
+def _standard_params(option: str) -> dict:
+    ratios = CAPACITY_STANDARDS.get(option)
+    return {"urban": ratios[0], "rural": ratios[1]} if ratios else {}
+
+
+def _preset_bar(region: Region) -> None:
+    left, middle, _ = st.columns([2, 1, 2], vertical_alignment="bottom")
+    options = list(PRESETS)
+    key = f"sc_preset_{region.id}"
+    keep_choice(key)
+    if key not in st.session_state:
+        st.session_state[key] = region.id if region.id in options else "defaults"
+    preset = left.selectbox(
+        tr("ui.sc.preset"),
+        options,
+        format_func={p: tr(f"ui.sc.preset.{p}") for p in options}.get,
+        key=key,
+        help=tr("ui.sc.preset_help"),
+    )
+    if middle.button(tr("ui.sc.apply_preset"), key="sc_apply_preset"):
+        target = PRESETS.get(preset) or region.id
+        try:
+            scenario = preset_scenario(preset, region.id, tr("ui.sc.default_name"))
+        except PlannerError as err:
+            st.error(err.message(lang()))
+            return
+        from planner.regions import list_regions
+
+        if target not in {m["id"] for m in list_regions()}:
+            st.error(tr("ui.sc.preset_region_missing", region=target))
+            return
+        scenario = replace(scenario, name=store().unique_name(target, scenario.name))
+        _new_draft([target, NEW_SCENARIO], scenario.to_dict(), None)
+        st.session_state[PENDING_SCENARIO] = NEW_SCENARIO
+        if target != region.id:
+            st.session_state[PENDING_REGION] = target
+        _flash(
+            "info",
+            tr("ui.sc.preset_loaded", preset=tr(f"ui.sc.preset.{preset}"), name=scenario.name),
+        )
+        st.rerun()
+
+
+def _county_editor(form: _Form, region: Region) -> None:
+    draft, data = form.draft, form.data
+    key = form.key("county_table")
+    known = set(region.counties["code"].astype(str))
+    unknown = sorted(
+        {
+            code
+            for tier in ("stations", "centres")
+            for side in ("county_min", "county_max")
+            for code in data[tier][side]
+            if code not in known
+        }
+    )
+    if unknown:
+        st.caption(tr("ui.sc.unknown_counties", codes=", ".join(unknown)))
+    if key not in st.session_state or "county_base" not in draft:
+        draft["county_base"] = county_table(region, data)
+    number = {"min_value": 0, "step": 1, "format": "%d"}
+    edited = st.data_editor(
+        draft["county_base"],
+        key=key,
+        hide_index=True,
+        num_rows="fixed",
+        disabled=["code", "county"],
+        placeholder=tr("ui.sc.sum.unlimited"),
+        width="stretch",
+        column_config={
+            "code": st.column_config.TextColumn(tr("ui.sc.col.code")),
+            "county": st.column_config.TextColumn(tr("ui.sc.col.county")),
+            "st_min": st.column_config.NumberColumn(tr("ui.sc.col.st_min"), **number),
+            "st_max": st.column_config.NumberColumn(tr("ui.sc.col.st_max"), **number),
+            "ct_min": st.column_config.NumberColumn(tr("ui.sc.col.ct_min"), **number),
+            "ct_max": st.column_config.NumberColumn(tr("ui.sc.col.ct_max"), **number),
+        },
+    )
+    limits = county_limits(edited)
+    data["stations"]["county_min"] = limits["st_min"]
+    data["stations"]["county_max"] = limits["st_max"]
+    data["centres"]["county_min"] = limits["ct_min"]
+    data["centres"]["county_max"] = limits["ct_max"]
+    st.caption(tr("ui.sc.table_help"))
+    n = len(region.counties)
+    for tier in ("stations", "centres"):
+        part = data[tier]
+        count = part.get("count")
+        maximum = sum(part["county_max"].values()) if len(part["county_max"]) == n else None
+        st.markdown(
+            "- "
+            + html.escape(
+                tr(
+                    f"ui.sc.sum.{tier}",
+                    minimum=f"{sum(part['county_min'].values()):,}",
+                    maximum=f"{maximum:,}" if maximum is not None else tr("ui.sc.sum.unlimited"),
+                    count=f"{count:,}" if isinstance(count, int) else tr("ui.sc.sum.derived"),
+                )
+            )
+        )
+
+
+def _form(form: _Form, region: Region) -> None:
+    data = form.data
+    with st.container(border=True):
+        st.subheader(tr("ui.sc.section.basic"), anchor=False)
+        form.text(st, "name")
+        form.text(st, "description", area=True)
+
+    with st.container(border=True):
+        st.subheader(tr("ui.sc.section.stations"), anchor=False)
+        a, b = st.columns(2)
+        derive_key = form._init("stations.derive", data["stations"]["count"] is None)
+        memory = form.draft.setdefault("count_memory", data["stations"]["count"] or 80)
+        derive = b.checkbox(
+            tr("ui.sc.stations.derive"), key=derive_key, help=tr("ui.sc.stations.derive_help")
+        )
+        count_key = form._init("stations.count", int(data["stations"]["count"] or memory))
+        count = a.number_input(
+            tr("ui.sc.stations.count"),
+            key=count_key,
+            step=1,
+            disabled=derive,
+            help=tr("ui.sc.stations.count_help"),
+        )
+        if derive:
+            data["stations"]["count"] = None
+        else:
+            data["stations"]["count"] = int(count if count is not None else memory)
+            form.draft["count_memory"] = data["stations"]["count"]
+        objective = form.choice(
+            a, "stations.objective", ["p_median", "mclp", "set_cover"], "ui.sc.objective"
+        )
+        if objective == "set_cover":
+            b.caption(tr("ui.sc.stations.count_ignored"))
+        form.choice(
+            b,
+            "stations.capacity_standard",
+            ["none", "sbt10719", "zhejiang2019"],
+            "ui.sc.standard",
+        )
+        form.number(a, "stations.radius_urban_m", step=100.0, format="%.0f")
+        form.number(b, "stations.radius_rural_m", step=100.0, format="%.0f")
+        form.check(a, "stations.one_per_township")
+        form.check(b, "stations.use_capacity")
+        form.choice(
+            a,
+            "stations.one_per_community",
+            ["none", "community", "village", "all"],
+            "ui.sc.per_community",
+        )
+
+    with st.container(border=True):
+        st.subheader(tr("ui.sc.section.centres"), anchor=False)
+        a, b = st.columns(2)
+        form.number(a, "centres.count", integer=True)
+        form.number(b, "centres.capacity_t_per_day", step=10.0, format="%.1f")
+        form.number(a, "centres.fixed_cost", step=100.0, format="%.0f")
+        form.check(b, "centres.one_per_county")
+
+    with st.container(border=True):
+        st.subheader(tr("ui.sc.section.counties"), anchor=False)
+        _county_editor(form, region)
+
+    with st.expander(tr("ui.sc.section.advanced")):
+        a, b = st.columns(2)
+        form.number(a, "generation.urban_kg_per_person_day", step=0.01, format="%.3f")
+        form.number(b, "generation.rural_kg_per_person_day", step=0.01, format="%.3f")
+        mode = form.choice(a, "distance_mode", ["straight", "network"], "ui.sc.distance")
+        if mode == "network":
+            a.caption(tr("ui.sc.distance.network_note"))
+        form.number(b, "circuity", step=0.05, format="%.2f")
+        form.number(a, "dense_grid_m", step=100.0, format="%.0f")
+        form.choice(b, "solver.name", ["highs", "cbc"], "ui.sc.solver")
+        form.number(a, "solver.time_limit_s", step=10.0, format="%.0f")
+        form.number(
+            b, "solver.gap", scale=100.0, step=0.1, format="%.2f", min_value=0.0, max_value=99.9
+        )
+        form.sites(a, "stations.required_sites")
+        form.sites(b, "stations.excluded_sites")
+        form.sites(a, "centres.required_sites")
+        form.sites(b, "centres.excluded_sites")
+
+
+def _local_time(stamp: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+def _actions(panel, form: _Form, region: Region, scenario_id: int) -> None:
+    draft, data = form.draft, form.data
+    scenario, problems = scenario_problems(data, region, lang())
+    errors, warnings, fixes = table_checks(region, data, lang())
+    problems += errors
+    if not str(data.get("name", "")).strip():
+        problems.insert(0, PlannerError("store.empty_name").message(lang()))
+    record = None
+    if scenario_id != NEW_SCENARIO:
+        try:
+            record = store().get_scenario(scenario_id)
+        except PlannerError as err:
+            panel.error(err.message(lang()))
+    with panel:
+        st.markdown(f"**{html.escape(tr('ui.sc.editing', name=str(data.get('name', ''))))}**")
+        if record is not None:
+            st.caption(tr("ui.sc.state_saved", time=_local_time(record.updated_at)))
+        else:
+            st.caption(tr("ui.sc.state_new"))
+        if draft.get("saved") is None or _comparable(draft["saved"]) != _comparable(data):
+            st.caption("● " + tr("ui.sc.unsaved_changes"))
+        if record is not None and jobs.running(record.id):
+            st.info(tr("ui.sc.running"))
+        if problems:
+            st.error(
+                tr("ui.sc.problems") + "\n" + "\n".join(f"- {p}" for p in problems),
+                icon=":material/error:",
+            )
+        else:
+            st.success(tr("ui.sc.valid"), icon=":material/check_circle:")
+        if warnings:
+            st.warning(tr("ui.sc.warnings") + "\n" + "\n".join(f"- {w}" for w in warnings))
+        for tier, total in fixes.items():
+            if st.button(
+                tr("ui.sc.match_total", tier=tr(f"ui.sc.tier.{tier}"), total=total),
+                key=f"sc_fix_{tier}",
+            ):
+                data[tier]["count"] = total
+                _new_draft(draft["key"], data, draft.get("saved"))
+                st.rerun()
+
+        save = st.button(
+            tr("ui.sc.save"),
+            key="sc_save",
+            type="primary",
+            disabled=bool(problems),
+            help=tr("ui.sc.save_help"),
+            width="stretch",
+        )
+        clone = st.button(
+            tr("ui.sc.clone"),
+            key="sc_clone",
+            disabled=bool(problems),
+            help=tr("ui.sc.clone_help"),
+            width="stretch",
+        )
+        if save and scenario is not None:
+            _save(draft, scenario, record, region)
+        if clone and scenario is not None:
+            _clone(draft, scenario, region)
+        if record is not None:
+            with st.expander(tr("ui.sc.manage")):
+                new_name = st.text_input(
+                    tr("ui.sc.rename_to"), value=record.name, key=f"sc_rename_to_{record.id}"
+                )
+                if st.button(tr("ui.sc.rename"), key="sc_rename"):
+                    _rename(draft, record.id, new_name)
+                confirm = st.checkbox(
+                    tr("ui.sc.delete_confirm", plans=record.plans),
+                    key=f"sc_delete_confirm_{record.id}",
+                )
+                if st.button(tr("ui.sc.delete"), key="sc_delete", disabled=not confirm):
+                    _delete(record.id, record.name)
+        if record is not None:
+            page_link("run", tr("ui.sc.next"), icon=":material/play_circle:")
+
+
+def _comparable(data: dict) -> dict:
+    return Scenario.from_dict(data).to_dict() if _valid(data) else data
+
+
+def _valid(data: dict) -> bool:
+    try:
+        Scenario.from_dict(data)
+    except PlannerError:
+        return False
+    return True
+
+
+def _save(draft: dict, scenario: Scenario, record, region: Region) -> None:
+    try:
+        saved = store().save_scenario(scenario, record.id if record else None)
+    except PlannerError as err:
+        st.error(err.message(lang()))
+        return
+    draft["key"] = [region.id, saved.id]
+    draft["saved"] = saved.scenario.to_dict()
+    draft["data"] = copy.deepcopy(draft["saved"])
+    st.session_state[PENDING_SCENARIO] = saved.id
+    _flash("success", tr("ui.sc.saved", name=saved.name))
+    st.rerun()
+
+
+def _clone(draft: dict, scenario: Scenario, region: Region) -> None:
+    db = store()
+    try:
+        name = db.unique_name(region.id, tr("ui.sc.copy_name", name=scenario.name))
+        saved = db.save_scenario(replace(scenario, name=name))
+    except PlannerError as err:
+        st.error(err.message(lang()))
+        return
+    data = saved.scenario.to_dict()
+    _new_draft([region.id, saved.id], data, copy.deepcopy(data))
+    st.session_state[PENDING_SCENARIO] = saved.id
+    _flash("success", tr("ui.sc.cloned", name=saved.name))
+    st.rerun()
+
+
+def _rename(draft: dict, scenario_id: int, name: str) -> None:
+    try:
+        saved = store().rename_scenario(scenario_id, name)
+    except PlannerError as err:
+        st.error(err.message(lang()))
+        return
+    data = draft["data"]
+    data["name"] = saved.name
+    _new_draft(draft["key"], data, saved.scenario.to_dict())
+    _flash("success", tr("ui.sc.renamed", name=saved.name))
+    st.rerun()
+
+
+def _delete(scenario_id: int, name: str) -> None:
+    try:
+        store().delete_scenario(scenario_id)
+    except PlannerError as err:
+        st.error(err.message(lang()))
+        return
+    st.session_state.pop(DRAFT, None)
+    _flash("success", tr("ui.sc.deleted", name=name))
+    st.rerun()
+
+
+def render() -> None:
+    """Draw the scenario page."""
+    region = current_region()
+    st.title(tr("ui.sc.title", region=region.name(lang())))
+    st.caption(tr("ui.sc.intro"))
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        getattr(st, flash[0], st.info)(flash[1])
+    _preset_bar(region)
+    scenario_id = current_scenario_id()
+    try:
+        draft = _draft(region, scenario_id)
+    except PlannerError as err:  # deleted meanwhile, or unreadable
+        st.error(err.message(lang()))
+        return
+    form = _Form(draft)
+    left, right = st.columns([2.3, 1], gap="large")
+    with left:
+        _form(form, region)
+    _actions(right, form, region, scenario_id)

@@ -1,0 +1,207 @@
+"""Results and compare pages (AppTest) and the plan map (planner.maps.plan_map)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from planner.maps import plan_map, to_html
+from planner.plan import Plan
+from planner.regions import load_region
+from planner.scenario import default_scenario
+from planner.store import Store
+
+
+@pytest.fixture(scope="module")
+def jinjiang_plan() -> Plan:
+    from planner.pipeline import run_plan
+
+    return run_plan("jinjiang", default_scenario("jinjiang"))
+
+
+@pytest.fixture(scope="module")
+def small_plan() -> Plan:
+    """A second, different plan: 40 stations."""
+    from planner.pipeline import run_plan
+
+    scenario = default_scenario("jinjiang").with_changes(**{"stations.count": 40})
+    return run_plan("jinjiang", replace(scenario, name="40 个站点"))
+
+
+@pytest.fixture(autouse=True)
+def planner_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PLANNER_DB", raising=False)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def store(planner_home) -> Store:
+    return Store(planner_home / "planner.sqlite")
+
+
+def _script(page: str) -> None:
+    import importlib
+
+    import planner.ui.strings  # noqa: F401
+    from planner.ui.state import sidebar
+
+    sidebar()
+    importlib.import_module(f"planner.ui.{page}").render()
+
+
+def _app(page: str):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_script, args=(page,), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _table(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_results_page_without_plans() -> None:
+    at = _app("results_page")
+    assert any("还没有规划结果" in i.value for i in at.info)
+
+
+def test_results_page_shows_kpis_table_and_map(store, jinjiang_plan) -> None:
+    scenario = store.save_scenario(jinjiang_plan.scenario)
+    stored = store.save_plan(scenario.id, jinjiang_plan, seconds=3.2)
+    at = _app("results_page")
+    assert at.selectbox(key="results_plan").value == stored.id
+    metrics = _metrics(at)
+    assert metrics["回收站点"] == "80" and metrics["分拣中心"] == "2"
+    assert metrics["半径内人口覆盖率"].endswith("%") and metrics["平均距离"].endswith(" 米")
+    tiers = _table(at, "层级")
+    assert list(tiers["状态"]) == ["最优", "最优"]
+    counties = _table(at, "站点目标")
+    row = counties.iloc[0]
+    assert row["区县"] == "晋江市" and row["站点目标"] == "80" and row["规划站点"] == 80
+    assert row["分拣中心目标"] == "2" and row["规划分拣中心"] == 2
+    assert row["半径内人口覆盖率"].endswith("%")
+    townships = _table(at, "乡镇/街道")
+    assert len(townships) == 22 and townships["规划站点"].sum() == 80
+    (download,) = at.get("download_button")
+    assert download.proto.label == "下载结果文件（zip）"
+    text = "\n".join(str(m.value) for m in (*at.markdown, *at.error, *at.caption))
+    assert "Traceback" not in text
+
+    at.checkbox(key="results_radius").check()
+    at.sidebar.radio(key="lang").set_value("en")
+    at.run()
+    assert not at.exception, at.exception
+    metrics = _metrics(at)
+    assert metrics["Recycling stations"] == "80" and metrics["Mean distance"].endswith(" m")
+    assert _table(at, "Stations target").iloc[0]["Stations target"] == "80"
+
+
+def test_results_page_explains_an_infeasible_plan(store) -> None:
+    from planner.pipeline import run_plan
+
+    scenario = default_scenario("jinjiang").with_changes(**{"stations.count": 10})
+    plan = run_plan("jinjiang", scenario)
+    record = store.save_scenario(scenario)
+    store.save_plan(record.id, plan)
+    at = _app("results_page")
+    errors = "\n".join(e.value for e in at.error)
+    assert "没有得到可行方案" in errors
+    assert "22 个乡镇（街道）合计至少需要 22 个回收站点" in errors
+    assert _metrics(at)["回收站点"] == "0"
+
+
+def test_compare_page(store, jinjiang_plan, small_plan) -> None:
+    at = _app("compare_page")
+    assert any("至少需要两个" in i.value for i in at.info)
+
+    a = store.save_scenario(jinjiang_plan.scenario)
+    b = store.save_scenario(small_plan.scenario)
+    first = store.save_plan(a.id, jinjiang_plan)
+    second = store.save_plan(b.id, small_plan)
+    at = _app("compare_page")
+    assert at.multiselect(key="compare_plans_jinjiang").value == [first.id, second.id]
+    table = at.dataframe[0].value.set_index("")
+    columns = list(table.columns)
+    assert columns[0].startswith("A · 晋江市 2027 年目标") and columns[1].startswith("B · 40")
+    assert columns[2].startswith("Δ B")
+    assert table.loc["回收站点", columns[0]] == "80"
+    assert table.loc["回收站点", columns[1]] == "40"
+    assert table.loc["回收站点", columns[2]] == "−40"
+    assert table.loc["半径内人口覆盖率", columns[2]].endswith("个百分点")
+    assert table.loc["求解状态", columns[0]] == "最优"
+
+    at.multiselect(key="compare_plans_jinjiang").unselect(second.id)
+    at.run()
+    assert any("请至少选择两个结果" in i.value for i in at.info)
+
+
+# --- the plan map ----------------------------------------------------------------------------
+
+
+def test_plan_map_layers_legend_and_popups(jinjiang_plan) -> None:
+    region = load_region("jinjiang")
+    html = to_html(plan_map(jinjiang_plan, region, "zh"))
+    assert html.count('"planner-station"') == 1  # one loop adds all stations
+    rows = re.search(r"var rows = (\[.*?\]);\n", html, re.S)
+    assert rows is not None
+    for layer in ("回收站点", "分拣中心", "站点→分拣中心", "半径外的村/社区", "区县"):
+        assert layer in html
+    assert "planner-legend" in html and "覆盖率 ≥ 90%" in html
+    assert "乡镇与村/社区边界为近似生成" in html
+    assert "服务人口" in html and "日回收量" in html
+    assert "L.circle(" in html  # the template is there, but no radius rows unless asked
+    assert "站点覆盖半径" not in html
+    # offline: no script or stylesheet from the network
+    assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', html)
+    assert "markercluster" not in html.lower() or "data:text/javascript" in html
+
+    with_radius = to_html(plan_map(jinjiang_plan, region, "en", show_radius=True))
+    assert "Station coverage radius" in with_radius and "Population served" in with_radius
+
+
+def test_plan_map_escapes_names_and_clusters_when_dense(jinjiang_plan) -> None:
+    sites = jinjiang_plan.sites.copy()
+    first = sites.index[sites["tier"] == "station"][0]
+    sites.loc[first, "name"] = '<img src=x onerror="alert(1)">站'
+    plan = replace(jinjiang_plan, sites=sites)
+    html = to_html(plan_map(plan, None, "zh", cluster=True))
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+    assert "L.markerClusterGroup" in html and "planner-cluster" in html
+    plain = to_html(plan_map(plan, None, "zh"))
+    assert "L.markerClusterGroup" not in plain  # 80 stations: no clustering needed
+
+
+def test_amap_basemap_shifts_layers_to_gcj02(jinjiang_plan) -> None:
+    from planner.crs import wgs84_to_gcj02
+
+    region = load_region("jinjiang")
+    plain = to_html(plan_map(jinjiang_plan, region, "zh"))
+    amap = to_html(plan_map(jinjiang_plan, region, "zh", basemap="amap"))
+    assert "autonavi.com" in amap and "autonavi.com" not in plain
+    assert json.dumps("高德地图（需联网，GCJ-02 坐标）")[1:-1] in amap  # the layer's name
+    station = jinjiang_plan.stations.iloc[0].geometry
+    lon, lat = wgs84_to_gcj02(np.array([station.x]), np.array([station.y]))
+    assert f"[{round(lat[0], 6)}, {round(lon[0], 6)}," in amap
+    assert f"[{round(station.y, 6)}, {round(station.x, 6)}," in plain
+    assert f"[{round(station.y, 6)}, {round(station.x, 6)}," not in amap
+
+
+def test_region_map_with_amap_is_shifted_too() -> None:
+    from planner.maps import region_map
+
+    region = load_region("jinjiang")
+    html = to_html(region_map(region, "zh", basemap="amap", show_communities=False))
+    assert "autonavi.com" in html
+    offline = to_html(region_map(region, "zh"))
+    assert "autonavi.com" not in offline and "openstreetmap" not in offline.lower()
