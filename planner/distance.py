@@ -82,6 +82,13 @@ class SiteDistanceSource(Protocol):
         """The same oracle with only ``allowed`` (bool mask over sites) usable."""
         ...
 
+    def columns(self, sites: np.ndarray) -> np.ndarray:
+        """Dense ``(n_demand, len(sites))`` costs to ``sites``; ``inf`` for disallowed ones.
+
+        Meant for a few sites at a time (heuristics pricing candidate plans).
+        """
+        ...
+
 
 def _as_xy(xy: np.ndarray | Sequence, what: str) -> np.ndarray:
     arr = np.asarray(xy, dtype=np.float64)
@@ -196,6 +203,17 @@ class PointSource:
             allowed = allowed & self.allowed
         return PointSource(self.demand_xy, self.site_xy, self.circuity, allowed)
 
+    def columns(self, sites: np.ndarray) -> np.ndarray:
+        sites = np.asarray(sites, dtype=np.int64)
+        d = self.demand_xy
+        out = np.empty((self.n_demand, sites.size))
+        for k, j in enumerate(sites.tolist()):
+            # The same expression as _metric, so columns agree with listed pairs bit for bit.
+            out[:, k] = _metric(d, self.site_xy[j : j + 1], self.circuity)
+        if self.allowed is not None:
+            out[:, ~self.allowed[sites]] = np.inf
+        return out
+
 
 @dataclass(frozen=True, eq=False)
 class MatrixSource:
@@ -264,6 +282,9 @@ class MatrixSource:
         if self.allowed is not None:
             allowed = allowed & self.allowed
         return MatrixSource(self.matrix, allowed)
+
+    def columns(self, sites: np.ndarray) -> np.ndarray:
+        return self._masked[:, np.asarray(sites, dtype=np.int64)]
 
 
 @dataclass(frozen=True)
@@ -546,6 +567,25 @@ class CostMatrix:
         out = np.full(rows.shape, np.inf)
         todo = counts < self.n_sites
         out[todo] = self.source.kth_distance(rows[todo], counts[todo] + 1)
+        return out
+
+    def columns(self, sites: np.ndarray | Sequence[int]) -> np.ndarray:
+        """Dense ``(n_demand, len(sites))`` costs to a few ``sites``.
+
+        Exact (also beyond the listed pairs) with a source that offers
+        :meth:`SiteDistanceSource.columns`; otherwise listed pairs only and ``inf``
+        for the rest, matching what the models may use.
+        """
+        sites = np.asarray(sites, dtype=np.int64)
+        columns = getattr(self.source, "columns", None)
+        if columns is not None:
+            return np.asarray(columns(sites), dtype=np.float64)
+        out = np.full((self.n_demand, sites.size), np.inf)
+        where = np.full(self.n_sites, -1, dtype=np.int64)
+        where[sites] = np.arange(sites.size)
+        k = where[self.indices]
+        hit = k >= 0
+        out[self.rows[hit], k[hit]] = self.data[hit]
         return out
 
     def nearest_open(self, open_sites: np.ndarray | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -205,3 +205,28 @@ def test_bad_coordinates_raise_a_planner_error():
     with pytest.raises(PlannerError) as err:
         sparse_distances(np.zeros((3, 3)), np.zeros((2, 2)), 10.0)
     assert err.value.key == "model.shape_mismatch"
+
+
+def test_columns_are_exact_beyond_the_lists_and_match_listed_pairs(points):
+    demand, sites = points
+    cm = sparse_knn(demand, sites, 3, circuity=1.3)
+    ref = _dense(demand, sites, 1.3)
+    picked = np.array([0, 7, 49])
+    block = cm.columns(picked)
+    assert block.shape == (80, 3)
+    assert np.allclose(block, ref[:, picked], rtol=1e-12)
+    for (i, j), d in _pairs(cm).items():
+        if j in picked:
+            assert block[i, list(picked).index(j)] == d  # bit for bit
+    dropped = cm.drop_sites([7])
+    assert np.isinf(dropped.columns(picked)[:, 1]).all()
+    assert np.array_equal(dropped.columns(picked)[:, [0, 2]], block[:, [0, 2]])
+
+
+def test_columns_without_a_source_use_listed_pairs_only():
+    dense = np.array([[1.0, 5.0, np.inf], [0.0, 2.0, 3.0]])
+    cm = CostMatrix.from_scipy(sparse.csr_array(dense[:, :2]))
+    block = cm.columns([1, 0])
+    assert np.array_equal(block, [[5.0, 1.0], [2.0, np.inf]])  # scipy dropped the 0.0
+    full = CostMatrix.from_dense(dense, k=1)
+    assert np.array_equal(full.columns([2, 0]), dense[:, [2, 0]])

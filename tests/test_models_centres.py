@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from scipy.optimize import linprog
 
 from planner.models import SortingCentreModel
+from planner.models.heuristics import capacitated_search, price_plan
 from planner.solve import PolicyRules, SiteGroup, SolverOptions
 
 
@@ -144,17 +147,34 @@ def test_capacity_binds():
     assert sol.objective == pytest.approx(best) and best > loose + 1e-6
 
 
-def test_short_pair_lists_grow_until_feasible():
+def _short_lists():
     # Every station's nearest candidate is centre 0, which takes only half the tonnage.
     stations = np.array([[0.0, float(y)] for y in range(0, 600, 100)])
     sites = np.array([[10.0, 250.0], [3_000.0, 250.0], [-2_500.0, 250.0]])
-    t = np.full(6, 2.0)
-    sol = SortingCentreModel.from_points(stations, sites, t, 6.0, p=2, k=1).solve()
+    return stations, sites, np.full(6, 2.0)
+
+
+def test_short_pair_lists_grow_until_feasible():
+    stations, sites, t = _short_lists()
+    model = SortingCentreModel.from_points(stations, sites, t, 6.0, p=2, k=1, heuristic=False)
+    sol = model.solve()
     assert sol.status == "optimal"
     assert "solve.grew_pairs" in {d.key for d in sol.diagnoses}
     assert np.all(sol.load <= 6.0 + 1e-9) and np.all(sol.assignment >= 0)
     best, _ = _brute(_dense(stations, sites), t, 6.0, [2])
     assert sol.objective == pytest.approx(best)
+
+
+def test_short_pair_lists_take_the_heuristic_plan_pairs():
+    # The local search finds the plan beyond the 1-nearest lists; the MIP lists grow to
+    # hold its pairs, so no infeasible round is needed and the plan is still optimal.
+    stations, sites, t = _short_lists()
+    sol = SortingCentreModel.from_points(stations, sites, t, 6.0, p=2, k=1).solve()
+    best, _ = _brute(_dense(stations, sites), t, 6.0, [2])
+    assert sol.status == "optimal" and sol.objective == pytest.approx(best)
+    assert np.all(sol.load <= 6.0 + 1e-9) and np.all(sol.assignment >= 0)
+    keys = {d.key for d in sol.diagnoses}
+    assert "solve.grew_pairs" not in keys and "solve.restricted_pairs_bound" in keys
 
 
 def _diag(sol, key):
@@ -208,10 +228,106 @@ def test_node_limit_returns_feasible_plan_with_gap(solver):
     sites = rng.uniform(0, 10_000, (30, 2))
     t = rng.uniform(1, 5, 120)
     cap = t.sum() / 8 * 1.03
-    model = SortingCentreModel.from_points(stations, sites, t, cap, p=8, k=30)
+    # The MIP alone: with the heuristic's plan as MIP start the root may already close.
+    model = SortingCentreModel.from_points(stations, sites, t, cap, p=8, k=30, heuristic=False)
     sol = model.solve(SolverOptions(solver=solver, node_limit=1))
     assert sol.status == "time_limit_feasible"
     assert sol.gap > 0 and sol.bound < sol.objective
     assert len(sol.centres) == 8 and np.all(sol.load <= cap + 1e-6)
     assert np.all(sol.assignment >= 0)
     assert sol.objective == pytest.approx(sol.transport_cost + sol.fixed_cost)
+
+
+@pytest.fixture(scope="module")
+def tight_instance():
+    rng = np.random.default_rng(0)
+    stations = rng.uniform(0, 10_000, (120, 2))
+    sites = rng.uniform(0, 10_000, (30, 2))
+    t = rng.uniform(1, 5, 120)
+    cap = t.sum() / 8 * 1.03
+    exact = SortingCentreModel.from_points(stations, sites, t, cap, p=8, k=30).solve()
+    assert exact.status == "optimal"
+    return stations, sites, t, cap, exact
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_node_limit_with_heuristic_start_keeps_a_valid_bound(solver, tight_instance):
+    stations, sites, t, cap, exact = tight_instance
+    sol = SortingCentreModel.from_points(stations, sites, t, cap, p=8, k=30).solve(
+        SolverOptions(solver=solver, node_limit=1)
+    )
+    assert sol.status in ("optimal", "time_limit_feasible")
+    assert sol.bound <= exact.objective * (1 + 1e-9) <= sol.objective * (1 + 2e-9)
+    assert len(sol.centres) == 8 and np.all(sol.load <= cap + 1e-6)
+    assert sol.objective == pytest.approx(sol.transport_cost + sol.fixed_cost)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_loose_capacity_is_proven_by_the_uncapacitated_bound(seed):
+    stations, sites, t, dist = _instance(40 + seed, n=7, m=5)
+    best, _ = _brute(dist, t, t.sum(), [3])
+    sol = SortingCentreModel.from_points(stations, sites, t, t.sum(), p=3).solve()
+    assert sol.status == "optimal" and sol.gap == 0
+    assert sol.objective == pytest.approx(best, rel=1e-9)
+    note = [d for d in sol.diagnoses if d.key == "solve.centre_bound"]
+    assert note and "restricted" not in " ".join(d.key for d in sol.diagnoses)
+    assert "0%" in note[0].message("en")
+
+
+def test_relaxation_bound_certifies_within_the_gap():
+    # Capacity binds a little: with a 5% gap target the uncapacitated bound is close
+    # enough, so no MIP runs and the stated gap is against every plan.
+    stations, sites, t, dist = _instance(50, n=8, m=5)
+    free, _ = _brute(dist, t, t.sum(), [2])
+    cap = t.sum() / 2 * 1.02
+    best, _ = _brute(dist, t, cap, [2])
+    sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2).solve(SolverOptions(gap=0.5))
+    assert sol.status == "optimal"
+    assert "solve.centre_bound" in {d.key for d in sol.diagnoses}
+    assert sol.bound == pytest.approx(free, rel=1e-6) and sol.objective >= best - 1e-6
+    assert sol.gap == pytest.approx((sol.objective - free) / sol.objective, rel=1e-6)
+    assert np.all(sol.load <= cap + 1e-9)
+
+
+def test_highs_banner_stays_off_stdout():
+    code = (
+        "import numpy as np\n"
+        "from planner.models import SortingCentreModel\n"
+        "s = np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 5.0]])\n"
+        "SortingCentreModel.from_points(s, s[:2], np.ones(3), 2.0, p=2).solve()\n"
+        "print('done')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout == "done\n"
+
+
+def test_price_plan_respects_capacity_and_keeps_nearest_when_loose():
+    rng = np.random.default_rng(60)
+    costs = rng.uniform(1, 100, (40, 4))
+    t = rng.uniform(1, 3, 40)
+    cost, a = price_plan(costs, t, np.full(4, 1e9))
+    assert np.array_equal(a, costs.argmin(axis=1))
+    assert cost == pytest.approx(costs.min(axis=1).sum())
+    cap = np.full(4, t.sum() / 4 * 1.1)
+    cost, a = price_plan(costs, t, cap)
+    assert np.all(np.bincount(a, weights=t, minlength=4) <= cap + 1e-9)
+    assert cost == pytest.approx(costs[np.arange(40), a].sum())
+    assert price_plan(costs, t, np.full(4, t.sum() / 5)) == (np.inf, None)
+
+
+def test_local_search_keeps_the_rules_and_never_beats_brute_force():
+    _, _, t, dist = _instance(61, n=7, m=6)
+    cap = t.sum() / 2 * 1.1
+    group = np.array([4, 5])
+    best, _ = _brute(dist, t, cap, [2], ok=lambda c: bool(set(c) & {4, 5}) and 1 in c)
+    plan = capacitated_search(
+        lambda s: t[:, None] * dist[:, s], t, np.full(6, cap), np.zeros(6), np.array([1, 4]),
+        allowed=np.ones(6, dtype=bool), required=np.array([1]), groups=[(group, 1, None)], p=2,
+    )  # fmt: skip
+    assert plan is not None and 1 in plan.sites and set(plan.sites) & {4, 5}
+    assert len(plan.sites) == 2 and set(plan.assignment) <= set(plan.sites)
+    assert np.all(np.bincount(plan.assignment, weights=t, minlength=6) <= cap + 1e-9)
+    assert plan.cost == pytest.approx(float(np.sum(t * dist[np.arange(7), plan.assignment])))
+    assert plan.cost >= best - 1e-9

@@ -13,11 +13,15 @@ and reads back what PuLP does not expose: the best bound, the solver's own stop 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import importlib
 import math
 import os
 import re
+import sys
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -193,6 +197,55 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc, valid-type]
             return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
 
 
+_BANNER_LOCK = threading.Lock()
+_banner_done = False
+
+
+def _flush_c_stdout() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # no C runtime handle
+        ctypes.CDLL(None).fflush(None)
+
+
+def _swallow_highs_banner() -> None:
+    """Let HiGHS print its one-per-process banner into /dev/null.
+
+    highspy writes "Running HiGHS ... Copyright ..." to the C-level stdout the first
+    time a ``Highs`` object is created in a process, before any option (``msg=False``
+    sets ``output_flag`` only afterwards) can silence it. We create that first object
+    ourselves with file descriptor 1 pointed at /dev/null, then restore it; later
+    objects print nothing unless asked to. Done once; if the descriptor cannot be
+    redirected (no real stdout) the banner is simply left alone.
+    """
+    global _banner_done
+    if _banner_done:
+        return
+    with _BANNER_LOCK:
+        if _banner_done:
+            return
+        import highspy
+
+        try:
+            sys.stdout.flush()
+            saved = os.dup(1)
+        except (OSError, ValueError, AttributeError):
+            _banner_done = True
+            return
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 1)
+                try:
+                    highspy.Highs()
+                finally:
+                    _flush_c_stdout()
+                    os.dup2(saved, 1)
+            finally:
+                os.close(devnull)
+        finally:
+            os.close(saved)
+            _banner_done = True
+
+
 def _objective_constant(prob: pulp.LpProblem) -> float:
     return float(prob.objective.constant) if prob.objective is not None else 0.0
 
@@ -202,6 +255,8 @@ def _solve_highs(
 ) -> RawSolve:
     import highspy
 
+    if not options.msg:
+        _swallow_highs_banner()
     params: dict[str, Any] = {}
     if options.node_limit is not None:
         params["mip_max_nodes"] = int(options.node_limit)

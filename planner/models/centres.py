@@ -9,19 +9,22 @@ station tier's :class:`~planner.solve.PolicyRules` (required / excluded centres,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import pulp
 
 from planner.distance import CostMatrix, sparse_distances, sparse_knn
-from planner.i18n import PlannerError
+from planner.i18n import PlannerError, register
 from planner.models import Deadline, solve_problem
+from planner.models.heuristics import DENSE_LIMIT, NEIGHBOURS, CapacitatedPlan, capacitated_search
 from planner.models.stations import (
     CostInput,
+    PMedian,
     _add,
     _as_cost_matrix,
+    _default_k,
     _demand_array,
     _finish,
     _finite_capacity,
@@ -29,13 +32,63 @@ from planner.models.stations import (
     _is_restricted,
     _restricted_note,
     _Rules,
+    _set_start,
     _StationModel,
+    _tol,
     _values,
     _var,
 )
-from planner.solve import INFEASIBLE, Diagnosis, PolicyRules, SolveResult, SolverOptions
+from planner.solve import (
+    INFEASIBLE,
+    OPTIMAL,
+    TIME_LIMIT_FEASIBLE,
+    Diagnosis,
+    PolicyRules,
+    SolveResult,
+    SolverOptions,
+    relative_gap,
+)
 
 __all__ = ["CentreSolution", "SortingCentreModel"]
+
+register(
+    {
+        "solve.centre_bound": {
+            "zh": "方案已证明与最优方案差距不超过 {gap}：即使不限制站点与分拣中心的配对、"
+            "不考虑处理能力，任何方案的目标值也不低于 {bound}。",
+            "en": "The plan is proven within {gap} of the best possible plan: even without "
+            "capacity and with any station-centre pairing, no plan can cost less than "
+            "{bound}.",
+        },
+    }
+)
+
+# Share of the remaining time for the uncapacitated relaxation and for the local
+# search (each also capped in seconds); the MIP, when needed, gets the rest.
+_RELAX_SHARE, _RELAX_CAP_S = 0.25, 60.0
+_SEARCH_SHARE, _SEARCH_CAP_S = 0.15, 20.0
+
+
+class _UncapacitatedCentres(PMedian):
+    """The centre model without capacity: p-median (or UFL) with fixed costs.
+
+    Same rules, same cost (``weights`` x matrix) and exact check-and-grow, so its
+    bound holds for every capacitated plan, whatever pairs that plan uses.
+    """
+
+    def __init__(
+        self,
+        cost: CostMatrix,
+        p: int | None,
+        weights: np.ndarray,
+        rules: PolicyRules,
+        p_mode: str,
+        fixed_cost: np.ndarray,
+    ) -> None:
+        super().__init__(cost, p, weights, rules=rules)  # type: ignore[arg-type]
+        self.p_mode = p_mode
+        self._rule_builder = _Rules(self.rules, self.n_sites, self.p, p_mode)
+        self._site_cost = fixed_cost if np.any(fixed_cost) else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,17 +165,40 @@ class SortingCentreModel(_StationModel):
     the OR-Library cap instances). The redundant ``x_ij <= y_j`` and aggregate
     capacity rows tighten the LP bound.
 
+    How it is solved
+    ----------------
+    1. *Relaxation.* The same model without capacity (a p-median, or an
+       uncapacitated facility location with the fixed costs) is solved exactly with
+       the radius formulation and check-and-grow of :class:`PMedian`. Dropping
+       capacity, single sourcing and any pair restriction is a relaxation, so its
+       proven bound ``LB`` holds for every capacitated plan.
+    2. *Heuristic.* Starting from the relaxation's sites, a capacity-aware swap local
+       search (:func:`~planner.models.heuristics.capacitated_search`) finds a feasible
+       single-source plan of cost ``UB``, pricing any station-centre pair (exact
+       distances from the matrix's source).
+    3. If ``UB - LB <= gap x UB`` the plan is returned as ``"optimal"`` with bound
+       ``LB``: a proven gap against *every* plan, with no pair restriction at all
+       (info diagnosis ``solve.centre_bound``). This is the common case when
+       capacity binds at a few centres only.
+    4. Otherwise the MIP below is solved with the heuristic plan as its MIP start
+       (the pair lists are first grown so they contain the plan's pairs), and the
+       reported bound is the larger of the MIP bound and ``LB``.
+
+    ``heuristic=False`` skips 1-3 (the MIP alone, as in earlier versions).
+
     Sparse pairs and the grow fallback
     ----------------------------------
-    ``x_ij`` exists only for the pairs stored in the cost matrix (by default each
-    station's k nearest candidates, ties included; or a radius). This is a
-    *restriction*: "optimal" means optimal among plans that send every station to one
-    of its listed candidates, and the solution carries a ``solve.restricted_pairs``
-    info diagnosis saying so. Complete rows (a dense or ``radius=inf`` matrix) make it
-    exact. When the restriction makes the model infeasible although the arithmetic
-    checks pass (capacity needed far away), every growable row's radius is doubled
-    and the model re-solved, up to ``max_rounds`` times; only then is infeasibility
-    reported (with an elastic diagnosis).
+    In the MIP ``x_ij`` exists only for the pairs stored in the cost matrix (by
+    default each station's k nearest candidates, ties included; or a radius), plus
+    the pairs of the heuristic plan. This is a *restriction*: "optimal" means optimal
+    among plans that send every station to one of its listed candidates, and the
+    solution carries a ``solve.restricted_pairs_bound`` (or ``solve.restricted_pairs``)
+    info diagnosis saying so, with the relaxation's bound that holds without the
+    restriction. Complete rows (a dense or ``radius=inf`` matrix) make it exact. When
+    the restriction makes the model infeasible although the arithmetic checks pass
+    (capacity needed far away), every growable row's radius is doubled and the model
+    re-solved, up to ``max_rounds`` times; only then is infeasibility reported (with
+    an elastic diagnosis).
 
     Parameters
     ----------
@@ -149,6 +225,8 @@ class SortingCentreModel(_StationModel):
         The matrix already holds ``c_ij``.
     max_rounds
         Grow rounds for the infeasibility fallback.
+    heuristic
+        Run the relaxation and the local search first (see "How it is solved").
     """
 
     unit = "centre"
@@ -168,6 +246,7 @@ class SortingCentreModel(_StationModel):
         cost_per_tonne_metre: float = 1.0,
         total_cost: bool = False,
         max_rounds: int = 8,
+        heuristic: bool = True,
     ) -> None:
         if rules is not None and rules.capacity is not None:
             raise PlannerError("model.bad_value", what="rules.capacity", value="use capacity=")
@@ -186,6 +265,7 @@ class SortingCentreModel(_StationModel):
         self.cost_per_tonne_metre = float(cost_per_tonne_metre)
         self.total_cost = bool(total_cost)
         self.max_rounds = int(max_rounds)
+        self.heuristic = bool(heuristic)
         self.p_mode = p_mode
         self._rule_builder = _Rules(self.rules, m, self.p, p_mode)
 
@@ -233,7 +313,7 @@ class SortingCentreModel(_StationModel):
         return self.cost_per_tonne_metre * self.tonnage[cm.rows] * cm.data
 
     def solve(self, options: SolverOptions | None = None) -> CentreSolution:
-        """Solve (growing the pair lists if they make the model infeasible)."""
+        """Solve; see the class docstring for the steps and what they prove."""
         options = options or SolverOptions()
         deadline = Deadline(options.time_limit_s)
         cm = self.cost.drop_sites(self.rules.excluded)
@@ -241,26 +321,57 @@ class SortingCentreModel(_StationModel):
         diags = self._rule_checks(rows) + self._unreachable(cm, rows)
         if any(d.severity == "error" for d in diags):
             return self._no_plan(INFEASIBLE, diags, options, deadline, 0)
-        rounds = grew = 0
+        plan, global_bound, rounds = None, None, 0
+        if self.heuristic:
+            start, global_bound, rounds = self._relaxation(options, deadline)
+            if start is not None:
+                plan = self._search(cm, start, deadline)
+        if plan is not None and _within(plan.cost, global_bound, options.gap):
+            gap = relative_gap(plan.cost, global_bound) or 0.0
+            diags.append(
+                Diagnosis(
+                    "solve.centre_bound",
+                    {"gap": f"{100 * gap:.3g}%", "bound": float(global_bound)},
+                    "info",
+                )
+            )
+            return self._from_plan(
+                cm, plan, OPTIMAL, global_bound, options, deadline, diags, rounds
+            )
+        if plan is not None:
+            cm = self._fit_plan(cm, plan)
+        grew = 0
         while True:
             rounds += 1
-            prob, y, x = self._build(cm, rows)
-            raw = solve_problem(prob, options, deadline.remaining())
-            if raw.status == INFEASIBLE:
+            prob, y, x = self._build(cm, rows, global_bound)
+            if plan is not None:
+                self._set_plan_start(cm, plan, y, x)
+            raw = solve_problem(prob, options, deadline.remaining(), warm_start=plan is not None)
+            if raw.status == INFEASIBLE and plan is None:
                 grown = _grow_all(cm, rows)
                 if grown is not None and rounds < self.max_rounds and not deadline.expired():
                     cm, grew = grown, grew + 1
                     continue
                 more = self._elastic(options, deadline, cm, rows, with_capacity=True)
                 return self._no_plan(INFEASIBLE, diags + more, options, deadline, rounds)
-            if not raw.has_solution:
-                fail = self._failed(raw, options, deadline, rounds, diags)
-                return self._no_plan(fail.status, list(fail.diagnoses), options, deadline, rounds)
             break
         if grew:
             diags.append(Diagnosis("solve.grew_pairs", {"rounds": grew}, "info"))
         if _is_restricted(cm, rows):
-            diags.append(_restricted_note(cm, rows))
+            diags.append(_restricted_note(cm, rows, global_bound))
+        mip_better = raw.has_solution and (
+            plan is None or (raw.objective or 0.0) <= plan.cost + float(_tol(plan.cost))
+        )
+        if not mip_better:
+            if plan is None:
+                fail = self._failed(raw, options, deadline, rounds, diags)
+                return self._no_plan(fail.status, list(fail.diagnoses), options, deadline, rounds)
+            # The solver stopped without improving on (or accepting) the heuristic plan,
+            # which is then at least as good as anything it proved a bound for.
+            bound = _max_bound(raw.bound, global_bound)
+            closed = raw.status == OPTIMAL or _within(plan.cost, bound, options.gap)
+            status = OPTIMAL if closed else TIME_LIMIT_FEASIBLE
+            return self._from_plan(cm, plan, status, bound, options, deadline, diags, rounds)
         centres = np.flatnonzero(_values(y) > 0.5)
         pos = np.fromiter(x.keys(), dtype=np.int64, count=len(x))
         share = _values(list(x.values()))
@@ -278,7 +389,11 @@ class SortingCentreModel(_StationModel):
         load = np.bincount(ce, weights=self.tonnage[st] * share, minlength=self.n_sites)
         transport = float(np.dot(self._pair_costs(cm)[pos], share))
         fixed = float(self.fixed_cost[centres].sum())
-        res = _finish(raw.status, raw.objective, raw.bound, options, "min", diags, rounds, deadline)
+        bound = _max_bound(raw.bound, global_bound)
+        status = raw.status
+        if status == TIME_LIMIT_FEASIBLE and _within(raw.objective, bound, options.gap):
+            status = OPTIMAL  # the relaxation's bound closes what the solver's did not
+        res = _finish(status, raw.objective, bound, options, "min", diags, rounds, deadline)
         return CentreSolution(
             res,
             centres,
@@ -291,7 +406,133 @@ class SortingCentreModel(_StationModel):
             allocation=(st, ce, share),
         )
 
-    def _build(self, cm: CostMatrix, rows: np.ndarray):
+    # -------------------------------------------------------------- heuristic path
+
+    def _unit_weights(self) -> np.ndarray:
+        """Cost per matrix unit of each station (the relaxation's p-median weights)."""
+        if self.total_cost:
+            return np.ones(self.n_demand)
+        return self.cost_per_tonne_metre * self.tonnage
+
+    def _relaxation(
+        self, options: SolverOptions, deadline: Deadline
+    ) -> tuple[np.ndarray | None, float | None, int]:
+        """Sites and proven bound of the uncapacitated relaxation (step 1)."""
+        rem = deadline.remaining()
+        budget = _RELAX_CAP_S if rem is None else min(_RELAX_CAP_S, _RELAX_SHARE * rem)
+        if budget < 0.1:
+            return None, None, 0
+        relaxed = _UncapacitatedCentres(
+            _short_lists(self.cost, self.p),
+            self.p,
+            self._unit_weights(),
+            self.rules,
+            self.p_mode,
+            self.fixed_cost,
+        )
+        # A hundredth of the requested gap keeps the bound close to the relaxed optimum
+        # (the p-median LP is nearly integral, so this costs little).
+        gap = None if options.gap is None else options.gap / 100
+        sol = relaxed.solve(replace(options, time_limit_s=budget, gap=gap))
+        rounds = sol.result.rounds
+        if not sol.result.has_plan:
+            return None, None, rounds
+        return np.asarray(sol.sites, dtype=np.int64), sol.bound, rounds
+
+    def _search(
+        self, cm: CostMatrix, start: np.ndarray, deadline: Deadline
+    ) -> CapacitatedPlan | None:
+        """Capacity-aware local search from the relaxation's sites (step 2)."""
+        rem = deadline.remaining()
+        budget = _SEARCH_CAP_S if rem is None else min(_SEARCH_CAP_S, _SEARCH_SHARE * rem)
+        unit = self._unit_weights()
+
+        def columns(sites: np.ndarray) -> np.ndarray:
+            return unit[:, None] * cm.columns(sites)
+
+        neighbours = None
+        if self.n_demand * self.n_sites > DENSE_LIMIT:
+            neighbours = _list_neighbours(cm)
+        allowed = np.ones(self.n_sites, dtype=bool)
+        allowed[self.rules.excluded] = False
+        return capacitated_search(
+            columns,
+            self.tonnage,
+            self.capacity,
+            self.fixed_cost,
+            start,
+            allowed=allowed,
+            required=self.rules.required,
+            groups=[(g.sites, g.min_open, g.max_open) for g in self.rules.groups],
+            p=self.p,
+            p_mode=self.p_mode,
+            neighbours=neighbours,
+            seconds=budget,
+        )
+
+    def _plan_distance(self, cm: CostMatrix, plan: CapacitatedPlan) -> np.ndarray:
+        block = cm.columns(plan.sites)
+        col = np.searchsorted(plan.sites, plan.assignment)
+        return block[np.arange(self.n_demand), col]
+
+    def _fit_plan(self, cm: CostMatrix, plan: CapacitatedPlan) -> CostMatrix:
+        """Grow the rows whose list misses the plan's pair, so the MIP start is valid."""
+        dist = self._plan_distance(cm, plan)
+        need = np.flatnonzero(dist > cm.radius)
+        if need.size == 0 or cm.source is None:
+            return cm
+        return cm.grow(need, dist[need])
+
+    def _set_plan_start(
+        self, cm: CostMatrix, plan: CapacitatedPlan, y: list, x: dict[int, pulp.LpVariable]
+    ) -> None:
+        start_y = np.zeros(self.n_sites)
+        start_y[plan.sites] = 1.0
+        _set_start(y, start_y)
+        pos = np.fromiter(x.keys(), dtype=np.int64, count=len(x))
+        chosen = cm.indices[pos] == plan.assignment[cm.rows[pos]]
+        _set_start(list(x.values()), chosen.astype(np.float64))
+
+    def _from_plan(
+        self,
+        cm: CostMatrix,
+        plan: CapacitatedPlan,
+        status: str,
+        bound: float | None,
+        options: SolverOptions,
+        deadline: Deadline,
+        diags: list[Diagnosis],
+        rounds: int,
+    ) -> CentreSolution:
+        st = np.arange(self.n_demand)
+        ce = plan.assignment.astype(np.int64)
+        distance = self._plan_distance(cm, plan)
+        share = np.ones(self.n_demand)
+        unit = self._unit_weights()
+        transport = float(np.dot(unit, distance))
+        fixed = float(self.fixed_cost[plan.sites].sum())
+        objective = transport + fixed
+        load = np.bincount(ce, weights=self.tonnage, minlength=self.n_sites)
+        res = _finish(status, objective, bound, options, "min", diags, rounds, deadline)
+        return CentreSolution(
+            res,
+            plan.sites,
+            ce,
+            distance,
+            load,
+            transport,
+            fixed,
+            objective,
+            allocation=(st, ce, share),
+        )
+
+    def _build(self, cm: CostMatrix, rows: np.ndarray, lower_bound: float | None = None):
+        """The MIP on the listed pairs.
+
+        ``lower_bound`` (the relaxation's proven bound) becomes the valid cut
+        ``objective >= lower_bound``: it removes no plan, and lets the solver's own
+        bound, and so its gap test, start from it instead of from a weaker LP bound.
+        """
         prob = pulp.LpProblem("sorting_centres", pulp.LpMinimize)
         y = self._rule_builder.site_vars(prob)
         self._rule_builder.add(prob, y)
@@ -327,6 +568,10 @@ class SortingCentreModel(_StationModel):
             (y[j], float(self.fixed_cost[j])) for j in range(self.n_sites) if self.fixed_cost[j]
         ]
         prob.setObjective(pulp.LpAffineExpression(objective))
+        if lower_bound is not None and math.isfinite(lower_bound) and lower_bound > 0:
+            # Relative slack well above solver tolerances, so the cut never bites.
+            rhs = lower_bound - 1e-6 * abs(lower_bound)
+            _add(prob, objective, pulp.LpConstraintGE, rhs, "relaxation_bound")
         return prob, y, x
 
     def _no_plan(
@@ -349,3 +594,49 @@ class SortingCentreModel(_StationModel):
             None,
             None,
         )
+
+
+def _short_lists(cm: CostMatrix, p: int | None) -> CostMatrix:
+    """The p-median's usual short lists (about ``2 m / p`` per row), when rows can grow.
+
+    The relaxation is exact whatever the lists (check-and-grow), but each listed pair
+    costs LP columns; long MIP lists would only slow it down. Without a distance
+    source unlisted pairs are unusable, so the lists are kept as they are.
+    """
+    if cm.source is None:
+        return cm
+    k = _default_k(cm.n_sites, p if p else max(1, cm.n_sites // 10))
+    counts = cm.row_counts
+    kth = np.full(cm.n_demand, np.inf)
+    long = counts > k
+    kth[long] = cm.data[cm.indptr[:-1][long] + k - 1]
+    return cm.within(np.minimum(cm.radius, kth))
+
+
+def _within(objective: float | None, bound: float | None, gap: float | None) -> bool:
+    """Whether ``bound`` proves ``objective`` optimal within ``gap`` (``None``: exactly)."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return False
+    slack = max(float(_tol(objective)), 1e-6) + (gap or 0.0) * abs(objective)
+    return objective - bound <= slack
+
+
+def _max_bound(*bounds: float | None) -> float | None:
+    known = [b for b in bounds if b is not None and math.isfinite(b)]
+    return max(known) if known else None
+
+
+def _list_neighbours(cm: CostMatrix):
+    """Move partners for big instances: the sites listed by each open site's stations."""
+
+    def neighbours(open_sites: np.ndarray, assigned: np.ndarray) -> np.ndarray:
+        out = []
+        for r in open_sites.tolist():
+            rows = np.flatnonzero(assigned == r)
+            lo, hi = cm.indptr[rows], cm.indptr[rows + 1]
+            listed = np.concatenate([cm.indices[a:b] for a, b in zip(lo, hi, strict=True)] or [[]])
+            sites, counts = np.unique(listed.astype(np.int64), return_counts=True)
+            out.append(sites[np.argsort(-counts, kind="stable")[:NEIGHBOURS]])
+        return np.unique(np.concatenate(out)) if out else np.empty(0, dtype=np.int64)
+
+    return neighbours

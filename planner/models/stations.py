@@ -756,6 +756,9 @@ class PMedian(_StationModel):
     ) -> None:
         super().__init__(cost, weights, p=p, rules=rules, households=households)
         self.max_rounds = int(max_rounds)
+        # Per-site opening cost added to the objective (the sorting-centre tier's
+        # uncapacitated relaxation uses it; stations have none).
+        self._site_cost: np.ndarray | None = None
 
     @classmethod
     def from_cost_matrix(
@@ -848,6 +851,9 @@ class PMedian(_StationModel):
             y = self._rule_builder.site_vars(prob)
             self._rule_builder.add(prob, y)
             terms, const, _ = _radius_block(prob, y, cm, levels, rows, w, beyond)
+            site_cost = self._site_cost
+            if site_cost is not None:
+                terms += [(y[j], float(site_cost[j])) for j in np.flatnonzero(site_cost)]
             prob.setObjective(pulp.LpAffineExpression(terms, constant=const))
             if best is not None:
                 # The best plan so far is feasible for every round's model.
@@ -868,6 +874,8 @@ class PMedian(_StationModel):
             model_cost = np.where(np.isfinite(listed), listed, beyond)
             _, true_d = cm.nearest_open(open_sites)
             true_obj = float(np.dot(w[rows], true_d[rows]))
+            if site_cost is not None:
+                true_obj += float(site_cost[open_sites].sum())
             if raw.bound is not None:
                 lower = max(lower, raw.bound)
             if best is None or true_obj < best[0]:

@@ -1,0 +1,618 @@
+"""All benchmarks side by side: ``python benchmarks/run.py [--quick] [--out DIR]``.
+
+Writes ``benchmarks.csv``, ``benchmarks.md`` and ``benchmarks.png`` (time and peak
+memory against size) to ``--out`` (default ``benchmarks/results``). Every measurement
+runs in a fresh interpreter (:mod:`benchmarks.tasks`) so ``ru_maxrss`` is its own and a
+runaway solve can be killed. Benchmarks print figures; they are not tests.
+
+Parts (``--parts``, default all):
+
+``pmed``     OR-Library pmed1-20: our PMedian vs the published optimum and vs PySAL
+             spopt's PMedian with pulp.HiGHS on the same matrix, capped per instance.
+``cap``      OR-Library cap41-74: SortingCentreModel multi-sourcing vs the published
+             optimum, plus the single-sourcing objective.
+``scaling``  clustered synthetic p-median, n = 1k..20k, p = n/3 and p = 30.
+``cities``   run_plan on the Jinjiang and Wenzhou default scenarios and a Wenzhou
+             stress case with ~20k candidate stations.
+
+``--quick`` keeps n <= 5k and runs spopt only on pmed1-10 (n <= 200).
+Needs ``requirements-bench.txt`` for spopt; without it the spopt column is empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import orlib  # noqa: E402
+
+TASKS = Path(__file__).resolve().parent / "tasks.py"
+PARTS = ("pmed", "cap", "scaling", "cities")
+SIZES = (1_000, 2_000, 5_000, 10_000, 20_000)
+# p = 30 keeps ~2n/p = n/15 candidates per demand point in the first model, so its
+# pair count grows as n^2/15; beyond this many pairs the PuLP model alone would take
+# several GiB and the run is skipped with a message instead.
+MAX_PAIRS = 2_000_000
+STRESS_GRID_M = 130.0  # Wenzhou dense-community grid spacing giving ~20k candidates
+TARGET = {
+    "wenzhou_default_s": 60.0,
+    "wenzhou_default_gib": 2.0,
+    "stress_s": 300.0,
+    "stress_gap": 0.005,
+    "speedup": 10.0,
+}
+
+COLUMNS = [
+    "suite", "instance", "n", "p", "published_optimum", "objective", "objective_ratio",
+    "status", "gap", "seconds", "build_seconds", "peak_rss_mib", "spopt_objective",
+    "spopt_seconds", "spopt_status", "spopt_over_cap", "speedup", "single_source_objective",
+    "single_source_status", "single_source_seconds", "candidates", "note",
+]  # fmt: skip
+
+
+def task(kind: str, *args: object, timeout: float) -> dict:
+    """Run one measurement in a fresh interpreter; ``{"error": ...}`` on failure."""
+    cmd = [sys.executable, str(TASKS), kind, *map(str, args)]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": "killed", "wall": time.perf_counter() - t0}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+    return {"error": f"exit {proc.returncode}: {tail[0][:200]}"}
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# --------------------------------------------------------------------------- parts
+
+
+def run_pmed(args) -> list[dict]:
+    if not orlib.available():
+        say(f"SKIP pmed: OR-Library data not found at {orlib.ORLIB}")
+        return []
+    try:
+        import spopt  # noqa: F401
+
+        have_spopt = True
+    except ImportError:
+        have_spopt = False
+        say("spopt not installed (pip install -r requirements-bench.txt): spopt column empty")
+    optimum = orlib.optima()
+    rows = []
+    for name in orlib.PMED:
+        r = task("pmed", name, timeout=600)
+        row = {"suite": "pmed", "instance": name, "published_optimum": optimum[name]}
+        if "error" in r:
+            row.update(status="error", note=r["error"])
+        else:
+            row.update(
+                n=r["n"], p=r["p"], objective=r["objective"], status=r["status"], gap=r["gap"],
+                seconds=r["seconds"], peak_rss_mib=r["peak_rss_mib"],
+                objective_ratio=r["objective"] / optimum[name],
+            )  # fmt: skip
+        k = int(name[4:])
+        if have_spopt and (not args.quick or k <= 10):
+            s = task("spopt", name, args.spopt_cap, timeout=args.spopt_cap + 60)
+            if "error" in s:
+                row.update(
+                    spopt_status="killed" if s["error"] == "killed" else "error",
+                    spopt_seconds=s.get("wall", args.spopt_cap),
+                    spopt_over_cap=True,
+                )
+            else:
+                row.update(
+                    spopt_objective=s["objective"], spopt_seconds=s["seconds"],
+                    spopt_status=s["status"], spopt_over_cap=bool(s["over_cap"]),
+                )  # fmt: skip
+            if row.get("seconds"):
+                # Over the cap the ratio is a lower bound: spopt took at least the cap.
+                row["speedup"] = row["spopt_seconds"] / row["seconds"]
+        elif have_spopt:
+            row["note"] = "spopt not run (--quick)"
+        rows.append(row)
+        say(
+            f"  {name}: ours {_f(row.get('objective'))} in {_f(row.get('seconds'), 2)} s"
+            f" (optimum {optimum[name]:g}); spopt {_spopt_cell(row, args.spopt_cap)}"
+        )
+    return rows
+
+
+def run_cap(args) -> list[dict]:
+    if not orlib.available():
+        say(f"SKIP cap: OR-Library data not found at {orlib.ORLIB}")
+        return []
+    optimum = orlib.optima()
+    rows = []
+    for name in orlib.CAP:
+        r = task("cap", name, args.cap_time_limit, timeout=4 * args.cap_time_limit + 60)
+        row = {"suite": "cap", "instance": name, "published_optimum": optimum[name]}
+        if "error" in r:
+            row.update(status="error", note=r["error"])
+        else:
+            mu, si = r["multi"], r["single"]
+            row.update(
+                n=r["n"], p=mu["centres"], objective=mu["objective"], status=mu["status"],
+                gap=mu["gap"], seconds=mu["seconds"], peak_rss_mib=r["peak_rss_mib"],
+                objective_ratio=(mu["objective"] or math.nan) / optimum[name],
+                single_source_objective=si["objective"], single_source_status=si["status"],
+                single_source_seconds=si["seconds"],
+            )  # fmt: skip
+        rows.append(row)
+        say(
+            f"  {name}: multi {_f(row.get('objective'), 3)} (optimum {optimum[name]:.3f}) in "
+            f"{_f(row.get('seconds'), 2)} s; single {row.get('single_source_status')} "
+            f"{_f(row.get('single_source_objective'), 3)}"
+        )
+    return rows
+
+
+def run_scaling(args) -> list[dict]:
+    sizes = [n for n in SIZES if not args.quick or n <= 5_000]
+    limit = args.scaling_time_limit
+    rows = []
+    for label in ("n/3", "30"):
+        for n in sizes:
+            p = n // 3 if label == "n/3" else 30
+            name = f"synthetic-{n // 1000}k-p{'n3' if label == 'n/3' else p}"
+            row = {"suite": "scaling", "instance": name, "n": n, "p": p, "candidates": n}
+            pairs = n * max(4, math.ceil(2 * n / p))
+            if pairs > MAX_PAIRS:
+                row.update(
+                    status="not_run",
+                    note=f"first model would hold ~{pairs / 1e6:.0f}M pairs (n*2n/p)",
+                )
+                rows.append(row)
+                say(f"  {name}: not run ({row['note']})")
+                continue
+            r = task("synthetic", n, p, args.seed, limit, timeout=3 * limit + 120)
+            if "error" in r:
+                row.update(status="error", note=r["error"])
+            else:
+                row.update(
+                    objective=r["objective"], status=r["status"], gap=r["gap"],
+                    seconds=r["seconds"], build_seconds=r["build_seconds"],
+                    peak_rss_mib=r["peak_rss_mib"], note=f"rounds={r['rounds']}",
+                )  # fmt: skip
+            rows.append(row)
+            say(
+                f"  {name}: {row.get('status')} gap {_pct(row.get('gap'))} build "
+                f"{_f(row.get('build_seconds'), 2)} s total {_f(row.get('seconds'), 2)} s "
+                f"peak {_f(row.get('peak_rss_mib'))} MiB"
+            )
+    return rows
+
+
+def run_cities(args) -> list[dict]:
+    cases = [
+        ("jinjiang-default", "jinjiang", 0, 0),
+        ("wenzhou-default", "wenzhou", 0, 0),
+        ("wenzhou-stress-20k", "wenzhou", STRESS_GRID_M, args.stress_time_limit),
+    ]
+    rows = []
+    for name, region, grid, limit in cases:
+        r = task("city", region, grid, limit, timeout=1800)
+        row = {"suite": "cities", "instance": name}
+        if "error" in r:
+            row.update(status="error", note=r["error"])
+        else:
+            st = r["tiers"].get("station", {})
+            ce = r["tiers"].get("sorting_centre", {})
+            row.update(
+                n=r["demand"], p=r["stations"], candidates=r["candidates"],
+                objective=st.get("objective"), status=st.get("status"), gap=st.get("gap"),
+                seconds=r["seconds"], build_seconds=r["load_seconds"],
+                peak_rss_mib=r["peak_rss_mib"],
+                note=(
+                    f"stations {st.get('status')} gap {_pct(st.get('gap'))} "
+                    f"{_f(st.get('seconds'), 1)} s; centres {ce.get('status')} gap "
+                    f"{_pct(ce.get('gap'))} {_f(ce.get('seconds'), 1)} s; "
+                    f"time limit {r['time_limit_s']:g} s/tier, gap target {_pct(r['gap_target'])}"
+                    + (f"; dense_grid_m={grid:g}" if grid else "")
+                ),
+            )  # fmt: skip
+        rows.append(row)
+        say(
+            f"  {name}: {_f(row.get('seconds'), 1)} s, peak {_f(row.get('peak_rss_mib'))} MiB, "
+            f"{row.get('candidates')} candidates; {row.get('note')}"
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _f(v, nd: int = 0) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:,.{nd}f}"
+
+
+def _pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.2f}%"
+
+
+def _spopt_cell(row: dict, cap: float) -> str:
+    if row.get("spopt_seconds") is None:
+        return "–"
+    if row.get("spopt_over_cap"):
+        return f"> {cap:g} s (cap)"
+    return f"{row['spopt_seconds']:.2f} s"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        ram = f"{kib / 2**20:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"nproc {os.cpu_count()}, {cpu}, RAM {ram}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for pkg in ("PuLP", "highspy", "numpy", "scipy", "spopt"):
+        try:
+            out.append(f"{pkg} {version(pkg)}")
+        except PackageNotFoundError:
+            out.append(f"{pkg} absent")
+    return ", ".join(out)
+
+
+def fit_exponent(rows: list[dict], p_label: str, key: str = "seconds") -> float | None:
+    pts = [
+        (r["n"], r[key])
+        for r in rows
+        if r["suite"] == "scaling"
+        and r["instance"].endswith(p_label)
+        and r.get(key)
+        and r.get("status") == "optimal"
+    ]
+    if len(pts) < 2:
+        return None
+    n, t = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
+    return float(np.polyfit(n, t, 1)[0])
+
+
+def summary(rows: list[dict], args) -> dict:
+    pm = [r for r in rows if r["suite"] == "pmed"]
+    cap = [r for r in rows if r["suite"] == "cap"]
+    out: dict = {}
+
+    def hit(r):
+        return r.get("objective") is not None and abs(
+            r["objective"] - r["published_optimum"]
+        ) <= 1e-6 * max(1.0, r["published_optimum"])
+
+    if pm:
+        out["pmed_hit"] = (sum(hit(r) for r in pm), len(pm))
+        sp = [r["speedup"] for r in pm if r.get("speedup")]
+        if sp:
+            out["speedup_median"] = statistics.median(sp)
+            out["speedup_n"] = len(sp)
+            out["speedup_lower_bound"] = any(r.get("spopt_over_cap") for r in pm)
+            out["spopt_hit"] = sum(
+                1
+                for r in pm
+                if r.get("spopt_objective") is not None
+                and not r.get("spopt_over_cap")
+                and abs(r["spopt_objective"] - r["published_optimum"])
+                < 1e-6 * r["published_optimum"]
+            )
+            out["spopt_over_cap"] = sum(1 for r in pm if r.get("spopt_over_cap"))
+    if cap:
+        out["cap_hit"] = (sum(hit(r) for r in cap), len(cap))
+    for label, key in (("pn3", "n3"), ("p30", "p30")):
+        e = fit_exponent(rows, key)
+        if e is not None:
+            out[f"exponent_{label}"] = e
+            out[f"exponent_solve_{label}"] = fit_exponent_solve(rows, key)
+    return out
+
+
+def fit_exponent_solve(rows: list[dict], p_label: str) -> float | None:
+    derived = [
+        dict(r, solve_seconds=r["seconds"] - (r.get("build_seconds") or 0.0))
+        for r in rows
+        if r["suite"] == "scaling" and r.get("seconds")
+    ]
+    return fit_exponent(derived, p_label, "solve_seconds")
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _csv(r.get(k)) for k in COLUMNS})
+
+
+def _csv(v):
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.6g}" if abs(v) < 1e6 else f"{v:.3f}"
+    return v
+
+
+def write_md(rows: list[dict], s: dict, path: Path, args, started: str, wall: float) -> None:
+    cap = args.spopt_cap
+    L = [
+        "# Benchmarks",
+        "",
+        f"Run {started} ({wall / 60:.1f} min), command `python benchmarks/run.py "
+        + " ".join(sys.argv[1:])
+        + "`.",
+        "",
+        f"Machine: {machine()}.  ",
+        f"Packages: {versions()}.",
+        "",
+    ]
+    if "pmed_hit" in s:
+        a, b = s["pmed_hit"]
+        L.append(f"- pmed1–20 at the published optimum: **{a}/{b}** (target {b}/{b}).")
+    if "speedup_median" in s:
+        lb = "≥ " if s["speedup_lower_bound"] else ""
+        L.append(
+            f"- Median speed-up over spopt+HiGHS ({s['speedup_n']} instances, spopt capped at "
+            f"{cap:g} s; {s['spopt_over_cap']} over the cap, counted at the cap so the median "
+            f"is a lower bound): **{lb}{s['speedup_median']:.1f}×** (target ≥ 10×)."
+        )
+    if "cap_hit" in s:
+        a, b = s["cap_hit"]
+        L.append(
+            f"- cap41–74 multi-sourcing at the published optimum: **{a}/{b}** (target {b}/{b})."
+        )
+    for label, text in (("pn3", "p = n/3"), ("p30", "p = 30")):
+        if f"exponent_{label}" in s:
+            L.append(
+                f"- Scaling exponent ({text}, optimal runs, log-log fit of total time on n): "
+                f"**{s[f'exponent_{label}']:.2f}** (solve only {s[f'exponent_solve_{label}']:.2f})."
+            )
+    L.append("")
+    pm = [r for r in rows if r["suite"] == "pmed"]
+    if pm:
+        L += [
+            "## OR-Library p-median (pmed1–20)",
+            "",
+            "| instance | n | p | published | ours | status | ours s | peak MiB "
+            "| spopt obj | spopt s | speed-up |",
+            "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in pm:
+            sp = r.get("speedup")
+            sp_s = (
+                "–" if sp is None else (f"> {sp:.1f}×" if r.get("spopt_over_cap") else f"{sp:.1f}×")
+            )
+            spo = "–" if r.get("spopt_over_cap") else _f(r.get("spopt_objective"))
+            L.append(
+                f"| {r['instance']} | {r.get('n', '')} | {r.get('p', '')} | "
+                f"{r['published_optimum']:g} | {_f(r.get('objective'))} | {r.get('status')} | "
+                f"{_f(r.get('seconds'), 2)} | {_f(r.get('peak_rss_mib'))} | {spo} | "
+                f"{_spopt_cell(r, cap)} | {sp_s} |"
+            )
+        L.append("")
+    cp = [r for r in rows if r["suite"] == "cap"]
+    if cp:
+        L += [
+            "## OR-Library capacitated facility location (cap41–74)",
+            "",
+            "Multi-sourcing (`total_cost=True`, the OR-Library convention) against the "
+            "published optimum; single-sourcing objective alongside (infeasible where a "
+            "customer's demand exceeds every single warehouse capacity).",
+            "",
+            "| instance | published | multi-sourcing | status | s | single-sourcing | status | s |",
+            "|---|---:|---:|---|---:|---:|---|---:|",
+        ]
+        for r in cp:
+            L.append(
+                f"| {r['instance']} | {r['published_optimum']:,.3f} | "
+                f"{_f(r.get('objective'), 3)} | "
+                f"{r.get('status')} | {_f(r.get('seconds'), 2)} | "
+                f"{_f(r.get('single_source_objective'), 3)} | {r.get('single_source_status')} | "
+                f"{_f(r.get('single_source_seconds'), 2)} |"
+            )
+        L.append("")
+    sc = [r for r in rows if r["suite"] == "scaling"]
+    if sc:
+        L += [
+            "## Scaling (clustered synthetic p-median, candidates = demand points)",
+            "",
+            f"Gaussian clusters, seed {args.seed}, time limit "
+            f"{args.scaling_time_limit:g} s per solve.",
+            "",
+            "| instance | n | p | status | gap | build s | solve s | total s | peak MiB | note |",
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for r in sc:
+            solve = (r["seconds"] - r["build_seconds"]) if r.get("seconds") else None
+            L.append(
+                f"| {r['instance']} | {r['n']:,} | {r['p']:,} | {r.get('status')} | "
+                f"{_pct(r.get('gap'))} | "
+                f"{_f(r.get('build_seconds'), 2)} | {_f(solve, 2)} | {_f(r.get('seconds'), 2)} | "
+                f"{_f(r.get('peak_rss_mib'))} | {r.get('note', '')} |"
+            )
+        L.append("")
+    ct = [r for r in rows if r["suite"] == "cities"]
+    if ct:
+        L += [
+            "## Cities end to end (`planner.pipeline.run_plan`)",
+            "",
+            "| case | demand | candidates | stations | total s | peak MiB | tiers |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for r in ct:
+            L.append(
+                f"| {r['instance']} | {_f(r.get('n'))} | {_f(r.get('candidates'))} | "
+                f"{_f(r.get('p'))} | {_f(r.get('seconds'), 1)} | {_f(r.get('peak_rss_mib'))} | "
+                f"{r.get('note', '')} |"
+            )
+        L += ["", _city_targets(ct), ""]
+    path.write_text("\n".join(L))
+
+
+def _city_targets(ct: list[dict]) -> str:
+    out = []
+    by = {r["instance"]: r for r in ct}
+    wz = by.get("wenzhou-default")
+    if wz and wz.get("seconds"):
+        ok = (
+            wz["seconds"] <= TARGET["wenzhou_default_s"]
+            and wz["peak_rss_mib"] / 1024 <= TARGET["wenzhou_default_gib"]
+        )
+        out.append(
+            f"Wenzhou default: {wz['seconds']:.1f} s, {wz['peak_rss_mib'] / 1024:.2f} GiB "
+            f"(target ≤ 60 s, ≤ 2 GiB: {'met' if ok else 'MISSED'})."
+        )
+    st = by.get("wenzhou-stress-20k")
+    if st and st.get("seconds"):
+        ok = st["seconds"] <= TARGET["stress_s"] and (st.get("gap") or 0) <= TARGET["stress_gap"]
+        out.append(
+            f"Wenzhou stress ({st['candidates']:,} candidates): {st['seconds']:.1f} s, station "
+            f"gap {_pct(st.get('gap'))} (target ≤ 300 s, gap ≤ 0.5%: {'met' if ok else 'MISSED'})."
+        )
+    return " ".join(out)
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_t, ax_m, ax_p) = plt.subplots(1, 3, figsize=(15, 4.5))
+    sc = [r for r in rows if r["suite"] == "scaling" and r.get("seconds")]
+    for key, label, mk in (("n3", "p = n/3", "o"), ("p30", "p = 30", "s")):
+        pts = sorted((r for r in sc if r["instance"].endswith(key)), key=lambda r: r["n"])
+        if not pts:
+            continue
+        n = [r["n"] for r in pts]
+        ax_t.loglog(n, [r["seconds"] for r in pts], marker=mk, label=f"total, {label}")
+        ax_t.loglog(
+            n, [r["build_seconds"] for r in pts], marker=mk, ls=":", label=f"build, {label}"
+        )
+        ax_m.loglog(n, [r["peak_rss_mib"] for r in pts], marker=mk, label=label)
+    if sc:
+        n0 = min(r["n"] for r in sc)
+        t0 = min(r["seconds"] for r in sc if r["n"] == n0)
+        ns = np.array([n0, max(r["n"] for r in sc)])
+        ax_t.loglog(ns, t0 * (ns / n0) ** 1.5, color="grey", ls="--", lw=0.8, label="n^1.5")
+    for r in rows:
+        if r["suite"] == "cities" and r.get("seconds"):
+            ax_t.scatter(r["candidates"], r["seconds"], marker="*", s=80, zorder=3)
+            ax_t.annotate(r["instance"], (r["candidates"], r["seconds"]), fontsize=7)
+            ax_m.scatter(r["candidates"], r["peak_rss_mib"], marker="*", s=80, zorder=3)
+            ax_m.annotate(r["instance"], (r["candidates"], r["peak_rss_mib"]), fontsize=7)
+    ax_t.set(xlabel="points / candidates n", ylabel="seconds", title="Time vs size")
+    ax_m.set(xlabel="points / candidates n", ylabel="peak RSS (MiB)", title="Peak memory vs size")
+    pm = [r for r in rows if r["suite"] == "pmed" and r.get("seconds")]
+    if pm:
+        x = np.array([r["n"] * 1.0 for r in pm])
+        jitter = np.array([r["p"] for r in pm]) / 400
+        ax_p.semilogy(x * (1 + 0.05 * jitter), [r["seconds"] for r in pm], "o", label="ours")
+        sp = [r for r in pm if r.get("spopt_seconds") is not None]
+        if sp:
+            xs = np.array([r["n"] * 1.0 for r in sp]) * (
+                1 + 0.05 * np.array([r["p"] for r in sp]) / 400
+            )
+            ys = [r["spopt_seconds"] for r in sp]
+            cap = [bool(r.get("spopt_over_cap")) for r in sp]
+            ax_p.semilogy(
+                xs[~np.array(cap)], np.array(ys)[~np.array(cap)], "s", label="spopt + HiGHS"
+            )
+            if any(cap):
+                ax_p.semilogy(
+                    xs[np.array(cap)], np.array(ys)[np.array(cap)], "v", label="spopt over cap"
+                )
+        ax_p.set(xlabel="n (pmed vertices)", ylabel="seconds", title="OR-Library pmed1–20")
+    for ax in (ax_t, ax_m, ax_p):
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="n <= 5k, spopt on pmed1-10 only")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--parts", default=",".join(PARTS), help="comma list of " + ", ".join(PARTS))
+    ap.add_argument("--spopt-cap", type=float, default=120.0, help="spopt seconds per instance")
+    ap.add_argument("--cap-time-limit", type=float, default=120.0)
+    ap.add_argument("--scaling-time-limit", type=float, default=None,
+                    help="per synthetic solve (default 300 s, 60 s with --quick)")  # fmt: skip
+    ap.add_argument("--stress-time-limit", type=float, default=240.0,
+                    help="solver limit per tier for the Wenzhou 20k stress case")  # fmt: skip
+    ap.add_argument("--seed", type=int, default=20240601)
+    ap.add_argument("--rows", type=Path, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.scaling_time_limit is None:
+        args.scaling_time_limit = 60.0 if args.quick else 300.0
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        ap.error(f"unknown parts: {', '.join(sorted(unknown))}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    say(f"Machine: {machine()}")
+    rows: list[dict] = []
+    runners = {"pmed": run_pmed, "cap": run_cap, "scaling": run_scaling, "cities": run_cities}
+    if args.rows is not None and args.rows.exists():  # re-render saved measurements
+        saved = json.loads(args.rows.read_text())
+        rows, started, wall = saved["rows"], saved["started"], saved["wall"]
+    else:
+        for part in PARTS:
+            if part in parts:
+                say(f"== {part}")
+                rows += runners[part](args)
+        wall = time.perf_counter() - t0
+        if args.rows is not None:
+            args.rows.write_text(json.dumps({"rows": rows, "started": started, "wall": wall}))
+    s = summary(rows, args)
+    write_csv(rows, args.out / "benchmarks.csv")
+    write_md(rows, s, args.out / "benchmarks.md", args, started, wall)
+    plot(rows, args.out / "benchmarks.png")
+    say(f"== summary ({wall / 60:.1f} min): {json.dumps(s)}")
+    say(f"wrote {args.out / 'benchmarks.csv'}, .md, .png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
