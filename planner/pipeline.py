@@ -110,14 +110,24 @@ def derive_station_count(demand: pd.DataFrame, per_station: tuple[int, int]) -> 
     return int(total)
 
 
+def _fixed_sites(
+    cand: pd.DataFrame, required_ids: tuple[str, ...], excluded_ids: tuple[str, ...]
+) -> tuple[list[int], list[int]]:
+    """Candidate indices that must open / stay closed: the scenario's lists plus the
+    existing sites marked keep / close."""
+    index = {sid: j for j, sid in enumerate(cand["site_id"])}
+    status = cand["status"].to_numpy()
+    required = [index[x] for x in required_ids if x in index]
+    required += np.flatnonzero(status == "existing_keep").tolist()
+    excluded = [index[x] for x in excluded_ids if x in index]
+    excluded += np.flatnonzero(status == "existing_close").tolist()
+    return required, excluded
+
+
 def _station_rules(inst: Instance) -> PolicyRules:
     s = inst.scenario.stations
     cand = inst.stations
-    index = {sid: j for j, sid in enumerate(cand["site_id"])}
-    required = [index[x] for x in s.required_sites if x in index]
-    required += list(np.flatnonzero(cand["status"].to_numpy() == "existing_keep"))
-    excluded = [index[x] for x in s.excluded_sites if x in index]
-    excluded += list(np.flatnonzero(cand["status"].to_numpy() == "existing_close"))
+    required, excluded = _fixed_sites(cand, s.required_sites, s.excluded_sites)
     groups: list[SiteGroup] = []
     town_names = dict(
         zip(inst.region.townships["code"], inst.region.townships["name"], strict=True)
@@ -228,11 +238,7 @@ def solve_centres(inst: Instance, station_idx: np.ndarray, tonnage: np.ndarray):
 
     ct, sc = inst.scenario.centres, inst.scenario
     cand = inst.centres
-    index = {sid: j for j, sid in enumerate(cand["site_id"])}
-    required = [index[x] for x in ct.required_sites if x in index]
-    required += list(np.flatnonzero(cand["status"].to_numpy() == "existing_keep"))
-    excluded = [index[x] for x in ct.excluded_sites if x in index]
-    excluded += list(np.flatnonzero(cand["status"].to_numpy() == "existing_close"))
+    required, excluded = _fixed_sites(cand, ct.required_sites, ct.excluded_sites)
     county_names = dict(
         zip(inst.region.counties["code"], inst.region.counties["name"], strict=True)
     )
