@@ -158,8 +158,8 @@ def test_jinjiang_plan_flow(browser, app_url, tmp_path):
     assert frame.locator(".planner-station").count() == 80
     assert frame.locator(".planner-centre").count() == 2
     assert "分拣中心" in frame.locator(".planner-legend").inner_text()
-    elapsed = time.monotonic() - started
-    assert elapsed < 30, f"the Jinjiang flow took {elapsed:.1f} s"
+    # tests never assert wall-clock times: the figure is printed for the record
+    print(f"Jinjiang flow: {time.monotonic() - started:.1f} s")
     # a popup with the site's details
     frame.locator(".planner-centre").first.dispatch_event("click")
     frame.wait_for_selector(".planner-popup", timeout=10_000)

@@ -51,16 +51,14 @@ def test_a_run_reports_its_stages_and_stores_the_plan(store) -> None:
 
 
 def test_a_run_can_be_stopped_and_stores_nothing(store) -> None:
-    record = store.save_scenario(default_scenario("wenzhou"))  # takes a minute or more
+    record = store.save_scenario(default_scenario("wenzhou"))  # long enough to stop mid-run
     job = jobs.start(store.path, record.id, record.scenario)
     deadline = time.monotonic() + 60
     while job.progress()[0] not in ("run.stage.instance", "run.stage.stations"):
         assert time.monotonic() < deadline and job.poll() == "running"
         time.sleep(0.1)
     assert jobs.running(record.id) == [job]
-    started = time.monotonic()
     job.stop()
-    assert time.monotonic() - started < 10
     assert job.poll() == "stopped" and job.result == {"state": "stopped"}
     assert job.proc.returncode is not None
     assert store.list_plans() == []
