@@ -50,7 +50,7 @@ register(
 # FULL_CENTRE_PAIRS, beyond that for each station's CENTRE_NEIGHBOURS nearest
 # candidates plus its pair in the heuristic plan (a restriction the result's
 # diagnoses state). 30 is about 5 m/p for Wenzhou (191 candidates, 30 centres); in its
-# uncapacitated optimum stations use up to their 23rd-nearest candidate.
+# uncapacitated optimum stations use up to their 24th-nearest candidate.
 FULL_CENTRE_PAIRS = 60_000
 CENTRE_NEIGHBOURS = 30
 

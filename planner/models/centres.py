@@ -343,7 +343,7 @@ class SortingCentreModel(_StationModel):
         grew = 0
         while True:
             rounds += 1
-            prob, y, x = self._build(cm, rows, global_bound)
+            prob, y, x = self._build(cm, rows)
             if plan is not None:
                 self._set_plan_start(cm, plan, y, x)
             raw = solve_problem(prob, options, deadline.remaining(), warm_start=plan is not None)
@@ -526,13 +526,7 @@ class SortingCentreModel(_StationModel):
             allocation=(st, ce, share),
         )
 
-    def _build(self, cm: CostMatrix, rows: np.ndarray, lower_bound: float | None = None):
-        """The MIP on the listed pairs.
-
-        ``lower_bound`` (the relaxation's proven bound) becomes the valid cut
-        ``objective >= lower_bound``: it removes no plan, and lets the solver's own
-        bound, and so its gap test, start from it instead of from a weaker LP bound.
-        """
+    def _build(self, cm: CostMatrix, rows: np.ndarray):
         prob = pulp.LpProblem("sorting_centres", pulp.LpMinimize)
         y = self._rule_builder.site_vars(prob)
         self._rule_builder.add(prob, y)
@@ -568,10 +562,6 @@ class SortingCentreModel(_StationModel):
             (y[j], float(self.fixed_cost[j])) for j in range(self.n_sites) if self.fixed_cost[j]
         ]
         prob.setObjective(pulp.LpAffineExpression(objective))
-        if lower_bound is not None and math.isfinite(lower_bound) and lower_bound > 0:
-            # Relative slack well above solver tolerances, so the cut never bites.
-            rhs = lower_bound - 1e-6 * abs(lower_bound)
-            _add(prob, objective, pulp.LpConstraintGE, rhs, "relaxation_bound")
         return prob, y, x
 
     def _no_plan(
