@@ -9,7 +9,14 @@ import streamlit as st
 
 import planner.ui.strings  # noqa: F401  (registers the UI labels)
 from planner.i18n import PlannerError, t
-from planner.ui import compare_page, data_page, results_page, run_page, scenario_page
+from planner.ui import (
+    compare_page,
+    data_page,
+    results_page,
+    review_page,
+    run_page,
+    scenario_page,
+)
 from planner.ui.state import PAGES, lang, sidebar
 
 logger = logging.getLogger("planner.app")
@@ -52,6 +59,11 @@ PAGES.update(
             _guarded(results_page.render),
             title=t("ui.page.results", lang()),
             icon=":material/location_on:",
+        ),
+        "review": st.Page(
+            _guarded(review_page.render),
+            title=t("ui.page.review", lang()),
+            icon=":material/fact_check:",
         ),
         "compare": st.Page(
             _guarded(compare_page.render),

@@ -38,19 +38,21 @@ import os
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from planner.i18n import PlannerError, register
 from planner.plan import Plan
+from planner.review import Decision, MoveTarget, SiteReview, check_decision, next_state, replay
 from planner.scenario import Scenario
 
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "PlanRecord",
+    "ReviewConflict",
     "ScenarioRecord",
     "Store",
     "default_path",
@@ -88,6 +90,16 @@ register(
         "store.busy": {
             "zh": "数据库正忙（其他用户正在写入），请稍后重试",
             "en": "The database is busy (another user is writing): please try again",
+        },
+        "store.review_conflict": {
+            "zh": "{count} 个站点在您查看之后已被其他审核人修改，本次操作未保存。"
+            "请查看最新状态后再决定：",
+            "en": "{count} sites were changed by another reviewer after you looked at them; "
+            "this decision was not stored. Look at their current state and decide again:",
+        },
+        "store.review_conflict_line": {
+            "zh": "站点 {site}：{reviewer} 于 {at} {action}{reason}",
+            "en": "site {site}: {reviewer} chose “{action}” at {at}{reason}",
         },
         "store.no_plan_files": {
             "zh": "文件夹 {path} 中没有规划结果文件",
@@ -131,6 +143,32 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                 data BLOB NOT NULL,
                 PRIMARY KEY (plan_id, name)
             )""",
+        ),
+    ),
+    (
+        2,
+        (
+            # The plan a review re-run started from, and the review it honoured.
+            "ALTER TABLE plans ADD COLUMN parent_id INTEGER "
+            "REFERENCES plans(id) ON DELETE SET NULL",
+            "ALTER TABLE plans ADD COLUMN review TEXT",
+            # Append-only: a site's state is the replay of its rows; UNIQUE on the
+            # version makes two concurrent writers of the same site collide.
+            """CREATE TABLE review_decisions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
+                plan_id INTEGER REFERENCES plans(id) ON DELETE SET NULL,
+                tier TEXT NOT NULL,
+                site_id TEXT NOT NULL,
+                action TEXT NOT NULL,
+                reviewer TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                move_to TEXT,
+                version INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (scenario_id, tier, site_id, version)
+            )""",
+            "CREATE INDEX review_by_scenario ON review_decisions (scenario_id, tier, site_id)",
         ),
     ),
 )
@@ -203,6 +241,12 @@ class PlanRecord:
         Wall-clock time of the run, when known.
     created_at
         When it was stored (ISO, UTC).
+    parent_id
+        For a re-run honouring a review: the plan that was reviewed.
+    review
+        For such a re-run, what it applied
+        (:func:`planner.review.review_summary`): ``{"mode": ..., "versions":
+        {"tier/site": version}, "moves": [[tier, old, new], ...]}``.
     """
 
     id: int
@@ -215,6 +259,8 @@ class PlanRecord:
     results: list[dict[str, Any]] = field(default_factory=list)
     seconds: float | None = None
     created_at: str = ""
+    parent_id: int | None = None
+    review: dict[str, Any] = field(default_factory=dict)
 
     @property
     def stations(self) -> int:
@@ -449,11 +495,18 @@ class Store:
     # --- plans ---------------------------------------------------------------------------
 
     def save_plan(
-        self, scenario_id: int, plan: Plan | str | Path, seconds: float | None = None
+        self,
+        scenario_id: int,
+        plan: Plan | str | Path,
+        seconds: float | None = None,
+        parent_id: int | None = None,
+        review: Mapping[str, Any] | None = None,
     ) -> PlanRecord:
         """Store a plan (a :class:`Plan`, or a folder written by :meth:`Plan.write`).
 
-        All its files are stored, in one transaction with the plan row.
+        All its files are stored, in one transaction with the plan row. ``parent_id``
+        and ``review`` record, for a re-run honouring a review, the reviewed plan and
+        what was applied (see :attr:`PlanRecord.review`).
 
         Raises
         ------
@@ -464,7 +517,7 @@ class Store:
         if isinstance(plan, Plan):
             with tempfile.TemporaryDirectory(prefix="planner-plan-") as tmp:
                 plan.write(tmp)
-                return self.save_plan(scenario_id, tmp, seconds)
+                return self.save_plan(scenario_id, tmp, seconds, parent_id, review)
         folder = Path(plan)
         kpis_file = folder / "kpis.json"
         if not kpis_file.exists() or not (folder / "plan.gpkg").exists():
@@ -486,7 +539,8 @@ class Store:
                 raise PlannerError("store.no_scenario", id=scenario_id)
             cur = conn.execute(
                 "INSERT INTO plans (scenario_id, region, scenario_name, scenario, status, "
-                "kpis, results, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "kpis, results, seconds, created_at, parent_id, review) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     int(scenario_id),
                     str(scenario.get("region", "")),
@@ -497,6 +551,8 @@ class Store:
                     json.dumps(results, ensure_ascii=False),
                     seconds,
                     _now(),
+                    int(parent_id) if parent_id is not None else None,
+                    json.dumps(dict(review), ensure_ascii=False) if review else None,
                 ),
             )
             plan_id = int(cur.lastrowid)
@@ -566,6 +622,141 @@ class Store:
             if cur.rowcount == 0:
                 raise PlannerError("store.no_plan", id=plan_id)
 
+    # --- site review -----------------------------------------------------------------
+
+    def record_review(
+        self,
+        scenario_id: int,
+        plan_id: int | None,
+        reviewer: str,
+        action: str,
+        sites: Sequence[tuple[str, str]],
+        seen: Mapping[tuple[str, str], int],
+        reason: str = "",
+        move_to: MoveTarget | None = None,
+    ) -> list[Decision]:
+        """Store one reviewer's decision on one or more sites, all or nothing.
+
+        Parameters
+        ----------
+        scenario_id, plan_id
+            The scenario whose sites are reviewed and the plan shown to the reviewer.
+        reviewer, action, reason, move_to
+            See :mod:`planner.review`.
+        sites
+            ``(tier, site_id)`` pairs.
+        seen
+            The version of each site the reviewer acted on (:attr:`SiteReview.version`;
+            a missing site counts as 0, never reviewed).
+
+        Returns
+        -------
+        list of Decision
+            The stored events.
+
+        Raises
+        ------
+        ReviewConflict
+            When any site has events newer than the version seen (another reviewer got
+            there first); nothing is stored and the error lists their decisions.
+        PlannerError
+            Invalid decision (:func:`planner.review.check_decision`), a locked site,
+            or ``store.no_scenario``.
+        """
+        sites = list(dict.fromkeys((str(t), str(s)) for t, s in sites))
+        check_decision(action, reviewer, sites, reason, move_to)
+        reviewer, reason = reviewer.strip(), str(reason or "").strip()
+        now = _now()
+        moved = json.dumps(move_to.to_dict()) if move_to is not None else None
+        try:
+            with self._write() as conn:
+                if not conn.execute(
+                    "SELECT 1 FROM scenarios WHERE id = ?", (int(scenario_id),)
+                ).fetchone():
+                    raise PlannerError("store.no_scenario", id=scenario_id)
+                if plan_id is not None and not conn.execute(
+                    "SELECT 1 FROM plans WHERE id = ?", (int(plan_id),)
+                ).fetchone():
+                    raise PlannerError("store.no_plan", id=plan_id)
+                history = self._site_history(conn, int(scenario_id), sites)
+                newer = [
+                    d
+                    for key in sites
+                    for d in history.get(key, [])
+                    if d.version > int(seen.get(key, 0))
+                ]
+                if newer:
+                    raise ReviewConflict(newer)
+                stored = []
+                for tier, site_id in sites:
+                    events = history.get((tier, site_id), [])
+                    version = events[-1].version + 1 if events else 1
+                    decision = Decision(
+                        scenario_id=int(scenario_id),
+                        plan_id=int(plan_id) if plan_id is not None else None,
+                        tier=tier,
+                        site_id=site_id,
+                        action=action,
+                        reviewer=reviewer,
+                        reason=reason,
+                        version=version,
+                        created_at=now,
+                        move_to=move_to,
+                    )
+                    state = replay(events).get((tier, site_id))
+                    next_state(state, decision)  # refuses a locked site's status change
+                    cur = conn.execute(
+                        "INSERT INTO review_decisions (scenario_id, plan_id, tier, site_id, "
+                        "action, reviewer, reason, move_to, version, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            decision.scenario_id, decision.plan_id, tier, site_id, action,
+                            reviewer, reason, moved, version, now,
+                        ),
+                    )  # fmt: skip
+                    stored.append(replace(decision, id=int(cur.lastrowid)))
+        except sqlite3.IntegrityError as err:
+            # Writers are serialised (BEGIN IMMEDIATE) and the scenario and plan were
+            # checked inside the transaction, so this is not expected; either way it is
+            # never a silent overwrite.
+            raise PlannerError("store.busy") from err
+        return stored
+
+    def _site_history(
+        self, conn: sqlite3.Connection, scenario_id: int, sites: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[Decision]]:
+        wanted = set(sites)
+        rows = conn.execute(
+            "SELECT * FROM review_decisions WHERE scenario_id = ? ORDER BY version",
+            (scenario_id,),
+        ).fetchall()
+        out: dict[tuple[str, str], list[Decision]] = {}
+        for row in rows:
+            key = (row["tier"], row["site_id"])
+            if key in wanted:
+                out.setdefault(key, []).append(_decision(row))
+        return out
+
+    def review_history(
+        self, scenario_id: int, tier: str | None = None, site_id: str | None = None
+    ) -> list[Decision]:
+        """Every review event of the scenario (or of one site), oldest first."""
+        query = "SELECT * FROM review_decisions WHERE scenario_id = ?"
+        args: list[Any] = [int(scenario_id)]
+        if tier is not None:
+            query += " AND tier = ?"
+            args.append(tier)
+        if site_id is not None:
+            query += " AND site_id = ?"
+            args.append(str(site_id))
+        with self._read() as conn:
+            rows = conn.execute(query + " ORDER BY id", args).fetchall()
+        return [_decision(row) for row in rows]
+
+    def review_states(self, scenario_id: int) -> dict[tuple[str, str], SiteReview]:
+        """Current review state of every reviewed site of the scenario."""
+        return replay(self.review_history(scenario_id))
+
 
 def _version(conn: sqlite3.Connection) -> int:
     row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
@@ -603,4 +794,61 @@ def _plan_record(row: sqlite3.Row) -> PlanRecord:
         results=json.loads(row["results"]),
         seconds=row["seconds"],
         created_at=row["created_at"],
+        parent_id=row["parent_id"],
+        review=json.loads(row["review"]) if row["review"] else {},
     )
+
+
+def _decision(row: sqlite3.Row) -> Decision:
+    return Decision(
+        id=int(row["id"]),
+        scenario_id=int(row["scenario_id"]),
+        plan_id=row["plan_id"],
+        tier=row["tier"],
+        site_id=row["site_id"],
+        action=row["action"],
+        reviewer=row["reviewer"],
+        reason=row["reason"],
+        version=int(row["version"]),
+        created_at=row["created_at"],
+        move_to=MoveTarget.from_dict(json.loads(row["move_to"])) if row["move_to"] else None,
+    )
+
+
+class _ConflictLine:
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
+
+    def message(self, lang: str = "zh") -> str:
+        from planner.i18n import t
+
+        d = self.decision
+        reason = f"（{d.reason}）" if lang == "zh" else f" ({d.reason})"
+        return t(
+            "store.review_conflict_line",
+            lang,
+            site=d.site_id,
+            reviewer=d.reviewer,
+            at=d.created_at[:19].replace("T", " ") + " UTC",
+            action=t(f"review.action.{d.action}", lang),
+            reason=reason if d.reason else "",
+        )
+
+
+class ReviewConflict(PlannerError):
+    """Another reviewer changed some of the sites since they were shown.
+
+    Attributes
+    ----------
+    decisions
+        The other reviewers' events the caller had not seen.
+    """
+
+    def __init__(self, decisions: Sequence[Decision]) -> None:
+        self.decisions = tuple(decisions)
+        sites = {(d.tier, d.site_id) for d in self.decisions}
+        super().__init__(
+            "store.review_conflict",
+            details=[_ConflictLine(d) for d in self.decisions],
+            count=len(sites),
+        )

@@ -42,34 +42,70 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class AppServer:
+    """``streamlit run app.py`` in a subprocess on a free local port.
+
+    Parameters
+    ----------
+    home
+        ``PLANNER_HOME`` of the server: its database and saved regions.
+    """
+
+    def __init__(self, home: Path) -> None:
+        self.home = Path(home)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = self.home.parent / f"streamlit-{self.port}.log"
+        env = {**os.environ, "PLANNER_HOME": str(self.home)}
+        env.pop("PLANNER_DB", None)
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                    "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                    "--server.port", str(self.port), "--server.address", "127.0.0.1",
+                ],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                urllib.request.urlopen(self.url + "/_stcore/health", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        pytest.fail("the app did not start: " + self.log.read_text(errors="replace")[-4000:])
+
+    def stop(self) -> int:
+        """End the server process (as stopping the app does); returns its exit code."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=20)
+        return self.proc.returncode
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """Start the Streamlit app on a free local port with an empty PLANNER_HOME."""
-    port = _free_port()
-    home = tmp_path_factory.mktemp("planner-home")
-    env = {**os.environ, "PLANNER_HOME": str(home)}
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-        ],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the app did not start: " + proc.stdout.read().decode(errors="replace"))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    server = AppServer(tmp_path_factory.mktemp("planner-app") / "home")
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Folder for the browser tests' screenshots: ``$PLANNER_TEST_OUTPUT/screenshots``,
+    by default ``test-output/screenshots`` at the repository root (git-ignored)."""
+    folder = Path(os.environ.get("PLANNER_TEST_OUTPUT") or ROOT / "test-output") / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,8 @@
-"""The app in a real browser: the region on a map with the approximate-data badge."""
+"""The app in a real browser (Debian's chromium, driven by Playwright): the region on a
+map with the approximate-data badge, imports, the Jinjiang plan from scenario to results
+and compare, a run stopped half-way, and scenarios and plans surviving a restart of the
+app. Each page is photographed into ``test-output/screenshots`` (``$PLANNER_TEST_OUTPUT``).
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ def _map_frame(page):
     raise AssertionError("no Leaflet map rendered")
 
 
-def test_data_page_shows_region_map_with_badge(browser, app_url, tmp_path):
+def test_data_page_shows_region_map_with_badge(browser, app_url, screenshots):
     page = _open(browser, app_url)
     assert page.get_by_text("近似数据").first.is_visible()
     frame = _map_frame(page)
@@ -37,7 +41,7 @@ def test_data_page_shows_region_map_with_badge(browser, app_url, tmp_path):
     assert "人口密度" in legend and re.search(r"\d", legend)
     for layer in ("区县", "乡镇/街道", "村/社区"):
         assert frame.locator(".leaflet-control-layers").get_by_text(layer).is_visible()
-    page.screenshot(path=str(tmp_path / "data_page.png"))
+    _shot(page, screenshots, "data.png")
     page.close()
 
 
@@ -57,13 +61,13 @@ def test_language_switch_to_english(browser, app_url):
     page.close()
 
 
-def test_import_panel_report_and_malformed_file(browser, app_url, tmp_path):
+def test_import_panel_report_and_malformed_file(browser, app_url, screenshots):
     from planner.regions import load_region
 
     counties = load_region("jinjiang").counties[["code", "name", "geometry"]]
     page = _open(browser, app_url)
     page.wait_for_selector("text=导入官方数据", timeout=60_000)
-    upload = page.locator("[data-testid=stFileUploader] input[type=file]").first
+    upload = page.locator("[class*=st-key-imp_replace] input[type=file]")
     upload.set_input_files(
         files=[
             {
@@ -79,10 +83,10 @@ def test_import_panel_report_and_malformed_file(browser, app_url, tmp_path):
     assert "已自动处理" in report.inner_text()
     assert page.locator(".imp-chip.imp-error").inner_text() == "错误 0"
     page.get_by_role("button", name="应用到当前区域").wait_for(timeout=60_000)
-    page.screenshot(path=str(tmp_path / "import_ok.png"))
+    _shot(page, screenshots, "data_import_ok.png")
 
     broken = b'{"type": "FeatureCollection", "features": [ broken'
-    upload = page.locator("[data-testid=stFileUploader] input[type=file]").first
+    upload = page.locator("[class*=st-key-imp_replace] input[type=file]")
     upload.set_input_files(
         files=[{"name": "broken.geojson", "mimeType": "application/geo+json", "buffer": broken}]
     )
@@ -94,7 +98,7 @@ def test_import_panel_report_and_malformed_file(browser, app_url, tmp_path):
     assert "Traceback" not in text
     assert page.locator(".imp-chip.imp-error").inner_text() == "错误 1"
     assert page.get_by_role("button", name="应用到当前区域").count() == 0
-    page.screenshot(path=str(tmp_path / "import_bad.png"))
+    _shot(page, screenshots, "data_import_refused.png")
     page.close()
 
 
@@ -126,33 +130,80 @@ def _frame_with(page, selector: str):
     raise AssertionError(f"no map frame with {selector}")
 
 
-def test_jinjiang_plan_flow(browser, app_url, tmp_path):
+def _frames_with(page, selector: str, count: int) -> list:
+    """The ``count`` map frames that contain ``selector`` (waits for them)."""
+    for _ in range(120):
+        frames = [f for f in page.frames if f != page.main_frame and f.query_selector(selector)]
+        if len(frames) == count:
+            return frames
+        page.wait_for_timeout(500)
+    raise AssertionError(f"expected {count} map frames with {selector}")
+
+
+def _shot(page, folder, name: str) -> None:
+    """A screenshot of the whole page once Streamlit has finished drawing it.
+
+    Streamlit scrolls inside its own container, so the window is made as tall as the
+    page for the picture and then set back.
+    """
+    _settle(page)
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('section, div')].map(e => e.scrollHeight))"
+    )
+    page.set_viewport_size(
+        {"width": size["width"], "height": max(size["height"], min(height, 4000))}
+    )
+    page.wait_for_timeout(1000)  # let the maps redraw at the new size
+    page.screenshot(path=str(folder / name))
+    page.set_viewport_size(size)
+
+
+def _save_preset(page) -> None:
+    """Scenario page: load the Jinjiang 2027 preset and save it."""
+    _nav(page, "情景设置")
+    page.get_by_role("button", name="载入预设").click()
+    page.wait_for_selector("text=已载入预设“晋江 2027 政策目标”", timeout=60_000)
+    _settle(page)  # while Streamlit redraws, the old and the new button both exist
+    page.get_by_role("button", name="保存情景").first.click()
+    page.wait_for_selector("text=已保存情景", timeout=60_000)
+
+
+def _run_current(page) -> None:
+    """Run page: start the current scenario and wait until it is done."""
+    _nav(page, "运行规划")
+    page.get_by_role("button", name="开始计算").click()
+    ended = page.locator("text=计算完成").or_(page.locator("text=计算失败"))
+    ended = ended.or_(page.locator("text=没有得到可行方案"))
+    ended.first.wait_for(timeout=180_000)
+    assert page.get_by_text("计算完成").count(), page.inner_text("body")[-3000:]
+    page.wait_for_selector("[data-testid=stDataFrame]")  # status and gap per tier
+
+
+def _metrics(page) -> dict[str, str]:
+    page.wait_for_selector("[data-testid=stMetric]", timeout=60_000)
+    return {
+        m.inner_text().split("\n")[0]: m.inner_text().split("\n")[-1]
+        for m in page.locator("[data-testid=stMetric]").all()
+    }
+
+
+def test_jinjiang_plan_flow(browser, app_url, screenshots):
     import time
 
     page = _open(browser, app_url)
     started = time.monotonic()
     page.wait_for_selector("text=区域数据：晋江市", timeout=30_000)  # Jinjiang is picked
-    _nav(page, "情景设置")
-    page.get_by_role("button", name="载入预设").click()
-    page.wait_for_selector("text=已载入预设“晋江 2027 政策目标”", timeout=60_000)
-    page.get_by_role("button", name="保存情景").click()
-    page.wait_for_selector("text=已保存情景", timeout=60_000)
+    _save_preset(page)
     _no_traceback(page)
-    page.screenshot(path=str(tmp_path / "scenario.png"))
+    _shot(page, screenshots, "scenario.png")
 
-    _nav(page, "运行规划")
-    page.get_by_role("button", name="开始计算").click()
-    page.wait_for_selector("text=计算完成", timeout=120_000)
-    page.wait_for_selector("[data-testid=stDataFrame]")  # status and gap per tier
+    _run_current(page)
     _no_traceback(page)
-    page.screenshot(path=str(tmp_path / "run.png"))
+    _shot(page, screenshots, "run.png")
 
     page.get_by_text("查看规划结果").click()
-    page.wait_for_selector("[data-testid=stMetric]", timeout=60_000)
-    metrics = {
-        m.inner_text().split("\n")[0]: m.inner_text().split("\n")[-1]
-        for m in page.locator("[data-testid=stMetric]").all()
-    }
+    metrics = _metrics(page)
     assert metrics["回收站点"] == "80" and metrics["分拣中心"] == "2"
     frame = _frame_with(page, ".planner-centre")
     assert frame.locator(".planner-station").count() == 80
@@ -160,19 +211,43 @@ def test_jinjiang_plan_flow(browser, app_url, tmp_path):
     assert "分拣中心" in frame.locator(".planner-legend").inner_text()
     # tests never assert wall-clock times: the figure is printed for the record
     print(f"Jinjiang flow: {time.monotonic() - started:.1f} s")
+    _no_traceback(page)
+    _shot(page, screenshots, "results.png")
     # a popup with the site's details
+    frame = _frame_with(page, ".planner-centre")
     frame.locator(".planner-centre").first.dispatch_event("click")
     frame.wait_for_selector(".planner-popup", timeout=10_000)
     assert "负荷" in frame.locator(".planner-popup").inner_text()
-    _no_traceback(page)
-    page.screenshot(path=str(tmp_path / "results_zh.png"))
+    page.screenshot(path=str(screenshots / "results_popup.png"))
 
     page.get_by_text("English").click()
     page.wait_for_selector("text=Results: Jinjiang", timeout=30_000)
     page.wait_for_selector("[data-testid=stMetric]:has-text('Recycling stations')")
     assert page.get_by_text("Population within radius").first.is_visible()
     _no_traceback(page)
-    page.screenshot(path=str(tmp_path / "results_en.png"))
+    _shot(page, screenshots, "results_en.png")
+    page.get_by_text("简体中文").click()
+    page.wait_for_selector("text=规划结果：晋江市", timeout=30_000)
+
+    # a second plan with 60 stations, saved as a copy of the scenario, then compared
+    _nav(page, "情景设置")
+    count = page.get_by_role("spinbutton", name="回收站点数量（个）")
+    count.fill("60")
+    count.press("Enter")
+    page.wait_for_selector("text=有未保存的修改", timeout=30_000)
+    page.get_by_role("button", name="复制为新情景").click()
+    page.wait_for_selector("text=已另存为新情景", timeout=60_000)
+    _run_current(page)
+    assert page.get_by_text("60 个回收站点、2 个分拣中心").first.is_visible()
+    _nav(page, "方案对比")
+    page.wait_for_selector("text=指标对比", timeout=60_000)
+    table = page.locator("[data-testid=stDataFrame]").first
+    table.wait_for(timeout=30_000)
+    maps = _frames_with(page, ".planner-station", 2)
+    assert sorted(f.locator(".planner-station").count() for f in maps) == [60, 80]
+    page.get_by_text("地图对比").scroll_into_view_if_needed()
+    _no_traceback(page)
+    _shot(page, screenshots, "compare.png")
     page.close()
 
 
@@ -215,3 +290,142 @@ def test_region_survives_language_switches(browser, app_url):
     page.wait_for_selector("h1:has-text('区域数据：温州市')", timeout=60_000)
     _no_traceback(page)
     page.close()
+
+
+# --- a restart of the app keeps scenarios and plans ---------------------------------------
+
+
+def test_scenarios_and_plans_survive_an_app_restart(browser, tmp_path, screenshots):
+    from conftest import AppServer
+    from playwright.sync_api import expect
+
+    home = tmp_path / "home"
+    first = AppServer(home)
+    try:
+        page = _open(browser, first.url)
+        _save_preset(page)
+        _run_current(page)
+        page.close()
+    finally:
+        assert first.stop() is not None  # the server process has ended
+    assert (home / "planner.sqlite").exists()
+
+    second = AppServer(home)  # a new server process on the same PLANNER_HOME
+    try:
+        assert second.port != first.port or first.proc.poll() is not None
+        page = _open(browser, second.url)
+        # the scenario is listed and chosen in the sidebar
+        picker = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1)
+        assert "当前情景" in picker.inner_text()
+        expect(picker.locator("input")).to_have_value("晋江市 2027 年目标", timeout=30_000)
+        _nav(page, "情景设置")
+        page.wait_for_selector("text=正在编辑：晋江市 2027 年目标", timeout=60_000)
+        assert page.get_by_text("已保存，更新于").first.is_visible()
+        count = page.get_by_role("spinbutton", name="回收站点数量（个）")
+        expect(count).to_have_value("80", timeout=30_000)
+        # the plan is listed with the scenario's results
+        _nav(page, "运行规划")
+        page.wait_for_selector("text=此情景的历次结果", timeout=60_000)
+        history = page.locator("[data-testid=stDataFrame]").last
+        history.wait_for(timeout=30_000)
+        _no_traceback(page)
+        # and the results page shows it on the map
+        _nav(page, "规划结果")
+        metrics = _metrics(page)
+        assert metrics["回收站点"] == "80" and metrics["分拣中心"] == "2"
+        chosen = page.locator("[data-testid=stMain] [data-testid=stSelectbox]").first
+        assert "规划结果" in chosen.inner_text()
+        label = re.compile(r"^晋江市 2027 年目标 · [\d-]+ [\d:]+（#1）$")
+        expect(chosen.locator("input")).to_have_value(label, timeout=30_000)
+        frame = _frame_with(page, ".planner-centre")
+        assert frame.locator(".planner-station").count() == 80
+        assert frame.locator(".planner-centre").count() == 2
+        _no_traceback(page)
+        _shot(page, screenshots, "results_after_restart.png")
+        page.close()
+    finally:
+        second.stop()
+
+
+# --- the cooperative's review: approve, reject, re-run, download ---------------------------
+
+
+def _pick_site(page, nth: int) -> str:
+    """Pick the ``nth`` site offered by the review page's site picker; returns its label."""
+    picker = page.locator(".st-key-review_pick")
+    picker.locator("input").click()
+    page.keyboard.press("ArrowDown")  # opens the list (a click only focuses it)
+    option = page.locator("[role=option]").nth(nth + 1)  # the first is "Select all"
+    option.wait_for(timeout=30_000)
+    label = option.inner_text()
+    option.click()
+    page.keyboard.press("Escape")
+    _settle(page)
+    return label
+
+
+def _decide(page, action: str, reason: str = "") -> None:
+    page.locator(".st-key-review_action").get_by_text(action, exact=True).click()
+    _settle(page)
+    if reason:
+        box = page.get_by_role("textbox", name="原因 / 备注")
+        box.fill(reason)
+        box.press("Enter")
+        _settle(page)
+    page.get_by_role("button", name="提交审核意见").click()
+    page.wait_for_selector(f"text=个站点“{action}”", timeout=30_000)
+
+
+def test_review_approve_reject_rerun_and_download(browser, tmp_path, screenshots):
+    import openpyxl
+    from conftest import AppServer
+
+    server = AppServer(tmp_path / "home")
+    try:
+        page = _open(browser, server.url)
+        _save_preset(page)
+        _run_current(page)
+        _nav(page, "站点审核")
+        page.wait_for_selector("text=站点审核：晋江市", timeout=60_000)
+        page.wait_for_selector("text=填写审核人姓名后即可审核站点", timeout=60_000)
+        name = page.get_by_role("textbox", name="审核人")
+        name.fill("王工")
+        name.press("Enter")
+        _settle(page)
+
+        approved = _pick_site(page, 0)
+        _decide(page, "批准")
+        recorded = page.locator("[data-testid=stAlert]").first.inner_text()
+        assert "已记录：王工 对 1 个站点“批准”" in recorded, recorded
+        rejected = _pick_site(page, 1)
+        _decide(page, "否决", "消防不合格")
+        frame = _frame_with(page, ".planner-review-legend")
+        assert "已否决" in frame.locator(".planner-review-legend").inner_text()
+        _no_traceback(page)
+        _shot(page, screenshots, "review.png")
+
+        page.get_by_role("button", name="按审核意见重新计算").click()
+        page.wait_for_selector("text=计算完成", timeout=180_000)
+        page.get_by_role("button", name=re.compile("审核新方案 #2")).click()
+        page.wait_for_selector("text=与审核前的方案（#1）相比", timeout=60_000)
+        assert page.get_by_text("新增 1 个，移除 1 个，迁移 0 个站点。").is_visible()
+        _no_traceback(page)
+        _shot(page, screenshots, "review_diff.png")
+
+        with page.expect_download(timeout=120_000) as info:
+            page.get_by_role("button", name="下载 jinjiang_sites.xlsx").click()
+        path = tmp_path / "sites.xlsx"
+        info.value.save_as(path)
+        book = openpyxl.load_workbook(path)
+        cells = {
+            str(c.value)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows()
+            for c in row
+            if c.value is not None
+        }
+        site_of = lambda label: re.search(r"[（(]([^（）()]+)[）)]$", label).group(1)  # noqa: E731
+        assert site_of(approved) in cells and site_of(rejected) not in cells
+        page.close()
+    finally:
+        server.stop()

@@ -11,7 +11,7 @@ import pytest
 
 from planner.i18n import PlannerError
 from planner.scenario import Scenario, default_scenario
-from planner.store import SCHEMA_VERSION, Store, default_path
+from planner.store import MIGRATIONS, SCHEMA_VERSION, Store, default_path
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_scenarios_persist_across_store_objects(db) -> None:
     assert loaded.scenario.stations.count == 1550
     with sqlite3.connect(db) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
-    assert versions == [SCHEMA_VERSION]  # migrations are applied once
+    assert versions == [v for v, _ in MIGRATIONS]  # each migration applied once
 
 
 def test_plan_storage_round_trip(db, plan_folder) -> None:

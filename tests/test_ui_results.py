@@ -93,7 +93,8 @@ def test_results_page_shows_kpis_table_and_map(store, jinjiang_plan) -> None:
     assert row["半径内人口覆盖率"].endswith("%")
     townships = _table(at, "乡镇/街道")
     assert len(townships) == 22 and townships["规划站点"].sum() == 80
-    (download,) = at.get("download_button")
+    download, export = at.get("download_button")
+    assert export.proto.label == "下载 jinjiang_sites.xlsx"
     assert download.proto.label == "下载结果文件（zip）"
     text = "\n".join(str(m.value) for m in (*at.markdown, *at.error, *at.caption))
     assert "Traceback" not in text

@@ -166,6 +166,38 @@ def test_save_clone_rename_delete(planner_home) -> None:
     assert at.sidebar.selectbox(key="scenario_id").value in (original.id, 0)
 
 
+def test_create_a_second_scenario_and_switch_between_them(planner_home) -> None:
+    at = _app()
+    _button(at, "sc_save").click()
+    _run(at)
+    store = Store(planner_home / "planner.sqlite")
+    (first,) = store.list_scenarios()
+    # a new scenario from the sidebar starts from the region's preset with a free name
+    at.sidebar.selectbox(key="scenario_id").set_value(0)
+    _run(at)
+    assert _one(at.text_input, ".name").value == "晋江市 2027 年目标 (2)"
+    assert "尚未保存" in "\n".join(c.value for c in at.caption)
+    _one(at.text_input, ".name").set_value("100 个站点")
+    _one(at.number_input, ".stations.count").set_value(100)
+    _run(at)
+    _button(at, "sc_save").click()
+    _run(at)
+    first_again, second = store.list_scenarios("jinjiang")
+    assert first_again.id == first.id and first_again.scenario.stations.count == 80
+    assert second.name == "100 个站点" and second.scenario.stations.count == 100
+    picker = at.sidebar.selectbox(key="scenario_id")
+    assert picker.value == second.id
+    assert picker.options == ["（新情景，未保存）", "晋江市 2027 年目标", "100 个站点"]
+    # switching loads each scenario's own values
+    picker.set_value(first.id)
+    _run(at)
+    assert _one(at.number_input, ".stations.count").value == 80
+    assert _one(at.text_input, ".name").value == "晋江市 2027 年目标"
+    at.sidebar.selectbox(key="scenario_id").set_value(second.id)
+    _run(at)
+    assert _one(at.number_input, ".stations.count").value == 100
+
+
 def test_saved_scenarios_survive_a_restart(planner_home) -> None:
     at = _app()
     _one(at.number_input, ".stations.count").set_value(85)
@@ -199,22 +231,25 @@ def test_county_table_edits_reach_the_scenario() -> None:
     _button(at, "sc_apply_preset").click()
     _run(at)
     editor = at.data_editor[0]
-    # minimums of 200 stations in each of 12 counties: 2,400 > 1,550
+    codes = list(editor.value["code"])
+    # minimums of 280 stations in the six counties with more than 280 communities:
+    # 1,680 > 1,550
+    big = ["330324", "330326", "330327", "330329", "330381", "330382"]
     at.session_state[editor.key] = {
-        "edited_rows": {str(i): {"st_min": 200} for i in range(12)},
+        "edited_rows": {str(codes.index(c)): {"st_min": 280} for c in big},
         "added_rows": [],
         "deleted_rows": [],
     }
     _run(at)
     text = _texts(at)
-    assert "回收站点：各区县下限合计 2,400" in text
+    assert "回收站点：各区县下限合计 1,680" in text
     (error,) = at.error
-    assert "回收站点：各区县下限合计 2400，超过全市数量 1550" in error.value
+    assert "回收站点：各区县下限合计 1680，超过全市数量 1550" in error.value
     fix = _button(at, "sc_fix_stations")
-    assert "2400" in fix.label
+    assert "1680" in fix.label
     fix.click()
     _run(at)
-    assert _one(at.number_input, ".stations.count").value == 2400
+    assert _one(at.number_input, ".stations.count").value == 1680
     assert not at.error
 
 
@@ -290,3 +325,38 @@ def test_choices_survive_a_language_switch() -> None:
     _run(at)
     assert at.session_state["region_id"] == "wenzhou"
     assert _one(at.selectbox, ".stations.objective").value == "mclp"
+
+
+def test_form_checks_count_existing_sites_and_closed_ones() -> None:
+    from dataclasses import replace
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from planner.ui.scenario_page import form_checks
+
+    region = load_region("jinjiang")
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["old1", "old2", "old3"],
+            "tier": ["station", "station", "sorting_centre"],
+            "status": ["existing_keep", "existing_close", "existing_keep"],
+        },
+        geometry=[Point(118.57, 24.81), Point(118.58, 24.82), Point(118.59, 24.80)],
+        crs="EPSG:4326",
+    )
+    region = replace(region, sites=sites)
+    data = default_scenario("jinjiang").to_dict()
+    data["stations"]["count"] = 407  # 405 communities + 2 existing, 1 of them closed
+    data["stations"]["excluded_sites"] = ["350582001004", "nope"]
+    errors, warnings = form_checks(region, data, "en")
+    assert errors == [
+        "Stations: 407 asked for, but only 405 candidate sites are available "
+        "(407 candidates, 2 excluded)"
+    ]
+    assert warnings[0].startswith("1 ids in “Stations to exclude (site ids)”")
+    data["stations"]["count"] = 405
+    data["centres"]["count"] = 1
+    data["centres"]["required_sites"] = ["t350582001"]  # plus the kept existing centre
+    errors, _ = form_checks(region, data, "zh")
+    assert errors == ["分拣中心：必须保留的有 2 个，超过全市数量 1"]

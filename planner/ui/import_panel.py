@@ -197,6 +197,20 @@ register(
             "en": "E.g. 4549 (CGCS2000 3-degree zone, central meridian 120°E), 4528 (zone "
             "40 with prefix), 32650 (UTM 50N).",
         },
+        "ui.import.epsg_missing": {
+            "zh": "已选择“EPSG 代码（投影坐标）”：请填写代码（例如 4549）后再检查文件。",
+            "en": "You chose “EPSG code (projected)”: enter the code (e.g. 4549) to have the "
+            "file checked.",
+        },
+        "ui.import.id_required": {
+            "zh": "请填写区域标识（例如 ruian）。",
+            "en": "Please enter a region id (e.g. ruian).",
+        },
+        "ui.import.bad_adcode": {
+            "zh": "行政区划代码应为 6 位数字（例如 330381），当前为“{adcode}”；不知道时可留空。",
+            "en": "The division code must be 6 digits (e.g. 330381), not “{adcode}”; leave it "
+            "empty if unknown.",
+        },
         "ui.import.crs_question": {
             "zh": "请选择这个文件使用的坐标系：",
             "en": "Which coordinate system does this file use?",
@@ -1045,8 +1059,13 @@ def save_as_region(
     """
     region_id = (region_id or "").strip()
     name_zh = (name_zh or "").strip()
+    adcode = (adcode or "").strip()
+    if not region_id:
+        return None, t("ui.import.id_required", lang)
     if not name_zh:
         return None, t("ui.import.name_required", lang)
+    if adcode and not re.fullmatch(r"\d{6}", adcode):
+        return None, t("ui.import.bad_adcode", lang, adcode=adcode)
     try:
         if _user_region_exists(region_id) and not overwrite:
             return None, t("ui.import.exists", lang, id=region_id)
@@ -1057,8 +1076,8 @@ def save_as_region(
             "built_in": False,
             "geometry_note": "approximate" if region.is_approximate else "official",
         }
-        if (adcode or "").strip():
-            meta["adcode"] = adcode.strip()
+        if adcode:
+            meta["adcode"] = adcode
         path = save_region(replace(region, id=region_id, meta=meta), region_id)
     except PlannerError as err:
         return None, t("ui.import.save_failed", lang, message=err.message(lang))
@@ -1125,6 +1144,14 @@ def _choice_key(key: str, options: Sequence[Any] | None = None) -> str:
     return own
 
 
+def _labels(prefix: str, options: Sequence[str]):
+    """A ``format_func`` with the labels fixed now, in this run's language.
+
+    (A lambda would translate when called, which need not be in this run.)
+    """
+    return {o: _tr(f"{prefix}.{o}") for o in options}.get
+
+
 def _system_label(system: str) -> str:
     if known(f"io.system.{system}"):
         return _tr(f"io.system.{system}")
@@ -1132,11 +1159,12 @@ def _system_label(system: str) -> str:
 
 
 def _crs_inputs(slot: str) -> str | None:
+    """The coordinate system chosen for the file; ``""`` while an EPSG code is awaited."""
     left, right = st.columns([2, 1])
     option = left.selectbox(
         _tr("ui.import.crs"),
         CRS_OPTIONS,
-        format_func=lambda o: _tr(f"ui.import.crs.{o}"),
+        format_func=_labels("ui.import.crs", CRS_OPTIONS),
         key=_choice_key(_key(slot, "crs")),
         help=_tr("ui.import.crs_help"),
     )
@@ -1145,6 +1173,9 @@ def _crs_inputs(slot: str) -> str | None:
         epsg = right.text_input(
             _tr("ui.import.epsg"), key=_key(slot, "epsg"), help=_tr("ui.import.epsg_help")
         )
+        if coordinate_system(option, epsg) is None:
+            st.warning(_tr("ui.import.epsg_missing"))
+            return ""
     return coordinate_system(option, epsg)
 
 
@@ -1183,7 +1214,7 @@ def _layer_input(slot: str, upload: ImportFile) -> str | None:
     choice = st.selectbox(
         _tr("ui.import.layer"),
         ["", *layers],
-        format_func=lambda n: n or _tr("ui.import.layer_auto"),
+        format_func={"": _tr("ui.import.layer_auto"), **{n: n for n in layers}}.get,
         key=_choice_key(_key(slot, "layer"), ["", *layers]),
     )
     return choice or None
@@ -1220,17 +1251,18 @@ def _mapping_inputs(
             join = st.radio(
                 _tr("ui.import.join_on"),
                 ["auto", "code", "name"],
-                format_func=lambda j: _tr(f"ui.import.join.{j}"),
+                format_func=_labels("ui.import.join", ["auto", "code", "name"]),
                 horizontal=True,
                 key=_choice_key(_key(slot, "join")),
             )
             join_on = None if join == "auto" else join
         cols = st.columns(3)
+        auto_label = {"": _tr("ui.import.mapping_auto"), **{c: c for c in columns}}.get
         for i, name in enumerate(_fields(level, table)):
             choice = cols[i % 3].selectbox(
                 t(f"validate.field.{name}", _lang()),
                 ["", *columns],
-                format_func=lambda c: c or _tr("ui.import.mapping_auto"),
+                format_func=auto_label,
                 key=_choice_key(_key(slot, f"map_{name}"), ["", *columns]),
             )
             if choice:
@@ -1419,10 +1451,15 @@ def _columns_missing(slot: str, upload: ImportFile, level: str, table: bool) -> 
 
 def _file_options(
     slot: str, upload: ImportFile, level: str, table: bool
-) -> tuple[ImportFile, str | None]:
-    """Layer, coordinate system and column choices for ``upload``."""
+) -> tuple[ImportFile | None, str | None]:
+    """Layer, coordinate system and column choices for ``upload``.
+
+    The file comes back as None while a choice it needs is incomplete (an EPSG code).
+    """
     layer = _layer_input(slot, upload)
     system = None if table else _crs_inputs(slot)
+    if system == "":
+        return None, None
     probe = replace(upload, layer=layer)
     expanded = _columns_missing(slot, probe, level, table)
     column_map, join_on = _mapping_inputs(slot, probe, level, table, expanded)
@@ -1436,7 +1473,7 @@ def _replace_mode(region: Region) -> bool:
     target = left.selectbox(
         _tr("ui.import.target"),
         TARGETS,
-        format_func=lambda k: _tr(f"ui.import.target.{k}"),
+        format_func=_labels("ui.import.target", TARGETS),
         key=_choice_key("imp_target"),
         help=_tr("ui.import.target_help"),
     )
@@ -1446,14 +1483,14 @@ def _replace_mode(region: Region) -> bool:
         level = right.selectbox(
             _tr("ui.import.population_level"),
             POPULATION_LEVELS,
-            format_func=lambda k: _tr(f"ui.import.level.{k}"),
+            format_func=_labels("ui.import.level", POPULATION_LEVELS),
             key=_choice_key("imp_population_level"),
         )
     elif target == "sites":
         site_status = right.selectbox(
             _tr("ui.import.site_status"),
             STATUS_VALUES,
-            format_func=lambda s: _tr(f"ui.import.status.{s}"),
+            format_func=_labels("ui.import.status", STATUS_VALUES),
             key=_choice_key("imp_site_status"),
         )
     table = target == "population"
@@ -1462,6 +1499,8 @@ def _replace_mode(region: Region) -> bool:
     if upload is None:
         return False
     upload, join_on = _file_options(slot, upload, level, table)
+    if upload is None:
+        return False
     quality = "official"
     if target in ("counties", "townships", "communities"):
         with_file = _has_quality_column(_columns_of(slot, upload, table), level)
@@ -1469,7 +1508,7 @@ def _replace_mode(region: Region) -> bool:
         quality = st.radio(
             _tr("ui.import.quality"),
             options,
-            format_func=lambda q: _tr(f"ui.import.quality.{q}"),
+            format_func=_labels("ui.import.quality", QUALITY_OPTIONS),
             horizontal=True,
             key=_choice_key(_key(slot, "quality"), options),
             help=_tr("ui.import.quality_help"),
@@ -1514,7 +1553,7 @@ def _new_city_mode() -> None:
     quality = st.radio(
         _tr("ui.import.quality"),
         QUALITY_OPTIONS,
-        format_func=lambda q: _tr(f"ui.import.quality.{q}"),
+        format_func=_labels("ui.import.quality", QUALITY_OPTIONS),
         horizontal=True,
         key=_choice_key(_key("city", "quality")),
         help=_tr("ui.import.quality_help"),
@@ -1536,7 +1575,7 @@ def _new_city_mode() -> None:
                 population_level = st.selectbox(
                     _tr("ui.import.population_level"),
                     POPULATION_LEVELS,
-                    format_func=lambda k: _tr(f"ui.import.level.{k}"),
+                    format_func=_labels("ui.import.level", POPULATION_LEVELS),
                     key=level_key,
                 )
             upload = _upload_input(slot, table)
@@ -1627,7 +1666,7 @@ def render_import_panel(region: Region) -> None:
         mode = st.radio(
             _tr("ui.import.mode"),
             ["replace", "new_city"],
-            format_func=lambda m: _tr(f"ui.import.mode.{m}"),
+            format_func=_labels("ui.import.mode", ["replace", "new_city"]),
             horizontal=True,
             key=_choice_key("imp_mode"),
         )

@@ -196,7 +196,13 @@ def running(scenario_id: int | None = None) -> list[Job]:
         ]
 
 
-def start(db: Path, scenario_id: int, scenario: Scenario, region: Region | None = None) -> Job:
+def start(
+    db: Path,
+    scenario_id: int,
+    scenario: Scenario,
+    region: Region | None = None,
+    review: dict | None = None,
+) -> Job:
     """Start a worker planning ``scenario`` and storing the plan with ``scenario_id``.
 
     Parameters
@@ -208,6 +214,9 @@ def start(db: Path, scenario_id: int, scenario: Scenario, region: Region | None 
     region
         A region with unsaved imported layers: written as a pack into the job folder for
         the worker. ``None`` runs on the saved pack ``scenario.region``.
+    review
+        ``{"parent_id": plan id, "mode": "keep" | "reoptimise"}`` to re-run honouring
+        the scenario's site review against that plan (see :mod:`planner.ui.worker`).
 
     Raises
     ------
@@ -229,6 +238,7 @@ def start(db: Path, scenario_id: int, scenario: Scenario, region: Region | None 
             "scenario_id": int(scenario_id),
             "region": scenario.region,
             "region_dir": str(region_dir) if region_dir else None,
+            "review": review,
         }
         (folder / "job.json").write_text(json.dumps(job_info), encoding="utf-8")
         (folder / "scenario.json").write_text(scenario.to_json(), encoding="utf-8")

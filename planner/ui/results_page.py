@@ -10,6 +10,7 @@ from planner.i18n import register
 from planner.plan import Plan
 from planner.regions import Region
 from planner.store import PlanRecord
+from planner.ui.export_panel import export_panel
 from planner.ui.state import (
     current_region,
     current_scenario_id,
@@ -39,6 +40,10 @@ RESULTS_PLAN = "results_plan"
 
 register(
     {
+        "ui.res.to_review": {
+            "zh": "审核此方案的站点 →",
+            "en": "Review this plan's sites →",
+        },
         "ui.res.title": {"zh": "规划结果：{region}", "en": "Results: {region}"},
         "ui.res.none": {
             "zh": "这个区域还没有规划结果。请先保存情景并运行。",
@@ -319,3 +324,6 @@ def render() -> None:
         help=tr("ui.res.download_help"),
         key="results_download",
     )
+    if record.has_plan:
+        export_panel(record, plan, region)
+        page_link("review", tr("ui.res.to_review"), icon=":material/fact_check:")

@@ -8,7 +8,10 @@ so every widget then shows the new values.
 
 Validation runs on every change: problems are listed in plain words next to the form
 (:meth:`planner.scenario.Scenario.validate`, with field names replaced by their labels
-and county codes by county names) and saving is refused until they are fixed.
+and county codes by county names) and saving is refused until they are fixed. The form
+adds what only it can check: counts against the region's candidate sites, values that
+are allowed but unusable or unlikely (:func:`form_checks`), table cells as they were
+typed (:func:`cell_problems`) and a name another scenario already has.
 """
 
 from __future__ import annotations
@@ -40,7 +43,15 @@ from planner.ui.state import (
     tr,
 )
 
-__all__ = ["PRESETS", "county_limits", "county_table", "render", "scenario_problems"]
+__all__ = [
+    "PRESETS",
+    "cell_problems",
+    "county_limits",
+    "county_table",
+    "form_checks",
+    "render",
+    "scenario_problems",
+]
 
 DRAFT = "sc_draft"
 FLASH = "sc_flash"
@@ -437,6 +448,85 @@ register(
             "zh": "已忽略不属于本区域的区县编码：{codes}",
             "en": "Ignored county codes that are not in this region: {codes}",
         },
+        # bad input, field by field (see form_checks and _cell_problems)
+        "ui.sc.empty": {"zh": "请填写“{field}”", "en": "Please fill in “{field}”"},
+        "ui.sc.name_taken": {
+            "zh": "已有名为“{name}”的情景，请换一个名称",
+            "en": "A scenario named “{name}” exists already: choose another name",
+        },
+        "ui.sc.name_too_long": {
+            "zh": "情景名称太长（{length} 个字符，最多 {maximum} 个）",
+            "en": "The scenario name is too long ({length} characters, at most {maximum})",
+        },
+        "ui.sc.cell_number": {
+            "zh": "“{field}”必须是不小于 0 的整数（当前为 {value}）",
+            "en": "“{field}” must be a whole number, 0 or more (it is {value})",
+        },
+        "ui.sc.cell_too_large": {
+            "zh": "“{field}”不能超过 {maximum}（当前为 {value}）",
+            "en": "“{field}” may not exceed {maximum} (it is {value})",
+        },
+        "ui.sc.gap_range": {
+            "zh": "“{field}”必须不小于 0 且小于 100（当前为 {value}）",
+            "en": "“{field}” must be at least 0 and less than 100 (it is {value})",
+        },
+        "ui.sc.capacity_needs_standard": {
+            "zh": "勾选了“{rule}”，但“{standard}”选的是“不采用”：请选择一个标准，或取消勾选",
+            "en": "“{rule}” is ticked but “{standard}” is None: choose a standard or untick it",
+        },
+        "ui.sc.circuity_below_one": {
+            "zh": "“{field}”不能小于 1（道路距离不会短于直线距离；当前为 {value}）",
+            "en": "“{field}” cannot be less than 1 (a road is never shorter than the straight "
+            "line; it is {value})",
+        },
+        "ui.sc.circuity_high": {
+            "zh": "“{field}”为 {value}，明显偏大（城市通常为 1.2–1.4），请确认",
+            "en": "“{field}” is {value}, which is unusually large (1.2–1.4 in most cities)",
+        },
+        "ui.sc.grid_too_fine": {
+            "zh": "“{field}”为 {value} 米，过密，会产生过多候选点："
+            "请填 0（不加密）或不小于 {minimum} 米",
+            "en": "“{field}” of {value} m is too fine and would create far too many candidate "
+            "sites: enter 0 (none) or at least {minimum} m",
+        },
+        "ui.sc.radius_large": {
+            "zh": "“{field}”为 {value} 米（{km} 公里），明显偏大，请确认单位是米",
+            "en": "“{field}” is {value} m ({km} km), which is very large: check that it is in "
+            "metres",
+        },
+        "ui.sc.generation_large": {
+            "zh": "“{field}”为 {value}，明显偏大（通常为 0.1–1 千克/人·天），请确认单位",
+            "en": "“{field}” is {value}, which is very large (usually 0.1–1 kg per person per "
+            "day): check the unit",
+        },
+        "ui.sc.time_limit_large": {
+            "zh": "“{field}”不能超过 {maximum} 秒（24 小时；当前为 {value}）",
+            "en": "“{field}” may not exceed {maximum} s (24 hours; it is {value})",
+        },
+        "ui.sc.too_many": {
+            "zh": "{tier}：需要 {count} 个，但只有 {available} 个候选点可用"
+            "（共 {total} 个候选点，其中 {excluded} 个被排除）",
+            "en": "{tier}: {count} asked for, but only {available} candidate sites are "
+            "available ({total} candidates, {excluded} excluded)",
+        },
+        "ui.sc.county_too_many": {
+            "zh": "{tier}：{county} 的下限 {minimum} 超过该区县的候选点数 {available}",
+            "en": "{tier}: {county}'s minimum of {minimum} exceeds its {available} candidate sites",
+        },
+        "ui.sc.required_over_count": {
+            "zh": "{tier}：必须保留的有 {required} 个，超过全市数量 {count}",
+            "en": "{tier}: {required} must be kept, more than the city total of {count}",
+        },
+        "ui.sc.unknown_sites": {
+            "zh": "“{field}”中有 {count} 个编号不是候选点，计算时将被忽略：{examples}"
+            "（候选点编号如 {hint}）",
+            "en": "{count} ids in “{field}” are not candidate sites and will be ignored: "
+            "{examples} (candidate ids look like {hint})",
+        },
+        "ui.sc.community_rule": {
+            "zh": "“{rule}”需要至少 {needed} 个站点，但全市只有 {count} 个",
+            "en": "“{rule}” needs {needed} stations, but the city total is {count}",
+        },
     }
 )
 
@@ -590,6 +680,258 @@ def table_checks(
     return errors, warnings, fixes
 
 
+#: Bounds the form enforces beyond :meth:`Scenario.validate` (units as on the form).
+CELL_MAXIMUM = 1_000_000
+NAME_MAXIMUM = 100
+MIN_GRID_M = 100.0
+MAX_TIME_LIMIT_S = 86_400.0
+LARGE_RADIUS_M = 50_000.0
+LARGE_GENERATION_KG = 5.0
+LARGE_CIRCUITY = 3.0
+
+
+def _shown(value: Any) -> str:
+    """A number as a planner typed it: ``150``, ``0.5``, ``1,000,000``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.6g}"
+
+
+def _candidate_ids(
+    region: Region, tier: str
+) -> tuple[set[str], set[str], set[str], dict[str, int]]:
+    """Candidate site ids of ``tier`` as :mod:`planner.candidates` builds them.
+
+    Returns ``(ids, kept, closed, per_county)``: every candidate id, the existing sites
+    marked keep and close, and the candidates per county (communities for stations,
+    townships for centres; empty when existing sites add candidates the county table
+    cannot place).
+    """
+    if tier == "stations":
+        units = region.communities
+        ids = set(units["code"].astype(str))
+        site_tier = "station"
+    else:
+        units = region.townships
+        ids = {"t" + str(c) for c in units["code"]}
+        site_tier = "sorting_centre"
+    per_county = units["county_code"].astype(str).value_counts().to_dict()
+    kept: set[str] = set()
+    closed: set[str] = set()
+    sites = region.sites
+    if sites is not None and len(sites) and {"site_id", "tier"} <= set(sites.columns):
+        mine = sites[sites["tier"] == site_tier]
+        if len(mine):
+            ids |= set(mine["site_id"].astype(str))
+            status = mine["status"].fillna("existing_keep") if "status" in mine else None
+            if status is not None:
+                kept = set(mine.loc[status == "existing_keep", "site_id"].astype(str))
+                closed = set(mine.loc[status == "existing_close", "site_id"].astype(str))
+            per_county = {}
+    return ids, kept, closed, per_county
+
+
+def form_checks(region: Region, data: dict, lang: str) -> tuple[list[str], list[str]]:
+    """What :meth:`Scenario.validate` cannot know: checks against the region's
+    candidate sites, and values that are allowed but unusable or unlikely.
+
+    Returns ``(errors, warnings)`` in ``lang``; errors block saving.
+    """
+    from planner.i18n import t
+
+    def label(path: str) -> str:
+        return t(FIELDS[path], lang)
+
+    errors: list[str] = []
+    warnings: list[str] = []
+    s, c = data["stations"], data["centres"]
+    if s.get("use_capacity") and s.get("capacity_standard") == "none":
+        errors.append(
+            t(
+                "ui.sc.capacity_needs_standard",
+                lang,
+                rule=label("stations.use_capacity"),
+                standard=label("stations.capacity_standard"),
+            )
+        )
+    circuity = data.get("circuity")
+    if isinstance(circuity, int | float) and 0 < circuity < 1:
+        errors.append(
+            t("ui.sc.circuity_below_one", lang, field=label("circuity"), value=_shown(circuity))
+        )
+    elif isinstance(circuity, int | float) and circuity > LARGE_CIRCUITY:
+        warnings.append(
+            t("ui.sc.circuity_high", lang, field=label("circuity"), value=_shown(circuity))
+        )
+    grid = data.get("dense_grid_m")
+    if isinstance(grid, int | float) and 0 < grid < MIN_GRID_M:
+        errors.append(
+            t(
+                "ui.sc.grid_too_fine",
+                lang,
+                field=label("dense_grid_m"),
+                value=_shown(grid),
+                minimum=_shown(MIN_GRID_M),
+            )
+        )
+    limit = data["solver"].get("time_limit_s")
+    if isinstance(limit, int | float) and limit > MAX_TIME_LIMIT_S:
+        errors.append(
+            t(
+                "ui.sc.time_limit_large",
+                lang,
+                field=label("solver.time_limit_s"),
+                maximum=_shown(MAX_TIME_LIMIT_S),
+                value=_shown(limit),
+            )
+        )
+    for path in ("stations.radius_urban_m", "stations.radius_rural_m"):
+        value = _get(data, path)
+        if isinstance(value, int | float) and value > LARGE_RADIUS_M:
+            warnings.append(
+                t(
+                    "ui.sc.radius_large",
+                    lang,
+                    field=label(path),
+                    value=_shown(value),
+                    km=_shown(round(value / 1000, 1)),
+                )
+            )
+    for path in ("generation.urban_kg_per_person_day", "generation.rural_kg_per_person_day"):
+        value = _get(data, path)
+        if isinstance(value, int | float) and value > LARGE_GENERATION_KG:
+            warnings.append(
+                t("ui.sc.generation_large", lang, field=label(path), value=_shown(value))
+            )
+
+    names = dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=False))
+    for tier, part in (("stations", s), ("centres", c)):
+        tier_label = t(f"ui.sc.tier.{tier}", lang)
+        ids, kept, closed, per_county = _candidate_ids(region, tier)
+        required = {x for x in part.get("required_sites") or () if x in ids} | kept
+        excluded = (set(part.get("excluded_sites") or ()) & ids) | closed
+        for side in ("required_sites", "excluded_sites"):
+            unknown = [x for x in part.get(side) or () if x not in ids]
+            if unknown:
+                warnings.append(
+                    t(
+                        "ui.sc.unknown_sites",
+                        lang,
+                        field=label(f"{tier}.{side}"),
+                        count=len(unknown),
+                        examples=("、" if lang == "zh" else ", ").join(unknown[:5]),
+                        hint=min(ids) if ids else "-",
+                    )
+                )
+        count = part.get("count")
+        counted = isinstance(count, int) and not isinstance(count, bool) and count > 0
+        if tier == "stations" and (s.get("objective") == "set_cover" or data.get("dense_grid_m")):
+            counted = False  # set cover picks its own number; a grid adds candidates
+        available = len(ids) - len(excluded)
+        if counted and count > available:
+            errors.append(
+                t(
+                    "ui.sc.too_many",
+                    lang,
+                    tier=tier_label,
+                    count=f"{count:,}",
+                    available=f"{available:,}",
+                    total=f"{len(ids):,}",
+                    excluded=f"{len(excluded):,}",
+                )
+            )
+        if counted and len(required) > count:
+            errors.append(
+                t(
+                    "ui.sc.required_over_count",
+                    lang,
+                    tier=tier_label,
+                    required=f"{len(required):,}",
+                    count=f"{count:,}",
+                )
+            )
+        for code, minimum in (part.get("county_min") or {}).items():
+            limit_here = per_county.get(str(code))
+            if limit_here is not None and isinstance(minimum, int) and minimum > limit_here:
+                errors.append(
+                    t(
+                        "ui.sc.county_too_many",
+                        lang,
+                        tier=tier_label,
+                        county=names.get(str(code), code),
+                        minimum=f"{minimum:,}",
+                        available=f"{limit_here:,}",
+                    )
+                )
+    rule = s.get("one_per_community")
+    count = s.get("count")
+    if rule in ("community", "village", "all") and isinstance(count, int) and count > 0:
+        kinds = region.communities.get("kind")
+        if kinds is not None:
+            wanted = {"community": {"community"}, "village": {"village"}}.get(
+                rule, {"community", "village"}
+            )
+            needed = int(kinds.isin(wanted).sum())
+            if s.get("objective") != "set_cover" and needed > count:
+                option = t(f"ui.sc.per_community.{rule}", lang)
+                warnings.append(
+                    t(
+                        "ui.sc.community_rule",
+                        lang,
+                        rule=label("stations.one_per_community")
+                        + ("（" + option + "）" if lang == "zh" else f" ({option})"),
+                        needed=f"{needed:,}",
+                        count=f"{count:,}",
+                    )
+                )
+    return errors, warnings
+
+
+def cell_problems(table: pd.DataFrame, edits: Any, region: Region, lang: str) -> list[str]:
+    """Messages for cells of the per-county table that are not whole numbers ≥ 0.
+
+    ``edits`` is the data editor's state (``{"edited_rows": {row: {column: value}}}``):
+    the editor itself turns text into a blank and 1.5 into 1 without a word, so the
+    values are checked as they were typed.
+    """
+    from planner.i18n import t
+
+    if not isinstance(edits, dict):
+        return []
+    names = dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=False))
+    messages = []
+    for row, cells in (edits.get("edited_rows") or {}).items():
+        try:
+            code = str(table["code"].iloc[int(row)])
+        except (ValueError, IndexError, KeyError):
+            continue
+        for column, value in (cells or {}).items():
+            if column not in ("st_min", "st_max", "ct_min", "ct_max") or value is None:
+                continue
+            if isinstance(value, str) and not value.strip():
+                continue
+            field = f"{names.get(code, code)} · {t(f'ui.sc.col.{column}', lang)}"
+            try:
+                number = float(value) if not isinstance(value, bool) else float("nan")
+            except (TypeError, ValueError):
+                number = float("nan")
+            if not (number >= 0 and number == int(number)):
+                messages.append(t("ui.sc.cell_number", lang, field=field, value=_shown(value)))
+            elif number > CELL_MAXIMUM:
+                messages.append(
+                    t(
+                        "ui.sc.cell_too_large",
+                        lang,
+                        field=field,
+                        maximum=f"{CELL_MAXIMUM:,}",
+                        value=_shown(value),
+                    )
+                )
+    return messages
+
+
 def scenario_problems(data: dict, region: Region, lang: str) -> tuple[Scenario | None, list[str]]:
     """Build the scenario from ``data``; else every problem in plain words.
 
@@ -611,6 +953,13 @@ def scenario_problems(data: dict, region: Region, lang: str) -> tuple[Scenario |
         if problem.key in _TABLE_KEYS:
             continue
         params = dict(problem.params)
+        if problem.key == "scenario.share" and params.get("field") == "solver.gap":
+            value = params.get("value")  # a share; the form shows it in percent
+            shown = _shown(value * 100) if isinstance(value, int | float) else value
+            messages.append(
+                t("ui.sc.gap_range", lang, field=t(FIELDS["solver.gap"], lang), value=shown)
+            )
+            continue
         if "field" in params:
             params["field"] = _field_label(str(params["field"]), lang, names)
         if "county" in params:
@@ -678,6 +1027,8 @@ class _Form:
         self.draft = draft
         self.data = draft["data"]
         self.gen = draft["gen"]
+        #: Problems found while drawing the widgets (empty fields, bad table cells).
+        self.problems: list[str] = []
 
     def key(self, path: str) -> str:
         return f"sc{self.gen}.{path}"
@@ -702,8 +1053,9 @@ class _Form:
             help=tr(f"{FIELDS.get(path, 'ui.sc.' + path)}_help"),
             **kw,
         )
-        if out is None:
-            out = initial
+        if out is None:  # a cleared field: say so, and keep the last value meanwhile
+            self.problems.append(tr("ui.sc.empty", field=tr(FIELDS.get(path, path))))
+            return initial
         _set(self.data, path, int(out) if integer else float(out) / scale)
         return out
 
@@ -819,6 +1171,7 @@ def _county_editor(form: _Form, region: Region) -> None:
             "ct_max": st.column_config.NumberColumn(tr("ui.sc.col.ct_max"), **number),
         },
     )
+    form.problems += cell_problems(draft["county_base"], st.session_state.get(key), region, lang())
     limits = county_limits(edited)
     data["stations"]["county_min"] = limits["st_min"]
     data["stations"]["county_max"] = limits["st_max"]
@@ -868,8 +1221,11 @@ def _form(form: _Form, region: Region) -> None:
         )
         if derive:
             data["stations"]["count"] = None
+        elif count is None:  # a cleared field: say so, and keep the last value meanwhile
+            form.problems.append(tr("ui.sc.empty", field=tr("ui.sc.stations.count")))
+            data["stations"]["count"] = int(memory)
         else:
-            data["stations"]["count"] = int(count if count is not None else memory)
+            data["stations"]["count"] = int(count)
             form.draft["count_memory"] = data["stations"]["count"]
         objective = form.choice(
             a, "stations.objective", ["p_median", "mclp", "set_cover"], "ui.sc.objective"
@@ -916,9 +1272,7 @@ def _form(form: _Form, region: Region) -> None:
         form.number(a, "dense_grid_m", step=100.0, format="%.0f")
         form.choice(b, "solver.name", ["highs", "cbc"], "ui.sc.solver")
         form.number(a, "solver.time_limit_s", step=10.0, format="%.0f")
-        form.number(
-            b, "solver.gap", scale=100.0, step=0.1, format="%.2f", min_value=0.0, max_value=99.9
-        )
+        form.number(b, "solver.gap", scale=100.0, step=0.1, format="%.2f")
         form.sites(a, "stations.required_sites")
         form.sites(b, "stations.excluded_sites")
         form.sites(a, "centres.required_sites")
@@ -935,16 +1289,19 @@ def _local_time(stamp: str) -> str:
 def _actions(panel, form: _Form, region: Region, scenario_id: int) -> None:
     draft, data = form.draft, form.data
     scenario, problems = scenario_problems(data, region, lang())
+    problems = form.problems + problems
     errors, warnings, fixes = table_checks(region, data, lang())
     problems += errors
-    if not str(data.get("name", "")).strip():
-        problems.insert(0, PlannerError("store.empty_name").message(lang()))
+    errors, more = form_checks(region, data, lang())
+    problems += errors
+    warnings += more
     record = None
     if scenario_id != NEW_SCENARIO:
         try:
             record = store().get_scenario(scenario_id)
         except PlannerError as err:
             panel.error(err.message(lang()))
+    problems = _name_problems(str(data.get("name", "")), region, scenario_id) + problems
     with panel:
         st.markdown(f"**{html.escape(tr('ui.sc.editing', name=str(data.get('name', ''))))}**")
         if record is not None:
@@ -1007,6 +1364,22 @@ def _actions(panel, form: _Form, region: Region, scenario_id: int) -> None:
                     _delete(record.id, record.name)
         if record is not None:
             page_link("run", tr("ui.sc.next"), icon=":material/play_circle:")
+
+
+def _name_problems(name: str, region: Region, scenario_id: int) -> list[str]:
+    """An empty, too long or already used scenario name, in plain words."""
+    name = name.strip()
+    if not name:
+        return [PlannerError("store.empty_name").message(lang())]
+    if len(name) > NAME_MAXIMUM:
+        return [tr("ui.sc.name_too_long", length=len(name), maximum=NAME_MAXIMUM)]
+    try:
+        other = store().find_scenario(region.id, name)
+    except PlannerError:
+        return []  # the database problem is shown elsewhere
+    if other is not None and other.id != scenario_id:
+        return [tr("ui.sc.name_taken", name=name)]
+    return []
 
 
 def _comparable(data: dict) -> dict:

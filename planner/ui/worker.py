@@ -5,7 +5,9 @@ blocks the Streamlit server and can be stopped by ending the process. The job fo
 holds what the app wrote:
 
 * ``job.json`` — ``{"db": database file, "scenario_id": id, "region": region id,
-  "region_dir": folder of an unsaved region pack or null}``;
+  "region_dir": folder of an unsaved region pack or null, "review": null or
+  {"parent_id": reviewed plan id, "mode": "keep" | "reoptimise"}}`` (a re-run honouring
+  the scenario's site review, :func:`planner.review.run_reviewed`);
 * ``scenario.json`` — the scenario to run;
 
 and what the worker writes:
@@ -83,10 +85,28 @@ def run(job_dir: Path) -> int:
         scenario = Scenario.load(job_dir / "scenario.json")
         progress("ui.run.stage.loading", 0.0)
         region = _load_region(job)
-        plan = run_plan(region, scenario, progress=progress)
+        store = Store(job["db"])
+        review = job.get("review")
+        parent_id, summary = None, None
+        if review:
+            from planner.review import review_summary, run_reviewed
+
+            parent_id = int(review["parent_id"])
+            states = store.review_states(int(job["scenario_id"]))
+            previous = store.load_plan(parent_id)
+            plan, applied = run_reviewed(
+                region, scenario, states, previous, review["mode"], progress=progress
+            )
+            summary = review_summary(applied, states, review["mode"])
+        else:
+            plan = run_plan(region, scenario, progress=progress)
         out = plan.write(job_dir / "plan")
-        record = Store(job["db"]).save_plan(
-            int(job["scenario_id"]), out, seconds=round(time.monotonic() - started, 2)
+        record = store.save_plan(
+            int(job["scenario_id"]),
+            out,
+            seconds=round(time.monotonic() - started, 2),
+            parent_id=parent_id,
+            review=summary,
         )
         _write_json(
             job_dir / "result.json",
