@@ -41,10 +41,13 @@ from planner.i18n import PlannerError
 
 __all__ = [
     "CostMatrix",
+    "FallbackSource",
     "Levels",
     "MatrixSource",
     "PointSource",
     "SiteDistanceSource",
+    "source_knn",
+    "source_within",
     "sparse_distances",
     "sparse_knn",
 ]
@@ -285,6 +288,97 @@ class MatrixSource:
 
     def columns(self, sites: np.ndarray) -> np.ndarray:
         return self._masked[:, np.asarray(sites, dtype=np.int64)]
+
+
+@dataclass(frozen=True, eq=False)
+class FallbackSource:
+    """Two distance oracles over the same sites, split by demand row.
+
+    Rows flagged in ``use_fallback`` get every cost from ``fallback`` (e.g. straight
+    line × circuity for a village far from any mapped road); the other rows from
+    ``primary`` (e.g. a :class:`planner.network.NetworkSource`). Within a row the
+    metric is one and the same, so a row's sorted list, its next-nearest bound and its
+    nearest open site stay consistent, which is all the siting models rely on.
+
+    Parameters
+    ----------
+    primary, fallback
+        Sources with the same ``n_demand`` and ``n_sites``.
+    use_fallback
+        Bool mask over demand rows.
+    """
+
+    primary: SiteDistanceSource
+    fallback: SiteDistanceSource
+    use_fallback: np.ndarray
+
+    def __post_init__(self) -> None:
+        mask = np.asarray(self.use_fallback, dtype=bool)
+        object.__setattr__(self, "use_fallback", mask)
+        shapes = {
+            (self.primary.n_demand, self.primary.n_sites),
+            (self.fallback.n_demand, self.fallback.n_sites),
+        }
+        if len(shapes) != 1 or mask.shape != (self.primary.n_demand,):
+            raise PlannerError(
+                "model.shape_mismatch",
+                what="fallback source",
+                expected=(self.primary.n_demand, self.primary.n_sites),
+                got=sorted(shapes),
+            )
+
+    @property
+    def n_demand(self) -> int:
+        return int(self.primary.n_demand)
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.primary.n_sites)
+
+    def _split(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        back = self.use_fallback[rows]
+        return np.flatnonzero(~back), np.flatnonzero(back)
+
+    def within(
+        self, rows: np.ndarray, radius: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = np.asarray(rows, dtype=np.int64)
+        radius = np.broadcast_to(np.asarray(radius, dtype=np.float64), rows.shape)
+        a, b = self._split(rows)
+        ra, ca, da = self.primary.within(rows[a], radius[a])
+        rb, cb, db = self.fallback.within(rows[b], radius[b])
+        return np.concatenate([ra, rb]), np.concatenate([ca, cb]), np.concatenate([da, db])
+
+    def kth_distance(self, rows: np.ndarray, k: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        k = np.broadcast_to(np.asarray(k, dtype=np.int64), rows.shape)
+        out = np.full(rows.shape, np.inf)
+        a, b = self._split(rows)
+        if a.size:
+            out[a] = self.primary.kth_distance(rows[a], k[a])
+        if b.size:
+            out[b] = self.fallback.kth_distance(rows[b], k[b])
+        return out
+
+    def nearest(self, open_sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        site_a, dist_a = self.primary.nearest(open_sites)
+        site_b, dist_b = self.fallback.nearest(open_sites)
+        back = self.use_fallback
+        return np.where(back, site_b, site_a), np.where(back, dist_b, dist_a)
+
+    def restrict_sites(self, allowed: np.ndarray) -> FallbackSource:
+        return FallbackSource(
+            self.primary.restrict_sites(allowed),
+            self.fallback.restrict_sites(allowed),
+            self.use_fallback,
+        )
+
+    def columns(self, sites: np.ndarray) -> np.ndarray:
+        sites = np.asarray(sites, dtype=np.int64)
+        out = np.asarray(self.primary.columns(sites), dtype=np.float64).copy()
+        if self.use_fallback.any():
+            out[self.use_fallback] = np.asarray(self.fallback.columns(sites))[self.use_fallback]
+        return out
 
 
 @dataclass(frozen=True)
@@ -663,3 +757,31 @@ def sparse_knn(
     rad = np.maximum(rad, min_radius)
     rows, cols, dist = source.within(np.arange(n), rad)
     return CostMatrix.from_coo(rows, cols, dist, n, source.n_sites, radius=rad, source=source)
+
+
+def source_within(source: SiteDistanceSource, radius: float | np.ndarray) -> CostMatrix:
+    """Every pair within ``radius`` (scalar or per row) of any distance source.
+
+    The generic form of :func:`sparse_distances`: rows are complete up to ``radius``
+    and the source is attached so the models can grow rows.
+    """
+    n = int(source.n_demand)
+    rad = np.broadcast_to(np.asarray(radius, dtype=np.float64), (n,)).copy()
+    if np.any(rad < 0) or np.any(np.isnan(rad)):
+        raise PlannerError("model.negative_values", what="radius")
+    rows, cols, dist = source.within(np.arange(n), rad)
+    return CostMatrix.from_coo(rows, cols, dist, n, int(source.n_sites), radius=rad, source=source)
+
+
+def source_knn(source: SiteDistanceSource, k: int, min_radius: float = 0.0) -> CostMatrix:
+    """The ``k`` nearest sites of every row (plus ties) from any distance source.
+
+    The generic form of :func:`sparse_knn`. A row that reaches fewer than ``k`` sites
+    lists all it reaches and is complete (radius ``inf``).
+    """
+    n, m = int(source.n_demand), int(source.n_sites)
+    k = int(min(max(k, 1), max(m, 1)))
+    rad = source.kth_distance(np.arange(n), np.full(n, k))
+    rad = np.maximum(rad, min_radius)
+    rows, cols, dist = source.within(np.arange(n), rad)
+    return CostMatrix.from_coo(rows, cols, dist, n, m, radius=rad, source=source)

@@ -25,6 +25,7 @@ from planner.export_common import dates_line, sources_line
 from planner.export_fonts import font_families
 from planner.export_map import fontprops, map_figure, wrap_text
 from planner.i18n import register, t
+from planner.kpi import distance_mode_text
 from planner.plan import Plan
 from planner.regions import Region
 from planner.scenario import CAPACITY_STANDARDS
@@ -425,6 +426,7 @@ def _kpi_rows(plan: Plan, lang: str) -> list[tuple[str, str]]:
         )
     if "max_centre_utilisation" in k:
         rows.append((t("export.report.max_util", lang), _pct(k.get("max_centre_utilisation"))))
+    rows.append((t("kpi.distance_mode", lang), distance_mode_text(k, lang)))
     return rows
 
 

@@ -28,6 +28,7 @@ from planner.export_common import (
     tier_label,
 )
 from planner.i18n import register, t
+from planner.kpi import distance_mode_text
 from planner.plan import Plan
 from planner.regions import Region
 
@@ -111,6 +112,7 @@ def export_xlsx(
         (t("export.about.region", lang), region.name(lang) if region else plan.scenario.region),
         (t("export.about.scenario", lang), plan.scenario.name),
         (t("export.about.description", lang), plan.scenario.description),
+        (t("kpi.distance_mode", lang), distance_mode_text(plan.kpis, lang)),
         ("", dates_line(plan, lang)),
     ]
     if region is not None:

@@ -48,6 +48,15 @@ and the distance between two virtual nodes is exactly "snap + along the road +
 snap". :func:`scipy.sparse.csgraph.dijkstra` with ``indices`` = the demand nodes
 and ``limit`` = the cutoff then gives every pair within the cutoff and nothing else.
 
+Direct connectors
+-----------------
+The walk to the road is a straight line, so two points closer to each other than
+the sum of their distances to the road are joined by a direct straight edge (at most
+``direct_max_m``, default 2 km): a community and a station candidate on the same
+spot cost 0, not twice the distance to the nearest mapped road. Points near roads are
+never joined across a river this way (the bridge case): 110 m apart but 5 m from
+their roads, they still go round by the bridge.
+
 Why scipy and not ``networkx.single_source_dijkstra_path_length(cutoff=...)``:
 both are bounded, but the networkx search is a Python heap loop with dict
 lookups, about 50-100x slower per settled node; at city scale (thousands of
@@ -73,6 +82,7 @@ import hashlib
 import math
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,18 +101,25 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from planner.crs import WGS84, local_metric_crs, to_wgs84
-from planner.distance import CostMatrix
+from planner.distance import CostMatrix, FallbackSource, PointSource, SiteDistanceSource
 from planner.i18n import PlannerError, register
 
 __all__ = [
+    "FAR_FROM_ROAD_M",
+    "MIN_COMPONENT_SHARE",
     "MODES",
+    "OFF_NETWORK_M",
     "NetworkSource",
+    "RoadDistances",
     "RoadNetwork",
     "Snap",
     "download_network",
     "is_online",
+    "load_network",
     "network_cost_matrix",
     "network_source",
+    "read_road_lines",
+    "road_distances",
 ]
 
 register(
@@ -202,6 +219,17 @@ _ONEWAY_COLUMNS = ("oneway", "one_way", "单行", "单向")
 _TRUE = frozenset({"yes", "true", "1", "t", "y", "是", "单行", "单向"})
 _LINE_FORMATS = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml")
 _DEFAULT_MAX_SNAP_M = 500.0
+#: Longest direct straight connector between a point and a site (see module docstring).
+DIRECT_MAX_M = 2000.0
+#: Points farther than this (metres) from a road are reported as far from a road.
+FAR_FROM_ROAD_M = _DEFAULT_MAX_SNAP_M
+#: Points farther than this (metres) from the road network, or that reach no site
+#: along it, are costed as straight line × circuity instead (see :func:`road_distances`).
+OFF_NETWORK_M = 2000.0
+#: Snap only onto parts of the network holding at least this share of its road length.
+MIN_COMPONENT_SHARE = 0.01
+#: Speed (km/h) that turns a straight-line fallback into seconds in ``drive_time``.
+STRAIGHT_SPEED_KPH = 30.0
 _BATCH_BYTES = 64e6  # dense Dijkstra output per batch of sources
 
 
@@ -350,6 +378,35 @@ class _EdgeTable:
     @cached_property
     def tree(self) -> shapely.STRtree:
         return shapely.STRtree(self.geom)
+
+    @cached_property
+    def components(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, its (undirected) component; per component, its share of road length."""
+        _, labels = connected_components(self.csr, directed=False)
+        row_comp = labels[self.u]
+        length = np.bincount(row_comp, weights=self.length)
+        total = float(length.sum())
+        return row_comp, length / total if total > 0 else length
+
+    def main_rows(self, min_share: float) -> np.ndarray:
+        """Rows in components holding at least ``min_share`` of the road length.
+
+        The largest component always counts, so the result is never empty.
+        """
+        row_comp, share = self.components
+        keep = share >= min_share
+        keep[int(np.argmax(share))] = True
+        return np.flatnonzero(keep[row_comp])
+
+    def snap_tree(self, min_share: float) -> tuple[np.ndarray | None, shapely.STRtree]:
+        """``(rows, tree)`` over the rows usable for snapping (all when ``min_share`` <= 0)."""
+        if min_share <= 0:
+            return None, self.tree
+        cache = self.__dict__.setdefault("_snap_trees", {})
+        if min_share not in cache:
+            rows = self.main_rows(min_share)
+            cache[min_share] = (rows, shapely.STRtree(self.geom[rows]))
+        return cache[min_share]
 
     @cached_property
     def csr(self) -> sparse.csr_array:
@@ -571,6 +628,52 @@ class RoadNetwork:
             "largest_component_share": float(sizes.max() / max(used.sum(), 1)),
         }
 
+    def known_speed_share(self) -> float:
+        """Share of the drivable road length whose speed is known (class or maxspeed).
+
+        Road lines without any class column give 0; OSM networks close to 1.
+        """
+        cached = self.__dict__.get("_speed_share")
+        if cached is not None:
+            return cached
+        known = total = 0.0
+        for _, _, data in self.graph.edges(data=True):
+            cls = _road_class(data.get("highway"))
+            if cls in _NO_DRIVE:
+                continue
+            length = float(data.get("length", 0.0))
+            total += length
+            has_speed = any(_maxspeed(data.get(k)) is not None for k in ("speed_kph", "maxspeed"))
+            if has_speed or cls in CLASS_SPEEDS_KPH:
+                known += length
+        self._speed_share = known / total if total > 0 else 0.0
+        return self._speed_share
+
+    def lines(self) -> gpd.GeoDataFrame:
+        """Every road piece once (two directions merged), in :attr:`crs`.
+
+        Columns ``highway`` (class or ``None``) and ``length_m``; for drawing.
+        """
+        seen: set[tuple[int, int, float]] = set()
+        geoms, classes, lengths = [], [], []
+        xy = self.node_xy
+        for u, v, data in self.graph.edges(data=True):
+            a, b = self._pos[int(u)], self._pos[int(v)]
+            length = round(float(data["length"]), 2)
+            key = (min(a, b), max(a, b), length)
+            if key in seen:
+                continue
+            seen.add(key)
+            geom = data.get("geometry")
+            geoms.append(geom if geom is not None else shapely.LineString([xy[a], xy[b]]))
+            classes.append(_road_class(data.get("highway")))
+            lengths.append(length)
+        return gpd.GeoDataFrame(
+            {"highway": classes, "length_m": np.asarray(lengths, dtype=float)},
+            geometry=geoms,
+            crs=self.crs,
+        )
+
     def _table(self, mode: str) -> _EdgeTable:
         mode = _check_mode(mode)
         if mode not in self._tables:
@@ -580,9 +683,27 @@ class RoadNetwork:
     # ------------------------------------------------------------------ snapping
 
     def snap(
-        self, points_xy: Any, mode: str = "walk", max_snap_m: float = _DEFAULT_MAX_SNAP_M
+        self,
+        points_xy: Any,
+        mode: str = "walk",
+        max_snap_m: float = _DEFAULT_MAX_SNAP_M,
+        min_component_share: float = 0.0,
     ) -> Snap:
         """Snap points (metres, :attr:`crs`) to the nearest point of the nearest usable road.
+
+        Parameters
+        ----------
+        points_xy
+            Coordinates in :attr:`crs`, shape ``(n, 2)``.
+        mode
+            Which roads are usable (see module docstring).
+        max_snap_m
+            Points farther than this are flagged ``too_far``.
+        min_component_share
+            Snap only onto road pieces whose connected part of the network holds at
+            least this share of the road length (the largest part always counts).
+            Unnoded line ends leave thousands of fragments in bureau road files; a
+            point snapped onto one could reach nothing.
 
         Returns
         -------
@@ -598,7 +719,10 @@ class RoadNetwork:
                         np.empty(0), np.empty(0, bool), float(max_snap_m), e)  # fmt: skip
         # Nearest edge geometry (GEOS STRtree, the same query osmnx.distance.nearest_edges
         # runs, but built once per mode instead of once per call).
-        (_, row), dist = table.tree.query_nearest(pts, return_distance=True, all_matches=False)
+        rows, tree = table.snap_tree(float(min_component_share))
+        (_, row), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        if rows is not None:
+            row = rows[row]
         geom = table.geom[row]
         along = shapely.line_locate_point(geom, pts)
         glen = shapely.length(geom)
@@ -628,8 +752,13 @@ class RoadNetwork:
         max_snap_m: float = _DEFAULT_MAX_SNAP_M,
         access_speed_kph: float = ACCESS_SPEED_KPH,
         base_radius: float | None = None,
+        min_component_share: float = 0.0,
+        direct_max_m: float = DIRECT_MAX_M,
     ) -> NetworkSource:
-        """Exact network distance oracle (:class:`planner.distance.SiteDistanceSource`)."""
+        """Exact network distance oracle (:class:`planner.distance.SiteDistanceSource`).
+
+        See :meth:`NetworkSource.build` for the parameters.
+        """
         return NetworkSource.build(
             self,
             demand_xy,
@@ -638,6 +767,8 @@ class RoadNetwork:
             max_snap_m=max_snap_m,
             access_speed_kph=access_speed_kph,
             base_radius=base_radius,
+            min_component_share=min_component_share,
+            direct_max_m=direct_max_m,
         )
 
     def cost_matrix(
@@ -828,6 +959,26 @@ class _Shared:
     done: np.ndarray  # per demand row: radius its cached list is complete to
     sites: list = field(default_factory=list)  # per row: site indices by cost
     costs: list = field(default_factory=list)
+    column_cache: dict = field(default_factory=dict)  # site -> costs from every row
+
+    def fill_columns(self, sites: np.ndarray) -> None:
+        """Cache the costs from every demand point to ``sites`` (reverse Dijkstra).
+
+        One unbounded search per site on the reversed graph: cheap when sites are few
+        (sorting-centre candidates, the open sites a heuristic prices).
+        """
+        sites = np.asarray([j for j in np.unique(sites).tolist() if j not in self.column_cache])
+        if sites.size == 0:
+            return
+        n_all = self.graph.shape[0]
+        batch = max(1, int(_BATCH_BYTES // (8 * n_all)))
+        first_site = self.n_road + self.n_demand
+        for s in range(0, sites.size, batch):
+            chunk = sites[s : s + batch]
+            dist = dijkstra(self.reverse, directed=True, indices=first_site + chunk)
+            block = dist[:, self.n_road : first_site]
+            for k, j in enumerate(chunk.tolist()):
+                self.column_cache[j] = np.ascontiguousarray(block[k])
 
     def search(self, rows: np.ndarray, radius: np.ndarray) -> None:
         """Make the cache of ``rows`` complete up to ``radius`` (bounded Dijkstra)."""
@@ -890,14 +1041,21 @@ class NetworkSource:
         max_snap_m: float = _DEFAULT_MAX_SNAP_M,
         access_speed_kph: float = ACCESS_SPEED_KPH,
         base_radius: float | None = None,
+        min_component_share: float = 0.0,
+        direct_max_m: float = DIRECT_MAX_M,
     ) -> NetworkSource:
-        """Snap both point sets and build the augmented search graph."""
+        """Snap both point sets and build the augmented search graph.
+
+        ``min_component_share`` restricts snapping to the main parts of the network
+        (see :meth:`RoadNetwork.snap`); ``direct_max_m`` caps the direct connectors
+        (see module docstring; 0 = none).
+        """
         mode = _check_mode(mode)
         dxy = _points(demand_xy, "demand")
         sxy = _points(site_xy, "site")
         table = net._table(mode)
-        ds = net.snap(dxy, mode, max_snap_m)
-        ss = net.snap(sxy, mode, max_snap_m)
+        ds = net.snap(dxy, mode, max_snap_m, min_component_share)
+        ss = net.snap(sxy, mode, max_snap_m, min_component_share)
         n_road, n, m = table.n_nodes, dxy.shape[0], sxy.shape[0]
         scale = 1.0 if mode != "drive_time" else 3.6 / access_speed_kph  # m -> s
         d_snap, s_snap = ds.distance_m * scale, ss.distance_m * scale
@@ -936,6 +1094,10 @@ class NetworkSource:
             ok = (delta >= 0) | table.two_way[r]
             i, j, r, delta = i[ok], j[ok], r[ok], delta[ok]
             add(dnode[i], snode[j], d_snap[i] + np.abs(delta) * table.weight[r] + s_snap[j])
+        # Closer to each other than to the road: a direct straight connector.
+        if direct_max_m > 0 and n and m:
+            i, j, dist = _direct_pairs(dxy, sxy, ds.distance_m, ss.distance_m, direct_max_m)
+            add(dnode[i], snode[j], dist * scale)
         n_all = n_road + n + m
         a, b, w = np.concatenate(a_parts), np.concatenate(b_parts), np.concatenate(w_parts)
         graph = _csr(a, b, w, n_all)
@@ -1034,12 +1196,81 @@ class NetworkSource:
         site = np.where(np.isfinite(d) & (s >= 0), s - first_site, -1)
         return site, np.where(site >= 0, d, np.inf)
 
+    def columns(self, sites: np.ndarray) -> np.ndarray:
+        """Dense ``(n_demand, len(sites))`` costs to a few ``sites`` (``inf``: disallowed
+        or unreachable); one reverse Dijkstra per site, cached."""
+        sites = np.asarray(sites, dtype=np.int64)
+        sh = self.shared
+        if sites.size == 0:
+            return np.empty((self.n_demand, 0))
+        sh.fill_columns(sites)
+        out = np.column_stack([sh.column_cache[j] for j in sites.tolist()])
+        if self.allowed is not None:
+            out[:, ~self.allowed[sites]] = np.inf
+        return out
+
+    def complete_rows(self) -> None:
+        """List every reachable site in every row (one reverse Dijkstra per site).
+
+        With few sites (sorting-centre candidates: ~200 against ~1,500 stations) this
+        is far cheaper than a growing search from each row, whose radius must reach
+        tens of kilometres; afterwards every query is answered from the lists, and
+        :meth:`columns`, :meth:`within` and :meth:`kth_distance` agree to the bit.
+        """
+        sh = self.shared
+        sh.fill_columns(np.arange(sh.n_sites))
+        if sh.n_sites == 0:
+            sh.done[:] = np.inf
+            return
+        step = max(1, int(_BATCH_BYTES // (8 * sh.n_sites)))
+        for lo in range(0, sh.n_demand, step):
+            rows = np.arange(lo, min(lo + step, sh.n_demand))
+            block = np.column_stack([sh.column_cache[j][rows] for j in range(sh.n_sites)])
+            for k, i in enumerate(rows.tolist()):
+                row = block[k]
+                hit = np.flatnonzero(np.isfinite(row))
+                cost = row[hit]
+                o = np.lexsort((hit, cost))
+                sh.sites[i] = hit[o]
+                sh.costs[i] = cost[o]
+        sh.done[:] = np.inf
+
     def restrict_sites(self, allowed: np.ndarray) -> NetworkSource:
         """The same oracle with only ``allowed`` sites usable (cache shared)."""
         allowed = np.asarray(allowed, dtype=bool)
         if self.allowed is not None:
             allowed = allowed & self.allowed
         return NetworkSource(self.shared, self.demand_snap, self.site_snap, self.mode, allowed)
+
+
+def _direct_pairs(
+    dxy: np.ndarray, sxy: np.ndarray, d_snap: np.ndarray, s_snap: np.ndarray, cap: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs with ``|d - s| <= min(d_snap + s_snap, cap)`` and their straight distance.
+
+    Such a pair is within twice the larger snap of either point, so two ball queries
+    (from the demand side and from the site side) find every one.
+    """
+    from scipy.spatial import cKDTree
+
+    parts_i, parts_j = [], []
+    for src, dst, snap, flip in ((dxy, sxy, d_snap, False), (sxy, dxy, s_snap, True)):
+        radius = np.minimum(2.0 * snap, cap)
+        hits = cKDTree(dst).query_ball_point(src, r=radius)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        if counts.sum() == 0:
+            continue
+        a = np.repeat(np.arange(len(src)), counts)
+        b = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if len(h)])
+        parts_i.append(b if flip else a)
+        parts_j.append(a if flip else b)
+    if not parts_i:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    key = np.unique(np.concatenate(parts_i) * len(sxy) + np.concatenate(parts_j))
+    i, j = key // len(sxy), key % len(sxy)
+    dist = np.hypot(*(dxy[i] - sxy[j]).T)
+    ok = (dist <= d_snap[i] + s_snap[j]) & (dist <= cap)
+    return i[ok], j[ok], dist[ok]
 
 
 def network_source(
@@ -1061,6 +1292,232 @@ def network_cost_matrix(
     return network.cost_matrix(demand_xy, site_xy, cutoff, mode, **kwargs)
 
 
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True, eq=False)
+class RoadDistances:
+    """Road distances for a planning tier, with the off-network fallback applied.
+
+    Built by :func:`road_distances`. :attr:`source` is what the siting models use: a
+    :class:`~planner.distance.FallbackSource` whose network rows come from
+    :attr:`network` and whose off-network rows are straight line × circuity.
+
+    Attributes
+    ----------
+    source
+        Distance oracle for the models (metres; seconds in ``drive_time``).
+    network
+        The road-network oracle alone.
+    mode
+        ``walk``, ``drive`` or ``drive_time``.
+    circuity
+        Factor of the straight-line fallback.
+    fallback
+        Per demand row: costed as straight line × circuity.
+    unreachable
+        Per demand row: near a road but reaching no site along the network (these
+        rows are also in :attr:`fallback`).
+    demand_snap_m, site_snap_m
+        Straight-line distance of each point to the road network (main parts only).
+    far_m, off_network_m
+        The thresholds used.
+    seconds
+        Time taken to snap, build the search graph and check reachability.
+    """
+
+    source: SiteDistanceSource
+    network: NetworkSource
+    mode: str
+    circuity: float
+    fallback: np.ndarray
+    unreachable: np.ndarray
+    demand_snap_m: np.ndarray
+    site_snap_m: np.ndarray
+    far_m: float
+    off_network_m: float
+    seconds: float
+
+    @property
+    def far(self) -> np.ndarray:
+        """Demand rows on the network but farther than :attr:`far_m` from a road."""
+        return ~self.fallback & (self.demand_snap_m > self.far_m)
+
+    @property
+    def site_far(self) -> np.ndarray:
+        """Sites farther than :attr:`far_m` from a road (their access is costed)."""
+        return self.site_snap_m > self.far_m
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and snap statistics for reports (JSON-ready)."""
+
+        def stats(d: np.ndarray) -> dict[str, float]:
+            if d.size == 0:
+                return {}
+            return {
+                "median_m": round(float(np.median(d)), 1),
+                "p95_m": round(float(np.percentile(d, 95)), 1),
+                "max_m": round(float(d.max()), 1),
+            }
+
+        return {
+            "mode": self.mode,
+            "points": int(self.fallback.size),
+            "fallback": int(self.fallback.sum()),
+            "unreachable": int(self.unreachable.sum()),
+            "far_from_road": int(self.far.sum()),
+            "sites": int(self.site_snap_m.size),
+            "sites_far_from_road": int(self.site_far.sum()),
+            "sites_off_network": int((self.site_snap_m > self.off_network_m).sum()),
+            "far_m": self.far_m,
+            "off_network_m": self.off_network_m,
+            "snap": stats(self.demand_snap_m),
+            "site_snap": stats(self.site_snap_m),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def road_distances(
+    net: RoadNetwork,
+    demand_xy: Any,
+    site_xy: Any,
+    mode: str = "walk",
+    *,
+    circuity: float = 1.3,
+    far_m: float = FAR_FROM_ROAD_M,
+    off_network_m: float = OFF_NETWORK_M,
+    min_component_share: float = MIN_COMPONENT_SHARE,
+    complete: bool = False,
+    base_radius: float | None = None,
+) -> RoadDistances:
+    """Road distances with the planner's policy for points off the network.
+
+    Policy
+    ------
+    * Points snap to the nearest road of the *main* parts of the network (parts with
+      at least ``min_component_share`` of the road length): fragments left by unnoded
+      line ends would otherwise trap a point.
+    * A demand point more than ``off_network_m`` from that network, or one from which
+      no site can be reached along it, is costed as straight line × ``circuity`` to
+      every site (a fallback, flagged and counted: its row mixes no metrics).
+    * Between ``far_m`` and ``off_network_m`` the point stays on the network and its
+      straight walk to the road is part of every cost; it is counted as far.
+    * Sites are never dropped: a site far from the road is reached along the road
+      plus its access leg, and directly by fallback rows.
+
+    Parameters
+    ----------
+    net
+        The road network; coordinates are in its CRS (metres).
+    demand_xy, site_xy
+        ``(n, 2)`` and ``(m, 2)`` coordinates.
+    mode
+        ``walk``, ``drive`` or ``drive_time`` (seconds; the fallback then runs at
+        :data:`STRAIGHT_SPEED_KPH`).
+    complete
+        List every reachable site for every row up front (few sites, e.g. sorting
+        centres; see :meth:`NetworkSource.complete_rows`).
+    base_radius
+        First search radius of growing queries.
+
+    Returns
+    -------
+    RoadDistances
+    """
+    t0 = time.perf_counter()
+    mode = _check_mode(mode)
+    dxy = _points(demand_xy, "demand")
+    sxy = _points(site_xy, "site")
+    network = net.source(
+        dxy,
+        sxy,
+        mode,
+        max_snap_m=far_m,
+        base_radius=base_radius,
+        min_component_share=min_component_share,
+    )
+    if complete:
+        network.complete_rows()
+    d_snap = network.demand_snap.distance_m
+    fallback = d_snap > off_network_m
+    unreachable = np.zeros(dxy.shape[0], dtype=bool)
+    rows = np.flatnonzero(~fallback)
+    if rows.size and sxy.shape[0]:
+        unreachable[rows] = np.isinf(network.kth_distance(rows, np.ones(rows.size, np.int64)))
+    fallback |= unreachable
+    scale = 3.6 / STRAIGHT_SPEED_KPH if mode == "drive_time" else 1.0
+    straight = PointSource(dxy, sxy, circuity * scale)
+    source: SiteDistanceSource = (
+        FallbackSource(network, straight, fallback) if fallback.any() else network
+    )
+    return RoadDistances(
+        source=source,
+        network=network,
+        mode=mode,
+        circuity=float(circuity),
+        fallback=fallback,
+        unreachable=unreachable,
+        demand_snap_m=d_snap,
+        site_snap_m=network.site_snap.distance_m,
+        far_m=float(far_m),
+        off_network_m=float(off_network_m),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def read_road_lines(path: str | Path, crs: Any = None) -> gpd.GeoDataFrame:
+    """The roads of a road file as lines in WGS84, for drawing (no routing graph).
+
+    Road-line files are read as they are (no noding: fast); OSM XML and GraphML go
+    through the graph (:meth:`RoadNetwork.lines`).
+    """
+    path = Path(path)
+    if path.suffix.lower() in _LINE_FORMATS:
+        from planner.io import read_vector
+
+        gdf = read_vector(path)
+        if gdf.crs is None and crs is None:
+            raise PlannerError("crs.missing")
+        gdf = to_wgs84(gdf, source=crs)
+        gdf = gdf[gdf.geometry.notna()]
+        return gdf[gdf.geom_type.isin(["LineString", "MultiLineString"])][["geometry"]]
+    return load_network(path, crs=crs).lines().to_crs(WGS84)[["highway", "geometry"]]
+
+
+_LOADED: dict[tuple, RoadNetwork] = {}
+
+
+def load_network(path: str | Path, metric_crs: Any = None, crs: Any = None) -> RoadNetwork:
+    """:meth:`RoadNetwork.from_file`, remembered in this process (the last two files).
+
+    Keyed by the file's path, size and modification time and the CRS arguments, so a
+    replaced file is read again. Building the Wenzhou road lines takes ~10 s; the app
+    and repeated runs in one process pay it once.
+
+    Parameters
+    ----------
+    path
+        Road file (see :meth:`RoadNetwork.from_file`).
+    metric_crs
+        CRS for distances (the region's, so points and roads agree).
+    crs
+        The system road lines are really in, when the file does not say.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise PlannerError("network.read_failed", name=path.name, error=exc) from exc
+    metric = pyproj.CRS.from_user_input(metric_crs).to_string() if metric_crs else None
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, metric, str(crs))
+    if key not in _LOADED:
+        net = RoadNetwork.from_file(path, crs=crs, metric_crs=metric_crs)
+        while len(_LOADED) >= 2:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = net
+    return _LOADED[key]
+
+
 # --------------------------------------------------------------------------- download
 
 
@@ -1074,13 +1531,26 @@ def _overpass_host() -> str:
 
 
 def is_online(host: str | None = None, port: int = 443, timeout: float = 2.0) -> bool:
-    """Whether ``host`` (default: the Overpass server) accepts a TCP connection quickly."""
+    """Whether ``host`` (default: the Overpass server) accepts a TCP connection quickly.
+
+    The whole probe, name lookup included, is bounded by ``timeout``: the resolver's
+    own time-outs do not apply (``getaddrinfo`` ignores socket time-outs and can wait
+    many seconds on a machine without DNS), so the check runs in a daemon thread.
+    """
     host = host or _overpass_host()
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    answer: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                answer.append(True)
+        except OSError:
+            answer.append(False)
+
+    thread = threading.Thread(target=probe, name="planner-online-probe", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(answer and answer[0])
 
 
 def network_cache_dir() -> Path:

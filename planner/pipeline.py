@@ -2,6 +2,33 @@
 
 The stages report progress through an optional callback so the CLI can print and the
 app can draw a progress bar; ``planner`` itself never imports streamlit.
+
+Distances
+---------
+``scenario.distance_mode`` chooses how far things are:
+
+``straight``
+    Straight line × ``scenario.circuity`` in the region's metric CRS (k-d tree).
+``network``
+    Along a road network (:mod:`planner.network`): residents *walk* to stations;
+    stations *drive* to sorting centres — by travel time when the network knows speeds
+    (road classes or ``maxspeed`` on at least half its drivable length, e.g. OSM),
+    else by driving distance. The network comes with the run: the ``network=``
+    argument of :func:`run_plan` (a :class:`~planner.network.RoadNetwork` or a file
+    path), else the road file stored with the region
+    (:func:`planner.regions.road_file`, uploaded on the Data page). Without either the
+    run stops with ``pipeline.no_network``, in words.
+
+    Points off the network follow :func:`planner.network.road_distances`: a community
+    (or, for the centre tier, a station) more than
+    :data:`~planner.network.OFF_NETWORK_M` (2 km) from the road network, or reaching no
+    candidate along it, is costed as straight line × circuity instead, and the plan
+    says how many (KPIs ``network_fallback_*``, a diagnosis in each tier, column
+    ``distance_basis`` of the demand table). Between 500 m and 2 km from a road a
+    community stays on the network with its straight walk to the road included and is
+    counted as far from a road. A community and a candidate closer to each other than
+    to the road are joined by a straight line (a station on the community's own spot
+    is 0 m away, not twice the walk to the nearest mapped road).
 """
 
 from __future__ import annotations
@@ -10,25 +37,42 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from planner.candidates import centre_candidates, station_candidates
 from planner.demand import URBAN_TOWNSHIP_KINDS, demand_points
-from planner.i18n import LANGUAGES, register
-from planner.kpi import area_kpis, city_kpis
+from planner.i18n import LANGUAGES, PlannerError, register, t
+from planner.kpi import area_kpis, city_kpis, network_kpis
 from planner.plan import Plan, TierResult
-from planner.regions import Region, load_region
+from planner.regions import Region, load_region, road_file
 from planner.scenario import Scenario
 from planner.solve import PolicyRules, SiteGroup, SolverOptions, groups_from_labels
 
-__all__ = ["Instance", "build_instance", "derive_station_count", "run_plan"]
+if TYPE_CHECKING:
+    from planner.distance import CostMatrix
+    from planner.network import RoadDistances, RoadNetwork
+
+__all__ = [
+    "Instance",
+    "build_instance",
+    "centre_distance_mode",
+    "derive_station_count",
+    "resolve_network",
+    "run_plan",
+]
 
 Progress = Callable[[str, float], None]
+#: Share of drivable road length with known speeds above which the centre tier
+#: minimises driving time instead of driving distance.
+SPEED_KNOWN_SHARE = 0.5
 
 register(
     {
@@ -40,6 +84,61 @@ register(
         "run.stage.centres": {"zh": "求解分拣中心布局", "en": "Solving the sorting-centre tier"},
         "run.stage.kpis": {"zh": "计算指标", "en": "Computing indicators"},
         "run.stage.done": {"zh": "完成", "en": "Done"},
+        "pipeline.no_network": {
+            "zh": "情景要求按道路网络计算距离，但区域“{region_zh}”还没有路网。请在“区域数据”页"
+            "上传路网文件（.osm、.graphml，或 GeoJSON/GeoPackage/zip 压缩 Shapefile 道路线），"
+            "或把情景的距离计算方式改为“直线距离 × 绕行系数”。",
+            "en": "The scenario asks for road-network distances, but the region "
+            "“{region_en}” has no road network yet. Upload a road file on the Region data "
+            "page (.osm, .graphml, or road lines as GeoJSON, GeoPackage or a zipped "
+            "Shapefile), or set the scenario's distances to straight line × circuity.",
+        },
+        "pipeline.network_missing_file": {
+            "zh": "找不到路网文件 {path}",
+            "en": "Road network file not found: {path}",
+        },
+        "pipeline.network_outside": {
+            "zh": "路网“{name}”与本区域不重合：所有村/社区距道路都超过 {limit:.0f} 米。"
+            "请检查路网文件的范围和坐标系。",
+            "en": "The road network “{name}” does not cover this region: every community is "
+            "more than {limit:.0f} m from its roads. Check the file's extent and coordinate "
+            "system.",
+        },
+        "pipeline.network.used": {
+            "zh": "距离按道路网络“{name}”计算（{km:,.1f} 公里道路）：居民步行至站点，"
+            "站点至分拣中心按{centre_zh}。",
+            "en": "Distances follow the road network “{name}” ({km:,.1f} km of road): "
+            "residents walk to stations, stations {centre_en} to sorting centres.",
+        },
+        "pipeline.network.fallback": {
+            "zh": "{count:,} 个村/社区（{population:,} 人）距路网超过 {limit:,.0f} 米，"
+            "距离按直线 × 绕行系数 {circuity:g} 计算。",
+            "en": "{count:,} communities ({population:,} people) are more than {limit:,.0f} m "
+            "from the road network; their distances are straight line × circuity "
+            "{circuity:g}.",
+        },
+        "pipeline.network.unreachable": {
+            "zh": "{count:,} 个村/社区（{population:,} 人）靠近道路，但沿道路到不了任何候选站点，"
+            "距离按直线 × 绕行系数 {circuity:g} 计算。",
+            "en": "{count:,} communities ({population:,} people) are near a road but reach no "
+            "candidate site along the network; their distances are straight line × "
+            "circuity {circuity:g}.",
+        },
+        "pipeline.network.far": {
+            "zh": "{count:,} 个村/社区距最近道路 {far:,.0f}–{limit:,.0f} 米：仍按道路计算，"
+            "走到道路的直线距离计入。",
+            "en": "{count:,} communities are {far:,.0f}–{limit:,.0f} m from the nearest road: "
+            "they stay on the network, with the straight walk to the road included.",
+        },
+        "pipeline.network.station_fallback": {
+            "zh": "{count:,} 个站点距路网超过 {limit:,.0f} 米或沿道路到不了任何分拣中心候选点，"
+            "至分拣中心的距离按直线 × 绕行系数 {circuity:g} 计算。",
+            "en": "{count:,} stations are more than {limit:,.0f} m from the road network or "
+            "reach no sorting-centre candidate along it; their distance to a centre is "
+            "straight line × circuity {circuity:g}.",
+        },
+        "pipeline.centre.drive": {"zh": "驾车距离", "en": "drive (by distance)"},
+        "pipeline.centre.drive_time": {"zh": "驾车时间", "en": "drive (by travel time)"},
     }
 )
 
@@ -69,6 +168,10 @@ class Instance:
         Candidate station sites (:func:`planner.candidates.station_candidates`).
     centres
         Candidate sorting-centre sites.
+    network
+        The road network in the region's metric CRS (``network`` mode only).
+    network_info
+        Where it came from and how long it took: ``name``, ``seconds``.
     """
 
     region: Region
@@ -76,6 +179,53 @@ class Instance:
     demand: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame
     centres: gpd.GeoDataFrame
+    network: RoadNetwork | None = None
+    network_info: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_network(
+    region: Region, network: RoadNetwork | str | Path | None = None
+) -> tuple[RoadNetwork, str]:
+    """The road network of a run, in the region's metric CRS, and its display name.
+
+    Parameters
+    ----------
+    region
+        The region planned.
+    network
+        A :class:`~planner.network.RoadNetwork` (re-projected when its CRS differs), a
+        road file path, or ``None`` for the road file stored with the region.
+
+    Raises
+    ------
+    PlannerError
+        ``pipeline.no_network`` when there is none, ``pipeline.network_missing_file``,
+        or the loader's own messages (``network.read_failed``, ...).
+    """
+    from planner.network import RoadNetwork, load_network
+
+    metric = region.metric_crs
+    if isinstance(network, RoadNetwork):
+        name = str(network.graph.graph.get("name") or "RoadNetwork")
+        if network.crs != pyproj.CRS.from_user_input(metric):
+            # Lengths are measured again in the region's CRS (a Web Mercator length,
+            # say, is not metres on the ground).
+            graph = network.graph.copy()
+            for _, _, data in graph.edges(data=True):
+                data.pop("length", None)
+            network = RoadNetwork.from_graph(graph, metric)
+        return network, name
+    if network is not None:
+        path = Path(network)
+        if not path.is_file():
+            raise PlannerError("pipeline.network_missing_file", path=path)
+        return load_network(path, metric), path.name
+    stored = road_file(region)
+    if stored is None:
+        raise PlannerError(
+            "pipeline.no_network", region_zh=region.name("zh"), region_en=region.name("en")
+        )
+    return load_network(stored.path, metric, crs=stored.crs), stored.name
 
 
 def build_instance(
@@ -83,16 +233,33 @@ def build_instance(
     scenario: Scenario,
     extra_stations: gpd.GeoDataFrame | None = None,
     extra_centres: gpd.GeoDataFrame | None = None,
+    network: RoadNetwork | str | Path | None = None,
 ) -> Instance:
-    """Demand and candidates for ``scenario`` over ``region``."""
+    """Demand and candidates for ``scenario`` over ``region``.
+
+    In ``network`` mode the road network is resolved here (:func:`resolve_network`),
+    so a missing network fails before any solving; ``network`` is ignored otherwise.
+    """
     region = load_region(region) if isinstance(region, str) else region
+    net, info = None, {}
+    if scenario.distance_mode == "network":
+        t0 = time.perf_counter()
+        net, name = resolve_network(region, network)
+        info = {"name": name, "seconds": round(time.perf_counter() - t0, 3)}
     return Instance(
         region=region,
         scenario=scenario,
         demand=demand_points(region, scenario),
         stations=station_candidates(region, scenario, extra_stations),
         centres=centre_candidates(region, extra_centres),
+        network=net,
+        network_info=info,
     )
+
+
+def centre_distance_mode(network: RoadNetwork) -> str:
+    """``drive_time`` when the network knows speeds on most roads, else ``drive``."""
+    return "drive_time" if network.known_speed_share() >= SPEED_KNOWN_SHARE else "drive"
 
 
 def derive_station_count(demand: pd.DataFrame, per_station: tuple[int, int]) -> int:
@@ -194,17 +361,79 @@ def _diagnoses(result) -> tuple[dict[str, str], ...]:
     )
 
 
-def _tier_result(tier: str, model: str, sol, seconds: float, solver: str) -> TierResult:
+def _tier_result(
+    tier: str,
+    model: str,
+    sol,
+    seconds: float,
+    solver: str,
+    notes: tuple[dict[str, str], ...] = (),
+    details: dict[str, Any] | None = None,
+) -> TierResult:
     r = sol.result
     return TierResult(
         tier=tier, model=model, status=r.status, objective=r.objective, bound=r.bound, gap=r.gap,
-        seconds=round(seconds, 3), solver=solver, diagnoses=_diagnoses(r),
-        details={"rounds": getattr(r, "rounds", None)},
+        seconds=round(seconds, 3), solver=solver, diagnoses=_diagnoses(r) + tuple(notes),
+        details={"rounds": getattr(r, "rounds", None), **(details or {})},
     )  # fmt: skip
 
 
-def solve_stations(inst: Instance):
-    """Solve the station tier; returns the model's solution and the station count."""
+def _note(key: str, **params: Any) -> dict[str, str]:
+    """An information line in both languages, shaped like a solver diagnosis."""
+    return {"key": key, **{lang: t(key, lang, **params) for lang in LANGUAGES}}
+
+
+def _station_k(n_sites: int, p: int, capacity: bool) -> int:
+    """Initial list length of the p-median (as ``PMedian.from_points`` chooses it)."""
+    k = int(min(n_sites, max(4, math.ceil(2 * n_sites / max(p, 1)))))
+    return min(n_sites, max(3 * k, 15)) if capacity else k
+
+
+def station_distances(inst: Instance) -> RoadDistances:
+    """Walking distances from communities to station candidates (``network`` mode).
+
+    Raises
+    ------
+    PlannerError
+        ``pipeline.network_outside`` when no community is near the network.
+    """
+    from planner.network import road_distances
+
+    d, c = inst.demand, inst.stations
+    dist = road_distances(
+        inst.network,
+        d[["x", "y"]].to_numpy(dtype=float),
+        c[["x", "y"]].to_numpy(dtype=float),
+        "walk",
+        circuity=inst.scenario.circuity,
+        base_radius=float(d["radius_m"].max()) if len(d) else None,
+    )
+    if len(d) and dist.fallback.all() and not dist.unreachable.any():
+        raise PlannerError(
+            "pipeline.network_outside",
+            name=inst.network_info.get("name", ""),
+            limit=dist.off_network_m,
+        )
+    return dist
+
+
+def _station_matrix(inst: Instance, dist: RoadDistances, p: int | None) -> CostMatrix:
+    """The station tier's sparse matrix on road distances."""
+    from planner.distance import source_knn, source_within
+
+    s = inst.scenario.stations
+    if s.objective == "p_median":
+        capacity = s.use_capacity and inst.scenario.households_per_station() is not None
+        return source_knn(dist.source, _station_k(len(inst.stations), p or 1, capacity))
+    return source_within(dist.source, inst.demand["radius_m"].to_numpy(dtype=float))
+
+
+def solve_stations(inst: Instance, distances: RoadDistances | None = None):
+    """Solve the station tier; returns the model's solution and the station count.
+
+    In ``network`` mode the models run on road distances (``distances``, built by
+    :func:`station_distances` when not given); otherwise on straight line × circuity.
+    """
     s, sc = inst.scenario.stations, inst.scenario
     d, c = inst.demand, inst.stations
     dxy, sxy = d[["x", "y"]].to_numpy(), c[["x", "y"]].to_numpy()
@@ -217,6 +446,20 @@ def solve_stations(inst: Instance):
     radius = d["radius_m"].to_numpy(dtype=float)
     from planner.models.stations import MCLP, PMedian, SetCover
 
+    if inst.network is not None:
+        distances = distances if distances is not None else station_distances(inst)
+        cm = _station_matrix(inst, distances, p)
+        if s.objective == "p_median":
+            model = PMedian.from_cost_matrix(cm, p, weights, rules=rules, households=households)
+        elif s.objective == "mclp":
+            model = MCLP.from_cost_matrix(
+                cm, p, radius, weights, rules=rules, households=households
+            )
+        else:
+            model = SetCover.from_cost_matrix(
+                cm, radius, weights, rules=rules, households=households
+            )
+        return model.solve(_options(sc)), p
     if s.objective == "p_median":
         model = PMedian.from_points(
             dxy, sxy, p, weights, rules=rules, households=households, circuity=sc.circuity
@@ -232,8 +475,32 @@ def solve_stations(inst: Instance):
     return model.solve(_options(sc)), p
 
 
-def solve_centres(inst: Instance, station_idx: np.ndarray, tonnage: np.ndarray):
-    """Solve the sorting-centre tier for the chosen stations."""
+def centre_distances(inst: Instance, station_idx: np.ndarray) -> RoadDistances:
+    """Driving distances (or times) from the chosen stations to centre candidates."""
+    from planner.network import road_distances
+
+    return road_distances(
+        inst.network,
+        inst.stations[["x", "y"]].to_numpy(dtype=float)[station_idx],
+        inst.centres[["x", "y"]].to_numpy(dtype=float),
+        centre_distance_mode(inst.network),
+        circuity=inst.scenario.circuity,
+        complete=True,
+    )
+
+
+def solve_centres(
+    inst: Instance,
+    station_idx: np.ndarray,
+    tonnage: np.ndarray,
+    distances: RoadDistances | None = None,
+):
+    """Solve the sorting-centre tier for the chosen stations.
+
+    In ``network`` mode on driving distances in metres, or on driving times when the
+    network knows speeds (:func:`centre_distance_mode`); the objective is then in
+    tonne-hours and ``centres.fixed_cost`` is read in the same unit.
+    """
     from planner.models.centres import SortingCentreModel
 
     ct, sc = inst.scenario.centres, inst.scenario
@@ -257,11 +524,77 @@ def solve_centres(inst: Instance, station_idx: np.ndarray, tonnage: np.ndarray):
     sxy = inst.stations[["x", "y"]].to_numpy()[station_idx]
     cxy = cand[["x", "y"]].to_numpy()
     k = len(cand) if len(sxy) * len(cand) <= FULL_CENTRE_PAIRS else CENTRE_NEIGHBOURS
+    if inst.network is not None:
+        from planner.distance import source_knn
+
+        distances = distances if distances is not None else centre_distances(inst, station_idx)
+        per_unit = 1.0 / 3600.0 if distances.mode == "drive_time" else 1e-3  # t·h or t·km
+        model = SortingCentreModel.from_cost_matrix(
+            source_knn(distances.source, k), tonnage, ct.capacity_t_per_day, ct.count,
+            fixed_cost=ct.fixed_cost, rules=rules, cost_per_tonne_metre=per_unit,
+        )  # fmt: skip
+        return model.solve(_options(sc))
     model = SortingCentreModel.from_points(
         sxy, cxy, tonnage, ct.capacity_t_per_day, ct.count, k=k, circuity=sc.circuity,
         fixed_cost=ct.fixed_cost, rules=rules, cost_per_tonne_metre=1e-3,
     )  # fmt: skip
     return model.solve(_options(sc))
+
+
+def _network_notes(
+    inst: Instance, dist: RoadDistances, centre_mode: str
+) -> tuple[dict[str, str], ...]:
+    """What the station tier's plan should say about its road distances."""
+    net = inst.network
+    km = float(net._table("walk").length.sum() / 1000.0) if net is not None else 0.0
+    notes = [
+        _note(
+            "pipeline.network.used",
+            name=inst.network_info.get("name", ""),
+            km=km,
+            centre_zh=t(f"pipeline.centre.{centre_mode}", "zh"),
+            centre_en=t(f"pipeline.centre.{centre_mode}", "en"),
+        )
+    ]
+    pop = inst.demand["population"].to_numpy(dtype=np.int64)
+    for key, rows in (
+        ("pipeline.network.fallback", dist.fallback & ~dist.unreachable),
+        ("pipeline.network.unreachable", dist.unreachable),
+    ):
+        if rows.any():
+            notes.append(
+                _note(
+                    key,
+                    count=int(rows.sum()),
+                    population=int(pop[rows].sum()),
+                    limit=dist.off_network_m,
+                    circuity=dist.circuity,
+                )
+            )
+    if dist.far.any():
+        notes.append(
+            _note(
+                "pipeline.network.far",
+                count=int(dist.far.sum()),
+                far=dist.far_m,
+                limit=dist.off_network_m,
+            )
+        )
+    return tuple(notes)
+
+
+def _network_summary(inst: Instance) -> dict[str, Any]:
+    """Size of the network as used for walking (for the plan's metadata)."""
+    s = inst.network.summary("walk")
+    return {
+        "name": inst.network_info.get("name", ""),
+        "load_s": inst.network_info.get("seconds"),
+        "nodes": s["nodes"],
+        "edges": s["edges"],
+        "road_km": round(s["road_km"], 1),
+        "components": s["components"],
+        "largest_component_share": round(s["largest_component_share"], 4),
+    }
 
 
 def run_plan(
@@ -270,6 +603,7 @@ def run_plan(
     progress: Progress | None = None,
     extra_stations: gpd.GeoDataFrame | None = None,
     extra_centres: gpd.GeoDataFrame | None = None,
+    network: RoadNetwork | str | Path | None = None,
 ) -> Plan:
     """Run the whole pipeline and return the :class:`~planner.plan.Plan`.
 
@@ -284,24 +618,48 @@ def run_plan(
         ``run.stage.*`` messages.
     extra_stations, extra_centres
         Planner-supplied candidate sites (Point GeoDataFrames with ``site_id``).
+    network
+        Road network for ``distance_mode="network"``: a
+        :class:`~planner.network.RoadNetwork` or a road file; ``None`` uses the road
+        file stored with the region. Ignored in ``straight`` mode.
 
     Returns
     -------
     Plan
         Always returned: an infeasible tier yields a plan without its sites, with the
-        diagnosis in :attr:`Plan.results`.
+        diagnosis in :attr:`Plan.results`. :attr:`Plan.distance_mode` and
+        ``kpis["distance_mode"]`` say how distances were measured.
+
+    Raises
+    ------
+    PlannerError
+        Invalid scenario; in ``network`` mode ``pipeline.no_network`` (no road network
+        given or stored), ``pipeline.network_outside`` (the network misses the
+        region) or a road file that cannot be read.
     """
     scenario.check()
     report = progress or (lambda stage, frac: None)
     report("run.stage.instance", 0.0)
-    inst = build_instance(region, scenario, extra_stations, extra_centres)
+    inst = build_instance(region, scenario, extra_stations, extra_centres, network)
+    on_network = inst.network is not None
 
     report("run.stage.stations", 0.1)
     t0 = time.perf_counter()
-    sol, _ = solve_stations(inst)
+    sdist = station_distances(inst) if on_network else None
+    distance_s = time.perf_counter() - t0
+    sol, _ = solve_stations(inst, sdist)
     seconds = time.perf_counter() - t0
+    centre_mode = centre_distance_mode(inst.network) if on_network else "straight"
+    notes, details = (), {}
+    if sdist is not None:
+        notes = _network_notes(inst, sdist, centre_mode)
+        details = {
+            "distance_seconds": round(distance_s, 3),
+            "solve_seconds": round(seconds - distance_s, 3),
+            "network": sdist.summary(),
+        }
     station_result = _tier_result(
-        "station", scenario.stations.objective, sol, seconds, scenario.solver.name
+        "station", scenario.stations.objective, sol, seconds, scenario.solver.name, notes, details
     )
     d = inst.demand.copy()
     has_plan = station_result.has_plan and len(sol.sites) > 0
@@ -316,12 +674,17 @@ def run_plan(
         d["station_id"] = None
         d["distance_m"] = np.inf
     d["covered"] = d["distance_m"].to_numpy() <= d["radius_m"].to_numpy() + 1e-6
+    if sdist is not None:
+        d["distance_basis"] = np.where(sdist.fallback, "straight", "network")
+        d["snap_m"] = np.round(sdist.demand_snap_m, 1)
 
     stations = inst.stations.iloc[chosen].copy()
     stations["tier"] = "station"
     stations["status"] = np.where(
         stations["status"] == "existing_keep", "existing_keep", "proposed"
     )
+    if sdist is not None:
+        stations["snap_m"] = np.round(sdist.site_snap_m[chosen], 1)
     served = d.groupby("station_id").agg(
         served_population=("population", "sum"),
         served_households=("households", "sum"),
@@ -341,13 +704,40 @@ def run_plan(
     )  # fmt: skip
     stations["centre_id"] = None
     stations["distance_to_centre_m"] = np.nan
+    cdist = None
     if has_plan:
         report("run.stage.centres", 0.6)
         t0 = time.perf_counter()
-        csol = solve_centres(inst, chosen, stations["tonnage_t_per_day"].to_numpy())
+        cdist = centre_distances(inst, chosen) if on_network else None
+        distance_s = time.perf_counter() - t0
+        csol = solve_centres(inst, chosen, stations["tonnage_t_per_day"].to_numpy(), cdist)
         seconds = time.perf_counter() - t0
+        notes, details = (), {}
+        if cdist is not None:
+            details = {
+                "distance_seconds": round(distance_s, 3),
+                "solve_seconds": round(seconds - distance_s, 3),
+                "network": cdist.summary(),
+            }
+            if cdist.fallback.any():
+                notes = (
+                    _note(
+                        "pipeline.network.station_fallback",
+                        count=int(cdist.fallback.sum()),
+                        limit=cdist.off_network_m,
+                        circuity=cdist.circuity,
+                    ),
+                )
         results.append(
-            _tier_result("sorting_centre", "sorting_centre", csol, seconds, scenario.solver.name)
+            _tier_result(
+                "sorting_centre",
+                "sorting_centre",
+                csol,
+                seconds,
+                scenario.solver.name,
+                notes,
+                details,
+            )
         )
         if results[-1].has_plan and len(csol.centres):
             centres = inst.centres.iloc[np.asarray(csol.centres)].copy()
@@ -355,6 +745,11 @@ def run_plan(
             stations["centre_id"] = inst.centres["site_id"].to_numpy()[cassign.clip(0)]
             stations.loc[cassign < 0, "centre_id"] = None
             stations["distance_to_centre_m"] = np.asarray(csol.distance, dtype=float)
+            if cdist is not None:
+                stations["centre_distance_basis"] = np.where(cdist.fallback, "straight", "network")
+            if cdist is not None and cdist.mode == "drive_time":
+                stations["time_to_centre_min"] = np.asarray(csol.distance, dtype=float) / 60.0
+                stations["distance_to_centre_m"] = _drive_metres(inst, chosen, cassign)
             load = stations.groupby("centre_id")["tonnage_t_per_day"].sum()
             centres["load_t_per_day"] = centres["site_id"].map(load).fillna(0.0).to_numpy()
             centres["capacity_t_per_day"] = scenario.centres.capacity_t_per_day
@@ -387,13 +782,28 @@ def run_plan(
     sites = gpd.GeoDataFrame(pd.concat([stations, centres], ignore_index=True), crs="EPSG:4326")
     sites = sites.drop(columns=["x", "y"])
     demand = d.drop(columns=["x", "y"])
+    kpis = city_kpis(
+        demand, sites, distance_mode=scenario.distance_mode, circuity=scenario.circuity
+    )
+    if on_network:
+        kpis.update(
+            network_kpis(
+                demand,
+                sites,
+                centre_mode=centre_mode,
+                far_m=sdist.far_m,
+                network=_network_summary(inst),
+                stations=sdist.summary(),
+                centres=cdist.summary() if cdist is not None else None,
+            )
+        )
     plan = Plan(
         scenario=scenario,
         sites=sites,
         demand=demand,
         links=links,
         results=tuple(results),
-        kpis=city_kpis(demand, sites),
+        kpis=kpis,
         county_kpis=area_kpis(demand, sites, "county_code"),
         township_kpis=area_kpis(demand, sites, "township_code"),
         distance_mode=scenario.distance_mode,
@@ -401,3 +811,25 @@ def run_plan(
     )
     report("run.stage.done", 1.0)
     return plan
+
+
+def _drive_metres(inst: Instance, chosen: np.ndarray, assign: np.ndarray) -> np.ndarray:
+    """Driving distance (m) of each station to its assigned centre, when the centre
+    tier optimised travel time (one reverse Dijkstra per open centre)."""
+    from planner.network import road_distances
+
+    out = np.full(assign.shape, np.nan)
+    open_centres = np.unique(assign[assign >= 0])
+    if open_centres.size == 0:
+        return out
+    metres = road_distances(
+        inst.network,
+        inst.stations[["x", "y"]].to_numpy(dtype=float)[chosen],
+        inst.centres[["x", "y"]].to_numpy(dtype=float)[open_centres],
+        "drive",
+        circuity=inst.scenario.circuity,
+    )
+    block = metres.source.columns(np.arange(open_centres.size))
+    ok = assign >= 0
+    out[ok] = block[np.flatnonzero(ok), np.searchsorted(open_centres, assign[ok])]
+    return out

@@ -104,22 +104,32 @@ class Plan:
         ``name``, ``source``, ``status``, ``county_code``, ``township_code``,
         ``community_code``, ``served_population``, ``served_households``,
         ``tonnage_t_per_day``, ``centre_id`` (stations), ``distance_to_centre_m``
-        (stations), ``load_t_per_day`` and ``capacity_t_per_day`` (centres).
+        (stations), ``load_t_per_day`` and ``capacity_t_per_day`` (centres). In
+        road-network plans stations also carry ``snap_m`` (straight distance to the
+        road), ``centre_distance_basis`` (``network`` or ``straight`` for a station off
+        the network) and, when the centre tier optimised driving time,
+        ``time_to_centre_min`` (``distance_to_centre_m`` is then the driving distance
+        of that route).
     demand
         Communities: ``demand_id``, ``name``, ``county_code``, ``township_code``,
         ``kind``, ``urban``, ``population``, ``households``, ``radius_m``,
-        ``station_id``, ``distance_m``, ``covered``; point geometry.
+        ``station_id``, ``distance_m``, ``covered``; point geometry. In road-network
+        plans also ``distance_basis`` (``network``, or ``straight`` where the
+        community is off the network and straight line × circuity was used) and
+        ``snap_m``.
     links
         Station → centre lines: ``station_id``, ``centre_id``, ``tonnage_t_per_day``,
         ``distance_m``; LineString geometry.
     results
         One :class:`TierResult` per tier that was solved.
     kpis
-        City indicators (see :mod:`planner.kpi`).
+        City indicators (see :mod:`planner.kpi`), including ``distance_mode`` and
+        ``circuity``; road-network plans add ``centre_distance_basis``, the
+        ``network_*`` counts and ``network`` (size of the network, snapping figures).
     county_kpis, township_kpis
         Indicators per county and per township.
     distance_mode
-        ``straight`` (× circuity) or ``network``.
+        ``straight`` (× circuity) or ``network``; written to ``kpis.json``.
     """
 
     scenario: Scenario

@@ -10,9 +10,11 @@ hard-wired: a region is whatever a pack describes.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,10 +27,16 @@ from planner.i18n import PlannerError, register
 
 __all__ = [
     "LAYERS",
+    "ROAD_SUFFIXES",
     "Region",
+    "RoadFile",
     "list_regions",
     "load_region",
+    "remove_road_file",
+    "road_dir",
+    "road_file",
     "save_region",
+    "save_road_file",
     "user_region_dir",
     "write_layers",
 ]
@@ -38,6 +46,11 @@ LAYERS = ("counties", "townships", "communities")
 OPTIONAL_LAYERS = ("sites",)
 CODE_COLUMNS = ("code", "county_code", "township_code", "site_id")
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+#: Folder of a region's road network, inside its pack or its user folder.
+ROADS_DIR = "roads"
+_ROADS_META = "roads.json"
+#: Road file types a region can carry (see :meth:`planner.network.RoadNetwork.from_file`).
+ROAD_SUFFIXES = (".osm", ".xml", ".graphml", ".geojson", ".json", ".gpkg", ".zip", ".kml")
 
 register(
     {
@@ -54,6 +67,12 @@ register(
         "regions.missing_layer": {
             "zh": "区域“{region}”缺少图层“{layer}”（文件 {path}）",
             "en": "Region “{region}” lacks the layer “{layer}” (file {path})",
+        },
+        "regions.road_suffix": {
+            "zh": "不支持的路网文件类型“{suffix}”：请使用 .osm、.graphml、.geojson、.gpkg "
+            "或 zip 压缩的 Shapefile",
+            "en": "Unsupported road file type “{suffix}”: use .osm, .graphml, .geojson, .gpkg "
+            "or a zipped Shapefile",
         },
         "regions.built_in_readonly": {
             "zh": "“{region}”是内置区域，不能覆盖；请另取一个名称保存",
@@ -242,11 +261,166 @@ def save_region(region: Region, region_id: str | None = None) -> Path:
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         staging = Path(tmp) / region_id
         write_layers(staging, meta, layers)
+        if (target / ROADS_DIR).is_dir():  # the road network stays with the region
+            shutil.copytree(target / ROADS_DIR, staging / ROADS_DIR)
         backup = Path(tmp) / "previous"
         if target.exists():
             target.rename(backup)
         staging.rename(target)
     return target
+
+
+# --- road network files ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoadFile:
+    """A road network stored with a region.
+
+    Attributes
+    ----------
+    path
+        The stored file (``roads.<suffix>``), read by
+        :func:`planner.network.load_network`.
+    name
+        The file name the planner uploaded.
+    crs
+        The coordinate system chosen for road lines without one (``None``: the file's).
+    saved_at
+        ISO time stamp.
+    summary
+        Figures from the check on upload (nodes, edges, road length, parts...).
+    """
+
+    path: Path
+    name: str
+    crs: str | None = None
+    saved_at: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stamp(self) -> int:
+        """Modification time of the stored file (for caches)."""
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+
+def road_dir(region_id: str) -> Path:
+    """Where a planner's road file for ``region_id`` is kept:
+    ``$PLANNER_HOME/regions/<id>/roads`` (also for built-in regions, whose packs are
+    read-only; the folder holds no ``region.json``, so it is not a pack)."""
+    return user_region_dir() / region_id / ROADS_DIR
+
+
+def _read_road_dir(folder: Path) -> RoadFile | None:
+    meta_path = folder / _ROADS_META
+    if not meta_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    path = folder / str(meta.get("file", ""))
+    if not meta.get("file") or not path.is_file():
+        return None
+    return RoadFile(
+        path=path,
+        name=str(meta.get("name") or path.name),
+        crs=meta.get("crs") or None,
+        saved_at=str(meta.get("saved_at") or ""),
+        summary=dict(meta.get("summary") or {}),
+    )
+
+
+def road_file(region: Region | str) -> RoadFile | None:
+    """The road network stored with ``region``, or ``None``.
+
+    A planner's upload (:func:`road_dir`) comes first, then a ``roads/`` folder shipped
+    inside the region pack itself.
+    """
+    region_id = region if isinstance(region, str) else region.id
+    folders = [road_dir(region_id)]
+    pack = region.path if isinstance(region, Region) else _pack_dirs().get(region_id)
+    if pack is not None:
+        folders.append(Path(pack) / ROADS_DIR)
+    for folder in folders:
+        found = _read_road_dir(folder)
+        if found is not None:
+            return found
+    return None
+
+
+def save_road_file(
+    region_id: str,
+    source: str | Path,
+    name: str | None = None,
+    *,
+    crs: str | None = None,
+    summary: dict[str, Any] | None = None,
+) -> RoadFile:
+    """Store a road file with region ``region_id``, replacing any earlier one.
+
+    The caller checks the file first (the Data page builds the network); this only
+    files it away. The folder is swapped in whole, so a failure leaves the previous
+    network in place.
+
+    Parameters
+    ----------
+    region_id
+        Region the roads belong to (built-in or a user region).
+    source
+        The file to copy.
+    name
+        The name the planner knows it by (default: the file's).
+    crs
+        Coordinate system of road lines whose file does not say.
+    summary
+        Figures to show without re-reading the file.
+
+    Raises
+    ------
+    PlannerError
+        ``regions.bad_id``, ``regions.road_suffix``.
+    """
+    if not _ID_PATTERN.match(region_id):
+        raise PlannerError("regions.bad_id", region=region_id)
+    source = Path(source)
+    suffix = source.suffix.lower()
+    if suffix not in ROAD_SUFFIXES:
+        raise PlannerError("regions.road_suffix", suffix=suffix or source.name)
+    target = road_dir(region_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "file": f"roads{suffix}",
+        "name": name or source.name,
+        "crs": crs,
+        "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "summary": summary or {},
+    }
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        staging = Path(tmp) / ROADS_DIR
+        staging.mkdir()
+        shutil.copyfile(source, staging / meta["file"])
+        (staging / _ROADS_META).write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        if target.exists():
+            target.rename(Path(tmp) / "previous")
+        staging.rename(target)
+    found = _read_road_dir(target)
+    assert found is not None
+    return found
+
+
+def remove_road_file(region_id: str) -> bool:
+    """Delete the planner's road file of ``region_id``; whether there was one."""
+    target = road_dir(region_id)
+    if not target.is_dir():
+        return False
+    shutil.rmtree(target)
+    return True
 
 
 def summary(region: Region) -> pd.DataFrame:

@@ -32,15 +32,17 @@ def _map_frame(page):
 
 def test_data_page_shows_region_map_with_badge(browser, app_url, screenshots):
     page = _open(browser, app_url)
-    assert page.get_by_text("近似数据").first.is_visible()
+    page.get_by_text("近似数据").first.wait_for(timeout=30_000)
     frame = _map_frame(page)
     # county, township and community polygons are drawn (SVG/canvas paths in Leaflet)
     frame.wait_for_selector(".leaflet-overlay-pane canvas, .leaflet-overlay-pane path")
-    assert frame.get_by_text("乡镇与村/社区边界为近似生成").is_visible()
+    frame.get_by_text("乡镇与村/社区边界为近似生成").wait_for(timeout=30_000)
     legend = frame.locator(".planner-legend").inner_text()
     assert "人口密度" in legend and re.search(r"\d", legend)
     for layer in ("区县", "乡镇/街道", "村/社区"):
-        assert frame.locator(".leaflet-control-layers").get_by_text(layer).is_visible()
+        frame.locator(".leaflet-control-layers").get_by_text(layer).wait_for(
+            timeout=30_000
+        )  # visible
     _shot(page, screenshots, "data.png")
     page.close()
 
@@ -49,7 +51,7 @@ def test_language_switch_to_english(browser, app_url):
     page = _open(browser, app_url)
     page.get_by_text("English").click()
     page.wait_for_selector("text=Region data", timeout=30_000)
-    assert page.get_by_text("Approximate data").first.is_visible()
+    page.get_by_text("Approximate data").first.wait_for(timeout=30_000)
     # the map iframe is replaced after the rerun: poll until the English map is in
     for _ in range(120):
         frames = [f for f in page.frames if f != page.main_frame]
@@ -223,7 +225,7 @@ def test_jinjiang_plan_flow(browser, app_url, screenshots):
     page.get_by_text("English").click()
     page.wait_for_selector("text=Results: Jinjiang", timeout=30_000)
     page.wait_for_selector("[data-testid=stMetric]:has-text('Recycling stations')")
-    assert page.get_by_text("Population within radius").first.is_visible()
+    page.get_by_text("Population within radius").first.wait_for(timeout=30_000)
     _no_traceback(page)
     _shot(page, screenshots, "results_en.png")
     page.get_by_text("简体中文").click()
@@ -238,7 +240,7 @@ def test_jinjiang_plan_flow(browser, app_url, screenshots):
     page.get_by_role("button", name="复制为新情景").click()
     page.wait_for_selector("text=已另存为新情景", timeout=60_000)
     _run_current(page)
-    assert page.get_by_text("60 个回收站点、2 个分拣中心").first.is_visible()
+    page.get_by_text("60 个回收站点、2 个分拣中心").first.wait_for(timeout=30_000)
     _nav(page, "方案对比")
     page.wait_for_selector("text=指标对比", timeout=60_000)
     table = page.locator("[data-testid=stDataFrame]").first
@@ -271,7 +273,7 @@ def test_a_long_run_shows_progress_and_can_be_stopped(browser, app_url):
     other.close()
     page.get_by_role("button", name="停止计算").click()
     page.wait_for_selector("text=已停止计算，没有保存结果", timeout=30_000)
-    assert page.get_by_role("button", name="开始计算").is_visible()
+    page.get_by_role("button", name="开始计算").wait_for(timeout=30_000)
     _no_traceback(page)
     page.close()
 
@@ -320,7 +322,7 @@ def test_scenarios_and_plans_survive_an_app_restart(browser, tmp_path, screensho
         expect(picker.locator("input")).to_have_value("晋江市 2027 年目标", timeout=30_000)
         _nav(page, "情景设置")
         page.wait_for_selector("text=正在编辑：晋江市 2027 年目标", timeout=60_000)
-        assert page.get_by_text("已保存，更新于").first.is_visible()
+        page.get_by_text("已保存，更新于").first.wait_for(timeout=30_000)
         count = page.get_by_role("spinbutton", name="回收站点数量（个）")
         expect(count).to_have_value("80", timeout=30_000)
         # the plan is listed with the scenario's results
@@ -408,7 +410,9 @@ def test_review_approve_reject_rerun_and_download(browser, tmp_path, screenshots
         page.wait_for_selector("text=计算完成", timeout=180_000)
         page.get_by_role("button", name=re.compile("审核新方案 #2")).click()
         page.wait_for_selector("text=与审核前的方案（#1）相比", timeout=60_000)
-        assert page.get_by_text("新增 1 个，移除 1 个，迁移 0 个站点。").is_visible()
+        page.get_by_text("新增 1 个，移除 1 个，迁移 0 个站点。").wait_for(
+            timeout=30_000
+        )  # visible
         _no_traceback(page)
         _shot(page, screenshots, "review_diff.png")
 

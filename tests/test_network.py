@@ -283,9 +283,9 @@ def test_pmedian_on_network_puts_a_station_across_the_river(river):
     # Demand: S1 (200,-5) w=12 and S2 (1000,-5) w=10 on the south bank, N1 (1000,105)
     # w=5 on the north bank. Candidates: a = S1, b = S2, c = N1.
     # Straight line, p=2: {a,b} costs 5*110 = 550, {a,c} 10*110 = 1100 -> {a,b}.
-    # Network (a point is 5 + 5 m from a site on top of it: to the road and back):
-    # N1 is 2110 m from b, so {a,b} costs 12*10 + 10*10 + 5*2110 = 10770; {a,c} costs
-    # 12*10 + 10*810 + 5*10 = 8270; {b,c} costs 12*810 + 10*10 + 5*10 = 9870 -> {a,c}.
+    # Network (a point is 0 m from a site on top of it: a direct connector, see
+    # test_direct_connectors): N1 is 2110 m from b, so {a,b} costs 5*2110 = 10550;
+    # {a,c} costs 10*810 = 8100; {b,c} costs 12*810 = 9720 -> {a,c}.
     dxy = xy((200, -5), (1000, -5), (1000, 105))
     w = np.array([12.0, 10.0, 5.0])
     sxy = dxy.copy()
@@ -296,8 +296,8 @@ def test_pmedian_on_network_puts_a_station_across_the_river(river):
     assert straight.status == network.status == "optimal"
     assert straight.sites.tolist() == [0, 1]
     assert network.sites.tolist() == [0, 2]
-    assert network.objective == pytest.approx(8270.0)
-    assert network.distance == pytest.approx([10.0, 810.0, 10.0])
+    assert network.objective == pytest.approx(8100.0)
+    assert network.distance == pytest.approx([0.0, 810.0, 0.0])
     assert straight.objective == pytest.approx(550.0)
 
 
@@ -429,3 +429,137 @@ def test_road_lines_oneway_and_class_columns():
     assert classes == {"secondary", "tertiary"}
     # drive_time: 600 m of 县道 at 40 km/h plus two 5 m connectors at 15 km/h.
     assert one(net, east, west, "drive_time") == pytest.approx(600 / (40 / 3.6) + 10 / (15 / 3.6))
+
+
+# --------------------------------------------------------------------------- planning policy
+
+
+def test_columns_and_complete_rows_agree_with_the_search(river):
+    rng = np.random.default_rng(21)
+    d = xy(*map(tuple, rng.uniform([0, -300], [2000, 120], size=(25, 2))))
+    s = xy(*map(tuple, rng.uniform([0, -300], [2000, 120], size=(6, 2))))
+    full = river.cost_matrix(d, s, np.inf)
+    dense = np.full((25, 6), np.inf)
+    dense[full.rows, full.indices] = full.data
+    src = river.source(d, s, "drive")
+    cols = src.columns(np.array([4, 1]))
+    assert cols.shape == (25, 2) and np.allclose(cols, dense[:, [4, 1]])
+    src.complete_rows()
+    assert np.all(np.isinf(src.shared.done))
+    r, c, v = src.within(np.arange(25), np.full(25, np.inf))
+    assert r.size == 25 * 6 and np.allclose(v, dense[r, c])
+    # Answers now come from the lists, bit for bit the same as the columns.
+    assert np.array_equal(
+        src.kth_distance(np.arange(25), np.ones(25, int)),
+        np.sort(np.column_stack([src.columns(np.array([j])) for j in range(6)]), axis=1)[:, 0],
+    )
+    restricted = src.restrict_sites(np.arange(6) != 1)
+    assert np.isinf(restricted.columns(np.array([1]))).all()
+
+
+def test_snapping_ignores_fragments_off_the_main_network():
+    lines = gpd.GeoDataFrame(
+        geometry=[
+            shapely.LineString(xy((0, 0), (10_000, 0))),  # the main road, 10 km
+            shapely.LineString(xy((0, 300), (50, 300))),  # an unconnected 50 m stub
+        ],
+        crs=UTM,
+    )
+    net = RoadNetwork.from_lines(lines, metric_crs=UTM)
+    pt = xy((20, 290))
+    assert net.snap(pt).distance_m[0] == pytest.approx(10.0)  # onto the stub
+    assert net.snap(pt, min_component_share=0.01).distance_m[0] == pytest.approx(290.0)
+
+
+def test_road_distances_fall_back_to_straight_line_off_the_network(river):
+    from planner.distance import FallbackSource
+    from planner.network import road_distances
+
+    # d0 by the river; d1 3 km south of the side street (beyond 2 km); d2 800 m south.
+    d = xy((1000, -5), (500, -3300), (500, -1100))
+    s = xy((1000, 105), (500, -3300))
+    dist = road_distances(river, d, s, "walk", circuity=1.4)
+    assert dist.fallback.tolist() == [False, True, False]
+    assert dist.far.tolist() == [False, False, True]
+    assert dist.site_far.tolist() == [False, True]
+    assert isinstance(dist.source, FallbackSource)
+    cm = dist.source
+    # Network row: across the bridge. Fallback row: straight line x 1.4 to both sites.
+    r, c, v = cm.within(np.arange(3), np.full(3, np.inf))
+    got = {(int(i), int(j)): float(x) for i, j, x in zip(r, c, v, strict=True)}
+    assert got[(0, 0)] == pytest.approx(2110.0)
+    assert got[(1, 1)] == pytest.approx(0.0)
+    assert got[(1, 0)] == pytest.approx(1.4 * np.hypot(500, 3405))
+    # The site 3 km off the road is reached along the road plus its 3 km access walk.
+    assert got[(0, 1)] == pytest.approx(5 + 500 + 300 + 3000)
+    assert got[(2, 1)] == pytest.approx(800 + 3000)
+    site, cost = cm.nearest(np.array([0, 1]))
+    # d2 reaches the north site (800 + 300 + 1500 + 100 + 1000 + 5 = 3,705 m) sooner
+    # than the site 3 km off the road (3,800 m).
+    assert site.tolist() == [0, 1, 0] and cost.tolist() == pytest.approx([2110, 0, 3705])
+    assert cm.kth_distance(np.arange(3), np.full(3, 2)) == pytest.approx(
+        [5 + 500 + 300 + 3000, 1.4 * np.hypot(500, 3405), 800 + 3000]
+    )
+    cols = cm.columns(np.array([1, 0]))
+    assert cols[1].tolist() == pytest.approx([0.0, 1.4 * np.hypot(500, 3405)])
+    summary = dist.summary()
+    assert summary["fallback"] == 1 and summary["far_from_road"] == 1
+    assert summary["sites_off_network"] == 1 and summary["unreachable"] == 0
+
+
+def test_unreachable_rows_fall_back_too():
+    from planner.network import road_distances
+
+    # A one-way loop where one point can leave but the site's street is entered only
+    # from a road the point cannot reach: a dead end in drive mode.
+    lines = gpd.GeoDataFrame(
+        {"oneway": ["yes", "yes"]},
+        geometry=[
+            shapely.LineString(xy((0, 0), (1000, 0))),  # one-way east
+            shapely.LineString(xy((3000, 0), (2000, 0))),  # one-way west, never meets
+        ],
+        crs=UTM,
+    )
+    net = RoadNetwork.from_lines(lines, metric_crs=UTM)
+    dist = road_distances(net, xy((100, -5)), xy((2500, -5)), "drive", min_component_share=0.0)
+    assert dist.unreachable.tolist() == [True] and dist.fallback.tolist() == [True]
+    assert dist.source.kth_distance(np.array([0]), np.array([1]))[0] == pytest.approx(1.3 * 2400)
+
+
+def test_is_online_is_bounded_even_when_name_lookup_hangs(monkeypatch):
+    import socket
+
+    from planner.network import is_online
+
+    def hang(*_a, **_k):
+        time.sleep(5)
+        raise OSError("no route")
+
+    monkeypatch.setattr(socket, "create_connection", hang)
+    t0 = time.monotonic()
+    assert is_online("overpass.example", timeout=0.3) is False
+    assert time.monotonic() - t0 < 1.5
+
+
+def test_known_speeds_and_lines_for_drawing(river, square):
+    assert river.known_speed_share() == 0.0  # road lines without a class column
+    assert square.known_speed_share() == pytest.approx(1.0)
+    lines = river.lines()
+    assert len(lines) == 8 and lines.crs == river.crs
+    assert lines["length_m"].sum() == pytest.approx(4640.0)
+
+
+def test_direct_connectors_only_where_the_road_says_nothing(river):
+    # On the same spot: 0, not 5 m to the road and 5 m back.
+    assert one(river, (1000, -5), (1000, -5)) == pytest.approx(0.0)
+    # Both 250 m south of the south road and 100 m apart: straight across (100 m), not
+    # 250 + 100 + 250 along it.
+    assert one(river, (900, -250), (1000, -250)) == pytest.approx(100.0)
+    # Near their roads on both banks: round by the bridge, never across the river.
+    assert one(river, (1000, -5), (1000, 105)) == pytest.approx(2110.0)
+    assert one(river, (1000, -40), (1000, 140)) == pytest.approx(40 + 2100 + 40)
+    # Capped: beyond direct_max_m the road (and its access walks) is used.
+    src = river.source(xy((900, -250)), xy((1000, -250)), "walk", direct_max_m=50.0)
+    assert src.kth_distance(np.array([0]), np.array([1]))[0] == pytest.approx(600.0)
+    # In drive_time a connector runs at the access speed (15 km/h).
+    assert one(river, (900, -250), (1000, -250), "drive_time") == pytest.approx(100 / (15 / 3.6))

@@ -93,6 +93,7 @@ def test_results_page_shows_kpis_table_and_map(store, jinjiang_plan) -> None:
     assert row["半径内人口覆盖率"].endswith("%")
     townships = _table(at, "乡镇/街道")
     assert len(townships) == 22 and townships["规划站点"].sum() == 80
+    assert "距离计算方式：直线距离 × 绕行系数 1.3" in "\n".join(c.value for c in at.caption)
     download, export = at.get("download_button")
     assert export.proto.label == "下载 jinjiang_sites.xlsx"
     assert download.proto.label == "下载结果文件（zip）"

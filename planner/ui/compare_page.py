@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from planner.i18n import register
 from planner.ui.state import current_region, lang, page_link, store, tr
@@ -84,7 +83,7 @@ def render() -> None:
         for offset, (col, record) in enumerate(zip(st.columns(per_row), row, strict=False)):
             with col:
                 st.markdown(f"**{names[start + offset]}**")
-                components.html(
+                st.iframe(
                     map_html(
                         str(db.path),
                         record.id,

@@ -1,15 +1,303 @@
-"""Data page: the region on a map, with its tables."""
+"""Data page: the region on a map, with its tables, its road network and imports.
+
+The road-network part lets a planner upload a road file (OSM XML, GraphML, road lines
+as GeoJSON/GeoPackage/KML or a zipped Shapefile), checks it by building the routable
+network, stores it with the region (:func:`planner.regions.save_road_file`) so runs in
+``network`` distance mode use it, and draws it on the region map. The checks are plain
+functions (:func:`check_road_file`, :func:`store_road_file`) that never raise.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
-from planner.maps import BASEMAPS, region_map, to_html
-from planner.regions import Region
+from planner.i18n import LANGUAGES, PlannerError, register, t
+from planner.maps import BASEMAPS, add_road_layer, region_map, road_display_lines, to_html
+from planner.regions import Region, RoadFile, remove_road_file, road_file, save_road_file
 from planner.ui.import_panel import render_import_panel
 from planner.ui.state import current_region, lang, tr
+
+__all__ = ["RoadCheck", "check_road_file", "render", "store_road_file"]
+
+#: Road file types the uploader offers (``.shp`` alone is accepted so that the reader
+#: can explain that a Shapefile must come zipped with its sibling files).
+ROAD_TYPES = ["osm", "xml", "graphml", "geojson", "json", "gpkg", "zip", "shp", "kml"]
+#: Coordinate-system choices for road lines whose file does not say (or says wrongly).
+ROAD_CRS_OPTIONS: tuple[str, ...] = ("auto", "wgs84", "gcj02", "bd09", "cgcs2000")
+#: Below this share of communities near the roads, the check warns.
+PARTIAL_COVER = 0.5
+_UPLOAD = "roads_upload"
+_CHECK = "roads_check"
+_FLASH = "roads_flash"
+_ROUND = "roads_round"
+
+register(
+    {
+        "ui.roads.title": {"zh": "道路网络", "en": "Road network"},
+        "ui.roads.intro": {
+            "zh": "上传本区域的路网后，情景的“距离计算方式”可选“道路网络”：居民到站点按步行"
+            "距离，站点到分拣中心按驾车距离（路网有道路等级时按行驶时间）。距路网超过 2 公里"
+            "的村/社区仍按直线距离 × 绕行系数计算，结果中会注明数量。支持 .osm（OSM XML）、"
+            ".graphml、GeoJSON / GeoPackage / KML 道路线，以及 zip 压缩的 Shapefile。",
+            "en": "With a road network for this region, a scenario can measure distances "
+            "along roads: residents walk to stations, stations drive to sorting centres "
+            "(by travel time when the roads have classes). Communities more than 2 km "
+            "from the network keep straight line × circuity, and the results say how "
+            "many. Accepted: .osm (OSM XML), .graphml, road lines as GeoJSON, GeoPackage "
+            "or KML, and zipped Shapefiles.",
+        },
+        "ui.roads.none": {
+            "zh": "本区域还没有路网：选择“道路网络”距离的情景暂时无法运行。",
+            "en": "This region has no road network yet: scenarios with road-network "
+            "distances cannot run.",
+        },
+        "ui.roads.current": {
+            "zh": "当前路网：{name}（{km:,.0f} 公里道路，{nodes:,} 个节点；保存于 {saved}）",
+            "en": "Road network: {name} ({km:,.0f} km of road, {nodes:,} nodes; saved {saved})",
+        },
+        "ui.roads.file": {"zh": "上传路网文件", "en": "Upload a road file"},
+        "ui.roads.crs": {"zh": "道路线的坐标系", "en": "Coordinate system of road lines"},
+        "ui.roads.crs_help": {
+            "zh": "文件未注明坐标系（如缺少 .prj）或注明有误（如高德坐标标为 WGS84）时选择。"
+            "OSM 与 GraphML 文件不受影响。",
+            "en": "Choose when the file does not state its system (e.g. no .prj) or states "
+            "it wrongly (e.g. Amap coordinates labelled WGS84). OSM and GraphML files are "
+            "not affected.",
+        },
+        "ui.roads.crs.auto": {"zh": "按文件（自动）", "en": "As the file says"},
+        "ui.roads.crs.wgs84": {"zh": "WGS84（GPS / OSM）", "en": "WGS84 (GPS / OSM)"},
+        "ui.roads.crs.gcj02": {"zh": "GCJ-02（高德/腾讯）", "en": "GCJ-02 (Amap / Tencent)"},
+        "ui.roads.crs.bd09": {"zh": "BD-09（百度）", "en": "BD-09 (Baidu)"},
+        "ui.roads.crs.cgcs2000": {"zh": "CGCS2000", "en": "CGCS2000"},
+        "ui.roads.checking": {"zh": "正在检查路网文件……", "en": "Checking the road file…"},
+        "ui.roads.ok": {
+            "zh": "检查通过：{name}，{km:,.0f} 公里道路，{nodes:,} 个节点；{covered:.0%} 的"
+            "村/社区距道路 2 公里以内。",
+            "en": "Check passed: {name}, {km:,.0f} km of road, {nodes:,} nodes; {covered:.0%} "
+            "of the communities are within 2 km of a road.",
+        },
+        "ui.roads.partial": {
+            "zh": "只有 {covered:.0%} 的村/社区距此路网 2 公里以内，其余将按直线距离 × 绕行"
+            "系数计算。请确认文件覆盖整个区域。",
+            "en": "Only {covered:.0%} of the communities are within 2 km of this network; "
+            "the others will use straight line × circuity. Check that the file covers the "
+            "whole region.",
+        },
+        "ui.roads.fragmented": {
+            "zh": "路网由 {parts:,} 个互不连通的部分组成，最大部分占道路总长的 {main:.0%}；"
+            "只有足够大的部分参与计算（端点未接上的道路线常造成碎片）。",
+            "en": "The network falls into {parts:,} unconnected parts; the largest holds "
+            "{main:.0%} of the road length. Only sizeable parts are used (road lines whose "
+            "ends do not meet often leave fragments).",
+        },
+        "ui.roads.outside": {
+            "zh": "路网与本区域不重合：没有一个村/社区距其道路 2 公里以内。请检查文件范围和"
+            "坐标系。",
+            "en": "The road network does not cover this region: no community is within 2 km "
+            "of its roads. Check the file's extent and coordinate system.",
+        },
+        "ui.roads.bad_file": {
+            "zh": "文件“{name}”无法作为路网读取（{error}）。",
+            "en": "The file “{name}” cannot be read as a road network ({error}).",
+        },
+        "ui.roads.not_imported": {"zh": "路网未导入：{message}", "en": "Not imported: {message}"},
+        "ui.roads.save": {"zh": "保存路网到本区域", "en": "Save the road network with the region"},
+        "ui.roads.saved": {
+            "zh": "路网已保存。“道路网络”距离的情景将使用它。",
+            "en": "Road network saved. Scenarios with road-network distances will use it.",
+        },
+        "ui.roads.remove": {"zh": "删除路网", "en": "Remove the road network"},
+        "ui.roads.removed": {"zh": "路网已删除。", "en": "Road network removed."},
+        "ui.roads.show": {"zh": "在地图上显示道路网络", "en": "Show the road network on the map"},
+        "ui.roads.draw_failed": {
+            "zh": "无法绘制路网：{message}",
+            "en": "The road network cannot be drawn: {message}",
+        },
+        "ui.roads.download": {
+            "zh": "从 OpenStreetMap 下载路网（需联网）",
+            "en": "Download the road network from OpenStreetMap (online)",
+        },
+        "ui.roads.download_help": {
+            "zh": "按区域边界下载 OSM 道路并随区域保存，大城市可能需要数分钟。无网络时不可用，"
+            "会立即提示，不会等待。",
+            "en": "Downloads the OSM roads inside the region's boundary and saves them with "
+            "the region; a large city can take minutes. Without a connection it says so at "
+            "once instead of waiting.",
+        },
+        "ui.roads.downloading": {
+            "zh": "正在下载 OpenStreetMap 路网……",
+            "en": "Downloading the OpenStreetMap road network…",
+        },
+        "ui.roads.downloaded": {
+            "zh": "OpenStreetMap 路网已下载并保存。",
+            "en": "The OpenStreetMap road network was downloaded and saved.",
+        },
+    }
+)
+
+
+# --------------------------------------------------------------------------- road checks
+
+
+@dataclass
+class RoadCheck:
+    """The outcome of checking an uploaded road file.
+
+    Attributes
+    ----------
+    name
+        The uploaded file's name.
+    data
+        Its bytes (kept to store the file once the planner confirms).
+    crs
+        Coordinate system chosen for road lines (``None``: as the file says).
+    ok
+        Whether the file can be stored.
+    messages
+        ``[(kind, {lang: text})]`` with kind ``success``, ``warning`` or ``error``.
+    summary
+        Figures of the network (stored with the file).
+    """
+
+    name: str
+    data: bytes
+    crs: str | None
+    ok: bool
+    messages: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _both(key: str, **params: Any) -> dict[str, str]:
+    return {code: t(key, code, **params) for code in LANGUAGES}
+
+
+def _failed(name: str, data: bytes, crs: str | None, text: dict[str, str]) -> RoadCheck:
+    message = {code: t("ui.roads.not_imported", code, message=text[code]) for code in LANGUAGES}
+    return RoadCheck(name, data, crs, False, [("error", message)])
+
+
+def check_road_file(region: Region, name: str, data: bytes, crs: str | None = None) -> RoadCheck:
+    """Check an uploaded road file by building its network over ``region``.
+
+    Never raises: an unreadable or misplaced file gives ``ok=False`` with a message in
+    both languages.
+
+    Parameters
+    ----------
+    region
+        The region the roads are for (its metric CRS and communities).
+    name, data
+        The upload.
+    crs
+        System of road lines whose file does not say (``wgs84``, ``gcj02``, ...).
+    """
+    from planner.network import MIN_COMPONENT_SHARE, OFF_NETWORK_M, RoadNetwork
+
+    suffix = Path(name).suffix.lower()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            # Under its own name, so that the reader's messages name the planner's file.
+            path = Path(tmp) / (Path(name).name or f"roads{suffix}")
+            path.write_bytes(data)
+            net = RoadNetwork.from_file(path, crs=crs, metric_crs=region.metric_crs)
+            summary = net.summary("walk")
+            from planner.demand import representative_points
+
+            points = representative_points(region.communities).to_crs(region.metric_crs)
+            xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+            snap = net.snap(xy, "walk", min_component_share=MIN_COMPONENT_SHARE)
+            covered = float((snap.distance_m <= OFF_NETWORK_M).mean()) if len(xy) else 0.0
+            speeds = net.known_speed_share()
+    except PlannerError as err:
+        return _failed(name, data, crs, {code: err.message(code) for code in LANGUAGES})
+    except Exception as err:  # a damaged file of any kind: say so, never a traceback
+        return _failed(
+            name, data, crs, _both("ui.roads.bad_file", name=name, error=type(err).__name__)
+        )
+    summary = {
+        **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()},
+        "covered_share": round(covered, 4),
+        "known_speed_share": round(speeds, 4),
+    }
+    if covered == 0.0:
+        return _failed(name, data, crs, _both("ui.roads.outside"))
+    messages = [
+        (
+            "success",
+            _both(
+                "ui.roads.ok",
+                name=name,
+                km=summary["road_km"],
+                nodes=summary["nodes"],
+                covered=covered,
+            ),
+        )
+    ]
+    if covered < PARTIAL_COVER:
+        messages.append(("warning", _both("ui.roads.partial", covered=covered)))
+    if summary["components"] > 1 and summary["largest_component_share"] < 0.9:
+        messages.append(
+            (
+                "warning",
+                _both(
+                    "ui.roads.fragmented",
+                    parts=summary["components"],
+                    main=summary["largest_component_share"],
+                ),
+            )
+        )
+    return RoadCheck(name, data, crs, True, messages, summary)
+
+
+def store_road_file(region: Region, check: RoadCheck) -> RoadFile:
+    """Store a checked road file with ``region`` (replacing any earlier one)."""
+    suffix = Path(check.name).suffix.lower()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"roads{suffix}"
+        path.write_bytes(check.data)
+        return save_road_file(region.id, path, check.name, crs=check.crs, summary=check.summary)
+
+
+def _download(region: Region) -> None:
+    """Download OSM roads for the region and store them; offline says so at once."""
+    import planner.network as network
+
+    with st.spinner(tr("ui.roads.downloading")):
+        net = network.download_network(
+            region.boundary(), "all", metric_crs=region.metric_crs, online=network.is_online
+        )
+        import osmnx as ox
+
+        summary = net.summary("walk")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "roads.graphml"
+            ox.save_graphml(net.graph, path)
+            save_road_file(
+                region.id, path, "OpenStreetMap.graphml", summary={**summary, "source": "osm"}
+            )
+    st.session_state[_FLASH] = "ui.roads.downloaded"
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _road_display(path: str, stamp: int, crs: str | None, metric_crs: str):
+    # ``stamp`` is part of the cache key: a replaced file is drawn anew.
+    from planner.network import read_road_lines
+
+    return road_display_lines(read_road_lines(path, crs), metric_crs)
+
+
+# --------------------------------------------------------------------------- page
 
 
 def _county_table(region: Region) -> pd.DataFrame:
@@ -51,6 +339,86 @@ def _township_table(region: Region) -> pd.DataFrame:
     )
 
 
+def _choice_key(key: str) -> str:
+    """Key of a choice widget whose labels follow the UI language: one key per language,
+    the value carried over from the other language (Streamlit keeps a choice as its
+    label, which changes with the language)."""
+    own = f"{key}@{lang()}"
+    state = st.session_state
+    if own not in state:
+        for other in LANGUAGES:
+            if f"{key}@{other}" in state:
+                state[own] = state[f"{key}@{other}"]
+                break
+    return own
+
+
+def _show(kind: str, text: str) -> None:
+    {"success": st.success, "warning": st.warning, "error": st.error}.get(kind, st.info)(text)
+
+
+def _road_panel(region: Region, stored: RoadFile | None) -> None:
+    """Upload, check, store, remove or download the region's road network."""
+    st.caption(tr("ui.roads.intro"))
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        st.success(tr(flash))
+    if stored is not None:
+        s = stored.summary
+        st.info(
+            tr(
+                "ui.roads.current",
+                name=stored.name,
+                km=float(s.get("road_km") or 0.0),
+                nodes=int(s.get("nodes") or 0),
+                saved=stored.saved_at.replace("T", " ").replace("+00:00", " UTC") or "—",
+            )
+        )
+        if st.button(tr("ui.roads.remove"), key="roads_remove"):
+            remove_road_file(region.id)
+            st.session_state[_FLASH] = "ui.roads.removed"
+            st.rerun()
+    else:
+        st.info(tr("ui.roads.none"))
+
+    left, right = st.columns([1, 2])
+    choice = left.selectbox(
+        tr("ui.roads.crs"),
+        list(ROAD_CRS_OPTIONS),
+        format_func={k: tr(f"ui.roads.crs.{k}") for k in ROAD_CRS_OPTIONS}.get,
+        key=_choice_key("roads_crs"),
+        help=tr("ui.roads.crs_help"),
+    )
+    crs = None if choice == "auto" else choice
+    round_ = st.session_state.setdefault(_ROUND, 0)
+    upload = right.file_uploader(tr("ui.roads.file"), type=ROAD_TYPES, key=f"{_UPLOAD}_{round_}")
+    if upload is not None:
+        data = upload.getvalue()
+        signature = (hashlib.sha256(data).hexdigest(), upload.name, crs, region.id)
+        memo = st.session_state.get(_CHECK)
+        if memo is None or memo[0] != signature:
+            with st.spinner(tr("ui.roads.checking")):
+                memo = (signature, check_road_file(region, upload.name, data, crs))
+            st.session_state[_CHECK] = memo
+        check = memo[1]
+        for kind, text in check.messages:
+            _show(kind, text[lang()])
+        if check.ok and st.button(tr("ui.roads.save"), key="roads_save", type="primary"):
+            store_road_file(region, check)
+            st.session_state.pop(_CHECK, None)
+            st.session_state[_ROUND] = round_ + 1  # a fresh, empty uploader
+            st.session_state[_FLASH] = "ui.roads.saved"
+            st.rerun()
+
+    if st.button(tr("ui.roads.download"), key="roads_download", help=tr("ui.roads.download_help")):
+        try:
+            _download(region)
+        except PlannerError as err:
+            st.warning(err.message(lang()))
+        else:
+            st.rerun()
+
+
 def render() -> None:
     """Draw the data page."""
     region = current_region()
@@ -63,17 +431,32 @@ def render() -> None:
     cols[2].metric(tr("ui.data.communities"), f"{len(region.communities):,}")
     cols[3].metric(tr("ui.data.population"), f"{int(region.counties['population'].sum()):,}")
 
-    left, right = st.columns([1, 1])
+    stored = road_file(region)
+    left, mid, right = st.columns([1, 1, 1])
     labels = {k: tr(f"map.basemap.{k}") for k in BASEMAPS}  # in this run's language
     basemap = left.selectbox(tr("ui.data.basemap"), list(BASEMAPS), format_func=labels.get)
-    show = right.checkbox(tr("ui.data.show_communities"), value=True)
+    show = mid.checkbox(tr("ui.data.show_communities"), value=True)
+    show_roads = stored is not None and right.checkbox(
+        tr("ui.roads.show"), value=True, key="roads_show"
+    )
     fmap = region_map(region, lang(), basemap=basemap, show_communities=show)
-    components.html(to_html(fmap), height=580)
+    if show_roads:
+        try:
+            lines, total = _road_display(
+                str(stored.path), stored.stamp, stored.crs, region.metric_crs
+            )
+            add_road_layer(fmap, lines, lang(), basemap=basemap, total=total)
+        except PlannerError as err:
+            st.warning(tr("ui.roads.draw_failed", message=err.message(lang())))
+    st.iframe(to_html(fmap), height=580)
 
     st.subheader(tr("ui.data.county_table"))
     st.dataframe(_county_table(region), hide_index=True, width="stretch")
     st.subheader(tr("ui.data.township_table"))
     st.dataframe(_township_table(region), hide_index=True, width="stretch")
+
+    st.subheader(tr("ui.roads.title"))
+    _road_panel(region, stored)
 
     st.subheader(tr("ui.import.title"))
     render_import_panel(region)

@@ -26,7 +26,6 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from planner import io as planner_io
 from planner.crs import local_metric_crs
@@ -1352,7 +1351,7 @@ def _columns_used(columns: Mapping[str, str]) -> None:
 
 def _preview(layer: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame | None) -> None:
     st.markdown(f"**{html.escape(_tr('ui.import.preview'))}**")
-    components.html(to_html(layer_map(layer, _lang(), boundary=boundary)), height=420)
+    st.iframe(to_html(layer_map(layer, _lang(), boundary=boundary)), height=420)
     rows = pd.DataFrame(layer.drop(columns=layer.geometry.name)).head(100)
     lang = _lang()
     rows.columns = [
@@ -1644,7 +1643,7 @@ def _new_city_mode() -> None:
     st.markdown(f"**{html.escape(_tr('ui.import.preview'))}**")
     units = pd.concat([region.townships, region.communities], ignore_index=True)
     preview = gpd.GeoDataFrame(units, geometry=units.geometry.name, crs="EPSG:4326")
-    components.html(to_html(layer_map(preview, lang, boundary=region.counties)), height=480)
+    st.iframe(to_html(layer_map(preview, lang, boundary=region.counties)), height=480)
     _save_form("city", region)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from planner.i18n import register
+from planner.kpi import DISTANCE_MODE_KEYS, distance_mode_text
 from planner.plan import Plan
 from planner.regions import Region
 from planner.store import PlanRecord
@@ -242,6 +242,14 @@ def _kpi_cards(record: PlanRecord) -> None:
     columns = [*st.columns(3), *st.columns(3)]
     for col, (label, value, help_key) in zip(columns, cards, strict=True):
         col.metric(tr(label), value, help=tr(help_key) if help_key else None, border=True)
+    # how the distances were measured, and what fell back to a straight line
+    colon = "：" if lang() == "zh" else ": "
+    notes = [f"{tr('kpi.distance_mode')}{colon}{distance_mode_text(k, lang())}"]
+    if k.get("distance_mode") == "network":
+        for key, label in DISTANCE_MODE_KEYS.items():
+            if key != "distance_mode" and k.get(key):
+                notes.append(f"{tr(label)}{colon}{fmt_count(k.get(key))}")
+    st.caption(" · ".join(notes))
     util = kpi_value(k, "max_centre_utilisation")
     load = kpi_value(k, "centre_load_t_per_day")
     if util is not None and load is not None:
@@ -304,7 +312,7 @@ def render() -> None:
     radius = b.checkbox(tr("ui.res.show_radius"), key="results_radius")
     links = c.checkbox(tr("ui.res.show_links"), value=True, key="results_links")
     uncovered = d.checkbox(tr("ui.res.show_uncovered"), value=True, key="results_uncovered")
-    components.html(
+    st.iframe(
         map_html(str(db.path), plan_id, record.region, basemap, radius, links, uncovered),
         height=620,
     )

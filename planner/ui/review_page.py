@@ -17,7 +17,6 @@ import math
 import numpy as np
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from planner.candidates import centre_candidates, station_candidates
 from planner.i18n import PlannerError, register
@@ -680,7 +679,7 @@ def render() -> None:
         is_marked.iloc[selected] = True
         marked = shown[is_marked.to_numpy()]
         fmap = review_map(plan, marked, region, lang(), basemap, targets)
-        components.html(to_html(fmap), height=520)
+        st.iframe(to_html(fmap), height=520)
     outside = len({k for k in states} - set(zip(table["tier"], table["site_id"], strict=True)))
     if outside:
         st.caption(tr("ui.rev.other_plan", count=outside))

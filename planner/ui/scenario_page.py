@@ -280,8 +280,11 @@ register(
             "en": "Road network (needs a local road file)",
         },
         "ui.sc.distance.network_note": {
-            "zh": "本版本尚未接入道路网络，计算时按直线距离 × 绕行系数处理。",
-            "en": "This version has no road network yet: runs use straight line × circuity.",
+            "zh": "需先在“区域数据”页上传道路文件。站点按步行距离、分拣中心按行车距离计算；"
+            "距道路超过 2 公里的村/社区按直线距离 × 绕行系数计算，并在结果中注明。",
+            "en": "Upload a road file on the Data page first. Stations use walking distance, "
+            "sorting centres driving distance; communities more than 2 km from a road use "
+            "straight line × circuity, and the results say how many.",
         },
         "ui.sc.circuity": {"zh": "绕行系数", "en": "Circuity factor"},
         "ui.sc.circuity_help": {

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from planner.i18n import register, t
+from planner.kpi import distance_mode_text
 from planner.maps import BASEMAPS, plan_map, to_html
 from planner.plan import Plan
 from planner.regions import Region
@@ -66,9 +67,10 @@ register(
             "en": "Share of the population living within the (urban/rural) coverage radius.",
         },
         "ui.kpi.help.distance": {
-            "zh": "按人口加权的居民到所属站点距离（直线距离 × 绕行系数）。",
-            "en": "Population-weighted distance from residents to their station (straight "
-            "line × circuity).",
+            "zh": "按人口加权的居民到所属站点距离：直线距离 × 绕行系数，或沿道路网络的"
+            "步行距离（见下方“距离计算方式”）。",
+            "en": "Population-weighted distance from residents to their station: straight "
+            "line × circuity, or walking along the road network (see “Distances” below).",
         },
         "ui.unit.m": {"zh": "{value} 米", "en": "{value} m"},
         "ui.unit.s": {"zh": "{value} 秒", "en": "{value} s"},
@@ -219,6 +221,12 @@ def compare_table(records: Sequence[PlanRecord], labels: Sequence[str], lang_: s
                 delta = None if value is None or base is None else value - base
                 row[f"Δ {name}"] = fmt_diff(delta, kind, lang_)
         rows.append(row)
+    mode = {"": t("kpi.distance_mode", lang_)}
+    for i, (record, name) in enumerate(zip(records, labels, strict=True)):
+        mode[name] = distance_mode_text(record.kpis, lang_)
+        if i:
+            mode[f"Δ {name}"] = ""
+    rows.append(mode)
     status = {"": t("ui.kpi.status", lang_)}
     seconds = {"": t("ui.kpi.seconds", lang_)}
     for i, (record, name) in enumerate(zip(records, labels, strict=True)):
