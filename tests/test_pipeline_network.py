@@ -339,7 +339,9 @@ def test_wenzhou_default_scenario_solves_on_the_reference_roads():
     plan = run_plan("wenzhou", sc, network=roads)
     assert plan.distance_mode == "network" and plan.kpis["distance_mode"] == "network"
     for r in plan.results:
-        assert r.status == "optimal", (r.tier, r.status, r.diagnoses)
+        # a busy machine may stop the centre MIP at its time limit: the best plan with
+        # its proven gap is the promised outcome then, not an error
+        assert r.has_plan and r.gap is not None and r.gap < 0.05, (r.tier, r.status, r.gap)
     assert len(plan.stations) == 1550 and len(plan.centres) == 30
     k = plan.kpis
     # The reference lines have no classes: driving distance; about 14 % of the
