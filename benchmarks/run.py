@@ -17,6 +17,11 @@ Parts (``--parts``, default all):
 
 ``--quick`` keeps n <= 5k and runs spopt only on pmed1-10 (n <= 200).
 Needs ``requirements-bench.txt`` for spopt; without it the spopt column is empty.
+
+Parts not run keep their rows from the existing ``benchmarks.csv`` (each row carries
+the time it was measured; ``--only-this-run`` drops them), so the parts can be run
+separately and still end in one table. ``--note`` adds a line to the Markdown header
+(e.g. what else was running on the machine).
 """
 
 from __future__ import annotations
@@ -41,13 +46,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import orlib  # noqa: E402
+from planner.models.stations import initial_k  # noqa: E402
 
 TASKS = Path(__file__).resolve().parent / "tasks.py"
 PARTS = ("pmed", "cap", "scaling", "cities")
 SIZES = (1_000, 2_000, 5_000, 10_000, 20_000)
-# p = 30 keeps ~2n/p = n/15 candidates per demand point in the first model, so its
-# pair count grows as n^2/15; beyond this many pairs the PuLP model alone would take
-# several GiB and the run is skipped with a message instead.
+# Initial lists hold n * initial_k(n, p) pairs (~2m/p per row, at most 64). Before the
+# p-median presolve the first model held all of them (2n^2/p for p = 30) and beyond
+# this many the run was skipped; with capped lists every size runs now.
 MAX_PAIRS = 2_000_000
 STRESS_GRID_M = 130.0  # Wenzhou dense-community grid spacing giving ~20k candidates
 TARGET = {
@@ -62,7 +68,7 @@ COLUMNS = [
     "suite", "instance", "n", "p", "published_optimum", "objective", "objective_ratio",
     "status", "gap", "seconds", "build_seconds", "peak_rss_mib", "spopt_objective",
     "spopt_seconds", "spopt_status", "spopt_over_cap", "speedup", "single_source_objective",
-    "single_source_status", "single_source_seconds", "candidates", "note",
+    "single_source_status", "single_source_seconds", "candidates", "note", "measured",
 ]  # fmt: skip
 
 
@@ -177,11 +183,11 @@ def run_scaling(args) -> list[dict]:
             p = n // 3 if label == "n/3" else 30
             name = f"synthetic-{n // 1000}k-p{'n3' if label == 'n/3' else p}"
             row = {"suite": "scaling", "instance": name, "n": n, "p": p, "candidates": n}
-            pairs = n * max(4, math.ceil(2 * n / p))
+            pairs = n * initial_k(n, p)
             if pairs > MAX_PAIRS:
                 row.update(
                     status="not_run",
-                    note=f"first model would hold ~{pairs / 1e6:.0f}M pairs (n*2n/p)",
+                    note=f"initial lists would hold ~{pairs / 1e6:.0f}M pairs",
                 )
                 rows.append(row)
                 say(f"  {name}: not run ({row['note']})")
@@ -190,10 +196,13 @@ def run_scaling(args) -> list[dict]:
             if "error" in r:
                 row.update(status="error", note=r["error"])
             else:
+                diags = [d.removeprefix("solve.") for d in r.get("diagnoses", [])]
                 row.update(
                     objective=r["objective"], status=r["status"], gap=r["gap"],
                     seconds=r["seconds"], build_seconds=r["build_seconds"],
-                    peak_rss_mib=r["peak_rss_mib"], note=f"rounds={r['rounds']}",
+                    peak_rss_mib=r["peak_rss_mib"],
+                    note=f"MIP rounds={r['rounds']}"
+                    + (f"; {', '.join(diags)}" if diags else ""),
                 )  # fmt: skip
             rows.append(row)
             say(
@@ -294,14 +303,18 @@ def versions() -> str:
     return ", ".join(out)
 
 
-def fit_exponent(rows: list[dict], p_label: str, key: str = "seconds") -> float | None:
+def fit_exponent(
+    rows: list[dict], p_label: str, key: str = "seconds", optimal_only: bool = False
+) -> float | None:
+    """Slope of log(time) on log(n) over the scaling runs that returned a plan."""
+    ok = ("optimal",) if optimal_only else ("optimal", "time_limit_feasible")
     pts = [
         (r["n"], r[key])
         for r in rows
         if r["suite"] == "scaling"
         and r["instance"].endswith(p_label)
         and r.get(key)
-        and r.get("status") == "optimal"
+        and r.get("status") in ok
     ]
     if len(pts) < 2:
         return None
@@ -342,6 +355,7 @@ def summary(rows: list[dict], args) -> dict:
         if e is not None:
             out[f"exponent_{label}"] = e
             out[f"exponent_solve_{label}"] = fit_exponent_solve(rows, key)
+            out[f"exponent_optimal_{label}"] = fit_exponent(rows, key, optimal_only=True)
     return out
 
 
@@ -352,6 +366,58 @@ def fit_exponent_solve(rows: list[dict], p_label: str) -> float | None:
         if r["suite"] == "scaling" and r.get("seconds")
     ]
     return fit_exponent(derived, p_label, "solve_seconds")
+
+
+_INT_COLS = {"n", "p", "candidates"}
+_BOOL_COLS = {"spopt_over_cap"}
+_STR_COLS = {"suite", "instance", "status", "spopt_status", "single_source_status", "note",
+             "measured"}  # fmt: skip
+
+
+def load_rows(path: Path) -> list[dict]:
+    """Rows of an earlier ``benchmarks.csv``, typed back (empty cells left out)."""
+    if not path.exists():
+        return []
+    out = []
+    with path.open(newline="") as fh:
+        for raw in csv.DictReader(fh):
+            row: dict = {}
+            for k, v in raw.items():
+                if v in ("", None):
+                    continue
+                if k in _STR_COLS:
+                    row[k] = v
+                elif k in _BOOL_COLS:
+                    row[k] = v == "True"
+                elif k in _INT_COLS:
+                    row[k] = int(float(v))
+                else:
+                    try:
+                        row[k] = float(v)
+                    except ValueError:
+                        row[k] = v
+            out.append(row)
+    return out
+
+
+def _old_run_date(path: Path) -> str | None:
+    """Start time of the run an earlier ``benchmarks.md`` reports (its rows' date)."""
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("Run "):
+            return line.split()[1]
+    return None
+
+
+def merge_kept(rows: list[dict], parts: list[str], out: Path) -> list[dict]:
+    """This run's rows plus the earlier rows of every part not re-run, in part order."""
+    kept = [r for r in load_rows(out / "benchmarks.csv") if r.get("suite") not in parts]
+    when = _old_run_date(out / "benchmarks.md")
+    for r in kept:
+        if "measured" not in r and when:
+            r["measured"] = when
+    return [r for part in PARTS for r in (rows if part in parts else kept) if r["suite"] == part]
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
@@ -370,19 +436,23 @@ def _csv(v):
     return v
 
 
-def write_md(rows: list[dict], s: dict, path: Path, args, started: str, wall: float) -> None:
+def write_md(rows: list[dict], s: dict, path: Path, args, meta: dict) -> None:
     cap = args.spopt_cap
     L = [
         "# Benchmarks",
         "",
-        f"Run {started} ({wall / 60:.1f} min), command `python benchmarks/run.py "
-        + " ".join(sys.argv[1:])
-        + "`.",
+        f"Latest run {meta['started']} ({meta['wall'] / 60:.1f} min), command "
+        f"`python benchmarks/run.py {meta['command']}`; it measured: "
+        f"{', '.join(meta['parts'])}. Sections it did not run keep their rows from "
+        "earlier runs; each section says when it was measured.",
         "",
         f"Machine: {machine()}.  ",
-        f"Packages: {versions()}.",
-        "",
     ]
+    if meta.get("load"):
+        L.append(f"Load average (1/5/15 min) at the start: {meta['load']}.  ")
+    L += [f"Packages: {versions()}.", ""]
+    if args.note:
+        L += [args.note, ""]
     if "pmed_hit" in s:
         a, b = s["pmed_hit"]
         L.append(f"- pmed1–20 at the published optimum: **{a}/{b}** (target {b}/{b}).")
@@ -400,15 +470,21 @@ def write_md(rows: list[dict], s: dict, path: Path, args, started: str, wall: fl
         )
     for label, text in (("pn3", "p = n/3"), ("p30", "p = 30")):
         if f"exponent_{label}" in s:
+            opt = s.get(f"exponent_optimal_{label}")
             L.append(
-                f"- Scaling exponent ({text}, optimal runs, log-log fit of total time on n): "
-                f"**{s[f'exponent_{label}']:.2f}** (solve only {s[f'exponent_solve_{label}']:.2f})."
+                f"- Scaling exponent ({text}, runs with a plan, log-log fit of total time on "
+                f"n): **{s[f'exponent_{label}']:.2f}** (solve only "
+                f"{s[f'exponent_solve_{label}']:.2f}"
+                + (f"; optimal runs only {opt:.2f}" if opt is not None else "")
+                + ")."
             )
     L.append("")
     pm = [r for r in rows if r["suite"] == "pmed"]
     if pm:
         L += [
             "## OR-Library p-median (pmed1–20)",
+            "",
+            _measured(pm),
             "",
             "| instance | n | p | published | ours | status | ours s | peak MiB "
             "| spopt obj | spopt s | speed-up |",
@@ -432,6 +508,8 @@ def write_md(rows: list[dict], s: dict, path: Path, args, started: str, wall: fl
         L += [
             "## OR-Library capacitated facility location (cap41–74)",
             "",
+            _measured(cp),
+            "",
             "Multi-sourcing (`total_cost=True`, the OR-Library convention) against the "
             "published optimum; single-sourcing objective alongside (infeasible where a "
             "customer's demand exceeds every single warehouse capacity).",
@@ -453,6 +531,8 @@ def write_md(rows: list[dict], s: dict, path: Path, args, started: str, wall: fl
         L += [
             "## Scaling (clustered synthetic p-median, candidates = demand points)",
             "",
+            _measured(sc),
+            "",
             f"Gaussian clusters, seed {args.seed}, time limit "
             f"{args.scaling_time_limit:g} s per solve.",
             "",
@@ -473,6 +553,8 @@ def write_md(rows: list[dict], s: dict, path: Path, args, started: str, wall: fl
         L += [
             "## Cities end to end (`planner.pipeline.run_plan`)",
             "",
+            _measured(ct),
+            "",
             "| case | demand | candidates | stations | total s | peak MiB | tiers |",
             "|---|---:|---:|---:|---:|---:|---|",
         ]
@@ -484,6 +566,11 @@ def write_md(rows: list[dict], s: dict, path: Path, args, started: str, wall: fl
             )
         L += ["", _city_targets(ct), ""]
     path.write_text("\n".join(L))
+
+
+def _measured(section: list[dict]) -> str:
+    dates = sorted({r["measured"] for r in section if r.get("measured")})
+    return f"Measured {', '.join(dates)}." if dates else "Measurement date unknown."
 
 
 def _city_targets(ct: list[dict]) -> str:
@@ -580,6 +667,10 @@ def main() -> int:
     ap.add_argument("--stress-time-limit", type=float, default=240.0,
                     help="solver limit per tier for the Wenzhou 20k stress case")  # fmt: skip
     ap.add_argument("--seed", type=int, default=20240601)
+    ap.add_argument("--note", default="", help="free text for the results header")
+    ap.add_argument("--only-this-run", action="store_true",
+                    help="drop the rows of parts not run (default: keep them from the "
+                    "existing benchmarks.csv)")  # fmt: skip
     ap.add_argument("--rows", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.scaling_time_limit is None:
@@ -592,22 +683,36 @@ def main() -> int:
     started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     t0 = time.perf_counter()
     say(f"Machine: {machine()}")
+    meta = {
+        "started": started,
+        "parts": parts,
+        "command": " ".join(sys.argv[1:]),
+        "load": " / ".join(f"{v:.1f}" for v in os.getloadavg())
+        if hasattr(os, "getloadavg")
+        else "",
+    }
     rows: list[dict] = []
     runners = {"pmed": run_pmed, "cap": run_cap, "scaling": run_scaling, "cities": run_cities}
     if args.rows is not None and args.rows.exists():  # re-render saved measurements
         saved = json.loads(args.rows.read_text())
-        rows, started, wall = saved["rows"], saved["started"], saved["wall"]
+        rows, meta = saved["rows"], saved["meta"]
+        parts = meta["parts"]
     else:
         for part in PARTS:
             if part in parts:
                 say(f"== {part}")
                 rows += runners[part](args)
-        wall = time.perf_counter() - t0
+        for r in rows:
+            r["measured"] = started
+        meta["wall"] = time.perf_counter() - t0
         if args.rows is not None:
-            args.rows.write_text(json.dumps({"rows": rows, "started": started, "wall": wall}))
+            args.rows.write_text(json.dumps({"rows": rows, "meta": meta}))
+    wall = meta["wall"]
+    if not args.only_this_run:
+        rows = merge_kept(rows, parts, args.out)
     s = summary(rows, args)
     write_csv(rows, args.out / "benchmarks.csv")
-    write_md(rows, s, args.out / "benchmarks.md", args, started, wall)
+    write_md(rows, s, args.out / "benchmarks.md", args, meta)
     plot(rows, args.out / "benchmarks.png")
     say(f"== summary ({wall / 60:.1f} min): {json.dumps(s)}")
     say(f"wrote {args.out / 'benchmarks.csv'}, .md, .png")

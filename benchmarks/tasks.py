@@ -140,8 +140,9 @@ def synthetic(n_s: str, p_s: str, seed_s: str, time_limit_s: str) -> None:
     solve = time.perf_counter() - t0 - build
     _emit(
         n=n, p=p, objective=sol.objective, status=sol.status, gap=sol.gap,
-        build_seconds=build, solve_seconds=solve, seconds=build + solve,
-        rounds=sol.result.rounds,
+        bound=sol.bound, build_seconds=build, solve_seconds=solve, seconds=build + solve,
+        rounds=sol.result.rounds, initial_pairs=model.cost.nnz,
+        diagnoses=[d.key for d in sol.diagnoses],
     )  # fmt: skip
 
 

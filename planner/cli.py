@@ -7,6 +7,13 @@ writes the plan (see :class:`planner.plan.Plan`) and prints a summary.
 [--paper a4|a3] [--lang en]`` writes maps, site lists, GIS layers and the report of a
 written plan (see :mod:`planner.export`).
 
+``python -m planner sweep --region wenzhou --sweep FILE --out DIR [--scheduler ADDR]
+[--workers N] [--db PATH] [--lang en]`` solves every point of a scenario sweep (see
+:mod:`planner.sweep`) on a local Dask cluster or an existing scheduler, stores the
+results in the database as they finish (running the same command again resumes), and
+writes ``sweep.csv`` and ``sweep.png`` into DIR. Exit status 0 when every point is
+solved, 1 when some failed.
+
 Errors are printed as plain messages (no traceback) with exit status 2.
 """
 
@@ -16,11 +23,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planner.i18n import PlannerError, register, t
 from planner.pipeline import run_plan
 from planner.plan import Plan
 from planner.scenario import Scenario, default_scenario
+
+if TYPE_CHECKING:
+    from planner.sweep import SweepProgress
 
 register(
     {
@@ -45,6 +56,54 @@ register(
         "cli.exported": {
             "zh": "已导出 {count} 个文件到 {path}（{seconds:.1f} 秒）：",
             "en": "Exported {count} files to {path} ({seconds:.1f} s):",
+        },
+        "cli.sweep.start": {
+            "zh": "参数扫描 {id}（{name}）：共 {total} 个参数组合，已求解 {done} 个，"
+            "失败 {failed} 个",
+            "en": "Sweep {id} ({name}): {total} points, {done} solved, {failed} failed",
+        },
+        "cli.sweep.local": {
+            "zh": "在本机启动 {workers} 个工作进程……",
+            "en": "Starting {workers} local worker processes…",
+        },
+        "cli.sweep.remote": {
+            "zh": "连接调度器 {address}……",
+            "en": "Connecting to the scheduler {address}…",
+        },
+        "cli.sweep.done": {
+            "zh": "[{finished}/{total}] {params}：{status}，{stations} 个站点，"
+            "覆盖率 {coverage:.1%}，平均距离 {mean:,.0f} 米"
+            "（{seconds:.1f} 秒，第 {attempts} 次尝试）",
+            "en": "[{finished}/{total}] {params}: {status}, {stations} stations, "
+            "{coverage:.1%} covered, mean distance {mean:,.0f} m ({seconds:.1f} s, "
+            "attempt {attempts})",
+        },
+        "cli.sweep.failed": {
+            "zh": "[{finished}/{total}] {params}：失败——{error}",
+            "en": "[{finished}/{total}] {params}: failed: {error}",
+        },
+        "cli.sweep.summary": {
+            "zh": "本次计算 {computed} 个参数组合，跳过已完成的 {skipped} 个；"
+            "共 {done}/{total} 个已求解，{failed} 个失败（{seconds:.1f} 秒）",
+            "en": "Computed {computed} points, skipped {skipped} already done; "
+            "{done}/{total} solved, {failed} failed ({seconds:.1f} s)",
+        },
+        "cli.sweep.knee": {
+            "zh": "覆盖率拐点{curve}：{stations:,} 个站点，覆盖率 {coverage:.1%}",
+            "en": "Knee of coverage{curve}: {stations:,} stations, {coverage:.1%} covered",
+        },
+        "cli.sweep.no_knee": {
+            "zh": "覆盖率曲线没有明显拐点（需至少 3 个递增的点）",
+            "en": "The coverage curve has no clear knee (it needs 3 or more rising points)",
+        },
+        "cli.sweep.written": {"zh": "已写入：", "en": "Written:"},
+        "cli.sweep.stopped": {
+            "zh": "参数扫描已中断；再次运行同一命令即可从中断处继续。",
+            "en": "Sweep interrupted; run the same command again to resume where it stopped.",
+        },
+        "cli.sweep.cannot_write": {
+            "zh": "无法写入输出文件夹 {path}：{error}",
+            "en": "Cannot write to the output folder {path}: {error}",
         },
         "tier.station": {"zh": "回收站点", "en": "Stations"},
         "tier.sorting_centre": {"zh": "分拣中心", "en": "Sorting centres"},
@@ -117,6 +176,98 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _point_line(event: SweepProgress, lang: str) -> str:
+    """One progress line for a finished sweep point."""
+    point = event.point
+    params = ", ".join(f"{k}={v}" for k, v in point.params.items())
+    common = {"finished": event.finished, "total": event.total, "params": params}
+    if point.status != "done":
+        return t("cli.sweep.failed", lang, **common, error=point.error_message(lang))
+    result = point.result or {}
+    k = result.get("kpis", {})
+    return t(
+        "cli.sweep.done", lang, **common, status=t(f"status.{result.get('status')}", lang),
+        stations=k.get("stations"), coverage=k.get("coverage_share") or 0.0,
+        mean=k.get("mean_distance_m") or 0.0, seconds=point.seconds or 0.0,
+        attempts=point.attempts,
+    )  # fmt: skip
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from planner.store import Store
+    from planner.sweep import SweepDefinition, load_curve, run_sweep
+
+    started = time.perf_counter()
+    lang = args.lang
+    definition = SweepDefinition.load(args.sweep, region=args.region)
+    store = Store(args.db) if args.db else Store()
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PlannerError("cli.sweep.cannot_write", path=out, error=err) from err
+    where = (
+        t("cli.sweep.remote", lang, address=args.scheduler)
+        if args.scheduler
+        else t("cli.sweep.local", lang, workers=args.workers)
+    )
+
+    def progress(event: SweepProgress) -> None:
+        if event.point is None:
+            print(
+                t("cli.sweep.start", lang, id=definition.id, name=definition.name,
+                  total=event.total, done=event.done, failed=event.failed),
+                flush=True,
+            )  # fmt: skip
+            if event.done < event.total:  # else no cluster is started
+                print(where, flush=True)
+        else:
+            print(_point_line(event, lang), flush=True)
+
+    try:
+        run = run_sweep(
+            definition, store, scheduler=args.scheduler, workers=args.workers, progress=progress
+        )
+    except KeyboardInterrupt:
+        print(t("cli.sweep.stopped", lang), file=sys.stderr)
+        return 130
+    sweep = run.sweep
+    print(
+        t("cli.sweep.summary", lang, computed=run.computed, skipped=run.skipped,
+          done=sweep.done, total=sweep.total, failed=sweep.failed,
+          seconds=time.perf_counter() - started)
+    )  # fmt: skip
+    curve = load_curve(store, sweep.id)
+    knees = curve.knees()
+    for _, knee in knees.iterrows():
+        label = f" ({knee['curve']})" if knee["curve"] else ""
+        print(
+            t("cli.sweep.knee", lang, curve=label, stations=int(knee["stations"]),
+              coverage=float(knee["coverage_share"]))
+        )  # fmt: skip
+    if knees.empty:
+        print(t("cli.sweep.no_knee", lang))
+    try:
+        files = [curve.write_csv(out / "sweep.csv", lang), curve.write_png(out / "sweep.png", lang)]
+    except OSError as err:
+        raise PlannerError("cli.sweep.cannot_write", path=out, error=err) from err
+    print(t("cli.sweep.written", lang))
+    for path in files:
+        print(f"  {path}")
+    return 0 if sweep.complete else 1
+
+
+def _positive_int(text: str) -> int:
+    """``argparse`` type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m planner", description="Recycling network planner"
@@ -140,6 +291,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--paper", choices=["a4", "a3"], default="a4", help="static map sheet")
     e.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
     e.set_defaults(func=_export)
+    w = sub.add_parser("sweep", help="solve a scenario sweep on Dask and draw its curves")
+    w.add_argument("--region", required=True, help="region id, e.g. wenzhou or jinjiang")
+    w.add_argument("--sweep", required=True, help="sweep definition (.yaml/.json/.toml)")
+    w.add_argument("--out", required=True, help="output folder for sweep.csv and sweep.png")
+    w.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786)")
+    w.add_argument(
+        "--workers", type=_positive_int, default=2, help="local worker processes (default 2)"
+    )
+    w.add_argument("--db", help="database file (default: $PLANNER_DB or $PLANNER_HOME's)")
+    w.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
+    w.set_defaults(func=_sweep)
     return parser
 
 

@@ -263,7 +263,7 @@ def test_version_1_database_is_upgraded_in_place(tmp_path) -> None:
             (default_scenario("jinjiang").to_json(),),
         )
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == MIGRATIONS[-1][0] >= 2
     (record,) = store.list_scenarios()
     assert record.name == "旧情景"
     store.record_review(record.id, None, "王工", "approve", [("station", "a")], {})

@@ -31,8 +31,11 @@ import pulp
 from scipy import sparse
 
 from planner.distance import CostMatrix, Levels, sparse_distances, sparse_knn
-from planner.i18n import PlannerError
+from planner.i18n import PlannerError, register
 from planner.models import Deadline, RawSolve, solve_problem
+from planner.models.heuristics import MedianPlan, median_search, median_start
+from planner.models.lagrangian import LagrangianAscent, LagrangianBound, fix_sites
+from planner.models.pairs import PairSource, nearest_two
 from planner.solve import (
     ERROR,
     INFEASIBLE,
@@ -50,6 +53,49 @@ from planner.solve import (
 __all__ = ["MCLP", "PMedian", "SetCover", "StationSolution"]
 
 CostInput = CostMatrix | np.ndarray | sparse.sparray | sparse.spmatrix
+
+register(
+    {
+        "solve.model_size_cap": {
+            "zh": "精确模型约有 {levels} 个距离层级（上限 {cap}），未求解；"
+            "方案的差距由拉格朗日松弛下界证明。",
+            "en": "The exact model would have about {levels} distance levels (cap {cap}) "
+            "and was not built; the plan's gap is proven by the Lagrangian bound.",
+        },
+    }
+)
+
+# Presolve of the uncapacitated p-median (see PMedian._presolve). Subgradient steps in
+# all and per round (between rounds the swap search runs from the subproblem's site
+# sets); a round of 400 steps on 5,000 city-like points takes ~5 s here.
+_LAGRANGIAN_STEPS = 4_000
+_LAGRANGIAN_ROUND = 400
+# Seeded starts of the swap search (the best is kept); local optima of these
+# clustered instances differ by ~1 %, the Lagrangian rounds then refine the best.
+_STARTS = 3
+# When the fixed model is too large for a MIP, up to this many more starts try to
+# lower the incumbent (the proven gap shrinks with it).
+_EXTRA_STARTS = 10
+# Lagrangian site sets priced per round, and swap searches started from the best.
+_POLISH_PROBE = 8
+_POLISH_RUNS = 2
+# Largest radius model (distance levels ~ listed pairs) built after site fixing. Its
+# LP gets hard with long rows (few medians): a 67,000-level p = 30 model (67 levels a
+# row) took 15-40 s on the shared 2-core box, and a 135,000-level one (2,000 points,
+# 1,062 free sites) did not finish its root in 290 s; beyond _MODEL_LEVELS the
+# Lagrangian gap is what a run can prove. Short rows (many medians, at most
+# _SHORT_ROWS levels a row) stay easy up to _MODEL_LEVELS_SHORT (p = n/3 at 5,000
+# points: 15,000 levels, 3 s).
+_MODEL_LEVELS = 60_000
+_SHORT_ROWS = 8
+_MODEL_LEVELS_SHORT = 400_000
+# Up to this many medians the presolve tries several starts of the swap search.
+_FEW_MEDIANS = 200
+# Below this share of the cap the fixed model solves in seconds: stop the ascent early.
+_QUICK_SHARE = 1 / 3
+# Longest initial list of from_points. Lists grow exactly where needed, so a cap only
+# saves memory: with p = 30 of 20,000 sites, 2 m / p would list 26.7 million pairs.
+_MAX_K = 64
 
 
 # --------------------------------------------------------------------------- solution
@@ -154,6 +200,47 @@ def _default_k(n_sites: int, p: int) -> int:
     # its ~m/p nearest; twice that (at least 4) keeps the first round small while
     # rarely needing many grow rounds.
     return int(min(n_sites, max(4, math.ceil(2 * n_sites / max(p, 1)))))
+
+
+def initial_k(n_sites: int, p: int, capacity: bool = False) -> int:
+    """Initial list length of :meth:`PMedian.from_points` (also for callers' own lists).
+
+    For callers that build the matrix themselves (e.g. from a road network).
+    Uncapacitated lists are capped at ``_MAX_K``: with few sites open (``2 m / p``
+    large) the presolve fetches the pairs it needs itself and the grow loop lists
+    exactly what each row lacks. Capacity pushes demand past its nearest sites and
+    its model cannot grow one row at a time, so it keeps three times ``2 m / p`` (at
+    least 15), uncapped: its pairs decide which plans count.
+    """
+    k = _default_k(n_sites, p)
+    if capacity:
+        return min(n_sites, max(3 * k, 15))
+    return min(k, _MAX_K)
+
+
+def _within(upper: float, lower: float, gap: float) -> bool:
+    """Whether ``lower`` proves ``upper`` optimal within ``gap`` (and float noise)."""
+    if not (math.isfinite(upper) and math.isfinite(lower)):
+        return False
+    return upper - lower <= max(1e-6, float(_tol(upper))) + gap * abs(upper)
+
+
+@dataclass
+class _Presolved:
+    """What :meth:`PMedian._presolve` hands to the MIP loop.
+
+    ``model``/``builder`` are the radius model's lists and rules after site fixing
+    (``None``: no MIP, return ``plan`` with ``bound``); plans cheaper than ``ceiling``
+    avoid the sites fixed closed.
+    """
+
+    plan: MedianPlan
+    bound: float
+    model: CostMatrix | None
+    builder: _Rules | None
+    ceiling: float
+    info: dict[str, Any]
+    diagnoses: list[Diagnosis] = field(default_factory=list)
 
 
 def _var(
@@ -701,6 +788,32 @@ class PMedian(_StationModel):
     rows). ``max_rounds`` and the time limit stop it early with the best plan and the
     proven gap (status ``"time_limit_feasible"``).
 
+    Presolve (few or many medians at city scale)
+    --------------------------------------------
+    Every exact proof needs each row listed out to its median, about ``n^2 / (2p)``
+    pairs: with ``p = 30`` that is 5 million at 20,000 points, and the radius LP over
+    them (degenerate, 60+ levels a row) is what made small ``p`` slow. So, without
+    capacity, site groups or site costs and with a distance source, the MIP is
+    preceded by (:meth:`_presolve`):
+
+    1. a swap search (fast interchange on sparse pairs,
+       :func:`~planner.models.heuristics.median_search`) from seeded starts: the
+       incumbent ``UB``;
+    2. rounds of Lagrangian ascent (:mod:`planner.models.lagrangian`, numpy on the
+       pairs, never a dense block) alternating with swap searches from the
+       subproblem's site sets. The Lagrangian value is a lower bound on every plan;
+       when it meets ``UB`` (within the gap target) the plan is returned as optimal
+       without any MIP;
+    3. reduced-cost fixing: sites that no plan cheaper than ``UB`` (``UB (1 - gap)``
+       with a gap target) can close or open are fixed, and the radius MIP runs on
+       the free sites only, each row listing them up to its second-nearest
+       incumbent site, warm-started with the incumbent. Its bound holds for the
+       plans cheaper than that ceiling, so the reported bound is
+       ``max(Lagrangian, min(ceiling, MIP bound))``;
+    4. if that model would still be too large to solve in reasonable time, it is not
+       built: the incumbent is returned with its Lagrangian gap, status
+       ``"time_limit_feasible"`` and the info diagnosis ``solve.model_size_cap``.
+
     Capacity
     --------
     With ``rules.capacity`` the nearest-open assignment is no longer optimal, so the
@@ -742,6 +855,9 @@ class PMedian(_StationModel):
         ``h_i`` for capacity; default ``weights``.
     max_rounds
         Cap on grow rounds.
+    presolve
+        Run the heuristic + Lagrangian presolve where it applies (see
+        :meth:`_presolve`); ``False`` goes straight to the check-and-grow MIP.
     """
 
     def __init__(
@@ -753,9 +869,11 @@ class PMedian(_StationModel):
         rules: PolicyRules | None = None,
         households: Any = None,
         max_rounds: int = 100,
+        presolve: bool = True,
     ) -> None:
         super().__init__(cost, weights, p=p, rules=rules, households=households)
         self.max_rounds = int(max_rounds)
+        self.presolve = bool(presolve)
         # Per-site opening cost added to the objective (the sorting-centre tier's
         # uncapacitated relaxation uses it; stations have none).
         self._site_cost: np.ndarray | None = None
@@ -770,9 +888,18 @@ class PMedian(_StationModel):
         rules: PolicyRules | None = None,
         households: Any = None,
         max_rounds: int = 100,
+        presolve: bool = True,
     ) -> PMedian:
         """Model on a prepared cost matrix (see class docstring for ``cost``)."""
-        return cls(cost, p, weights, rules=rules, households=households, max_rounds=max_rounds)
+        return cls(
+            cost,
+            p,
+            weights,
+            rules=rules,
+            households=households,
+            max_rounds=max_rounds,
+            presolve=presolve,
+        )
 
     @classmethod
     def from_points(
@@ -788,6 +915,7 @@ class PMedian(_StationModel):
         k: int | None = None,
         circuity: float = 1.0,
         max_rounds: int = 100,
+        presolve: bool = True,
     ) -> PMedian:
         """Model on coordinates (metres); builds the sparse matrix itself.
 
@@ -797,8 +925,9 @@ class PMedian(_StationModel):
             Initial list radius (scalar or per demand point). Default: each row's
             ``k`` nearest sites.
         k
-            Initial list length when ``radius`` is not given (default ~``2 m / p``, at
-            least 4; with capacity three times that, at least 15).
+            Initial list length when ``radius`` is not given (default
+            :func:`initial_k`: ~``2 m / p``, at least 4, at most 64; with capacity three
+            times ``2 m / p``, at least 15).
         circuity
             Road / straight-line factor.
         """
@@ -806,13 +935,18 @@ class PMedian(_StationModel):
         if radius is not None:
             cm = sparse_distances(demand_xy, site_xy, radius, circuity)
         else:
-            kk = k if k is not None else _default_k(len(site_xy), p)
-            if k is None and rules is not None and rules.capacity is not None:
-                # Capacity pushes demand past its nearest sites, and the capacitated
-                # model cannot grow lists one row at a time: start with longer ones.
-                kk = min(len(site_xy), max(3 * kk, 15))
+            capacity = rules is not None and rules.capacity is not None
+            kk = k if k is not None else initial_k(len(site_xy), p, capacity)
             cm = sparse_knn(demand_xy, site_xy, kk, circuity)
-        return cls(cm, p, weights, rules=rules, households=households, max_rounds=max_rounds)
+        return cls(
+            cm,
+            p,
+            weights,
+            rules=rules,
+            households=households,
+            max_rounds=max_rounds,
+            presolve=presolve,
+        )
 
     # -------------------------------------------------------------- solve
 
@@ -836,32 +970,51 @@ class PMedian(_StationModel):
         self, cm: CostMatrix, rows: np.ndarray, options: SolverOptions, deadline: Deadline
     ) -> StationSolution:
         w = self.weights
-        lower = -math.inf
-        best: tuple[float, np.ndarray] | None = None
+        full_cm = cm
         diags: list[Diagnosis] = []
         status = TIME_LIMIT_FEASIBLE
         rounds = 0
         gap_target = options.gap or 0.0
+        builder = self._rule_builder
+        best: tuple[float, np.ndarray] | None = None
+        # Valid for every plan; the model's own bound counts only below `ceiling`
+        # (plans cheaper than it avoid the sites fixed by the Lagrangian bound).
+        floor, ceiling, model_lower = -math.inf, math.inf, -math.inf
+        pre = self._presolve(cm, rows, options, deadline) if self._presolve_applies(cm) else None
+        if pre is not None:
+            best = (pre.plan.cost, pre.plan.sites)
+            floor = pre.bound
+            diags += pre.diagnoses
+            if pre.model is None:
+                return self._presolved_solution(pre, full_cm, options, deadline, diags)
+            cm, builder, ceiling = pre.model, pre.builder, pre.ceiling
+        lower = floor
         while True:
             rounds += 1
             levels = cm.levels()
             beyond = np.full(self.n_demand, np.inf)
             beyond[rows] = cm.next_distance(rows)
             prob = pulp.LpProblem("p_median", pulp.LpMinimize)
-            y = self._rule_builder.site_vars(prob)
-            self._rule_builder.add(prob, y)
+            y = builder.site_vars(prob)
+            builder.add(prob, y)
             terms, const, _ = _radius_block(prob, y, cm, levels, rows, w, beyond)
             site_cost = self._site_cost
             if site_cost is not None:
                 terms += [(y[j], float(site_cost[j])) for j in np.flatnonzero(site_cost)]
             prob.setObjective(pulp.LpAffineExpression(terms, constant=const))
             if best is not None:
-                # The best plan so far is feasible for every round's model.
+                # The best plan so far is feasible for every round's model (the
+                # Lagrangian fixing never closes a site of the plan it was given).
                 start = np.zeros(self.n_sites)
                 start[best[1]] = 1.0
                 _set_start(y, start)
             raw = solve_problem(prob, options, deadline.remaining(), warm_start=best is not None)
             if raw.status == INFEASIBLE:
+                if pre is not None:
+                    # Nothing cheaper than the ceiling exists: the plan in hand is it.
+                    lower = max(lower, min(ceiling, best[0]))
+                    status = OPTIMAL
+                    break
                 more = self._elastic(options, deadline)
                 return self._infeasible(diags + more, options, deadline, rounds)
             if not raw.has_solution:
@@ -877,16 +1030,19 @@ class PMedian(_StationModel):
             if site_cost is not None:
                 true_obj += float(site_cost[open_sites].sum())
             if raw.bound is not None:
-                lower = max(lower, raw.bound)
+                model_lower = max(model_lower, raw.bound)
             if best is None or true_obj < best[0]:
                 best = (true_obj, open_sites)
             upper = best[0]
             under = rows[true_d[rows] > model_cost[rows] + _tol(model_cost[rows])]
-            closed = upper - lower <= max(1e-6, float(_tol(upper))) + gap_target * abs(upper)
             proven = raw.status == OPTIMAL and under.size == 0
             if proven and gap_target == 0:
-                # The relaxation's optimum is this plan's true cost: LB = UB.
-                lower = max(lower, upper)
+                # The relaxation's optimum is this plan's true cost.
+                model_lower = max(model_lower, true_obj)
+            lower = max(floor, min(ceiling, model_lower))
+            closed = upper - lower <= max(1e-6, float(_tol(upper))) + gap_target * abs(upper)
+            if proven and gap_target == 0:
+                lower = max(lower, min(upper, ceiling))
             if proven or closed:
                 status = OPTIMAL
                 break
@@ -907,7 +1063,7 @@ class PMedian(_StationModel):
             cm = cm.grow(under, true_d[under])
         assert best is not None
         objective, open_sites = best
-        site, dist = cm.nearest_open(open_sites)
+        site, dist = full_cm.nearest_open(open_sites)
         res = _finish(
             status,
             objective,
@@ -919,6 +1075,198 @@ class PMedian(_StationModel):
             deadline,
         )
         return StationSolution(res, open_sites, site, dist, objective)
+
+    # -------------------------------------------------------------- presolve
+
+    def _presolve_applies(self, cm: CostMatrix) -> bool:
+        """Heuristic + Lagrangian presolve: exact p, no groups or site costs, a source."""
+        return (
+            self.presolve
+            and cm.source is not None
+            and self.p is not None
+            and self.p_mode == "exact"
+            and self._site_cost is None
+            and not self.rules.groups
+            and 0 < self.p < self.n_sites - self.rules.excluded.size
+        )
+
+    def _presolve(
+        self, cm: CostMatrix, rows: np.ndarray, options: SolverOptions, deadline: Deadline
+    ) -> _Presolved | None:
+        """Good plan, Lagrangian bound and site fixing before (or instead of) the MIP.
+
+        1. Swap search (:func:`~planner.models.heuristics.median_search`) from a
+           D²-seeded start gives the incumbent.
+        2. Rounds of Lagrangian ascent (:class:`~planner.models.lagrangian.
+           LagrangianAscent`) alternate with swap searches started from the
+           subproblem's site sets, each round aiming at the best plan so far.
+        3. If the bound closes the gap, done. Otherwise reduced-cost fixing closes
+           (and opens) the sites no plan cheaper than the incumbent can change, and
+           the radius MIP runs on the remaining sites, with each row listing the free
+           sites up to its second-nearest incumbent site (at least two free sites),
+           warm-started with the incumbent. When that model would exceed
+           ``_MODEL_LEVELS`` levels it is not built; the incumbent is returned with the
+           Lagrangian gap.
+        """
+        assert self.p is not None
+        p = self.p
+        m = self.n_sites
+        w = np.zeros(self.n_demand)
+        w[rows] = self.weights[rows]
+        allowed = np.ones(m, dtype=bool)
+        allowed[self.rules.excluded] = False
+        required = self.rules.required
+        rem = deadline.remaining()
+        gap_target = options.gap or 0.0
+        search_end = None if rem is None else deadline.elapsed() + 0.1 * rem
+        plan: MedianPlan | None = None
+        # Many medians: local optima differ little and each start is dearer.
+        for seed in range(_STARTS if p <= _FEW_MEDIANS else 1):
+            start = median_start(cm, w, p, allowed=allowed, required=required, seed=seed)
+            if start is None:
+                return None
+            left = None if search_end is None else max(0.0, search_end - deadline.elapsed())
+            found = median_search(cm, w, start, required=required, seconds=left)
+            if plan is None or found.cost < plan.cost:
+                plan = found
+            if search_end is not None and deadline.elapsed() >= search_end:
+                break
+        assert plan is not None
+        if not math.isfinite(plan.cost):
+            return None  # some row reaches no site of the plan: leave it to the MIP
+        _, d1, _, d2 = nearest_two(cm, plan.sites)
+        ascent = LagrangianAscent(
+            cm, w, p, d1=d1, d2=d2, required=required, allowed=allowed, plan=plan.sites
+        )
+        lag_end = None if rem is None else deadline.elapsed() + 0.6 * rem
+        tried: set[bytes] = {plan.sites.tobytes()}
+        result = ascent.result()
+        while ascent.iterations < _LAGRANGIAN_STEPS:
+            left = None if lag_end is None else lag_end - deadline.elapsed()
+            if left is not None and left <= 0:
+                break
+            result = ascent.run(plan.cost, _LAGRANGIAN_ROUND, left)
+            if _within(plan.cost, result.bound, gap_target):
+                break
+            better = self._polish(cm, w, plan, result, required, tried, deadline, lag_end)
+            if better is not None:
+                plan = better
+            elif ascent.converged:
+                break
+            elif _small_model(cm, rows, plan, result, p, required, allowed, gap_target):
+                break  # the fixed model is small: the MIP closes the gap faster
+        bound = result.bound
+        info = {"iterations": ascent.iterations, "bound": bound}
+        if _within(plan.cost, bound, gap_target) or deadline.expired():
+            return _Presolved(plan, bound, None, None, math.inf, info)
+        ceiling, closed, opened, radius = _fixing(
+            cm, plan, result, p, required, allowed, gap_target
+        )
+        free = allowed & ~closed
+        estimate = _levels_estimate(cm, rows, radius, free)
+        info.update(free=int(free.sum()), opened=int(opened.sum()), levels=int(estimate))
+        cap = _model_cap(estimate, rows.size)
+        listed = None
+        if estimate <= cap:
+            listed = PairSource(cm).within(rows, radius[rows], free)
+        if listed is None or listed.size > cap:
+            # No MIP: spend what the MIP would have had on more starts of the search.
+            more = self._more_starts(cm, w, plan, required, allowed, deadline)
+            if more is not None and more.cost < plan.cost:
+                plan = more
+            levels = int(estimate if listed is None else listed.size)
+            diag = Diagnosis("solve.model_size_cap", {"levels": levels, "cap": int(cap)}, "info")
+            return _Presolved(plan, bound, None, None, math.inf, info, [diag])
+        rad = np.zeros(self.n_demand)
+        rad[rows] = radius[rows]
+        source = cm.source.restrict_sites(free) if cm.source is not None else None
+        model = CostMatrix.from_coo(
+            listed.rows, listed.sites, listed.cost, self.n_demand, m, radius=rad, source=source
+        )
+        rules = replace(
+            self.rules,
+            required=np.union1d(required, np.flatnonzero(opened)),
+            excluded=np.union1d(self.rules.excluded, np.flatnonzero(closed)),
+        )
+        builder = _Rules(rules, m, p, self.p_mode)
+        return _Presolved(plan, bound, model, builder, ceiling, info)
+
+    def _more_starts(
+        self,
+        cm: CostMatrix,
+        w: np.ndarray,
+        plan: MedianPlan,
+        required: np.ndarray,
+        allowed: np.ndarray,
+        deadline: Deadline,
+    ) -> MedianPlan | None:
+        """Best plan of ``_EXTRA_STARTS`` more seeded searches (80 % of the time left)."""
+        assert self.p is not None
+        rem = deadline.remaining()
+        end = None if rem is None else deadline.elapsed() + 0.8 * rem
+        best = None
+        for seed in range(_STARTS, _STARTS + _EXTRA_STARTS):
+            left = None if end is None else end - deadline.elapsed()
+            if left is not None and left <= 0:
+                break
+            start = median_start(cm, w, self.p, allowed=allowed, required=required, seed=seed)
+            if start is None:
+                break
+            found = median_search(cm, w, start, required=required, seconds=left)
+            if best is None or found.cost < best.cost:
+                best = found
+        return best
+
+    def _polish(
+        self,
+        cm: CostMatrix,
+        w: np.ndarray,
+        plan: MedianPlan,
+        result: LagrangianBound,
+        required: np.ndarray,
+        tried: set[bytes],
+        deadline: Deadline,
+        until: float | None,
+    ) -> MedianPlan | None:
+        """Swap search from the best few Lagrangian site sets; a better plan or None."""
+        fresh = [s for s in result.plans if s.tobytes() not in tried]
+        if not fresh:
+            return None
+        costs = []
+        for sites in fresh[:_POLISH_PROBE]:
+            tried.add(sites.tobytes())
+            _, dist = cm.nearest_open(sites)
+            costs.append(float(np.dot(w, dist)))
+        better = None
+        for q in np.argsort(costs)[:_POLISH_RUNS].tolist():
+            left = None if until is None else until - deadline.elapsed()
+            if left is not None and left <= 0:
+                break
+            cand = None if result.active.all() else result.active
+            found = median_search(cm, w, fresh[q], required=required, candidates=cand, seconds=left)
+            tried.add(found.sites.tobytes())
+            best_cost = plan.cost if better is None else better.cost
+            if found.cost < best_cost - 1e-9 * abs(best_cost):
+                better = found
+        return better
+
+    def _presolved_solution(
+        self,
+        pre: _Presolved,
+        cm: CostMatrix,
+        options: SolverOptions,
+        deadline: Deadline,
+        diags: list[Diagnosis],
+    ) -> StationSolution:
+        """The presolve's plan with its Lagrangian bound (no MIP was run)."""
+        gap_target = options.gap or 0.0
+        status = OPTIMAL if _within(pre.plan.cost, pre.bound, gap_target) else TIME_LIMIT_FEASIBLE
+        lower = pre.bound if math.isfinite(pre.bound) else None
+        if status == OPTIMAL and lower is not None and gap_target == 0:
+            lower = min(lower, pre.plan.cost)
+        site, dist = cm.nearest_open(pre.plan.sites)
+        res = _finish(status, pre.plan.cost, lower, options, "min", diags, 0, deadline)
+        return StationSolution(res, pre.plan.sites, site, dist, pre.plan.cost)
 
     def _solve_capacitated(
         self, cm: CostMatrix, rows: np.ndarray, options: SolverOptions, deadline: Deadline
@@ -979,6 +1327,7 @@ class PMedian(_StationModel):
             self.weights,
             rules=replace(self.rules, capacity=None, single_source=False),
             max_rounds=self.max_rounds,
+            presolve=self.presolve,
         )
         quick = replace(options, time_limit_s=budget, gap=max(options.gap or 0.0, 1e-4))
         sol = relaxed.solve(quick)
@@ -987,6 +1336,63 @@ class PMedian(_StationModel):
         start = np.zeros(self.n_sites)
         start[sol.sites] = 1.0
         return start, sol.bound
+
+
+def _fixing(
+    cm: CostMatrix,
+    plan: MedianPlan,
+    result: LagrangianBound,
+    p: int,
+    required: np.ndarray,
+    allowed: np.ndarray,
+    gap_target: float,
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Ceiling, fixed-closed and fixed-open masks, and the MIP's list radius per row.
+
+    With a gap target the ceiling is ``UB (1 - gap)``: plans that could still beat
+    the incumbent by more than the target avoid the closed sites, which is all the
+    target asks to prove. Rows list free sites up to their second-nearest site of the
+    plan, so the plan is priced exactly and every row has an alternative.
+    """
+    ceiling = plan.cost * (1 - gap_target) if gap_target else plan.cost
+    closed, opened = fix_sites(result, ceiling, p, required, allowed)
+    _, d1, _, d2 = nearest_two(cm, plan.sites)
+    return ceiling, closed, opened, np.where(np.isfinite(d2), d2, d1)
+
+
+def _small_model(
+    cm: CostMatrix,
+    rows: np.ndarray,
+    plan: MedianPlan,
+    result: LagrangianBound,
+    p: int,
+    required: np.ndarray,
+    allowed: np.ndarray,
+    gap_target: float,
+) -> bool:
+    """Whether fixing at the current bound already leaves a quick MIP (row sample)."""
+    if not math.isfinite(result.bound):
+        return False
+    _, closed, _, radius = _fixing(cm, plan, result, p, required, allowed, gap_target)
+    levels = _levels_estimate(cm, rows, radius, allowed & ~closed)
+    return levels <= _QUICK_SHARE * _model_cap(levels, rows.size)
+
+
+def _model_cap(levels: float, rows: int) -> float:
+    """Largest fixed model worth building (see ``_MODEL_LEVELS``)."""
+    if levels <= _SHORT_ROWS * max(rows, 1):
+        return _MODEL_LEVELS_SHORT
+    return _MODEL_LEVELS
+
+
+def _levels_estimate(
+    cm: CostMatrix, rows: np.ndarray, radius: np.ndarray, free: np.ndarray
+) -> float:
+    """Pairs of the fixed model's lists, extrapolated from 400 sampled rows."""
+    rng = np.random.default_rng(0)
+    sample = rows if rows.size <= 400 else np.sort(rng.choice(rows, 400, replace=False))
+    probe = PairSource(cm).within(sample, radius[sample], free)
+    return probe.size * rows.size / max(sample.size, 1)
 
 
 def _grow_all(cm: CostMatrix, rows: np.ndarray) -> CostMatrix | None:
