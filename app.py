@@ -16,6 +16,7 @@ from planner.ui import (
     review_page,
     run_page,
     scenario_page,
+    sweep_page,
 )
 from planner.ui.state import PAGES, lang, sidebar
 
@@ -69,6 +70,11 @@ PAGES.update(
             _guarded(compare_page.render),
             title=t("ui.page.compare", lang()),
             icon=":material/compare:",
+        ),
+        "sweep": st.Page(
+            _guarded(sweep_page.render),
+            title=t("ui.page.sweep", lang()),
+            icon=":material/show_chart:",
         ),
     }
 )

@@ -1,29 +1,28 @@
 """Scenario-sweep timings: ``python benchmarks/sweep.py``.
 
 A Wenzhou sweep of 10 station counts (500 … 2,500, the default scenario otherwise) is
-solved twice, with the same parallelism (``--workers``, default 2, the cores of this
-machine):
+solved three times, with the same parallelism (``--workers``, default 2, the cores of
+this machine):
 
-* **sweep** — :func:`planner.sweep.run_sweep` on a fresh ``LocalCluster`` and a fresh
-  database: total wall time (cluster start included) and each point's time on its
-  worker, cold (first point of a worker process) or warm (the worker has the planner
-  imported and the region loaded, see "Warm starts" in :mod:`planner.sweep`);
+* **sweep** — :func:`planner.sweep.run_sweep` as the command line runs it, on a fresh
+  ``LocalCluster`` and a fresh database: each worker keeps the planner imported and
+  the region loaded and reuses the instance of its earlier points (see "Warm starts"
+  in :mod:`planner.sweep`);
+* **sweep + starts** — the same with ``start_from_neighbours=True``: each point's
+  solvers also start from the worker's solved plan with the nearest station count;
 * **independent** — every point as its own ``python -m planner plan --scenario FILE
-  --out DIR``, ``--workers`` at a time: total wall time and each run's wall time
-  (interpreter start-up, imports, region loading and writing the plan included).
+  --out DIR``, ``--workers`` at a time: interpreter start-up, imports, region loading
+  and writing the plan folder included.
 
-Both keep every plan (the sweep zips it into the database, the CLI writes its folder).
-Each point's time is split into *solve* (the tiers' own solver times, the same work in
-both modes) and *overhead* (everything else: interpreter, imports, region, instance,
-indicators, writing the plan). On a shared machine the load moves between the two
-phases and the solver times move with it, so the saving of warm starts is reported
-twice: as the difference of the totals, and — steadier — as the difference of the
-summed overheads less the local cluster's start-up (timed on its own). Writes
-``sweep.csv`` (every point of both) and ``sweep.md`` to ``--out`` (default
+All keep every plan (the sweep zips it into the database, the CLI writes its folder).
+Each point's time is split into *solve* (the tiers' own solver times) and *overhead*
+(everything else). On a shared machine the load moves between the phases and the
+solver times move with it, so the load average is printed for each phase. Writes
+``sweep.csv`` (every point of every phase) and ``sweep.md`` to ``--out`` (default
 ``benchmarks/results``). Benchmarks print figures; they are not tests.
 
 Options: ``--region`` (default wenzhou), ``--start/--stop/--points`` (500, 2500, 10),
-``--workers N``, ``--skip-independent``, ``--out DIR``.
+``--workers N``, ``--skip-independent``, ``--skip-starts``, ``--out DIR``.
 """
 
 from __future__ import annotations
@@ -47,8 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine import _machine  # noqa: E402 - benchmarks/ is not a package
 
 FIELDS = (
-    "mode", "stations", "seconds", "solve_s", "overhead_s", "warm", "status",
-    "coverage_share", "mean_distance_m",
+    "mode", "stations", "seconds", "solve_s", "overhead_s", "warm", "instance_reused",
+    "warm_start_from", "status", "objective", "gap", "coverage_share", "mean_distance_m",
 )  # fmt: skip
 
 
@@ -58,7 +57,9 @@ def station_counts(start: int, stop: int, points: int) -> list[int]:
     return [int(round((start + i * step) / 10.0) * 10) for i in range(points)]
 
 
-def run_sweep_once(region: str, counts: list[int], workers: int, tmp: Path) -> tuple[float, list]:
+def run_sweep_once(
+    region: str, counts: list[int], workers: int, tmp: Path, starts: bool = False
+) -> tuple[float, list]:
     """The sweep on a fresh local cluster and database; total seconds and rows."""
     from planner.store import Store
     from planner.sweep import SweepDefinition, run_sweep
@@ -66,19 +67,22 @@ def run_sweep_once(region: str, counts: list[int], workers: int, tmp: Path) -> t
     definition = SweepDefinition.from_dict(
         {"name": f"{region} benchmark", "parameters": {"stations.count": counts}}, region=region
     )
-    store = Store(tmp / "bench.sqlite")
+    mode = "sweep+starts" if starts else "sweep"
+    store = Store(tmp / f"{mode}.sqlite")
 
     def progress(event) -> None:
         if event.point is not None:
             p = event.point
             print(
-                f"  sweep [{event.finished}/{event.total}] {p.params['stations.count']:>5} "
+                f"  {mode} [{event.finished}/{event.total}] {p.params['stations.count']:>5} "
                 f"stations: {p.status}, {p.seconds or 0:.1f} s on its worker",
                 flush=True,
             )
 
     started = time.perf_counter()
-    run = run_sweep(definition, store, workers=workers, progress=progress)
+    run = run_sweep(
+        definition, store, workers=workers, progress=progress, start_from_neighbours=starts
+    )
     total = time.perf_counter() - started
     rows = []
     for p in store.sweep_points(definition.id):
@@ -87,13 +91,17 @@ def run_sweep_once(region: str, counts: list[int], workers: int, tmp: Path) -> t
         solve = sum(r.get("seconds") or 0.0 for r in result.get("results", []))
         rows.append(
             {
-                "mode": "sweep",
+                "mode": mode,
                 "stations": p.params["stations.count"],
                 "seconds": p.seconds,
                 "solve_s": solve,
                 "overhead_s": (p.seconds or 0.0) - solve,
                 "warm": result.get("warm"),
+                "instance_reused": result.get("instance_reused"),
+                "warm_start_from": result.get("warm_start_from"),
                 "status": result.get("status", p.status),
+                "objective": _objective(result),
+                "gap": _gap(result),
                 "coverage_share": kpis.get("coverage_share"),
                 "mean_distance_m": kpis.get("mean_distance_m"),
             }
@@ -101,6 +109,17 @@ def run_sweep_once(region: str, counts: list[int], workers: int, tmp: Path) -> t
     if not run.complete:
         print(f"  warning: {run.sweep.failed} points failed")
     return total, rows
+
+
+def _objective(result: dict) -> float | None:
+    """The station tier's objective (the part a warm start can change)."""
+    tiers = [r for r in result.get("results", []) if r.get("tier") == "station"]
+    return tiers[0].get("objective") if tiers else None
+
+
+def _gap(result: dict) -> float | None:
+    gaps = [r.get("gap") for r in result.get("results", []) if r.get("gap") is not None]
+    return max(gaps) if gaps else None
 
 
 def _independent_run(region: str, count: int, tmp: Path) -> dict:
@@ -132,7 +151,11 @@ def _independent_run(region: str, count: int, tmp: Path) -> dict:
         "solve_s": solve,
         "overhead_s": wall - solve,
         "warm": False,
+        "instance_reused": False,
+        "warm_start_from": None,
         "status": "optimal" if all(s == "optimal" for s in statuses) else ",".join(statuses),
+        "objective": _objective(kpis),
+        "gap": _gap(kpis),
         "coverage_share": kpis["kpis"].get("coverage_share"),
         "mean_distance_m": kpis["kpis"].get("mean_distance_m"),
     }
@@ -179,20 +202,21 @@ def _mean(rows: list[dict], key: str = "seconds", **match) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def _sum(rows: list[dict], key: str) -> float:
-    return sum(r[key] or 0.0 for r in rows)
-
-
 def _f(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
-def report(args, machine, started, counts, timing, sweep_rows, ind_rows) -> list:
+def report(args, machine, started, counts, timing, rows) -> list:
     """The Markdown report."""
     n = len(counts)
-    sweep_total, ind_total = timing["sweep_s"], timing["independent_s"]
+    phases = [
+        ("sweep", f"sweep on {args.workers} Dask workers (instances reused)"),
+        ("sweep+starts", f"sweep on {args.workers} Dask workers, + starts from neighbours"),
+        ("independent", f"independent CLI runs, {args.workers} at a time"),
+    ]
+    phases = [(mode, label) for mode, label in phases if mode in timing]
     lines = [
-        "# Scenario sweep: warm workers against independent runs",
+        "# Scenario sweep: Dask sweep, with starts from neighbours, and independent runs",
         "",
         f"Run {started} with `python benchmarks/sweep.py --region {args.region} "
         f"--workers {args.workers}`.",
@@ -202,58 +226,75 @@ def report(args, machine, started, counts, timing, sweep_rows, ind_rows) -> list
         f"- Python {machine['python']}; {machine['packages']}",
         f"- Sweep: {args.region}, default scenario with `stations.count` = "
         + ", ".join(f"{c:,}" for c in counts),
-        f"- Load average (1 min) at the start / end of each phase: sweep "
-        f"{timing['sweep_load']}, independent runs {timing['independent_load']}",
+        "- Load average (1 min) at the start / end of each phase: "
+        + "; ".join(f"{mode} {timing[mode]['load']}" for mode, _ in phases),
         f"- Local cluster start-up with the planner imported on {args.workers} workers: "
-        f"{_f(timing['cluster_s'])} s",
+        f"{_f(timing['cluster_s'])} s (inside each sweep's total)",
         "",
         "| | total wall s | per point s (total / points) | mean point s | mean solve s | "
-        "mean overhead s | cold overhead s | warm overhead s |",
-        "|---|---|---|---|---|---|---|---|",
-        f"| sweep on {args.workers} Dask workers | {_f(sweep_total)} | {_f(sweep_total / n)} | "
-        f"{_f(_mean(sweep_rows))} | {_f(_mean(sweep_rows, 'solve_s'))} | "
-        f"{_f(_mean(sweep_rows, 'overhead_s'), 2)} | "
-        f"{_f(_mean(sweep_rows, 'overhead_s', warm=False), 2)} | "
-        f"{_f(_mean(sweep_rows, 'overhead_s', warm=True), 2)} |",
+        "mean overhead s |",
+        "|---|---|---|---|---|---|",
     ]
-    if ind_rows:
-        saving = ind_total - sweep_total
-        overhead = _sum(ind_rows, "overhead_s") - _sum(sweep_rows, "overhead_s")
-        overhead -= timing["cluster_s"]
-        lines += [
-            f"| independent CLI runs, {args.workers} at a time | {_f(ind_total)} | "
-            f"{_f(ind_total / n)} | {_f(_mean(ind_rows))} | {_f(_mean(ind_rows, 'solve_s'))} | "
-            f"{_f(_mean(ind_rows, 'overhead_s'), 2)} | "
-            f"{_f(_mean(ind_rows, 'overhead_s'), 2)} | — |",
-            "",
-            f"- Difference of the totals (independent − sweep): {_f(saving)} s "
-            f"({saving / ind_total:.0%} of {_f(ind_total)} s); it includes any change of "
-            "the solver times between the phases.",
-            f"- Saving of warm starts on overheads: {_f(overhead)} s of CPU-side work "
-            f"(Σ independent overhead {_f(_sum(ind_rows, 'overhead_s'))} s − Σ sweep "
-            f"overhead {_f(_sum(sweep_rows, 'overhead_s'))} s − cluster start-up "
-            f"{_f(timing['cluster_s'])} s), i.e. {_f(overhead / n)} s per point.",
-        ]
+    for mode, label in phases:
+        mine = [r for r in rows if r["mode"] == mode]
+        total = timing[mode]["seconds"]
+        lines.append(
+            f"| {label} | {_f(total)} | {_f(total / n)} | {_f(_mean(mine))} | "
+            f"{_f(_mean(mine, 'solve_s'))} | {_f(_mean(mine, 'overhead_s'), 2)} |"
+        )
+    lines.append("")
+    base = timing.get("sweep", {}).get("seconds")
+    for mode in ("sweep+starts", "independent"):
+        if mode in timing and base is not None:
+            other = timing[mode]["seconds"]
+            verb = "saves" if other >= base else "costs"
+            lines.append(
+                f"- The sweep against {mode}: {verb} {_f(abs(other - base))} s in total "
+                f"({abs(other - base) / other:.0%} of {_f(other)} s)."
+            )
+    if "independent" in timing:
+        ind = [r for r in rows if r["mode"] == "independent"]
+        total = sum(r["seconds"] or 0.0 for r in ind)
+        lines.append(
+            f"- Sum of the independent runs' own times (one after another): {_f(total)} s."
+        )
+    plain = {r["stations"]: r for r in rows if r["mode"] == "sweep"}
+    started = {
+        r["stations"]: r
+        for r in rows
+        if r["mode"] == "sweep+starts" and r.get("warm_start_from") is not None
+    }
+    both = [c for c in started if c in plain]
+    if both:
+        lines.append(
+            f"- The {len(both)} points that started from a neighbouring plan: "
+            f"{_f(sum(started[c]['solve_s'] for c in both))} s of solver time against "
+            f"{_f(sum(plain[c]['solve_s'] for c in both))} s for the same points without."
+        )
     lines += [
         "",
-        "A point's time on its worker excludes the Dask overhead; *cold* points are the "
-        "first of each worker process (imports and region loading), *warm* ones reuse "
-        "them. Independent runs pay interpreter start-up, imports, region loading and "
-        "writing the plan folder every time.",
+        "*solve* is the tiers' own solver time, *overhead* everything else a point costs "
+        "on its worker (instance, indicators, zipping the plan) or, for independent "
+        "runs, end to end (interpreter start-up, imports, region loading, writing the "
+        "plan folder). *start from* is the station count whose plan the point started "
+        "from. A start may end on another plan within the solver's gap, so objectives "
+        "can differ slightly between modes; *gap* is the larger proven gap of the two "
+        "tiers.",
         "",
         "## Points",
         "",
-        "| stations | mode | seconds | solve s | overhead s | warm | status | coverage | "
-        "mean distance m |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| stations | mode | seconds | solve s | overhead s | instance reused | start from | "
+        "status | station objective | gap | coverage | mean distance m |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in sorted(sweep_rows + ind_rows, key=lambda r: (r["stations"], r["mode"])):
-        cov = r["coverage_share"]
+    for r in sorted(rows, key=lambda r: (r["stations"], r["mode"])):
+        cov, gap, start = r["coverage_share"], r.get("gap"), r.get("warm_start_from")
         lines.append(
             f"| {r['stations']:,} | {r['mode']} | {_f(r['seconds'])} | {_f(r['solve_s'])} | "
-            f"{_f(r['overhead_s'], 2)} | {r['warm']} | "
-            f"{r['status']} | {'—' if cov is None else f'{cov:.1%}'} | "
-            f"{_f(r['mean_distance_m'], 0)} |"
+            f"{_f(r['overhead_s'], 2)} | {r.get('instance_reused')} | "
+            f"{'—' if start is None else f'{start:,.0f}'} | {r['status']} | "
+            f"{_f(r.get('objective'), 0)} | {'—' if gap is None else f'{gap:.2%}'} | "
+            f"{'—' if cov is None else f'{cov:.1%}'} | {_f(r['mean_distance_m'], 0)} |"
         )
     return lines
 
@@ -266,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--points", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-independent", action="store_true")
+    parser.add_argument("--skip-starts", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args(argv)
 
@@ -274,30 +316,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{started}  {machine['nproc']} CPUs, {machine['cpu']}, {machine['ram']} RAM")
     print(f"load average at start: {machine['load']}")
     counts = station_counts(args.start, args.stop, args.points)
-    timing: dict = {"independent_s": 0.0, "independent_load": "—"}
+    timing: dict = {}
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
         timing["cluster_s"] = cluster_start_seconds(args.workers)
         print(f"cluster start-up: {timing['cluster_s']:.1f} s", flush=True)
-        load = _load()
-        timing["sweep_s"], sweep_rows = run_sweep_once(args.region, counts, args.workers, Path(tmp))
-        timing["sweep_load"] = f"{load} / {_load()}"
-        print(f"sweep: {timing['sweep_s']:.1f} s for {len(counts)} points", flush=True)
-        ind_rows = []
+        phases = [("sweep", False)] + ([] if args.skip_starts else [("sweep+starts", True)])
+        for mode, starts in phases:
+            load = _load()
+            seconds, mine = run_sweep_once(args.region, counts, args.workers, Path(tmp), starts)
+            timing[mode] = {"seconds": seconds, "load": f"{load} / {_load()}"}
+            rows += mine
+            print(f"{mode}: {seconds:.1f} s for {len(counts)} points", flush=True)
         if not args.skip_independent:
             load = _load()
-            timing["independent_s"], ind_rows = run_independent(
-                args.region, counts, args.workers, Path(tmp)
-            )
-            timing["independent_load"] = f"{load} / {_load()}"
-            print(f"independent runs: {timing['independent_s']:.1f} s", flush=True)
+            seconds, mine = run_independent(args.region, counts, args.workers, Path(tmp))
+            timing["independent"] = {"seconds": seconds, "load": f"{load} / {_load()}"}
+            rows += mine
+            print(f"independent runs: {seconds:.1f} s", flush=True)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "sweep.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         writer.writeheader()
-        writer.writerows(sweep_rows + ind_rows)
-    lines = report(args, machine, started, counts, timing, sweep_rows, ind_rows)
+        writer.writerows(rows)
+    lines = report(args, machine, started, counts, timing, rows)
     (out / "sweep.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     first = next(i for i, line in enumerate(lines) if line.startswith("| |"))
     print("\n".join(lines[first : lines.index("## Points") - 1]))

@@ -226,7 +226,13 @@ def _sweep(args: argparse.Namespace) -> int:
 
     try:
         run = run_sweep(
-            definition, store, scheduler=args.scheduler, workers=args.workers, progress=progress
+            definition,
+            store,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            progress=progress,
+            reuse_instances=not args.no_reuse,
+            start_from_neighbours=args.start_from_neighbours,
         )
     except KeyboardInterrupt:
         print(t("cli.sweep.stopped", lang), file=sys.stderr)
@@ -300,6 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=_positive_int, default=2, help="local worker processes (default 2)"
     )
     w.add_argument("--db", help="database file (default: $PLANNER_DB or $PLANNER_HOME's)")
+    w.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="build every point's instance anew (default: a worker reuses it)",
+    )
+    w.add_argument(
+        "--start-from-neighbours",
+        action="store_true",
+        help="start each point from the worker's solved plan with the nearest station count",
+    )
     w.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
     w.set_defaults(func=_sweep)
     return parser

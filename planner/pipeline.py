@@ -34,10 +34,12 @@ Distances
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,9 +64,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Instance",
+    "WarmStart",
     "build_instance",
     "centre_distance_mode",
     "derive_station_count",
+    "instance_key",
     "resolve_network",
     "run_plan",
 ]
@@ -181,6 +185,67 @@ class Instance:
     centres: gpd.GeoDataFrame
     network: RoadNetwork | None = None
     network_info: dict[str, Any] = field(default_factory=dict)
+    # Road distances of the station tier, kept for the next run on this instance.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+#: Scenario fields that only the solvers read: runs differing only in these share an
+#: instance (demand, candidates, road distances). Anything not listed is assumed to
+#: shape the instance, so a new field can cost a rebuild but never a wrong reuse.
+SOLVE_ONLY_FIELDS = ("name", "description", "solver", "centres", "stations.count")
+
+
+def instance_key(scenario: Scenario, region_id: str | None = None) -> str:
+    """Hash of what :func:`build_instance` depends on (the scenario without
+    :data:`SOLVE_ONLY_FIELDS`, and the region id)."""
+    data = scenario.to_dict()
+    for path in SOLVE_ONLY_FIELDS:
+        head, _, tail = path.partition(".")
+        if tail:
+            data.get(head, {}).pop(tail, None)
+        else:
+            data.pop(head, None)
+    text = json.dumps([region_id or scenario.region, data], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """Sites of an earlier plan for the solvers to start from.
+
+    In a sweep the plan of a neighbouring point (say 940 stations) is a good first
+    plan for the next (1,170): the models repair it into a feasible start
+    (:func:`planner.models.warm.adapt_sites`). A start changes how fast a run gets
+    to its result, never what the result proves.
+
+    Attributes
+    ----------
+    stations, centres
+        ``site_id`` values of the earlier plan's stations and sorting centres; ids
+        that are not candidates of this run are ignored.
+    """
+
+    stations: tuple[str, ...] = ()
+    centres: tuple[str, ...] = ()
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> WarmStart:
+        """The station and centre sites of ``plan``."""
+        sites = plan.sites
+        if sites is None or not len(sites):
+            return cls()
+        tier = sites["tier"].to_numpy()
+        ids = sites["site_id"].astype(str).to_numpy()
+        return cls(tuple(ids[tier == "station"]), tuple(ids[tier == "sorting_centre"]))
+
+
+def _indices(candidates: pd.DataFrame, ids: tuple[str, ...]) -> np.ndarray | None:
+    """Positions of ``ids`` among ``candidates["site_id"]`` (``None`` when none match)."""
+    if not ids:
+        return None
+    where = pd.Index(candidates["site_id"].astype(str)).get_indexer(list(ids))
+    where = where[where >= 0]
+    return where.astype(np.int64) if where.size else None
 
 
 def resolve_network(
@@ -428,11 +493,14 @@ def _station_matrix(inst: Instance, dist: RoadDistances, p: int | None) -> CostM
     return source_within(dist.source, inst.demand["radius_m"].to_numpy(dtype=float))
 
 
-def solve_stations(inst: Instance, distances: RoadDistances | None = None):
+def solve_stations(
+    inst: Instance, distances: RoadDistances | None = None, start: np.ndarray | None = None
+):
     """Solve the station tier; returns the model's solution and the station count.
 
     In ``network`` mode the models run on road distances (``distances``, built by
     :func:`station_distances` when not given); otherwise on straight line × circuity.
+    ``start``: candidate positions of an earlier plan's stations (p-median only).
     """
     s, sc = inst.scenario.stations, inst.scenario
     d, c = inst.demand, inst.stations
@@ -459,7 +527,7 @@ def solve_stations(inst: Instance, distances: RoadDistances | None = None):
             model = SetCover.from_cost_matrix(
                 cm, radius, weights, rules=rules, households=households
             )
-        return model.solve(_options(sc)), p
+        return _solve(model, _options(sc), start), p
     if s.objective == "p_median":
         model = PMedian.from_points(
             dxy, sxy, p, weights, rules=rules, households=households, circuity=sc.circuity
@@ -472,7 +540,16 @@ def solve_stations(inst: Instance, distances: RoadDistances | None = None):
         model = SetCover.from_points(
             dxy, sxy, radius, weights, rules=rules, households=households, circuity=sc.circuity
         )
-    return model.solve(_options(sc)), p
+    return _solve(model, _options(sc), start), p
+
+
+def _solve(model: Any, options: SolverOptions, start: np.ndarray | None):
+    """``model.solve`` with a start where the model takes one."""
+    from planner.models.stations import PMedian
+
+    if start is not None and isinstance(model, PMedian):
+        return model.solve(options, start=start)
+    return model.solve(options)
 
 
 def centre_distances(inst: Instance, station_idx: np.ndarray) -> RoadDistances:
@@ -494,8 +571,11 @@ def solve_centres(
     station_idx: np.ndarray,
     tonnage: np.ndarray,
     distances: RoadDistances | None = None,
+    start: np.ndarray | None = None,
 ):
     """Solve the sorting-centre tier for the chosen stations.
+
+    ``start``: candidate positions of an earlier plan's sorting centres.
 
     In ``network`` mode on driving distances in metres, or on driving times when the
     network knows speeds (:func:`centre_distance_mode`); the objective is then in
@@ -533,12 +613,12 @@ def solve_centres(
             source_knn(distances.source, k), tonnage, ct.capacity_t_per_day, ct.count,
             fixed_cost=ct.fixed_cost, rules=rules, cost_per_tonne_metre=per_unit,
         )  # fmt: skip
-        return model.solve(_options(sc))
+        return model.solve(_options(sc), start=start)
     model = SortingCentreModel.from_points(
         sxy, cxy, tonnage, ct.capacity_t_per_day, ct.count, k=k, circuity=sc.circuity,
         fixed_cost=ct.fixed_cost, rules=rules, cost_per_tonne_metre=1e-3,
     )  # fmt: skip
-    return model.solve(_options(sc))
+    return model.solve(_options(sc), start=start)
 
 
 def _network_notes(
@@ -604,6 +684,9 @@ def run_plan(
     extra_stations: gpd.GeoDataFrame | None = None,
     extra_centres: gpd.GeoDataFrame | None = None,
     network: RoadNetwork | str | Path | None = None,
+    *,
+    instance: Instance | None = None,
+    warm_start: WarmStart | None = None,
 ) -> Plan:
     """Run the whole pipeline and return the :class:`~planner.plan.Plan`.
 
@@ -622,6 +705,13 @@ def run_plan(
         Road network for ``distance_mode="network"``: a
         :class:`~planner.network.RoadNetwork` or a road file; ``None`` uses the road
         file stored with the region. Ignored in ``straight`` mode.
+    instance
+        An instance built earlier (:func:`build_instance`) for a scenario with the
+        same :func:`instance_key`, to reuse its demand, candidates and road distances
+        (a sweep varying the station count). ``region``, ``extra_*`` and ``network``
+        are then not read.
+    warm_start
+        Sites of an earlier plan to start the solvers from (:class:`WarmStart`).
 
     Returns
     -------
@@ -640,14 +730,25 @@ def run_plan(
     scenario.check()
     report = progress or (lambda stage, frac: None)
     report("run.stage.instance", 0.0)
-    inst = build_instance(region, scenario, extra_stations, extra_centres, network)
+    if instance is not None:
+        if instance_key(instance.scenario, instance.region.id) != instance_key(
+            scenario, instance.region.id
+        ):
+            raise ValueError("run_plan: the instance was built for another scenario")
+        inst = replace(instance, scenario=scenario)
+    else:
+        inst = build_instance(region, scenario, extra_stations, extra_centres, network)
     on_network = inst.network is not None
+    warm = warm_start or WarmStart()
 
     report("run.stage.stations", 0.1)
     t0 = time.perf_counter()
-    sdist = station_distances(inst) if on_network else None
+    sdist = None
+    if on_network:
+        sdist = inst.memo.get("station_distances") or station_distances(inst)
+        inst.memo["station_distances"] = sdist
     distance_s = time.perf_counter() - t0
-    sol, _ = solve_stations(inst, sdist)
+    sol, _ = solve_stations(inst, sdist, _indices(inst.stations, warm.stations))
     seconds = time.perf_counter() - t0
     centre_mode = centre_distance_mode(inst.network) if on_network else "straight"
     notes, details = (), {}
@@ -710,7 +811,13 @@ def run_plan(
         t0 = time.perf_counter()
         cdist = centre_distances(inst, chosen) if on_network else None
         distance_s = time.perf_counter() - t0
-        csol = solve_centres(inst, chosen, stations["tonnage_t_per_day"].to_numpy(), cdist)
+        csol = solve_centres(
+            inst,
+            chosen,
+            stations["tonnage_t_per_day"].to_numpy(),
+            cdist,
+            _indices(inst.centres, warm.centres),
+        )
         seconds = time.perf_counter() - t0
         notes, details = (), {}
         if cdist is not None:

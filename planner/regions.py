@@ -32,6 +32,7 @@ __all__ = [
     "RoadFile",
     "list_regions",
     "load_region",
+    "region_folder",
     "remove_road_file",
     "road_dir",
     "road_file",
@@ -159,6 +160,15 @@ def _pack_dirs() -> dict[str, Path]:
             for meta in sorted(base.glob("*/region.json")):
                 found[meta.parent.name] = meta.parent
     return found
+
+
+def region_folder(region_id: str) -> Path | None:
+    """The folder of a region pack, or ``None`` when there is none.
+
+    A built-in pack wins over a planner's own pack of the same id, as in
+    :func:`load_region`.
+    """
+    return _pack_dirs().get(region_id)
 
 
 def list_regions() -> list[dict[str, Any]]:

@@ -483,9 +483,9 @@ def _coerce(hint: Any, value: Any, name: str, problems: list[ScenarioProblem]) -
 
 def default_scenario(region_id: str) -> Scenario:
     """The region's default scenario (``scenario.yaml`` in its pack), else the defaults."""
-    from planner.regions import _pack_dirs
+    from planner.regions import region_folder
 
-    folder = _pack_dirs().get(region_id)
+    folder = region_folder(region_id)
     if folder is not None and (folder / "scenario.yaml").exists():
         return Scenario.load(folder / "scenario.yaml")
     return replace(Scenario(), region=region_id, name=region_id)

@@ -58,15 +58,27 @@ not vary is prepared once per worker and reused:
   (about 2 s for each independent ``python -m planner plan``);
 * the loaded region pack (:func:`planner.regions.load_region`: 0.1–0.3 s), kept in a
   worker-local cache keyed by the region id and the pack files' modification times;
-* in ``network`` mode the road network: :func:`planner.network.load_network` keeps
-  the last two road files per process (Wenzhou: ~10 s to build), so a worker reads
-  and builds it once for the whole sweep.
+* the instance (:func:`planner.pipeline.build_instance`: demand points, candidate
+  sites and, in ``network`` mode, the road network and the station tier's road
+  distances, ~5 s for Wenzhou), shared by the points whose
+  :func:`~planner.pipeline.instance_key` is equal (a sweep of station counts);
+* on request (``start_from_neighbours``), the solved plans: a point starts its
+  solvers from this worker's plan of the same chain (equal in everything but
+  ``stations.count``) with the nearest station count (:class:`planner.pipeline.
+  WarmStart`; the models repair it into a feasible start, :func:`planner.models.warm.
+  adapt_sites`, and list every demand point out to its site in that start).
 
-Each result says whether its region came from the worker's cache (``warm``). The
-demand points, candidate sites and distance lists are rebuilt for every point (they
-take well under a second: :func:`planner.pipeline.run_plan` builds its instance
-itself), and each solve starts from the model's own heuristic, not from the
-neighbouring point's plan.
+Each result says whether its region came from the worker's cache (``warm``), whether
+its instance was reused (``instance_reused``) and which count its start came from
+(``warm_start_from``). A start changes how fast a point is solved, not what its result
+proves: a point is still solved to the scenario's gap, although with a start it may
+end on another plan within that gap. Starts are off by default because on Wenzhou
+they did not pay (``benchmarks/results/sweep.md``): the station tier's time is HiGHS's
+root LP and its own rounding and sub-MIPs, which an incumbent from a neighbouring
+count does not shorten (the neighbour's plan, repaired, is 1–2 % above the new
+optimum, worse than HiGHS's rounding finds). The sparse cost lists are rebuilt per
+point: their length depends on the station count, and building them takes well under
+a second.
 
 Outputs
 -------
@@ -728,9 +740,9 @@ _REGIONS_LOCK = threading.Lock()
 
 def _region_stamp(region_id: str) -> tuple[str, int]:
     """The pack folder and the newest modification time of its files."""
-    from planner.regions import _pack_dirs
+    from planner.regions import region_folder
 
-    folder = _pack_dirs().get(region_id)
+    folder = region_folder(region_id)
     if folder is None:
         return "", 0
     stamps = [p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file()]
@@ -750,6 +762,61 @@ def _cached_region(region_id: str) -> tuple[Any, bool]:
             del _REGIONS[old]  # a replaced pack is not kept twice
         _REGIONS[key] = region
         return region, False
+
+
+# Worker-local instances and plans for warm starts (see "Warm starts" above).
+_MAX_INSTANCES = 2
+_INSTANCES: dict[tuple, Any] = {}
+_PLANS: dict[str, list[tuple[float, Any]]] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def _chain_key(region_id: str, scenario: dict[str, Any]) -> str:
+    """Points differing only in their station count form one chain of warm starts."""
+    data = _identity(scenario)
+    data.get("stations", {}).pop("count", None)
+    return _digest([region_id, data])
+
+
+def _instance_for(region: Any, region_id: str, scenario: Scenario) -> tuple[Any, bool]:
+    """The point's instance, reused from an earlier point of this worker when its
+    :func:`~planner.pipeline.instance_key` matches; and whether it was reused."""
+    from planner.pipeline import build_instance, instance_key
+
+    key = (instance_key(scenario, region_id), *_region_stamp(region_id))
+    with _RUNS_LOCK:
+        if key in _INSTANCES:
+            return _INSTANCES[key], True
+    inst = build_instance(region, scenario)
+    with _RUNS_LOCK:
+        while len(_INSTANCES) >= _MAX_INSTANCES:
+            del _INSTANCES[next(iter(_INSTANCES))]
+        _INSTANCES[key] = inst
+    return inst, False
+
+
+def _start_for(chain: str, count: Any) -> tuple[Any, Any]:
+    """The warm start of a point: this worker's solved plan of the same chain with the
+    nearest station count (``None`` when there is none); and that count."""
+    with _RUNS_LOCK:
+        plans = list(_PLANS.get(chain, ()))
+    if not plans:
+        return None, None
+    target = float(count) if isinstance(count, int | float) else plans[-1][0]
+    done_count, start = min(plans, key=lambda item: abs(item[0] - target))
+    return start, done_count
+
+
+def _remember(chain: str, count: Any, plan: Any) -> None:
+    from planner.pipeline import WarmStart
+
+    start = WarmStart.from_plan(plan)
+    if not start.stations:
+        return
+    number = float(count) if isinstance(count, int | float) else float(len(start.stations))
+    with _RUNS_LOCK:
+        kept = [item for item in _PLANS.get(chain, []) if item[0] != number]
+        _PLANS[chain] = [*kept, (number, start)][-16:]
 
 
 def _worker_name() -> str:
@@ -774,6 +841,8 @@ def solve_point(
     sweep_id: str = "",
     key: str = "",
     keep_plan: bool = True,
+    reuse_instance: bool = True,
+    start_from_neighbour: bool = False,
 ) -> dict[str, Any]:
     """Solve one point (the Dask task); never raises.
 
@@ -787,6 +856,12 @@ def solve_point(
         Identify the point in the start event sent to the client.
     keep_plan
         Also return the plan's files as a zip archive.
+    reuse_instance
+        Reuse this worker's instance of an earlier point with the same
+        :func:`~planner.pipeline.instance_key`.
+    start_from_neighbour
+        Start the solvers from this worker's solved plan of the same chain with the
+        nearest station count.
 
     Returns
     -------
@@ -802,8 +877,23 @@ def solve_point(
     out: dict[str, Any] = {"worker": _worker_name(), "pid": os.getpid()}
     try:
         region, warm = _cached_region(region_id)
-        plan = run_plan(region, Scenario.from_dict(scenario))
-        result = {**summarise(plan), "warm": warm}
+        point = Scenario.from_dict(scenario)
+        inst, reused, start, start_count = None, False, None, None
+        chain = _chain_key(region_id, scenario)
+        count = scenario.get("stations", {}).get("count")
+        if reuse_instance:
+            inst, reused = _instance_for(region, region_id, point)
+        if start_from_neighbour:
+            start, start_count = _start_for(chain, count)
+        plan = run_plan(region, point, instance=inst, warm_start=start)
+        if start_from_neighbour:
+            _remember(chain, count, plan)
+        result = {
+            **summarise(plan),
+            "warm": warm,
+            "instance_reused": reused,
+            "warm_start_from": start_count,
+        }
         out.update(status="done", result=result, plan=_zip_plan(plan) if keep_plan else None)
     except PlannerError as err:
         out.update(status="failed", error=error_record(err))
@@ -945,6 +1035,8 @@ def run_sweep(
     max_points: int | None = None,
     retry_failed: bool = True,
     keep_plans: bool = True,
+    reuse_instances: bool = True,
+    start_from_neighbours: bool = False,
 ) -> SweepRun:
     """Solve every point of ``definition`` not done yet, storing results as they come.
 
@@ -970,6 +1062,11 @@ def run_sweep(
         road file may be gone now); otherwise only pending points run.
     keep_plans
         Store each solved point's plan files, for a map of any point later.
+    reuse_instances
+        Let each worker reuse the instance of its earlier points (:func:`solve_point`).
+    start_from_neighbours
+        Start each point's solvers from the worker's neighbouring solved plan; off by
+        default, as it did not pay on Wenzhou (see "Warm starts" above).
 
     Returns
     -------
@@ -1002,7 +1099,15 @@ def run_sweep(
         runnable = [p for p in todo if p.scenario is not None]
         if runnable and not state.should_stop():
             with _client(scheduler, workers, threads_per_worker) as client:
-                _run_on(client, definition.region, sweep_id, runnable, state, keep_plans)
+                _run_on(
+                    client,
+                    definition.region,
+                    sweep_id,
+                    runnable,
+                    state,
+                    keep_plans,
+                    (reuse_instances, start_from_neighbours),
+                )
     except SweepStop:
         state.stopped = True
     sweep = store.get_sweep(sweep_id)
@@ -1061,6 +1166,7 @@ def _run_on(
     points: Sequence[SweepPoint],
     state: _RunState,
     keep_plans: bool,
+    reuse: tuple[bool, bool] = (True, False),
 ) -> None:
     """Submit every point and store the results in the order they finish."""
     from distributed import as_completed
@@ -1072,6 +1178,7 @@ def _run_on(
         # two clients submit the same sweep at once.
         future = client.submit(
             solve_point, region, point.scenario.to_dict(), sweep_id, point.key, keep_plans,
+            *reuse,
             key=f"planner-sweep-{sweep_id}-{point.key}",
         )  # fmt: skip
         futures[future] = point

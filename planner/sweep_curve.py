@@ -192,6 +192,8 @@ class SweepCurve:
         if city.empty:
             ax.text(0.5, 0.5, t("sweep.curve.empty", lang), ha="center", transform=ax.transAxes)
             return
+        # Labels of knees in the right half go to their left, so they stay on the sheet.
+        middle = (city["stations"].min() + city["stations"].max()) / 2
         for label, group in city.groupby("curve", sort=False):
             group = group.sort_values("stations")
             ax.plot(
@@ -206,7 +208,9 @@ class SweepCurve:
                     t("sweep.curve.knee", lang, stations=int(knee["stations"]),
                       coverage=knee["coverage_share"]),
                     (knee["stations"], 100 * knee["coverage_share"]),
-                    xytext=(12, -18), textcoords="offset points", color="#c0392b",
+                    xytext=(12 if knee["stations"] <= middle else -12, -18),
+                    ha="left" if knee["stations"] <= middle else "right",
+                    textcoords="offset points", color="#c0392b",
                 )  # fmt: skip
         if city["curve"].nunique() > 1:
             ax.legend()

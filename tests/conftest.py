@@ -118,3 +118,17 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module():
+    """Put back ``sys.modules["__main__"]`` after each test.
+
+    Streamlit's ``AppTest`` runs the app script as ``__main__`` and leaves it there; a
+    Dask ``LocalCluster`` started later in the same session spawns its workers from
+    ``__main__`` and can fail on the app script.
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main

@@ -433,3 +433,81 @@ def test_review_approve_reject_rerun_and_download(browser, tmp_path, screenshots
         page.close()
     finally:
         server.stop()
+
+
+# --- the sweep page: Jinjiang 40 … 200 stations in the background --------------------------
+
+
+def test_sweep_page_runs_a_jinjiang_sweep_and_maps_a_point(browser, tmp_path, screenshots):
+    from conftest import AppServer
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    server = AppServer(tmp_path / "home")
+    try:
+        page = _open(browser, server.url)
+        _nav(page, "参数扫描")
+        page.wait_for_selector("h1:has-text('参数扫描：晋江市')", timeout=60_000)
+        # prefilled for Jinjiang (80 stations in the preset): 40 … 200 by 20
+        expect(page.get_by_role("textbox", name="起始站点数")).to_have_value("40")
+        expect(page.get_by_role("textbox", name="终止站点数")).to_have_value("200")
+        step = page.get_by_role("textbox", name="步长")
+        step.fill("40")
+        step.press("Enter")
+        page.get_by_text("将计算 5 个参数组合。").wait_for(timeout=30_000)
+        expect(page.get_by_role("spinbutton", name="工作进程数")).to_have_value("2")
+        _settle(page)
+        page.get_by_role("button", name="开始扫描").click()
+        page.get_by_text("共 5 个参数组合。").first.wait_for(timeout=60_000)
+        page.wait_for_selector("[data-testid=stProgress]", timeout=60_000)
+        page.get_by_role("button", name="停止扫描").wait_for(timeout=30_000)
+        _no_traceback(page)
+        _shot(page, screenshots, "sweep_running.png")
+
+        # several minutes at most: five small points on two workers
+        page.get_by_text("共 5 个参数组合：已完成 5 个，失败 0 个，未计算 0 个。").wait_for(
+            timeout=600_000
+        )
+        page.get_by_text(re.compile(r"拐点：\d+ 个站点，覆盖率 [\d.]+%")).first.wait_for(
+            timeout=60_000
+        )
+        page.locator("[data-testid=stVegaLiteChart]").nth(1).wait_for(timeout=60_000)
+        page.get_by_text("结果表：全市").wait_for(timeout=30_000)
+        page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="下载结果表（CSV）").wait_for(timeout=30_000)
+        page.get_by_role("button", name="下载曲线图（PNG）").wait_for(timeout=30_000)
+
+        # a point of the curve: 200 stations on the map, with its legend
+        picker = page.locator("[data-testid=stMain] [data-testid=stSelectbox]").filter(
+            has_text="查看曲线上的一个方案"
+        )
+        option = page.get_by_role("option", name=re.compile(r"^200 个站点 · 覆盖"))
+        for _ in range(10):  # a rerun of the page closes an open list: open it again
+            _settle(page)
+            picker.locator("input").click()  # the middle of the box is its label
+            try:
+                option.click(timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+        else:
+            raise AssertionError("the list of points did not open")
+        _settle(page)
+        for _ in range(120):
+            frames = [f for f in page.frames if f != page.main_frame]
+            counts = [f.locator(".planner-station").count() for f in frames]
+            if 200 in counts:
+                frame = frames[counts.index(200)]
+                break
+            page.wait_for_timeout(500)
+        else:
+            raise AssertionError("no map with the 200 stations of the chosen point")
+        legend = frame.locator(".planner-legend").inner_text()
+        assert "回收站点" in legend and "分拣中心" in legend
+        metrics = _metrics(page)
+        assert metrics["回收站点"] == "200"
+        _no_traceback(page)
+        _shot(page, screenshots, "sweep.png")
+        page.close()
+    finally:
+        server.stop()

@@ -581,3 +581,14 @@ def test_cli_writes_the_curve_of_a_finished_sweep(tmp_path, capsys) -> None:
     table = pd.read_csv(out / "sweep.csv", encoding="utf-8-sig", dtype={"area": str})
     assert list(table.loc[table["area"] == "city", "stations"]) == [100, 200, 300, 400]
     assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_example_sweep_definitions_load() -> None:
+    sizes = {}
+    for path in sorted((ROOT / "examples").glob("sweep_*.yaml")):
+        definition = SweepDefinition.load(path)
+        sizes[path.name] = (definition.region, definition.size)
+    assert sizes == {
+        "sweep_jinjiang_stations.yaml": ("jinjiang", 18),
+        "sweep_wenzhou_stations.yaml": ("wenzhou", 10),
+    }

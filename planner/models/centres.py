@@ -9,6 +9,7 @@ station tier's :class:`~planner.solve.PolicyRules` (required / excluded centres,
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -312,8 +313,14 @@ class SortingCentreModel(_StationModel):
             return cm.data
         return self.cost_per_tonne_metre * self.tonnage[cm.rows] * cm.data
 
-    def solve(self, options: SolverOptions | None = None) -> CentreSolution:
-        """Solve; see the class docstring for the steps and what they prove."""
+    def solve(
+        self, options: SolverOptions | None = None, start: Sequence[int] | None = None
+    ) -> CentreSolution:
+        """Solve; see the class docstring for the steps and what they prove.
+
+        ``start``: centre site indices of a neighbouring plan (e.g. the previous point
+        of a sweep), handed to the uncapacitated relaxation as its first incumbent.
+        """
         options = options or SolverOptions()
         deadline = Deadline(options.time_limit_s)
         cm = self.cost.drop_sites(self.rules.excluded)
@@ -323,7 +330,7 @@ class SortingCentreModel(_StationModel):
             return self._no_plan(INFEASIBLE, diags, options, deadline, 0)
         plan, global_bound, rounds = None, None, 0
         if self.heuristic:
-            start, global_bound, rounds = self._relaxation(options, deadline)
+            start, global_bound, rounds = self._relaxation(options, deadline, start)
             if start is not None:
                 plan = self._search(cm, start, deadline)
         if plan is not None and _within(plan.cost, global_bound, options.gap):
@@ -415,7 +422,7 @@ class SortingCentreModel(_StationModel):
         return self.cost_per_tonne_metre * self.tonnage
 
     def _relaxation(
-        self, options: SolverOptions, deadline: Deadline
+        self, options: SolverOptions, deadline: Deadline, hint: Sequence[int] | None = None
     ) -> tuple[np.ndarray | None, float | None, int]:
         """Sites and proven bound of the uncapacitated relaxation (step 1)."""
         rem = deadline.remaining()
@@ -433,7 +440,7 @@ class SortingCentreModel(_StationModel):
         # A hundredth of the requested gap keeps the bound close to the relaxed optimum
         # (the p-median LP is nearly integral, so this costs little).
         gap = None if options.gap is None else options.gap / 100
-        sol = relaxed.solve(replace(options, time_limit_s=budget, gap=gap))
+        sol = relaxed.solve(replace(options, time_limit_s=budget, gap=gap), start=hint)
         rounds = sol.result.rounds
         if not sol.result.has_plan:
             return None, None, rounds

@@ -36,6 +36,7 @@ from planner.models import Deadline, RawSolve, solve_problem
 from planner.models.heuristics import MedianPlan, median_search, median_start
 from planner.models.lagrangian import LagrangianAscent, LagrangianBound, fix_sites
 from planner.models.pairs import PairSource, nearest_two
+from planner.models.warm import adapt_sites
 from planner.solve import (
     ERROR,
     INFEASIBLE,
@@ -950,8 +951,22 @@ class PMedian(_StationModel):
 
     # -------------------------------------------------------------- solve
 
-    def solve(self, options: SolverOptions | None = None) -> StationSolution:
-        """Solve; see the class docstring for what ``"optimal"`` guarantees."""
+    def solve(
+        self, options: SolverOptions | None = None, start: Sequence[int] | None = None
+    ) -> StationSolution:
+        """Solve; see the class docstring for what ``"optimal"`` guarantees.
+
+        Parameters
+        ----------
+        options
+            Solver choice, time limit, gap.
+        start
+            Site indices of a plan to start from, e.g. the plan of a neighbouring
+            station count in a sweep. It is repaired into a feasible plan for this
+            model (:func:`~planner.models.warm.adapt_sites`) and handed to the solver
+            as its first incumbent (and to the swap search as its first start). A
+            start never changes what the result proves, only how fast it gets there.
+        """
         options = options or SolverOptions()
         deadline = Deadline(options.time_limit_s)
         cm = self.cost.drop_sites(self.rules.excluded)
@@ -962,12 +977,22 @@ class PMedian(_StationModel):
         diags = self._rule_checks(rows) + self._unreachable(cm, rows)
         if any(d.severity == "error" for d in diags):
             return self._infeasible(diags, options, deadline)
+        hint = None
+        if start is not None and self.p is not None and self.capacity is None:
+            w = np.zeros(self.n_demand)
+            w[rows] = self.weights[rows]
+            hint = adapt_sites(cm, w, np.asarray(start), self.p, self.rules, self.p_mode)
         if self.capacity is None:
-            return self._solve_radius(cm, rows, options, deadline)
+            return self._solve_radius(cm, rows, options, deadline, hint)
         return self._solve_capacitated(cm, rows, options, deadline)
 
     def _solve_radius(
-        self, cm: CostMatrix, rows: np.ndarray, options: SolverOptions, deadline: Deadline
+        self,
+        cm: CostMatrix,
+        rows: np.ndarray,
+        options: SolverOptions,
+        deadline: Deadline,
+        hint: np.ndarray | None = None,
     ) -> StationSolution:
         w = self.weights
         full_cm = cm
@@ -980,7 +1005,12 @@ class PMedian(_StationModel):
         # Valid for every plan; the model's own bound counts only below `ceiling`
         # (plans cheaper than it avoid the sites fixed by the Lagrangian bound).
         floor, ceiling, model_lower = -math.inf, math.inf, -math.inf
-        pre = self._presolve(cm, rows, options, deadline) if self._presolve_applies(cm) else None
+        pre = None
+        if self._presolve_applies(cm):
+            pre = self._presolve(cm, rows, options, deadline, hint)
+        elif hint is not None:
+            best = (self._plan_cost(cm, rows, hint), hint)
+            cm = _fit_start(cm, rows, hint)
         if pre is not None:
             best = (pre.plan.cost, pre.plan.sites)
             floor = pre.bound
@@ -1090,8 +1120,21 @@ class PMedian(_StationModel):
             and 0 < self.p < self.n_sites - self.rules.excluded.size
         )
 
+    def _plan_cost(self, cm: CostMatrix, rows: np.ndarray, sites: np.ndarray) -> float:
+        """True objective of opening ``sites`` (nearest open site, site costs added)."""
+        _, dist = cm.nearest_open(sites)
+        cost = float(np.dot(self.weights[rows], dist[rows]))
+        if self._site_cost is not None:
+            cost += float(self._site_cost[sites].sum())
+        return cost
+
     def _presolve(
-        self, cm: CostMatrix, rows: np.ndarray, options: SolverOptions, deadline: Deadline
+        self,
+        cm: CostMatrix,
+        rows: np.ndarray,
+        options: SolverOptions,
+        deadline: Deadline,
+        hint: np.ndarray | None = None,
     ) -> _Presolved | None:
         """Good plan, Lagrangian bound and site fixing before (or instead of) the MIP.
 
@@ -1122,7 +1165,10 @@ class PMedian(_StationModel):
         plan: MedianPlan | None = None
         # Many medians: local optima differ little and each start is dearer.
         for seed in range(_STARTS if p <= _FEW_MEDIANS else 1):
-            start = median_start(cm, w, p, allowed=allowed, required=required, seed=seed)
+            if seed == 0 and hint is not None:
+                start = hint  # a neighbouring plan, repaired: usually near a local optimum
+            else:
+                start = median_start(cm, w, p, allowed=allowed, required=required, seed=seed)
             if start is None:
                 return None
             left = None if search_end is None else max(0.0, search_end - deadline.elapsed())
@@ -1336,6 +1382,24 @@ class PMedian(_StationModel):
         start = np.zeros(self.n_sites)
         start[sol.sites] = 1.0
         return start, sol.bound
+
+
+def _fit_start(cm: CostMatrix, rows: np.ndarray, sites: np.ndarray) -> CostMatrix:
+    """Grow the rows whose list under-prices the start plan ``sites``.
+
+    The first round's model then charges the start its true cost, as the grow loop
+    would after a round that chose it, so a start near the optimum often saves a
+    whole round.
+    """
+    if cm.source is None:
+        return cm
+    is_open = np.zeros(cm.n_sites, dtype=bool)
+    is_open[sites] = True
+    _, listed = _first_open(cm, is_open)
+    _, true_d = cm.nearest_open(sites)
+    model_cost = np.where(np.isfinite(listed[rows]), listed[rows], cm.next_distance(rows))
+    under = rows[true_d[rows] > model_cost + _tol(model_cost)]
+    return cm.grow(under, true_d[under]) if under.size else cm
 
 
 def _fixing(

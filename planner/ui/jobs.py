@@ -13,13 +13,11 @@ streamlit.
 from __future__ import annotations
 
 import atexit
-import contextlib
+import functools
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,10 +28,10 @@ from pathlib import Path
 from planner.i18n import LANGUAGES, PlannerError, register, t
 from planner.regions import LAYERS, OPTIONAL_LAYERS, Region, write_layers
 from planner.scenario import Scenario
+from planner.ui.processes import end_group, forget_finished, launch, read_log, stop_all
 
 __all__ = ["Job", "get", "running", "start"]
 
-ROOT = Path(__file__).resolve().parents[2]
 #: At most this many runs at once on the server (env ``PLANNER_MAX_RUNS``).
 MAX_RUNS = int(os.environ.get("PLANNER_MAX_RUNS", "2"))
 #: Finished jobs are forgotten after this many seconds.
@@ -135,47 +133,22 @@ class Job:
 
     def log(self) -> str:
         """The worker's output (solver log, and a traceback if it failed), for support."""
-        if self._log is not None:
-            return self._log
-        try:
-            return (self.folder / "log.txt").read_text("utf-8", errors="replace")
-        except OSError:
-            return ""
+        return self._log if self._log is not None else read_log(self.folder)
 
     def stop(self) -> None:
         """End the run (its process group); nothing is stored."""
         if self.proc.poll() is not None:
             return
         self.stopped = True
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
+        end_group(self.proc, grace_s=5)
         self.poll()
 
 
 _JOBS: dict[str, Job] = {}
 _LOCK = threading.Lock()
-
-
-@atexit.register
-def _stop_all() -> None:
-    """End running workers with the app server (they run in their own sessions)."""
-    for job in list(_JOBS.values()):
-        with contextlib.suppress(Exception):
-            job.stop()
-
-
-def _tidy() -> None:
-    """Reap finished processes and forget old jobs (call with the lock held)."""
-    now = time.monotonic()
-    for job_id, job in list(_JOBS.items()):
-        if job.poll() != "running" and now - (job.finished or now) > KEEP_FINISHED_S:
-            del _JOBS[job_id]
+# Running workers end with the app server (they run in their own sessions).
+atexit.register(stop_all, _JOBS)
+_tidy = functools.partial(forget_finished, _JOBS, KEEP_FINISHED_S)
 
 
 def get(job_id: str | None) -> Job | None:
@@ -242,20 +215,7 @@ def start(
         }
         (folder / "job.json").write_text(json.dumps(job_info), encoding="utf-8")
         (folder / "scenario.json").write_text(scenario.to_json(), encoding="utf-8")
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        }
-        with (folder / "log.txt").open("wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "planner.ui.worker", str(folder)],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        proc = launch(["-m", "planner.ui.worker", str(folder)], folder)
     except OSError as err:
         shutil.rmtree(folder, ignore_errors=True)
         raise PlannerError("ui.jobs.cannot_start", error=err) from err

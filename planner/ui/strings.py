@@ -12,6 +12,7 @@ register(
         "ui.page.run": {"zh": "运行规划", "en": "Run"},
         "ui.page.results": {"zh": "规划结果", "en": "Results"},
         "ui.page.compare": {"zh": "方案对比", "en": "Compare"},
+        "ui.page.sweep": {"zh": "参数扫描", "en": "Scenario sweep"},
         "ui.scenario.current": {"zh": "当前情景", "en": "Current scenario"},
         "ui.scenario.current_help": {
             "zh": "在“情景设置”页新建、保存、复制、重命名或删除情景。",
