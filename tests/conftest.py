@@ -132,3 +132,25 @@ def _keep_main_module():
     yield
     if main is not None:
         sys.modules["__main__"] = main
+
+
+@pytest.fixture
+def planner_home(tmp_path, monkeypatch) -> Path:
+    """An empty ``PLANNER_HOME`` (database, saved regions, road files) for one test.
+
+    Set in the environment, so app servers, job processes and local Dask workers
+    started by the test inherit it; ``PLANNER_DB`` is cleared so the database is the
+    home's.
+    """
+    home = tmp_path / "home"
+    monkeypatch.setenv("PLANNER_HOME", str(home))
+    monkeypatch.delenv("PLANNER_DB", raising=False)
+    return home
+
+
+@pytest.fixture
+def store(planner_home):
+    """The home's database."""
+    from planner.store import Store
+
+    return Store(planner_home / "planner.sqlite")

@@ -25,14 +25,9 @@ from planner.ui.import_panel import (
     source_columns,
 )
 
+pytestmark = pytest.mark.usefixtures("planner_home")
+
 BROKEN = b'{"type": "FeatureCollection", "features": [ broken'
-
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch):
-    """User regions go to a temporary folder."""
-    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,8 @@ from planner.maps import add_road_layer, road_display_lines, to_html
 from planner.regions import load_region, road_dir, road_file, save_region, save_road_file
 from planner.ui.data_page import check_road_file, store_road_file
 
+pytestmark = pytest.mark.usefixtures("planner_home")
 BROKEN = b'{"type": "FeatureCollection", "features": [ broken'
-
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from planner.plan import Plan
 from planner.regions import Region, road_file, save_road_file
 from planner.scenario import CentreTier, Scenario, StationTier
 
+pytestmark = pytest.mark.usefixtures("planner_home")
 # Communities: S1 and S2 on the south bank, N1 on the north bank, 5 m off the roads.
 COMMUNITIES = {
     "330399001001": ("S1", (200, -5), 12_000, "330399001"),
@@ -109,12 +110,6 @@ def scenario(mode: str = "network", **changes) -> Scenario:
         distance_mode=mode,
     )
     return replace(base, **changes)
-
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
 
 
 @pytest.fixture(scope="module")

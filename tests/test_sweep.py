@@ -31,17 +31,10 @@ from planner.sweep import (
 )
 from planner.sweep_curve import knee_index, marginal_per_100, sweep_curve
 
+pytestmark = pytest.mark.usefixtures("planner_home")
+
 ROOT = Path(__file__).resolve().parents[1]
 distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch) -> Path:
-    """An empty PLANNER_HOME (no road files), inherited by local Dask workers."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("PLANNER_HOME", str(home))
-    monkeypatch.delenv("PLANNER_DB", raising=False)
-    return home
 
 
 def _definition(parameters: dict, **extra) -> SweepDefinition:

@@ -23,12 +23,7 @@ from planner.regions import load_region
 from planner.scenario import default_scenario
 from planner.store import Store
 
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PLANNER_DB", raising=False)
-    return tmp_path / "home"
+pytestmark = pytest.mark.usefixtures("planner_home")
 
 
 def _run(at):

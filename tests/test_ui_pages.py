@@ -19,9 +19,8 @@ import pytest
 
 from planner.plan import Plan
 from planner.scenario import default_scenario
-from planner.store import Store
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("planner_home")]
 
 PAGES = (
     "data_page",
@@ -44,18 +43,6 @@ def _router() -> None:
     sidebar()
     page = st.session_state.get("test_page", "scenario_page")
     importlib.import_module(f"planner.ui.{page}").render()
-
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PLANNER_DB", raising=False)
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def store(planner_home) -> Store:
-    return Store(planner_home / "planner.sqlite")
 
 
 @pytest.fixture(scope="module")

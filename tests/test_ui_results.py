@@ -13,7 +13,8 @@ from planner.maps import plan_map, to_html
 from planner.plan import Plan
 from planner.regions import load_region
 from planner.scenario import default_scenario
-from planner.store import Store
+
+pytestmark = pytest.mark.usefixtures("planner_home")
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +31,6 @@ def small_plan() -> Plan:
 
     scenario = default_scenario("jinjiang").with_changes(**{"stations.count": 40})
     return run_plan("jinjiang", replace(scenario, name="40 个站点"))
-
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PLANNER_DB", raising=False)
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def store(planner_home) -> Store:
-    return Store(planner_home / "planner.sqlite")
 
 
 def _script(page: str) -> None:

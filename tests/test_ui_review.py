@@ -12,19 +12,14 @@ from planner.plan import Plan
 from planner.scenario import default_scenario
 from planner.store import Store
 
+pytestmark = pytest.mark.usefixtures("planner_home")
+
 
 @pytest.fixture(scope="module")
 def jinjiang_plan() -> Plan:
     from planner.pipeline import run_plan
 
     return run_plan("jinjiang", default_scenario("jinjiang"))
-
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PLANNER_DB", raising=False)
-    return tmp_path / "home"
 
 
 @pytest.fixture

@@ -8,22 +8,9 @@ from dataclasses import replace
 import pytest
 
 from planner.scenario import default_scenario
-from planner.store import Store
 from planner.ui import jobs
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PLANNER_DB", raising=False)
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def store(planner_home) -> Store:
-    return Store(planner_home / "planner.sqlite")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("planner_home")]
 
 
 def _wait(job: jobs.Job, timeout: float = 180) -> str:

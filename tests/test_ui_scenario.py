@@ -11,6 +11,8 @@ from planner.scenario import default_scenario
 from planner.store import Store
 from planner.ui.scenario_page import county_limits, county_table, scenario_problems, table_checks
 
+pytestmark = pytest.mark.usefixtures("planner_home")
+
 
 def _scenario_script() -> None:
     import planner.ui.strings  # noqa: F401
@@ -19,13 +21,6 @@ def _scenario_script() -> None:
 
     sidebar()
     scenario_page.render()
-
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PLANNER_DB", raising=False)
-    return tmp_path / "home"
 
 
 def _app():

@@ -25,7 +25,7 @@ from planner.store import Store
 from planner.sweep import SweepDefinition, load_curve
 from planner.ui import sweep_jobs
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("planner_home")]
 pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,18 +60,6 @@ def stored_db(tmp_path_factory):
     assert store.get_sweep(good).complete
     assert store.get_sweep(bad).failed == 1
     return db, good, bad
-
-
-@pytest.fixture(autouse=True)
-def planner_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PLANNER_DB", raising=False)
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def store(planner_home) -> Store:
-    return Store(planner_home / "planner.sqlite")
 
 
 @pytest.fixture

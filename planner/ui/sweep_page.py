@@ -999,11 +999,13 @@ def _results(db: Store, record: SweepRecord, region: Region) -> None:
     st.markdown(f"**{tr('ui.sw.table')}**")
     city = city_table(curve, lang())
     config = _column_config(lang())
-    st.dataframe(city, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(city, hide_index=True, width="stretch", column_config=config, placeholder="—")
     counties = county_table(curve, lang())
     if len(counties):
         with st.expander(tr("ui.sw.county_table"), expanded=curve.table["area"].nunique() > 2):
-            st.dataframe(counties, hide_index=True, width="stretch", column_config=config)
+            st.dataframe(
+                counties, hide_index=True, width="stretch", column_config=config, placeholder="—"
+            )
 
     png, png_error = None, None
     if record.done:
