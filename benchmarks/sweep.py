@@ -164,18 +164,10 @@ def _independent_run(region: str, count: int, tmp: Path) -> dict:
 def cluster_start_seconds(workers: int) -> float:
     """Start and stop a local cluster like :func:`planner.sweep.run_sweep` does, with
     the planner imported on each worker (what a sweep's first point pays)."""
-    import logging
-
-    from distributed import Client, LocalCluster
+    from planner.sweep import dask_client
 
     started = time.perf_counter()
-    with (
-        LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster) as client,
-    ):  # fmt: skip
+    with dask_client(None, workers, 1) as client:
         client.run(__import__, "planner.pipeline")
     return time.perf_counter() - started
 

@@ -220,6 +220,33 @@ class SolveResult:
         return "\n".join([head, *(d.message(lang) for d in self.diagnoses)])
 
 
+class HasResult:
+    """Status, bound, gap and diagnoses of a model's solution, read from its ``result``.
+
+    Mixed into the solution classes of every tier (:class:`~planner.models.stations.
+    StationSolution`, :class:`~planner.models.centres.CentreSolution`), which carry a
+    :class:`SolveResult` as ``result``.
+    """
+
+    result: SolveResult
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def bound(self) -> float | None:
+        return self.result.bound
+
+    @property
+    def gap(self) -> float | None:
+        return self.result.gap
+
+    @property
+    def diagnoses(self) -> tuple[Diagnosis, ...]:
+        return self.result.diagnoses
+
+
 def relative_gap(objective: float | None, bound: float | None, sense: str = "min") -> float | None:
     """Proven relative gap between a plan's objective and a bound on the optimum.
 

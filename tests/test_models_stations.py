@@ -603,3 +603,23 @@ def test_every_message_key_of_the_core_is_registered_in_both_languages():
         assert i18n.known(key), key
         zh, en = i18n.t(key, "zh"), i18n.t(key, "en")
         assert zh != en and zh != key and en != key, key
+
+
+def test_large_costs_are_scaled_for_highs_and_results_stay_in_user_units() -> None:
+    from planner.models import _objective_scale
+
+    prob = pulp.LpProblem("scale", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 1)
+    prob.setObjective(2e8 * x)
+    assert _objective_scale(prob) == -20  # 2e8 / 2^20 ≈ 191, the largest cost HiGHS sees
+    prob.setObjective(100 * x)
+    assert _objective_scale(prob) is None  # small costs are left alone
+    # Population-weighted distances of ~1e8 per row: objective and bound come back in
+    # the model's units, equal to the same model with unit weights times the weight.
+    rng = np.random.default_rng(7)
+    xy = rng.random((60, 2)) * 5_000
+    small = PMedian.from_points(xy, xy, 6, np.ones(60), presolve=False).solve()
+    large = PMedian.from_points(xy, xy, 6, np.full(60, 50_000.0), presolve=False).solve()
+    assert small.status == large.status == "optimal"
+    assert large.objective == pytest.approx(50_000 * small.objective, rel=1e-6)
+    assert large.bound == pytest.approx(large.objective, rel=1e-3)

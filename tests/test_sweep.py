@@ -26,6 +26,7 @@ from planner.sweep import (
     MAX_POINTS,
     SweepDefinition,
     SweepStop,
+    dask_client,
     load_curve,
     run_sweep,
 )
@@ -393,6 +394,23 @@ def test_sweep_survives_a_killed_worker(tmp_path) -> None:
     # worker process (two, and the replacement of the killed one) started cold.
     assert sum(not r.result["warm"] for r in rows) <= 3
     assert sum(r.result["warm"] for r in rows) >= 2
+
+
+def test_local_cluster_workers_do_not_trim_malloc_and_leave_this_process_as_it_was(
+    monkeypatch,
+) -> None:
+    # Dask's default worker environment made HiGHS run far past its time limit
+    # (see planner.sweep.WORKER_ENVIRON), and its nannies write it into os.environ here.
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    before = dict(os.environ)
+    with dask_client(None, workers=2) as client:
+        seen = client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
+        omp = client.run(os.environ.get, "OMP_NUM_THREADS")
+    assert len(seen) == 2 and set(seen.values()) == {None}
+    # Values already set by the user are the workers' too.
+    assert set(omp.values()) == {"7"}
+    assert dict(os.environ) == before
 
 
 def test_interrupted_sweep_resumes_with_only_the_remaining_points(tmp_path) -> None:

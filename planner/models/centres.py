@@ -44,6 +44,7 @@ from planner.solve import (
     OPTIMAL,
     TIME_LIMIT_FEASIBLE,
     Diagnosis,
+    HasResult,
     PolicyRules,
     SolveResult,
     SolverOptions,
@@ -93,7 +94,7 @@ class _UncapacitatedCentres(PMedian):
 
 
 @dataclass(frozen=True, eq=False)
-class CentreSolution:
+class CentreSolution(HasResult):
     """A sorting-centre plan.
 
     Attributes
@@ -126,22 +127,6 @@ class CentreSolution:
     fixed_cost: float | None
     objective: float | None
     allocation: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    @property
-    def status(self) -> str:
-        return self.result.status
-
-    @property
-    def bound(self) -> float | None:
-        return self.result.bound
-
-    @property
-    def gap(self) -> float | None:
-        return self.result.gap
-
-    @property
-    def diagnoses(self) -> tuple[Diagnosis, ...]:
-        return self.result.diagnoses
 
 
 class SortingCentreModel(_StationModel):

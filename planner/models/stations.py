@@ -43,6 +43,7 @@ from planner.solve import (
     OPTIMAL,
     TIME_LIMIT_FEASIBLE,
     Diagnosis,
+    HasResult,
     PolicyRules,
     SolveResult,
     SolverOptions,
@@ -103,7 +104,7 @@ _MAX_K = 64
 
 
 @dataclass(frozen=True, eq=False)
-class StationSolution:
+class StationSolution(HasResult):
     """A station plan and how good it is proven to be.
 
     Attributes
@@ -141,22 +142,6 @@ class StationSolution:
     uncoverable: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     secondary: float | None = None
     allocation: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    @property
-    def status(self) -> str:
-        return self.result.status
-
-    @property
-    def bound(self) -> float | None:
-        return self.result.bound
-
-    @property
-    def gap(self) -> float | None:
-        return self.result.gap
-
-    @property
-    def diagnoses(self) -> tuple[Diagnosis, ...]:
-        return self.result.diagnoses
 
 
 # --------------------------------------------------------------------------- helpers
