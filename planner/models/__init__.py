@@ -258,13 +258,15 @@ def _objective_scale(prob: pulp.LpProblem) -> int | None:
     """HiGHS's ``user_objective_scale`` (a power of two) for ``prob``, or ``None``.
 
     Station objectives are population × metres, with coefficients up to ~2e8; against
-    HiGHS's 1e-7 dual tolerance that is badly scaled (HiGHS warns so). On the Wenzhou
-    500-station tier (straight-line, 120 s limit) unscaled, its first solve took 57 s
-    and its second spent minutes in root-node rounding (objective propagation, which
-    does not check the time limit): 217 s in all, 0.75 % gap. With the largest cost
-    scaled to ~1,000 (2^-17) it was the same; to ~100 (2^-20) the first solve took
-    4.6 s and the tier was optimal (0.04 %) in 64 s. HiGHS reports objective and bound
-    unscaled, and the relative gap does not depend on the scale.
+    HiGHS's 1e-7 dual tolerance that is badly scaled (HiGHS warns so). The scale puts
+    the largest cost between :data:`OBJECTIVE_SCALE_TARGET` and twice that. On the
+    Wenzhou 500-station tier (straight line, 120 s limit): unscaled, the first solve
+    took 61-68 s and the tier stopped at its limit with a 0.7-1.0 % gap, and sometimes
+    ran to ~300 s, its second solve stuck in root-node rounding (objective propagation,
+    which does not check the time limit). With the largest cost at ~1,000 (2^-17) it was
+    no better (217 s, 0.75 %); at ~190 (2^-20) the first solve took 4.6 s and the tier
+    was optimal (0.04 %) in 64 s. HiGHS reports objective and bound unscaled, and the
+    relative gap does not depend on the scale.
     """
     if prob.objective is None:
         return None
