@@ -745,8 +745,9 @@ def run_plan(
     t0 = time.perf_counter()
     sdist = None
     if on_network:
-        sdist = inst.memo.get("station_distances") or station_distances(inst)
-        inst.memo["station_distances"] = sdist
+        sdist = inst.memo.get("station_distances")
+        if sdist is None:
+            sdist = inst.memo["station_distances"] = station_distances(inst)
     distance_s = time.perf_counter() - t0
     sol, _ = solve_stations(inst, sdist, _indices(inst.stations, warm.stations))
     seconds = time.perf_counter() - t0

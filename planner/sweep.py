@@ -1213,9 +1213,9 @@ def _run_on(
 #: Dask settings for the workers of a local cluster. Dask's default environment for
 #: them sets ``MALLOC_TRIM_THRESHOLD_=65536`` (glibc hands freed memory back to the
 #: system eagerly). With it, the Wenzhou 500-station tier's second HiGHS solve, given
-#: 34 s, spent 190 s in root-node cut separation, a phase that does not check the time
-#: limit, and the whole tier took 291 s instead of 124 s (same plan). The thread limits
-#: (``OMP_NUM_THREADS=1`` …) stay.
+#: 34 s, ran 204 s in root-node line-search rounding (objective propagation, which does
+#: not check the time limit), and the whole tier took 291 s instead of 124 s (unscaled
+#: objective; same plan). The thread limits (``OMP_NUM_THREADS=1`` …) stay.
 WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 

@@ -994,8 +994,12 @@ class PMedian(_StationModel):
         if self._presolve_applies(cm):
             pre = self._presolve(cm, rows, options, deadline, hint)
         elif hint is not None:
-            best = (self._plan_cost(cm, rows, hint), hint)
-            cm = _fit_start(cm, rows, hint)
+            # The first round's model charges the start its true cost, as the grow loop
+            # would after a round that chose it: a start near the optimum saves a round.
+            cost, true_d, under = self._price(cm, rows, hint)
+            best = (cost, hint)
+            if under.size and cm.source is not None:
+                cm = cm.grow(under, true_d[under])
         if pre is not None:
             best = (pre.plan.cost, pre.plan.sites)
             floor = pre.bound
@@ -1036,20 +1040,13 @@ class PMedian(_StationModel):
                 if best is None:
                     return self._failed(raw, options, deadline, rounds, diags)
                 break
-            is_open = _values(y) > 0.5
-            open_sites = np.flatnonzero(is_open)
-            _, listed = _first_open(cm, is_open)
-            model_cost = np.where(np.isfinite(listed), listed, beyond)
-            _, true_d = cm.nearest_open(open_sites)
-            true_obj = float(np.dot(w[rows], true_d[rows]))
-            if site_cost is not None:
-                true_obj += float(site_cost[open_sites].sum())
+            open_sites = np.flatnonzero(_values(y) > 0.5)
+            true_obj, true_d, under = self._price(cm, rows, open_sites, beyond)
             if raw.bound is not None:
                 model_lower = max(model_lower, raw.bound)
             if best is None or true_obj < best[0]:
                 best = (true_obj, open_sites)
             upper = best[0]
-            under = rows[true_d[rows] > model_cost[rows] + _tol(model_cost[rows])]
             proven = raw.status == OPTIMAL and under.size == 0
             if proven and gap_target == 0:
                 # The relaxation's optimum is this plan's true cost.
@@ -1105,13 +1102,34 @@ class PMedian(_StationModel):
             and 0 < self.p < self.n_sites - self.rules.excluded.size
         )
 
-    def _plan_cost(self, cm: CostMatrix, rows: np.ndarray, sites: np.ndarray) -> float:
-        """True objective of opening ``sites`` (nearest open site, site costs added)."""
-        _, dist = cm.nearest_open(sites)
-        cost = float(np.dot(self.weights[rows], dist[rows]))
+    def _price(
+        self,
+        cm: CostMatrix,
+        rows: np.ndarray,
+        sites: np.ndarray,
+        beyond: np.ndarray | None = None,
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """What opening ``sites`` truly costs, against what the radius model charges.
+
+        Returns the true objective (nearest open site, site costs added), each demand
+        point's distance to its nearest open site, and the rows whose list under-prices
+        that distance (their lists must grow before the model charges this plan its
+        true cost). ``beyond``: the model's charge past each row's list (computed from
+        ``cm`` when not given).
+        """
+        if beyond is None:
+            beyond = np.full(self.n_demand, np.inf)
+            beyond[rows] = cm.next_distance(rows)
+        is_open = np.zeros(cm.n_sites, dtype=bool)
+        is_open[sites] = True
+        _, listed = _first_open(cm, is_open)
+        model_cost = np.where(np.isfinite(listed), listed, beyond)
+        _, true_d = cm.nearest_open(sites)
+        cost = float(np.dot(self.weights[rows], true_d[rows]))
         if self._site_cost is not None:
             cost += float(self._site_cost[sites].sum())
-        return cost
+        under = rows[true_d[rows] > model_cost[rows] + _tol(model_cost[rows])]
+        return cost, true_d, under
 
     def _presolve(
         self,
@@ -1367,24 +1385,6 @@ class PMedian(_StationModel):
         start = np.zeros(self.n_sites)
         start[sol.sites] = 1.0
         return start, sol.bound
-
-
-def _fit_start(cm: CostMatrix, rows: np.ndarray, sites: np.ndarray) -> CostMatrix:
-    """Grow the rows whose list under-prices the start plan ``sites``.
-
-    The first round's model then charges the start its true cost, as the grow loop
-    would after a round that chose it, so a start near the optimum often saves a
-    whole round.
-    """
-    if cm.source is None:
-        return cm
-    is_open = np.zeros(cm.n_sites, dtype=bool)
-    is_open[sites] = True
-    _, listed = _first_open(cm, is_open)
-    _, true_d = cm.nearest_open(sites)
-    model_cost = np.where(np.isfinite(listed[rows]), listed[rows], cm.next_distance(rows))
-    under = rows[true_d[rows] > model_cost + _tol(model_cost)]
-    return cm.grow(under, true_d[under]) if under.size else cm
 
 
 def _fixing(
