@@ -45,10 +45,37 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
     """
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     template = _CATALOGUE.get(key, {}).get(lang, key)
+    # A value that is itself a message (Text, ScenarioProblem, ...) is rendered in the
+    # same language, so a translated term can fill a placeholder.
+    params = {k: v.message(lang) if isinstance(v, Text) else v for k, v in params.items()}
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+class Text:
+    """A message key with its values, rendered later in whichever language is asked.
+
+    Use it as a placeholder value of another message (``t("a", lang, what=Text("b"))``)
+    or wherever a message must be stored before the language is known.
+    """
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.key = key
+        self.params = params
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The message in ``lang``."""
+        return t(self.key, lang, **self.params)
+
+    def __str__(self) -> str:
+        return self.message(DEFAULT_LANGUAGE)
+
+    def __repr__(self) -> str:
+        return f"Text({self.key!r}, **{self.params!r})"
 
 
 def known(key: str) -> bool:

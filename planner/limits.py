@@ -1,0 +1,194 @@
+"""Resource limits: how big an upload, a file, a table or an instance may be.
+
+Every limit has a documented default and an environment variable that a bureau with
+bigger files can raise (or a cautious deployment can lower). Limits are read when they
+are checked, not at import, so a changed variable takes effect for the next upload or
+run. A limit that is exceeded raises :class:`~planner.i18n.PlannerError` with key
+``limit.exceeded`` naming what was too big, the limit and the variable that sets it.
+
+The README's "Limits and safety" section lists the same table; ``describe_limits``
+produces it, and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from planner.i18n import PlannerError, Text, register, t
+
+__all__ = ["LIMITS", "Limit", "check_limit", "describe_limits", "limit"]
+
+register(
+    {
+        "limit.exceeded": {
+            "zh": "{what}超出上限：{value} > {maximum}（可通过环境变量 {env} 调整）",
+            "en": "{what}: {value} is over the limit of {maximum} (set {env} to change it)",
+        },
+        "limit.upload_mb": {"zh": "上传文件大小（MB）", "en": "Upload size (MB)"},
+        "limit.unzipped_mb": {
+            "zh": "压缩包解压后大小（MB）",
+            "en": "Unpacked size of an archive (MB)",
+        },
+        "limit.zip_ratio": {"zh": "压缩包压缩比", "en": "Compression ratio of an archive"},
+        "limit.zip_members": {"zh": "压缩包内文件数", "en": "Number of files in an archive"},
+        "limit.rows": {"zh": "表格或图层的行数", "en": "Rows in a table or layer"},
+        "limit.candidates": {"zh": "候选站点数", "en": "Number of candidate sites"},
+        "limit.demand": {"zh": "需求点数", "en": "Number of demand points"},
+        "limit.scenario_kb": {"zh": "情景文件大小（KB）", "en": "Scenario file size (KB)"},
+        "limit.scenario_nodes": {
+            "zh": "情景文件展开后的元素数（YAML 别名展开后）",
+            "en": "Elements in a scenario file once YAML aliases are expanded",
+        },
+        "limit.sweep_points": {"zh": "参数扫描的点数", "en": "Points in a sweep"},
+        "limit.road_mb": {"zh": "道路文件大小（MB）", "en": "Road file size (MB)"},
+    }
+)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One resource limit.
+
+    Attributes
+    ----------
+    name
+        Short name used in code (``limit("rows")``).
+    env
+        Environment variable that overrides the default.
+    default
+        Value used when the variable is unset or not a positive number.
+    why
+        One line for the README: what the limit protects against.
+    """
+
+    name: str
+    env: str
+    default: float
+    why: str
+
+    def label(self, lang: str = "zh") -> str:
+        """What is limited, in ``lang``."""
+        return t(f"limit.{self.name}", lang)
+
+
+LIMITS: dict[str, Limit] = {
+    lim.name: lim
+    for lim in (
+        Limit(
+            "upload_mb",
+            "PLANNER_MAX_UPLOAD_MB",
+            200,
+            "size of one uploaded or imported file (the app's upload box uses the same figure)",
+        ),
+        Limit(
+            "unzipped_mb",
+            "PLANNER_MAX_UNZIPPED_MB",
+            500,
+            "total unpacked size of a zipped Shapefile or other archive",
+        ),
+        Limit(
+            "zip_ratio",
+            "PLANNER_MAX_ZIP_RATIO",
+            100,
+            "unpacked ÷ packed size of an archive (zip bombs pack 1,000× or more)",
+        ),
+        Limit("zip_members", "PLANNER_MAX_ZIP_MEMBERS", 1000, "files inside one archive"),
+        Limit(
+            "rows",
+            "PLANNER_MAX_ROWS",
+            200_000,
+            "features or rows in one imported layer or population table",
+        ),
+        Limit(
+            "demand",
+            "PLANNER_MAX_DEMAND",
+            200_000,
+            "demand points (communities) of one run",
+        ),
+        Limit(
+            "candidates",
+            "PLANNER_MAX_CANDIDATES",
+            60_000,
+            "candidate sites of one run (a tiny dense_grid_m would create millions)",
+        ),
+        Limit("scenario_kb", "PLANNER_MAX_SCENARIO_KB", 1024, "size of a scenario or sweep file"),
+        Limit(
+            "scenario_nodes",
+            "PLANNER_MAX_SCENARIO_NODES",
+            100_000,
+            "values in a scenario or sweep file after YAML aliases are expanded "
+            "(a 400-byte 'billion laughs' file expands to millions)",
+        ),
+        Limit("sweep_points", "PLANNER_MAX_SWEEP_POINTS", 500, "points of one scenario sweep"),
+        Limit(
+            "road_mb",
+            "PLANNER_MAX_ROAD_MB",
+            1024,
+            "size of one road-network file (OSM XML of a whole city is large)",
+        ),
+    )
+}
+
+
+def limit(name: str) -> float:
+    """The current value of limit ``name`` (environment variable, else the default).
+
+    A variable that is not a positive number is ignored (the default applies), so a typo
+    cannot switch a limit off.
+    """
+    lim = LIMITS[name]
+    raw = os.environ.get(lim.env)
+    if raw is None or not raw.strip():
+        return lim.default
+    try:
+        value = float(raw)
+    except ValueError:
+        return lim.default
+    return value if value > 0 and value == value and value != float("inf") else lim.default
+
+
+def check_limit(name: str, value: float, /) -> None:
+    """Raise ``limit.exceeded`` if ``value`` is above limit ``name``.
+
+    Parameters
+    ----------
+    name
+        A key of :data:`LIMITS`.
+    value
+        The measured size, in the limit's unit.
+
+    Raises
+    ------
+    PlannerError
+        ``limit.exceeded`` with the label, value, maximum and variable.
+    """
+    maximum = limit(name)
+    if value > maximum:
+        lim = LIMITS[name]
+        raise PlannerError(
+            "limit.exceeded",
+            what=Text(f"limit.{lim.name}"),
+            value=_fmt(value),
+            maximum=_fmt(maximum),
+            env=lim.env,
+        )
+
+
+def describe_limits() -> list[dict[str, object]]:
+    """Rows of the limits table: name, variable, default, current value and purpose."""
+    return [
+        {
+            "name": lim.name,
+            "env": lim.env,
+            "default": lim.default,
+            "current": limit(lim.name),
+            "why": lim.why,
+        }
+        for lim in LIMITS.values()
+    ]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
