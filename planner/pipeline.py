@@ -60,6 +60,7 @@ from planner.solve import PolicyRules, SiteGroup, SolverOptions, groups_from_lab
 
 if TYPE_CHECKING:
     from planner.distance import CostMatrix
+    from planner.models.stations import StationSolution
     from planner.network import RoadDistances, RoadNetwork
 
 __all__ = [
@@ -408,7 +409,9 @@ def _station_rules(inst: Instance) -> PolicyRules:
             .to_numpy()
         )
         comm_kind = dict(zip(inst.demand["demand_id"], inst.demand["urban"], strict=True))
-        urban_site |= cand["community_code"].map(comm_kind).fillna(False).to_numpy(dtype=bool)
+        # Not ``|=``: under pandas copy-on-write ``to_numpy`` may hand back a read-only view.
+        in_urban_community = cand["community_code"].map(comm_kind).eq(True).to_numpy(dtype=bool)
+        urban_site = urban_site | in_urban_community
         capacity = np.where(urban_site, per_station[0], per_station[1]).astype(float)
     return PolicyRules(required=required, excluded=excluded, groups=groups, capacity=capacity)
 
@@ -787,12 +790,7 @@ def run_plan(
     )
     if sdist is not None:
         stations["snap_m"] = np.round(sdist.site_snap_m[chosen], 1)
-    served = d.groupby("station_id").agg(
-        served_population=("population", "sum"),
-        served_households=("households", "sum"),
-        tonnage_t_per_day=("tonnage_t_per_day", "sum"),
-        served_communities=("demand_id", "size"),
-    )
+    served = _served_by_station(d, inst, sol if has_plan else None)
     stations = stations.join(served, on="site_id")
     for col in ("served_population", "served_households", "served_communities"):
         stations[col] = stations[col].fillna(0).astype(np.int64)
@@ -919,6 +917,41 @@ def run_plan(
     )
     report("run.stage.done", 1.0)
     return plan
+
+
+def _served_by_station(
+    demand: pd.DataFrame, inst: Instance, sol: StationSolution | None
+) -> pd.DataFrame:
+    """Population, households, tonnage and communities each station serves.
+
+    Without capacity every community is served by its ``station_id``. With capacity a
+    community may be split between stations (``sol.allocation`` shares): the figures
+    are the shares' sums, so a station never shows more households than its capacity
+    and the sorting-centre tier receives the tonnage each station really collects.
+    ``served_communities`` counts the communities a station takes any share of.
+    """
+    allocation = getattr(sol, "allocation", None)
+    if allocation is None or len(allocation[0]) == 0:
+        return demand.groupby("station_id").agg(
+            served_population=("population", "sum"),
+            served_households=("households", "sum"),
+            tonnage_t_per_day=("tonnage_t_per_day", "sum"),
+            served_communities=("demand_id", "size"),
+        )
+    rows, sites, share = (np.asarray(a) for a in allocation)
+    part = pd.DataFrame(
+        {
+            "station_id": inst.stations["site_id"].to_numpy()[sites],
+            "served_population": demand["population"].to_numpy(dtype=float)[rows] * share,
+            "served_households": demand["households"].to_numpy(dtype=float)[rows] * share,
+            "tonnage_t_per_day": demand["tonnage_t_per_day"].to_numpy(dtype=float)[rows] * share,
+            "served_communities": 1,
+        }
+    )
+    out = part.groupby("station_id").sum()
+    for col in ("served_population", "served_households"):
+        out[col] = out[col].round()
+    return out
 
 
 def _drive_metres(inst: Instance, chosen: np.ndarray, assign: np.ndarray) -> np.ndarray:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -24,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.i18n import PlannerError, register
+from planner.paths import check_id, inside, planner_home
 
 __all__ = [
     "LAYERS",
@@ -46,7 +45,6 @@ BUILT_IN_DIR = Path(__file__).resolve().parents[1] / "data" / "regions"
 LAYERS = ("counties", "townships", "communities")
 OPTIONAL_LAYERS = ("sites",)
 CODE_COLUMNS = ("code", "county_code", "township_code", "site_id")
-_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 #: Folder of a region's road network, inside its pack or its user folder.
 ROADS_DIR = "roads"
 _ROADS_META = "roads.json"
@@ -149,8 +147,7 @@ class Region:
 
 def user_region_dir() -> Path:
     """Folder of planner-created region packs (``$PLANNER_HOME/regions``)."""
-    home = Path(os.environ.get("PLANNER_HOME", Path.home() / ".recycling-planner"))
-    return home / "regions"
+    return planner_home() / "regions"
 
 
 def _pack_dirs() -> dict[str, Path]:
@@ -259,12 +256,10 @@ def save_region(region: Region, region_id: str | None = None) -> Path:
     The pack is written to a temporary folder first and moved into place, so a failure
     half-way leaves any earlier pack of the same id intact.
     """
-    region_id = region_id or region.id
-    if not _ID_PATTERN.match(region_id):
-        raise PlannerError("regions.bad_id", region=region_id)
+    region_id = check_id(region.id if region_id is None else region_id, "regions.bad_id")
     if (BUILT_IN_DIR / region_id / "region.json").exists():
         raise PlannerError("regions.built_in_readonly", region=region_id)
-    target = user_region_dir() / region_id
+    target = inside(user_region_dir(), user_region_dir() / region_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     meta = {**region.meta, "id": region_id, "built_in": False}
     layers = {name: region.layer(name) for name in (*LAYERS, *OPTIONAL_LAYERS)}
@@ -320,8 +315,16 @@ class RoadFile:
 def road_dir(region_id: str) -> Path:
     """Where a planner's road file for ``region_id`` is kept:
     ``$PLANNER_HOME/regions/<id>/roads`` (also for built-in regions, whose packs are
-    read-only; the folder holds no ``region.json``, so it is not a pack)."""
-    return user_region_dir() / region_id / ROADS_DIR
+    read-only; the folder holds no ``region.json``, so it is not a pack).
+
+    Raises
+    ------
+    PlannerError
+        ``regions.bad_id`` for an id that is not a region id (``../x``, ``a\\n``), and
+        ``paths.outside`` if the folder resolves outside ``$PLANNER_HOME/regions``.
+    """
+    check_id(region_id, "regions.bad_id")
+    return inside(user_region_dir(), user_region_dir() / region_id / ROADS_DIR)
 
 
 def _read_road_dir(folder: Path) -> RoadFile | None:
@@ -332,8 +335,12 @@ def _read_road_dir(folder: Path) -> RoadFile | None:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    path = folder / str(meta.get("file", ""))
-    if not meta.get("file") or not path.is_file():
+    name = meta.get("file")
+    # roads.json names a file in its own folder, nothing else (never ../ or a path).
+    if not isinstance(name, str) or not name or Path(name).name != name:
+        return None
+    path = folder / name
+    if not path.is_file() or path.resolve().parent != folder.resolve():
         return None
     return RoadFile(
         path=path,
@@ -351,7 +358,10 @@ def road_file(region: Region | str) -> RoadFile | None:
     inside the region pack itself.
     """
     region_id = region if isinstance(region, str) else region.id
-    folders = [road_dir(region_id)]
+    try:
+        folders = [road_dir(region_id)]
+    except PlannerError:  # not a region id: there is no user folder to look in
+        folders = []
     pack = region.path if isinstance(region, Region) else _pack_dirs().get(region_id)
     if pack is not None:
         folders.append(Path(pack) / ROADS_DIR)
@@ -394,8 +404,7 @@ def save_road_file(
     PlannerError
         ``regions.bad_id``, ``regions.road_suffix``.
     """
-    if not _ID_PATTERN.match(region_id):
-        raise PlannerError("regions.bad_id", region=region_id)
+    check_id(region_id, "regions.bad_id")
     source = Path(source)
     suffix = source.suffix.lower()
     if suffix not in ROAD_SUFFIXES:
@@ -425,7 +434,13 @@ def save_road_file(
 
 
 def remove_road_file(region_id: str) -> bool:
-    """Delete the planner's road file of ``region_id``; whether there was one."""
+    """Delete the planner's road file of ``region_id``; whether there was one.
+
+    Raises
+    ------
+    PlannerError
+        ``regions.bad_id`` for an id that is not a region id; nothing is deleted.
+    """
     target = road_dir(region_id)
     if not target.is_dir():
         return False

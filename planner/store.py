@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.i18n import PlannerError, register
+from planner.paths import planner_home
 from planner.plan import Plan
 from planner.review import Decision, MoveTarget, SiteReview, check_decision, next_state, replay
 from planner.scenario import Scenario
@@ -230,8 +231,7 @@ def default_path() -> Path:
     explicit = os.environ.get("PLANNER_DB")
     if explicit:
         return Path(explicit).expanduser()
-    home = Path(os.environ.get("PLANNER_HOME", Path.home() / ".recycling-planner"))
-    return home.expanduser() / "planner.sqlite"
+    return planner_home().expanduser() / "planner.sqlite"
 
 
 def _now() -> str:
