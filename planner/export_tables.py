@@ -5,6 +5,11 @@ city total row, and a sheet about the export (region, scenario, dates, caveats).
 Headers are in the export language. Codes are written as text cells (number format
 ``@``) so Excel keeps leading zeros and never shows 3.50582E+11. The CSV files are
 UTF-8 with a byte-order mark so Excel opens the Chinese text correctly.
+
+Names come from other people's files, so every text cell, in every sheet and CSV, is
+escaped by :mod:`planner.spreadsheet` (``=…``, ``+…``, ``-…``, ``@…``, tab, CR get a
+leading ``'``) and XLSX text cells are typed as strings: a name is never a formula
+(nor an error value such as ``#REF!``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from planner.i18n import register, t
 from planner.kpi import distance_mode_text
 from planner.plan import Plan
 from planner.regions import Region
+from planner.spreadsheet import write_csv, xlsx_text, xml_text
 
 __all__ = ["export_csv", "export_xlsx"]
 
@@ -60,19 +66,32 @@ NUMBER_FORMATS = {
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 
+def _append(ws, values: list) -> None:
+    """Append a row; text cells escaped and typed as strings, numbers as numbers.
+
+    openpyxl reads a string starting with ``=`` as a formula and ``#REF!`` & co. as
+    error values; setting the type after the value keeps both as the text they are.
+    """
+    ws.append([xlsx_text(v) if isinstance(v, str) else v for v in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def _write_sheet(ws, table: pd.DataFrame, columns: tuple[Column, ...]) -> None:
     """Header row plus typed cells; code columns as strings with format ``@``."""
-    ws.append(list(table.columns))
+    _append(ws, list(table.columns))
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in table.itertuples(index=False):
-        ws.append(
+        _append(
+            ws,
             [
                 str(v) if c.kind in ("code", "text") and v is not None else v
                 for v, c in zip(row, columns, strict=True)
-            ]
+            ],
         )
     for j, col in enumerate(columns, start=1):
         letter = get_column_letter(j)
@@ -121,12 +140,12 @@ def export_xlsx(
             rows.append(("", t("export.approximate", lang)))
     rows.append(("", t("export.about.codes", lang)))
     for key, value in rows:
-        ws.append([key, str(value) if value is not None else ""])
+        _append(ws, [key, str(value) if value is not None else ""])
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 120
     for cell in ws["A"]:
         cell.font = Font(bold=True)
-    wb.properties.title = plan.scenario.name or plan.scenario.region
+    wb.properties.title = xml_text(plan.scenario.name or plan.scenario.region)
     wb.properties.creator = "recycling-planner"
     wb.save(path)
     return path
@@ -150,7 +169,5 @@ def export_csv(
     folder = Path(folder)
     paths = []
     for name, table in csv_tables(plan, region, lang).items():
-        path = folder / f"{stem}_{name}.csv"
-        table.to_csv(path, index=False, encoding="utf-8-sig")
-        paths.append(path)
+        paths.append(write_csv(table, folder / f"{stem}_{name}.csv"))
     return paths

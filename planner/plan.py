@@ -9,7 +9,10 @@ workflow consume. It is written to a folder as
 * ``sites.csv``, ``demand.csv`` (UTF-8 with BOM so Excel opens them);
 * ``kpis.json`` — scenario, solver results and city/county/township indicators;
 
-and read back with :meth:`Plan.read`.
+and read back with :meth:`Plan.read`, from ``plan.gpkg`` and ``kpis.json`` only. The
+CSV files are for people: their text cells are escaped against formula injection
+(:mod:`planner.spreadsheet`; a name ``=1+1`` is written ``'=1+1``) and are never read
+back, so the stored names stay exactly as they were.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import shapely
 
 from planner.i18n import PlannerError, register
 from planner.scenario import Scenario
+from planner.spreadsheet import write_csv
 
 __all__ = ["Plan", "TierResult"]
 
@@ -173,11 +177,8 @@ class Plan:
         gpkg.unlink(missing_ok=True)
         for name, layer in (("sites", self.sites), ("demand", self.demand), ("links", self.links)):
             layer.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
-        for name, layer in (("sites", self.sites), ("demand", self.demand)):
-            frame = pd.DataFrame(layer.drop(columns="geometry"))
-            frame["lon"] = layer.geometry.x.round(7)
-            frame["lat"] = layer.geometry.y.round(7)
-            frame.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
+        for name, frame in self.csv_tables().items():
+            write_csv(frame, folder / f"{name}.csv")
         meta = {
             "scenario": self.scenario.to_dict(),
             "results": [_jsonable(asdict(r)) for r in self.results],
@@ -191,6 +192,16 @@ class Plan:
             json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
         )
         return folder
+
+    def csv_tables(self) -> dict[str, pd.DataFrame]:
+        """``sites`` and ``demand`` as plain tables with ``lon``/``lat`` columns."""
+        tables = {}
+        for name, layer in (("sites", self.sites), ("demand", self.demand)):
+            frame = pd.DataFrame(layer.drop(columns=layer.geometry.name))
+            frame["lon"] = layer.geometry.x.round(7)
+            frame["lat"] = layer.geometry.y.round(7)
+            tables[name] = frame
+        return tables
 
     @classmethod
     def read(cls, folder: str | Path) -> Plan:

@@ -54,6 +54,7 @@ from planner.paths import planner_home
 from planner.plan import Plan
 from planner.review import Decision, MoveTarget, SiteReview, check_decision, next_state, replay
 from planner.scenario import Scenario
+from planner.spreadsheet import csv_bytes
 
 __all__ = [
     "MIGRATIONS",
@@ -748,10 +749,18 @@ class Store:
             return Plan.read(tmp)
 
     def plan_zip(self, plan_id: int) -> bytes:
-        """The plan's files in one zip archive (for download)."""
+        """The plan's files in one zip archive (for download).
+
+        ``sites.csv`` and ``demand.csv`` are derived again from the stored layers, so a
+        plan stored before their text cells were escaped against formula injection
+        (:mod:`planner.spreadsheet`) downloads as safely as a new one.
+        """
+        files = self.plan_files(plan_id)
+        tables = self.load_plan(plan_id).csv_tables()
+        files.update({f"{name}.csv": csv_bytes(frame) for name, frame in tables.items()})
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in self.plan_files(plan_id).items():
+            for name, data in sorted(files.items()):
                 archive.writestr(name, data)
         return buffer.getvalue()
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from planner.i18n import register, t
+from planner.spreadsheet import write_csv
 
 __all__ = ["STATION_PATH", "SweepCurve", "knee_index", "marginal_per_100", "sweep_curve"]
 
@@ -144,15 +145,18 @@ class SweepCurve:
         return rows.reset_index(drop=True)
 
     def write_csv(self, path: str | Path, lang: str = "zh") -> Path:
-        """The table as CSV in UTF-8 with BOM (Excel opens it), county codes as text."""
+        """The table as CSV in UTF-8 with BOM (Excel opens it), county codes as text.
+
+        Text cells (county names, parameter values given as text) are escaped against
+        formula injection (:func:`planner.spreadsheet.write_csv`).
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         table = self.table.copy()
         table["area_name"] = table["area_name"].where(
             table["area"] != CITY, t("sweep.curve.city", lang)
         )
-        table.to_csv(path, index=False, encoding="utf-8-sig")
-        return path
+        return write_csv(table, path)
 
     def write_png(self, path: str | Path, lang: str = "zh") -> Path:
         """The curves as a PNG: coverage (knee marked), distances, and coverage by
