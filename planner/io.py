@@ -28,6 +28,7 @@ The lower-level readers :func:`read_vector` and :func:`read_table` raise
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io as _stdio
@@ -120,6 +121,8 @@ _MB = 1 << 20
 #: packs 100× and more).
 _RATIO_FLOOR_BYTES = 10 * _MB
 _HEADER_SCAN_ROWS = 10
+#: Bytes of a table read to guess its delimiter.
+_SNIFF_BYTES = 1 << 16
 
 #: Problems raised by readers that ask the planner to choose rather than fix a file.
 _NEEDS_INPUT_KEYS = frozenset({"io.multiple_layers"})
@@ -330,6 +333,37 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
     )
 
 
+def _text_encoding(data: bytes, name: str, encoding: str | None) -> str:
+    """The encoding :func:`_decode` would choose, checked without holding the text.
+
+    The bytes are decoded a megabyte at a time and the text dropped: a table is then
+    parsed straight from its bytes, so a large file is never held twice more as text.
+    """
+    candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    errors = []
+    view = memoryview(data)
+    for enc in candidates:
+        start = 0
+        try:
+            decoder = codecs.getincrementaldecoder(enc)()
+            for start in range(0, len(data), _MB):
+                decoder.decode(view[start : start + _MB])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            errors.append(f"{enc}: {exc.reason} at byte {start + exc.start}")
+            continue
+        except LookupError as exc:
+            errors.append(f"{enc}: {exc}")
+            continue
+        return enc
+    raise PlannerError(
+        "io.encoding_failed",
+        name=name,
+        tried=[c.replace("-sig", "") for c in candidates],
+        error="; ".join(errors)[:500],
+    )
+
+
 def _encoding_note(encoding: str) -> list[Problem]:
     if encoding.replace("-sig", "").lower() in ("utf-8", "utf8", "ascii"):
         return []
@@ -403,14 +437,19 @@ def _check_rows(rows: int, total: int | None = None) -> None:
         check_limit("rows", max(rows, total or 0))
 
 
-def _read_csv_text(text: str, name: str, lines: int) -> pd.DataFrame:
+def _read_csv(data: bytes, encoding: str, name: str) -> pd.DataFrame:
     # Parsing stops after the row limit: a table of millions of rows is refused in
     # seconds instead of being built in full (minutes, gigabytes) first.
+    lines = _line_count(data)
     cap = _row_cap()
+    head = data[:_SNIFF_BYTES].decode(encoding, errors="ignore")
+    if len(data) > _SNIFF_BYTES:
+        head = head.rsplit("\n", 1)[0]  # no cut-off last line
     try:
         raw = pd.read_csv(
-            _stdio.StringIO(text),
-            sep=_sniff_delimiter(text),
+            _stdio.BytesIO(data),
+            encoding=encoding,
+            sep=_sniff_delimiter(head),
             header=None,
             dtype=str,
             keep_default_na=False,
@@ -543,10 +582,10 @@ def _read_table(
         frame, notes = _choose_sheet(_excel_sheets(src), src.name, sheet, prefer)
     else:
         data = _bytes(src)
-        text, used = _decode(data, src.name, encoding)
+        used = _text_encoding(data, src.name, encoding)
         if not encoding:
             notes.extend(_encoding_note(used))
-        frame = _read_csv_text(text, src.name, _line_count(data))
+        frame = _read_csv(data, used, src.name)
     if frame.empty:
         raise PlannerError("io.empty_file", name=src.name)
     return frame, notes, src.name
