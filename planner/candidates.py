@@ -6,6 +6,10 @@ urban communities (where one point per community is too coarse). Sorting-centre
 candidates are township seats plus existing and supplied centre sites.
 
 Existing sites marked ``existing_keep`` become required, ``existing_close`` excluded.
+
+The number of demand points and of candidates is bounded (:mod:`planner.limits`,
+``demand`` and ``candidates``); the dense grid is counted from the dense area before
+any point is made, so a grid of one metre is refused at once instead of filling memory.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pandas as pd
 import shapely
 
 from planner.demand import representative_points
+from planner.limits import check_limit
 from planner.regions import Region
 from planner.scenario import Scenario
 
@@ -75,10 +80,23 @@ def _existing(region: Region, tier: str) -> gpd.GeoDataFrame | None:
     return _located(region, sites, "existing", sites["status"].fillna("existing_keep"))
 
 
-def _dense_grid(region: Region, spacing_m: float) -> gpd.GeoDataFrame | None:
+def _dense_units(region: Region) -> gpd.GeoDataFrame:
+    """Communities dense enough for grid candidates, in the region's metric CRS."""
     comms = region.communities.to_crs(region.metric_crs)
     density = comms["population"] / (comms.geometry.area / 1e6)
-    dense = comms[density >= DENSE_AREA_PEOPLE_PER_KM2]
+    return comms[density >= DENSE_AREA_PEOPLE_PER_KM2]
+
+
+def _grid_estimate(dense: gpd.GeoDataFrame, spacing_m: float) -> int:
+    """About how many grid points ``dense`` gets at ``spacing_m``: area ÷ spacing²."""
+    if dense.empty:
+        return 0
+    return int(np.ceil(float(dense.geometry.area.sum()) / spacing_m**2))
+
+
+def _dense_grid(
+    dense: gpd.GeoDataFrame, spacing_m: float, metric_crs: str
+) -> gpd.GeoDataFrame | None:
     if dense.empty:
         return None
     rows = []
@@ -98,7 +116,7 @@ def _dense_grid(region: Region, spacing_m: float) -> gpd.GeoDataFrame | None:
     frame = pd.DataFrame(
         rows, columns=["site_id", "community_code", "township_code", "county_code", "x", "y"]
     )
-    points = gpd.GeoSeries(gpd.points_from_xy(frame["x"], frame["y"]), crs=region.metric_crs)
+    points = gpd.GeoSeries(gpd.points_from_xy(frame["x"], frame["y"]), crs=metric_crs)
     return _frame(
         {
             "site_id": frame["site_id"].to_numpy(),
@@ -110,7 +128,7 @@ def _dense_grid(region: Region, spacing_m: float) -> gpd.GeoDataFrame | None:
             "community_code": frame["community_code"].to_numpy(),
         },
         points.to_crs(4326),
-        region.metric_crs,
+        metric_crs,
     )
 
 
@@ -132,8 +150,24 @@ def station_candidates(
     GeoDataFrame
         :data:`CANDIDATE_COLUMNS`, ``site_id`` unique; community candidates use the
         community code as ``site_id``.
+
+    Raises
+    ------
+    PlannerError
+        ``limit.exceeded`` when the region has more communities than the ``demand``
+        limit, or the candidates (the dense grid estimated from its area before it is
+        made) would exceed the ``candidates`` limit.
     """
     comms = region.communities
+    # Every community is a demand point and a candidate: both limits are checked
+    # before anything is built.
+    check_limit("demand", len(comms))
+    n_known = len(comms) + _n_sites(region, "station") + _count(extra)
+    check_limit("candidates", n_known)
+    dense = None
+    if scenario.dense_grid_m > 0:
+        dense = _dense_units(region)
+        check_limit("candidates", n_known + _grid_estimate(dense, scenario.dense_grid_m))
     parts = [
         _frame(
             {
@@ -154,12 +188,24 @@ def station_candidates(
         parts.append(existing)
     if extra is not None and not extra.empty:
         parts.append(_supplied(region, extra))
-    if scenario.dense_grid_m > 0:
-        grid = _dense_grid(region, scenario.dense_grid_m)
+    if dense is not None:
+        grid = _dense_grid(dense, scenario.dense_grid_m, region.metric_crs)
         if grid is not None:
             parts.append(grid)
     out = pd.concat(parts, ignore_index=True)
-    return gpd.GeoDataFrame(out.drop_duplicates("site_id"), crs="EPSG:4326").reset_index(drop=True)
+    out = gpd.GeoDataFrame(out.drop_duplicates("site_id"), crs="EPSG:4326").reset_index(drop=True)
+    check_limit("candidates", len(out))  # the estimate is close, this is exact
+    return out
+
+
+def _count(frame: pd.DataFrame | None) -> int:
+    return 0 if frame is None else len(frame)
+
+
+def _n_sites(region: Region, tier: str) -> int:
+    """Existing sites of ``tier`` (candidates as :func:`_existing` makes them)."""
+    sites = region.sites
+    return 0 if sites is None or sites.empty else int((sites["tier"] == tier).sum())
 
 
 def _supplied(region: Region, extra: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -167,8 +213,12 @@ def _supplied(region: Region, extra: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def centre_candidates(region: Region, extra: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
-    """Candidate sorting-centre sites: township seats, existing and supplied centres."""
+    """Candidate sorting-centre sites: township seats, existing and supplied centres.
+
+    Raises ``limit.exceeded`` (``candidates``) before building a set over the limit.
+    """
     towns = region.townships
+    check_limit("candidates", len(towns) + _n_sites(region, "sorting_centre") + _count(extra))
     seats = (
         gpd.GeoSeries(gpd.points_from_xy(towns["seat_lon"], towns["seat_lat"]), crs="EPSG:4326")
         if {"seat_lon", "seat_lat"} <= set(towns.columns)

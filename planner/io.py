@@ -14,6 +14,13 @@ Contract
 * They are pure: inputs (sources, parent layers, the layer to update) are not modified;
   a failed import returns ``data=None`` and so changes nothing already loaded.
 * Codes are strings; a layer's geometry is in EPSG:4326.
+* Resources are bounded (:mod:`planner.limits`): a file over the upload size, an
+  archive that unpacks too large, is packed too tightly (a zip bomb) or holds too many
+  files, and a table or layer of too many rows are refused (``limit.exceeded``, naming
+  the variable that raises the limit) before they are parsed in full or extracted.
+* Numbers are read strictly (:func:`planner.validation.parse_numbers`): ambiguous
+  separators and scientific notation are refused, fractions rounded with a warning;
+  control characters in text are removed with a warning naming the rows.
 
 The lower-level readers :func:`read_vector` and :func:`read_table` raise
 :class:`~planner.i18n.PlannerError` (with an ``io.*`` key) for files they cannot read.
@@ -21,12 +28,14 @@ The lower-level readers :func:`read_vector` and :func:`read_table` raise
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io as _stdio
 import math
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 import warnings
@@ -45,6 +54,7 @@ import shapely
 
 from planner import crs as crs_mod
 from planner.i18n import DEFAULT_LANGUAGE, PlannerError, register
+from planner.limits import check_limit, limit
 from planner.validation import (
     CODE_LENGTH,
     COLUMNS,
@@ -62,8 +72,10 @@ from planner.validation import (
     check_geometries,
     check_hierarchy,
     check_outside_region,
+    check_population_parents,
     check_population_sums,
     clean_codes,
+    clean_control_characters,
     feature_labels,
     field_term,
     fix_axis_order,
@@ -78,6 +90,7 @@ __all__ = [
     "TABLE_FORMATS",
     "VECTOR_FORMATS",
     "ImportResult",
+    "check_file_size",
     "import_layer",
     "import_population",
     "list_layers",
@@ -102,8 +115,14 @@ _OGR_FORMATS = (".geojson", ".json", ".gpkg", ".kml")
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".sbn", ".sbx", ".qix", ".xml")
 #: Encodings tried, in order, for text without a declared encoding.
 _FALLBACK_ENCODINGS = ("utf-8", "gb18030")
-_MAX_UNZIPPED_BYTES = 2_000_000_000
+_MB = 1 << 20
+#: An archive's compression ratio is checked only once it unpacks to more than this: a
+#: few megabytes are harmless however well they compress (a DBF of empty text fields
+#: packs 100× and more).
+_RATIO_FLOOR_BYTES = 10 * _MB
 _HEADER_SCAN_ROWS = 10
+#: Bytes of a table read to guess its delimiter.
+_SNIFF_BYTES = 1 << 16
 
 #: Problems raised by readers that ask the planner to choose rather than fix a file.
 _NEEDS_INPUT_KEYS = frozenset({"io.multiple_layers"})
@@ -192,8 +211,42 @@ class _Source:
     data: bytes | None = None
 
 
-def _open_source(source: Any) -> _Source:
-    """Normalise a path or an uploaded file (BytesIO-like with ``.name``)."""
+def check_file_size(size: int, limit_name: str = "upload_mb") -> None:
+    """Refuse a file of ``size`` bytes that is over the limit ``limit_name`` (in MB).
+
+    Parameters
+    ----------
+    size
+        The file's size in bytes.
+    limit_name
+        ``"upload_mb"`` for imports and uploads, ``"road_mb"`` for road files.
+
+    Raises
+    ------
+    PlannerError
+        ``limit.exceeded`` naming the size, the limit and its environment variable.
+    """
+    check_limit(limit_name, size / _MB)
+
+
+def _upload_size(source: Any) -> int | None:
+    """The size of an uploaded file without reading it (None if it cannot tell)."""
+    size = getattr(source, "size", None)  # Streamlit's UploadedFile
+    if isinstance(size, int):
+        return size
+    with contextlib.suppress(Exception):
+        position = source.tell()
+        end = source.seek(0, os.SEEK_END)
+        source.seek(position)
+        return int(end)
+    return None
+
+
+def _open_source(source: Any, size_limit: str = "upload_mb") -> _Source:
+    """Normalise a path or an uploaded file (BytesIO-like with ``.name``).
+
+    The size is checked against ``size_limit`` before anything is read.
+    """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
@@ -205,11 +258,15 @@ def _open_source(source: Any) -> _Source:
                 ext="(folder)",
                 supported=list(VECTOR_FORMATS),
             )
+        check_file_size(path.stat().st_size, size_limit)
         return _Source(path.name, path.suffix.lower(), path=path)
     reader = getattr(source, "getvalue", None) or getattr(source, "read", None)
     if reader is None:
         raise PlannerError("io.unreadable", name=str(type(source).__name__))
     name = Path(str(getattr(source, "name", "") or "")).name
+    size = _upload_size(source)
+    if size is not None:
+        check_file_size(size, size_limit)
     position = None
     with contextlib.suppress(Exception):
         position = source.tell()
@@ -226,6 +283,7 @@ def _open_source(source: Any) -> _Source:
         data = data.encode("utf-8")
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise PlannerError("io.unreadable", name=name)
+    check_file_size(len(data), size_limit)
     return _Source(name or "upload", Path(name).suffix.lower(), data=bytes(data))
 
 
@@ -267,6 +325,37 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
             errors.append(f"{enc}: {exc}")
             continue
         return text, enc
+    raise PlannerError(
+        "io.encoding_failed",
+        name=name,
+        tried=[c.replace("-sig", "") for c in candidates],
+        error="; ".join(errors)[:500],
+    )
+
+
+def _text_encoding(data: bytes, name: str, encoding: str | None) -> str:
+    """The encoding :func:`_decode` would choose, checked without holding the text.
+
+    The bytes are decoded a megabyte at a time and the text dropped: a table is then
+    parsed straight from its bytes, so a large file is never held twice more as text.
+    """
+    candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    errors = []
+    view = memoryview(data)
+    for enc in candidates:
+        start = 0
+        try:
+            decoder = codecs.getincrementaldecoder(enc)()
+            for start in range(0, len(data), _MB):
+                decoder.decode(view[start : start + _MB])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            errors.append(f"{enc}: {exc.reason} at byte {start + exc.start}")
+            continue
+        except LookupError as exc:
+            errors.append(f"{enc}: {exc}")
+            continue
+        return enc
     raise PlannerError(
         "io.encoding_failed",
         name=name,
@@ -333,34 +422,113 @@ def _apply_header(raw: pd.DataFrame) -> pd.DataFrame:
     return body.astype("str") if not body.empty else body
 
 
-def _read_csv_text(text: str, name: str) -> pd.DataFrame:
+def _row_cap() -> int:
+    """Raw rows to parse at most: one more than the row limit allows, title rows included."""
+    return int(limit("rows")) + _HEADER_SCAN_ROWS + 1
+
+
+def _check_rows(rows: int, total: int | None = None) -> None:
+    """Refuse a table or layer of more than the row limit.
+
+    ``rows`` were read (perhaps stopped at :func:`_row_cap`); ``total`` is the file's
+    own count, when known, so that the message gives the real size.
+    """
+    if rows > limit("rows"):
+        check_limit("rows", max(rows, total or 0))
+
+
+def _read_csv(data: bytes, encoding: str, name: str) -> pd.DataFrame:
+    # Parsing stops after the row limit: a table of millions of rows is refused in
+    # seconds instead of being built in full (minutes, gigabytes) first.
+    lines = _line_count(data)
+    cap = _row_cap()
+    head = data[:_SNIFF_BYTES].decode(encoding, errors="ignore")
+    if len(data) > _SNIFF_BYTES:
+        head = head.rsplit("\n", 1)[0]  # no cut-off last line
     try:
         raw = pd.read_csv(
-            _stdio.StringIO(text),
-            sep=_sniff_delimiter(text),
+            _stdio.BytesIO(data),
+            encoding=encoding,
+            sep=_sniff_delimiter(head),
             header=None,
             dtype=str,
             keep_default_na=False,
             na_values=[""],
             skip_blank_lines=True,
             skipinitialspace=True,
+            nrows=cap if lines > cap else None,
         )
     except pd.errors.EmptyDataError as exc:
         raise PlannerError("io.empty_file", name=name) from exc
     except (pd.errors.ParserError, ValueError) as exc:
         raise PlannerError("io.corrupt_file", name=name, error=str(exc)[:500]) from exc
-    return _apply_header(raw)
+    frame = _apply_header(raw)
+    _check_rows(len(frame), lines - 1)
+    return frame
+
+
+def _line_count(data: bytes) -> int:
+    """Lines of a text file (an upper bound of its rows: cells may hold line breaks)."""
+    return data.count(b"\n") + (not data.endswith(b"\n"))
+
+
+def _check_archive(archive: zipfile.ZipFile, packed: int) -> None:
+    """Refuse an archive (zip, XLSX) that unpacks too large, before extracting anything.
+
+    The sizes are those of the archive's directory. :mod:`zipfile` never unpacks a
+    member beyond its stated size (a member that lies fails its checksum), so they
+    bound what extracting can produce.
+    """
+    infos = archive.infolist()
+    check_limit("zip_members", len(infos))
+    unpacked = sum(info.file_size for info in infos)
+    check_limit("unzipped_mb", unpacked / _MB)
+    if unpacked > _RATIO_FLOOR_BYTES:
+        check_limit("zip_ratio", unpacked / max(packed, 1))
 
 
 def _excel_sheets(src: _Source) -> dict[str, pd.DataFrame]:
-    data = _stdio.BytesIO(_bytes(src))
+    data = _bytes(src)
     try:
-        sheets = pd.read_excel(data, sheet_name=None, header=None, dtype=str, engine="openpyxl")
+        with zipfile.ZipFile(_stdio.BytesIO(data)) as archive:
+            _check_archive(archive, len(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise PlannerError(
+            "io.corrupt_file", name=src.name, error=f"{type(exc).__name__}: {exc}"[:500]
+        ) from exc
+    cap = _row_cap()
+    try:
+        sheets = pd.read_excel(
+            _stdio.BytesIO(data),
+            sheet_name=None,
+            header=None,
+            dtype=str,
+            engine="openpyxl",
+            nrows=cap,
+        )
     except Exception as exc:  # openpyxl raises many types for broken workbooks
         raise PlannerError(
             "io.corrupt_file", name=src.name, error=f"{type(exc).__name__}: {exc}"[:500]
         ) from exc
-    return {str(k): _apply_header(v) for k, v in sheets.items()}
+    frames = {str(k): _apply_header(v) for k, v in sheets.items()}
+    for sheet, frame in frames.items():
+        if len(frame) > limit("rows"):
+            _check_rows(len(frame), _excel_rows(data, sheet))
+    return frames
+
+
+def _excel_rows(data: bytes, sheet: str) -> int | None:
+    """Rows of a worksheet as its own dimension says (header included), without reading it."""
+    import openpyxl
+
+    with contextlib.suppress(Exception):
+        book = openpyxl.load_workbook(_stdio.BytesIO(data), read_only=True)
+        try:
+            rows = book[sheet].max_row
+        finally:
+            book.close()
+        return None if rows is None else int(rows) - 1
+    return None
 
 
 def _choose_sheet(
@@ -413,10 +581,11 @@ def _read_table(
     if src.suffix in (".xlsx", ".xlsm"):
         frame, notes = _choose_sheet(_excel_sheets(src), src.name, sheet, prefer)
     else:
-        text, used = _decode(_bytes(src), src.name, encoding)
+        data = _bytes(src)
+        used = _text_encoding(data, src.name, encoding)
         if not encoding:
             notes.extend(_encoding_note(used))
-        frame = _read_csv_text(text, src.name)
+        frame = _read_csv(data, used, src.name)
     if frame.empty:
         raise PlannerError("io.empty_file", name=src.name)
     return frame, notes, src.name
@@ -584,7 +753,7 @@ def _list_ogr_layers(path: Path, name: str) -> list[tuple[str, str | None]]:
 
 
 def _read_ogr(
-    path: Path, name: str, *, layer: str | int | None, encoding: str | None
+    path: Path, name: str, *, layer: str | int | None, encoding: str | None, count_rows: bool
 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     layers = _list_ogr_layers(path, name)
     notes: list[Problem] = []
@@ -607,19 +776,45 @@ def _read_ogr(
         chosen = spatial[0]
         if len(layers) > 1:
             notes.append(Problem("io.layer_chosen", "fixed", params={"layer": chosen}))
-    gdf = _read_dataframe(path, name, layer=chosen, encoding=encoding)
+    gdf = _read_dataframe(path, name, layer=chosen, encoding=encoding, count_rows=count_rows)
     return gdf, notes
 
 
+def _feature_count(path: Path, layer: str | None) -> int | None:
+    """Features of a layer as the file states them (None if the driver cannot tell)."""
+    with contextlib.suppress(Exception), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        count = pyogrio.read_info(path, layer=layer).get("features")
+        return int(count) if count is not None and count >= 0 else None
+    return None
+
+
 def _read_dataframe(
-    path: Path, name: str, *, layer: str | None = None, encoding: str | None = None
+    path: Path,
+    name: str,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    count_rows: bool = True,
 ) -> gpd.GeoDataFrame:
+    max_features = None
+    if count_rows:
+        # The stated count refuses a big layer before any frame is built; reading stops
+        # after the limit in case the count was unknown or wrong.
+        count = _feature_count(path, layer)
+        if count is not None:
+            _check_rows(count)
+        max_features = int(limit("rows")) + 1
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+            frame = pyogrio.read_dataframe(
+                path, layer=layer, encoding=encoding, max_features=max_features
+            )
     except Exception as exc:
         raise _ogr_error(exc, name) from exc
+    if count_rows:
+        _check_rows(len(frame))
     if not isinstance(frame, gpd.GeoDataFrame):
         raise PlannerError("io.no_geometry", name=name, examples=[str(layer or name)])
     return frame
@@ -642,7 +837,7 @@ def _sibling(path: Path, suffix: str) -> Path | None:
 
 
 def _read_shapefile(
-    shp: Path, name: str, *, encoding: str | None
+    shp: Path, name: str, *, encoding: str | None, count_rows: bool = True
 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     missing = [s for s in (".shx", ".dbf") if _sibling(shp, s) is None]
     if missing:
@@ -650,15 +845,18 @@ def _read_shapefile(
     if shp.stat().st_size <= 100:  # the header alone: no features
         raise PlannerError("io.empty_file", name=name)
     if encoding or _sibling(shp, ".cpg") is not None:
-        return _read_dataframe(shp, name, encoding=encoding), []
+        return _read_dataframe(shp, name, encoding=encoding, count_rows=count_rows), []
     dbf = _sibling(shp, ".dbf")
     if dbf is not None and _dbf_language_id(dbf) not in (0, 0x57):
         # The DBF declares its code page (e.g. 0x4D = GBK); GDAL applies it.
-        return _read_dataframe(shp, name), []
+        return _read_dataframe(shp, name, count_rows=count_rows), []
+    if count_rows:  # before the DBF's text is scanned for its encoding
+        _check_rows(_feature_count(shp, None) or 0)
     values = _dbf_text_values(dbf) if dbf is not None else []
     for candidate in _FALLBACK_ENCODINGS:
         if all(_decodes(value, candidate) for value in values):
-            return _read_dataframe(shp, name, encoding=candidate), _encoding_note(candidate)
+            frame = _read_dataframe(shp, name, encoding=candidate, count_rows=count_rows)
+            return frame, _encoding_note(candidate)
     bad = next((v for v in values if not _decodes(v, "utf-8")), b"")
     raise PlannerError(
         "io.encoding_failed",
@@ -719,13 +917,20 @@ def _zip_member_name(info: zipfile.ZipInfo) -> str:
 
 
 def _read_zip(
-    zip_path: Path, name: str, directory: str, *, layer: str | int | None, encoding: str | None
+    zip_path: Path,
+    name: str,
+    directory: str,
+    *,
+    layer: str | int | None,
+    encoding: str | None,
+    count_rows: bool = True,
 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise PlannerError("io.corrupt_zip", name=name, error=str(exc)[:500]) from exc
     with archive:
+        _check_archive(archive, zip_path.stat().st_size)
         members = {}
         for info in archive.infolist():
             member = _zip_member_name(info)
@@ -757,25 +962,49 @@ def _read_zip(
             for member, info in members.items()
             if member[: len(chosen)] == chosen and member[len(chosen) :].lower() in _SHAPEFILE_PARTS
         }
-        if sum(info.file_size for info in parts.values()) > _MAX_UNZIPPED_BYTES:
-            raise PlannerError("io.too_large", name=name)
         out_dir = Path(directory) / "shapefile"
         out_dir.mkdir(exist_ok=True)
         try:
             for suffix, info in parts.items():
-                (out_dir / f"layer{suffix}").write_bytes(archive.read(info))
+                # Streamed: a member never sits in memory whole.
+                with archive.open(info) as member, (out_dir / f"layer{suffix}").open("wb") as out:
+                    shutil.copyfileobj(member, out, _MB)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
             raise PlannerError("io.corrupt_zip", name=name, error=str(exc)[:500]) from exc
         except Exception as exc:  # zlib.error and friends
             raise PlannerError("io.corrupt_zip", name=name, error=str(exc)[:500]) from exc
     label = chosen.rsplit("/", 1)[-1]
-    return _read_shapefile(out_dir / "layer.shp", f"{name} › {label}", encoding=encoding)
+    return _read_shapefile(
+        out_dir / "layer.shp", f"{name} › {label}", encoding=encoding, count_rows=count_rows
+    )
+
+
+#: A NUL escaped in JSON text (``\u0000``), not preceded by an escaped backslash.
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _mark_nul(text: str) -> str:
+    r"""GeoJSON text with its NUL characters replaced by :data:`~planner.validation.NUL_MARK`.
+
+    GDAL reads text as C strings, so a NUL ends a name there ("五马\u0000社区" arrives
+    as "五马", silently). Marked, the characters reach :func:`_build_layer`, which removes
+    them and names the features. Returns ``text`` itself when it holds no NUL.
+    """
+    if "\\u0000" not in text and "\x00" not in text:
+        return text
+    text = _JSON_NUL.sub(lambda m: m.group(1) + "\\uffff", text)
+    return text.replace("\x00", "\\uffff")
 
 
 def _read_vector(
-    source: Any, *, encoding: str | None = None, layer: str | int | None = None
+    source: Any,
+    *,
+    encoding: str | None = None,
+    layer: str | int | None = None,
+    size_limit: str = "upload_mb",
+    count_rows: bool = True,
 ) -> tuple[gpd.GeoDataFrame, list[Problem], str]:
-    src = source if isinstance(source, _Source) else _open_source(source)
+    src = source if isinstance(source, _Source) else _open_source(source, size_limit)
     suffix = src.suffix
     if suffix == ".xls":
         raise PlannerError("io.old_excel", name=src.name)
@@ -806,21 +1035,39 @@ def _read_vector(
                         "io.corrupt_file", name=src.name, error=exc.params.get("error", "")
                     ) from exc
                 raise
-            if used != "utf-8-sig" or data.startswith(b"\xef\xbb\xbf"):
-                src = _Source(src.name, suffix, data=text.encode("utf-8"))
-                notes.extend(_encoding_note(used))
+            marked = _mark_nul(text)
+            if used != "utf-8-sig" or data.startswith(b"\xef\xbb\xbf") or marked is not text:
+                src = _Source(src.name, suffix, data=marked.encode("utf-8"))
+                if used != "utf-8-sig":
+                    notes.extend(_encoding_note(used))
         with _materialised(src, directory) as path:
             if suffix == ".zip":
-                gdf, more = _read_zip(path, src.name, directory, layer=layer, encoding=encoding)
+                gdf, more = _read_zip(
+                    path,
+                    src.name,
+                    directory,
+                    layer=layer,
+                    encoding=encoding,
+                    count_rows=count_rows,
+                )
             elif suffix == ".shp":
-                gdf, more = _read_shapefile(path, src.name, encoding=encoding)
+                gdf, more = _read_shapefile(
+                    path, src.name, encoding=encoding, count_rows=count_rows
+                )
             else:
-                gdf, more = _read_ogr(path, src.name, layer=layer, encoding=encoding)
+                gdf, more = _read_ogr(
+                    path, src.name, layer=layer, encoding=encoding, count_rows=count_rows
+                )
     return gdf, notes + more, src.name
 
 
 def read_vector(
-    source: Any, *, encoding: str | None = None, layer: str | int | None = None
+    source: Any,
+    *,
+    encoding: str | None = None,
+    layer: str | int | None = None,
+    size_limit: str = "upload_mb",
+    count_rows: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a vector file as it is (source coordinates, source columns).
 
@@ -837,6 +1084,12 @@ def read_vector(
         and the one that decodes cleanly is used.
     layer
         Layer of a GeoPackage/KML, Shapefile in a zip (by name), or sheet of a workbook.
+    size_limit
+        The limit of :mod:`planner.limits` the file's size is checked against
+        (``"road_mb"`` for road files).
+    count_rows
+        Whether the row limit applies (road networks have more lines than any layer
+        of units; their file size bounds them instead).
 
     Returns
     -------
@@ -848,9 +1101,12 @@ def read_vector(
     ------
     PlannerError
         ``io.*`` keys for files that cannot be read; ``io.multiple_layers`` (with the
-        layer names as ``examples``) when a choice is needed.
+        layer names as ``examples``) when a choice is needed; ``limit.exceeded`` for a
+        file, archive or table over a limit of :mod:`planner.limits`.
     """
-    gdf, _, _ = _read_vector(source, encoding=encoding, layer=layer)
+    gdf, _, _ = _read_vector(
+        source, encoding=encoding, layer=layer, size_limit=size_limit, count_rows=count_rows
+    )
     return gdf
 
 
@@ -1258,6 +1514,8 @@ def _build_layer(
         {f: pd.Series(v, index=index, dtype=object) for f, v in values.items()}, index=index
     )
     geometry = gpd.GeoSeries(raw.geometry.to_numpy(), index=index, crs=raw.crs)
+    frame, more = clean_control_characters(frame, {f: f for f in frame.columns}, level=level)
+    problems.extend(more)
 
     # ---- codes
     code_field = "site_id" if level == "sites" else "code"
@@ -1363,6 +1621,7 @@ def _build_layer(
 
     # ---- population against parents
     if level in ("townships", "communities"):
+        problems.extend(check_population_parents(gdf, level, parents, labels))
         problems.extend(check_population_sums(gdf, level, parents))
 
     if converted is None:
@@ -1801,6 +2060,13 @@ def _join_population(
         return None, mapping, problems
 
     table = frame.reset_index(drop=True)
+    table, more = clean_control_characters(
+        table,
+        {column: field_name for field_name, column in mapping.items()},
+        level=level,
+        labels=[f"#{i + 1}" for i in range(len(table))],
+    )
+    problems.extend(more)
     # Total rows ("合计") of statistical tables are not units.
     if "name" in mapping:
         key_names = table[mapping["name"]].map(normalise_header)
@@ -1958,6 +2224,8 @@ def _join_population(
             hit & new_households.notna(), new_households
         )
     if level in ("townships", "communities"):
+        named = feature_labels(out.reset_index(drop=True))
+        problems.extend(check_population_parents(out, level, parents, named))
         problems.extend(check_population_sums(out, level, parents))
     return out, dict(mapping), problems
 
@@ -2003,10 +2271,6 @@ register(
             "zh": "压缩包“{name}”已损坏，无法解压。请重新压缩后上传。",
             "en": "The zip file “{name}” is damaged and cannot be unpacked. Please zip the "
             "files again and upload.",
-        },
-        "io.too_large": {
-            "zh": "压缩包“{name}”解压后过大，无法导入。",
-            "en": "The zip file “{name}” is too large when unpacked to be imported.",
         },
         "io.zip_no_shp": {
             "zh": "压缩包“{name}”的 {count} 个文件中没有 Shapefile（.shp 文件）{examples}。",

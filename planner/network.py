@@ -103,6 +103,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from planner.crs import WGS84, local_metric_crs, to_wgs84
 from planner.distance import CostMatrix, FallbackSource, PointSource, SiteDistanceSource
 from planner.i18n import PlannerError, register
+from planner.limits import check_limit
 
 __all__ = [
     "FAR_FROM_ROAD_M",
@@ -521,12 +522,15 @@ class RoadNetwork:
         ------
         PlannerError
             ``network.unsupported_format``, ``network.read_failed``,
-            ``network.no_lines``, ``crs.missing`` (lines without a CRS and no ``crs``).
+            ``network.no_lines``, ``crs.missing`` (lines without a CRS and no ``crs``),
+            ``limit.exceeded`` for a file over the ``road_mb`` limit (checked before
+            reading it).
         """
         import osmnx as ox
 
         path = Path(path)
         suffix = path.suffix.lower()
+        _check_road_size(path)
         if suffix in (".osm", ".xml"):
             try:
                 graph = ox.graph_from_xml(path, bidirectional=False, retain_all=True)
@@ -543,7 +547,9 @@ class RoadNetwork:
             raise PlannerError("network.unsupported_format", name=path.name)
         from planner.io import read_vector
 
-        gdf = read_vector(path, encoding=encoding, layer=layer)
+        gdf = read_vector(
+            path, encoding=encoding, layer=layer, size_limit="road_mb", count_rows=False
+        )
         return cls.from_lines(
             gdf, crs=crs, metric_crs=metric_crs, precision_m=precision_m, name=path.name
         )
@@ -1465,6 +1471,18 @@ def road_distances(
     )
 
 
+def _check_road_size(path: Path) -> None:
+    """Refuse a road file over the ``road_mb`` limit before it is parsed.
+
+    A missing file is left to the reader, which names it in its own message.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    check_limit("road_mb", size / (1 << 20))
+
+
 def read_road_lines(path: str | Path, crs: Any = None) -> gpd.GeoDataFrame:
     """The roads of a road file as lines in WGS84, for drawing (no routing graph).
 
@@ -1475,7 +1493,7 @@ def read_road_lines(path: str | Path, crs: Any = None) -> gpd.GeoDataFrame:
     if path.suffix.lower() in _LINE_FORMATS:
         from planner.io import read_vector
 
-        gdf = read_vector(path)
+        gdf = read_vector(path, size_limit="road_mb", count_rows=False)
         if gdf.crs is None and crs is None:
             raise PlannerError("crs.missing")
         gdf = to_wgs84(gdf, source=crs)

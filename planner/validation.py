@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import geopandas as gpd
@@ -43,7 +44,9 @@ __all__ = [
     "FIELD_ALIASES",
     "KIND_VALUES",
     "LEVELS",
+    "NUL_MARK",
     "PARENT_LEVEL",
+    "POPULATION_BOUND",
     "POPULATION_TOLERANCE",
     "QUALITY_VALUES",
     "REGION_TOLERANCE_M",
@@ -58,8 +61,10 @@ __all__ = [
     "check_geometries",
     "check_hierarchy",
     "check_outside_region",
+    "check_population_parents",
     "check_population_sums",
     "clean_codes",
+    "clean_control_characters",
     "feature_labels",
     "field_term",
     "fix_axis_order",
@@ -68,6 +73,7 @@ __all__ = [
     "normalise_header",
     "normalise_values",
     "parse_numbers",
+    "population_bound",
 ]
 
 SEVERITIES: tuple[str, ...] = ("error", "needs_input", "warning", "fixed")
@@ -745,35 +751,235 @@ def check_duplicates(
     return out, problems
 
 
+# --------------------------------------------------------------------------- text
+
+#: Put by :mod:`planner.io` where a GeoJSON held a NUL character, which the GDAL reader
+#: would otherwise treat as the end of the text ("五马\u0000社区" would arrive as "五马").
+#: U+FFFF is a Unicode noncharacter: it never occurs in real text.
+NUL_MARK = "\uffff"
+#: Characters a name or code never needs: control characters (NUL truncates text in
+#: GDAL and other C libraries), bidirectional overrides that display text in another
+#: order than it is stored, zero-width characters, a stray BOM and noncharacters.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ufffe\uffff]"
+)
+#: Line breaks and tabs inside a cell (an Alt+Enter in Excel) become one space.
+_BREAK_CHARS = "[\t\n\r\x0b\x0c\x85\u2028\u2029]"
+_BREAKS = re.compile(_BREAK_CHARS + "+")
+_ANY_HIDDEN = re.compile(f"{_INVISIBLE.pattern}|{_BREAK_CHARS}")
+
+
+def _visible(text: str) -> str:
+    """``text`` with its invisible characters written out (``\\x00``, ``\\u202e``)."""
+
+    def show(match: re.Match[str]) -> str:
+        char = match.group()
+        code = 0 if char == NUL_MARK else ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _ANY_HIDDEN.sub(show, text)
+
+
+def _has_hidden(values: pd.Series) -> bool:
+    """Whether any text of ``values`` needs cleaning (one regex pass over the column)."""
+    return bool(_ANY_HIDDEN.search("\u3000".join(v for v in values if isinstance(v, str))))
+
+
+def _clean_cell(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return _INVISIBLE.sub("", _BREAKS.sub(" ", value))
+
+
+def clean_control_characters(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str],
+    *,
+    level: str,
+    labels: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Remove control and invisible characters from text columns, saying where.
+
+    A NUL or another control character in a name or code is never meant: it is a
+    broken export or a hostile file. Left in, a NUL cuts the name short wherever it
+    reaches a C library (GDAL, SQLite, PDF fonts) and a bidirectional override shows
+    a name in another order than it is stored. They are removed (line breaks and tabs
+    become a space) and a warning names the rows, with the characters written out.
+
+    Parameters
+    ----------
+    frame
+        The rows; it is not modified.
+    columns
+        ``{column: field}``: the columns to clean (those absent are skipped) and the
+        field each holds, named in the message; examples name the column itself.
+    level
+        Layer level, for the message.
+    labels
+        How each row is named in examples (default: code and name after cleaning).
+
+    Returns
+    -------
+    frame, problems
+        A cleaned copy (or ``frame`` itself when nothing was found) and at most one
+        warning ``validate.control_chars``.
+    """
+    present = [c for c in columns if c in frame]
+    changed = np.zeros(len(frame), dtype=bool)
+    fields: list[str] = []
+    originals: dict[int, str] = {}
+    out = frame
+    for column in present:
+        values = frame[column]
+        if not _has_hidden(values):
+            continue
+        cleaned = values.map(_clean_cell)
+        hit = np.array(
+            [isinstance(a, str) and a != b for a, b in zip(values, cleaned, strict=True)],
+            dtype=bool,
+        )
+        if not hit.any():
+            continue
+        if out is frame:
+            out = frame.copy()
+        out[column] = cleaned
+        fields.append(columns[column])
+        changed |= hit
+        for i in np.flatnonzero(hit):
+            originals.setdefault(int(i), f"{column}={_visible(str(values.iloc[i]))}")
+    if not changed.any():
+        return frame, []
+    names = list(labels) if labels is not None else feature_labels(out)
+    examples = tuple(f"{names[i]} ({originals[i]})" for i in sorted(originals))
+    return out, [
+        Problem(
+            "validate.control_chars",
+            "warning",
+            count=int(changed.sum()),
+            examples=examples[:MAX_EXAMPLES],
+            params={"level": level_term(level), "fields": [field_term(f) for f in fields]},
+        )
+    ]
+
+
 # --------------------------------------------------------------------------- numbers
 
-_NUMBER_JUNK = re.compile(r"[\s,，_']")
+#: Largest population (or household count) one unit of a level may plausibly have. The
+#: largest county-level district in China (Pudong) has about 5.8 million residents, the
+#: largest towns and streets about 1 million and the largest villages and communities
+#: about 100,000; the bounds leave ample room and still catch ``1e15`` or a decimal comma
+#: read as a thousands separator in a county total.
+POPULATION_BOUND: dict[str, int] = {
+    "counties": 50_000_000,
+    "townships": 5_000_000,
+    "communities": 1_000_000,
+}
+
+#: Units a cell may carry, per kind of column, with their factor. Longest first.
+_COUNT_UNITS = (("万人", 10_000), ("万户", 10_000), ("万", 10_000), ("人", 1), ("户", 1), ("口", 1))
+_AMOUNT_UNITS = (("吨/日", 1), ("吨/天", 1), ("t/d", 1), ("吨", 1))
+_SHARE_UNITS = (("%", 1),)
+#: A whole or decimal number with a decimal point and no separators.
+_PLAIN = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+#: Thousands groups with one separator used throughout (16,433 / 16 433 / 16'433 /
+#: 16_433), optionally with a decimal point: 1,234,567.5.
+_GROUPED = re.compile(r"\d{1,3}([, '_])\d{3}(?:\1\d{3})*(?:\.\d+)?")
+#: Thousands groups separated by dots (1.234.567): two dots cannot be a decimal point.
+_DOT_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")
+#: One dot followed by exactly three digits (1.234): 1.234 or 1,234? A count cannot tell.
+_DOT_OR_THOUSANDS = re.compile(r"[1-9]\d{0,2}\.\d{3}")
+_SCIENTIFIC = re.compile(r"(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+#: Digits and separators only, but in no valid pattern (16433,5 / 1,2 / 1.234,5).
+_SEPARATED = re.compile(r"[\d.,' _]*\d[\d.,' _]*")
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
+
+#: Why a cell is not taken as a number (the key of the problem reported).
+_NOT_NUMERIC = "validate.number_not_numeric"
+_AMBIGUOUS = "validate.number_ambiguous"
+_SCIENTIFIC_KEY = "validate.number_scientific"
 
 
-def _parse_number(value: Any) -> float | None:
-    """A number from a cell: thousands separators, units and "万" understood.
+@dataclass(frozen=True)
+class _Cell:
+    """One parsed cell: the value (NaN if empty or refused) and why it was refused."""
 
-    Returns NaN for empty cells and None when the cell is not a number.
+    value: float = math.nan
+    issue: str | None = None
+    fractional: bool = False
+
+
+def _units(kind: str) -> tuple[tuple[str, int], ...]:
+    return {"count": _COUNT_UNITS, "amount": _AMOUNT_UNITS, "share": _SHARE_UNITS}[kind]
+
+
+def _parse_number(value: Any, kind: str = "count", scale: float = 1.0) -> _Cell:
+    """A number from a cell, read the way a planner's table means it.
+
+    Parameters
+    ----------
+    value
+        The cell (text from a CSV/XLSX, or a number from a GeoJSON/GeoPackage).
+    kind
+        ``"count"`` (population, households: whole, non-negative), ``"amount"``
+        (capacity, tonnes per day) or ``"share"`` (urban share, ``%`` allowed).
+    scale
+        The column's unit factor (10,000 for a "万人" column); a decimal point is then
+        always a decimal point.
+
+    Returns
+    -------
+    _Cell
+        NaN for an empty cell. Refused cells carry the problem key: not a number,
+        ambiguous separators (``16433,5``, ``1,2``, ``1.234`` in a count), or scientific
+        notation (``1e15``: spreadsheets show long numbers so and drop digits).
     """
     if _is_missing(value):
-        return math.nan
+        return _Cell()
     if isinstance(value, (bool, np.bool_)):
-        return None
+        return _Cell(issue=_NOT_NUMERIC)
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    text = _NUMBER_JUNK.sub("", unicodedata.normalize("NFKC", str(value)))
-    scale = 1.0
-    for unit, factor in (("万人", 1e4), ("万户", 1e4), ("万", 1e4)):
-        if text.endswith(unit):
-            text, scale = text[: -len(unit)], factor
+        number = float(value) * scale
+        if not math.isfinite(number):
+            return _Cell(issue=_NOT_NUMERIC)
+        return _Cell(number, fractional=kind == "count" and not number.is_integer())
+    text = unicodedata.normalize("NFKC", str(value)).translate(_MINUS_SIGNS).strip()
+    for unit, factor in _units(kind):
+        if text.casefold().endswith(unit):
+            text, scale = text[: -len(unit)].strip(), scale * factor
             break
+    sign = -1 if text.startswith("-") else 1
+    body = text[1:].strip() if text[:1] in "+-" else text
+    if _PLAIN.fullmatch(body):
+        if kind == "count" and scale == 1 and _DOT_OR_THOUSANDS.fullmatch(body):
+            return _Cell(issue=_AMBIGUOUS)
+        digits = body
+    elif _GROUPED.fullmatch(body):
+        digits = re.sub(r"[, '_]", "", body)
+    elif _DOT_GROUPED.fullmatch(body):
+        digits = body.replace(".", "")
+    elif _SCIENTIFIC.fullmatch(body):
+        return _Cell(issue=_SCIENTIFIC_KEY)
+    elif _SEPARATED.fullmatch(body):
+        return _Cell(issue=_AMBIGUOUS)
     else:
-        text = re.sub(r"(人|户|口|吨/日|吨/天|t/d|吨|%)$", "", text)
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number * scale if math.isfinite(number) else None
+        return _Cell(issue=_NOT_NUMERIC)
+    # Decimal keeps "1.1万" exactly 11,000 (binary floats give 11000.000000000002).
+    exact = Decimal(digits) * Decimal(str(scale)) * sign
+    fractional = kind == "count" and exact != exact.to_integral_value()
+    return _Cell(float(exact), fractional=fractional)
+
+
+def _round_half_up(value: float) -> float:
+    """Round as a planner would (12.5 → 13), not to even as numpy does (12.5 → 12)."""
+    return float(Decimal(repr(float(value))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def population_bound(field_name: str, level: str) -> int | None:
+    """The plausible maximum of ``field_name`` for one unit of ``level`` (or None)."""
+    if field_name in ("population", "households"):
+        return POPULATION_BOUND.get(level)
+    return None
 
 
 def parse_numbers(
@@ -785,51 +991,88 @@ def parse_numbers(
     integer: bool = True,
     scale: float = 1.0,
     missing_severity: str | None = "warning",
+    maximum: float | None = None,
 ) -> tuple[pd.Series, list[Problem]]:
-    """Parse a column of counts (population, households) or amounts (capacity).
+    """Parse a column of counts (population, households) or amounts (capacity, shares).
 
-    Non-numeric cells and negative numbers are errors; empty cells give a warning (or
-    nothing when ``missing_severity`` is None). Integers are rounded.
+    What a cell may look like depends on the column. Counts (``integer=True``) are
+    whole, non-negative numbers: ``16433``, ``16,433``, ``16 433``, ``１６４３３``
+    (full-width), ``12,345人`` or ``1.6万``; a fraction is rounded half up with a
+    warning naming the rows. A separator that is not a clean thousands group
+    (``16433,5``, ``1,2``, ``1.234,5``) and, in a count, one dot before three digits
+    (``1.234``) are refused as ambiguous rather than guessed; scientific notation
+    (``1e15``) is refused because spreadsheets write long numbers that way after
+    dropping digits. Amounts accept decimals with a dot; ``urban_share`` accepts ``%``.
+
+    Parameters
+    ----------
+    values
+        Raw cells.
+    field_name, level
+        What the column is, for the messages and the plausible bound.
+    labels
+        How each row is named in examples.
+    integer
+        A count (rounded to whole numbers, ``Int64``) rather than an amount.
+    scale
+        Unit factor of the column (10,000 for "万人").
+    missing_severity
+        Severity of empty cells, or None to accept them silently.
+    maximum
+        Values above it are refused as implausible; by default
+        :data:`POPULATION_BOUND` for population and households.
 
     Returns
     -------
     numbers, problems
-        ``Int64`` (``integer=True``) or ``float64`` Series with missing values as NA.
+        ``Int64`` (``integer=True``) or ``float64`` Series with missing and refused
+        values as NA, and the problems found (errors refuse the import).
     """
-    parsed = [_parse_number(v) for v in values]
-    bad = [p is None for p in parsed]
-    numbers = np.array([math.nan if p is None else p * scale for p in parsed], dtype=float)
+    kind = "count" if integer else ("share" if field_name == "urban_share" else "amount")
+    cells = [_parse_number(v, kind, scale) for v in values]
+    numbers = np.array([c.value for c in cells], dtype=float)
+    raw = [str(v) for v in values]
     problems: list[Problem] = []
     params = {"level": level_term(level), "field": field_term(field_name)}
-    if any(bad):
-        raw = [str(v) for v in values]
-        examples = tuple(f"{lab}: {r}" for lab, r, b in zip(labels, raw, bad, strict=False) if b)[
-            :MAX_EXAMPLES
-        ]
-        problems.append(
-            Problem(
-                "validate.number_not_numeric",
-                "error",
-                count=sum(bad),
-                examples=examples,
-                params=params,
+
+    def listed(mask: Sequence[bool], show: Any = None) -> tuple[str, ...]:
+        shown = show or (lambda i: f"{labels[i]}: {raw[i]}")
+        return tuple(shown(i) for i, m in enumerate(mask) if m)[:MAX_EXAMPLES]
+
+    for key in (_NOT_NUMERIC, _AMBIGUOUS, _SCIENTIFIC_KEY):
+        hit = [c.issue == key for c in cells]
+        if any(hit):
+            problems.append(
+                Problem(key, "error", count=sum(hit), examples=listed(hit), params=params)
             )
-        )
-    negative = numbers < 0
+    with np.errstate(invalid="ignore"):
+        negative = numbers < 0
     if negative.any():
-        examples = tuple(
-            f"{lab}: {n:g}" for lab, n, m in zip(labels, numbers, negative, strict=False) if m
-        )[:MAX_EXAMPLES]
         problems.append(
             Problem(
                 "validate.number_negative",
                 "error",
                 count=int(negative.sum()),
-                examples=examples,
+                examples=listed(negative, lambda i: f"{labels[i]}: {numbers[i]:g}"),
                 params=params,
             )
         )
-    missing = np.isnan(numbers) & ~np.array(bad, dtype=bool)
+    maximum = population_bound(field_name, level) if maximum is None else maximum
+    if maximum is not None:
+        with np.errstate(invalid="ignore"):
+            too_large = numbers > maximum
+        if too_large.any():
+            problems.append(
+                Problem(
+                    "validate.number_implausible",
+                    "error",
+                    count=int(too_large.sum()),
+                    examples=listed(too_large, lambda i: f"{labels[i]}: {numbers[i]:,.0f}"),
+                    params={**params, "maximum": int(maximum)},
+                )
+            )
+            numbers = np.where(too_large, math.nan, numbers)  # refused (and beyond Int64)
+    missing = np.array([c.issue is None and math.isnan(c.value) for c in cells], dtype=bool)
     if missing.any() and missing_severity:
         problems.append(
             Problem(
@@ -840,11 +1083,22 @@ def parse_numbers(
                 params=params,
             )
         )
-    if integer:
-        series = pd.Series(np.round(numbers), index=values.index).astype("Int64")
-    else:
-        series = pd.Series(numbers, index=values.index, dtype="float64")
-    return series, problems
+    if not integer:
+        return pd.Series(numbers, index=values.index, dtype="float64"), problems
+    fractional = np.array([c.fractional for c in cells], dtype=bool) & ~np.isnan(numbers)
+    if fractional.any():
+        numbers = numbers.copy()
+        numbers[fractional] = [_round_half_up(v) for v in numbers[fractional]]
+        problems.append(
+            Problem(
+                "validate.number_rounded",
+                "warning",
+                count=int(fractional.sum()),
+                examples=listed(fractional, lambda i: f"{labels[i]}: {raw[i]} → {numbers[i]:,.0f}"),
+                params=params,
+            )
+        )
+    return pd.Series(numbers, index=values.index).astype("Int64"), problems
 
 
 # --------------------------------------------------------------------------- categories
@@ -1305,6 +1559,63 @@ def check_population_sums(
     ]
 
 
+def check_population_parents(
+    frame: pd.DataFrame,
+    level: str,
+    parents: Mapping[str, pd.DataFrame] | None,
+    labels: Sequence[str],
+) -> list[Problem]:
+    """Units with more people than the whole parent they belong to.
+
+    One community with more residents than its township is a typing or separator
+    mistake (``16433,5`` read as 164,335), not a difference of year or definition:
+    refused. When the parent's figure is only an estimate (``population_quality`` is
+    ``estimate``) the real figure may well be larger, so it is a warning instead.
+    """
+    parent_level = PARENT_LEVEL.get(level)
+    column = "county_code" if parent_level == "counties" else "township_code"
+    parent = (parents or {}).get(parent_level) if parent_level else None
+    if (
+        parent is None
+        or column not in frame
+        or "population" not in frame
+        or not {"code", "population"} <= set(parent.columns)
+    ):
+        return []
+    codes = parent["code"].astype(str).to_numpy()
+    totals = dict(zip(codes, pd.to_numeric(parent["population"], errors="coerce"), strict=True))
+    names = dict(zip(codes, parent["name"].astype(str), strict=True)) if "name" in parent else {}
+    quality = parent.get("population_quality")
+    estimated = (
+        set(codes[(quality.astype(str) == "estimate").to_numpy()]) if quality is not None else set()
+    )
+    population = pd.to_numeric(frame["population"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    above: dict[bool, list[str]] = {True: [], False: []}
+    for i, (code, people) in enumerate(zip(frame[column].astype(str), population, strict=True)):
+        total = totals.get(code)
+        if total is None or pd.isna(total) or total <= 0 or np.isnan(people) or people <= total:
+            continue
+        above[code in estimated].append(
+            f"{labels[i]}: {people:,.0f} > {names.get(code, code)} {total:,.0f}"
+        )
+    params = {"level": level_term(level), "parent_level": level_term(parent_level)}
+    return [
+        Problem(
+            "validate.population_above_estimate"
+            if is_estimate
+            else "validate.population_above_parent",
+            "warning" if is_estimate else "error",
+            count=len(rows),
+            examples=tuple(rows[:MAX_EXAMPLES]),
+            params=params,
+        )
+        for is_estimate, rows in above.items()
+        if rows
+    ]
+
+
 # --------------------------------------------------------------------------- catalogue
 
 register(
@@ -1434,6 +1745,53 @@ register(
         "validate.number_missing": {
             "zh": "{count} 个{level}没有{field}数据{examples}。",
             "en": "{count} {level} feature{s} {have} no {field}{examples}.",
+        },
+        "validate.number_ambiguous": {
+            "zh": "{count} 个{level}的{field}写法有歧义{examples}：其中的逗号或点既可能是小数点，"
+            "也可能是千位分隔符，数值未作猜测。请写成不带分隔符的数字（如 16433，小数用点，"
+            "如 2.5），或标准的千位分隔（如 16,433）。",
+            "en": "{count} {level} {field} value{s} {are} ambiguous{examples}: the comma or dot "
+            "may be a decimal mark or a thousands separator, and the value was not guessed. "
+            "Write the number without separators (16433, with a dot for decimals: 2.5) or "
+            "with standard thousands groups (16,433).",
+        },
+        "validate.number_scientific": {
+            "zh": "{count} 个{level}的{field}是科学计数法{examples}。表格软件把长数字显示成这种"
+            "形式时可能已丢失位数，请把该列设为“数值”或“文本”格式、写出完整数字后重新导出。",
+            "en": "{count} {level} {field} value{s} {are} in scientific notation{examples}. "
+            "Spreadsheets show long numbers this way and may have dropped digits; format the "
+            "column as numbers or text with all digits and export again.",
+        },
+        "validate.number_implausible": {
+            "zh": "{count} 个{level}的{field}超过单个{level}的合理上限 {maximum}{examples}，"
+            "可能多打了位数或分隔符用错。",
+            "en": "{count} {level} {field} value{s} {are} above {maximum}, the plausible "
+            "maximum for one {level}{examples}; perhaps extra digits or a wrong separator.",
+        },
+        "validate.number_rounded": {
+            "zh": "{count} 个{level}的{field}不是整数，已四舍五入为整数{examples}。",
+            "en": "{count} {level} {field} value{s} {were} not whole and {have} been rounded to "
+            "whole numbers{examples}.",
+        },
+        "validate.population_above_parent": {
+            "zh": "{count} 个{level}的人口比所属{parent_level}的总人口还多{examples}。"
+            "请检查是否多打了位数或分隔符用错。",
+            "en": "For {count} {level} feature{s} the population exceeds the total of the "
+            "{parent_level}{examples}. Check for extra digits or a wrong separator.",
+        },
+        "validate.population_above_estimate": {
+            "zh": "{count} 个{level}的人口超过所属{parent_level}的估算总人口{examples}，"
+            "估算值可能偏低，建议同时导入{parent_level}人口。",
+            "en": "For {count} {level} feature{s} the population exceeds the estimated total "
+            "of the {parent_level}{examples}; the estimate is probably too low. Import the "
+            "{parent_level} populations too.",
+        },
+        # text
+        "validate.control_chars": {
+            "zh": "{count} 个{level}的{fields}中含有控制字符或不可见字符（如 NUL），已删除"
+            "{examples}。",
+            "en": "{count} {level} feature{s} had control or invisible characters (such as NUL) "
+            "in the {fields}; they have been removed{examples}.",
         },
         "validate.number_scaled": {
             "zh": "“{column}”列以“万”为单位，已乘以 10,000 换算。",

@@ -22,7 +22,7 @@ import streamlit as st
 from planner.i18n import LANGUAGES, PlannerError, register, t
 from planner.maps import BASEMAPS, add_road_layer, region_map, road_display_lines, to_html
 from planner.regions import Region, RoadFile, remove_road_file, road_file, save_road_file
-from planner.ui.import_panel import render_import_panel
+from planner.ui.import_panel import render_import_panel, upload_refusal
 from planner.ui.state import current_region, lang, tr
 
 __all__ = ["RoadCheck", "check_road_file", "render", "store_road_file"]
@@ -392,7 +392,10 @@ def _road_panel(region: Region, stored: RoadFile | None) -> None:
     crs = None if choice == "auto" else choice
     round_ = st.session_state.setdefault(_ROUND, 0)
     upload = right.file_uploader(tr("ui.roads.file"), type=ROAD_TYPES, key=f"{_UPLOAD}_{round_}")
-    if upload is not None:
+    refusal = None if upload is None else upload_refusal(upload.size, "road_mb")
+    if refusal is not None:  # over the limit: refused before the bytes are taken
+        _show("error", t("ui.roads.not_imported", lang(), message=refusal[lang()]))
+    elif upload is not None:
         data = upload.getvalue()
         signature = (hashlib.sha256(data).hexdigest(), upload.name, crs, region.id)
         memo = st.session_state.get(_CHECK)

@@ -57,6 +57,7 @@ __all__ = [
     "render_import_panel",
     "save_as_region",
     "source_columns",
+    "upload_refusal",
 ]
 
 logger = logging.getLogger("planner.ui.import")
@@ -264,6 +265,10 @@ register(
             "zh": "未导入：文件有需要修正的问题（见下），已加载的数据没有任何改动。",
             "en": "Not imported: the file has problems to fix (see below); the loaded data "
             "is unchanged.",
+        },
+        "ui.import.upload_refused": {
+            "zh": "未导入：{message}。已加载的数据没有任何改动。",
+            "en": "Not imported: {message}. The loaded data is unchanged.",
         },
         "ui.import.needs_choice": {
             "zh": "还需要您做出选择（见下），已加载的数据没有任何改动。",
@@ -1428,7 +1433,31 @@ def _upload_input(slot: str, table: bool, label: str | None = None) -> ImportFil
     if file is None:
         st.caption(_tr("ui.import.table_help" if table else "ui.import.file_help"))
         return None
+    # Checked before the bytes are taken: a file over the limit never reaches a reader.
+    refusal = upload_refusal(file.size)
+    if refusal is not None:
+        st.error(_tr("ui.import.upload_refused", message=refusal[_lang()]))
+        return None
     return ImportFile(name=file.name, data=file.getvalue())
+
+
+def upload_refusal(size: int, limit_name: str = "upload_mb") -> dict[str, str] | None:
+    """Why an upload of ``size`` bytes is refused (``limit.exceeded`` in every language).
+
+    None when it fits.
+
+    Parameters
+    ----------
+    size
+        The uploaded file's size in bytes (Streamlit's ``UploadedFile.size``).
+    limit_name
+        The limit of :mod:`planner.limits` it is held to.
+    """
+    try:
+        planner_io.check_file_size(size, limit_name)
+    except PlannerError as err:
+        return {code: err.message(code) for code in LANGUAGES}
+    return None
 
 
 def _columns_missing(slot: str, upload: ImportFile, level: str, table: bool) -> bool:
