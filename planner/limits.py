@@ -17,7 +17,14 @@ from dataclasses import dataclass
 
 from planner.i18n import PlannerError, Text, register, t
 
-__all__ = ["LIMITS", "Limit", "check_limit", "describe_limits", "limit"]
+__all__ = [
+    "LIMITS",
+    "Limit",
+    "check_limit",
+    "describe_limits",
+    "limit",
+    "upload_ceiling_mb",
+]
 
 register(
     {
@@ -173,6 +180,15 @@ def check_limit(name: str, value: float, /) -> None:
             maximum=_fmt(maximum),
             env=lim.env,
         )
+
+
+def upload_ceiling_mb() -> int:
+    """The largest file (MB) any upload box may take: the upload or road-file limit.
+
+    The app's web server is told this figure, so a file above the planner's own limit
+    still reaches the planner and is refused with a message in the interface language.
+    """
+    return int(max(limit("upload_mb"), limit("road_mb")) + 0.999)
 
 
 def describe_limits() -> list[dict[str, object]]:
