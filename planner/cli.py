@@ -14,21 +14,34 @@ results in the database as they finish (running the same command again resumes),
 writes ``sweep.csv`` and ``sweep.png`` into DIR. Exit status 0 when every point is
 solved, 1 when some failed.
 
-Errors are printed as plain messages (no traceback) with exit status 2.
+Every error is one line on standard error, in the language of ``--lang``, with exit
+status 2 and no traceback: a :class:`~planner.i18n.PlannerError` prints its message
+(its details on the same line), an output folder that cannot be used says why (it is a
+file, it lies under a file, it is not writable) before anything is computed, any other
+operating-system error names the file and the reason, and an unexpected exception
+prints its type and a hint. ``--debug`` (or ``PLANNER_DEBUG=1``) shows the traceback
+of an unexpected exception instead. Warnings about the scenario (the scenario page's,
+:mod:`planner.scenario_checks`) are printed to standard error before solving.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
+import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from planner.i18n import PlannerError, register, t
+from planner.i18n import LANGUAGES, PlannerError, register, t
 from planner.pipeline import run_plan
 from planner.plan import Plan
+from planner.regions import load_region
 from planner.scenario import Scenario, default_scenario
+from planner.scenario_checks import check_region, value_warnings
 
 if TYPE_CHECKING:
     from planner.sweep import SweepProgress
@@ -53,6 +66,59 @@ register(
             "en": "Plan written to {path} ({seconds:.1f} s)",
         },
         "cli.error": {"zh": "错误：{message}", "en": "Error: {message}"},
+        "cli.warning": {"zh": "注意：{message}", "en": "Warning: {message}"},
+        "cli.usage": {
+            "zh": "命令行参数有误：{message}（运行 python -m planner --help 查看用法）",
+            "en": "Invalid command line: {message} (see python -m planner --help)",
+        },
+        "cli.interrupted": {"zh": "已中断", "en": "Interrupted"},
+        "cli.unexpected": {
+            "zh": "意外错误（{kind}：{detail}）。这是程序缺陷，请报告；"
+            "加 --debug 或设置环境变量 PLANNER_DEBUG=1 可查看详细信息",
+            "en": "Unexpected error ({kind}: {detail}). This is a bug, please report it; run "
+            "with --debug or set PLANNER_DEBUG=1 for the details",
+        },
+        "cli.out_is_file": {
+            "zh": "输出位置 {path} 是一个文件，不是文件夹：请指定一个文件夹",
+            "en": "The output {path} is a file, not a folder: give a folder",
+        },
+        "cli.out_under_file": {
+            "zh": "无法创建输出文件夹 {path}：{file} 是一个文件，不是文件夹",
+            "en": "Cannot create the output folder {path}: {file} is a file, not a folder",
+        },
+        "cli.out_not_writable": {
+            "zh": "没有权限写入输出文件夹 {path}",
+            "en": "No permission to write to the output folder {path}",
+        },
+        "cli.out_failed": {
+            "zh": "无法使用输出文件夹 {path}：{reason}",
+            "en": "Cannot use the output folder {path}: {reason}",
+        },
+        "cli.os.permission": {
+            "zh": "没有权限读写 {path}",
+            "en": "No permission to read or write {path}",
+        },
+        "cli.os.is_directory": {
+            "zh": "{path} 是一个文件夹，不是文件",
+            "en": "{path} is a folder, not a file",
+        },
+        "cli.os.not_directory": {
+            "zh": "{path} 的上级路径中有文件而不是文件夹",
+            "en": "Part of the path {path} is a file, not a folder",
+        },
+        "cli.os.not_found": {"zh": "找不到 {path}", "en": "{path} does not exist"},
+        "cli.os.disk_full": {
+            "zh": "写入 {path} 时磁盘空间不足",
+            "en": "The disk is full (writing {path})",
+        },
+        "cli.os.read_only": {
+            "zh": "{path} 位于只读的文件系统上",
+            "en": "{path} is on a read-only file system",
+        },
+        "cli.os.other": {
+            "zh": "无法读写 {path}：{reason}",
+            "en": "Cannot read or write {path}: {reason}",
+        },
         "cli.exported": {
             "zh": "已导出 {count} 个文件到 {path}（{seconds:.1f} 秒）：",
             "en": "Exported {count} files to {path} ({seconds:.1f} s):",
@@ -147,13 +213,50 @@ def summary(plan: Plan, lang: str) -> str:
     return "\n".join(lines)
 
 
+def output_folder(path: str | Path) -> Path:
+    """Create output folder ``path`` if needed and check that it can be written.
+
+    Called before anything is computed, so a bad ``--out`` fails in a second, not after
+    the solve.
+
+    Raises
+    ------
+    PlannerError
+        ``cli.out_is_file``, ``cli.out_under_file``, ``cli.out_not_writable`` or
+        ``cli.out_failed``.
+    """
+    folder = Path(path)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise PlannerError("cli.out_is_file", path=folder)
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if existing.exists() and not existing.is_dir():
+            raise PlannerError("cli.out_under_file", path=folder, file=existing)
+        folder.mkdir(parents=True, exist_ok=True)
+        # Write access as this process has it (os.access is wrong for root and ACLs).
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except PermissionError as err:
+        raise PlannerError("cli.out_not_writable", path=folder) from err
+    except OSError as err:
+        raise PlannerError("cli.out_failed", path=folder, reason=_reason(err)) from err
+    return folder
+
+
 def _plan(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    lang = args.lang
+    region = load_region(args.region)
     scenario = Scenario.load(args.scenario) if args.scenario else default_scenario(args.region)
     if scenario.region != args.region:
         scenario = scenario.with_changes(region=args.region)
-    plan = run_plan(args.region, scenario)
-    out = plan.write(Path(args.out))
+    for warning in value_warnings(scenario) + check_region(region, scenario):
+        print(t("cli.warning", lang, message=warning.message(lang)), file=sys.stderr)
+    folder = output_folder(args.out)
+    plan = run_plan(region, scenario)
+    out = plan.write(folder)
     print(summary(plan, args.lang))
     print(t("cli.written", args.lang, path=out, seconds=time.perf_counter() - started))
     return 0 if plan.status in ("optimal", "time_limit_feasible") else 1
@@ -165,7 +268,8 @@ def _export(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     formats = parse_formats(args.formats)  # a bad name fails before the plan is read
     plan = read_plan(Path(args.plan))
-    written = export_plan(plan, Path(args.out), formats, lang=args.lang, paper=args.paper)
+    folder = output_folder(args.out)
+    written = export_plan(plan, folder, formats, lang=args.lang, paper=args.paper)
     files = [path for paths in written.values() for path in paths]
     print(
         t("cli.exported", args.lang, count=len(files), path=Path(args.out),
@@ -201,11 +305,7 @@ def _sweep(args: argparse.Namespace) -> int:
     lang = args.lang
     definition = SweepDefinition.load(args.sweep, region=args.region)
     store = Store(args.db) if args.db else Store()
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise PlannerError("cli.sweep.cannot_write", path=out, error=err) from err
+    out = output_folder(args.out)
     where = (
         t("cli.sweep.remote", lang, address=args.scheduler)
         if args.scheduler
@@ -274,12 +374,25 @@ def _positive_int(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line in the chosen language."""
+
+    lang = "zh"
+
+    def error(self, message: str) -> NoReturn:
+        print(t("cli.usage", self.lang, message=message), file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m planner", description="Recycling network planner"
-    )
+    parser = _Parser(prog="python -m planner", description="Recycling network planner")
     parser.add_argument("--lang", choices=["zh", "en"], default="zh", help="message language")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an unexpected error (or set PLANNER_DEBUG=1)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("plan", help="solve a scenario and write the plan")
     p.add_argument("--region", required=True, help="region id, e.g. wenzhou or jinjiang")
     p.add_argument("--scenario", help="scenario file (.json/.yaml/.toml); default: the region's")
@@ -321,11 +434,78 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _asked_lang(argv: Sequence[str]) -> str:
+    """The ``--lang`` of a command line that may not parse (for its error message)."""
+    lang = "zh"
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    return lang if lang in LANGUAGES else "zh"
+
+
+def one_line(err: PlannerError, lang: str) -> str:
+    """``err``'s message and its details on one line."""
+    return " ".join(line.strip() for line in err.message(lang).splitlines() if line.strip())
+
+
+def _reason(err: OSError) -> str:
+    return err.strerror or " ".join(str(err).split()) or type(err).__name__
+
+
+def os_error(err: OSError) -> PlannerError:
+    """A file-system error as a message naming the file and the reason."""
+    path = err.filename if err.filename is not None else "?"
+    if isinstance(err, PermissionError):
+        return PlannerError("cli.os.permission", path=path)
+    if isinstance(err, IsADirectoryError):
+        return PlannerError("cli.os.is_directory", path=path)
+    if isinstance(err, NotADirectoryError):
+        return PlannerError("cli.os.not_directory", path=path)
+    if isinstance(err, FileNotFoundError):
+        return PlannerError("cli.os.not_found", path=path)
+    if err.errno == errno.ENOSPC:
+        return PlannerError("cli.os.disk_full", path=path)
+    if err.errno == errno.EROFS:
+        return PlannerError("cli.os.read_only", path=path)
+    return PlannerError("cli.os.other", path=path, reason=_reason(err))
+
+
+def _error(message: str, lang: str) -> None:
+    print(t("cli.error", lang, message=message), file=sys.stderr, flush=True)
+
+
+def _debug(args: Any) -> bool:
+    """Whether to show tracebacks: ``--debug`` or ``PLANNER_DEBUG`` set (not to 0)."""
+    flag = os.environ.get("PLANNER_DEBUG", "").strip()
+    return bool(getattr(args, "debug", False)) or flag not in ("", "0")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
+    """Entry point; returns the exit status (0 done, 1 no plan or failed points,
+    2 error, 130 interrupted)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    lang = _asked_lang(argv)
+    _Parser.lang = lang
     args = build_parser().parse_args(argv)
+    lang = args.lang
     try:
         return args.func(args)
     except PlannerError as err:
-        print(t("cli.error", args.lang, message=err.message(args.lang)), file=sys.stderr)
-        return 2
+        _error(one_line(err, lang), lang)
+    except KeyboardInterrupt:
+        print(t("cli.interrupted", lang), file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): nothing left to tell it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as err:
+        _error(one_line(os_error(err), lang), lang)
+    except Exception as err:
+        if _debug(args):
+            raise
+        detail = " ".join(str(err).split())[:200] or "-"
+        _error(t("cli.unexpected", lang, kind=type(err).__name__, detail=detail), lang)
+    return 2

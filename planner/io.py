@@ -1238,6 +1238,9 @@ def _resolve_crs(
             if gdf.crs is not None:  # a custom CRS without EPSG code: use as declared
                 return crs_mod.to_wgs84(gdf), gdf.crs.name, problems
             candidates = list(detection.candidates)
+            labels = [_system_label(c) for c in candidates[:6]]
+            # "(N possibilities, e.g. …)", "(possibly …)" for one, nothing for none
+            choices = "io.crs_choices" if len(candidates) > 1 else "io.crs_choice"
             problems.append(
                 Problem(
                     "io.crs_ambiguous",
@@ -1245,7 +1248,9 @@ def _resolve_crs(
                     count=max(len(candidates), 1),
                     examples=tuple(candidates),
                     params={
-                        "candidates": [_system_label(c) for c in candidates[:6]],
+                        "choices": Term(choices, {"count": len(candidates), "candidates": labels})
+                        if candidates
+                        else "",
                         "reason": reason,
                     },
                 )
@@ -2333,11 +2338,14 @@ register(
             "en": "{count} row{s} {have} geometry text (WKT) that cannot be parsed{examples}.",
         },
         "io.crs_ambiguous": {
-            "zh": "无法确定文件的坐标系（共 {count} 种可能，例如 {candidates}）。{reason}"
-            "请选择坐标系后重新导入。",
-            "en": "The coordinate system of the file cannot be determined ({count} "
-            "possibilities, e.g. {candidates}). {reason} Please choose the system and "
-            "import again.",
+            "zh": "无法确定文件的坐标系{choices}。{reason}请选择坐标系后重新导入。",
+            "en": "The coordinate system of the file cannot be determined{choices}. {reason} "
+            "Please choose the system and import again.",
+        },
+        "io.crs_choice": {"zh": "（可能是 {candidates}）", "en": " (possibly {candidates})"},
+        "io.crs_choices": {
+            "zh": "（共 {count} 种可能，例如 {candidates}）",
+            "en": " ({count} possibilities, e.g. {candidates})",
         },
         "io.crs_detected": {
             "zh": "坐标系判定为 {system}，已转换为 WGS84。{reason}",

@@ -56,6 +56,7 @@ from planner.kpi import area_kpis, city_kpis, network_kpis
 from planner.plan import Plan, TierResult
 from planner.regions import Region, load_region, road_file
 from planner.scenario import Scenario
+from planner.scenario_checks import CandidateSites, check_region, unknown_site_ids
 from planner.solve import PolicyRules, SiteGroup, SolverOptions, groups_from_labels
 
 if TYPE_CHECKING:
@@ -343,16 +344,41 @@ def derive_station_count(demand: pd.DataFrame, per_station: tuple[int, int]) -> 
     return int(total)
 
 
-def _fixed_sites(
-    cand: pd.DataFrame, required_ids: tuple[str, ...], excluded_ids: tuple[str, ...]
-) -> tuple[list[int], list[int]]:
+def check_instance(inst: Instance) -> None:
+    """Refuse a scenario that does not fit its instance, before anything is solved.
+
+    The checks of :func:`planner.scenario_checks.region_problems` (the scenario page's)
+    with the candidates this run really has: ids in ``required_sites`` /
+    ``excluded_sites`` of either tier that are not candidates (named, first few and
+    count), more sites asked for or required than there are, county minimums above a
+    county's candidates.
+
+    Raises
+    ------
+    PlannerError
+        ``scenario.invalid`` listing every error.
+    """
+    candidates = {
+        "stations": CandidateSites.of_frame(inst.stations),
+        "centres": CandidateSites.of_frame(inst.centres),
+    }
+    check_region(inst.region, inst.scenario, candidates)
+
+
+def _fixed_sites(cand: pd.DataFrame, tier: str, tier_cfg: Any) -> tuple[list[int], list[int]]:
     """Candidate indices that must open / stay closed: the scenario's lists plus the
-    existing sites marked keep / close."""
-    index = {sid: j for j, sid in enumerate(cand["site_id"])}
+    existing sites marked keep / close. An id that is not a candidate is an error
+    (:func:`check_instance` names them all before solving)."""
+    sites = CandidateSites.of_frame(cand)
+    for side in ("required_sites", "excluded_sites"):
+        problem = unknown_site_ids(tier, side, getattr(tier_cfg, side), sites)
+        if problem is not None:
+            raise PlannerError("scenario.invalid", details=[problem])
+    index = {str(sid): j for j, sid in enumerate(cand["site_id"])}
     status = cand["status"].to_numpy()
-    required = [index[x] for x in required_ids if x in index]
+    required = [index[x] for x in tier_cfg.required_sites]
     required += np.flatnonzero(status == "existing_keep").tolist()
-    excluded = [index[x] for x in excluded_ids if x in index]
+    excluded = [index[x] for x in tier_cfg.excluded_sites]
     excluded += np.flatnonzero(status == "existing_close").tolist()
     return required, excluded
 
@@ -360,7 +386,7 @@ def _fixed_sites(
 def _station_rules(inst: Instance) -> PolicyRules:
     s = inst.scenario.stations
     cand = inst.stations
-    required, excluded = _fixed_sites(cand, s.required_sites, s.excluded_sites)
+    required, excluded = _fixed_sites(cand, "stations", s)
     groups: list[SiteGroup] = []
     town_names = dict(
         zip(inst.region.townships["code"], inst.region.townships["name"], strict=True)
@@ -588,7 +614,7 @@ def solve_centres(
 
     ct, sc = inst.scenario.centres, inst.scenario
     cand = inst.centres
-    required, excluded = _fixed_sites(cand, ct.required_sites, ct.excluded_sites)
+    required, excluded = _fixed_sites(cand, "centres", ct)
     county_names = dict(
         zip(inst.region.counties["code"], inst.region.counties["name"], strict=True)
     )
@@ -741,6 +767,7 @@ def run_plan(
         inst = replace(instance, scenario=scenario)
     else:
         inst = build_instance(region, scenario, extra_stations, extra_centres, network)
+    check_instance(inst)
     on_network = inst.network is not None
     warm = warm_start or WarmStart()
 

@@ -100,7 +100,6 @@ import os
 import tempfile
 import threading
 import time
-import tomllib
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -110,10 +109,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_type_hints
 
-import yaml
-
 from planner.i18n import LANGUAGES, PlannerError, register, t
-from planner.scenario import Scenario, ScenarioProblem, default_scenario
+from planner.limits import LIMITS, limit
+from planner.scenario import (
+    Scenario,
+    ScenarioProblem,
+    default_scenario,
+    read_data_file,
+    shown,
+)
 from planner.store import Store, SweepPointRecord, SweepRecord
 from planner.sweep_curve import SweepCurve, sweep_curve
 
@@ -135,8 +139,10 @@ __all__ = [
     "sweep_curve",
 ]
 
-#: Most points one sweep may have: a guard against a range with a tiny step.
-MAX_POINTS = 1000
+#: Most points one sweep may have by default: a guard against a range with a tiny step.
+#: The limit in force is ``limit("sweep_points")`` (:mod:`planner.limits`, variable
+#: ``PLANNER_MAX_SWEEP_POINTS``).
+MAX_POINTS = int(LIMITS["sweep_points"].default)
 #: Top-level keys of a definition file.
 DEFINITION_KEYS = ("region", "name", "description", "base", "parameters")
 #: Scenario fields a sweep cannot vary: the region is the sweep's, names are labels.
@@ -236,9 +242,10 @@ register(
             "en": "The range of “{path}” stops at {stop}, below its start {start}",
         },
         "sweep.too_many_points": {
-            "zh": "参数组合共 {count:,} 个，超过上限 {limit:,} 个：请减少取值或加大步长",
-            "en": "The parameters make {count:,} points, more than the limit of {limit:,}: "
-            "use fewer values or a larger step",
+            "zh": "参数组合共 {count} 个，超过上限 {limit} 个：请减少取值或加大步长"
+            "（上限可通过环境变量 {env} 调整）",
+            "en": "The parameters make {count} points, more than the limit of {limit}: "
+            "use fewer values or a larger step (set {env} to change the limit)",
         },
         "sweep.duplicate_points": {
             "zh": "第 {first} 个与第 {second} 个参数组合得到相同的情景（{params}）",
@@ -406,6 +413,16 @@ class SweepDefinition:
                         "sweep.unknown_key", {"key": key, "known": ", ".join(DEFINITION_KEYS)}
                     )
                 )
+        for key in ("name", "description"):
+            label = data.get(key)
+            if label is not None and not isinstance(label, str):
+                problems.append(
+                    ScenarioProblem("scenario.text", {"field": key, "value": shown(label)})
+                )
+            elif isinstance(label, str) and "\x00" in label:
+                problems.append(
+                    ScenarioProblem("scenario.control_char", {"field": key, "char": "U+0000"})
+                )
         region_id = _resolve_region(data.get("region"), region, problems)
         base = None
         if region_id is not None:
@@ -428,25 +445,19 @@ class SweepDefinition:
     def load(cls, path: str | Path, region: str | None = None) -> SweepDefinition:
         """Read a ``.yaml``/``.yml``, ``.json`` or ``.toml`` definition file.
 
+        The file is bounded like a scenario file (:func:`planner.scenario.read_data_file`:
+        its size, and its values once YAML aliases are expanded).
+
         Raises
         ------
         PlannerError
-            ``sweep.bad_file``, ``sweep.unsupported_format`` or the problems of
-            :meth:`from_dict`.
+            ``sweep.bad_file``, ``sweep.unsupported_format``, ``limit.exceeded`` or the
+            problems of :meth:`from_dict`.
         """
         path = Path(path)
-        if path.suffix not in (".json", ".yaml", ".yml", ".toml"):
-            raise PlannerError("sweep.unsupported_format", suffix=path.suffix or path.name)
-        try:
-            text = path.read_text(encoding="utf-8")
-            if path.suffix == ".json":
-                data = json.loads(text)
-            elif path.suffix == ".toml":
-                data = tomllib.loads(text)
-            else:
-                data = yaml.safe_load(text)
-        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
-            raise PlannerError("sweep.bad_file", path=path, error=err) from err
+        data = read_data_file(
+            path, bad_file="sweep.bad_file", unsupported="sweep.unsupported_format"
+        )
         return cls.from_dict(data, region=region, folder=path.parent)
 
 
@@ -489,7 +500,7 @@ def _resolve_base(
                 _set_path(data, path, value)
             scenario = Scenario.from_dict(data)
         else:
-            problems.append(ScenarioProblem("sweep.bad_base", {"value": base}))
+            problems.append(ScenarioProblem("sweep.bad_base", {"value": _quote_free(base)}))
             return None
     except PlannerError as err:
         problems.append(_BaseProblem(err))
@@ -609,11 +620,28 @@ def _resolve_parameters(data: Any, problems: list[Any]) -> list[SweepParameter]:
         if values is not None:
             parameters.append(SweepParameter(path, values))
     count = math.prod(len(p.values) for p in parameters) if parameters else 0
-    if count > MAX_POINTS:
-        problems.append(
-            ScenarioProblem("sweep.too_many_points", {"count": count, "limit": MAX_POINTS})
-        )
+    if count > _max_points():
+        problems.append(_too_many_points(count))
     return parameters
+
+
+def _quote_free(value: Any) -> str:
+    """A value for a message that puts it in quotes itself: text as typed, abridged."""
+    if isinstance(value, str):
+        return value if len(value) <= 60 else value[:59] + "…"
+    return shown(value)
+
+
+def _max_points() -> int:
+    return int(limit("sweep_points"))
+
+
+def _too_many_points(count: float) -> ScenarioProblem:
+    shown_count = f"{count:,.0f}" if math.isfinite(count) else "∞"
+    return ScenarioProblem(
+        "sweep.too_many_points",
+        {"count": shown_count, "limit": f"{_max_points():,}", "env": LIMITS["sweep_points"].env},
+    )
 
 
 def _values(path: str, raw: Any, problems: list[Any]) -> tuple[Any, ...] | None:
@@ -621,7 +649,9 @@ def _values(path: str, raw: Any, problems: list[Any]) -> tuple[Any, ...] | None:
     if isinstance(raw, Mapping):
         return _range(path, raw, problems)
     if not isinstance(raw, list | tuple):
-        problems.append(ScenarioProblem("sweep.bad_values", {"path": path, "value": raw}))
+        problems.append(
+            ScenarioProblem("sweep.bad_values", {"path": path, "value": _quote_free(raw)})
+        )
         return None
     if not raw:
         problems.append(ScenarioProblem("sweep.empty_values", {"path": path}))
@@ -631,7 +661,9 @@ def _values(path: str, raw: Any, problems: list[Any]) -> tuple[Any, ...] | None:
         text = _canonical(value)
         if text in seen:
             problems.append(
-                ScenarioProblem("sweep.duplicate_values", {"path": path, "value": value})
+                ScenarioProblem(
+                    "sweep.duplicate_values", {"path": path, "value": _quote_free(value)}
+                )
             )
             return None
         seen.add(text)
@@ -646,13 +678,11 @@ def _range(path: str, raw: Mapping[str, Any], problems: list[Any]) -> tuple[Any,
         return None
     for part in ("start", "stop", "step"):
         value = raw[part]
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
             problems.append(
-                ScenarioProblem("sweep.range_number", {"path": path, "part": part, "value": value})
+                ScenarioProblem(
+                    "sweep.range_number", {"path": path, "part": part, "value": _quote_free(value)}
+                )
             )
             return None
     start, stop, step = raw["start"], raw["stop"], raw["step"]
@@ -664,16 +694,27 @@ def _range(path: str, raw: Mapping[str, Any], problems: list[Any]) -> tuple[Any,
             ScenarioProblem("sweep.range_order", {"path": path, "start": start, "stop": stop})
         )
         return None
-    # A relative tolerance keeps a stop reached by float steps (0.1 × 3) included.
-    count = math.floor((stop - start) / step * (1 + 1e-12) + 1e-9) + 1
-    if count > MAX_POINTS:
-        problems.append(
-            ScenarioProblem("sweep.too_many_points", {"count": count, "limit": MAX_POINTS})
-        )
+    # A relative tolerance keeps a stop reached by float steps (0.1 × 3) included. The
+    # span is a float first: 0 to 1e300 by 1e-300 is infinitely many points, not a crash.
+    try:
+        span = float(stop - start) / float(step) * (1 + 1e-12) + 1e-9
+    except OverflowError:  # two ints near the float range: their difference is not
+        span = math.inf
+    if not span + 1 <= _max_points():
+        problems.append(_too_many_points(math.floor(span) + 1 if math.isfinite(span) else span))
         return None
+    count = math.floor(span) + 1
     integral = all(isinstance(v, int) for v in (start, stop, step))
     values = [start + i * step if integral else round(start + i * step, 10) for i in range(count)]
     return tuple(values)
+
+
+def _finite(value: int | float) -> bool:
+    """A finite number (an int too large for a float is not one)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _build_points(definition: SweepDefinition) -> Iterator[SweepPoint]:

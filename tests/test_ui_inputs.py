@@ -218,14 +218,13 @@ SCENARIO_CASES = [
     Case("gap-negative", _number("solver.gap", -1.0),
          "“可接受的最优性差距（%）”必须不小于 0 且小于 100（当前为 -1）",
          "“Acceptable optimality gap (%)” must be at least 0 and less than 100 (it is -1)"),
+    # an id that is not a candidate blocks: a run would refuse it (it was ignored once)
     Case("required-unknown-site", _text("text_area", "stations.required_sites", "abc, 123"),
-         "“必须保留的站点编号”中有 2 个编号不是候选点，计算时将被忽略：abc、123",
-         "2 ids in “Stations that must be kept (site ids)” are not candidate sites and will "
-         "be ignored: abc, 123", blocks=False),
+         "“必须保留的站点编号”中有 2 个编号不是候选点：abc、123",
+         "Unknown site ids in “Stations that must be kept (site ids)” (2): abc, 123"),
     Case("excluded-unknown-centre", _text("text_area", "centres.excluded_sites", "350582001"),
-         "“排除的分拣中心编号”中有 1 个编号不是候选点，计算时将被忽略：350582001"
-         "（候选点编号如 t350582001）",
-         "(candidate ids look like t350582001)", blocks=False),
+         "“排除的分拣中心编号”中有 1 个编号不是候选点：350582001（候选点编号如 t350582001）",
+         "(candidate ids look like t350582001)"),
     Case("required-and-excluded",
          _all(_text("text_area", "stations.required_sites", "350582001004"),
               _text("text_area", "stations.excluded_sites", "350582001004")),

@@ -344,12 +344,14 @@ def test_form_checks_count_existing_sites_and_closed_ones() -> None:
     data = default_scenario("jinjiang").to_dict()
     data["stations"]["count"] = 407  # 405 communities + 2 existing, 1 of them closed
     data["stations"]["excluded_sites"] = ["350582001004", "nope"]
-    errors, warnings = form_checks(region, data, "en")
+    errors, _ = form_checks(region, data, "en")
     assert errors == [
+        "Unknown site ids in “Stations to exclude (site ids)” (1): nope (candidate ids look "
+        "like 350582001004)",
         "Stations: 407 asked for, but only 405 candidate sites are available "
-        "(407 candidates, 2 excluded)"
+        "(407 candidates, 2 excluded)",
     ]
-    assert warnings[0].startswith("1 ids in “Stations to exclude (site ids)”")
+    data["stations"]["excluded_sites"] = ["350582001004"]
     data["stations"]["count"] = 405
     data["centres"]["count"] = 1
     data["centres"]["required_sites"] = ["t350582001"]  # plus the kept existing centre

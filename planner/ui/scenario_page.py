@@ -8,10 +8,13 @@ so every widget then shows the new values.
 
 Validation runs on every change: problems are listed in plain words next to the form
 (:meth:`planner.scenario.Scenario.validate`, with field names replaced by their labels
-and county codes by county names) and saving is refused until they are fixed. The form
-adds what only it can check: counts against the region's candidate sites, values that
-are allowed but unusable or unlikely (:func:`form_checks`), table cells as they were
-typed (:func:`cell_problems`) and a name another scenario already has.
+and county codes by county names) and saving is refused until they are fixed. The checks
+against the region (counts against candidate sites and townships, per-county limits,
+unknown site ids) and the warnings about unlikely values are the planner's
+(:mod:`planner.scenario_checks`, applied to every run as well): :func:`table_checks`
+and :func:`form_checks` show them with the form's labels. The form adds what only it
+can check: table cells as they were typed (:func:`cell_problems`) and a name that is
+too long or another scenario has already.
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ import streamlit as st
 
 from planner.i18n import PlannerError, register
 from planner.regions import Region
-from planner.scenario import CAPACITY_STANDARDS, Scenario, ScenarioProblem, default_scenario
+from planner.scenario import (
+    CAPACITY_STANDARDS,
+    CELL_MAXIMUM,
+    Scenario,
+    ScenarioProblem,
+    default_scenario,
+    shown,
+)
+from planner.scenario_checks import TABLE_KEYS, region_problems, value_warnings
 from planner.ui import jobs
 from planner.ui.state import (
     NEW_SCENARIO,
@@ -370,30 +381,6 @@ register(
         },
         "ui.sc.sum.unlimited": {"zh": "不限", "en": "no limit"},
         "ui.sc.sum.derived": {"zh": "按标准推算", "en": "derived"},
-        "ui.sc.min_over_total": {
-            "zh": "{tier}：各区县下限合计 {total}，超过全市数量 {count}",
-            "en": "{tier}: the county minimums add up to {total}, more than the city total {count}",
-        },
-        "ui.sc.max_under_total": {
-            "zh": "{tier}：各区县上限合计只有 {total}，少于全市数量 {count}，无法全部布置",
-            "en": "{tier}: the county maximums add up to only {total}, fewer than the city "
-            "total {count}, so not all can be placed",
-        },
-        "ui.sc.min_above_max": {
-            "zh": "{tier}：{county} 的下限 {minimum} 大于上限 {maximum}",
-            "en": "{tier}: {county}'s minimum of {minimum} exceeds its maximum of {maximum}",
-        },
-        "ui.sc.township_rule": {
-            "zh": "“每个乡镇/街道至少 1 个站点”需要至少 {needed} 个站点，但全市只有 {count} 个",
-            "en": "“At least one station in every township” needs {needed} stations, but "
-            "the city total is {count}",
-        },
-        "ui.sc.county_rule": {
-            "zh": "“每个区县至少 1 个分拣中心”等要求合计需要 {needed} 个分拣中心，"
-            "但全市只有 {count} 个",
-            "en": "“At least one centre in every county” and the minimums need {needed} "
-            "sorting centres, but the city total is {count}",
-        },
         "ui.sc.match_total": {
             "zh": "把全市{tier}数量改为 {total}",
             "en": "Set the city's {tier} total to {total}",
@@ -473,63 +460,6 @@ register(
             "zh": "“{field}”必须不小于 0 且小于 100（当前为 {value}）",
             "en": "“{field}” must be at least 0 and less than 100 (it is {value})",
         },
-        "ui.sc.capacity_needs_standard": {
-            "zh": "勾选了“{rule}”，但“{standard}”选的是“不采用”：请选择一个标准，或取消勾选",
-            "en": "“{rule}” is ticked but “{standard}” is None: choose a standard or untick it",
-        },
-        "ui.sc.circuity_below_one": {
-            "zh": "“{field}”不能小于 1（道路距离不会短于直线距离；当前为 {value}）",
-            "en": "“{field}” cannot be less than 1 (a road is never shorter than the straight "
-            "line; it is {value})",
-        },
-        "ui.sc.circuity_high": {
-            "zh": "“{field}”为 {value}，明显偏大（城市通常为 1.2–1.4），请确认",
-            "en": "“{field}” is {value}, which is unusually large (1.2–1.4 in most cities)",
-        },
-        "ui.sc.grid_too_fine": {
-            "zh": "“{field}”为 {value} 米，过密，会产生过多候选点："
-            "请填 0（不加密）或不小于 {minimum} 米",
-            "en": "“{field}” of {value} m is too fine and would create far too many candidate "
-            "sites: enter 0 (none) or at least {minimum} m",
-        },
-        "ui.sc.radius_large": {
-            "zh": "“{field}”为 {value} 米（{km} 公里），明显偏大，请确认单位是米",
-            "en": "“{field}” is {value} m ({km} km), which is very large: check that it is in "
-            "metres",
-        },
-        "ui.sc.generation_large": {
-            "zh": "“{field}”为 {value}，明显偏大（通常为 0.1–1 千克/人·天），请确认单位",
-            "en": "“{field}” is {value}, which is very large (usually 0.1–1 kg per person per "
-            "day): check the unit",
-        },
-        "ui.sc.time_limit_large": {
-            "zh": "“{field}”不能超过 {maximum} 秒（24 小时；当前为 {value}）",
-            "en": "“{field}” may not exceed {maximum} s (24 hours; it is {value})",
-        },
-        "ui.sc.too_many": {
-            "zh": "{tier}：需要 {count} 个，但只有 {available} 个候选点可用"
-            "（共 {total} 个候选点，其中 {excluded} 个被排除）",
-            "en": "{tier}: {count} asked for, but only {available} candidate sites are "
-            "available ({total} candidates, {excluded} excluded)",
-        },
-        "ui.sc.county_too_many": {
-            "zh": "{tier}：{county} 的下限 {minimum} 超过该区县的候选点数 {available}",
-            "en": "{tier}: {county}'s minimum of {minimum} exceeds its {available} candidate sites",
-        },
-        "ui.sc.required_over_count": {
-            "zh": "{tier}：必须保留的有 {required} 个，超过全市数量 {count}",
-            "en": "{tier}: {required} must be kept, more than the city total of {count}",
-        },
-        "ui.sc.unknown_sites": {
-            "zh": "“{field}”中有 {count} 个编号不是候选点，计算时将被忽略：{examples}"
-            "（候选点编号如 {hint}）",
-            "en": "{count} ids in “{field}” are not candidate sites and will be ignored: "
-            "{examples} (candidate ids look like {hint})",
-        },
-        "ui.sc.community_rule": {
-            "zh": "“{rule}”需要至少 {needed} 个站点，但全市只有 {count} 个",
-            "en": "“{rule}” needs {needed} stations, but the city total is {count}",
-        },
     }
 )
 
@@ -563,6 +493,14 @@ FIELDS = {
     "solver.gap": "ui.sc.solver.gap",
 }
 _TABLE_KEYS = ("scenario.min_above_max", "scenario.county_sum")
+#: Longest scenario name the form accepts (the value bounds are the planner's:
+#: :data:`planner.scenario.MIN_GRID_M`, :mod:`planner.scenario_checks`).
+NAME_MAXIMUM = 100
+
+
+def _shown(value: Any) -> str:
+    """A value as the planner typed it into the form (text without quotes)."""
+    return value if isinstance(value, str) else shown(value)
 
 
 # --- pure helpers (tested without Streamlit) ---------------------------------------------
@@ -629,267 +567,55 @@ def table_checks(
 ) -> tuple[list[str], list[str], dict[str, int]]:
     """Problems (block saving) and warnings about counts and per-county limits.
 
+    The checks are :func:`planner.scenario_checks.region_problems` (the same for the
+    command line, files and sweeps); this shows those of the county table.
+
     Returns ``(errors, warnings, fixes)``; ``fixes`` maps a tier (``stations``,
     ``centres``) to the city total that would satisfy its county minimums.
     """
-    from planner.i18n import t
-
-    errors: list[str] = []
-    warnings: list[str] = []
-    fixes: dict[str, int] = {}
-    names = dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=False))
-    n_counties = len(region.counties)
-    for tier in ("stations", "centres"):
-        part = data[tier]
-        label = t(f"ui.sc.tier.{tier}", lang)
-        lo, hi = part["county_min"], part["county_max"]
-        for code, minimum in lo.items():
-            maximum = hi.get(code)
-            if maximum is not None and minimum > maximum:
-                errors.append(
-                    t(
-                        "ui.sc.min_above_max",
-                        lang,
-                        tier=label,
-                        county=names.get(code, code),
-                        minimum=minimum,
-                        maximum=maximum,
-                    )
-                )
-        count = part.get("count")
-        if not isinstance(count, int) or count <= 0:
-            continue
-        total = sum(lo.values())
-        if total > count:
-            errors.append(t("ui.sc.min_over_total", lang, tier=label, total=total, count=count))
-            fixes[tier] = total
-        if len(hi) == n_counties and n_counties and sum(hi.values()) < count:
-            warnings.append(
-                t("ui.sc.max_under_total", lang, tier=label, total=sum(hi.values()), count=count)
-            )
-        if tier == "centres" and part.get("one_per_county"):
-            needed = sum(max(1, lo.get(str(c), 0)) for c in region.counties["code"])
-            if needed > count and needed > total:
-                warnings.append(t("ui.sc.county_rule", lang, needed=needed, count=count))
-        if (
-            tier == "stations"
-            and part.get("one_per_township")
-            and part.get("objective") != "set_cover"
-            and len(region.townships) > count
-        ):
-            warnings.append(
-                t("ui.sc.township_rule", lang, needed=len(region.townships), count=count)
-            )
+    found = [p for p in region_problems(region, data) if p.key in TABLE_KEYS]
+    errors, warnings = _split(found, region, lang)
+    fixes = {
+        p.params["tier_id"]: p.params["total"] for p in found if p.key == "scenario.min_over_total"
+    }
     return errors, warnings, fixes
-
-
-#: Bounds the form enforces beyond :meth:`Scenario.validate` (units as on the form).
-CELL_MAXIMUM = 1_000_000
-NAME_MAXIMUM = 100
-MIN_GRID_M = 100.0
-MAX_TIME_LIMIT_S = 86_400.0
-LARGE_RADIUS_M = 50_000.0
-LARGE_GENERATION_KG = 5.0
-LARGE_CIRCUITY = 3.0
-
-
-def _shown(value: Any) -> str:
-    """A number as a planner typed it: ``150``, ``0.5``, ``1,000,000``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.6g}"
-
-
-def _candidate_ids(
-    region: Region, tier: str
-) -> tuple[set[str], set[str], set[str], dict[str, int]]:
-    """Candidate site ids of ``tier`` as :mod:`planner.candidates` builds them.
-
-    Returns ``(ids, kept, closed, per_county)``: every candidate id, the existing sites
-    marked keep and close, and the candidates per county (communities for stations,
-    townships for centres; empty when existing sites add candidates the county table
-    cannot place).
-    """
-    if tier == "stations":
-        units = region.communities
-        ids = set(units["code"].astype(str))
-        site_tier = "station"
-    else:
-        units = region.townships
-        ids = {"t" + str(c) for c in units["code"]}
-        site_tier = "sorting_centre"
-    per_county = units["county_code"].astype(str).value_counts().to_dict()
-    kept: set[str] = set()
-    closed: set[str] = set()
-    sites = region.sites
-    if sites is not None and len(sites) and {"site_id", "tier"} <= set(sites.columns):
-        mine = sites[sites["tier"] == site_tier]
-        if len(mine):
-            ids |= set(mine["site_id"].astype(str))
-            status = mine["status"].fillna("existing_keep") if "status" in mine else None
-            if status is not None:
-                kept = set(mine.loc[status == "existing_keep", "site_id"].astype(str))
-                closed = set(mine.loc[status == "existing_close", "site_id"].astype(str))
-            per_county = {}
-    return ids, kept, closed, per_county
 
 
 def form_checks(region: Region, data: dict, lang: str) -> tuple[list[str], list[str]]:
     """What :meth:`Scenario.validate` cannot know: checks against the region's
-    candidate sites, and values that are allowed but unusable or unlikely.
+    candidate sites (:func:`planner.scenario_checks.region_problems` without the county
+    table's), and values that are allowed but unlikely
+    (:func:`planner.scenario_checks.value_warnings`).
 
     Returns ``(errors, warnings)`` in ``lang``; errors block saving.
     """
+    found = [p for p in region_problems(region, data) if p.key not in TABLE_KEYS]
+    return _split(value_warnings(data) + found, region, lang)
+
+
+def _split(found: list[ScenarioProblem], region: Region, lang: str) -> tuple[list[str], list[str]]:
+    """``(errors, warnings)`` of planner findings in ``lang``, with the form's labels."""
+    names = _county_names(region)
+    errors = [_render(p, lang, names) for p in found if p.severity == "error"]
+    warnings = [_render(p, lang, names) for p in found if p.severity == "warning"]
+    return errors, warnings
+
+
+def _county_names(region: Region) -> dict[str, str]:
+    return dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=False))
+
+
+def _render(problem: ScenarioProblem, lang: str, county_names: dict) -> str:
+    """A planner message with field paths as the form's labels, counties by name."""
     from planner.i18n import t
 
-    def label(path: str) -> str:
-        return t(FIELDS[path], lang)
-
-    errors: list[str] = []
-    warnings: list[str] = []
-    s, c = data["stations"], data["centres"]
-    if s.get("use_capacity") and s.get("capacity_standard") == "none":
-        errors.append(
-            t(
-                "ui.sc.capacity_needs_standard",
-                lang,
-                rule=label("stations.use_capacity"),
-                standard=label("stations.capacity_standard"),
-            )
-        )
-    circuity = data.get("circuity")
-    if isinstance(circuity, int | float) and 0 < circuity < 1:
-        errors.append(
-            t("ui.sc.circuity_below_one", lang, field=label("circuity"), value=_shown(circuity))
-        )
-    elif isinstance(circuity, int | float) and circuity > LARGE_CIRCUITY:
-        warnings.append(
-            t("ui.sc.circuity_high", lang, field=label("circuity"), value=_shown(circuity))
-        )
-    grid = data.get("dense_grid_m")
-    if isinstance(grid, int | float) and 0 < grid < MIN_GRID_M:
-        errors.append(
-            t(
-                "ui.sc.grid_too_fine",
-                lang,
-                field=label("dense_grid_m"),
-                value=_shown(grid),
-                minimum=_shown(MIN_GRID_M),
-            )
-        )
-    limit = data["solver"].get("time_limit_s")
-    if isinstance(limit, int | float) and limit > MAX_TIME_LIMIT_S:
-        errors.append(
-            t(
-                "ui.sc.time_limit_large",
-                lang,
-                field=label("solver.time_limit_s"),
-                maximum=_shown(MAX_TIME_LIMIT_S),
-                value=_shown(limit),
-            )
-        )
-    for path in ("stations.radius_urban_m", "stations.radius_rural_m"):
-        value = _get(data, path)
-        if isinstance(value, int | float) and value > LARGE_RADIUS_M:
-            warnings.append(
-                t(
-                    "ui.sc.radius_large",
-                    lang,
-                    field=label(path),
-                    value=_shown(value),
-                    km=_shown(round(value / 1000, 1)),
-                )
-            )
-    for path in ("generation.urban_kg_per_person_day", "generation.rural_kg_per_person_day"):
-        value = _get(data, path)
-        if isinstance(value, int | float) and value > LARGE_GENERATION_KG:
-            warnings.append(
-                t("ui.sc.generation_large", lang, field=label(path), value=_shown(value))
-            )
-
-    names = dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=False))
-    for tier, part in (("stations", s), ("centres", c)):
-        tier_label = t(f"ui.sc.tier.{tier}", lang)
-        ids, kept, closed, per_county = _candidate_ids(region, tier)
-        required = {x for x in part.get("required_sites") or () if x in ids} | kept
-        excluded = (set(part.get("excluded_sites") or ()) & ids) | closed
-        for side in ("required_sites", "excluded_sites"):
-            unknown = [x for x in part.get(side) or () if x not in ids]
-            if unknown:
-                warnings.append(
-                    t(
-                        "ui.sc.unknown_sites",
-                        lang,
-                        field=label(f"{tier}.{side}"),
-                        count=len(unknown),
-                        examples=("、" if lang == "zh" else ", ").join(unknown[:5]),
-                        hint=min(ids) if ids else "-",
-                    )
-                )
-        count = part.get("count")
-        counted = isinstance(count, int) and not isinstance(count, bool) and count > 0
-        if tier == "stations" and (s.get("objective") == "set_cover" or data.get("dense_grid_m")):
-            counted = False  # set cover picks its own number; a grid adds candidates
-        available = len(ids) - len(excluded)
-        if counted and count > available:
-            errors.append(
-                t(
-                    "ui.sc.too_many",
-                    lang,
-                    tier=tier_label,
-                    count=f"{count:,}",
-                    available=f"{available:,}",
-                    total=f"{len(ids):,}",
-                    excluded=f"{len(excluded):,}",
-                )
-            )
-        if counted and len(required) > count:
-            errors.append(
-                t(
-                    "ui.sc.required_over_count",
-                    lang,
-                    tier=tier_label,
-                    required=f"{len(required):,}",
-                    count=f"{count:,}",
-                )
-            )
-        for code, minimum in (part.get("county_min") or {}).items():
-            limit_here = per_county.get(str(code))
-            if limit_here is not None and isinstance(minimum, int) and minimum > limit_here:
-                errors.append(
-                    t(
-                        "ui.sc.county_too_many",
-                        lang,
-                        tier=tier_label,
-                        county=names.get(str(code), code),
-                        minimum=f"{minimum:,}",
-                        available=f"{limit_here:,}",
-                    )
-                )
-    rule = s.get("one_per_community")
-    count = s.get("count")
-    if rule in ("community", "village", "all") and isinstance(count, int) and count > 0:
-        kinds = region.communities.get("kind")
-        if kinds is not None:
-            wanted = {"community": {"community"}, "village": {"village"}}.get(
-                rule, {"community", "village"}
-            )
-            needed = int(kinds.isin(wanted).sum())
-            if s.get("objective") != "set_cover" and needed > count:
-                option = t(f"ui.sc.per_community.{rule}", lang)
-                warnings.append(
-                    t(
-                        "ui.sc.community_rule",
-                        lang,
-                        rule=label("stations.one_per_community")
-                        + ("（" + option + "）" if lang == "zh" else f" ({option})"),
-                        needed=f"{needed:,}",
-                        count=f"{count:,}",
-                    )
-                )
-    return errors, warnings
+    params = dict(problem.params)
+    for key in ("field", "standard"):
+        if key in params:
+            params[key] = _field_label(str(params[key]), lang, county_names)
+    if "county" in params:
+        params["county"] = county_names.get(str(params["county"]), params["county"])
+    return t(problem.key, lang, **params)
 
 
 def cell_problems(table: pd.DataFrame, edits: Any, region: Region, lang: str) -> list[str]:
@@ -963,11 +689,7 @@ def scenario_problems(data: dict, region: Region, lang: str) -> tuple[Scenario |
                 t("ui.sc.gap_range", lang, field=t(FIELDS["solver.gap"], lang), value=shown)
             )
             continue
-        if "field" in params:
-            params["field"] = _field_label(str(params["field"]), lang, names)
-        if "county" in params:
-            params["county"] = names.get(str(params["county"]), params["county"])
-        messages.append(t(problem.key, lang, **params))
+        messages.append(_render(problem, lang, names))
     return None, messages
 
 
