@@ -86,7 +86,7 @@ LIMITS: dict[str, Limit] = {
             "upload_mb",
             "PLANNER_MAX_UPLOAD_MB",
             200,
-            "size of one uploaded or imported file (the app's upload box uses the same figure)",
+            "size of one uploaded or imported file",
         ),
         Limit(
             "unzipped_mb",
@@ -98,7 +98,8 @@ LIMITS: dict[str, Limit] = {
             "zip_ratio",
             "PLANNER_MAX_ZIP_RATIO",
             100,
-            "unpacked ÷ packed size of an archive (zip bombs pack 1,000× or more)",
+            "unpacked ÷ packed size of an archive that unpacks to over 10 MB "
+            "(zip bombs pack 1,000× or more)",
         ),
         Limit("zip_members", "PLANNER_MAX_ZIP_MEMBERS", 1000, "files inside one archive"),
         Limit(
@@ -127,7 +128,7 @@ LIMITS: dict[str, Limit] = {
             "values in a scenario or sweep file after YAML aliases are expanded "
             "(a 400-byte 'billion laughs' file expands to millions)",
         ),
-        Limit("sweep_points", "PLANNER_MAX_SWEEP_POINTS", 500, "points of one scenario sweep"),
+        Limit("sweep_points", "PLANNER_MAX_SWEEP_POINTS", 1000, "points of one scenario sweep"),
         Limit(
             "road_mb",
             "PLANNER_MAX_ROAD_MB",

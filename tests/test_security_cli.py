@@ -175,7 +175,7 @@ def test_sweep_out_is_a_file(tmp_path, a_file, planner_home) -> None:
     ("text", "expected"),
     [
         ("parameters:\n  stations.count: {start: 0, stop: 1.0e+300, step: 1.0e-300}\n",
-         "• The parameters make ∞ points, more than the limit of 500"),
+         "• The parameters make ∞ points, more than the limit of 1,000"),
         ("name: [a]\nparameters:\n  stations.count: [40]\n",
          "• “name” must be text (it is [\"a\"])"),
         ("parameters: &p\n  stations.count: *p\n",
