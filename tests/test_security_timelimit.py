@@ -516,6 +516,36 @@ def test_jinjiang_with_a_tiny_limit_still_plans_both_tiers(limit):
             assert (note["zh"], note["en"]) == (SKIPPED_ZH, SKIPPED_EN)
 
 
+def test_model_building_counts_against_the_tier_budget(monkeypatch):
+    # The tier's clock starts before the model is built: a build that takes the whole
+    # budget leaves the solver nothing, and the tier returns its greedy plan at once.
+    from planner.models.stations import PMedian as StationPMedian
+    from planner.pipeline import run_plan
+    from planner.scenario import default_scenario
+
+    clock = ManualClock()
+    built = []
+
+    class TierDeadline(Deadline):
+        def __init__(self, seconds, clock_=None, parent=None):
+            super().__init__(seconds, clock if clock_ is None else clock_, parent)
+
+    real_from_points = StationPMedian.from_points.__func__
+
+    def slow_build(cls, *args, **kwargs):
+        built.append(clock.now)
+        clock.now += 100.0  # building "takes" longer than the 60 s limit
+        return real_from_points(cls, *args, **kwargs)
+
+    monkeypatch.setattr(models, "Deadline", TierDeadline)
+    monkeypatch.setattr(StationPMedian, "from_points", classmethod(slow_build))
+    plan = run_plan("jinjiang", default_scenario("jinjiang"))  # time_limit_s: 60
+    station = plan.results[0]
+    assert built and station.status == "time_limit_feasible"
+    assert [d["key"] for d in station.diagnoses] == ["solve.solver_skipped"]
+    assert (plan.sites["tier"] == "station").sum() == 80
+
+
 def test_a_left_behind_run_ends_once_highs_returns(monkeypatch):
     # A cut-off run keeps its (non-daemon) thread until HiGHS returns; then it is gone.
     release = threading.Event()
