@@ -61,6 +61,7 @@ from planner.solve import PolicyRules, SiteGroup, SolverOptions, groups_from_lab
 
 if TYPE_CHECKING:
     from planner.distance import CostMatrix
+    from planner.models import Deadline
     from planner.models.stations import StationSolution
     from planner.network import RoadDistances, RoadNetwork
 
@@ -523,13 +524,17 @@ def _station_matrix(inst: Instance, dist: RoadDistances, p: int | None) -> CostM
 
 
 def solve_stations(
-    inst: Instance, distances: RoadDistances | None = None, start: np.ndarray | None = None
+    inst: Instance,
+    distances: RoadDistances | None = None,
+    start: np.ndarray | None = None,
+    deadline: Deadline | None = None,
 ):
     """Solve the station tier; returns the model's solution and the station count.
 
     In ``network`` mode the models run on road distances (``distances``, built by
     :func:`station_distances` when not given); otherwise on straight line × circuity.
     ``start``: candidate positions of an earlier plan's stations (p-median only).
+    ``deadline``: the tier's budget, started by the caller (default: from now).
     """
     s, sc = inst.scenario.stations, inst.scenario
     d, c = inst.demand, inst.stations
@@ -556,7 +561,7 @@ def solve_stations(
             model = SetCover.from_cost_matrix(
                 cm, radius, weights, rules=rules, households=households
             )
-        return _solve(model, _options(sc), start), p
+        return _solve(model, _options(sc), start, deadline), p
     if s.objective == "p_median":
         model = PMedian.from_points(
             dxy, sxy, p, weights, rules=rules, households=households, circuity=sc.circuity
@@ -569,16 +574,16 @@ def solve_stations(
         model = SetCover.from_points(
             dxy, sxy, radius, weights, rules=rules, households=households, circuity=sc.circuity
         )
-    return _solve(model, _options(sc), start), p
+    return _solve(model, _options(sc), start, deadline), p
 
 
-def _solve(model: Any, options: SolverOptions, start: np.ndarray | None):
+def _solve(model: Any, options: SolverOptions, start: np.ndarray | None, deadline: Deadline | None):
     """``model.solve`` with a start where the model takes one."""
     from planner.models.stations import PMedian
 
     if start is not None and isinstance(model, PMedian):
-        return model.solve(options, start=start)
-    return model.solve(options)
+        return model.solve(options, start=start, deadline=deadline)
+    return model.solve(options, deadline=deadline)
 
 
 def centre_distances(inst: Instance, station_idx: np.ndarray) -> RoadDistances:
@@ -601,10 +606,12 @@ def solve_centres(
     tonnage: np.ndarray,
     distances: RoadDistances | None = None,
     start: np.ndarray | None = None,
+    deadline: Deadline | None = None,
 ):
     """Solve the sorting-centre tier for the chosen stations.
 
     ``start``: candidate positions of an earlier plan's sorting centres.
+    ``deadline``: the tier's budget, started by the caller (default: from now).
 
     In ``network`` mode on driving distances in metres, or on driving times when the
     network knows speeds (:func:`centre_distance_mode`); the objective is then in
@@ -642,12 +649,12 @@ def solve_centres(
             source_knn(distances.source, k), tonnage, ct.capacity_t_per_day, ct.count,
             fixed_cost=ct.fixed_cost, rules=rules, cost_per_tonne_metre=per_unit,
         )  # fmt: skip
-        return model.solve(_options(sc), start=start)
+        return model.solve(_options(sc), start=start, deadline=deadline)
     model = SortingCentreModel.from_points(
         sxy, cxy, tonnage, ct.capacity_t_per_day, ct.count, k=k, circuity=sc.circuity,
         fixed_cost=ct.fixed_cost, rules=rules, cost_per_tonne_metre=1e-3,
     )  # fmt: skip
-    return model.solve(_options(sc), start=start)
+    return model.solve(_options(sc), start=start, deadline=deadline)
 
 
 def _network_notes(
@@ -756,6 +763,8 @@ def run_plan(
         given or stored), ``pipeline.network_outside`` (the network misses the
         region) or a road file that cannot be read.
     """
+    from planner.models import Deadline
+
     scenario.check()
     report = progress or (lambda stage, frac: None)
     report("run.stage.instance", 0.0)
@@ -773,13 +782,16 @@ def run_plan(
 
     report("run.stage.stations", 0.1)
     t0 = time.perf_counter()
+    # Each tier's time limit is a wall-clock budget from here: distances and model
+    # building count against it, and the solver gets what is left.
+    deadline = Deadline(scenario.solver.time_limit_s)
     sdist = None
     if on_network:
         sdist = inst.memo.get("station_distances")
         if sdist is None:
             sdist = inst.memo["station_distances"] = station_distances(inst)
     distance_s = time.perf_counter() - t0
-    sol, _ = solve_stations(inst, sdist, _indices(inst.stations, warm.stations))
+    sol, _ = solve_stations(inst, sdist, _indices(inst.stations, warm.stations), deadline)
     seconds = time.perf_counter() - t0
     centre_mode = centre_distance_mode(inst.network) if on_network else "straight"
     notes, details = (), {}
@@ -835,6 +847,7 @@ def run_plan(
     if has_plan:
         report("run.stage.centres", 0.6)
         t0 = time.perf_counter()
+        deadline = Deadline(scenario.solver.time_limit_s)
         cdist = centre_distances(inst, chosen) if on_network else None
         distance_s = time.perf_counter() - t0
         csol = solve_centres(
@@ -843,6 +856,7 @@ def run_plan(
             stations["tonnage_t_per_day"].to_numpy(),
             cdist,
             _indices(inst.centres, warm.centres),
+            deadline,
         )
         seconds = time.perf_counter() - t0
         notes, details = (), {}

@@ -80,9 +80,10 @@ class SolverOptions:
     solver
         ``"highs"`` (HiGHS through highspy, default) or ``"cbc"`` (PuLP's bundled CBC).
     time_limit_s
-        Wall-clock budget for the whole ``solve`` call, grow rounds included. When it
-        runs out the best plan found so far is returned with status
-        ``"time_limit_feasible"``.
+        Wall-clock budget for the whole ``solve`` call, grow rounds included (in the
+        pipeline: for the whole tier, distances and model building included, see
+        :class:`~planner.models.Deadline`). When it runs out the best plan found so
+        far is returned with status ``"time_limit_feasible"``.
     gap
         Relative MIP gap at which to stop. ``None`` asks for proven optimality (gap 0
         up to the solver's feasibility tolerances).
@@ -807,6 +808,17 @@ register(
             "zh": "在求解时限内未找到任何可行方案；请放宽时限或规则。",
             "en": "No feasible plan was found within the limit; allow more time or relax "
             "the rules.",
+        },
+        "solve.solver_cut_off": {
+            "zh": "求解器到达时限后没有自行停止，已在时限处中断；返回中断前找到的最好方案。",
+            "en": "The solver did not stop at the time limit on its own; it was cut off at "
+            "the limit and the best plan found before that is returned.",
+        },
+        "solve.solver_skipped": {
+            "zh": "时限已用完，求解器未再启动；返回此前（启发式搜索或上一轮求解）得到的最好方案。",
+            "en": "The time limit was used up, so the solver was not started (again); the "
+            "best plan found before (by the heuristic search or an earlier round) is "
+            "returned.",
         },
         "solve.solver_error": {
             "zh": "求解器出错：{detail}",

@@ -9,6 +9,19 @@ Public models, imported lazily so ``import planner.models`` stays cheap:
 This module also holds :func:`solve_problem`, which runs a PuLP problem on HiGHS or CBC
 and reads back what PuLP does not expose: the best bound, the solver's own stop reason
 (time/node limit versus optimal) and hence an honest gap.
+
+Time limits
+-----------
+A time limit is a wall-clock :class:`Deadline` for a whole tier: the pipeline starts it
+before distances and model building, every phase (swap searches, Lagrangian rounds,
+grow rounds, model building, each solver call) gets what is left, and a phase that
+finds it spent stops and hands on the best plan so far. HiGHS does not honour its own
+``time_limit`` everywhere: on the Wenzhou station tier (1,550 of 3,685 sites) a solve
+with 0.6 s left ran 2.5-3 s, stuck in root-node randomized rounding (objective
+propagation, which checks no limit) after feasibility jump found its first plan; the
+tier took 3-4 s for a 1 s limit. So HiGHS runs under a :class:`_Guard` that interrupts
+it at the deadline through highspy's callbacks and, if it still has not returned, cuts
+it off and keeps the best plan it reported.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,11 +57,13 @@ __all__ = [
     "MCLP",
     "CentreSolution",
     "Deadline",
+    "OutOfTime",
     "PMedian",
     "RawSolve",
     "SetCover",
     "SortingCentreModel",
     "StationSolution",
+    "check_time",
     "solve_problem",
 ]
 
@@ -70,26 +86,94 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Deadline:
-    """Wall-clock budget shared by the several MIP solves of one ``solve`` call."""
+#: Below this many seconds left a solver call is not started: it could not even read
+#: the model, and the plan in hand is returned instead.
+MIN_SOLVE_S = 0.05
 
-    def __init__(self, seconds: float | None) -> None:
+#: HiGHS's own time limit ends this much before the deadline (never below
+#: :data:`MIN_SOLVE_S`), so it normally stops by itself, with its final bound, before
+#: the guard cuts it off at the deadline (see :class:`_Guard`).
+GUARD_GRACE_S = 0.15
+
+
+class Deadline:
+    """Wall-clock budget of one tier, shared by every phase that runs in it.
+
+    Created when the tier starts (building included, see
+    :func:`planner.pipeline.run_plan`) or, without one, when a model's ``solve``
+    starts. Each phase asks :meth:`remaining` before it starts and stops when it is
+    spent; each solver call gets the remaining time as its limit (:func:`solve_problem`).
+
+    Parameters
+    ----------
+    seconds
+        The budget; ``None``: no limit.
+    clock
+        Monotonic clock in seconds (injected by tests).
+    parent
+        An enclosing budget this one may not outlast (see :meth:`sub`).
+    """
+
+    def __init__(
+        self,
+        seconds: float | None,
+        clock: Callable[[], float] = time.monotonic,
+        parent: Deadline | None = None,
+    ) -> None:
         self.seconds = seconds
-        self.start = time.monotonic()
+        self.clock = clock
+        self.parent = parent
+        self.start = clock()
+        # What happened to solver calls under this budget ("cut_off", "skipped"); the
+        # result reports them (see planner.models.stations._finish).
+        self.events: set[str] = set()
+
+    @classmethod
+    def of(cls, options: SolverOptions, deadline: Deadline | None = None) -> Deadline:
+        """``deadline`` when given (the tier's), else a new one from the options."""
+        return deadline if deadline is not None else cls(options.time_limit_s)
+
+    def sub(self, seconds: float | None) -> Deadline:
+        """A budget of at most ``seconds`` inside this one (a phase's share)."""
+        return Deadline(seconds, self.clock, parent=self)
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.start
+        return self.clock() - self.start
 
     def remaining(self) -> float | None:
         """Seconds left (``None``: no limit)."""
-        if self.seconds is None:
-            return None
-        return max(0.0, self.seconds - self.elapsed())
+        own = None if self.seconds is None else max(0.0, self.seconds - self.elapsed())
+        outer = None if self.parent is None else self.parent.remaining()
+        if own is None or outer is None:
+            return own if outer is None else outer
+        return min(own, outer)
 
     def expired(self) -> bool:
         rem = self.remaining()
         # Below a few hundredths of a second a MIP solve cannot do anything useful.
-        return rem is not None and rem < 0.05
+        return rem is not None and rem < MIN_SOLVE_S
+
+    def note(self, event: str) -> None:
+        """Record a solver event (``"cut_off"``, ``"skipped"``) for the result.
+
+        Enclosing budgets record it too, except a skip that only this phase's share
+        caused (the enclosing budget has time left: the tier's solver still runs).
+        """
+        self.events.add(event)
+        if self.parent is not None and (event != "skipped" or self.parent.expired()):
+            self.parent.note(event)
+
+
+class OutOfTime(Exception):
+    """Building a model stopped because its deadline was spent (see :func:`check_time`)."""
+
+
+def check_time(deadline: Deadline | None, done: int, every: int = 256) -> None:
+    """Raise :class:`OutOfTime` every ``every`` steps of a model build once ``deadline``
+    is spent: building a city-size model takes about a second, which a short limit
+    cannot afford after the heuristics, and a model nobody can solve is not built."""
+    if deadline is not None and done % every == 0 and deadline.expired():
+        raise OutOfTime
 
 
 @dataclass(frozen=True)
@@ -104,6 +188,9 @@ class RawSolve:
     objective: float | None
     bound: float | None
     has_solution: bool
+    #: Why it stopped short: an error, "no solution within the limit", "interrupted at
+    #: the deadline" (HiGHS stopped by the guard's callback) or "cut off at the
+    #: deadline" (the guard gave up waiting, see :class:`_Guard`).
     detail: str = ""
 
 
@@ -118,19 +205,34 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc, valid-type]
       radius formulations.
 
     It also accepts a (partial) warm start, which PuLP only offers for HiGHS_CMD:
-    variables whose ``varValue`` is set are handed to HiGHS, which completes the rest.
+    variables whose ``varValue`` is set are handed to HiGHS, which completes the rest;
+    and a :class:`_Guard`, which runs the solve where it can be cut off at the deadline.
     """
 
-    def __init__(self, *args: Any, warm_start: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, warm_start: bool = False, guard: _Guard | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.warm_start = warm_start
+        self.guard = guard
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:
+        if self.guard is None:
+            lp.solverModel.run()
+        else:
+            self.guard.run(lp.solverModel)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
         import highspy
 
+        # Handing a city-size model to HiGHS takes a good part of a second: stop if the
+        # deadline passes meanwhile (OutOfTime: the solve is skipped).
+        deadline = self.guard.deadline if self.guard is not None else None
         h = lp.solverModel
         inf = highspy.kHighsInf
         variables = lp.variables()
+        if self.guard is not None:
+            self.guard.variables = variables  # PuLP re-sorts on every call: keep them
         n = len(variables)
         mult = -1.0 if lp.sense == pulp.LpMaximize else 1.0
         objective = lp.objective if lp.objective is not None else {}
@@ -139,6 +241,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc, valid-type]
         cost = np.empty(n)
         integer = []
         for i, var in enumerate(variables):
+            check_time(deadline, i, every=4096)
             var.index = i
             lower[i] = -inf if var.lowBound is None else var.lowBound
             upper[i] = inf if var.upBound is None else var.upBound
@@ -162,6 +265,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc, valid-type]
         index: list[int] = []
         value: list[float] = []
         for r, con in enumerate(constraints):
+            check_time(deadline, r, every=2048)
             con.index = r
             starts[r] = len(index)
             for var, coef in con.items():
@@ -195,6 +299,119 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc, valid-type]
             if info.primal_solution_status == 2:
                 return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
             return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
+
+class _CutOff(Exception):
+    """The guarded HiGHS run did not stop by the deadline and was left behind."""
+
+
+# Guarded runs that were cut off and are still finishing (they were asked to stop and
+# do so at HiGHS's next limit check). Solves may run in several threads (app jobs).
+_LEFT_BEHIND: set[threading.Thread] = set()
+_LEFT_BEHIND_LOCK = threading.Lock()
+
+
+def _run_highs(h: Any) -> None:
+    """``h.run()`` in a guard's worker thread (tests replace it to simulate a hang)."""
+    h.run()
+
+
+class _Guard:
+    """Hard wall-clock guard around one HiGHS run.
+
+    HiGHS checks its ``time_limit`` only at some points; some phases never check it
+    (root-node randomized rounding with objective propagation ran 2.5 s past a 0.6 s
+    limit on the Wenzhou station tier, see "Time limits" above). The guard runs
+    ``Highs.run`` in a worker thread and, through highspy's callbacks,
+
+    * keeps every improving solution HiGHS reports and its latest dual bound;
+    * interrupts the run at HiGHS's next check (MIP, simplex and IPM interrupt
+      callbacks) once the deadline has passed.
+
+    HiGHS's own limit ends :data:`GUARD_GRACE_S` earlier; the caller waits until the
+    deadline and, if the run has not ended by then, gives up on it (:class:`_CutOff`)
+    and returns the best solution reported so far. The left-behind run stops at its
+    next check (the interrupt); the interpreter waits for it on exit.
+    """
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+        self.stop = False
+        self.solution: np.ndarray | None = None
+        self.bound = -math.inf  # HiGHS's (scaled, minimising) dual bound
+        self.error: BaseException | None = None
+        self.variables: list[pulp.LpVariable] = []  # in HiGHS's column order
+
+    def _on_solution(self, event: Any) -> None:
+        self.solution = np.array(event.data_out.mip_solution, dtype=np.float64)
+        self._keep_bound(event)
+
+    def _on_mip_check(self, event: Any) -> None:
+        self._keep_bound(event)
+        self._on_check(event)
+
+    def _keep_bound(self, event: Any) -> None:
+        # Only MIP callbacks fill the dual bound (LP ones leave it unset).
+        bound = float(event.data_out.mip_dual_bound)
+        if math.isfinite(bound):
+            self.bound = max(self.bound, bound)
+
+    def _on_check(self, event: Any) -> None:
+        rem = self.deadline.remaining()
+        if self.stop or (rem is not None and rem <= 0.0):
+            event.interrupt()
+
+    def run(self, h: Any) -> None:
+        h.cbMipImprovingSolution += self._on_solution
+        h.cbMipInterrupt += self._on_mip_check
+        h.cbSimplexInterrupt += self._on_check
+        h.cbIpmInterrupt += self._on_check
+        done = threading.Event()
+
+        def work() -> None:
+            import highspy
+
+            try:
+                _run_highs(h)
+            except BaseException as exc:  # re-raised in the caller's thread
+                self.error = exc
+            finally:
+                done.set()
+                # This thread's HiGHS scheduler ends with it (as highspy's own threads do).
+                with contextlib.suppress(Exception):
+                    highspy.Highs.resetThreadScheduler(False)
+
+        thread = threading.Thread(target=work, name="planner-highs")
+        thread.start()
+        try:
+            finished = done.wait(self.deadline.remaining())
+        except BaseException:
+            self.stop = True  # e.g. Ctrl-C: let HiGHS stop at its next check
+            raise
+        if not finished:
+            self.stop = True
+            with _LEFT_BEHIND_LOCK:
+                _LEFT_BEHIND.difference_update([t for t in _LEFT_BEHIND if not t.is_alive()])
+                _LEFT_BEHIND.add(thread)
+            self.deadline.note("cut_off")
+            raise _CutOff
+        if self.error is not None:
+            raise self.error
+
+    def result(self, prob: pulp.LpProblem, scale: int | None) -> RawSolve:
+        """The best solution reported before the cut-off, as a :class:`RawSolve`."""
+        solution = self.solution
+        if solution is None:
+            return RawSolve(ERROR, None, None, False, "no solution within the limit")
+        for var, value in zip(self.variables, solution.tolist(), strict=True):
+            var.varValue = value
+        objective = float(pulp.value(prob.objective))
+        bound = None
+        if prob.isMIP() and math.isfinite(self.bound):
+            mult = -1.0 if prob.sense == pulp.LpMaximize else 1.0
+            unscaled = self.bound * 2.0 ** (-scale) if scale is not None else self.bound
+            bound = mult * unscaled + _objective_constant(prob)
+        return RawSolve(TIME_LIMIT_FEASIBLE, objective, bound, True, "cut off at the deadline")
 
 
 _BANNER_LOCK = threading.Lock()
@@ -277,7 +494,7 @@ def _objective_scale(prob: pulp.LpProblem) -> int | None:
 
 
 def _solve_highs(
-    prob: pulp.LpProblem, options: SolverOptions, time_limit: float | None, warm_start: bool
+    prob: pulp.LpProblem, options: SolverOptions, deadline: Deadline, warm_start: bool
 ) -> RawSolve:
     import highspy
 
@@ -289,16 +506,28 @@ def _solve_highs(
     scale = _objective_scale(prob)
     if scale is not None:
         params["user_objective_scale"] = scale
+    time_limit = deadline.remaining()
+    guard = None
+    if time_limit is not None:
+        guard = _Guard(deadline)
+        time_limit = max(MIN_SOLVE_S, time_limit - GUARD_GRACE_S)
     solver = _HiGHS(
         msg=options.msg,
         timeLimit=time_limit,
         gapRel=0.0 if options.gap is None else options.gap,
         threads=options.threads,
         warm_start=warm_start,
+        guard=guard,
         **params,
     )
     try:
         prob.solve(solver)
+    except _CutOff:
+        assert guard is not None
+        return guard.result(prob, scale)
+    except OutOfTime:
+        deadline.note("skipped")
+        return RawSolve(ERROR, None, None, False, "no solution within the limit")
     except (pulp.PulpSolverError, KeyError, RuntimeError) as exc:
         return RawSolve(ERROR, None, None, False, str(exc))
     h = prob.solverModel
@@ -340,6 +569,8 @@ def _solve_highs(
         if status == OPTIMAL and bound is None:
             bound = objective
     detail = "" if status != ERROR else "no solution within the limit"
+    if status == TIME_LIMIT_FEASIBLE and ms == mst.kInterrupt:
+        detail = "interrupted at the deadline"
     return RawSolve(status, objective, bound, has_solution, detail)
 
 
@@ -349,8 +580,11 @@ _CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s+(\S+)", re.M)
 
 
 def _solve_cbc(
-    prob: pulp.LpProblem, options: SolverOptions, time_limit: float | None, warm_start: bool
+    prob: pulp.LpProblem, options: SolverOptions, deadline: Deadline, warm_start: bool
 ) -> RawSolve:
+    # CBC runs as a child process that honours its wall-clock limit (PuLP's default
+    # timeMode "elapsed"); it gets what is left of the budget.
+    time_limit = deadline.remaining()
     with tempfile.TemporaryDirectory(prefix="planner-cbc-") as tmp:
         log_path = os.path.join(tmp, "cbc.log")
         with warnings.catch_warnings():
@@ -409,7 +643,7 @@ def _solve_cbc(
 def solve_problem(
     prob: pulp.LpProblem,
     options: SolverOptions,
-    time_limit: float | None = None,
+    deadline: Deadline | float | None = None,
     warm_start: bool = False,
 ) -> RawSolve:
     """Solve ``prob`` with the solver in ``options`` and report status and bound.
@@ -420,14 +654,22 @@ def solve_problem(
         A PuLP problem.
     options
         Solver choice, gap, threads, node limit, log echo.
-    time_limit
-        Seconds for this solve (the caller's remaining budget); ``None``: no limit.
+    deadline
+        The caller's budget (a :class:`Deadline`, or seconds); ``None``: no limit.
+        The solver gets the time remaining as its limit, and HiGHS runs under a
+        :class:`_Guard` that cuts it off at the deadline. With less than
+        :data:`MIN_SOLVE_S` left the solver is not started: the result is an
+        ``"error"`` without a solution (detail "no solution within the limit") and the
+        caller keeps the plan it has.
     warm_start
         Hand the variables' current ``varValue`` (set with ``setInitialValue``) to the
         solver as a starting plan; missing values are completed by the solver.
     """
-    if time_limit is not None:
-        time_limit = max(float(time_limit), 0.01)
+    if not isinstance(deadline, Deadline):
+        deadline = Deadline(None if deadline is None else float(deadline))
+    if deadline.expired():
+        deadline.note("skipped")
+        return RawSolve(ERROR, None, None, False, "no solution within the limit")
     if options.solver == "cbc":
-        return _solve_cbc(prob, options, time_limit, warm_start)
-    return _solve_highs(prob, options, time_limit, warm_start)
+        return _solve_cbc(prob, options, deadline, warm_start)
+    return _solve_highs(prob, options, deadline, warm_start)

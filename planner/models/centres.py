@@ -18,7 +18,7 @@ import pulp
 
 from planner.distance import CostMatrix, sparse_distances, sparse_knn
 from planner.i18n import PlannerError, register
-from planner.models import Deadline, solve_problem
+from planner.models import Deadline, OutOfTime, check_time, solve_problem
 from planner.models.heuristics import DENSE_LIMIT, NEIGHBOURS, CapacitatedPlan, capacitated_search
 from planner.models.stations import (
     CostInput,
@@ -39,7 +39,9 @@ from planner.models.stations import (
     _values,
     _var,
 )
+from planner.models.warm import adapt_sites
 from planner.solve import (
+    ERROR,
     INFEASIBLE,
     OPTIMAL,
     TIME_LIMIT_FEASIBLE,
@@ -64,6 +66,8 @@ register(
         },
     }
 )
+
+_NO_TIME = Diagnosis("solve.no_solution_in_limit")
 
 # Share of the remaining time for the uncapacitated relaxation and for the local
 # search (each also capped in seconds); the MIP, when needed, gets the rest.
@@ -161,7 +165,9 @@ class SortingCentreModel(_StationModel):
     2. *Heuristic.* Starting from the relaxation's sites, a capacity-aware swap local
        search (:func:`~planner.models.heuristics.capacitated_search`) finds a feasible
        single-source plan of cost ``UB``, pricing any station-centre pair (exact
-       distances from the matrix's source).
+       distances from the matrix's source). When the relaxation finds nothing in its
+       share of a time limit, the search starts from a greedy plan meeting the count
+       and rules, and ``LB`` is every station's nearest allowed candidate.
     3. If ``UB - LB <= gap x UB`` the plan is returned as ``"optimal"`` with bound
        ``LB``: a proven gap against *every* plan, with no pair restriction at all
        (info diagnosis ``solve.centre_bound``). This is the common case when
@@ -299,15 +305,21 @@ class SortingCentreModel(_StationModel):
         return self.cost_per_tonne_metre * self.tonnage[cm.rows] * cm.data
 
     def solve(
-        self, options: SolverOptions | None = None, start: Sequence[int] | None = None
+        self,
+        options: SolverOptions | None = None,
+        start: Sequence[int] | None = None,
+        *,
+        deadline: Deadline | None = None,
     ) -> CentreSolution:
         """Solve; see the class docstring for the steps and what they prove.
 
         ``start``: centre site indices of a neighbouring plan (e.g. the previous point
         of a sweep), handed to the uncapacitated relaxation as its first incumbent.
+        ``deadline``: the tier's wall-clock budget, already running (it then replaces
+        ``options.time_limit_s``).
         """
         options = options or SolverOptions()
-        deadline = Deadline(options.time_limit_s)
+        deadline = Deadline.of(options, deadline)
         cm = self.cost.drop_sites(self.rules.excluded)
         rows = np.arange(self.n_demand)
         diags = self._rule_checks(rows) + self._unreachable(cm, rows)
@@ -316,6 +328,11 @@ class SortingCentreModel(_StationModel):
         plan, global_bound, rounds = None, None, 0
         if self.heuristic:
             start, global_bound, rounds = self._relaxation(options, deadline, start)
+            if start is None:
+                # The relaxation found nothing in its share of the time: search from a
+                # greedy plan instead, bounded by the nearest-candidate cost.
+                start = self._greedy_start(cm)
+                global_bound = _max_bound(global_bound, self._nearest_bound(cm, rows))
             if start is not None:
                 plan = self._search(cm, start, deadline)
         if plan is not None and _within(plan.cost, global_bound, options.gap):
@@ -330,15 +347,31 @@ class SortingCentreModel(_StationModel):
             return self._from_plan(
                 cm, plan, OPTIMAL, global_bound, options, deadline, diags, rounds
             )
+        if plan is not None and deadline.expired():
+            # No time left for the MIP (building it alone would overrun): the plan in
+            # hand, with the relaxation's bound.
+            deadline.note("skipped")
+            return self._from_plan(
+                cm, plan, TIME_LIMIT_FEASIBLE, global_bound, options, deadline, diags, rounds
+            )
         if plan is not None:
             cm = self._fit_plan(cm, plan)
         grew = 0
         while True:
             rounds += 1
-            prob, y, x = self._build(cm, rows)
+            try:
+                prob, y, x = self._build(cm, rows, deadline)
+            except OutOfTime:
+                # Building the MIP used up the budget: the plan in hand, if any.
+                deadline.note("skipped")
+                if plan is None:
+                    return self._no_plan(ERROR, [_NO_TIME], options, deadline, rounds)
+                return self._from_plan(
+                    cm, plan, TIME_LIMIT_FEASIBLE, global_bound, options, deadline, diags, rounds
+                )
             if plan is not None:
                 self._set_plan_start(cm, plan, y, x)
-            raw = solve_problem(prob, options, deadline.remaining(), warm_start=plan is not None)
+            raw = solve_problem(prob, options, deadline, warm_start=plan is not None)
             if raw.status == INFEASIBLE and plan is None:
                 grown = _grow_all(cm, rows)
                 if grown is not None and rounds < self.max_rounds and not deadline.expired():
@@ -425,11 +458,30 @@ class SortingCentreModel(_StationModel):
         # A hundredth of the requested gap keeps the bound close to the relaxed optimum
         # (the p-median LP is nearly integral, so this costs little).
         gap = None if options.gap is None else options.gap / 100
-        sol = relaxed.solve(replace(options, time_limit_s=budget, gap=gap), start=hint)
+        quick = replace(options, time_limit_s=budget, gap=gap)
+        sol = relaxed.solve(quick, start=hint, deadline=deadline.sub(budget))
         rounds = sol.result.rounds
         if not sol.result.has_plan:
             return None, None, rounds
         return np.asarray(sol.sites, dtype=np.int64), sol.bound, rounds
+
+    def _greedy_start(self, cm: CostMatrix) -> np.ndarray | None:
+        """Sites of a quick plan meeting the count and rules (capacity left to the search)."""
+        if self.p is None:
+            return None
+        return adapt_sites(
+            cm, self._unit_weights(), np.empty(0, dtype=np.int64), self.p, self.rules, self.p_mode
+        )
+
+    def _nearest_bound(self, cm: CostMatrix, rows: np.ndarray) -> float | None:
+        """Bound of every plan: each station at its nearest allowed candidate."""
+        first = np.full(self.n_demand, np.inf)
+        listed = rows[cm.row_counts[rows] > 0]
+        first[listed] = cm.data[cm.indptr[listed]]  # rows are sorted by cost
+        nearest = np.minimum(first[rows], cm.next_distance(rows))
+        if not np.all(np.isfinite(nearest)):
+            return None
+        return float(np.dot(self._unit_weights()[rows], nearest))
 
     def _search(
         self, cm: CostMatrix, start: np.ndarray, deadline: Deadline
@@ -518,14 +570,16 @@ class SortingCentreModel(_StationModel):
             allocation=(st, ce, share),
         )
 
-    def _build(self, cm: CostMatrix, rows: np.ndarray):
+    def _build(self, cm: CostMatrix, rows: np.ndarray, deadline: Deadline | None = None):
+        """The MIP; raises :class:`~planner.models.OutOfTime` if ``deadline`` is spent."""
         prob = pulp.LpProblem("sorting_centres", pulp.LpMinimize)
         y = self._rule_builder.site_vars(prob)
         self._rule_builder.add(prob, y)
         pair_cost = self._pair_costs(cm)
         x: dict[int, pulp.LpVariable] = {}
         load: dict[int, list] = {}
-        for i in rows.tolist():
+        for n, i in enumerate(rows.tolist()):
+            check_time(deadline, n, every=64)
             terms = []
             for pos in range(int(cm.indptr[i]), int(cm.indptr[i + 1])):
                 j = int(cm.indices[pos])

@@ -32,7 +32,7 @@ from scipy import sparse
 
 from planner.distance import CostMatrix, Levels, sparse_distances, sparse_knn
 from planner.i18n import PlannerError, register
-from planner.models import Deadline, RawSolve, solve_problem
+from planner.models import Deadline, OutOfTime, RawSolve, check_time, solve_problem
 from planner.models.heuristics import MedianPlan, median_search, median_start
 from planner.models.lagrangian import LagrangianAscent, LagrangianBound, fix_sites
 from planner.models.pairs import PairSource, nearest_two
@@ -356,16 +356,19 @@ def _radius_block(
     weights: np.ndarray,
     beyond: np.ndarray,
     prefix: str = "z",
+    deadline: Deadline | None = None,
 ) -> tuple[list, float, dict[int, pulp.LpVariable | None]]:
     r"""Radius-formulation terms for ``rows`` (see :class:`PMedian`).
 
     Returns the objective terms, the objective constant and, per row, the last-level
     variable ``z_i^K`` (1 = no listed site open), or ``None`` for a row with no pairs.
+    Raises :class:`~planner.models.OutOfTime` when ``deadline`` is spent meanwhile.
     """
     terms: list = []
     const = 0.0
     last: dict[int, pulp.LpVariable | None] = {}
-    for i in rows.tolist():
+    for n, i in enumerate(rows.tolist()):
+        check_time(deadline, n)
         w = float(weights[i])
         a, b = int(levels.ptr[i]), int(levels.ptr[i + 1])
         n_lev = b - a
@@ -461,6 +464,7 @@ def _finish(
     gap = relative_gap(objective, bound, sense) if objective is not None else None
     if status == OPTIMAL and gap is None:
         gap = 0.0
+    diagnoses = [*diagnoses, *_deadline_notes(deadline, objective is not None)]
     return SolveResult(
         status=status,
         objective=objective,
@@ -472,6 +476,16 @@ def _finish(
         rounds=rounds,
         wall_time_s=deadline.elapsed(),
     )
+
+
+def _deadline_notes(deadline: Deadline, has_plan: bool) -> list[Diagnosis]:
+    """Info lines for what the wall-clock budget did to the solver calls."""
+    out = []
+    if "cut_off" in deadline.events:
+        out.append(Diagnosis("solve.solver_cut_off", {}, "info"))
+    if "skipped" in deadline.events and has_plan:
+        out.append(Diagnosis("solve.solver_skipped", {}, "info"))
+    return out
 
 
 # --------------------------------------------------------------------------- base
@@ -616,7 +630,7 @@ class _StationModel:
         prob.setObjective(
             pulp.LpAffineExpression([(s.var, price.get(s.kind, 1.0)) for s in slacks])
         )
-        raw = solve_problem(prob, options, deadline.remaining())
+        raw = solve_problem(prob, options, deadline)
         if not raw.has_solution:
             return [Diagnosis("solve.infeasible_unexplained")]
         return self._explain(slacks) or [Diagnosis("solve.infeasible_unexplained")]
@@ -772,7 +786,11 @@ class PMedian(_StationModel):
 
     Each round strictly enlarges some row, so the loop ends (at worst with complete
     rows). ``max_rounds`` and the time limit stop it early with the best plan and the
-    proven gap (status ``"time_limit_feasible"``).
+    proven gap (status ``"time_limit_feasible"``). Under a time limit and without a
+    presolve or start plan, a greedy plan meeting the count and rules
+    (:func:`~planner.models.warm.adapt_sites`) is priced before the MIP; it is returned
+    when the limit stops the MIP before it finds a cheaper one. A plan stopped by the
+    limit is bounded at least by every demand point's nearest allowed site.
 
     Presolve (few or many medians at city scale)
     --------------------------------------------
@@ -937,7 +955,11 @@ class PMedian(_StationModel):
     # -------------------------------------------------------------- solve
 
     def solve(
-        self, options: SolverOptions | None = None, start: Sequence[int] | None = None
+        self,
+        options: SolverOptions | None = None,
+        start: Sequence[int] | None = None,
+        *,
+        deadline: Deadline | None = None,
     ) -> StationSolution:
         """Solve; see the class docstring for what ``"optimal"`` guarantees.
 
@@ -951,9 +973,12 @@ class PMedian(_StationModel):
             model (:func:`~planner.models.warm.adapt_sites`) and handed to the solver
             as its first incumbent (and to the swap search as its first start). A
             start never changes what the result proves, only how fast it gets there.
+        deadline
+            The tier's wall-clock budget, already running (it then replaces
+            ``options.time_limit_s``); by default one starts now from the options.
         """
         options = options or SolverOptions()
-        deadline = Deadline(options.time_limit_s)
+        deadline = Deadline.of(options, deadline)
         cm = self.cost.drop_sites(self.rules.excluded)
         if self.capacity is None:
             rows = np.flatnonzero(self.weights > 0)
@@ -1005,10 +1030,19 @@ class PMedian(_StationModel):
             floor = pre.bound
             diags += pre.diagnoses
             if pre.model is None:
-                return self._presolved_solution(pre, full_cm, options, deadline, diags)
+                return self._presolved_solution(pre, full_cm, rows, options, deadline, diags)
             cm, builder, ceiling = pre.model, pre.builder, pre.ceiling
+        # Under a time limit, a plan in hand before the MIP: what is returned if the
+        # limit stops the MIP before it finds a better one (not a MIP start, so it
+        # never changes the path to an optimum).
+        fallback = None
+        if best is None and deadline.remaining() is not None:
+            fallback = self._constructive(cm, rows)
         lower = floor
         while True:
+            if deadline.expired() and (best is not None or fallback is not None):
+                deadline.note("skipped")  # building the next round used up the budget
+                break
             rounds += 1
             levels = cm.levels()
             beyond = np.full(self.n_demand, np.inf)
@@ -1016,7 +1050,16 @@ class PMedian(_StationModel):
             prob = pulp.LpProblem("p_median", pulp.LpMinimize)
             y = builder.site_vars(prob)
             builder.add(prob, y)
-            terms, const, _ = _radius_block(prob, y, cm, levels, rows, w, beyond)
+            try:
+                terms, const, _ = _radius_block(
+                    prob, y, cm, levels, rows, w, beyond, deadline=deadline
+                )
+            except OutOfTime:
+                deadline.note("skipped")
+                if best is None and fallback is None:
+                    raw = RawSolve(ERROR, None, None, False, "no solution within the limit")
+                    return self._failed(raw, options, deadline, rounds, diags)
+                break
             site_cost = self._site_cost
             if site_cost is not None:
                 terms += [(y[j], float(site_cost[j])) for j in np.flatnonzero(site_cost)]
@@ -1027,7 +1070,7 @@ class PMedian(_StationModel):
                 start = np.zeros(self.n_sites)
                 start[best[1]] = 1.0
                 _set_start(y, start)
-            raw = solve_problem(prob, options, deadline.remaining(), warm_start=best is not None)
+            raw = solve_problem(prob, options, deadline, warm_start=best is not None)
             if raw.status == INFEASIBLE:
                 if pre is not None:
                     # Nothing cheaper than the ceiling exists: the plan in hand is it.
@@ -1037,7 +1080,8 @@ class PMedian(_StationModel):
                 more = self._elastic(options, deadline)
                 return self._infeasible(diags + more, options, deadline, rounds)
             if not raw.has_solution:
-                if best is None:
+                stopped = "limit" in raw.detail  # not a solver failure
+                if best is None and (fallback is None or not stopped):
                     return self._failed(raw, options, deadline, rounds, diags)
                 break
             open_sites = np.flatnonzero(_values(y) > 0.5)
@@ -1073,6 +1117,10 @@ class PMedian(_StationModel):
                 )
                 break
             cm = cm.grow(under, true_d[under])
+        if status != OPTIMAL:
+            if fallback is not None and (best is None or fallback[0] < best[0]):
+                best = fallback
+            lower = max(lower, self._nearest_bound(full_cm, rows))
         assert best is not None
         objective, open_sites = best
         site, dist = full_cm.nearest_open(open_sites)
@@ -1087,6 +1135,31 @@ class PMedian(_StationModel):
             deadline,
         )
         return StationSolution(res, open_sites, site, dist, objective)
+
+    def _constructive(self, cm: CostMatrix, rows: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """A quick feasible plan and its true cost (greedy, see :func:`adapt_sites`)."""
+        if self.p is None:
+            return None
+        w = np.zeros(self.n_demand)
+        w[rows] = self.weights[rows]
+        empty = np.empty(0, dtype=np.int64)
+        sites = adapt_sites(cm, w, empty, self.p, self.rules, self.p_mode)
+        if sites is None:
+            return None
+        cost, _, _ = self._price(cm, rows, sites)
+        return (cost, sites) if math.isfinite(cost) else None
+
+    def _nearest_bound(self, cm: CostMatrix, rows: np.ndarray) -> float:
+        """Bound of every plan: each demand point at its nearest allowed site."""
+        if rows.size == 0:
+            return 0.0
+        first = np.full(self.n_demand, np.inf)
+        listed = rows[cm.row_counts[rows] > 0]
+        first[listed] = cm.data[cm.indptr[listed]]  # rows are sorted by cost
+        nearest = np.minimum(first[rows], cm.next_distance(rows))
+        if not np.all(np.isfinite(nearest)):
+            return -math.inf
+        return float(np.dot(self.weights[rows], nearest))
 
     # -------------------------------------------------------------- presolve
 
@@ -1303,6 +1376,7 @@ class PMedian(_StationModel):
         self,
         pre: _Presolved,
         cm: CostMatrix,
+        rows: np.ndarray,
         options: SolverOptions,
         deadline: Deadline,
         diags: list[Diagnosis],
@@ -1310,7 +1384,11 @@ class PMedian(_StationModel):
         """The presolve's plan with its Lagrangian bound (no MIP was run)."""
         gap_target = options.gap or 0.0
         status = OPTIMAL if _within(pre.plan.cost, pre.bound, gap_target) else TIME_LIMIT_FEASIBLE
-        lower = pre.bound if math.isfinite(pre.bound) else None
+        bound = pre.bound
+        if status != OPTIMAL:
+            # Stopped early (the limit): the Lagrangian may not have started.
+            bound = max(bound, self._nearest_bound(cm, rows))
+        lower = bound if math.isfinite(bound) else None
         if status == OPTIMAL and lower is not None and gap_target == 0:
             lower = min(lower, pre.plan.cost)
         site, dist = cm.nearest_open(pre.plan.sites)
@@ -1338,7 +1416,7 @@ class PMedian(_StationModel):
             )
             if start is not None:
                 _set_start(y, start)
-            raw = solve_problem(prob, options, deadline.remaining(), warm_start=start is not None)
+            raw = solve_problem(prob, options, deadline, warm_start=start is not None)
             if raw.status == INFEASIBLE:
                 grown = _grow_all(cm, rows)
                 if grown is not None and rounds < self.max_rounds and not deadline.expired():
@@ -1379,7 +1457,7 @@ class PMedian(_StationModel):
             presolve=self.presolve,
         )
         quick = replace(options, time_limit_s=budget, gap=max(options.gap or 0.0, 1e-4))
-        sol = relaxed.solve(quick)
+        sol = relaxed.solve(quick, deadline=deadline.sub(budget))
         if not sol.result.has_plan:
             return None, None
         start = np.zeros(self.n_sites)
@@ -1597,13 +1675,6 @@ class _CoverageModel(_StationModel):
     def _capped(self, dist: np.ndarray) -> float:
         return float(np.dot(self.weights, np.minimum(dist, self.radius)))
 
-    def _stage2_time(self, deadline: Deadline) -> float | None:
-        rem = deadline.remaining()
-        cap = self.tie_break_time_limit_s
-        if cap is None:
-            return rem
-        return cap if rem is None else min(rem, cap)
-
     def _tie_break(
         self,
         stage1: tuple[list, dict[int, pulp.LpVariable], dict[int, pulp.LpVariable]],
@@ -1637,9 +1708,13 @@ class _CoverageModel(_StationModel):
         x: dict[int, pulp.LpVariable] = {}
         u: dict[int, pulp.LpVariable] = {}
         if self.capacity is None:
-            terms, const, last = _radius_block(
-                prob, y, cm, cm.levels(), rows, self.weights, self.radius, prefix="t"
-            )
+            try:
+                terms, const, last = _radius_block(
+                    prob, y, cm, cm.levels(), rows, self.weights, self.radius, "t", deadline
+                )
+            except OutOfTime:
+                diags.append(Diagnosis("solve.tie_break_skipped", {}, "info"))
+                return None
             if min_cover is not None:
                 # Uncovered weight may not exceed what stage 1 left uncovered.
                 total = float(self.weights[rows].sum())
@@ -1678,7 +1753,8 @@ class _CoverageModel(_StationModel):
                 terms += [(ui, -float(self.weights[i] * self.radius[i])) for i, ui in u.items()]
                 const = float(np.dot(self.weights[rows], self.radius[rows]))
         prob.setObjective(pulp.LpAffineExpression(terms, constant=const))
-        raw = solve_problem(prob, options, self._stage2_time(deadline), warm_start=True)
+        stage2 = deadline.sub(self.tie_break_time_limit_s)
+        raw = solve_problem(prob, options, stage2, warm_start=True)
         if not raw.has_solution:
             diags.append(Diagnosis("solve.tie_break_skipped", {}, "info"))
             return None
@@ -1787,10 +1863,13 @@ class MCLP(_CoverageModel):
         cm = sparse_distances(demand_xy, site_xy, radius, circuity)
         return cls(cm, p, radius, weights, **kwargs)
 
-    def solve(self, options: SolverOptions | None = None) -> StationSolution:
-        """Solve both stages; see the class docstring."""
+    def solve(
+        self, options: SolverOptions | None = None, *, deadline: Deadline | None = None
+    ) -> StationSolution:
+        """Solve both stages; see the class docstring (``deadline`` as in
+        :meth:`PMedian.solve`)."""
         options = options or SolverOptions()
-        deadline = Deadline(options.time_limit_s)
+        deadline = Deadline.of(options, deadline)
         uncov, diags = self._uncoverable()
         errors = self._rule_checks(None)
         if errors:
@@ -1818,7 +1897,7 @@ class MCLP(_CoverageModel):
         prob.setObjective(
             pulp.LpAffineExpression([(ui, float(self.weights[i])) for i, ui in u.items()])
         )
-        raw = solve_problem(prob, options, deadline.remaining())
+        raw = solve_problem(prob, options, deadline)
         if raw.status == INFEASIBLE:
             return self._infeasible(diags + self._elastic(options, deadline), options, deadline, 1)
         if not raw.has_solution:
@@ -1963,10 +2042,13 @@ class SetCover(_CoverageModel):
         cm = sparse_distances(demand_xy, site_xy, radius, circuity)
         return cls(cm, radius, weights, **kwargs)
 
-    def solve(self, options: SolverOptions | None = None) -> StationSolution:
-        """Solve both stages; see the class docstring."""
+    def solve(
+        self, options: SolverOptions | None = None, *, deadline: Deadline | None = None
+    ) -> StationSolution:
+        """Solve both stages; see the class docstring (``deadline`` as in
+        :meth:`PMedian.solve`)."""
         options = options or SolverOptions()
-        deadline = Deadline(options.time_limit_s)
+        deadline = Deadline.of(options, deadline)
         uncov, diags = self._uncoverable()
         cm = self._cover
         rows = np.flatnonzero((cm.row_counts > 0) & (self.weights > 0))
@@ -1987,7 +2069,7 @@ class SetCover(_CoverageModel):
                 prob, y, cm, rows, self.households, self.capacity, self.single_source
             )
         prob.setObjective(pulp.LpAffineExpression([(v, 1) for v in y]))
-        raw = solve_problem(prob, options, deadline.remaining())
+        raw = solve_problem(prob, options, deadline)
         if raw.status == INFEASIBLE:
             more = self._elastic(
                 options, deadline, cm, rows, with_capacity=self.capacity is not None
