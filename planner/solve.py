@@ -856,6 +856,13 @@ register(
             "zh": "按距离二次优选在时限内未完全证明最优。",
             "en": "Breaking coverage ties by distance was not proven optimal within the limit.",
         },
+        "solve.capacity_transport": {
+            "zh": "该方案为无容量约束最优方案的站点在容量约束下的最优分配（运输线性规划）；"
+            "在时限内求解器未找到更好的方案。",
+            "en": "This plan is the uncapacitated optimum's sites with their best assignment "
+            "under capacity (a transportation LP); the solver found no better plan within "
+            "the limit.",
+        },
         "solve.grew_pairs": {
             "zh": "候选距离表过短导致不可行，已自动扩展 {rounds} 轮。",
             "en": "The candidate distance lists were too short to be feasible and were grown "

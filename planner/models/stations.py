@@ -36,6 +36,7 @@ from planner.models import Deadline, OutOfTime, RawSolve, check_time, solve_prob
 from planner.models.heuristics import MedianPlan, median_search, median_start
 from planner.models.lagrangian import LagrangianAscent, LagrangianBound, fix_sites
 from planner.models.pairs import PairSource, nearest_two
+from planner.models.transport import TransportPlan, repair_sites
 from planner.models.warm import adapt_sites
 from planner.solve import (
     ERROR,
@@ -411,8 +412,12 @@ def _assign_block(
     single_source: bool,
     served: dict[int, Any] | None = None,
     elastic: bool = False,
+    deadline: Deadline | None = None,
 ) -> tuple[dict[int, pulp.LpVariable], list[_Slack]]:
     r"""Assignment variables on the stored pairs of ``rows``.
+
+    Raises :class:`~planner.models.OutOfTime` when ``deadline`` is spent meanwhile
+    (a city-size block takes many seconds to build in PuLP).
 
     ``sum_j x_ij = s_i`` (``s_i`` = 1, or the coverage variable ``u_i`` of
     ``served``), ``x_ij <= y_j`` and ``sum_i h_i x_ij <= C_j y_j``. Returns ``x`` keyed by
@@ -421,7 +426,8 @@ def _assign_block(
     x: dict[int, pulp.LpVariable] = {}
     slacks: list[_Slack] = []
     load: dict[int, list] = {}
-    for i in rows.tolist():
+    for n, i in enumerate(rows.tolist()):
+        check_time(deadline, n, every=64)
         lo, hi = int(cm.indptr[i]), int(cm.indptr[i + 1])
         terms = []
         for pos in range(lo, hi):
@@ -1401,14 +1407,30 @@ class PMedian(_StationModel):
         diags: list[Diagnosis] = []
         start, global_bound = self._uncapacitated_start(cm, options, deadline)
         rounds = grew = 0
+        fallback = None
+        if start is not None and not self.single_source:
+            cm, fallback, grew = self._transport_start(cm, rows, start, deadline)
         while True:
             rounds += 1
+            if fallback is not None and deadline.expired():
+                deadline.note("skipped")
+                return self._transport_solution(cm, fallback, options, deadline, diags, rounds,
+                                                global_bound, grew)
             prob = pulp.LpProblem("cap_p_median", pulp.LpMinimize)
             y = self._rule_builder.site_vars(prob)
             self._rule_builder.add(prob, y)
-            x, _ = _assign_block(
-                prob, y, cm, rows, self.households, self.capacity, self.single_source
-            )
+            try:
+                x, _ = _assign_block(
+                    prob, y, cm, rows, self.households, self.capacity, self.single_source,
+                    deadline=deadline,
+                )
+            except OutOfTime:
+                deadline.note("skipped")
+                if fallback is not None:
+                    return self._transport_solution(cm, fallback, options, deadline, diags,
+                                                    rounds, global_bound, grew)
+                raw = RawSolve(ERROR, None, None, False, "no solution within the limit")
+                return self._failed(raw, options, deadline, rounds, diags)
             prob.setObjective(
                 pulp.LpAffineExpression(
                     [(v, float(self.weights[cm.rows[pos]] * cm.data[pos])) for pos, v in x.items()]
@@ -1416,6 +1438,10 @@ class PMedian(_StationModel):
             )
             if start is not None:
                 _set_start(y, start)
+            if fallback is not None:
+                shares = dict(zip(fallback.positions.tolist(), fallback.shares.tolist(),
+                                  strict=True))
+                _set_start(list(x.values()), np.array([shares.get(pos, 0.0) for pos in x]))
             raw = solve_problem(prob, options, deadline, warm_start=start is not None)
             if raw.status == INFEASIBLE:
                 grown = _grow_all(cm, rows)
@@ -1424,7 +1450,18 @@ class PMedian(_StationModel):
                     continue
                 more = self._elastic(options, deadline, cm, rows, with_capacity=True)
                 return self._infeasible(diags + more, options, deadline, rounds)
-            if not raw.has_solution:
+            if not raw.has_solution or (
+                fallback is not None
+                and raw.objective is not None
+                and raw.objective > fallback.objective * (1 + 1e-9)
+            ):
+                if fallback is not None:
+                    # The solver found nothing better than the plan it was handed: keep
+                    # that plan, with the best bound either of them proved.
+                    bound = max((b for b in (raw.bound, global_bound) if b is not None),
+                                default=None)
+                    return self._transport_solution(cm, fallback, options, deadline, diags,
+                                                    rounds, bound, grew, raw.status)
                 return self._failed(raw, options, deadline, rounds, diags)
             break
         if grew:
@@ -1432,6 +1469,70 @@ class PMedian(_StationModel):
         if _is_restricted(cm, rows):
             diags.append(_restricted_note(cm, rows, global_bound))
         return _capacitated_solution(self, cm, y, x, raw, options, deadline, diags, rounds)
+
+    def _transport_start(
+        self, cm: CostMatrix, rows: np.ndarray, start: np.ndarray, deadline: Deadline
+    ) -> tuple[CostMatrix, TransportPlan | None, int]:
+        """A feasible capacitated plan before any MIP, and the MIP's full warm start:
+        the uncapacitated plan's sites, moved where capacity runs short
+        (:func:`~planner.models.transport.repair_sites`), with their best split
+        assignment. ``start`` is updated to the repaired sites.
+
+        If no repair is found on the stored pairs, the pair lists are grown (as the
+        MIP's own rounds would). Returns the (possibly grown) matrix, the plan or
+        ``None``, and the rounds grown.
+        """
+        open_sites = np.flatnonzero(start > 0.5)
+        grew = 0
+        for _ in range(4 * self.max_rounds):
+            rem = deadline.remaining()
+            if rem is not None and rem < 0.5:
+                break
+            open_sites, plan, short_rows = repair_sites(
+                cm, rows, open_sites, self.weights, self.households, self.capacity,
+                tuple(self.rules.groups), np.asarray(self.rules.required, dtype=np.int64),
+                time_limit_s=None if rem is None else 0.5 * rem,
+            )
+            if plan is not None:
+                start[:] = 0.0
+                start[open_sites] = 1.0
+                return cm, plan, grew
+            # Only the lists of the points still short grow: growing every list makes
+            # the LP and the MIP many times larger for a few dense communities.
+            short_rows = short_rows[np.isfinite(cm.radius[short_rows])]
+            short_rows = short_rows[cm.row_counts[short_rows] < cm.n_sites]
+            if short_rows.size == 0:
+                break
+            positive = cm.radius[np.isfinite(cm.radius) & (cm.radius > 0)]
+            floor = float(positive.min()) if positive.size else 1.0
+            cm = cm.grow(short_rows, np.maximum(2 * cm.radius[short_rows], floor))
+            grew += 1
+        return cm, None, grew
+
+    def _transport_solution(
+        self,
+        cm: CostMatrix,
+        plan: TransportPlan,
+        options: SolverOptions,
+        deadline: Deadline,
+        diags: list[Diagnosis],
+        rounds: int,
+        bound: float | None,
+        grew: int,
+        status: str = TIME_LIMIT_FEASIBLE,
+    ) -> StationSolution:
+        """The transport plan as the tier's answer, with ``bound`` and its gap."""
+        diags = list(diags)
+        if grew:
+            diags.append(Diagnosis("solve.grew_pairs", {"rounds": grew}, "info"))
+        diags.append(Diagnosis("solve.capacity_transport", {}, "info"))
+        gap = relative_gap(plan.objective, bound, self.sense) if bound is not None else None
+        status = OPTIMAL if gap is not None and gap <= (options.gap or 0.0) else (
+            TIME_LIMIT_FEASIBLE if status in (OPTIMAL, TIME_LIMIT_FEASIBLE, ERROR) else status
+        )
+        res = _finish(status, plan.objective, bound, options, self.sense, diags, rounds,
+                      deadline)
+        return _split_solution(self, cm, plan.positions, plan.shares, res, plan.objective)
 
     def _uncapacitated_start(
         self, cm: CostMatrix, options: SolverOptions, deadline: Deadline
@@ -1570,21 +1671,8 @@ def _capacitated_solution(
     secondary: float | None = None,
     bound: float | None = None,
 ) -> StationSolution:
-    open_sites = np.flatnonzero(_values(y) > 0.5)
     pos = np.fromiter(x.keys(), dtype=np.int64, count=len(x))
     share = _values(list(x.values()))
-    keep = share > 1e-9
-    pos, share = pos[keep], share[keep]
-    d_rows, d_sites = cm.rows[pos], cm.indices[pos]
-    assignment = np.full(model.n_demand, -1)
-    distance = np.full(model.n_demand, np.inf)
-    # Largest share wins; ties go to the nearer site (pairs are in cost order).
-    order = np.lexsort((-share, d_rows))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = d_rows[order][1:] != d_rows[order][:-1]
-    pick = order[first]
-    assignment[d_rows[pick]] = d_sites[pick]
-    distance[d_rows[pick]] = cm.data[pos[pick]]
     obj = raw.objective if objective is None else objective
     res = _finish(
         raw.status,
@@ -1596,12 +1684,45 @@ def _capacitated_solution(
         rounds,
         deadline,
     )
+    return _split_solution(
+        model, cm, pos, share, res, obj, np.flatnonzero(_values(y) > 0.5),
+        covered, uncoverable, secondary,
+    )
+
+
+def _split_solution(
+    model: _StationModel,
+    cm: CostMatrix,
+    pos: np.ndarray,
+    share: np.ndarray,
+    result: SolveResult,
+    objective: float | None,
+    open_sites: np.ndarray | None = None,
+    covered: np.ndarray | None = None,
+    uncoverable: np.ndarray | None = None,
+    secondary: float | None = None,
+) -> StationSolution:
+    """A solution from split shares on cost-matrix pairs ``pos`` (capacity models)."""
+    keep = share > 1e-9
+    pos, share = pos[keep], share[keep]
+    d_rows, d_sites = cm.rows[pos], cm.indices[pos]
+    if open_sites is None:
+        open_sites = np.unique(d_sites)
+    assignment = np.full(model.n_demand, -1)
+    distance = np.full(model.n_demand, np.inf)
+    # Largest share wins; ties go to the nearer site (pairs are in cost order).
+    order = np.lexsort((-share, d_rows))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = d_rows[order][1:] != d_rows[order][:-1]
+    pick = order[first]
+    assignment[d_rows[pick]] = d_sites[pick]
+    distance[d_rows[pick]] = cm.data[pos[pick]]
     return StationSolution(
-        res,
+        result,
         open_sites,
         assignment,
         distance,
-        obj,
+        objective,
         covered=covered,
         uncoverable=uncoverable if uncoverable is not None else np.empty(0, dtype=np.int64),
         secondary=secondary,
