@@ -371,4 +371,3 @@ def test_the_map_still_draws_in_its_isolated_frame(browser, hostile_app, screens
     assert frame.evaluate(_REACH, "parent") == "blocked:SecurityError"
     page.screenshot(path=str(screenshots / "xss_isolated_map.png"))
     page.close()
-
