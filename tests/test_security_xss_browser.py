@@ -252,6 +252,13 @@ def _assert_safe(page, frames, where: str, shown: tuple[str, ...] = ("onerror=",
         assert text in texts, (where, text, texts[:500])
 
 
+def _photo(page, frame, path) -> None:
+    """A screenshot with the map in view (its last tooltip or popup still open)."""
+    frame.frame_element().scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+
+
 def _choose_region(page) -> None:
     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
     page.get_by_role("option", name=REGION_NAME).click()
@@ -316,26 +323,27 @@ def test_no_script_runs_on_any_map_page(browser, hostile_app, screenshots):
     # Data page: the region map (counties, townships, communities)
     (frame,) = _map_frames(page)
     _assert_safe(page, [frame], "the Data page's region map")
-    page.screenshot(path=str(screenshots / "xss_data.png"))
+    _photo(page, frame, screenshots / "xss_data.png")
 
     # Data page: the preview of a hostile communities file
     _pick(page, "导入内容", "村（社区）边界或点位")
     _upload(page, "村社区.geojson", _hostile_communities())
     frames = _map_frames(page, 2)
     _assert_safe(page, frames, "the Data page's import preview", ("__xss='import'",))
-    page.screenshot(path=str(screenshots / "xss_import_preview.png"))
+    _photo(page, frames[-1], screenshots / "xss_import_preview.png")
 
     # Results: township coverage, county outlines, stations, centres, uncovered
     _nav(page, "规划结果")
     page.wait_for_selector(f"text=规划结果：{REGION_NAME}", timeout=60_000)
     frames = _map_frames(page, 1, ".planner-centre")
     _assert_safe(page, frames, "Results")
-    page.screenshot(path=str(screenshots / "xss_results.png"))
+    _photo(page, frames[0], screenshots / "xss_results.png")
 
     # Review: the review layer with the hostile reviewer and reason
     _nav(page, "站点审核")
     frames = _map_frames(page, 1, ".planner-review-legend")
     _assert_safe(page, frames, "Review", ("onerror=", "__xss='reason'", "__xss='reviewer'"))
+    _photo(page, frames[0], screenshots / "xss_review.png")
 
     # Compare: two maps side by side
     _nav(page, "方案对比")
