@@ -5,20 +5,19 @@ on a plain background, with a layer control, a legend, a title box and the
 approximate-geometry notice. Leaflet is inlined by :func:`planner.maps.to_html`.
 
 Every name or text that comes from data or from the planner (site and area names,
-scenario name) is HTML-escaped before it reaches the page: Leaflet puts tooltip and
-popup strings into the page as HTML, so a site named ``<script>…`` must arrive as
-``&lt;script&gt;…`` to show as text.
+scenario name) is HTML-escaped before it reaches the page, with the same rule as the
+app's maps (:func:`planner.maps.escape_html`): Leaflet puts tooltip and popup strings
+into the page as HTML, so a site named ``<script>…`` must arrive as ``&lt;script&gt;…``
+to show as text.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from pathlib import Path
 
 import folium
 import geopandas as gpd
-import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
@@ -33,23 +32,11 @@ from planner.export_map import (
     map_title,
 )
 from planner.i18n import t
-from planner.maps import DISPLAY_TOLERANCE_M, add_legend, to_html
+from planner.maps import DISPLAY_TOLERANCE_M, add_legend, escape_html, escaped_columns, to_html
 from planner.plan import Plan
 from planner.regions import Region
 
 __all__ = ["export_html", "plan_map"]
-
-
-def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``columns`` as HTML-escaped text (missing values become an empty string)."""
-    out = pd.DataFrame(index=frame.index)
-    for col in columns:
-        values = frame[col] if col in frame else pd.Series([None] * len(frame), index=frame.index)
-        out[col] = [
-            "" if v is None or (isinstance(v, float) and math.isnan(v)) else html.escape(str(v))
-            for v in values
-        ]
-    return out
 
 
 def _number(value, digits: int = 0) -> str:
@@ -63,18 +50,18 @@ def _number(value, digits: int = 0) -> str:
 def _outline(layer: gpd.GeoDataFrame, region: Region) -> gpd.GeoDataFrame:
     """Names and simplified outlines (display only) of an area layer."""
     metric = layer.to_crs(region.metric_crs).geometry.simplify(DISPLAY_TOLERANCE_M)
-    out = _escaped(layer, ["name", "code"])
+    out = escaped_columns(layer, ["name", "code"])
     return gpd.GeoDataFrame(out, geometry=metric.to_crs(4326).to_numpy(), crs="EPSG:4326")
 
 
 def _points(sites: gpd.GeoDataFrame, lang: str, tier: str) -> gpd.GeoDataFrame:
     """Point layer with escaped, preformatted tooltip fields."""
-    out = _escaped(sites, ["name", "site_id"])
-    out["status"] = [html.escape(t(f"export.status.{s}", lang)) for s in sites["status"]]
+    out = escaped_columns(sites, ["name", "site_id"])
+    out["status"] = [escape_html(t(f"export.status.{s}", lang)) for s in sites["status"]]
     if tier == "station":
         out["served"] = [_number(v) for v in sites.get("served_population", [])]
         out["tonnage"] = [_number(v, 2) for v in sites.get("tonnage_t_per_day", [])]
-        out["centre"] = _escaped(sites, ["centre_id"])["centre_id"].to_numpy()
+        out["centre"] = escaped_columns(sites, ["centre_id"])["centre_id"].to_numpy()
         out["existing"] = (sites["status"].astype(str) == "existing_keep").to_numpy()
     else:
         out["served"] = [_number(v) for v in sites.get("served_stations", [])]
@@ -101,7 +88,7 @@ def plan_map(plan: Plan, region: Region, lang: str = "zh") -> folium.Map:
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
     def label(key: str) -> str:
-        return html.escape(t(key, lang))
+        return escape_html(t(key, lang))
 
     folium.GeoJson(
         _outline(region.townships, region),
@@ -127,7 +114,7 @@ def plan_map(plan: Plan, region: Region, lang: str = "zh") -> folium.Map:
     ).add_to(fmap)
     if len(plan.links):
         links = plan.links.to_crs(4326)
-        data = _escaped(links, ["station_id", "centre_id"])
+        data = escaped_columns(links, ["station_id", "centre_id"])
         data["distance"] = [_number(v) for v in links["distance_m"]]
         folium.GeoJson(
             gpd.GeoDataFrame(data, geometry=links.geometry.to_numpy(), crs="EPSG:4326"),
@@ -192,7 +179,7 @@ def plan_map(plan: Plan, region: Region, lang: str = "zh") -> folium.Map:
 
         folium.GeoJson(
             points,
-            name=html.escape(tier_label(tier, lang)),
+            name=escape_html(tier_label(tier, lang)),
             marker=folium.CircleMarker(radius=radius),
             style_function=style,
             tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[label(a) for a in aliases]),
@@ -214,16 +201,16 @@ def plan_map(plan: Plan, region: Region, lang: str = "zh") -> folium.Map:
         '<div class="planner-title" style="position:absolute;top:10px;left:55px;z-index:9999;'
         "max-width:60%;background:rgba(255,255,255,.92);border:1px solid #999;"
         'border-radius:4px;padding:6px 10px;font:13px sans-serif;">'
-        f"<b style='font-size:15px'>{html.escape(title)}</b><br>{html.escape(subtitle)}</div>"
+        f"<b style='font-size:15px'>{escape_html(title)}</b><br>{escape_html(subtitle)}</div>"
     )
     fmap.get_root().html.add_child(Element(box))
-    fmap.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
+    fmap.get_root().header.add_child(Element(f"<title>{escape_html(title)}</title>"))
     if region.is_approximate:
         notice = (
             '<div class="planner-notice" style="position:absolute;bottom:40px;left:10px;'
             "z-index:9999;max-width:45%;background:#fff3cd;color:#664d03;"
             'border:1px solid #ffc107;border-radius:4px;padding:4px 8px;font:13px sans-serif;">'
-            f"{html.escape(t('export.approximate', lang))}</div>"
+            f"{escape_html(t('export.approximate', lang))}</div>"
         )
         fmap.get_root().html.add_child(Element(notice))
     return fmap

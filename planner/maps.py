@@ -3,15 +3,24 @@
 Maps work offline: boundaries are drawn on a plain background and online tile layers
 are optional. Every map has a layer control and a legend; approximate geometry is
 labelled on the map itself, so a screenshot or an exported HTML keeps the caveat.
+
+One rule keeps data from running as script: Leaflet and Folium put tooltip, popup,
+legend and layer-control strings into the page as HTML, so every string that comes from
+data (area and site names and codes, review reasons, raw values of an import) is passed
+through :func:`escape_html` (or :func:`escaped_columns`) before it reaches Folium, and
+no HTML is built from data. Numbers are shown as formatted numbers. In the app a map is
+embedded with :func:`isolate_map`, in a frame that cannot reach the app's page.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -27,13 +36,19 @@ __all__ = [
     "BASEMAPS",
     "BASEMAP_SYSTEMS",
     "COVERAGE_COLOURS",
+    "MAP_SANDBOX",
+    "PointLayer",
     "add_basemap",
     "add_legend",
     "add_notice",
     "add_road_layer",
     "coverage_colour",
     "density_scale",
+    "escape_html",
+    "escaped_columns",
     "for_display",
+    "isolate_map",
+    "layer_map",
     "offline",
     "plan_map",
     "region_map",
@@ -85,8 +100,49 @@ _BASEMAP_ATTRIBUTION = {"amap": "&copy; 高德地图 AutoNavi"}
 _BASEMAP_SUBDOMAINS = {"amap": "1234"}
 # Display simplification (metres): keeps the embedded HTML small; storage is untouched.
 DISPLAY_TOLERANCE_M = 25.0
-TOOLTIP_COLUMNS = ("name", "code", "population", "households", "population_quality", "density")
 DENSITY_COLOURS = ["#fff7ec", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]
+
+
+# --- text from data -------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+def escape_html(value: Any) -> str:
+    """``value`` as HTML-escaped text; a missing value (None, NaN, NA) is ``""``.
+
+    The one rule for every string that comes from data on a map: Leaflet inserts
+    tooltip, popup and layer-control strings as HTML, so a name ``<img onerror=…>``
+    must arrive as ``&lt;img onerror=…&gt;`` to show as the text it is.
+    """
+    return "" if _missing(value) else html.escape(str(value), quote=True)
+
+
+def escaped_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``columns`` of ``frame`` as :func:`escape_html` text (absent columns are empty)."""
+    out = pd.DataFrame(index=frame.index)
+    for col in columns:
+        values = frame[col] if col in frame else [None] * len(frame)
+        out[col] = [escape_html(v) for v in values]
+    return out
+
+
+def _label(key: str, lang: str, **params: Any) -> str:
+    """A translated label for a place Leaflet fills as HTML (layer names, aliases)."""
+    return escape_html(t(key, lang, **params))
+
+
+def _num_or_text(value: Any, digits: int = 0) -> str:
+    """A number formatted with separators; any other value as escaped text (raw imports)."""
+    if isinstance(value, bool | np.bool_) or _missing(value):
+        return escape_html(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        return _num(value, digits)
+    return escape_html(value)
 
 
 class DensityScale:
@@ -124,16 +180,27 @@ def _with_density(layer: gpd.GeoDataFrame, metric_crs: str) -> gpd.GeoDataFrame:
     return out
 
 
-def _tooltip_fields(layer: pd.DataFrame, lang: str) -> folium.GeoJsonTooltip:
+def _area_tooltip(
+    layer: gpd.GeoDataFrame, lang: str
+) -> tuple[gpd.GeoDataFrame, folium.GeoJsonTooltip]:
+    """An area layer's tooltip data (escaped names, formatted numbers) and its tooltip.
+
+    ``density`` stays a number for the fill colour; the tooltip shows ``density_text``.
+    """
     est = t("map.estimate", lang) if "population_quality" in layer else ""
-    fields, aliases = ["name", "code"], ["", t("map.code", lang)]
+    data = escaped_columns(layer, ["name", "code"])
+    fields, aliases = ["name", "code"], ["", _label("map.code", lang)]
     for col, key in (("population", "map.population"), ("households", "map.households")):
         if col in layer:
+            data[col] = [_num(v) for v in layer[col]]
             fields.append(col)
-            aliases.append(t(key, lang) + est)
-    fields.append("density")
-    aliases.append(t("map.density_short", lang))
-    return folium.GeoJsonTooltip(fields=fields, aliases=aliases, localize=True)
+            aliases.append(escape_html(t(key, lang) + est))
+    data["density"] = layer["density"].to_numpy()
+    data["density_text"] = [_num(v) for v in layer["density"]]
+    fields.append("density_text")
+    aliases.append(_label("map.density_short", lang))
+    shown = gpd.GeoDataFrame(data, geometry=layer.geometry.to_numpy(), crs=layer.crs)
+    return shown, folium.GeoJsonTooltip(fields=fields, aliases=aliases)
 
 
 def region_map(
@@ -193,12 +260,12 @@ def region_map(
         (counties, "map.counties", lambda _: {"fill": False, "color": "#111", "weight": 2.5}, True),
     )
     for layer, name, style, show in layers:
-        cols = [c for c in TOOLTIP_COLUMNS if c in layer]
+        shown, tooltip = _area_tooltip(layer, lang)
         folium.GeoJson(
-            layer[[*cols, "geometry"]],
-            name=t(name, lang),
+            shown,
+            name=_label(name, lang),
             style_function=style,
-            tooltip=_tooltip_fields(layer[cols], lang),
+            tooltip=tooltip,
             show=show,
         ).add_to(fmap)
     add_legend(fmap, t("map.density", lang), scale.legend_items())
@@ -307,9 +374,9 @@ def add_road_layer(
         return 0
     shown = for_display(lines, BASEMAP_SYSTEMS.get(basemap))
     name = (
-        t("map.roads", lang)
+        _label("map.roads", lang)
         if len(shown) >= total
-        else t("map.roads_limited", lang, shown=len(shown), total=total)
+        else _label("map.roads_limited", lang, shown=len(shown), total=total)
     )
     merged = shapely.multilinestrings(shapely.get_parts(shown.geometry.to_numpy()))
     folium.GeoJson(
@@ -328,7 +395,7 @@ def add_notice(fmap: folium.Map, text: str) -> None:
         '<div style="position:absolute;bottom:28px;left:10px;z-index:9999;'
         "background:#fff3cd;color:#664d03;border:1px solid #ffc107;border-radius:4px;"
         'padding:4px 8px;font:13px sans-serif;">'
-        f"{html.escape(text)}</div>"
+        f"{escape_html(text)}</div>"
     )
     fmap.get_root().html.add_child(Element(box))
 
@@ -337,14 +404,14 @@ def add_legend(fmap: folium.Map, title: str, items: Sequence[tuple[str, str]]) -
     """Pin a legend (colour swatch + label per item) to the bottom-right corner."""
     rows = "".join(
         f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
-        f'background:{html.escape(colour)};border:1px solid #777"></span>{html.escape(label)}</div>'
+        f'background:{escape_html(colour)};border:1px solid #777"></span>{escape_html(label)}</div>'
         for colour, label in items
     )
     box = (
         '<div class="planner-legend" style="position:absolute;bottom:28px;right:10px;'
         "z-index:9999;background:rgba(255,255,255,.92);border:1px solid #999;"
         'border-radius:4px;padding:6px 8px;font:12px sans-serif;">'
-        f"<b>{html.escape(title)}</b>{rows}</div>"
+        f"<b>{escape_html(title)}</b>{rows}</div>"
     )
     fmap.get_root().html.add_child(Element(box))
 
@@ -404,13 +471,50 @@ def to_html(fmap: folium.Map) -> str:
     return offline(fmap).get_root().render()
 
 
+#: Sandbox of the frame a map runs in inside the app: scripts (Leaflet) but no same
+#: origin, so the map's document has an opaque origin of its own.
+MAP_SANDBOX = "allow-scripts"
+
+
+def isolate_map(page: str) -> str:
+    """A page that shows ``page`` (a map's HTML) in a frame that cannot reach its parent.
+
+    Streamlit's ``st.iframe`` gives an HTML string a ``srcdoc`` frame sandboxed with
+    ``allow-scripts allow-same-origin``: a script in it runs with the app's own origin
+    and can read and change the app's page (``window.parent.document``). The map is
+    therefore put one frame deeper, in an ``<iframe sandbox="allow-scripts">``: Leaflet
+    runs, but the document's origin is opaque, so the app's page, its cookies and
+    storage are out of reach, and no top-level navigation or popup is allowed (nested
+    sandboxes only ever add restrictions). The outer page holds no script at all.
+
+    Parameters
+    ----------
+    page
+        A complete HTML document, e.g. :func:`to_html`.
+
+    Returns
+    -------
+    str
+        An HTML document for ``st.iframe``; ``html.unescape`` of its ``srcdoc``
+        attribute gives ``page`` back.
+    """
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><style>'
+        "html,body{margin:0;padding:0;height:100%;overflow:hidden}"
+        "iframe{display:block;border:0;width:100%;height:100%}"
+        f'</style></head><body><iframe sandbox="{MAP_SANDBOX}" title="map" '
+        f'srcdoc="{html.escape(page, quote=True)}"></iframe></body></html>'
+    )
+
+
 def layer_map(
     layer: gpd.GeoDataFrame, lang: str = "zh", boundary: gpd.GeoDataFrame | None = None
 ) -> folium.Map:
     """Offline preview of one layer (polygons outlined, points as dots) over ``boundary``.
 
     Used to check an imported layer before it is applied; tooltips show name, code and
-    population where the layer has them.
+    population where the layer has them. The layer is as read from a file nobody has
+    vetted yet: every value is shown as escaped text (numbers formatted).
     """
     shown = layer[~(layer.geometry.isna() | layer.geometry.is_empty)]
     frames = [f for f in (shown, boundary) if f is not None and len(f)]
@@ -424,12 +528,15 @@ def layer_map(
         outline["geometry"] = outline.geometry.simplify(DISPLAY_TOLERANCE_M / 1e5)
         folium.GeoJson(
             outline,
-            name=t("map.counties", lang),
+            name=_label("map.counties", lang),
             style_function=lambda _: {"fill": False, "color": "#111", "weight": 2},
         ).add_to(fmap)
     labels = {"name": "", "code": "map.code", "site_id": "map.code", "population": "map.population"}
     cols = [c for c in labels if c in shown]
-    data = shown[cols].astype(object).where(shown[cols].notna(), None)
+    data = escaped_columns(shown, [c for c in cols if c != "population"])
+    if "population" in cols:
+        data["population"] = [_num_or_text(v) for v in shown["population"]]
+    data = data[cols]
     points = shown.geometry.geom_type.isin(["Point", "MultiPoint"])
     geometry = shown.geometry.where(points, shown.geometry.simplify(DISPLAY_TOLERANCE_M / 1e5))
 
@@ -438,7 +545,7 @@ def layer_map(
             return {"color": "#b2182b", "fill": True, "fillColor": "#d6604d", "fillOpacity": 0.9}
         return {"color": "#2166ac", "weight": 1.2, "fillColor": "#67a9cf", "fillOpacity": 0.25}
 
-    aliases = [t(labels[c], lang) if labels[c] else "" for c in cols]
+    aliases = [_label(labels[c], lang) if labels[c] else "" for c in cols]
     folium.GeoJson(
         gpd.GeoDataFrame(data, geometry=geometry.to_numpy(), crs=shown.crs),
         style_function=style,
@@ -479,7 +586,7 @@ def add_basemap(fmap: folium.Map, basemap: str, lang: str = "zh") -> None:
         tiles=tiles,
         attr=_BASEMAP_ATTRIBUTION.get(basemap),
         subdomains=_BASEMAP_SUBDOMAINS.get(basemap, "abc"),
-        name=t(f"map.basemap.{basemap}", lang),
+        name=_label(f"map.basemap.{basemap}", lang),
         max_zoom=18,
         control=True,
     ).add_to(fmap)
@@ -630,13 +737,16 @@ def coverage_colour(share: float | None) -> str:
     return COVERAGE_COLOURS[-1][1]
 
 
-class _PointLayer(folium.MacroElement):
+class PointLayer(folium.MacroElement):
     """Many points added to the parent layer by one loop (compact, fast, offline).
 
     ``rows`` are ``[lat, lon, tooltip_html, popup_html, extra]``; ``kind`` is
-    ``marker`` (an ``L.divIcon`` with ``css_class``; ``extra`` adds a class) or
-    ``circle`` (``L.circle`` of radius ``extra`` metres). All HTML is escaped by the
-    caller; the JSON is made safe to sit inside a ``<script>`` element.
+    ``marker`` (an ``L.divIcon`` with ``css_class``; ``extra`` adds a class),
+    ``circle`` (``L.circle`` of radius ``extra`` metres) or ``circle_marker``
+    (``L.circleMarker``; ``extra`` is the row's path style over ``style``). Tooltip and
+    popup HTML must be built with :func:`escape_html` by the caller; the JSON is made
+    safe to sit inside a ``<script>`` element. Unlike ``folium.Popup`` this needs no
+    jQuery (which :func:`offline` leaves out).
     """
 
     _template = folium.template.Template(
@@ -650,6 +760,8 @@ class _PointLayer(folium.MacroElement):
                 var layer;
                 if (opts.kind === "circle") {
                     layer = L.circle([r[0], r[1]], Object.assign({radius: r[4]}, opts.style));
+                } else if (opts.kind === "circle_marker") {
+                    layer = L.circleMarker([r[0], r[1]], Object.assign({}, opts.style, r[4]));
                 } else {
                     var icon = L.divIcon({
                         className: opts.css_class + (r[4] ? " " + r[4] : ""),
@@ -695,14 +807,20 @@ def _num(value, digits: int = 0) -> str:
 
 
 def _popup(title: str, subtitle: str, rows: Sequence[tuple[str, str]]) -> str:
+    """A site's popup: every piece is escaped here, so callers pass plain text."""
     body = "".join(
-        f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>"
+        f"<tr><td>{escape_html(label)}</td><td>{escape_html(value)}</td></tr>"
         for label, value in rows
     )
     return (
-        f'<div class="planner-popup"><b>{html.escape(title)}</b><br>'
-        f"<i>{html.escape(subtitle)}</i><table>{body}</table></div>"
+        f'<div class="planner-popup"><b>{escape_html(title)}</b><br>'
+        f"<i>{escape_html(subtitle)}</i><table>{body}</table></div>"
     )
+
+
+def _plain(value: Any) -> str:
+    """``value`` as plain (not yet escaped) text; missing values are ``""``."""
+    return "" if _missing(value) else str(value)
 
 
 def _names(region: Region | None) -> tuple[dict, dict]:
@@ -723,6 +841,7 @@ def plan_map(
     show_uncovered: bool = True,
     cluster: bool | None = None,
     compact: bool = False,
+    layer_control: bool = True,
 ) -> folium.Map:
     """Map of a :class:`~planner.plan.Plan`: sites, assignments and coverage.
 
@@ -749,6 +868,10 @@ def plan_map(
         Cluster stations (Leaflet.markercluster); default: above :data:`CLUSTER_ABOVE`.
     compact
         For small maps side by side: the layer control starts collapsed.
+    layer_control
+        Add the layer control. A caller adding layers of its own passes ``False`` and
+        adds the control last: Folium's control refers to the layers added before it,
+        and a layer added after it stops the map's script.
 
     Returns
     -------
@@ -777,16 +900,18 @@ def plan_map(
 
     if region is not None:
         _township_layer(fmap, plan, region, lang, system)
-        outline = region.counties[["code", "name", "geometry"]].copy()
-        outline["geometry"] = (
-            outline.to_crs(region.metric_crs)
+        counties = region.counties
+        outline = gpd.GeoDataFrame(
+            escaped_columns(counties, ["name"]),
+            geometry=counties.to_crs(region.metric_crs)
             .geometry.simplify(DISPLAY_TOLERANCE_M)
             .to_crs(4326)
-            .values
+            .to_numpy(),
+            crs="EPSG:4326",
         )
         folium.GeoJson(
             for_display(outline, system),
-            name=t("map.counties", lang),
+            name=_label("map.counties", lang),
             style_function=lambda _: {"fill": False, "color": "#111", "weight": 2.5},
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[""]),
         ).add_to(fmap)
@@ -795,7 +920,7 @@ def plan_map(
     centres = for_display(plan.centres, system)
     if show_radius and len(stations):
         radius = _station_radius(plan)
-        group = folium.FeatureGroup(name=t("map.radius", lang), show=True)
+        group = folium.FeatureGroup(name=_label("map.radius", lang), show=True)
         rows = [
             [round(g.y, 6), round(g.x, 6), "", "", float(r)]
             for g, r in zip(stations.geometry, radius, strict=True)
@@ -808,14 +933,14 @@ def plan_map(
             "fillOpacity": 0.08,
             "interactive": False,
         }
-        group.add_child(_PointLayer(rows, kind="circle", style=style))
+        group.add_child(PointLayer(rows, kind="circle", style=style))
         group.add_to(fmap)
 
     if show_links and plan.links is not None and len(plan.links):
         links = for_display(plan.links[["distance_m", "geometry"]], system)
         folium.GeoJson(
             links,
-            name=t("map.links", lang),
+            name=_label("map.links", lang),
             style_function=lambda _: {"color": LINK_COLOUR, "weight": 1, "opacity": 0.55},
             interactive=False,
         ).add_to(fmap)
@@ -829,7 +954,7 @@ def plan_map(
             from folium.plugins import MarkerCluster
 
             group = MarkerCluster(
-                name=t("map.stations", lang),
+                name=_label("map.stations", lang),
                 options={
                     "disableClusteringAtZoom": 14,
                     "maxClusterRadius": 45,
@@ -839,9 +964,9 @@ def plan_map(
                 icon_create_function=_CLUSTER_ICON,
             )
         else:
-            group = folium.FeatureGroup(name=t("map.stations", lang))
+            group = folium.FeatureGroup(name=_label("map.stations", lang))
         group.add_child(
-            _PointLayer(
+            PointLayer(
                 _station_rows(plan, stations, lang, county_names, town_names),
                 css_class="planner-station",
                 size=12,
@@ -849,9 +974,9 @@ def plan_map(
         )
         group.add_to(fmap)
     if len(centres):
-        group = folium.FeatureGroup(name=t("map.centres", lang))
+        group = folium.FeatureGroup(name=_label("map.centres", lang))
         group.add_child(
-            _PointLayer(
+            PointLayer(
                 _centre_rows(centres, lang, county_names, town_names),
                 css_class="planner-centre",
                 size=18,
@@ -875,7 +1000,8 @@ def plan_map(
             for _, colour, label in COVERAGE_COLOURS
         ]
     add_legend(fmap, t("map.legend", lang), items)
-    folium.LayerControl(collapsed=compact).add_to(fmap)
+    if layer_control:
+        folium.LayerControl(collapsed=compact).add_to(fmap)
     if region is not None and region.is_approximate:
         add_notice(fmap, t("map.approximate", lang))
     return fmap
@@ -895,14 +1021,17 @@ def _station_radius(plan) -> np.ndarray:
 
 
 def _station_rows(plan, stations, lang, county_names, town_names) -> list[list]:
-    centre_names = dict(zip(plan.centres["site_id"], plan.centres["name"].fillna(""), strict=False))
+    centre_names = {
+        sid: _plain(name)
+        for sid, name in zip(plan.centres["site_id"], plan.centres["name"], strict=False)
+    }
     rows = []
     for rec, geom in zip(stations.to_dict("records"), stations.geometry, strict=True):
-        name = str(rec.get("name") or rec.get("site_id") or "")
+        name = _plain(rec.get("name")) or _plain(rec.get("site_id"))
         status = str(rec.get("status") or "proposed")
         details = [
-            (t("map.county", lang), str(county_names.get(rec.get("county_code"), "") or "")),
-            (t("map.township", lang), str(town_names.get(rec.get("township_code"), "") or "")),
+            (t("map.county", lang), _plain(county_names.get(rec.get("county_code")))),
+            (t("map.township", lang), _plain(town_names.get(rec.get("township_code")))),
             (t("map.served_population", lang), _num(rec.get("served_population"))),
             (t("map.served_households", lang), _num(rec.get("served_households"))),
             (
@@ -917,14 +1046,17 @@ def _station_rows(plan, stations, lang, county_names, town_names) -> list[list]:
             km = _num(float(distance) / 1000, 1) if distance is not None else "—"
             where = t("map.distance_km", lang, value=km)
             details.append(
-                (t("map.to_centre", lang), f"{centre_names.get(centre) or centre} · {where}")
+                (
+                    t("map.to_centre", lang),
+                    f"{centre_names.get(centre) or _plain(centre)} · {where}",
+                )
             )
         subtitle = f"{t('map.station', lang)} · {t(f'map.status.{status}', lang)}"
         rows.append(
             [
                 round(geom.y, 6),
                 round(geom.x, 6),
-                html.escape(name),
+                escape_html(name),
                 _popup(name, subtitle, details),
                 "existing" if status == "existing_keep" else "",
             ]
@@ -935,7 +1067,7 @@ def _station_rows(plan, stations, lang, county_names, town_names) -> list[list]:
 def _centre_rows(centres, lang, county_names, town_names) -> list[list]:
     rows = []
     for rec, geom in zip(centres.to_dict("records"), centres.geometry, strict=True):
-        name = str(rec.get("name") or rec.get("site_id") or "")
+        name = _plain(rec.get("name")) or _plain(rec.get("site_id"))
         status = str(rec.get("status") or "proposed")
         load, capacity = rec.get("load_t_per_day"), rec.get("capacity_t_per_day")
         use = ""
@@ -945,8 +1077,8 @@ def _centre_rows(centres, lang, county_names, town_names) -> list[list]:
         except (TypeError, ValueError):
             use = ""
         details = [
-            (t("map.county", lang), str(county_names.get(rec.get("county_code"), "") or "")),
-            (t("map.township", lang), str(town_names.get(rec.get("township_code"), "") or "")),
+            (t("map.county", lang), _plain(county_names.get(rec.get("county_code")))),
+            (t("map.township", lang), _plain(town_names.get(rec.get("township_code")))),
             (
                 t("map.load", lang),
                 t("map.t_per_day", lang, value=f"{_num(load, 1)} / {_num(capacity, 0)}") + use,
@@ -959,7 +1091,7 @@ def _centre_rows(centres, lang, county_names, town_names) -> list[list]:
             [
                 round(geom.y, 6),
                 round(geom.x, 6),
-                html.escape(name),
+                escape_html(name),
                 _popup(name, subtitle, details),
                 "",
             ]
@@ -968,27 +1100,27 @@ def _centre_rows(centres, lang, county_names, town_names) -> list[list]:
 
 
 def _township_layer(fmap, plan, region: Region, lang: str, system: str | None) -> None:
-    towns = region.townships[["code", "name", "geometry"]].copy()
+    townships = region.townships
     kpis = plan.township_kpis
     share, stations = {}, {}
     if kpis is not None and len(kpis) and "township_code" in kpis:
         codes = kpis["township_code"].astype(str)
         share = dict(zip(codes, kpis["coverage_share"], strict=False))
         stations = dict(zip(codes, kpis["stations"], strict=False))
-    towns["coverage"] = [
+    codes = townships["code"].astype(str)
+    coverage = [
         None if share.get(c) is None or not np.isfinite(share.get(c)) else float(share[c])
-        for c in towns["code"]
+        for c in codes
     ]
-    towns["coverage_text"] = ["—" if v is None else f"{v:.0%}" for v in towns["coverage"]]
-    towns["stations"] = [int(stations.get(c, 0) or 0) for c in towns["code"]]
-    towns["colour"] = [coverage_colour(v) for v in towns["coverage"]]
-    towns["geometry"] = (
-        towns.to_crs(region.metric_crs).geometry.simplify(DISPLAY_TOLERANCE_M).to_crs(4326).values
-    )
-    towns = towns.drop(columns="coverage")
+    towns = escaped_columns(townships, ["name"])
+    towns["coverage_text"] = ["—" if v is None else f"{v:.0%}" for v in coverage]
+    towns["stations"] = [int(stations.get(c, 0) or 0) for c in codes]
+    towns["colour"] = [coverage_colour(v) for v in coverage]
+    geometry = townships.to_crs(region.metric_crs).geometry.simplify(DISPLAY_TOLERANCE_M)
+    towns = gpd.GeoDataFrame(towns, geometry=geometry.to_crs(4326).to_numpy(), crs="EPSG:4326")
     folium.GeoJson(
         for_display(towns, system),
-        name=t("map.township_coverage", lang),
+        name=_label("map.township_coverage", lang),
         style_function=lambda f: {
             "fillColor": f["properties"]["colour"],
             "fillOpacity": 0.45,
@@ -997,7 +1129,7 @@ def _township_layer(fmap, plan, region: Region, lang: str, system: str | None) -
         },
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "coverage_text", "stations"],
-            aliases=["", t("map.coverage", lang), t("map.station_count", lang)],
+            aliases=["", _label("map.coverage", lang), _label("map.station_count", lang)],
         ),
     ).add_to(fmap)
 
@@ -1007,16 +1139,13 @@ def _uncovered_layer(fmap, plan, lang: str, system: str | None) -> None:
     out = demand[~demand["covered"].astype(bool)]
     if not len(out):
         return
-    shown = out[["name", "population", "distance_m", "radius_m", "geometry"]].copy()
-    shown["name"] = shown["name"].astype(str).map(html.escape)
-    shown["population"] = shown["population"].map(_num)
-    shown["distance_m"] = shown["distance_m"].map(
-        lambda v: t("map.distance_m", lang, value=_num(v))
-    )
-    shown["radius_m"] = shown["radius_m"].map(lambda v: t("map.distance_m", lang, value=_num(v)))
+    shown = escaped_columns(out, ["name"])
+    shown["population"] = [_num(v) for v in out["population"]]
+    for col in ("distance_m", "radius_m"):
+        shown[col] = [_label("map.distance_m", lang, value=_num(v)) for v in out[col]]
     folium.GeoJson(
-        for_display(gpd.GeoDataFrame(shown, geometry="geometry", crs=out.crs), system),
-        name=t("map.uncovered", lang),
+        for_display(gpd.GeoDataFrame(shown, geometry=out.geometry.to_numpy(), crs=out.crs), system),
+        name=_label("map.uncovered", lang),
         marker=folium.CircleMarker(radius=4),
         style_function=lambda _: {
             "color": "#b35806",
@@ -1028,9 +1157,9 @@ def _uncovered_layer(fmap, plan, lang: str, system: str | None) -> None:
             fields=["name", "population", "distance_m", "radius_m"],
             aliases=[
                 "",
-                t("map.population", lang),
-                t("map.distance_to_station", lang),
-                t("map.radius_label", lang),
+                _label("map.population", lang),
+                _label("map.distance_to_station", lang),
+                _label("map.radius_label", lang),
             ],
         ),
     ).add_to(fmap)

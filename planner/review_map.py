@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import html
-
 import folium
 import geopandas as gpd
 import pandas as pd
 from branca.element import Element
 
 from planner.i18n import register, t
-from planner.maps import BASEMAP_SYSTEMS, for_display, plan_map
+from planner.maps import BASEMAP_SYSTEMS, PointLayer, escape_html, for_display, plan_map
 from planner.plan import Plan
 from planner.regions import Region
 
@@ -66,9 +64,18 @@ def review_map(
     folium.Map
         Names, reasons and reviewers are HTML-escaped in popups.
     """
-    fmap = plan_map(plan, region, lang, basemap=basemap, show_links=False, show_uncovered=False)
+    fmap = plan_map(
+        plan,
+        region,
+        lang,
+        basemap=basemap,
+        show_links=False,
+        show_uncovered=False,
+        layer_control=False,
+    )
     system = BASEMAP_SYSTEMS.get(basemap)
-    group = folium.FeatureGroup(name=t("map.review", lang), show=True)
+    group = folium.FeatureGroup(name=escape_html(t("map.review", lang)), show=True)
+    rows: list[list] = []
     if len(table):
         points = for_display(
             gpd.GeoDataFrame(
@@ -84,24 +91,29 @@ def review_map(
             popup = t(
                 "map.review.popup",
                 lang,
-                name=html.escape(str(row.name)),
-                site=html.escape(str(row.site_id)),
-                status=html.escape(t(f"review.status.{status}", lang)),
-                locked=" · " + html.escape(t("review.action.lock", lang)) if row.locked else "",
-                reviewer=html.escape(str(row.reviewer or "")),
-                at=html.escape(str(row.at or "")[:16].replace("T", " ")),
-                reason=html.escape(str(row.reason or "")),
+                name=escape_html(row.name),
+                site=escape_html(row.site_id),
+                status=escape_html(t(f"review.status.{status}", lang)),
+                locked=" · " + escape_html(t("review.action.lock", lang)) if row.locked else "",
+                reviewer=escape_html(row.reviewer),
+                at=escape_html(str(row.at or "")[:16].replace("T", " ")),
+                reason=escape_html(row.reason),
             )
-            folium.CircleMarker(
-                [geom.y, geom.x],
-                radius=8 if reviewed else 4,
-                color=LOCK_COLOUR if row.locked else STATUS_COLOURS[status],
-                weight=4 if row.locked else 1,
-                fill=True,
-                fill_color=STATUS_COLOURS[status],
-                fill_opacity=0.9 if reviewed else 0.5,
-                popup=folium.Popup(popup, max_width=320),
-            ).add_to(group)
+            rows.append(
+                [
+                    round(geom.y, 7),
+                    round(geom.x, 7),
+                    "",
+                    popup,
+                    {
+                        "radius": 8 if reviewed else 4,
+                        "color": LOCK_COLOUR if row.locked else STATUS_COLOURS[status],
+                        "weight": 4 if row.locked else 1,
+                        "fillColor": STATUS_COLOURS[status],
+                        "fillOpacity": 0.9 if reviewed else 0.5,
+                    },
+                ]
+            )
             target = (targets or {}).get(str(row.site_id))
             if status == "moved" and target is not None:
                 (to,) = for_display(
@@ -116,17 +128,27 @@ def review_map(
                     weight=2,
                     dash_array="6 4",
                 ).add_to(group)
-                folium.CircleMarker(
-                    [to.y, to.x],
-                    radius=7,
-                    color=STATUS_COLOURS["moved"],
-                    weight=2,
-                    fill=True,
-                    fill_color="#ffffff",
-                    fill_opacity=1.0,
-                    tooltip=html.escape(t("map.review.target", lang)),
-                ).add_to(group)
+                rows.append(
+                    [
+                        round(to.y, 7),
+                        round(to.x, 7),
+                        escape_html(t("map.review.target", lang)),
+                        "",
+                        {
+                            "radius": 7,
+                            "color": STATUS_COLOURS["moved"],
+                            "weight": 2,
+                            "fillColor": "#ffffff",
+                            "fillOpacity": 1.0,
+                        },
+                    ]
+                )
+    if rows:
+        # not folium.CircleMarker(popup=...): folium.Popup needs jQuery, which the offline
+        # maps leave out, and would stop the map's script at the first popup
+        group.add_child(PointLayer(rows, kind="circle_marker", style={"fill": True}))
     group.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)  # last: it lists the layers above
     _legend(fmap, lang)
     return fmap
 
@@ -140,13 +162,13 @@ def _legend(fmap: folium.Map, lang: str) -> None:
     body = "".join(
         f'<div><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
         f'margin-right:6px;background:{fill};border:2px solid {ring}"></span>'
-        f"{html.escape(label)}</div>"
+        f"{escape_html(label)}</div>"
         for fill, ring, label in rows
     )
     box = (
         '<div class="planner-review-legend" style="position:absolute;bottom:64px;left:10px;'
         "z-index:9999;background:rgba(255,255,255,.92);border:1px solid #999;"
         'border-radius:4px;padding:6px 8px;font:12px sans-serif;">'
-        f"<b>{html.escape(t('map.review', lang))}</b>{body}</div>"
+        f"<b>{escape_html(t('map.review', lang))}</b>{body}</div>"
     )
     fmap.get_root().html.add_child(Element(box))

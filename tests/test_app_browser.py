@@ -416,8 +416,13 @@ def test_review_approve_reject_rerun_and_download(browser, tmp_path, screenshots
         _no_traceback(page)
         _shot(page, screenshots, "review_diff.png")
 
+        download = page.get_by_role("button", name="下载 jinjiang_sites.xlsx")
+        # scrolled first: right after a scroll Chromium routes a click by the old layout,
+        # and the (out-of-process, sandboxed) map frame that was there would get it
+        download.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
         with page.expect_download(timeout=120_000) as info:
-            page.get_by_role("button", name="下载 jinjiang_sites.xlsx").click()
+            download.click()
         path = tmp_path / "sites.xlsx"
         info.value.save_as(path)
         book = openpyxl.load_workbook(path)

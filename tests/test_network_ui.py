@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from html import unescape
 
 import folium
 import geopandas as gpd
@@ -152,7 +153,8 @@ def _road_uploader(at):
 
 def _map_html(at) -> str:
     frames = [e for e in at.get("iframe")]
-    return "\n".join(str(getattr(f.proto, "srcdoc", "")) for f in frames)
+    # each map sits one frame deeper, isolated: its HTML is the inner srcdoc, escaped
+    return "\n".join(unescape(str(getattr(f.proto, "srcdoc", ""))) for f in frames)
 
 
 def test_app_upload_check_save_and_draw(jinjiang_roads, planner_home):

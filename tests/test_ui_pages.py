@@ -13,6 +13,7 @@ import json
 import re
 import time
 from dataclasses import replace
+from html import unescape
 
 import pandas as pd
 import pytest
@@ -217,7 +218,7 @@ def test_jinjiang_preset_run_shows_the_engines_kpis(store, engine_plan) -> None:
 
     # and the map has the 80 stations and 2 centres of the engine's plan
     (frame,) = at.get("iframe")
-    html = frame.proto.srcdoc
+    html = unescape(frame.proto.srcdoc)  # the map is one frame deeper, isolated
     stations, centres = _points(engine_plan.stations), _points(engine_plan.centres)
     assert len(stations) == 80 and len(centres) == 2
     assert stations | centres <= _map_points(html)
@@ -275,7 +276,7 @@ def test_compare_page_shows_both_plans_and_their_differences(
     assert table.loc["计算用时", col_a] == "2.0 秒" and table.loc["计算用时", col_b] == "1.5 秒"
 
     # two maps side by side, each with its own plan's stations
-    maps = [e.proto.srcdoc for e in at.get("iframe")]
+    maps = [unescape(e.proto.srcdoc) for e in at.get("iframe")]
     assert len(maps) == 2
     a_points, b_points = _points(engine_plan.stations), _points(small_plan.stations)
     assert a_points <= _map_points(maps[0]) and b_points <= _map_points(maps[1])

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from html import unescape
 from pathlib import Path
 
 import pandas as pd
@@ -263,7 +264,7 @@ def test_stored_sweep_shows_the_curve_table_knee_and_a_point_map(stored) -> None
         assert cards["回收站点"] == f"{stations:,}"
         assert cards["半径内人口覆盖率"] == f"{row['coverage_share']:.1%}"
         (frame,) = at.get("iframe")
-        html = frame.proto.srcdoc
+        html = unescape(frame.proto.srcdoc)  # the map is one frame deeper, isolated
         markers = _station_rows(html)
         plan = store.sweep_plan(sweep_id, key)
         assert len(markers) == len(plan.stations) == row["stations"] == stations
@@ -327,8 +328,9 @@ def test_language_switch_keeps_the_choices(stored) -> None:
     cards = {m.label: m.value for m in at.metric}
     assert cards["Recycling stations"] == "200"
     (frame,) = at.get("iframe")
-    assert len(_station_rows(frame.proto.srcdoc)) == 200
-    assert "Recycling stations" in frame.proto.srcdoc  # the map's legend is in English
+    html = unescape(frame.proto.srcdoc)
+    assert len(_station_rows(html)) == 200
+    assert "Recycling stations" in html  # the map's legend is in English
     at.sidebar.radio(key="lang").set_value("zh")
     _run(at)
     assert at.title[0].value == "参数扫描：晋江市"

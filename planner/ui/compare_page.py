@@ -6,7 +6,7 @@ import streamlit as st
 
 from planner.i18n import register
 from planner.ui.state import current_region, lang, page_link, store, tr
-from planner.ui.views import basemap_picker, compare_table, map_html, plan_label
+from planner.ui.views import basemap_picker, compare_table, map_html, plan_label, show_map
 
 __all__ = ["render"]
 
@@ -83,7 +83,7 @@ def render() -> None:
         for offset, (col, record) in enumerate(zip(st.columns(per_row), row, strict=False)):
             with col:
                 st.markdown(f"**{names[start + offset]}**")
-                st.iframe(
+                show_map(
                     map_html(
                         str(db.path),
                         record.id,

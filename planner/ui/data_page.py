@@ -24,6 +24,7 @@ from planner.maps import BASEMAPS, add_road_layer, region_map, road_display_line
 from planner.regions import Region, RoadFile, remove_road_file, road_file, save_road_file
 from planner.ui.import_panel import render_import_panel, upload_refusal
 from planner.ui.state import current_region, lang, tr
+from planner.ui.views import show_map
 
 __all__ = ["RoadCheck", "check_road_file", "render", "store_road_file"]
 
@@ -451,7 +452,7 @@ def render() -> None:
             add_road_layer(fmap, lines, lang(), basemap=basemap, total=total)
         except PlannerError as err:
             st.warning(tr("ui.roads.draw_failed", message=err.message(lang())))
-    st.iframe(to_html(fmap), height=580)
+    show_map(to_html(fmap), height=580)
 
     st.subheader(tr("ui.data.county_table"))
     st.dataframe(_county_table(region), hide_index=True, width="stretch")

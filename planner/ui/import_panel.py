@@ -33,6 +33,7 @@ from planner.i18n import DEFAULT_LANGUAGE, LANGUAGES, PlannerError, known, regis
 from planner.maps import layer_map, to_html
 from planner.regions import LAYERS, Region, save_region, user_region_dir
 from planner.ui.state import WORKING_REGION, lang, tr
+from planner.ui.views import show_map
 from planner.validation import (
     COLUMNS,
     SEVERITIES,
@@ -1356,7 +1357,7 @@ def _columns_used(columns: Mapping[str, str]) -> None:
 
 def _preview(layer: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame | None) -> None:
     st.markdown(f"**{html.escape(_tr('ui.import.preview'))}**")
-    st.iframe(to_html(layer_map(layer, _lang(), boundary=boundary)), height=420)
+    show_map(to_html(layer_map(layer, _lang(), boundary=boundary)), height=420)
     rows = pd.DataFrame(layer.drop(columns=layer.geometry.name)).head(100)
     lang = _lang()
     rows.columns = [
@@ -1672,7 +1673,7 @@ def _new_city_mode() -> None:
     st.markdown(f"**{html.escape(_tr('ui.import.preview'))}**")
     units = pd.concat([region.townships, region.communities], ignore_index=True)
     preview = gpd.GeoDataFrame(units, geometry=units.geometry.name, crs="EPSG:4326")
-    st.iframe(to_html(layer_map(preview, lang, boundary=region.counties)), height=480)
+    show_map(to_html(layer_map(preview, lang, boundary=region.counties)), height=480)
     _save_form("city", region)
 
 

@@ -30,6 +30,7 @@ from planner.ui.views import (
     map_html,
     plan_label,
     plan_zip,
+    show_map,
     show_results,
     target_text,
 )
@@ -312,7 +313,7 @@ def render() -> None:
     radius = b.checkbox(tr("ui.res.show_radius"), key="results_radius")
     links = c.checkbox(tr("ui.res.show_links"), value=True, key="results_links")
     uncovered = d.checkbox(tr("ui.res.show_uncovered"), value=True, key="results_uncovered")
-    st.iframe(
+    show_map(
         map_html(str(db.path), plan_id, record.region, basemap, radius, links, uncovered),
         height=620,
     )

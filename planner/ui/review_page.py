@@ -48,7 +48,14 @@ from planner.ui.state import (
     store,
     tr,
 )
-from planner.ui.views import basemap_picker, fmt_kpi, load_plan, local_time, plan_label
+from planner.ui.views import (
+    basemap_picker,
+    fmt_kpi,
+    load_plan,
+    local_time,
+    plan_label,
+    show_map,
+)
 
 __all__ = ["render"]
 
@@ -679,7 +686,7 @@ def render() -> None:
         is_marked.iloc[selected] = True
         marked = shown[is_marked.to_numpy()]
         fmap = review_map(plan, marked, region, lang(), basemap, targets)
-        st.iframe(to_html(fmap), height=520)
+        show_map(to_html(fmap), height=520)
     outside = len({k for k in states} - set(zip(table["tier"], table["site_id"], strict=True)))
     if outside:
         st.caption(tr("ui.rev.other_plan", count=outside))

@@ -52,7 +52,14 @@ from planner.ui.state import (
     store,
     tr,
 )
-from planner.ui.views import basemap_picker, fmt_count, fmt_metres, fmt_share, local_time
+from planner.ui.views import (
+    basemap_picker,
+    fmt_count,
+    fmt_metres,
+    fmt_share,
+    local_time,
+    show_map,
+)
 
 __all__ = [
     "SECOND_PARAMETERS",
@@ -985,7 +992,7 @@ def _point(db: Store, record: SweepRecord, curve: SweepCurve, region: Region) ->
     if html is None:
         st.info(tr("ui.sw.no_plan"))
         return
-    st.iframe(html, height=560)
+    show_map(html, height=560)
 
 
 def _results(db: Store, record: SweepRecord, region: Region) -> None:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from planner.i18n import register, t
 from planner.kpi import distance_mode_text
-from planner.maps import BASEMAPS, plan_map, to_html
+from planner.maps import BASEMAPS, isolate_map, plan_map, to_html
 from planner.plan import Plan
 from planner.regions import Region
 from planner.scenario import Scenario
@@ -341,6 +341,15 @@ def map_html(
         )
         return to_html(fmap)
     return _cached_map(db, plan_id, region_id, _pack_stamp(region_id), lang(), options)
+
+
+def show_map(page: str, height: int) -> None:
+    """Embed a map's HTML (:func:`planner.maps.to_html`) on the page, isolated.
+
+    The only way the app embeds a map: ``st.iframe`` alone would let the map's scripts
+    reach the app's page (see :func:`planner.maps.isolate_map`).
+    """
+    st.iframe(isolate_map(page), height=height)
 
 
 def basemap_picker(where, key: str) -> str:
