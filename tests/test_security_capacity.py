@@ -32,3 +32,20 @@ def test_capacity_below_demand_is_explained_not_a_crash():
     (diagnosis,) = [d for d in station.diagnoses if d["key"] == "solve.capacity_short"]
     assert "811,645" in diagnosis["en"] and "short by 611,645" in diagnosis["en"]
     assert "缺口 611,645" in diagnosis["zh"]
+
+
+@pytest.mark.slow
+def test_capacity_with_derived_count_gives_a_plan_on_wenzhou():
+    # Zhejiang 2019: 1,000 urban / 2,000 rural households per station; 3,495 stations.
+    # Dense communities of up to 13,812 households need many stations nearby, which the
+    # uncapacitated optimum does not open: the repair finds a feasible plan.
+    scenario = default_scenario("wenzhou").with_changes(
+        **{"stations.use_capacity": True, "stations.count": None}
+    )
+    plan = run_plan("wenzhou", scenario)
+    station = plan.results[0]
+    assert station.status in ("optimal", "time_limit_feasible") and station.gap is not None
+    assert len(plan.stations) == 3495
+    served = plan.stations["served_households"].to_numpy()
+    assert served.max() <= 2000 + 1e-6
+    assert served.sum() == pytest.approx(plan.kpis["households"], rel=1e-9)
