@@ -1,23 +1,20 @@
 """Recycling Network Planner — Streamlit entry point.
 
-Run with ``bash scripts/run_app.sh``. The UI is thin: pages live in ``planner/ui``.
+Run with ``bash scripts/run_app.sh``. The UI is thin: pages live in ``planner/ui/pages``.
 """
 
 import logging
 
 import streamlit as st
 
-import planner.ui.strings  # noqa: F401  (registers the UI labels)
 from planner.i18n import PlannerError, t
-from planner.ui import (
-    compare_page,
-    data_page,
-    results_page,
-    review_page,
-    run_page,
-    scenario_page,
-    sweep_page,
-)
+from planner.ui.pages import compare as compare_page
+from planner.ui.pages import data as data_page
+from planner.ui.pages import results as results_page
+from planner.ui.pages import review as review_page
+from planner.ui.pages import run as run_page
+from planner.ui.pages import scenario as scenario_page
+from planner.ui.pages import sweep as sweep_page
 from planner.ui.state import PAGES, lang, sidebar
 
 logger = logging.getLogger("planner.app")
@@ -35,7 +32,8 @@ def _guarded(render):
             logger.exception("page failed")
             st.error(t("ui.error", lang(), message=type(err).__name__))
 
-    page.__name__ = render.__module__.rsplit(".", 1)[-1]
+    # The page's address (…/data_page) comes from the function name: keep it stable.
+    page.__name__ = render.__module__.rsplit(".", 1)[-1] + "_page"
     return page
 
 

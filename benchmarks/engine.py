@@ -3,7 +3,7 @@
 For each city (default Jinjiang and Wenzhou, each with its built-in default scenario)
 and each repeat, two fresh interpreters run one after the other:
 
-* a *worker* (this file with ``--worker``) runs :func:`planner.pipeline.run_plan` and
+* a *worker* (this file with ``--worker``) runs :func:`planner.run.run_plan` and
   writes the plan like the CLI does, reporting the instance build time (progress
   callback time stamps), each tier's solve time, status and gap (the plan's
   :class:`~planner.plan.TierResult`), and its own peak RSS;
@@ -58,7 +58,7 @@ def worker(region: str, out: str) -> None:
     """One measured run in this (fresh) process; prints ``RESULT {json}``."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
     from planner.scenario import default_scenario
 
     stamps: dict[str, float] = {}

@@ -9,8 +9,8 @@ WGS84, no road class; benchmark and test use only) and reports:
   candidates of the default scenario (EPSG:32651), as the pipeline snaps them (onto
   the main parts of the network), with the off-network fallback counts;
 * the time to build the sparse network cost matrices: the walking oracle
-  (:func:`planner.network.road_distances`), the station tier's initial p-median lists
-  as :mod:`planner.pipeline` builds them, and all pairs within the 2 km rural coverage
+  (:func:`planner.instance.network.road_distances`), the station tier's initial p-median lists
+  as :mod:`planner.run` builds them, and all pairs within the 2 km rural coverage
   radius (what MCLP / set cover list);
 * the station-tier time in network mode (distances + matrix + solve, as in
   ``run_plan``) against the straight-line station tier, run here and as committed in
@@ -99,15 +99,15 @@ def main() -> int:
     import geopandas as gpd
     from engine import _machine
 
-    from planner.distance import source_within
-    from planner.network import (
+    from planner.instance.distance import source_within
+    from planner.instance.network import (
         FAR_FROM_ROAD_M,
         MIN_COMPONENT_SHARE,
         OFF_NETWORK_M,
         RoadNetwork,
         road_distances,
     )
-    from planner.pipeline import (
+    from planner.run import (
         _station_matrix,
         build_instance,
         centre_distances,
@@ -309,7 +309,7 @@ def _cli(f: Figures, scenario) -> None:
     import subprocess
     import tempfile
 
-    from planner.regions import save_road_file
+    from planner.data.regions import save_road_file
 
     f.start("End to end: python -m planner plan --region wenzhou (network mode)")
     with tempfile.TemporaryDirectory() as tmp:

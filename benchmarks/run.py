@@ -551,7 +551,7 @@ def write_md(rows: list[dict], s: dict, path: Path, args, meta: dict) -> None:
     ct = [r for r in rows if r["suite"] == "cities"]
     if ct:
         L += [
-            "## Cities end to end (`planner.pipeline.run_plan`)",
+            "## Cities end to end (`planner.run.run_plan`)",
             "",
             _measured(ct),
             "",

@@ -168,7 +168,7 @@ def cluster_start_seconds(workers: int) -> float:
 
     started = time.perf_counter()
     with dask_client(None, workers, 1) as client:
-        client.run(__import__, "planner.pipeline")
+        client.run(__import__, "planner.run")
     return time.perf_counter() - started
 
 

@@ -8,7 +8,7 @@ killed. The last stdout line is ``RESULT {json}``. Kinds:
 ``spopt NAME CAP_S``       spopt's PMedian with pulp.HiGHS on the same matrix
 ``cap NAME TIME_LIMIT_S``  SortingCentreModel, multi- and single-sourcing
 ``synthetic N P SEED TIME_LIMIT_S``   clustered city-like p-median
-``city REGION GRID_M TIME_LIMIT_S``   planner.pipeline.run_plan end to end
+``city REGION GRID_M TIME_LIMIT_S``   planner.run.run_plan end to end
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _emit(**fields) -> None:
 
 
 def pmed(name: str) -> None:
-    from planner.distance import CostMatrix
+    from planner.instance.distance import CostMatrix
     from planner.models import PMedian
 
     dist, p = orlib.load_pmed(name)
@@ -88,7 +88,7 @@ def spopt(name: str, cap_s: str) -> None:
 
 def cap(name: str, time_limit_s: str) -> None:
     from planner.models import SortingCentreModel
-    from planner.solve import SolverOptions
+    from planner.models.solve import SolverOptions
 
     capacity, fixed, demand, cost = orlib.load_cap(name)
     opts = SolverOptions(time_limit_s=float(time_limit_s))
@@ -129,7 +129,7 @@ def clustered_points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def synthetic(n_s: str, p_s: str, seed_s: str, time_limit_s: str) -> None:
     from planner.models import PMedian
-    from planner.solve import SolverOptions
+    from planner.models.solve import SolverOptions
 
     n, p, seed = int(n_s), int(p_s), int(seed_s)
     xy, weights = clustered_points(n, seed)
@@ -147,8 +147,8 @@ def synthetic(n_s: str, p_s: str, seed_s: str, time_limit_s: str) -> None:
 
 
 def city(region_id: str, grid_m: str, time_limit_s: str) -> None:
-    from planner.pipeline import build_instance, run_plan
-    from planner.regions import load_region
+    from planner.data.regions import load_region
+    from planner.run import build_instance, run_plan
     from planner.scenario import default_scenario
 
     sc = default_scenario(region_id)

@@ -5,7 +5,7 @@ writes the plan (see :class:`planner.plan.Plan`) and prints a summary.
 
 ``python -m planner export --plan DIR --out DIR [--formats all|html,png,...]
 [--paper a4|a3] [--lang en]`` writes maps, site lists, GIS layers and the report of a
-written plan (see :mod:`planner.export`).
+written plan (see :mod:`planner.views.export`).
 
 ``python -m planner sweep --region wenzhou --sweep FILE --out DIR [--scheduler ADDR]
 [--workers N] [--db PATH] [--lang en]`` solves every point of a scenario sweep (see
@@ -21,7 +21,7 @@ file, it lies under a file, it is not writable) before anything is computed, any
 operating-system error names the file and the reason, and an unexpected exception
 prints its type and a hint. ``--debug`` (or ``PLANNER_DEBUG=1``) shows the traceback
 of an unexpected exception instead. Warnings about the scenario (the scenario page's,
-:mod:`planner.scenario_checks`) are printed to standard error before solving.
+:mod:`planner.scenario.checks`) are printed to standard error before solving.
 """
 
 from __future__ import annotations
@@ -36,153 +36,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from planner.i18n import LANGUAGES, PlannerError, register, t
-from planner.pipeline import run_plan
+from planner.data.regions import load_region
+from planner.i18n import LANGUAGES, PlannerError, t
 from planner.plan import Plan
-from planner.regions import load_region
+from planner.run import run_plan
 from planner.scenario import Scenario, default_scenario
-from planner.scenario_checks import check_region, value_warnings
+from planner.scenario.checks import check_region, value_warnings
 
 if TYPE_CHECKING:
     from planner.sweep import SweepProgress
 
-register(
-    {
-        "cli.summary": {
-            "zh": "{region}：{stations} 个回收站点，{centres} 个分拣中心；"
-            "半径内人口覆盖率 {coverage:.1%}，平均距离 {mean:.0f} 米，95% 分位距离 {p95:.0f} 米",
-            "en": "{region}: {stations} recycling stations, {centres} sorting centres; "
-            "{coverage:.1%} of people within radius, mean distance {mean:.0f} m, "
-            "95th percentile {p95:.0f} m",
-        },
-        "cli.tier": {
-            "zh": "  {tier}：{status}，目标值 {objective}，下界 {bound}，"
-            "差距 {gap}，用时 {seconds:.1f} 秒",
-            "en": "  {tier}: {status}, objective {objective}, bound {bound}, gap {gap}, "
-            "{seconds:.1f} s",
-        },
-        "cli.written": {
-            "zh": "结果已写入 {path}（{seconds:.1f} 秒）",
-            "en": "Plan written to {path} ({seconds:.1f} s)",
-        },
-        "cli.error": {"zh": "错误：{message}", "en": "Error: {message}"},
-        "cli.warning": {"zh": "注意：{message}", "en": "Warning: {message}"},
-        "cli.usage": {
-            "zh": "命令行参数有误：{message}（运行 python -m planner --help 查看用法）",
-            "en": "Invalid command line: {message} (see python -m planner --help)",
-        },
-        "cli.interrupted": {"zh": "已中断", "en": "Interrupted"},
-        "cli.unexpected": {
-            "zh": "意外错误（{kind}：{detail}）。这是程序缺陷，请报告；"
-            "加 --debug 或设置环境变量 PLANNER_DEBUG=1 可查看详细信息",
-            "en": "Unexpected error ({kind}: {detail}). This is a bug, please report it; run "
-            "with --debug or set PLANNER_DEBUG=1 for the details",
-        },
-        "cli.out_is_file": {
-            "zh": "输出位置 {path} 是一个文件，不是文件夹：请指定一个文件夹",
-            "en": "The output {path} is a file, not a folder: give a folder",
-        },
-        "cli.out_under_file": {
-            "zh": "无法创建输出文件夹 {path}：{file} 是一个文件，不是文件夹",
-            "en": "Cannot create the output folder {path}: {file} is a file, not a folder",
-        },
-        "cli.out_not_writable": {
-            "zh": "没有权限写入输出文件夹 {path}",
-            "en": "No permission to write to the output folder {path}",
-        },
-        "cli.out_failed": {
-            "zh": "无法使用输出文件夹 {path}：{reason}",
-            "en": "Cannot use the output folder {path}: {reason}",
-        },
-        "cli.os.permission": {
-            "zh": "没有权限读写 {path}",
-            "en": "No permission to read or write {path}",
-        },
-        "cli.os.is_directory": {
-            "zh": "{path} 是一个文件夹，不是文件",
-            "en": "{path} is a folder, not a file",
-        },
-        "cli.os.not_directory": {
-            "zh": "{path} 的上级路径中有文件而不是文件夹",
-            "en": "Part of the path {path} is a file, not a folder",
-        },
-        "cli.os.not_found": {"zh": "找不到 {path}", "en": "{path} does not exist"},
-        "cli.os.disk_full": {
-            "zh": "写入 {path} 时磁盘空间不足",
-            "en": "The disk is full (writing {path})",
-        },
-        "cli.os.read_only": {
-            "zh": "{path} 位于只读的文件系统上",
-            "en": "{path} is on a read-only file system",
-        },
-        "cli.os.other": {
-            "zh": "无法读写 {path}：{reason}",
-            "en": "Cannot read or write {path}: {reason}",
-        },
-        "cli.exported": {
-            "zh": "已导出 {count} 个文件到 {path}（{seconds:.1f} 秒）：",
-            "en": "Exported {count} files to {path} ({seconds:.1f} s):",
-        },
-        "cli.sweep.start": {
-            "zh": "参数扫描 {id}（{name}）：共 {total} 个参数组合，已求解 {done} 个，"
-            "失败 {failed} 个",
-            "en": "Sweep {id} ({name}): {total} points, {done} solved, {failed} failed",
-        },
-        "cli.sweep.local": {
-            "zh": "在本机启动 {workers} 个工作进程……",
-            "en": "Starting {workers} local worker processes…",
-        },
-        "cli.sweep.remote": {
-            "zh": "连接调度器 {address}……",
-            "en": "Connecting to the scheduler {address}…",
-        },
-        "cli.sweep.done": {
-            "zh": "[{finished}/{total}] {params}：{status}，{stations} 个站点，"
-            "覆盖率 {coverage:.1%}，平均距离 {mean:,.0f} 米"
-            "（{seconds:.1f} 秒，第 {attempts} 次尝试）",
-            "en": "[{finished}/{total}] {params}: {status}, {stations} stations, "
-            "{coverage:.1%} covered, mean distance {mean:,.0f} m ({seconds:.1f} s, "
-            "attempt {attempts})",
-        },
-        "cli.sweep.failed": {
-            "zh": "[{finished}/{total}] {params}：失败——{error}",
-            "en": "[{finished}/{total}] {params}: failed: {error}",
-        },
-        "cli.sweep.summary": {
-            "zh": "本次计算 {computed} 个参数组合，跳过已完成的 {skipped} 个；"
-            "共 {done}/{total} 个已求解，{failed} 个失败（{seconds:.1f} 秒）",
-            "en": "Computed {computed} points, skipped {skipped} already done; "
-            "{done}/{total} solved, {failed} failed ({seconds:.1f} s)",
-        },
-        "cli.sweep.knee": {
-            "zh": "覆盖率拐点{curve}：{stations:,} 个站点，覆盖率 {coverage:.1%}",
-            "en": "Knee of coverage{curve}: {stations:,} stations, {coverage:.1%} covered",
-        },
-        "cli.sweep.no_knee": {
-            "zh": "覆盖率曲线没有明显拐点（需至少 3 个递增的点）",
-            "en": "The coverage curve has no clear knee (it needs 3 or more rising points)",
-        },
-        "cli.sweep.written": {"zh": "已写入：", "en": "Written:"},
-        "cli.sweep.stopped": {
-            "zh": "参数扫描已中断；再次运行同一命令即可从中断处继续。",
-            "en": "Sweep interrupted; run the same command again to resume where it stopped.",
-        },
-        "cli.sweep.cannot_write": {
-            "zh": "无法写入输出文件夹 {path}：{error}",
-            "en": "Cannot write to the output folder {path}: {error}",
-        },
-        "tier.station": {"zh": "回收站点", "en": "Stations"},
-        "tier.sorting_centre": {"zh": "分拣中心", "en": "Sorting centres"},
-        "status.optimal": {"zh": "最优", "en": "optimal"},
-        "status.time_limit_feasible": {
-            "zh": "达到时间上限（可行解）",
-            "en": "time limit (feasible)",
-        },
-        "status.infeasible": {"zh": "无可行解", "en": "infeasible"},
-        "status.unbounded": {"zh": "无界", "en": "unbounded"},
-        "status.error": {"zh": "出错", "en": "error"},
-    }
-)
 
 
 def _fmt(value: float | None, pct: bool = False) -> str:
@@ -263,7 +126,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from planner.export import export_plan, parse_formats, read_plan
+    from planner.views.export import export_plan, parse_formats, read_plan
 
     started = time.perf_counter()
     formats = parse_formats(args.formats)  # a bad name fails before the plan is read

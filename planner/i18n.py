@@ -1,41 +1,62 @@
 """Bilingual (Simplified Chinese / English) user-facing messages.
 
 Every message a planner can see is looked up here by key, so the UI language is a
-setting, not a property of the code that raises the message. Modules register their
-own catalogue with :func:`register` to keep each concern's wording next to its code.
+setting, not a property of the code that raises the message. The catalogues are data:
+one TOML file per area in ``planner/locales/`` with the Chinese and English text of
+each key side by side, read once on import. Domain terms (回收站点, 分拣中心, 覆盖率 …)
+live in ``glossary.toml`` and are used by every page, export and the CLI, so one term
+has one translation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "LOCALES",
+    "PlannerError",
+    "Text",
+    "catalogue",
+    "known",
+    "t",
+]
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
+#: Folder of the message catalogues.
+LOCALES = Path(__file__).resolve().parent / "locales"
 
-_CATALOGUE: dict[str, dict[str, str]] = {}
+
+def _load(folder: Path) -> dict[str, dict[str, str]]:
+    """Every catalogue file of ``folder``; a key must have both languages and be
+    defined once (a clash between files would make the wording depend on load order)."""
+    found: dict[str, dict[str, str]] = {}
+    where: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        for key, texts in data.items():
+            missing = [lang for lang in LANGUAGES if not isinstance(texts.get(lang), str)]
+            if missing:
+                raise ValueError(f"{path.name}: message {key!r} lacks languages {missing}")
+            if key in found:
+                raise ValueError(f"message {key!r} is defined in {where[key]} and {path.name}")
+            found[key] = {lang: texts[lang] for lang in LANGUAGES}
+            where[key] = path.name
+    return found
 
 
-def register(messages: Mapping[str, Mapping[str, str]]) -> None:
-    """Add message templates to the catalogue.
+_CATALOGUE: dict[str, dict[str, str]] = _load(LOCALES)
 
-    Parameters
-    ----------
-    messages
-        ``{key: {"zh": template, "en": template}}``. Templates use ``str.format`` fields.
 
-    Raises
-    ------
-    ValueError
-        If a template lacks a language or a key is registered twice with other text.
-    """
-    for key, texts in messages.items():
-        missing = [lang for lang in LANGUAGES if lang not in texts]
-        if missing:
-            raise ValueError(f"message {key!r} lacks languages {missing}")
-        if key in _CATALOGUE and _CATALOGUE[key] != dict(texts):
-            raise ValueError(f"message {key!r} registered twice with different text")
-        _CATALOGUE[key] = dict(texts)
+def catalogue() -> dict[str, dict[str, str]]:
+    """A copy of the whole catalogue, ``{key: {"zh": …, "en": …}}`` (for checks)."""
+    return {key: dict(texts) for key, texts in _CATALOGUE.items()}
 
 
 def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
@@ -79,7 +100,7 @@ class Text:
 
 
 def known(key: str) -> bool:
-    """Whether ``key`` has a registered message."""
+    """Whether ``key`` is in the catalogue."""
     return key in _CATALOGUE
 
 
@@ -89,7 +110,7 @@ class PlannerError(Exception):
     Parameters
     ----------
     key
-        Message key registered with :func:`register`.
+        Message key of the catalogue (``planner/locales/*.toml``).
     details
         Further problems (anything with ``.message(lang)``), listed under the message.
     **params

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from planner.i18n import PlannerError, Text, register, t
+from planner.i18n import PlannerError, Text, t
 
 __all__ = [
     "LIMITS",
@@ -26,31 +26,6 @@ __all__ = [
     "upload_ceiling_mb",
 ]
 
-register(
-    {
-        "limit.exceeded": {
-            "zh": "{what}超出上限：{value} > {maximum}（可通过环境变量 {env} 调整）",
-            "en": "{what}: {value} is over the limit of {maximum} (set {env} to change it)",
-        },
-        "limit.upload_mb": {"zh": "上传文件大小（MB）", "en": "Upload size (MB)"},
-        "limit.unzipped_mb": {
-            "zh": "压缩包解压后大小（MB）",
-            "en": "Unpacked size of an archive (MB)",
-        },
-        "limit.zip_ratio": {"zh": "压缩包压缩比", "en": "Compression ratio of an archive"},
-        "limit.zip_members": {"zh": "压缩包内文件数", "en": "Number of files in an archive"},
-        "limit.rows": {"zh": "表格或图层的行数", "en": "Rows in a table or layer"},
-        "limit.candidates": {"zh": "候选站点数", "en": "Number of candidate sites"},
-        "limit.demand": {"zh": "需求点数", "en": "Number of demand points"},
-        "limit.scenario_kb": {"zh": "情景文件大小（KB）", "en": "Scenario file size (KB)"},
-        "limit.scenario_nodes": {
-            "zh": "情景文件展开后的元素数（YAML 别名展开后）",
-            "en": "Elements in a scenario file once YAML aliases are expanded",
-        },
-        "limit.sweep_points": {"zh": "参数扫描的点数", "en": "Points in a sweep"},
-        "limit.road_mb": {"zh": "道路文件大小（MB）", "en": "Road file size (MB)"},
-    }
-)
 
 
 @dataclass(frozen=True)

@@ -13,21 +13,13 @@ import os
 import re
 from pathlib import Path
 
-from planner.i18n import PlannerError, register
+from planner.i18n import PlannerError
 
 __all__ = ["ID_PATTERN", "check_id", "inside", "planner_home"]
 
 #: Ids of regions (and anything else that names a folder): lower-case ASCII.
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
-register(
-    {
-        "paths.outside": {
-            "zh": "路径“{path}”不在数据文件夹 {base} 之内，已拒绝",
-            "en": "The path “{path}” lies outside the data folder {base} and was refused",
-        },
-    }
-)
 
 
 def planner_home() -> Path:

@@ -49,10 +49,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from planner.i18n import PlannerError, register
+from planner.i18n import PlannerError
 from planner.paths import planner_home
 from planner.plan import Plan
-from planner.review import Decision, MoveTarget, SiteReview, check_decision, next_state, replay
+from planner.plan.review import Decision, MoveTarget, SiteReview, check_decision, next_state, replay
 from planner.scenario import Scenario
 from planner.spreadsheet import csv_bytes
 
@@ -68,59 +68,6 @@ __all__ = [
     "default_path",
 ]
 
-register(
-    {
-        "store.no_scenario": {
-            "zh": "找不到编号为 {id} 的情景（可能已被删除）",
-            "en": "Scenario {id} was not found (it may have been deleted)",
-        },
-        "store.no_plan": {
-            "zh": "找不到编号为 {id} 的规划结果（可能已被删除）",
-            "en": "Plan {id} was not found (it may have been deleted)",
-        },
-        "store.name_taken": {
-            "zh": "区域“{region}”中已有名为“{name}”的情景，请换一个名称",
-            "en": "Region “{region}” already has a scenario named “{name}”: choose another name",
-        },
-        "store.empty_name": {
-            "zh": "情景名称不能为空",
-            "en": "The scenario needs a name",
-        },
-        "store.unreadable": {
-            "zh": "无法打开数据库文件 {path}：{error}",
-            "en": "Cannot open the database file {path}: {error}",
-        },
-        "store.too_new": {
-            "zh": "数据库文件 {path} 由更新版本的程序创建（结构版本 {found}，本程序支持 {known}），"
-            "为避免损坏数据未作任何修改。请升级程序。",
-            "en": "The database file {path} was written by a newer version of the planner "
-            "(schema {found}, this version knows {known}); it was left untouched. Please "
-            "upgrade the planner.",
-        },
-        "store.busy": {
-            "zh": "数据库正忙（其他用户正在写入），请稍后重试",
-            "en": "The database is busy (another user is writing): please try again",
-        },
-        "store.review_conflict": {
-            "zh": "{count} 个站点在您查看之后已被其他审核人修改，本次操作未保存。"
-            "请查看最新状态后再决定：",
-            "en": "{count} sites were changed by another reviewer after you looked at them; "
-            "this decision was not stored. Look at their current state and decide again:",
-        },
-        "store.review_conflict_line": {
-            "zh": "站点 {site}：{reviewer} 于 {at} {action}{reason}",
-            "en": "site {site}: {reviewer} chose “{action}” at {at}{reason}",
-        },
-        "store.no_sweep": {
-            "zh": "找不到编号为 {id} 的参数扫描（可能已被删除）",
-            "en": "Sweep {id} was not found (it may have been deleted)",
-        },
-        "store.no_plan_files": {
-            "zh": "文件夹 {path} 中没有规划结果文件",
-            "en": "The folder {path} holds no plan files",
-        },
-    }
-)
 
 #: Schema migrations, applied in order: ``(version, statements)``. Never edit a released
 #: migration; append a new one.
@@ -283,7 +230,7 @@ class PlanRecord:
     status
         Worst tier status (``optimal`` only when every tier is).
     kpis
-        City indicators (:func:`planner.kpi.city_kpis`).
+        City indicators (:func:`planner.plan.kpi.city_kpis`).
     results
         Tier results (:class:`planner.plan.TierResult` as dicts).
     seconds
@@ -294,7 +241,7 @@ class PlanRecord:
         For a re-run honouring a review: the plan that was reviewed.
     review
         For such a re-run, what it applied
-        (:func:`planner.review.review_summary`): ``{"mode": ..., "versions":
+        (:func:`planner.plan.review.review_summary`): ``{"mode": ..., "versions":
         {"tier/site": version}, "moves": [[tier, old, new], ...]}``.
     """
 
@@ -791,7 +738,7 @@ class Store:
         scenario_id, plan_id
             The scenario whose sites are reviewed and the plan shown to the reviewer.
         reviewer, action, reason, move_to
-            See :mod:`planner.review`.
+            See :mod:`planner.plan.review`.
         sites
             ``(tier, site_id)`` pairs.
         seen
@@ -809,7 +756,7 @@ class Store:
             When any site has events newer than the version seen (another reviewer got
             there first); nothing is stored and the error lists their decisions.
         PlannerError
-            Invalid decision (:func:`planner.review.check_decision`), a locked site,
+            Invalid decision (:func:`planner.plan.review.check_decision`), a locked site,
             or ``store.no_scenario``.
         """
         sites = list(dict.fromkeys((str(t), str(s)) for t, s in sites))

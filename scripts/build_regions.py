@@ -29,8 +29,8 @@ from pypinyin import lazy_pinyin
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planner.regions import write_layers  # noqa: E402
-from planner.synth import synthesise_layers  # noqa: E402
+from planner.data.regions import write_layers  # noqa: E402
+from planner.data.synth import synthesise_layers  # noqa: E402
 
 SOURCES = ROOT / "data" / "sources"
 REGIONS = ROOT / "data" / "regions"

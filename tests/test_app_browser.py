@@ -64,7 +64,7 @@ def test_language_switch_to_english(browser, app_url):
 
 
 def test_import_panel_report_and_malformed_file(browser, app_url, screenshots):
-    from planner.regions import load_region
+    from planner.data.regions import load_region
 
     counties = load_region("jinjiang").counties[["code", "name", "geometry"]]
     page = _open(browser, app_url)

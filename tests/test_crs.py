@@ -1,4 +1,4 @@
-"""Tests for planner.crs: offset algorithms, GeoDataFrame conversion, detection."""
+"""Tests for planner.data.crs: offset algorithms, GeoDataFrame conversion, detection."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pyproj
 import pytest
 import shapely
 
-from planner import crs
+from planner.data import crs
 from planner.i18n import PlannerError, known, t
 
 GEOD = pyproj.Geod(ellps="WGS84")

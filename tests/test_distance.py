@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from planner.distance import CostMatrix, MatrixSource, PointSource, sparse_distances, sparse_knn
 from planner.i18n import PlannerError
+from planner.instance.distance import (
+    CostMatrix,
+    MatrixSource,
+    PointSource,
+    sparse_distances,
+    sparse_knn,
+)
 
 
 def _dense(demand: np.ndarray, sites: np.ndarray, circuity: float = 1.0) -> np.ndarray:

@@ -26,16 +26,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from planner import export_fonts
-from planner.export import FORMATS, export_plan, parse_formats
-from planner.export_gis import shapefile_names
-from planner.export_map import export_map_png
-from planner.export_report import PAGE_SIZE, TITLE_BOX, draw_title
-from planner.export_tables import export_xlsx
+from planner.data.regions import load_region
 from planner.i18n import PlannerError, t
-from planner.pipeline import run_plan
-from planner.regions import load_region
+from planner.run import run_plan
 from planner.scenario import default_scenario
+from planner.views.export import FORMATS, export_plan, parse_formats
+from planner.views.export import fonts as export_fonts
+from planner.views.export.gis import shapefile_names
+from planner.views.export.report import PAGE_SIZE, TITLE_BOX, draw_title
+from planner.views.export.static_map import export_map_png
+from planner.views.export.tables import export_xlsx
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = "<script>alert(1)</script>"

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from planner.crs import wgs84_to_gcj02
-from planner.regions import Region, list_regions, load_region
-from planner.ui.import_panel import (
+from planner.data.crs import wgs84_to_gcj02
+from planner.data.regions import Region, list_regions, load_region
+from planner.ui.pages.imports import (
     ImportFile,
     coordinate_system,
     import_into_region,

@@ -1,4 +1,4 @@
-"""Tests of planner.io: reading planners' files into validated layers.
+"""Tests of planner.data.io: reading planners' files into validated layers.
 
 All fixtures are generated here in ``tmp_path``; codes deliberately start with a zero so
 that any code accidentally parsed as a number loses its leading digit and fails.
@@ -19,10 +19,10 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon, box
 
-from planner import crs
+from planner.data import crs
+from planner.data.io import import_layer, import_population, list_layers, read_table, read_vector
+from planner.data.validation import Problem, ValidationReport
 from planner.i18n import known
-from planner.io import import_layer, import_population, list_layers, read_table, read_vector
-from planner.validation import Problem, ValidationReport
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Column names longer than 10:UserWarning",

@@ -13,7 +13,7 @@ from scipy.optimize import linprog
 
 from planner.models import SortingCentreModel
 from planner.models.heuristics import capacitated_search, price_plan
-from planner.solve import PolicyRules, SiteGroup, SolverOptions
+from planner.models.solve import PolicyRules, SiteGroup, SolverOptions
 
 
 def _dense(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -16,13 +16,13 @@ import numpy as np
 import pulp
 import pytest
 
-from planner.distance import CostMatrix, MatrixSource, sparse_knn
+from planner.instance.distance import CostMatrix, MatrixSource, sparse_knn
 from planner.models import stations
 from planner.models.heuristics import median_search, median_start
 from planner.models.lagrangian import LagrangianAscent, fix_sites, lagrangian_bound
 from planner.models.pairs import PairSource, nearest_two
+from planner.models.solve import PolicyRules
 from planner.models.stations import PMedian
-from planner.solve import PolicyRules
 
 
 def _dense(a: np.ndarray, b: np.ndarray) -> np.ndarray:

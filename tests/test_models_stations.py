@@ -13,10 +13,10 @@ import pulp
 import pytest
 from scipy.optimize import linprog
 
-from planner.distance import CostMatrix
 from planner.i18n import PlannerError
+from planner.instance.distance import CostMatrix
 from planner.models import MCLP, PMedian, SetCover
-from planner.solve import (
+from planner.models.solve import (
     PolicyRules,
     SiteGroup,
     SolveResult,
@@ -582,10 +582,10 @@ def test_every_message_key_of_the_core_is_registered_in_both_languages():
     from pathlib import Path
 
     from planner import i18n
-    from planner.solve import STATUSES
+    from planner.models.solve import STATUSES
 
     root = Path(__file__).resolve().parents[1] / "planner"
-    sources = [root / "solve.py", root / "distance.py", *sorted((root / "models").glob("*.py"))]
+    sources = [root / "instance" / "distance.py", *sorted((root / "models").glob("*.py"))]
     for src in sorted((root / "models").glob("*.py")):
         # Modules register their messages on import (centres.py is not imported by
         # the station models, so run alone this test would miss its keys).

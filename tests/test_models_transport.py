@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from planner.distance import CostMatrix
+from planner.instance.distance import CostMatrix
 from planner.models import Deadline
+from planner.models.solve import PolicyRules, SiteGroup, SolverOptions
 from planner.models.stations import PMedian
 from planner.models.transport import repair_sites, transport_assignment
-from planner.solve import PolicyRules, SiteGroup, SolverOptions
 
 
 def _dense_lp(dist, w, households, capacity, open_sites) -> float:

@@ -1,4 +1,4 @@
-"""Road-network distances (planner.network): loading, snapping, sparse costs, p-median.
+"""Road-network distances (planner.instance.network): loading, snapping, sparse costs, p-median.
 
 Every network here is written by the test itself, in a local UTM frame (EPSG:32651,
 Wenzhou's zone) shifted to an origin near Wenzhou, so hand-computed lengths are exact
@@ -18,15 +18,15 @@ import pyproj
 import pytest
 import shapely
 
-from planner.distance import CostMatrix, sparse_distances
 from planner.i18n import PlannerError
-from planner.models.stations import PMedian
-from planner.network import (
+from planner.instance.distance import CostMatrix, sparse_distances
+from planner.instance.network import (
     NetworkSource,
     RoadNetwork,
     download_network,
     network_cost_matrix,
 )
+from planner.models.stations import PMedian
 
 UTM = "EPSG:32651"
 X0, Y0 = 350_000.0, 3_100_000.0  # near Wenzhou
@@ -349,7 +349,7 @@ def test_download_offline_fails_fast_with_bilingual_error(tmp_path, monkeypatch)
 def test_download_uses_cache_without_connection(square, tmp_path, monkeypatch):
     import osmnx as ox
 
-    import planner.network as network
+    import planner.instance.network as network
 
     monkeypatch.setenv("PLANNER_HOME", str(tmp_path))
     boundary = shapely.box(120.6, 27.9, 120.8, 28.1)
@@ -472,8 +472,8 @@ def test_snapping_ignores_fragments_off_the_main_network():
 
 
 def test_road_distances_fall_back_to_straight_line_off_the_network(river):
-    from planner.distance import FallbackSource
-    from planner.network import road_distances
+    from planner.instance.distance import FallbackSource
+    from planner.instance.network import road_distances
 
     # d0 by the river; d1 3 km south of the side street (beyond 2 km); d2 800 m south.
     d = xy((1000, -5), (500, -3300), (500, -1100))
@@ -508,7 +508,7 @@ def test_road_distances_fall_back_to_straight_line_off_the_network(river):
 
 
 def test_unreachable_rows_fall_back_too():
-    from planner.network import road_distances
+    from planner.instance.network import road_distances
 
     # A one-way loop where one point can leave but the site's street is entered only
     # from a road the point cannot reach: a dead end in drive mode.
@@ -529,7 +529,7 @@ def test_unreachable_rows_fall_back_too():
 def test_is_online_is_bounded_even_when_name_lookup_hangs(monkeypatch):
     import socket
 
-    from planner.network import is_online
+    from planner.instance.network import is_online
 
     def hang(*_a, **_k):
         time.sleep(5)

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 import shapely
 
-import planner.network as network
-from planner.maps import add_road_layer, road_display_lines, to_html
-from planner.regions import load_region, road_dir, road_file, save_region, save_road_file
-from planner.ui.data_page import check_road_file, store_road_file
+import planner.instance.network as network
+from planner.data.regions import load_region, road_dir, road_file, save_region, save_road_file
+from planner.ui.pages.data import check_road_file, store_road_file
+from planner.views.maps import add_road_layer, road_display_lines, to_html
 
 pytestmark = pytest.mark.usefixtures("planner_home")
 BROKEN = b'{"type": "FeatureCollection", "features": [ broken'

@@ -24,9 +24,9 @@ import pytest
 from scipy import sparse
 from scipy.sparse.csgraph import shortest_path
 
-from planner.distance import CostMatrix
+from planner.instance.distance import CostMatrix
 from planner.models import PMedian, SortingCentreModel
-from planner.solve import SolverOptions
+from planner.models.solve import SolverOptions
 
 ORLIB = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "orlib"
 

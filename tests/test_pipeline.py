@@ -9,11 +9,11 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from planner.demand import demand_points
-from planner.kpi import weighted_quantile
-from planner.pipeline import build_instance, derive_station_count, run_plan
+from planner.data.regions import load_region
+from planner.instance.demand import demand_points
 from planner.plan import Plan
-from planner.regions import load_region
+from planner.plan.kpi import weighted_quantile
+from planner.run import build_instance, derive_station_count, run_plan
 from planner.scenario import default_scenario
 
 
@@ -163,7 +163,7 @@ def test_existing_sites_kept_or_closed_and_user_candidates_located():
     region = region.with_layer("sites", sites)
     extra = gpd.GeoDataFrame({"site_id": ["U1"]}, geometry=[keep_at], crs=4326)
     scenario = default_scenario("jinjiang")
-    from planner.candidates import station_candidates
+    from planner.instance.candidates import station_candidates
 
     cand = station_candidates(region, scenario, extra=extra).set_index("site_id")
     assert cand.loc["E1", "community_code"] == comms["code"].iloc[5]

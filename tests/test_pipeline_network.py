@@ -1,4 +1,4 @@
-"""Road-network distances in a planning run (planner.pipeline, distance_mode="network").
+"""Road-network distances in a planning run (planner.run, distance_mode="network").
 
 A small region is built here around the river of ``test_network``: a south bank and a
 north bank 100 m apart, one bridge 1 km east. Straight-line planning sees the river as
@@ -19,12 +19,12 @@ import pytest
 import shapely
 from test_network import RIVER_LINES, UTM, lonlat, xy
 
+from planner.data.regions import Region, road_file, save_road_file
 from planner.i18n import PlannerError
-from planner.kpi import distance_mode_text
-from planner.network import RoadNetwork
-from planner.pipeline import build_instance, resolve_network, run_plan
+from planner.instance.network import RoadNetwork
 from planner.plan import Plan
-from planner.regions import Region, road_file, save_road_file
+from planner.plan.kpi import distance_mode_text
+from planner.run import build_instance, resolve_network, run_plan
 from planner.scenario import CentreTier, Scenario, StationTier
 
 pytestmark = pytest.mark.usefixtures("planner_home")

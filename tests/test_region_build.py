@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.synth import apportion, partition, place_points, rng_for, split_population
+from planner.data.synth import apportion, partition, place_points, rng_for, split_population
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import shapely
 
+from planner.data.regions import list_regions, load_region, save_region
 from planner.i18n import PlannerError
-from planner.regions import list_regions, load_region, save_region
 
 # 2020 census resident population (NBS, Tabulation on the 2020 Population Census by
 # County); 温州经开区 (330371) folded into 龙湾区 (330303).

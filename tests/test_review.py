@@ -15,7 +15,7 @@ import pytest
 
 from planner.i18n import PlannerError
 from planner.plan import Plan
-from planner.review import (
+from planner.plan.review import (
     Decision,
     MoveTarget,
     apply_review,
@@ -275,13 +275,13 @@ def test_version_1_database_is_upgraded_in_place(tmp_path) -> None:
 
 @pytest.fixture(scope="module")
 def jinjiang() -> Plan:
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
 
     return run_plan("jinjiang", default_scenario("jinjiang"))
 
 
 def _nearest_unused(plan: Plan, site_id: str) -> str:
-    from planner.regions import load_region
+    from planner.data.regions import load_region
 
     comms = load_region("jinjiang").communities.to_crs(32650)
     used = set(plan.stations["site_id"])
@@ -370,7 +370,7 @@ def test_site_table_joins_the_review(jinjiang) -> None:
 def test_worker_reruns_honouring_the_review(tmp_path, jinjiang) -> None:
     """The app's path: a worker process applies the stored review and stores the diff's
     inputs with the new plan."""
-    from planner.ui import jobs
+    from planner.ui.jobs import runs as jobs
 
     store = Store(tmp_path / "planner.sqlite")
     sid = store.save_scenario(default_scenario("jinjiang")).id
@@ -395,8 +395,8 @@ def test_worker_reruns_honouring_the_review(tmp_path, jinjiang) -> None:
 
 
 def test_move_outside_region_is_refused() -> None:
-    from planner.regions import load_region
-    from planner.review import check_in_region
+    from planner.data.regions import load_region
+    from planner.plan.review import check_in_region
 
     region = load_region("jinjiang")
     check_in_region(MoveTarget(lon=118.58, lat=24.80), region)  # Jinjiang city centre
@@ -406,8 +406,8 @@ def test_move_outside_region_is_refused() -> None:
 
 
 def test_review_map_escapes_names_and_reasons(jinjiang) -> None:
-    from planner.maps import to_html
-    from planner.review_map import review_map
+    from planner.views.maps import to_html
+    from planner.views.review_map import review_map
 
     sid = str(jinjiang.stations["site_id"].iloc[0])
     hostile = "<script>alert('x')</script>"

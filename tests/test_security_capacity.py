@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from planner.pipeline import run_plan
+from planner.run import run_plan
 from planner.scenario import default_scenario
 
 

@@ -195,7 +195,7 @@ def test_bad_sweep_definition_is_one_line(tmp_path, planner_home, text, expected
 @pytest.fixture(scope="module")
 def plan_folder(tmp_path_factory) -> Path:
     """A Jinjiang plan written by ``plan`` (solved once for the module, about 2 s)."""
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
     from planner.scenario import default_scenario
 
     folder = tmp_path_factory.mktemp("plan")

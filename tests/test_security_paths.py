@@ -7,8 +7,7 @@ import os
 
 import pytest
 
-from planner.i18n import PlannerError
-from planner.regions import (
+from planner.data.regions import (
     load_region,
     remove_road_file,
     road_dir,
@@ -16,6 +15,7 @@ from planner.regions import (
     save_region,
     save_road_file,
 )
+from planner.i18n import PlannerError
 
 BAD_IDS = [
     pytest.param("../../../x", id="parent-traversal"),

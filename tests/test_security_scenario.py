@@ -17,10 +17,10 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
+from planner.data.regions import load_region
 from planner.i18n import PlannerError
-from planner.regions import load_region
 from planner.scenario import Scenario, StationTier, default_scenario
-from planner.scenario_checks import CandidateSites, check_region, region_problems
+from planner.scenario.checks import CandidateSites, check_region, region_problems
 from planner.sweep import SweepDefinition
 
 pytestmark = pytest.mark.usefixtures("planner_home")
@@ -232,7 +232,7 @@ def test_unknown_site_ids_are_named_for_both_tiers() -> None:
 
 
 def test_a_run_refuses_unknown_ids_before_solving(monkeypatch) -> None:
-    import planner.pipeline as pipeline
+    import planner.run as pipeline
 
     def never(*args, **kwargs):
         raise AssertionError("solved a scenario with unknown site ids")
@@ -248,7 +248,7 @@ def test_a_run_refuses_unknown_ids_before_solving(monkeypatch) -> None:
 
 def test_a_run_refuses_more_sites_than_candidates(monkeypatch) -> None:
     """The form's count check applies to files and the API: 30 centres, 22 seats."""
-    import planner.pipeline as pipeline
+    import planner.run as pipeline
 
     monkeypatch.setattr(pipeline, "solve_stations", lambda *a, **k: 1 / 0)
     with pytest.raises(PlannerError) as info:
@@ -499,7 +499,7 @@ def test_sweep_point_with_a_wrong_type_fails_with_the_scenario_message() -> None
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided:UserWarning")
 def test_undetermined_system_without_candidates_reads_well(tmp_path) -> None:
-    from planner.io import import_layer
+    from planner.data.io import import_layer
 
     frame = gpd.GeoDataFrame(
         {"code": ["030302001", "030302002"], "name": ["甲", "乙"]},
@@ -516,7 +516,7 @@ def test_undetermined_system_without_candidates_reads_well(tmp_path) -> None:
 
 
 def test_one_and_many_candidate_systems_agree_in_number() -> None:
-    from planner.validation import Problem, Term
+    from planner.data.validation import Problem, Term
 
     def ambiguous(candidates: list[str]) -> Problem:
         key = "io.crs_choices" if len(candidates) > 1 else "io.crs_choice"

@@ -33,10 +33,9 @@ import pandas as pd
 import pypdfium2 as pdfium
 import pytest
 
-from planner.export_tables import export_csv, export_xlsx
-from planner.pipeline import run_plan
+from planner.data.regions import Region, load_region, save_region
 from planner.plan import Plan
-from planner.regions import Region, load_region, save_region
+from planner.run import run_plan
 from planner.scenario import Scenario, default_scenario
 from planner.spreadsheet import (
     FORMULA_PREFIXES,
@@ -46,7 +45,8 @@ from planner.spreadsheet import (
     write_csv,
     xlsx_text,
 )
-from planner.sweep_curve import SweepCurve
+from planner.sweep.curve import SweepCurve
+from planner.views.export.tables import export_csv, export_xlsx
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION_ID = "evil"

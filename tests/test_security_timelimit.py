@@ -22,12 +22,12 @@ import pytest
 from conftest import reference_data
 
 import planner.models as models
-from planner.distance import CostMatrix
+from planner.instance.distance import CostMatrix
 from planner.models import MCLP, Deadline, PMedian, SetCover, SortingCentreModel, solve_problem
 from planner.models.heuristics import median_search
 from planner.models.lagrangian import LagrangianAscent
+from planner.models.solve import PolicyRules, SiteGroup, SolverOptions, groups_from_labels
 from planner.models.warm import rules_hold
-from planner.solve import PolicyRules, SiteGroup, SolverOptions, groups_from_labels
 
 NO_PLAN_ZH = "在求解时限内未找到任何可行方案；请放宽时限或规则。"
 NO_PLAN_EN = "No feasible plan was found within the limit; allow more time or relax the rules."
@@ -491,7 +491,7 @@ def test_without_a_limit_highs_runs_unguarded(monkeypatch):
 
 @pytest.mark.parametrize("limit", [0.01, 1.0])
 def test_jinjiang_with_a_tiny_limit_still_plans_both_tiers(limit):
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
     from planner.scenario import default_scenario
 
     scenario = default_scenario("jinjiang")
@@ -520,7 +520,7 @@ def test_model_building_counts_against_the_tier_budget(monkeypatch):
     # The tier's clock starts before the model is built: a build that takes the whole
     # budget leaves the solver nothing, and the tier returns its greedy plan at once.
     from planner.models.stations import PMedian as StationPMedian
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
     from planner.scenario import default_scenario
 
     clock = ManualClock()

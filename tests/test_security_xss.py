@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.maps import (
+from planner.data.regions import load_region
+from planner.scenario import default_scenario
+from planner.views.maps import (
     MAP_SANDBOX,
     add_legend,
     add_notice,
@@ -32,8 +34,6 @@ from planner.maps import (
     region_map,
     to_html,
 )
-from planner.regions import load_region
-from planner.scenario import default_scenario
 
 pytestmark = pytest.mark.usefixtures("planner_home")
 
@@ -188,7 +188,7 @@ def test_layer_map_formats_numbers_and_keeps_odd_text(jinjiang) -> None:
 
 @pytest.fixture(scope="module")
 def jinjiang_plan(jinjiang):
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
 
     return run_plan(jinjiang, default_scenario("jinjiang"))
 
@@ -250,7 +250,7 @@ def test_plan_map_without_a_name_shows_no_nan(jinjiang_plan) -> None:
 @pytest.fixture(scope="module")
 def reviewed(jinjiang_plan):
     """The review table with one rejected site whose every text is hostile."""
-    from planner.review import Decision, replay, site_table
+    from planner.plan.review import Decision, replay, site_table
 
     sid = str(jinjiang_plan.stations["site_id"].iloc[0])
     states = replay(
@@ -273,7 +273,7 @@ def reviewed(jinjiang_plan):
 def test_review_map_escapes_name_reviewer_and_reason(
     jinjiang, jinjiang_plan, reviewed, column, payload
 ) -> None:
-    from planner.review_map import review_map
+    from planner.views.review_map import review_map
 
     tag = "review.name" if column == "name" else column
     page = to_html(review_map(jinjiang_plan, reviewed, jinjiang, "zh"))
@@ -281,7 +281,7 @@ def test_review_map_escapes_name_reviewer_and_reason(
 
 
 def test_review_map_escapes_a_hostile_site_id(jinjiang_plan, reviewed) -> None:
-    from planner.review_map import review_map
+    from planner.views.review_map import review_map
 
     table = reviewed.copy()
     table["site_id"] = _tagged(PAYLOADS[4], "review.site_id")
@@ -294,7 +294,7 @@ def test_review_map_needs_no_jquery_and_lists_its_layer(jinjiang, jinjiang_plan,
     """folium.Popup builds its content with jQuery's ``$(…)`` (parsing it as HTML), which
     the offline maps do not load, and the layer control was added before the review
     layer it lists: either stopped the map's script, so reviewed sites never showed."""
-    from planner.review_map import review_map
+    from planner.views.review_map import review_map
 
     page = to_html(review_map(jinjiang_plan, reviewed, jinjiang, "zh"))
     assert "$(`" not in page
@@ -319,7 +319,7 @@ def test_review_map_needs_no_jquery_and_lists_its_layer(jinjiang, jinjiang_plan,
     ],
 )
 def test_exported_html_map_escapes(jinjiang, jinjiang_plan, what, column) -> None:
-    from planner.export_html import plan_map as export_map
+    from planner.views.export.html import plan_map as export_map
 
     region, plan = jinjiang, jinjiang_plan
     if what in ("counties", "townships"):
@@ -359,33 +359,38 @@ def test_isolated_map_cannot_be_broken_out_of(payload) -> None:
 
 def test_every_map_in_the_app_is_embedded_isolated() -> None:
     """``st.iframe`` appears only in ``views.show_map``, which isolates the map."""
+    ui = ROOT / "planner" / "ui"
     calls = {
-        path.name: len(re.findall(r"\bst\.iframe\(", path.read_text(encoding="utf-8")))
-        for path in (ROOT / "planner" / "ui").glob("*.py")
+        path.relative_to(ui).as_posix(): len(
+            re.findall(r"\bst\.iframe\(", path.read_text(encoding="utf-8"))
+        )
+        for path in ui.rglob("*.py")
     }
-    assert {name: n for name, n in calls.items() if n} == {"views.py": 1}
-    views = (ROOT / "planner" / "ui" / "views.py").read_text(encoding="utf-8")
+    assert {name: n for name, n in calls.items() if n} == {"widgets/views.py": 1}
+    views = (ui / "widgets" / "views.py").read_text(encoding="utf-8")
     assert "st.iframe(isolate_map(page), height=height)" in views
     shown = {
-        path.name: len(re.findall(r"\bshow_map\(", path.read_text(encoding="utf-8")))
-        for path in (ROOT / "planner" / "ui").glob("*.py")
+        path.relative_to(ui).as_posix(): len(
+            re.findall(r"\bshow_map\(", path.read_text(encoding="utf-8"))
+        )
+        for path in ui.rglob("*.py")
         if path.name != "views.py"
     }
     assert {name: n for name, n in shown.items() if n} == {
-        "data_page.py": 1,
-        "import_panel.py": 2,  # a layer's preview, a new city's preview
-        "results_page.py": 1,
-        "review_page.py": 1,
-        "compare_page.py": 1,
-        "sweep_page.py": 1,
+        "pages/data.py": 1,
+        "pages/imports.py": 2,  # a layer's preview, a new city's preview
+        "pages/results.py": 1,
+        "pages/review.py": 1,
+        "pages/compare.py": 1,
+        "pages/sweep.py": 1,
     }
 
 
 def test_escape_html_is_the_rule_in_every_map_module() -> None:
     """No map module escapes on its own (or builds HTML from data without escaping)."""
-    for name in ("maps.py", "review_map.py", "export_html.py"):
+    for name in ("views/maps.py", "views/review_map.py", "views/export/html.py"):
         text = (ROOT / "planner" / name).read_text(encoding="utf-8")
         uses = re.findall(r"html\.escape\(", text)
-        assert len(uses) == (2 if name == "maps.py" else 0), name  # escape_html, isolate_map
+        assert len(uses) == (2 if name == "views/maps.py" else 0), name  # escape_html, isolate_map
         assert "folium.Popup(" not in text and "parse_html" not in text, name
         assert not re.search(r"\bname=t\(", text), name  # layer names go through escaping

@@ -50,7 +50,7 @@ def _named(layer, payloads):
 
 
 def _hostile_region():
-    from planner.regions import load_region
+    from planner.data.regions import load_region
 
     base = load_region("jinjiang")
     return dataclasses.replace(
@@ -95,8 +95,8 @@ def hostile_app(tmp_path_factory):
     """The app on a PLANNER_HOME holding the hostile region, its plans, review and sweep."""
     from conftest import AppServer
 
-    from planner.pipeline import run_plan
-    from planner.regions import save_region
+    from planner.data.regions import save_region
+    from planner.run import run_plan
     from planner.scenario import default_scenario
     from planner.store import Store
 
@@ -307,7 +307,7 @@ def _upload(page, name: str, data: bytes) -> None:
 
 
 def _hostile_communities() -> bytes:
-    from planner.regions import load_region
+    from planner.data.regions import load_region
 
     communities = load_region("jinjiang").communities
     return _named(communities, [_img("import"), _svg("import")]).to_json().encode("utf-8")

@@ -22,7 +22,7 @@ def db(tmp_path) -> Path:
 @pytest.fixture(scope="module")
 def plan_folder(tmp_path_factory) -> Path:
     """A real Jinjiang plan written to a folder (solved once for the module)."""
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
 
     folder = tmp_path_factory.mktemp("plan")
     run_plan("jinjiang", default_scenario("jinjiang")).write(folder)

@@ -30,7 +30,7 @@ from planner.sweep import (
     load_curve,
     run_sweep,
 )
-from planner.sweep_curve import knee_index, marginal_per_100, sweep_curve
+from planner.sweep.curve import knee_index, marginal_per_100, sweep_curve
 
 pytestmark = pytest.mark.usefixtures("planner_home")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from planner.regions import load_region
+from planner.data.regions import load_region
 from planner.scenario import default_scenario
 from planner.store import Store
 
@@ -43,8 +43,7 @@ def _texts(at) -> str:
 
 
 def _scenario_script() -> None:
-    import planner.ui.strings  # noqa: F401
-    from planner.ui import scenario_page
+    from planner.ui.pages import scenario as scenario_page
     from planner.ui.state import sidebar
 
     sidebar()
@@ -293,7 +292,7 @@ def test_bad_scenario_input_gets_a_message(case: Case) -> None:
 
 def test_every_number_field_and_table_column_is_covered() -> None:
     """The cases above reach every number input and every column of the table."""
-    from planner.ui.scenario_page import FIELDS
+    from planner.ui.pages.scenario import FIELDS
 
     at = _scenario_app()
     numbers = {w.key.split(".", 1)[1] for w in at.number_input}
@@ -360,8 +359,7 @@ def test_fixing_the_input_clears_the_message() -> None:
 
 
 def _import_script() -> None:
-    import planner.ui.strings  # noqa: F401
-    from planner.ui.import_panel import render_import_panel
+    from planner.ui.pages.imports import render_import_panel
     from planner.ui.state import current_region, sidebar
 
     sidebar()
@@ -551,7 +549,7 @@ SAVE_IDS = ["no-id", "bad-id", "long-id", "built-in-id", "no-name", "letter-adco
 def test_bad_save_form_input_gets_a_message(fields, zh, en, counties_geojson) -> None:
     from dataclasses import replace
 
-    from planner.regions import list_regions, save_region
+    from planner.data.regions import list_regions, save_region
 
     jinjiang = load_region("jinjiang")
     meta = {**jinjiang.meta, "name_zh": "已占用", "name_en": "Taken"}

@@ -38,7 +38,6 @@ def _router() -> None:
 
     import streamlit as st
 
-    import planner.ui.strings  # noqa: F401
     from planner.ui.state import sidebar
 
     sidebar()
@@ -49,7 +48,7 @@ def _router() -> None:
 @pytest.fixture(scope="module")
 def engine_plan() -> Plan:
     """The engine's plan for the Jinjiang 2027 preset, computed here, not by the app."""
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
 
     return run_plan("jinjiang", default_scenario("jinjiang"))
 
@@ -57,7 +56,7 @@ def engine_plan() -> Plan:
 @pytest.fixture(scope="module")
 def small_plan() -> Plan:
     """A second plan: the preset with 40 stations and 3 sorting centres."""
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
 
     scenario = default_scenario("jinjiang").with_changes(
         **{"stations.count": 40, "centres.count": 3}
@@ -231,7 +230,7 @@ def test_jinjiang_preset_run_shows_the_engines_kpis(store, engine_plan) -> None:
 def test_compare_page_shows_both_plans_and_their_differences(
     store, engine_plan, small_plan
 ) -> None:
-    from planner.ui.views import KPI_ROWS, kpi_value
+    from planner.ui.widgets.views import KPI_ROWS, kpi_value
 
     a = store.save_scenario(engine_plan.scenario)
     b = store.save_scenario(small_plan.scenario)

@@ -1,4 +1,4 @@
-"""Results and compare pages (AppTest) and the plan map (planner.maps.plan_map)."""
+"""Results and compare pages (AppTest) and the plan map (planner.views.maps.plan_map)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from planner.maps import plan_map, to_html
+from planner.data.regions import load_region
 from planner.plan import Plan
-from planner.regions import load_region
 from planner.scenario import default_scenario
+from planner.views.maps import plan_map, to_html
 
 pytestmark = pytest.mark.usefixtures("planner_home")
 
 
 @pytest.fixture(scope="module")
 def jinjiang_plan() -> Plan:
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
 
     return run_plan("jinjiang", default_scenario("jinjiang"))
 
@@ -27,7 +27,7 @@ def jinjiang_plan() -> Plan:
 @pytest.fixture(scope="module")
 def small_plan() -> Plan:
     """A second, different plan: 40 stations."""
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
 
     scenario = default_scenario("jinjiang").with_changes(**{"stations.count": 40})
     return run_plan("jinjiang", replace(scenario, name="40 个站点"))
@@ -36,11 +36,10 @@ def small_plan() -> Plan:
 def _script(page: str) -> None:
     import importlib
 
-    import planner.ui.strings  # noqa: F401
     from planner.ui.state import sidebar
 
     sidebar()
-    importlib.import_module(f"planner.ui.{page}").render()
+    importlib.import_module(f"planner.ui.pages.{page.removesuffix('_page')}").render()
 
 
 def _app(page: str):
@@ -99,7 +98,7 @@ def test_results_page_shows_kpis_table_and_map(store, jinjiang_plan) -> None:
 
 
 def test_results_page_explains_an_infeasible_plan(store) -> None:
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
 
     scenario = default_scenario("jinjiang").with_changes(**{"stations.count": 10})
     plan = run_plan("jinjiang", scenario)
@@ -174,7 +173,7 @@ def test_plan_map_escapes_names_and_clusters_when_dense(jinjiang_plan) -> None:
 
 
 def test_amap_basemap_shifts_layers_to_gcj02(jinjiang_plan) -> None:
-    from planner.crs import wgs84_to_gcj02
+    from planner.data.crs import wgs84_to_gcj02
 
     region = load_region("jinjiang")
     plain = to_html(plan_map(jinjiang_plan, region, "zh"))
@@ -189,7 +188,7 @@ def test_amap_basemap_shifts_layers_to_gcj02(jinjiang_plan) -> None:
 
 
 def test_region_map_with_amap_is_shifted_too() -> None:
-    from planner.maps import region_map
+    from planner.views.maps import region_map
 
     region = load_region("jinjiang")
     html = to_html(region_map(region, "zh", basemap="amap", show_communities=False))

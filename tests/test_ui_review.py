@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("planner_home")
 
 @pytest.fixture(scope="module")
 def jinjiang_plan() -> Plan:
-    from planner.pipeline import run_plan
+    from planner.run import run_plan
 
     return run_plan("jinjiang", default_scenario("jinjiang"))
 
@@ -31,8 +31,7 @@ def stored(planner_home, jinjiang_plan):
 
 
 def _script() -> None:
-    import planner.ui.strings  # noqa: F401
-    from planner.ui import review_page
+    from planner.ui.pages import review as review_page
     from planner.ui.state import sidebar
 
     sidebar()
@@ -201,8 +200,8 @@ def test_rerun_shows_the_diff_and_exports_xlsx(stored, jinjiang_plan) -> None:
     (download,) = [d for d in at.get("download_button") if "xlsx" in d.proto.label]
     assert download.proto.label.endswith("_sites.xlsx")
     # the bytes behind the button (AppTest keeps no media files after a run)
-    from planner.regions import load_region
-    from planner.ui.export_panel import export_bytes
+    from planner.data.regions import load_region
+    from planner.ui.widgets.export_panel import export_bytes
 
     name, data, mime = export_bytes(store.load_plan(new.id), load_region("jinjiang"),
                                     ("test", new.id), "xlsx", "zh", "a4")  # fmt: skip

@@ -1,4 +1,4 @@
-"""Runs in background processes (planner.ui.jobs / planner.ui.worker) and the run page."""
+"""Runs in background processes (planner.ui.jobs.runs / planner.ui.jobs.worker) and the run page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from planner.scenario import default_scenario
-from planner.ui import jobs
+from planner.ui.jobs import runs as jobs
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("planner_home")]
 
@@ -81,8 +81,7 @@ def test_too_many_runs_at_once_is_refused(store, monkeypatch) -> None:
 
 
 def _run_script() -> None:
-    import planner.ui.strings  # noqa: F401
-    from planner.ui import run_page
+    from planner.ui.pages import run as run_page
     from planner.ui.state import sidebar
 
     sidebar()

@@ -6,17 +6,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from planner.regions import load_region
+from planner.data.regions import load_region
 from planner.scenario import default_scenario
 from planner.store import Store
-from planner.ui.scenario_page import county_limits, county_table, scenario_problems, table_checks
+from planner.ui.pages.scenario import county_limits, county_table, scenario_problems, table_checks
 
 pytestmark = pytest.mark.usefixtures("planner_home")
 
 
 def _scenario_script() -> None:
-    import planner.ui.strings  # noqa: F401
-    from planner.ui import scenario_page
+    from planner.ui.pages import scenario as scenario_page
     from planner.ui.state import sidebar
 
     sidebar()
@@ -328,7 +327,7 @@ def test_form_checks_count_existing_sites_and_closed_ones() -> None:
     import geopandas as gpd
     from shapely.geometry import Point
 
-    from planner.ui.scenario_page import form_checks
+    from planner.ui.pages.scenario import form_checks
 
     region = load_region("jinjiang")
     sites = gpd.GeoDataFrame(

@@ -24,7 +24,7 @@ import pytest
 
 from planner.store import Store
 from planner.sweep import SweepDefinition, load_curve
-from planner.ui import sweep_jobs
+from planner.ui.jobs import sweeps as sweep_jobs
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("planner_home")]
 pytest.importorskip("distributed")
@@ -85,8 +85,7 @@ def no_jobs_left():
 
 
 def _script() -> None:
-    import planner.ui.strings  # noqa: F401
-    from planner.ui import sweep_page
+    from planner.ui.pages import sweep as sweep_page
     from planner.ui.state import sidebar
 
     sidebar()

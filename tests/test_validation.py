@@ -1,4 +1,4 @@
-"""Tests of planner.validation: problems, reports and the individual checks."""
+"""Tests of planner.data.validation: problems, reports and the individual checks."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, box
 
-import planner.io
-import planner.validation
-from planner.i18n import known, t
-from planner.validation import (
+import planner.data.io
+import planner.data.validation
+from planner.data.validation import (
     Problem,
     Term,
     ValidationReport,
@@ -31,6 +30,7 @@ from planner.validation import (
     normalise_values,
     parse_numbers,
 )
+from planner.i18n import known, t
 
 # --------------------------------------------------------------------------- report
 
@@ -147,7 +147,7 @@ def test_report_ordering_flags_and_frame() -> None:
 
 def test_every_message_key_in_code_is_registered() -> None:
     keys = set()
-    for module in (planner.io, planner.validation):
+    for module in (planner.data.io, planner.data.validation):
         text = Path(module.__file__).read_text(encoding="utf-8")
         keys |= set(re.findall(r"\"((?:io|validate)\.[a-z_.]+[a-z_])\"", text))
     assert len(keys) > 60

@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from planner.distance import sparse_knn
+from planner.data.regions import load_region
+from planner.instance.distance import sparse_knn
 from planner.models.centres import SortingCentreModel
+from planner.models.solve import PolicyRules, SiteGroup, SolverOptions
 from planner.models.stations import PMedian
 from planner.models.warm import adapt_sites, rules_hold
-from planner.pipeline import WarmStart, build_instance, instance_key, run_plan
-from planner.regions import load_region
+from planner.run import WarmStart, build_instance, instance_key, run_plan
 from planner.scenario import Scenario, default_scenario
-from planner.solve import PolicyRules, SiteGroup, SolverOptions
 
 EXACT = SolverOptions(gap=0.0)
 

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pulp
 
-from planner.solve import (
+from planner.models.solve import (
     ERROR,
     INFEASIBLE,
     OPTIMAL,
@@ -100,7 +100,7 @@ class Deadline:
     """Wall-clock budget of one tier, shared by every phase that runs in it.
 
     Created when the tier starts (building included, see
-    :func:`planner.pipeline.run_plan`) or, without one, when a model's ``solve``
+    :func:`planner.run.run_plan`) or, without one, when a model's ``solve``
     starts. Each phase asks :meth:`remaining` before it starts and stops when it is
     spent; each solver call gets the remaining time as its limit (:func:`solve_problem`).
 
@@ -178,7 +178,7 @@ def check_time(deadline: Deadline | None, done: int, every: int = 256) -> None:
 
 @dataclass(frozen=True)
 class RawSolve:
-    """What one MIP solve returned, in the :mod:`planner.solve` status vocabulary.
+    """What one MIP solve returned, in the :mod:`planner.models.solve` status vocabulary.
 
     ``objective`` and ``bound`` include the objective's constant term and are in the
     problem's own sense (bound <= objective when minimising).

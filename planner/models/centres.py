@@ -2,7 +2,7 @@ r"""Sorting-centre siting: capacitated facility location over the stations.
 
 Stations (with their collected tonnage, t/day) are the demand; candidate sorting
 centres (capacity t/day, optional fixed cost) are the sites. The model reuses the
-station tier's :class:`~planner.solve.PolicyRules` (required / excluded centres,
+station tier's :class:`~planner.models.solve.PolicyRules` (required / excluded centres,
 "at least one centre per county" groups) and diagnosis machinery.
 """
 
@@ -16,10 +16,22 @@ from typing import Any, Literal
 import numpy as np
 import pulp
 
-from planner.distance import CostMatrix, sparse_distances, sparse_knn
-from planner.i18n import PlannerError, register
+from planner.i18n import PlannerError
+from planner.instance.distance import CostMatrix, sparse_distances, sparse_knn
 from planner.models import Deadline, OutOfTime, check_time, solve_problem
 from planner.models.heuristics import DENSE_LIMIT, NEIGHBOURS, CapacitatedPlan, capacitated_search
+from planner.models.solve import (
+    ERROR,
+    INFEASIBLE,
+    OPTIMAL,
+    TIME_LIMIT_FEASIBLE,
+    Diagnosis,
+    HasResult,
+    PolicyRules,
+    SolveResult,
+    SolverOptions,
+    relative_gap,
+)
 from planner.models.stations import (
     CostInput,
     PMedian,
@@ -40,32 +52,9 @@ from planner.models.stations import (
     _var,
 )
 from planner.models.warm import adapt_sites
-from planner.solve import (
-    ERROR,
-    INFEASIBLE,
-    OPTIMAL,
-    TIME_LIMIT_FEASIBLE,
-    Diagnosis,
-    HasResult,
-    PolicyRules,
-    SolveResult,
-    SolverOptions,
-    relative_gap,
-)
 
 __all__ = ["CentreSolution", "SortingCentreModel"]
 
-register(
-    {
-        "solve.centre_bound": {
-            "zh": "方案已证明与最优方案差距不超过 {gap}：即使不限制站点与分拣中心的配对、"
-            "不考虑处理能力，任何方案的目标值也不低于 {bound}。",
-            "en": "The plan is proven within {gap} of the best possible plan: even without "
-            "capacity and with any station-centre pairing, no plan can cost less than "
-            "{bound}.",
-        },
-    }
-)
 
 _NO_TIME = Diagnosis("solve.no_solution_in_limit")
 

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.distance import CostMatrix
+from planner.instance.distance import CostMatrix
 from planner.models.pairs import PairSource, Triplets, nearest_two
 
 __all__ = [

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.distance import CostMatrix
+from planner.instance.distance import CostMatrix
 from planner.models.pairs import PairSource
 
 __all__ = ["LagrangianAscent", "LagrangianBound", "fix_sites", "lagrangian_bound"]

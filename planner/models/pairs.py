@@ -3,7 +3,7 @@ r"""Pair access for the p-median heuristic and bound: sparse triplets, nearest t
 The exact p-median (:class:`~planner.models.stations.PMedian`) prices plans, bounds
 them and fixes sites on *pairs* ``(i, j, d_ij)`` within per-row radii, never on a dense
 ``n x m`` block. This module hands those pairs out for any
-:class:`~planner.distance.CostMatrix`:
+:class:`~planner.instance.distance.CostMatrix`:
 
 * with a distance source (coordinates, a road network, a full matrix), every pair
   within any radius can be fetched, also for a subset of sites (the source restricted
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
-from planner.distance import CostMatrix, PointSource, SiteDistanceSource
+from planner.instance.distance import CostMatrix, PointSource, SiteDistanceSource
 
 __all__ = ["PairSource", "Triplets", "nearest_two"]
 
@@ -157,7 +157,7 @@ def nearest_two(
     Exact with a distance source; otherwise over the listed pairs (the only usable
     ones). Missing entries are ``-1`` / ``inf``.
 
-    With a :class:`~planner.distance.PointSource` one k-d tree query (k = 2) does it.
+    With a :class:`~planner.instance.distance.PointSource` one k-d tree query (k = 2) does it.
     Any other source answers only "nearest open site", so the second nearest is found
     with ``2 ceil(log2 p)`` such queries: the second-nearest site differs from the
     nearest in some bit of its position in ``open_sites``, and for that bit it is the

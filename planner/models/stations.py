@@ -1,7 +1,7 @@
 r"""Recycling-station siting: p-median, maximal covering and location set covering.
 
-All three models work on a sparse :class:`~planner.distance.CostMatrix` (demand
-points x candidate sites, metres) and share the :class:`~planner.solve.PolicyRules`:
+All three models work on a sparse :class:`~planner.instance.distance.CostMatrix` (demand
+points x candidate sites, metres) and share the :class:`~planner.models.solve.PolicyRules`:
 
 * required sites   ``y_j = 1``;
 * excluded sites   ``y_j = 0`` (dropped from the matrix and from the distance source);
@@ -14,7 +14,7 @@ Notation used in the docstrings: demand points ``i`` with weight ``w_i`` and
 households ``h_i``, candidate sites ``j``, cost ``d_ij`` (metres), open-site binaries
 ``y_j``, ``N_i(r) = {j : d_ij <= r}``.
 
-Every model returns a :class:`StationSolution`; see :mod:`planner.solve` for the
+Every model returns a :class:`StationSolution`; see :mod:`planner.models.solve` for the
 status vocabulary and the infeasibility policy (no exceptions for rules that cannot
 be met: status ``"infeasible"`` plus diagnoses).
 """
@@ -30,15 +30,13 @@ import numpy as np
 import pulp
 from scipy import sparse
 
-from planner.distance import CostMatrix, Levels, sparse_distances, sparse_knn
-from planner.i18n import PlannerError, register
+from planner.i18n import PlannerError
+from planner.instance.distance import CostMatrix, Levels, sparse_distances, sparse_knn
 from planner.models import Deadline, OutOfTime, RawSolve, check_time, solve_problem
 from planner.models.heuristics import MedianPlan, median_search, median_start
 from planner.models.lagrangian import LagrangianAscent, LagrangianBound, fix_sites
 from planner.models.pairs import PairSource, nearest_two
-from planner.models.transport import TransportPlan, repair_sites
-from planner.models.warm import adapt_sites
-from planner.solve import (
+from planner.models.solve import (
     ERROR,
     INFEASIBLE,
     OPTIMAL,
@@ -52,21 +50,13 @@ from planner.solve import (
     check_site_rules,
     relative_gap,
 )
+from planner.models.transport import TransportPlan, repair_sites
+from planner.models.warm import adapt_sites
 
 __all__ = ["MCLP", "PMedian", "SetCover", "StationSolution"]
 
 CostInput = CostMatrix | np.ndarray | sparse.sparray | sparse.spmatrix
 
-register(
-    {
-        "solve.model_size_cap": {
-            "zh": "精确模型约有 {levels} 个距离层级（上限 {cap}），未求解；"
-            "方案的差距由拉格朗日松弛下界证明。",
-            "en": "The exact model would have about {levels} distance levels (cap {cap}) "
-            "and was not built; the plan's gap is proven by the Lagrangian bound.",
-        },
-    }
-)
 
 # Presolve of the uncapacitated p-median (see PMedian._presolve). Subgradient steps in
 # all and per round (between rounds the swap search runs from the subproblem's site
@@ -111,7 +101,7 @@ class StationSolution(HasResult):
     Attributes
     ----------
     result
-        Status, objective, bound, gap, diagnoses (:class:`~planner.solve.SolveResult`).
+        Status, objective, bound, gap, diagnoses (:class:`~planner.models.solve.SolveResult`).
     sites
         Open site indices, sorted (empty without a plan).
     assignment

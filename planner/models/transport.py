@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, sparse
 
-from planner.distance import CostMatrix
-from planner.solve import SiteGroup
+from planner.instance.distance import CostMatrix
+from planner.models.solve import SiteGroup
 
 __all__ = ["TransportPlan", "repair_sites", "transport_assignment"]
 

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from planner.distance import CostMatrix
-from planner.solve import PolicyRules
+from planner.instance.distance import CostMatrix
+from planner.models.solve import PolicyRules
 
 __all__ = ["adapt_sites", "rules_hold"]
 

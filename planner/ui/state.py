@@ -7,8 +7,8 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from planner.data.regions import Region, list_regions, load_region, user_region_dir
 from planner.i18n import DEFAULT_LANGUAGE, PlannerError, t
-from planner.regions import Region, list_regions, load_region, user_region_dir
 from planner.store import Store
 
 #: Session key of a region with imported layers applied but not saved (import panel).

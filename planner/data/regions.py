@@ -1,0 +1,429 @@
+"""The catalogue of regions and loading of region packs.
+
+A region pack is a folder holding ``region.json`` (metadata) and one GeoJSON file per
+layer — ``counties``, ``townships`` and ``communities`` (plus optional ``sites``) —
+with the columns of the data model in ``docs``/``ARCHITECTURE``. Built-in packs live in
+``data/regions/``; packs a planner creates from uploads live in the user region folder
+(``$PLANNER_HOME/regions``, default ``~/.recycling-planner/regions``). No city is
+hard-wired: a region is whatever a pack describes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.i18n import PlannerError
+from planner.paths import check_id, inside, planner_home
+
+__all__ = [
+    "LAYERS",
+    "ROAD_SUFFIXES",
+    "Region",
+    "RoadFile",
+    "list_regions",
+    "load_region",
+    "region_folder",
+    "remove_road_file",
+    "road_dir",
+    "road_file",
+    "save_region",
+    "save_road_file",
+    "user_region_dir",
+    "write_layers",
+]
+
+BUILT_IN_DIR = Path(__file__).resolve().parents[2] / "data" / "regions"
+LAYERS = ("counties", "townships", "communities")
+OPTIONAL_LAYERS = ("sites",)
+CODE_COLUMNS = ("code", "county_code", "township_code", "site_id")
+#: Folder of a region's road network, inside its pack or its user folder.
+ROADS_DIR = "roads"
+_ROADS_META = "roads.json"
+#: Road file types a region can carry (see :meth:`planner.instance.network.RoadNetwork.from_file`).
+ROAD_SUFFIXES = (".osm", ".xml", ".graphml", ".geojson", ".json", ".gpkg", ".zip", ".kml")
+
+
+
+@dataclass(frozen=True)
+class Region:
+    """A city: its administrative layers and metadata.
+
+    Attributes
+    ----------
+    id
+        Short identifier (``wenzhou``).
+    meta
+        Contents of ``region.json``: ``name_zh``, ``name_en``, ``adcode``, ``metric_crs``,
+        ``built_in``, ``sources``...
+    counties, townships, communities
+        GeoDataFrames in EPSG:4326 with the data-model columns.
+    sites
+        Existing recycling sites, or ``None``.
+    """
+
+    id: str
+    meta: dict[str, Any]
+    counties: gpd.GeoDataFrame
+    townships: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame | None = None
+    path: Path | None = field(default=None, compare=False)
+
+    def name(self, lang: str = "zh") -> str:
+        """Display name in ``lang``."""
+        return str(self.meta.get(f"name_{lang}") or self.meta.get("name_zh") or self.id)
+
+    @property
+    def metric_crs(self) -> str:
+        """A CRS in metres suited to distance work over the region."""
+        crs = self.meta.get("metric_crs")
+        if crs:
+            return str(crs)
+        from planner.data.crs import local_metric_crs
+
+        return local_metric_crs(self.counties).to_string()
+
+    @property
+    def is_approximate(self) -> bool:
+        """Whether any township or community geometry is generated, not official."""
+        return any(
+            (layer["geometry_quality"] == "approximate").any()
+            for layer in (self.townships, self.communities)
+            if "geometry_quality" in layer
+        )
+
+    def layer(self, name: str) -> gpd.GeoDataFrame | None:
+        """Layer by name (``counties``, ``townships``, ``communities``, ``sites``)."""
+        return getattr(self, name)
+
+    def with_layer(self, name: str, data: gpd.GeoDataFrame) -> Region:
+        """A new region with layer ``name`` replaced; this one is left untouched."""
+        if name not in (*LAYERS, *OPTIONAL_LAYERS):
+            raise ValueError(f"unknown layer {name!r}")
+        return replace(self, **{name: data})
+
+    def boundary(self):
+        """Union of the county polygons (WGS84)."""
+        return self.counties.geometry.union_all()
+
+
+def user_region_dir() -> Path:
+    """Folder of planner-created region packs (``$PLANNER_HOME/regions``)."""
+    return planner_home() / "regions"
+
+
+def _pack_dirs() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for base in (user_region_dir(), BUILT_IN_DIR):  # built-in wins on a name clash
+        if base.is_dir():
+            for meta in sorted(base.glob("*/region.json")):
+                found[meta.parent.name] = meta.parent
+    return found
+
+
+def region_folder(region_id: str) -> Path | None:
+    """The folder of a region pack, or ``None`` when there is none.
+
+    A built-in pack wins over a planner's own pack of the same id, as in
+    :func:`load_region`.
+    """
+    return _pack_dirs().get(region_id)
+
+
+def list_regions() -> list[dict[str, Any]]:
+    """Metadata of every available region, built-in first, then by id."""
+    metas = []
+    for region_id, folder in _pack_dirs().items():
+        meta = json.loads((folder / "region.json").read_text(encoding="utf-8"))
+        meta["id"] = region_id
+        metas.append(meta)
+    return sorted(metas, key=lambda m: (not m.get("built_in", False), m["id"]))
+
+
+def load_region(region_id: str) -> Region:
+    """Load a region pack by id.
+
+    Parameters
+    ----------
+    region_id
+        ``wenzhou``, ``jinjiang`` or the id of a saved user region.
+
+    Returns
+    -------
+    Region
+        Layers in EPSG:4326, codes as strings.
+
+    Raises
+    ------
+    PlannerError
+        ``regions.unknown`` when no such pack exists, ``regions.missing_layer`` when the
+        pack is incomplete.
+    """
+    packs = _pack_dirs()
+    if region_id not in packs:
+        raise PlannerError(
+            "regions.unknown", region=region_id, available=", ".join(sorted(packs)) or "-"
+        )
+    folder = packs[region_id]
+    meta = json.loads((folder / "region.json").read_text(encoding="utf-8"))
+    layers: dict[str, gpd.GeoDataFrame | None] = {}
+    for name in (*LAYERS, *OPTIONAL_LAYERS):
+        path = folder / f"{name}.geojson"
+        if not path.exists():
+            if name in LAYERS:
+                raise PlannerError("regions.missing_layer", region=region_id, layer=name, path=path)
+            layers[name] = None
+            continue
+        layers[name] = read_layer(path)
+    return Region(id=region_id, meta=meta, path=folder, **layers)
+
+
+def read_layer(path: Path) -> gpd.GeoDataFrame:
+    """Read one pack layer, keeping codes as strings."""
+    gdf = gpd.read_file(path, engine="pyogrio")
+    for col in CODE_COLUMNS:
+        if col in gdf:
+            gdf[col] = gdf[col].astype(str)
+    if gdf.crs is None:
+        gdf = gdf.set_crs("EPSG:4326")
+    return gdf
+
+
+def write_layers(folder: Path, meta: dict[str, Any], layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Write a region pack: ``region.json`` and one GeoJSON per layer.
+
+    Output is byte-deterministic for equal inputs (sorted rows, fixed precision), so
+    built packs can be committed and rebuilt for comparison.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "region.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    for name, gdf in layers.items():
+        if gdf is None:
+            continue
+        key = "site_id" if name == "sites" else "code"
+        out = gdf.sort_values(key).reset_index(drop=True)
+        out = out.to_crs("EPSG:4326") if out.crs is not None else out.set_crs("EPSG:4326")
+        path = folder / f"{name}.geojson"
+        path.unlink(missing_ok=True)
+        out.to_file(
+            path, driver="GeoJSON", engine="pyogrio", COORDINATE_PRECISION=7, WRITE_NAME=False
+        )
+
+
+def save_region(region: Region, region_id: str | None = None) -> Path:
+    """Save ``region`` as a user pack, atomically; returns its folder.
+
+    The pack is written to a temporary folder first and moved into place, so a failure
+    half-way leaves any earlier pack of the same id intact.
+    """
+    region_id = check_id(region.id if region_id is None else region_id, "regions.bad_id")
+    if (BUILT_IN_DIR / region_id / "region.json").exists():
+        raise PlannerError("regions.built_in_readonly", region=region_id)
+    target = inside(user_region_dir(), user_region_dir() / region_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    meta = {**region.meta, "id": region_id, "built_in": False}
+    layers = {name: region.layer(name) for name in (*LAYERS, *OPTIONAL_LAYERS)}
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        staging = Path(tmp) / region_id
+        write_layers(staging, meta, layers)
+        if (target / ROADS_DIR).is_dir():  # the road network stays with the region
+            shutil.copytree(target / ROADS_DIR, staging / ROADS_DIR)
+        backup = Path(tmp) / "previous"
+        if target.exists():
+            target.rename(backup)
+        staging.rename(target)
+    return target
+
+
+# --- road network files ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoadFile:
+    """A road network stored with a region.
+
+    Attributes
+    ----------
+    path
+        The stored file (``roads.<suffix>``), read by
+        :func:`planner.instance.network.load_network`.
+    name
+        The file name the planner uploaded.
+    crs
+        The coordinate system chosen for road lines without one (``None``: the file's).
+    saved_at
+        ISO time stamp.
+    summary
+        Figures from the check on upload (nodes, edges, road length, parts...).
+    """
+
+    path: Path
+    name: str
+    crs: str | None = None
+    saved_at: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stamp(self) -> int:
+        """Modification time of the stored file (for caches)."""
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+
+def road_dir(region_id: str) -> Path:
+    """Where a planner's road file for ``region_id`` is kept:
+    ``$PLANNER_HOME/regions/<id>/roads`` (also for built-in regions, whose packs are
+    read-only; the folder holds no ``region.json``, so it is not a pack).
+
+    Raises
+    ------
+    PlannerError
+        ``regions.bad_id`` for an id that is not a region id (``../x``, ``a\\n``), and
+        ``paths.outside`` if the folder resolves outside ``$PLANNER_HOME/regions``.
+    """
+    check_id(region_id, "regions.bad_id")
+    return inside(user_region_dir(), user_region_dir() / region_id / ROADS_DIR)
+
+
+def _read_road_dir(folder: Path) -> RoadFile | None:
+    meta_path = folder / _ROADS_META
+    if not meta_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = meta.get("file")
+    # roads.json names a file in its own folder, nothing else (never ../ or a path).
+    if not isinstance(name, str) or not name or Path(name).name != name:
+        return None
+    path = folder / name
+    if not path.is_file() or path.resolve().parent != folder.resolve():
+        return None
+    return RoadFile(
+        path=path,
+        name=str(meta.get("name") or path.name),
+        crs=meta.get("crs") or None,
+        saved_at=str(meta.get("saved_at") or ""),
+        summary=dict(meta.get("summary") or {}),
+    )
+
+
+def road_file(region: Region | str) -> RoadFile | None:
+    """The road network stored with ``region``, or ``None``.
+
+    A planner's upload (:func:`road_dir`) comes first, then a ``roads/`` folder shipped
+    inside the region pack itself.
+    """
+    region_id = region if isinstance(region, str) else region.id
+    try:
+        folders = [road_dir(region_id)]
+    except PlannerError:  # not a region id: there is no user folder to look in
+        folders = []
+    pack = region.path if isinstance(region, Region) else _pack_dirs().get(region_id)
+    if pack is not None:
+        folders.append(Path(pack) / ROADS_DIR)
+    for folder in folders:
+        found = _read_road_dir(folder)
+        if found is not None:
+            return found
+    return None
+
+
+def save_road_file(
+    region_id: str,
+    source: str | Path,
+    name: str | None = None,
+    *,
+    crs: str | None = None,
+    summary: dict[str, Any] | None = None,
+) -> RoadFile:
+    """Store a road file with region ``region_id``, replacing any earlier one.
+
+    The caller checks the file first (the Data page builds the network); this only
+    files it away. The folder is swapped in whole, so a failure leaves the previous
+    network in place.
+
+    Parameters
+    ----------
+    region_id
+        Region the roads belong to (built-in or a user region).
+    source
+        The file to copy.
+    name
+        The name the planner knows it by (default: the file's).
+    crs
+        Coordinate system of road lines whose file does not say.
+    summary
+        Figures to show without re-reading the file.
+
+    Raises
+    ------
+    PlannerError
+        ``regions.bad_id``, ``regions.road_suffix``.
+    """
+    check_id(region_id, "regions.bad_id")
+    source = Path(source)
+    suffix = source.suffix.lower()
+    if suffix not in ROAD_SUFFIXES:
+        raise PlannerError("regions.road_suffix", suffix=suffix or source.name)
+    target = road_dir(region_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "file": f"roads{suffix}",
+        "name": name or source.name,
+        "crs": crs,
+        "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "summary": summary or {},
+    }
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        staging = Path(tmp) / ROADS_DIR
+        staging.mkdir()
+        shutil.copyfile(source, staging / meta["file"])
+        (staging / _ROADS_META).write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        if target.exists():
+            target.rename(Path(tmp) / "previous")
+        staging.rename(target)
+    found = _read_road_dir(target)
+    assert found is not None
+    return found
+
+
+def remove_road_file(region_id: str) -> bool:
+    """Delete the planner's road file of ``region_id``; whether there was one.
+
+    Raises
+    ------
+    PlannerError
+        ``regions.bad_id`` for an id that is not a region id; nothing is deleted.
+    """
+    target = road_dir(region_id)
+    if not target.is_dir():
+        return False
+    shutil.rmtree(target)
+    return True
+
+
+def summary(region: Region) -> pd.DataFrame:
+    """Per-county counts and population: the table planners check first."""
+    towns = region.townships.groupby("county_code").size().rename("townships")
+    comms = region.communities.groupby("county_code").agg(
+        communities=("code", "size"), population=("population", "sum")
+    )
+    out = region.counties[["code", "name"]].set_index("code")
+    return out.join(towns).join(comms).fillna(0).reset_index()

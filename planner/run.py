@@ -1,0 +1,950 @@
+"""One planning run: region + scenario → instance → station tier → centre tier → plan.
+
+The stages report progress through an optional callback so the CLI can print and the
+app can draw a progress bar; ``planner`` itself never imports streamlit.
+
+Distances
+---------
+``scenario.distance_mode`` chooses how far things are:
+
+``straight``
+    Straight line × ``scenario.circuity`` in the region's metric CRS (k-d tree).
+``network``
+    Along a road network (:mod:`planner.instance.network`): residents *walk* to stations;
+    stations *drive* to sorting centres — by travel time when the network knows speeds
+    (road classes or ``maxspeed`` on at least half its drivable length, e.g. OSM),
+    else by driving distance. The network comes with the run: the ``network=``
+    argument of :func:`run_plan` (a :class:`~planner.instance.network.RoadNetwork` or a file
+    path), else the road file stored with the region
+    (:func:`planner.data.regions.road_file`, uploaded on the Data page). Without either the
+    run stops with ``pipeline.no_network``, in words.
+
+    Points off the network follow :func:`planner.instance.network.road_distances`: a community
+    (or, for the centre tier, a station) more than
+    :data:`~planner.instance.network.OFF_NETWORK_M` (2 km) from the road network, or reaching no
+    candidate along it, is costed as straight line × circuity instead, and the plan
+    says how many (KPIs ``network_fallback_*``, a diagnosis in each tier, column
+    ``distance_basis`` of the demand table). Between 500 m and 2 km from a road a
+    community stays on the network with its straight walk to the road included and is
+    counted as far from a road. A community and a candidate closer to each other than
+    to the road are joined by a straight line (a station on the community's own spot
+    is 0 m away, not twice the walk to the nearest mapped road).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from planner.data.regions import Region, load_region, road_file
+from planner.i18n import LANGUAGES, PlannerError, t
+from planner.instance.candidates import centre_candidates, station_candidates
+from planner.instance.demand import URBAN_TOWNSHIP_KINDS, demand_points
+from planner.models.solve import PolicyRules, SiteGroup, SolverOptions, groups_from_labels
+from planner.plan import Plan, TierResult
+from planner.plan.kpi import area_kpis, city_kpis, network_kpis
+from planner.scenario import Scenario
+from planner.scenario.checks import CandidateSites, check_region, unknown_site_ids
+
+if TYPE_CHECKING:
+    from planner.instance.distance import CostMatrix
+    from planner.instance.network import RoadDistances, RoadNetwork
+    from planner.models import Deadline
+    from planner.models.stations import StationSolution
+
+__all__ = [
+    "Instance",
+    "WarmStart",
+    "build_instance",
+    "centre_distance_mode",
+    "derive_station_count",
+    "instance_key",
+    "resolve_network",
+    "run_plan",
+]
+
+Progress = Callable[[str, float], None]
+#: Share of drivable road length with known speeds above which the centre tier
+#: minimises driving time instead of driving distance.
+SPEED_KNOWN_SHARE = 0.5
+
+
+# Station×centre pairs of the centre tier's MIP. The sorting-centre model first tries
+# to prove its local-search plan against the uncapacitated relaxation, which prices
+# every pair (no restriction at all); only when that bound is not within the gap does
+# it solve the MIP, whose assignment variables exist for all pairs up to
+# FULL_CENTRE_PAIRS, beyond that for each station's CENTRE_NEIGHBOURS nearest
+# candidates plus its pair in the heuristic plan (a restriction the result's
+# diagnoses state). 30 is about 5 m/p for Wenzhou (191 candidates, 30 centres); in its
+# uncapacitated optimum stations use up to their 24th-nearest candidate.
+FULL_CENTRE_PAIRS = 60_000
+CENTRE_NEIGHBOURS = 30
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """What the solver sees: demand points and candidate sites, in metres.
+
+    Attributes
+    ----------
+    region, scenario
+        Inputs.
+    demand
+        :func:`planner.instance.demand.demand_points`.
+    stations
+        Candidate station sites (:func:`planner.instance.candidates.station_candidates`).
+    centres
+        Candidate sorting-centre sites.
+    network
+        The road network in the region's metric CRS (``network`` mode only).
+    network_info
+        Where it came from and how long it took: ``name``, ``seconds``.
+    """
+
+    region: Region
+    scenario: Scenario
+    demand: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame
+    centres: gpd.GeoDataFrame
+    network: RoadNetwork | None = None
+    network_info: dict[str, Any] = field(default_factory=dict)
+    # Road distances of the station tier, kept for the next run on this instance.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+#: Scenario fields that only the solvers read: runs differing only in these share an
+#: instance (demand, candidates, road distances). Anything not listed is assumed to
+#: shape the instance, so a new field can cost a rebuild but never a wrong reuse.
+SOLVE_ONLY_FIELDS = ("name", "description", "solver", "centres", "stations.count")
+
+
+def instance_key(scenario: Scenario, region_id: str | None = None) -> str:
+    """Hash of what :func:`build_instance` depends on (the scenario without
+    :data:`SOLVE_ONLY_FIELDS`, and the region id)."""
+    data = scenario.to_dict()
+    for path in SOLVE_ONLY_FIELDS:
+        head, _, tail = path.partition(".")
+        if tail:
+            data.get(head, {}).pop(tail, None)
+        else:
+            data.pop(head, None)
+    text = json.dumps([region_id or scenario.region, data], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """Sites of an earlier plan for the solvers to start from.
+
+    In a sweep the plan of a neighbouring point (say 940 stations) is a good first
+    plan for the next (1,170): the models repair it into a feasible start
+    (:func:`planner.models.warm.adapt_sites`). A start changes how fast a run gets
+    to its result, never what the result proves.
+
+    Attributes
+    ----------
+    stations, centres
+        ``site_id`` values of the earlier plan's stations and sorting centres; ids
+        that are not candidates of this run are ignored.
+    """
+
+    stations: tuple[str, ...] = ()
+    centres: tuple[str, ...] = ()
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> WarmStart:
+        """The station and centre sites of ``plan``."""
+        sites = plan.sites
+        if sites is None or not len(sites):
+            return cls()
+        tier = sites["tier"].to_numpy()
+        ids = sites["site_id"].astype(str).to_numpy()
+        return cls(tuple(ids[tier == "station"]), tuple(ids[tier == "sorting_centre"]))
+
+
+def _indices(candidates: pd.DataFrame, ids: tuple[str, ...]) -> np.ndarray | None:
+    """Positions of ``ids`` among ``candidates["site_id"]`` (``None`` when none match)."""
+    if not ids:
+        return None
+    where = pd.Index(candidates["site_id"].astype(str)).get_indexer(list(ids))
+    where = where[where >= 0]
+    return where.astype(np.int64) if where.size else None
+
+
+def resolve_network(
+    region: Region, network: RoadNetwork | str | Path | None = None
+) -> tuple[RoadNetwork, str]:
+    """The road network of a run, in the region's metric CRS, and its display name.
+
+    Parameters
+    ----------
+    region
+        The region planned.
+    network
+        A :class:`~planner.instance.network.RoadNetwork` (re-projected when its CRS differs), a
+        road file path, or ``None`` for the road file stored with the region.
+
+    Raises
+    ------
+    PlannerError
+        ``pipeline.no_network`` when there is none, ``pipeline.network_missing_file``,
+        or the loader's own messages (``network.read_failed``, ...).
+    """
+    from planner.instance.network import RoadNetwork, load_network
+
+    metric = region.metric_crs
+    if isinstance(network, RoadNetwork):
+        name = str(network.graph.graph.get("name") or "RoadNetwork")
+        if network.crs != pyproj.CRS.from_user_input(metric):
+            # Lengths are measured again in the region's CRS (a Web Mercator length,
+            # say, is not metres on the ground).
+            graph = network.graph.copy()
+            for _, _, data in graph.edges(data=True):
+                data.pop("length", None)
+            network = RoadNetwork.from_graph(graph, metric)
+        return network, name
+    if network is not None:
+        path = Path(network)
+        if not path.is_file():
+            raise PlannerError("pipeline.network_missing_file", path=path)
+        return load_network(path, metric), path.name
+    stored = road_file(region)
+    if stored is None:
+        raise PlannerError(
+            "pipeline.no_network", region_zh=region.name("zh"), region_en=region.name("en")
+        )
+    return load_network(stored.path, metric, crs=stored.crs), stored.name
+
+
+def build_instance(
+    region: Region | str,
+    scenario: Scenario,
+    extra_stations: gpd.GeoDataFrame | None = None,
+    extra_centres: gpd.GeoDataFrame | None = None,
+    network: RoadNetwork | str | Path | None = None,
+) -> Instance:
+    """Demand and candidates for ``scenario`` over ``region``.
+
+    In ``network`` mode the road network is resolved here (:func:`resolve_network`),
+    so a missing network fails before any solving; ``network`` is ignored otherwise.
+    """
+    region = load_region(region) if isinstance(region, str) else region
+    net, info = None, {}
+    if scenario.distance_mode == "network":
+        t0 = time.perf_counter()
+        net, name = resolve_network(region, network)
+        info = {"name": name, "seconds": round(time.perf_counter() - t0, 3)}
+    return Instance(
+        region=region,
+        scenario=scenario,
+        demand=demand_points(region, scenario),
+        stations=station_candidates(region, scenario, extra_stations),
+        centres=centre_candidates(region, extra_centres),
+        network=net,
+        network_info=info,
+    )
+
+
+def centre_distance_mode(network: RoadNetwork) -> str:
+    """``drive_time`` when the network knows speeds on most roads, else ``drive``."""
+    return "drive_time" if network.known_speed_share() >= SPEED_KNOWN_SHARE else "drive"
+
+
+def derive_station_count(demand: pd.DataFrame, per_station: tuple[int, int]) -> int:
+    """Stations needed by a households-per-station standard, county by county.
+
+    Each county needs ``ceil(urban households / urban ratio) + ceil(rural households /
+    rural ratio)`` stations; the city needs their sum.
+    """
+    urban_ratio, rural_ratio = per_station
+    total = 0
+    for _, group in demand.groupby("county_code"):
+        urban = group.loc[group["urban"], "households"].sum()
+        rural = group.loc[~group["urban"], "households"].sum()
+        total += math.ceil(urban / urban_ratio) + math.ceil(rural / rural_ratio)
+    return int(total)
+
+
+def check_instance(inst: Instance) -> None:
+    """Refuse a scenario that does not fit its instance, before anything is solved.
+
+    The checks of :func:`planner.scenario.checks.region_problems` (the scenario page's)
+    with the candidates this run really has: ids in ``required_sites`` /
+    ``excluded_sites`` of either tier that are not candidates (named, first few and
+    count), more sites asked for or required than there are, county minimums above a
+    county's candidates.
+
+    Raises
+    ------
+    PlannerError
+        ``scenario.invalid`` listing every error.
+    """
+    candidates = {
+        "stations": CandidateSites.of_frame(inst.stations),
+        "centres": CandidateSites.of_frame(inst.centres),
+    }
+    check_region(inst.region, inst.scenario, candidates)
+
+
+def _fixed_sites(cand: pd.DataFrame, tier: str, tier_cfg: Any) -> tuple[list[int], list[int]]:
+    """Candidate indices that must open / stay closed: the scenario's lists plus the
+    existing sites marked keep / close. An id that is not a candidate is an error
+    (:func:`check_instance` names them all before solving)."""
+    sites = CandidateSites.of_frame(cand)
+    for side in ("required_sites", "excluded_sites"):
+        problem = unknown_site_ids(tier, side, getattr(tier_cfg, side), sites)
+        if problem is not None:
+            raise PlannerError("scenario.invalid", details=[problem])
+    index = {str(sid): j for j, sid in enumerate(cand["site_id"])}
+    status = cand["status"].to_numpy()
+    required = [index[x] for x in tier_cfg.required_sites]
+    required += np.flatnonzero(status == "existing_keep").tolist()
+    excluded = [index[x] for x in tier_cfg.excluded_sites]
+    excluded += np.flatnonzero(status == "existing_close").tolist()
+    return required, excluded
+
+
+def _station_rules(inst: Instance) -> PolicyRules:
+    s = inst.scenario.stations
+    cand = inst.stations
+    required, excluded = _fixed_sites(cand, "stations", s)
+    groups: list[SiteGroup] = []
+    town_names = dict(
+        zip(inst.region.townships["code"], inst.region.townships["name"], strict=True)
+    )
+    county_names = dict(
+        zip(inst.region.counties["code"], inst.region.counties["name"], strict=True)
+    )
+    if s.one_per_township:
+        labels = cand["township_code"].map(town_names).to_numpy(dtype=object)
+        groups += groups_from_labels(labels, min_open=1, kind="township")
+    if s.one_per_community != "none":
+        kinds = {
+            "community": ("community",),
+            "village": ("village",),
+            "all": ("community", "village"),
+        }
+        wanted = inst.demand.loc[inst.demand["kind"].isin(kinds[s.one_per_community]), "demand_id"]
+        labels = cand["community_code"].to_numpy(dtype=object)
+        names = dict(zip(inst.demand["demand_id"], inst.demand["name"], strict=True))
+        for group in groups_from_labels(labels, min_open=1, kind="community", only=list(wanted)):
+            groups.append(
+                SiteGroup(names.get(group.name, group.name), group.sites, 1, None, "community")
+            )
+    if s.county_min or s.county_max:
+        codes = cand["county_code"].to_numpy(dtype=object)
+        for code in sorted(set(s.county_min) | set(s.county_max)):
+            sites = np.flatnonzero(codes == code)
+            groups.append(
+                SiteGroup(
+                    county_names.get(code, code),
+                    sites,
+                    s.county_min.get(code, 0),
+                    s.county_max.get(code),
+                    "county",
+                )
+            )
+    capacity = None
+    per_station = inst.scenario.households_per_station()
+    if s.use_capacity and per_station is not None:
+        urban_site = (
+            cand["township_code"]
+            .map(
+                dict(zip(inst.region.townships["code"], inst.region.townships["kind"], strict=True))
+            )
+            .isin(URBAN_TOWNSHIP_KINDS)
+            .to_numpy()
+        )
+        comm_kind = dict(zip(inst.demand["demand_id"], inst.demand["urban"], strict=True))
+        # Not ``|=``: under pandas copy-on-write ``to_numpy`` may hand back a read-only view.
+        in_urban_community = cand["community_code"].map(comm_kind).eq(True).to_numpy(dtype=bool)
+        urban_site = urban_site | in_urban_community
+        capacity = np.where(urban_site, per_station[0], per_station[1]).astype(float)
+    return PolicyRules(required=required, excluded=excluded, groups=groups, capacity=capacity)
+
+
+def _options(scenario: Scenario, time_limit: float | None = None) -> SolverOptions:
+    sv = scenario.solver
+    return SolverOptions(
+        solver=sv.name, time_limit_s=time_limit or sv.time_limit_s, gap=sv.gap or None
+    )
+
+
+def _diagnoses(result) -> tuple[dict[str, str], ...]:
+    return tuple(
+        {"key": d.key, **{lang: d.message(lang) for lang in LANGUAGES}} for d in result.diagnoses
+    )
+
+
+def _tier_result(
+    tier: str,
+    model: str,
+    sol,
+    seconds: float,
+    solver: str,
+    notes: tuple[dict[str, str], ...] = (),
+    details: dict[str, Any] | None = None,
+) -> TierResult:
+    r = sol.result
+    return TierResult(
+        tier=tier, model=model, status=r.status, objective=r.objective, bound=r.bound, gap=r.gap,
+        seconds=round(seconds, 3), solver=solver, diagnoses=_diagnoses(r) + tuple(notes),
+        details={"rounds": getattr(r, "rounds", None), **(details or {})},
+    )  # fmt: skip
+
+
+def _note(key: str, **params: Any) -> dict[str, str]:
+    """An information line in both languages, shaped like a solver diagnosis."""
+    return {"key": key, **{lang: t(key, lang, **params) for lang in LANGUAGES}}
+
+
+def _station_k(n_sites: int, p: int, capacity: bool) -> int:
+    """Initial list length of the p-median (as ``PMedian.from_points`` chooses it)."""
+    k = int(min(n_sites, max(4, math.ceil(2 * n_sites / max(p, 1)))))
+    return min(n_sites, max(3 * k, 15)) if capacity else k
+
+
+def station_distances(inst: Instance) -> RoadDistances:
+    """Walking distances from communities to station candidates (``network`` mode).
+
+    Raises
+    ------
+    PlannerError
+        ``pipeline.network_outside`` when no community is near the network.
+    """
+    from planner.instance.network import road_distances
+
+    d, c = inst.demand, inst.stations
+    dist = road_distances(
+        inst.network,
+        d[["x", "y"]].to_numpy(dtype=float),
+        c[["x", "y"]].to_numpy(dtype=float),
+        "walk",
+        circuity=inst.scenario.circuity,
+        base_radius=float(d["radius_m"].max()) if len(d) else None,
+    )
+    if len(d) and dist.fallback.all() and not dist.unreachable.any():
+        raise PlannerError(
+            "pipeline.network_outside",
+            name=inst.network_info.get("name", ""),
+            limit=dist.off_network_m,
+        )
+    return dist
+
+
+def _station_matrix(inst: Instance, dist: RoadDistances, p: int | None) -> CostMatrix:
+    """The station tier's sparse matrix on road distances."""
+    from planner.instance.distance import source_knn, source_within
+
+    s = inst.scenario.stations
+    if s.objective == "p_median":
+        capacity = s.use_capacity and inst.scenario.households_per_station() is not None
+        return source_knn(dist.source, _station_k(len(inst.stations), p or 1, capacity))
+    return source_within(dist.source, inst.demand["radius_m"].to_numpy(dtype=float))
+
+
+def solve_stations(
+    inst: Instance,
+    distances: RoadDistances | None = None,
+    start: np.ndarray | None = None,
+    deadline: Deadline | None = None,
+):
+    """Solve the station tier; returns the model's solution and the station count.
+
+    In ``network`` mode the models run on road distances (``distances``, built by
+    :func:`station_distances` when not given); otherwise on straight line × circuity.
+    ``start``: candidate positions of an earlier plan's stations (p-median only).
+    ``deadline``: the tier's budget, started by the caller (default: from now).
+    """
+    s, sc = inst.scenario.stations, inst.scenario
+    d, c = inst.demand, inst.stations
+    dxy, sxy = d[["x", "y"]].to_numpy(), c[["x", "y"]].to_numpy()
+    rules = _station_rules(inst)
+    p = s.count
+    if p is None and s.objective != "set_cover":
+        p = derive_station_count(d, sc.households_per_station())
+    weights = d["population"].to_numpy(dtype=float)
+    households = d["households"].to_numpy(dtype=float)
+    radius = d["radius_m"].to_numpy(dtype=float)
+    from planner.models.stations import MCLP, PMedian, SetCover
+
+    if inst.network is not None:
+        distances = distances if distances is not None else station_distances(inst)
+        cm = _station_matrix(inst, distances, p)
+        if s.objective == "p_median":
+            model = PMedian.from_cost_matrix(cm, p, weights, rules=rules, households=households)
+        elif s.objective == "mclp":
+            model = MCLP.from_cost_matrix(
+                cm, p, radius, weights, rules=rules, households=households
+            )
+        else:
+            model = SetCover.from_cost_matrix(
+                cm, radius, weights, rules=rules, households=households
+            )
+        return _solve(model, _options(sc), start, deadline), p
+    if s.objective == "p_median":
+        model = PMedian.from_points(
+            dxy, sxy, p, weights, rules=rules, households=households, circuity=sc.circuity
+        )
+    elif s.objective == "mclp":
+        model = MCLP.from_points(
+            dxy, sxy, p, radius, weights, rules=rules, households=households, circuity=sc.circuity
+        )
+    else:
+        model = SetCover.from_points(
+            dxy, sxy, radius, weights, rules=rules, households=households, circuity=sc.circuity
+        )
+    return _solve(model, _options(sc), start, deadline), p
+
+
+def _solve(model: Any, options: SolverOptions, start: np.ndarray | None, deadline: Deadline | None):
+    """``model.solve`` with a start where the model takes one."""
+    from planner.models.stations import PMedian
+
+    if start is not None and isinstance(model, PMedian):
+        return model.solve(options, start=start, deadline=deadline)
+    return model.solve(options, deadline=deadline)
+
+
+def centre_distances(inst: Instance, station_idx: np.ndarray) -> RoadDistances:
+    """Driving distances (or times) from the chosen stations to centre candidates."""
+    from planner.instance.network import road_distances
+
+    return road_distances(
+        inst.network,
+        inst.stations[["x", "y"]].to_numpy(dtype=float)[station_idx],
+        inst.centres[["x", "y"]].to_numpy(dtype=float),
+        centre_distance_mode(inst.network),
+        circuity=inst.scenario.circuity,
+        complete=True,
+    )
+
+
+def solve_centres(
+    inst: Instance,
+    station_idx: np.ndarray,
+    tonnage: np.ndarray,
+    distances: RoadDistances | None = None,
+    start: np.ndarray | None = None,
+    deadline: Deadline | None = None,
+):
+    """Solve the sorting-centre tier for the chosen stations.
+
+    ``start``: candidate positions of an earlier plan's sorting centres.
+    ``deadline``: the tier's budget, started by the caller (default: from now).
+
+    In ``network`` mode on driving distances in metres, or on driving times when the
+    network knows speeds (:func:`centre_distance_mode`); the objective is then in
+    tonne-hours and ``centres.fixed_cost`` is read in the same unit.
+    """
+    from planner.models.centres import SortingCentreModel
+
+    ct, sc = inst.scenario.centres, inst.scenario
+    cand = inst.centres
+    required, excluded = _fixed_sites(cand, "centres", ct)
+    county_names = dict(
+        zip(inst.region.counties["code"], inst.region.counties["name"], strict=True)
+    )
+    codes = cand["county_code"].to_numpy(dtype=object)
+    groups = []
+    for code in sorted(set(codes) | set(ct.county_min) | set(ct.county_max)):
+        lo = max(1 if ct.one_per_county else 0, ct.county_min.get(code, 0))
+        hi = ct.county_max.get(code)
+        if lo or hi is not None:
+            groups.append(
+                SiteGroup(
+                    county_names.get(code, code), np.flatnonzero(codes == code), lo, hi, "county"
+                )
+            )
+    rules = PolicyRules(required=required, excluded=excluded, groups=groups)
+    sxy = inst.stations[["x", "y"]].to_numpy()[station_idx]
+    cxy = cand[["x", "y"]].to_numpy()
+    k = len(cand) if len(sxy) * len(cand) <= FULL_CENTRE_PAIRS else CENTRE_NEIGHBOURS
+    if inst.network is not None:
+        from planner.instance.distance import source_knn
+
+        distances = distances if distances is not None else centre_distances(inst, station_idx)
+        per_unit = 1.0 / 3600.0 if distances.mode == "drive_time" else 1e-3  # t·h or t·km
+        model = SortingCentreModel.from_cost_matrix(
+            source_knn(distances.source, k), tonnage, ct.capacity_t_per_day, ct.count,
+            fixed_cost=ct.fixed_cost, rules=rules, cost_per_tonne_metre=per_unit,
+        )  # fmt: skip
+        return model.solve(_options(sc), start=start, deadline=deadline)
+    model = SortingCentreModel.from_points(
+        sxy, cxy, tonnage, ct.capacity_t_per_day, ct.count, k=k, circuity=sc.circuity,
+        fixed_cost=ct.fixed_cost, rules=rules, cost_per_tonne_metre=1e-3,
+    )  # fmt: skip
+    return model.solve(_options(sc), start=start, deadline=deadline)
+
+
+def _network_notes(
+    inst: Instance, dist: RoadDistances, centre_mode: str
+) -> tuple[dict[str, str], ...]:
+    """What the station tier's plan should say about its road distances."""
+    net = inst.network
+    km = float(net._table("walk").length.sum() / 1000.0) if net is not None else 0.0
+    notes = [
+        _note(
+            "pipeline.network.used",
+            name=inst.network_info.get("name", ""),
+            km=km,
+            centre_zh=t(f"pipeline.centre.{centre_mode}", "zh"),
+            centre_en=t(f"pipeline.centre.{centre_mode}", "en"),
+        )
+    ]
+    pop = inst.demand["population"].to_numpy(dtype=np.int64)
+    for key, rows in (
+        ("pipeline.network.fallback", dist.fallback & ~dist.unreachable),
+        ("pipeline.network.unreachable", dist.unreachable),
+    ):
+        if rows.any():
+            notes.append(
+                _note(
+                    key,
+                    count=int(rows.sum()),
+                    population=int(pop[rows].sum()),
+                    limit=dist.off_network_m,
+                    circuity=dist.circuity,
+                )
+            )
+    if dist.far.any():
+        notes.append(
+            _note(
+                "pipeline.network.far",
+                count=int(dist.far.sum()),
+                far=dist.far_m,
+                limit=dist.off_network_m,
+            )
+        )
+    return tuple(notes)
+
+
+def _network_summary(inst: Instance) -> dict[str, Any]:
+    """Size of the network as used for walking (for the plan's metadata)."""
+    s = inst.network.summary("walk")
+    return {
+        "name": inst.network_info.get("name", ""),
+        "load_s": inst.network_info.get("seconds"),
+        "nodes": s["nodes"],
+        "edges": s["edges"],
+        "road_km": round(s["road_km"], 1),
+        "components": s["components"],
+        "largest_component_share": round(s["largest_component_share"], 4),
+    }
+
+
+def run_plan(
+    region: Region | str,
+    scenario: Scenario,
+    progress: Progress | None = None,
+    extra_stations: gpd.GeoDataFrame | None = None,
+    extra_centres: gpd.GeoDataFrame | None = None,
+    network: RoadNetwork | str | Path | None = None,
+    *,
+    instance: Instance | None = None,
+    warm_start: WarmStart | None = None,
+) -> Plan:
+    """Run the whole pipeline and return the :class:`~planner.plan.Plan`.
+
+    Parameters
+    ----------
+    region
+        A :class:`Region` or its id.
+    scenario
+        Validated scenario.
+    progress
+        Called as ``progress(stage_key, fraction_done)``; stage keys are the
+        ``run.stage.*`` messages.
+    extra_stations, extra_centres
+        Planner-supplied candidate sites (Point GeoDataFrames with ``site_id``).
+    network
+        Road network for ``distance_mode="network"``: a
+        :class:`~planner.instance.network.RoadNetwork` or a road file; ``None`` uses the road
+        file stored with the region. Ignored in ``straight`` mode.
+    instance
+        An instance built earlier (:func:`build_instance`) for a scenario with the
+        same :func:`instance_key`, to reuse its demand, candidates and road distances
+        (a sweep varying the station count). ``region``, ``extra_*`` and ``network``
+        are then not read.
+    warm_start
+        Sites of an earlier plan to start the solvers from (:class:`WarmStart`).
+
+    Returns
+    -------
+    Plan
+        Always returned: an infeasible tier yields a plan without its sites, with the
+        diagnosis in :attr:`Plan.results`. :attr:`Plan.distance_mode` and
+        ``kpis["distance_mode"]`` say how distances were measured.
+
+    Raises
+    ------
+    PlannerError
+        Invalid scenario; in ``network`` mode ``pipeline.no_network`` (no road network
+        given or stored), ``pipeline.network_outside`` (the network misses the
+        region) or a road file that cannot be read.
+    """
+    from planner.models import Deadline
+
+    scenario.check()
+    report = progress or (lambda stage, frac: None)
+    report("run.stage.instance", 0.0)
+    if instance is not None:
+        if instance_key(instance.scenario, instance.region.id) != instance_key(
+            scenario, instance.region.id
+        ):
+            raise ValueError("run_plan: the instance was built for another scenario")
+        inst = replace(instance, scenario=scenario)
+    else:
+        inst = build_instance(region, scenario, extra_stations, extra_centres, network)
+    check_instance(inst)
+    on_network = inst.network is not None
+    warm = warm_start or WarmStart()
+
+    report("run.stage.stations", 0.1)
+    t0 = time.perf_counter()
+    # Each tier's time limit is a wall-clock budget from here: distances and model
+    # building count against it, and the solver gets what is left.
+    deadline = Deadline(scenario.solver.time_limit_s)
+    sdist = None
+    if on_network:
+        sdist = inst.memo.get("station_distances")
+        if sdist is None:
+            sdist = inst.memo["station_distances"] = station_distances(inst)
+    distance_s = time.perf_counter() - t0
+    sol, _ = solve_stations(inst, sdist, _indices(inst.stations, warm.stations), deadline)
+    seconds = time.perf_counter() - t0
+    centre_mode = centre_distance_mode(inst.network) if on_network else "straight"
+    notes, details = (), {}
+    if sdist is not None:
+        notes = _network_notes(inst, sdist, centre_mode)
+        details = {
+            "distance_seconds": round(distance_s, 3),
+            "solve_seconds": round(seconds - distance_s, 3),
+            "network": sdist.summary(),
+        }
+    station_result = _tier_result(
+        "station", scenario.stations.objective, sol, seconds, scenario.solver.name, notes, details
+    )
+    d = inst.demand.copy()
+    has_plan = station_result.has_plan and len(sol.sites) > 0
+    chosen = np.asarray(sol.sites, dtype=np.int64) if has_plan else np.empty(0, dtype=np.int64)
+    if has_plan:
+        assign = np.asarray(sol.assignment)
+        d["station_id"] = np.where(
+            assign >= 0, inst.stations["site_id"].to_numpy()[assign.clip(0)], None
+        )
+        d["distance_m"] = np.asarray(sol.distance, dtype=float)
+    else:
+        d["station_id"] = None
+        d["distance_m"] = np.inf
+    d["covered"] = d["distance_m"].to_numpy() <= d["radius_m"].to_numpy() + 1e-6
+    if sdist is not None:
+        d["distance_basis"] = np.where(sdist.fallback, "straight", "network")
+        d["snap_m"] = np.round(sdist.demand_snap_m, 1)
+
+    stations = inst.stations.iloc[chosen].copy()
+    stations["tier"] = "station"
+    stations["status"] = np.where(
+        stations["status"] == "existing_keep", "existing_keep", "proposed"
+    )
+    if sdist is not None:
+        stations["snap_m"] = np.round(sdist.site_snap_m[chosen], 1)
+    served = _served_by_station(d, inst, sol if has_plan else None)
+    stations = stations.join(served, on="site_id")
+    for col in ("served_population", "served_households", "served_communities"):
+        stations[col] = stations[col].fillna(0).astype(np.int64)
+    stations["tonnage_t_per_day"] = stations["tonnage_t_per_day"].fillna(0.0)
+
+    results = [station_result]
+    centres = inst.centres.iloc[[]].copy()
+    links = gpd.GeoDataFrame(
+        {"station_id": [], "centre_id": [], "tonnage_t_per_day": [], "distance_m": []},
+        geometry=[], crs="EPSG:4326",
+    )  # fmt: skip
+    stations["centre_id"] = None
+    stations["distance_to_centre_m"] = np.nan
+    cdist = None
+    if has_plan:
+        report("run.stage.centres", 0.6)
+        t0 = time.perf_counter()
+        deadline = Deadline(scenario.solver.time_limit_s)
+        cdist = centre_distances(inst, chosen) if on_network else None
+        distance_s = time.perf_counter() - t0
+        csol = solve_centres(
+            inst,
+            chosen,
+            stations["tonnage_t_per_day"].to_numpy(),
+            cdist,
+            _indices(inst.centres, warm.centres),
+            deadline,
+        )
+        seconds = time.perf_counter() - t0
+        notes, details = (), {}
+        if cdist is not None:
+            details = {
+                "distance_seconds": round(distance_s, 3),
+                "solve_seconds": round(seconds - distance_s, 3),
+                "network": cdist.summary(),
+            }
+            if cdist.fallback.any():
+                notes = (
+                    _note(
+                        "pipeline.network.station_fallback",
+                        count=int(cdist.fallback.sum()),
+                        limit=cdist.off_network_m,
+                        circuity=cdist.circuity,
+                    ),
+                )
+        results.append(
+            _tier_result(
+                "sorting_centre",
+                "sorting_centre",
+                csol,
+                seconds,
+                scenario.solver.name,
+                notes,
+                details,
+            )
+        )
+        if results[-1].has_plan and len(csol.centres):
+            centres = inst.centres.iloc[np.asarray(csol.centres)].copy()
+            cassign = np.asarray(csol.assignment)
+            stations["centre_id"] = inst.centres["site_id"].to_numpy()[cassign.clip(0)]
+            stations.loc[cassign < 0, "centre_id"] = None
+            stations["distance_to_centre_m"] = np.asarray(csol.distance, dtype=float)
+            if cdist is not None:
+                stations["centre_distance_basis"] = np.where(cdist.fallback, "straight", "network")
+            if cdist is not None and cdist.mode == "drive_time":
+                stations["time_to_centre_min"] = np.asarray(csol.distance, dtype=float) / 60.0
+                stations["distance_to_centre_m"] = _drive_metres(inst, chosen, cassign)
+            load = stations.groupby("centre_id")["tonnage_t_per_day"].sum()
+            centres["load_t_per_day"] = centres["site_id"].map(load).fillna(0.0).to_numpy()
+            centres["capacity_t_per_day"] = scenario.centres.capacity_t_per_day
+            centres["served_stations"] = (
+                centres["site_id"].map(stations["centre_id"].value_counts()).fillna(0)
+            )
+            centre_geom = dict(zip(centres["site_id"], centres.geometry, strict=True))
+            ok = stations["centre_id"].notna()
+            links = gpd.GeoDataFrame(
+                {
+                    "station_id": stations.loc[ok, "site_id"].to_numpy(),
+                    "centre_id": stations.loc[ok, "centre_id"].to_numpy(),
+                    "tonnage_t_per_day": stations.loc[ok, "tonnage_t_per_day"].to_numpy(),
+                    "distance_m": stations.loc[ok, "distance_to_centre_m"].to_numpy(),
+                },
+                geometry=[
+                    shapely.LineString([g, centre_geom[c]])
+                    for g, c in zip(
+                        stations.loc[ok].geometry, stations.loc[ok, "centre_id"], strict=True
+                    )
+                ],
+                crs="EPSG:4326",
+            )
+        centres["tier"] = "sorting_centre"
+        centres["status"] = np.where(
+            centres["status"] == "existing_keep", "existing_keep", "proposed"
+        )
+
+    report("run.stage.kpis", 0.9)
+    sites = gpd.GeoDataFrame(pd.concat([stations, centres], ignore_index=True), crs="EPSG:4326")
+    sites = sites.drop(columns=["x", "y"])
+    demand = d.drop(columns=["x", "y"])
+    kpis = city_kpis(
+        demand, sites, distance_mode=scenario.distance_mode, circuity=scenario.circuity
+    )
+    if on_network:
+        kpis.update(
+            network_kpis(
+                demand,
+                sites,
+                centre_mode=centre_mode,
+                far_m=sdist.far_m,
+                network=_network_summary(inst),
+                stations=sdist.summary(),
+                centres=cdist.summary() if cdist is not None else None,
+            )
+        )
+    plan = Plan(
+        scenario=scenario,
+        sites=sites,
+        demand=demand,
+        links=links,
+        results=tuple(results),
+        kpis=kpis,
+        county_kpis=area_kpis(demand, sites, "county_code"),
+        township_kpis=area_kpis(demand, sites, "township_code"),
+        distance_mode=scenario.distance_mode,
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    report("run.stage.done", 1.0)
+    return plan
+
+
+def _served_by_station(
+    demand: pd.DataFrame, inst: Instance, sol: StationSolution | None
+) -> pd.DataFrame:
+    """Population, households, tonnage and communities each station serves.
+
+    Without capacity every community is served by its ``station_id``. With capacity a
+    community may be split between stations (``sol.allocation`` shares): the figures
+    are the shares' sums, so a station never shows more households than its capacity
+    and the sorting-centre tier receives the tonnage each station really collects.
+    ``served_communities`` counts the communities a station takes any share of.
+    """
+    allocation = getattr(sol, "allocation", None)
+    if allocation is None or len(allocation[0]) == 0:
+        return demand.groupby("station_id").agg(
+            served_population=("population", "sum"),
+            served_households=("households", "sum"),
+            tonnage_t_per_day=("tonnage_t_per_day", "sum"),
+            served_communities=("demand_id", "size"),
+        )
+    rows, sites, share = (np.asarray(a) for a in allocation)
+    part = pd.DataFrame(
+        {
+            "station_id": inst.stations["site_id"].to_numpy()[sites],
+            "served_population": demand["population"].to_numpy(dtype=float)[rows] * share,
+            "served_households": demand["households"].to_numpy(dtype=float)[rows] * share,
+            "tonnage_t_per_day": demand["tonnage_t_per_day"].to_numpy(dtype=float)[rows] * share,
+            "served_communities": 1,
+        }
+    )
+    out = part.groupby("station_id").sum()
+    for col in ("served_population", "served_households"):
+        out[col] = out[col].round()
+    return out
+
+
+def _drive_metres(inst: Instance, chosen: np.ndarray, assign: np.ndarray) -> np.ndarray:
+    """Driving distance (m) of each station to its assigned centre, when the centre
+    tier optimised travel time (one reverse Dijkstra per open centre)."""
+    from planner.instance.network import road_distances
+
+    out = np.full(assign.shape, np.nan)
+    open_centres = np.unique(assign[assign >= 0])
+    if open_centres.size == 0:
+        return out
+    metres = road_distances(
+        inst.network,
+        inst.stations[["x", "y"]].to_numpy(dtype=float)[chosen],
+        inst.centres[["x", "y"]].to_numpy(dtype=float)[open_centres],
+        "drive",
+        circuity=inst.scenario.circuity,
+    )
+    block = metres.source.columns(np.arange(open_centres.size))
+    ok = assign >= 0
+    out[ok] = block[np.flatnonzero(ok), np.searchsorted(open_centres, assign[ok])]
+    return out

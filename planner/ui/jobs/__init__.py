@@ -1,0 +1,1 @@
+"""Runs and sweeps in background processes, started and watched by the pages."""

@@ -1,0 +1,107 @@
+"""Background processes of the app: start one in its own process group, end the group.
+
+Planning runs (:mod:`planner.ui.jobs.runs`) and sweeps (:mod:`planner.ui.jobs.sweeps`) both run
+as command-line processes in a job folder, so that a solver deep in native code can be
+stopped at once and a result is stored even if nobody watches. This module holds what
+the two share; it does not import streamlit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import MutableMapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+__all__ = ["end_group", "forget_finished", "launch", "read_log", "stop_all"]
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class _Job(Protocol):
+    finished: float | None
+
+    def poll(self) -> str: ...
+
+    def stop(self) -> None: ...
+
+
+def launch(args: Sequence[str], folder: Path) -> subprocess.Popen:
+    """Run ``python ARGS…`` from the project root as the leader of a new process group.
+
+    Parameters
+    ----------
+    args
+        Arguments after the interpreter, e.g. ``["-m", "planner", "sweep", …]``.
+    folder
+        The job folder; the process's output (stdout and stderr) goes to ``log.txt``.
+
+    Returns
+    -------
+    subprocess.Popen
+        The process. ``OSError`` when it cannot be started.
+    """
+    # The project root goes on the path so the process imports this checkout's planner
+    # even when the app was started from elsewhere.
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    with (folder / "log.txt").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def end_group(proc: subprocess.Popen, grace_s: float = 5.0) -> None:
+    """End ``proc`` and every process of its group (e.g. Dask workers it started).
+
+    SIGTERM first, then, after ``grace_s`` seconds, SIGKILL to whatever of the group is
+    left: children can outlive their leader or ignore SIGTERM.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace_s)
+    # Moments after our SIGTERM the group id still belongs to this job.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace_s)
+
+
+def read_log(folder: Path) -> str:
+    """The text of ``folder/log.txt`` (``""`` when it is gone)."""
+    try:
+        return (folder / "log.txt").read_text("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def forget_finished(jobs: MutableMapping[str, _Job], keep_s: float) -> None:
+    """Drop the jobs that finished more than ``keep_s`` seconds ago (polling the rest).
+
+    Call with the registry's lock held.
+    """
+    now = time.monotonic()
+    for key, job in list(jobs.items()):
+        if job.poll() != "running" and now - (job.finished or now) > keep_s:
+            del jobs[key]
+
+
+def stop_all(jobs: MutableMapping[str, _Job]) -> None:
+    """Stop every job of a registry (at server exit: they run in their own sessions)."""
+    for job in list(jobs.values()):
+        with contextlib.suppress(Exception):
+            job.stop()

@@ -1,0 +1,1 @@
+"""The app's pages: each lays out widgets and calls ``planner`` functions."""

@@ -1,0 +1,73 @@
+"""Compare page: two or more stored plans side by side — KPIs with differences, maps."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from planner.ui.state import current_region, lang, page_link, store, tr
+from planner.ui.widgets.views import basemap_picker, compare_table, map_html, plan_label, show_map
+
+__all__ = ["render"]
+
+MAX_PLANS = 4
+
+
+
+def render() -> None:
+    """Draw the compare page."""
+    region = current_region()
+    st.title(tr("ui.cmp.title", region=region.name(lang())))
+    db = store()
+    records = db.list_plans(region=region.id)
+    if len(records) < 2:
+        st.info(tr("ui.cmp.need_two"))
+        page_link("scenario", tr("ui.cmp.to_scenario"), icon=":material/tune:")
+        return
+    ids = [r.id for r in records]
+    by_id = {r.id: r for r in records}
+    key = f"compare_plans_{region.id}"
+    chosen = [i for i in st.session_state.get(key, []) if i in ids]
+    if len(chosen) < 2 and key not in st.session_state:
+        chosen = ids[:2][::-1]  # the older first, as the baseline
+    st.session_state[key] = chosen
+    chosen = st.multiselect(
+        tr("ui.cmp.choose"),
+        ids,
+        key=key,
+        format_func={i: plan_label(r) for i, r in by_id.items()}.get,
+        max_selections=MAX_PLANS,
+        help=tr("ui.cmp.choose_help"),
+    )
+    if len(chosen) < 2:
+        st.info(tr("ui.cmp.pick_more"))
+        return
+    chosen_records = [by_id[i] for i in chosen]
+    letters = "ABCD"
+    names = [f"{letters[i]} · {r.scenario_name} (#{r.id})" for i, r in enumerate(chosen_records)]
+    st.subheader(tr("ui.cmp.kpis"))
+    table = compare_table(chosen_records, names, lang())
+    st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4)
+
+    st.subheader(tr("ui.cmp.maps"))
+    a, b = st.columns([2, 3], vertical_alignment="bottom")
+    basemap = basemap_picker(a, "compare_basemap")
+    links = b.checkbox(tr("ui.cmp.links"), value=False, key="compare_links")
+    per_row = 2 if len(chosen_records) in (2, 4) else 3
+    for start in range(0, len(chosen_records), per_row):
+        row = chosen_records[start : start + per_row]
+        for offset, (col, record) in enumerate(zip(st.columns(per_row), row, strict=False)):
+            with col:
+                st.markdown(f"**{names[start + offset]}**")
+                show_map(
+                    map_html(
+                        str(db.path),
+                        record.id,
+                        record.region,
+                        basemap,
+                        radius=False,
+                        links=links,
+                        uncovered=True,
+                        compact=True,
+                    ),
+                    height=460,
+                )

@@ -1,0 +1,571 @@
+"""Review page: the cooperative approves, rejects, locks, moves and comments on sites.
+
+The page shows a plan's sites as a filterable table beside the map. Decisions go to the
+database at once (:meth:`planner.store.Store.record_review`), each with the reviewer's
+name, the time and the reason. A decision is made on the versions of the sites the
+reviewer saw on the last drawing of the page; when someone else changed one of them in
+between, nothing is stored and the page says who did what. The audit view lists every
+decision, per site. A re-run applies the review (:mod:`planner.plan.review`) in a worker
+process and the new plan shows what changed against the reviewed one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from planner.data.regions import Region
+from planner.i18n import PlannerError
+from planner.instance.candidates import centre_candidates, station_candidates
+from planner.plan.review import (
+    ACTIONS,
+    RERUN_MODES,
+    STATUSES,
+    TIERS,
+    MoveTarget,
+    check_in_region,
+    kpi_diff,
+    moves_of,
+    plan_diff,
+    site_table,
+)
+from planner.store import PlanRecord
+from planner.ui.jobs import runs as jobs
+from planner.ui.pages.run import JOBS, _outcome, _watch
+from planner.ui.state import (
+    WORKING_REGION,
+    current_scenario_id,
+    keep_choice,
+    lang,
+    page_link,
+    store,
+    tr,
+)
+from planner.ui.widgets.export_panel import export_panel
+from planner.ui.widgets.views import (
+    basemap_picker,
+    fmt_kpi,
+    load_plan,
+    local_time,
+    plan_label,
+    show_map,
+)
+from planner.views.maps import to_html
+from planner.views.review_map import review_map
+
+__all__ = ["render"]
+
+REVIEWER = "review_reviewer"
+SEEN = "review_seen"  # {scenario_id: {(tier, site_id): version}} as last drawn
+FLASH = "review_flash"
+PLAN = "review_plan"
+NEAREST = 15  # move targets offered: the nearest unused candidates
+
+
+
+# --- cached inputs --------------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _candidates(_region: Region, region_key: str, scenario_json: str, tier: str):
+    from planner.scenario import Scenario
+
+    scenario = Scenario.from_dict(json.loads(scenario_json))
+    cand = (
+        station_candidates(_region, scenario) if tier == "station" else centre_candidates(_region)
+    )
+    return cand.reset_index(drop=True)
+
+
+def _names(region: Region) -> tuple[dict, dict]:
+    counties = dict(zip(region.counties["code"], region.counties["name"], strict=True))
+    towns = dict(zip(region.townships["code"], region.townships["name"], strict=True))
+    return counties, towns
+
+
+# --- the decision callback ------------------------------------------------------------------
+
+
+def _submit(record_id: int, scenario_id: int, keys: list[tuple[str, str]]) -> None:
+    """Store the decision (a button callback: runs before the page is drawn again, so the
+    table shows the new state and ``SEEN`` still holds what the reviewer looked at)."""
+    action = st.session_state.get("review_action")
+    reviewer = st.session_state.get(REVIEWER, "")
+    reason = st.session_state.get("review_reason", "")
+    move_to = None
+    try:
+        if action == "move":
+            move_to = _move_target()
+        seen = st.session_state.get(SEEN, {}).get(scenario_id, {})
+        stored = store().record_review(
+            scenario_id, record_id, reviewer, action, keys, seen, reason, move_to
+        )
+    except PlannerError as err:
+        st.session_state[FLASH] = ("error", err.message(lang()))
+        return
+    st.session_state[FLASH] = (
+        "success",
+        tr(
+            "ui.rev.saved",
+            reviewer=reviewer.strip(),
+            count=len(stored),
+            action=tr(f"review.action.{action}"),
+        ),
+    )
+    st.session_state["review_reason"] = ""
+    st.session_state["review_pick"] = []  # done with these sites
+    st.session_state["review_round"] = st.session_state.get("review_round", 0) + 1
+
+
+def _move_target() -> MoveTarget:
+    if st.session_state.get("review_move_kind") == "candidate":
+        picked = st.session_state.get("review_move_pick")
+        if not picked:
+            raise PlannerError("review.move_target")
+        return MoveTarget(site_id=str(picked))
+    lon, lat = st.session_state.get("review_lon"), st.session_state.get("review_lat")
+    target = MoveTarget(
+        lon=float(lon) if lon is not None else None, lat=float(lat) if lat is not None else None
+    )
+    region = st.session_state.get("review_region_obj")
+    if region is not None and target.lon is not None and target.lat is not None:
+        check_in_region(target, region)
+    return target
+
+
+# --- page parts -----------------------------------------------------------------------------
+
+
+def _choose(records: list[PlanRecord]) -> PlanRecord:
+    ids = [r.id for r in records]
+    scenario_id = current_scenario_id()
+    if st.session_state.get(PLAN) not in ids:
+        own = [r.id for r in records if r.scenario_id == scenario_id]
+        st.session_state[PLAN] = own[0] if own else ids[0]
+    labels = {r.id: plan_label(r) for r in records}
+    keep_choice(PLAN)
+    chosen = st.selectbox(tr("ui.rev.plan"), ids, format_func=labels.get, key=PLAN)
+    return next(r for r in records if r.id == chosen)
+
+
+def _filters(table: pd.DataFrame, counties: dict, towns: dict) -> pd.DataFrame:
+    a, b, c, d = st.columns(4)
+    for key in ("review_f_tier", "review_f_county", "review_f_town", "review_f_status"):
+        keep_choice(key)
+    tiers = a.multiselect(
+        tr("ui.rev.f.tier"),
+        list(TIERS),
+        format_func={x: tr(f"ui.tier.{x}") for x in TIERS}.get,
+        key="review_f_tier",
+        placeholder=tr("ui.rev.f.all"),
+    )
+    county_codes = sorted(c for c in table["county_code"].dropna().unique())
+    chosen_counties = b.multiselect(
+        tr("ui.rev.f.county"),
+        county_codes,
+        format_func=lambda x: counties.get(x, x),
+        key="review_f_county",
+        placeholder=tr("ui.rev.f.all"),
+    )
+    within = table if not chosen_counties else table[table["county_code"].isin(chosen_counties)]
+    town_codes = sorted(c for c in within["township_code"].dropna().unique())
+    chosen_towns = c.multiselect(
+        tr("ui.rev.f.township"),
+        town_codes,
+        format_func=lambda x: towns.get(x, x),
+        key="review_f_town",
+        placeholder=tr("ui.rev.f.all"),
+    )
+    statuses = d.multiselect(
+        tr("ui.rev.f.status"),
+        [*STATUSES, "locked"],
+        format_func={
+            x: tr("review.action.lock") if x == "locked" else tr(f"review.status.{x}")
+            for x in [*STATUSES, "locked"]
+        }.get,
+        key="review_f_status",
+        placeholder=tr("ui.rev.f.all"),
+    )
+    out = table
+    if tiers:
+        out = out[out["tier"].isin(tiers)]
+    if chosen_counties:
+        out = out[out["county_code"].isin(chosen_counties)]
+    if chosen_towns:
+        out = out[out["township_code"].isin(chosen_towns)]
+    if statuses:
+        keep = out["status"].isin(statuses)
+        if "locked" in statuses:
+            keep |= out["locked"].astype(bool)
+        out = out[keep]
+    return out
+
+
+def _display(table: pd.DataFrame, counties: dict, towns: dict) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            tr("ui.rev.col.tier"): [tr(f"ui.tier.{x}") for x in table["tier"]],
+            tr("ui.rev.col.site"): table["site_id"].astype(str),
+            tr("ui.rev.col.name"): table["name"],
+            tr("ui.rev.col.county"): [counties.get(x, x) for x in table["county_code"]],
+            tr("ui.rev.col.township"): [towns.get(x, x) for x in table["township_code"]],
+            tr("ui.rev.col.population"): table["served_population"].round(0),
+            tr("ui.rev.col.status"): [tr(f"review.status.{s}") for s in table["status"]],
+            tr("ui.rev.col.locked"): table["locked"].astype(bool),
+            tr("ui.rev.col.reviewer"): table["reviewer"],
+            tr("ui.rev.col.at"): [local_time(x) if x else "" for x in table["at"]],
+            tr("ui.rev.col.reason"): table["reason"],
+        }
+    )
+
+
+def _move_inputs(region: Region, record: PlanRecord, site: pd.Series, used: set[str]) -> None:
+    keep_choice("review_move_kind")
+    kind = st.radio(
+        tr("ui.rev.move_to"),
+        ["candidate", "point"],
+        format_func={x: tr(f"ui.rev.move.{x}") for x in ("candidate", "point")}.get,
+        horizontal=True,
+        key="review_move_kind",
+    )
+    if kind == "point":
+        a, b = st.columns(2)
+        a.number_input(
+            tr("ui.rev.lon"), value=float(site["lon"]), format="%.6f", step=0.0005, key="review_lon"
+        )
+        b.number_input(
+            tr("ui.rev.lat"), value=float(site["lat"]), format="%.6f", step=0.0005, key="review_lat"
+        )
+        return
+    cand = _candidates(region, f"{region.id}", record.scenario.to_json(), site["tier"])
+    free = cand[~cand["site_id"].astype(str).isin(used)]
+    if free.empty:
+        st.caption(tr("ui.rev.unknown_target"))
+        return
+    lon0, lat0 = float(site["lon"]), float(site["lat"])
+    kx = 111_320.0 * math.cos(math.radians(lat0))
+    dist = np.hypot((free.geometry.x - lon0) * kx, (free.geometry.y - lat0) * 110_540.0)
+    nearest = free.assign(metres=dist.to_numpy()).nsmallest(NEAREST, "metres")
+    labels = {
+        str(r.site_id): tr(
+            "ui.rev.move.option", name=r.name or "—", site=r.site_id, metres=f"{r.metres:,.0f}"
+        )
+        for r in nearest.itertuples()
+    }
+    keep_choice("review_move_pick")
+    st.selectbox(
+        tr("ui.rev.move.pick"), list(labels), format_func=labels.get, key="review_move_pick"
+    )
+
+
+def _decision_form(
+    region: Region,
+    record: PlanRecord,
+    shown: pd.DataFrame,
+    table: pd.DataFrame,
+    selected: list[int],
+) -> None:
+    st.subheader(tr("ui.rev.decide"))
+    reviewer = st.session_state.get(REVIEWER, "").strip()
+    if not reviewer:
+        st.info(tr("ui.rev.reviewer_needed"))
+    labels = {
+        f"{tier}|{sid}": f"{name or sid}（{sid}）" if lang() == "zh" else f"{name or sid} ({sid})"
+        for tier, sid, name in zip(shown["tier"], shown["site_id"], shown["name"], strict=True)
+    }
+    keep_choice("review_pick")
+    st.session_state["review_pick"] = [
+        k for k in st.session_state.get("review_pick", []) if k in labels
+    ]
+    picked = st.multiselect(
+        tr("ui.rev.pick"),
+        list(labels),
+        format_func=labels.get,
+        key="review_pick",
+        placeholder=tr("ui.rev.pick_hint"),
+    )
+    every = st.checkbox(tr("ui.rev.all_shown", count=len(shown)), key="review_all_shown")
+    chosen = np.zeros(len(shown), dtype=bool)
+    chosen[selected] = True
+    chosen |= (shown["tier"] + "|" + shown["site_id"].astype(str)).isin(picked).to_numpy()
+    rows = shown if every else shown[chosen]
+    if rows.empty:
+        st.caption(tr("ui.rev.select_hint"))
+    else:
+        names = "、".join(
+            f"{n or s}" for n, s in zip(rows["name"][:5], rows["site_id"][:5], strict=False)
+        )
+        more = " …" if len(rows) > 5 else ""
+        st.caption(tr("ui.rev.selected", count=len(rows), names=names + more))
+    keep_choice("review_action")
+    action = st.radio(
+        tr("ui.rev.action"),
+        list(ACTIONS),
+        format_func={x: tr(f"review.action.{x}") for x in ACTIONS}.get,
+        horizontal=True,
+        key="review_action",
+    )
+    st.text_input(
+        tr("ui.rev.reason"), key="review_reason", help=tr("ui.rev.reason_help"), max_chars=2000
+    )
+    if action == "move" and len(rows) == 1:
+        used = set(table["site_id"].astype(str))
+        _move_inputs(region, record, rows.iloc[0], used)
+    keys = list(zip(rows["tier"], rows["site_id"].astype(str), strict=True))
+    st.session_state["review_region_obj"] = region
+    st.button(
+        tr("ui.rev.submit"),
+        type="primary",
+        key="review_submit",
+        disabled=not reviewer,
+        on_click=_submit,
+        args=(record.id, record.scenario_id, keys),
+    )
+
+
+def _audit(record: PlanRecord, table: pd.DataFrame) -> None:
+    history = store().review_history(record.scenario_id)
+    with st.expander(tr("ui.rev.audit"), expanded=False):
+        if not history:
+            st.caption(tr("ui.rev.audit_empty"))
+            return
+        names = dict(zip(table["site_id"], table["name"], strict=True))
+        sites = sorted({d.site_id for d in history})
+        keep_choice("review_audit_site")
+        pick = st.selectbox(
+            tr("ui.rev.audit_site"),
+            ["*", *sites],
+            format_func={
+                "*": tr("ui.rev.f.all"),
+                **{s: f"{names.get(s, '')} {s}" for s in sites},
+            }.get,
+            key="review_audit_site",
+        )
+        rows = [d for d in history if pick == "*" or d.site_id == pick]
+        frame = pd.DataFrame(
+            {
+                tr("ui.rev.col.at"): [local_time(d.created_at) for d in rows],
+                tr("ui.rev.col.reviewer"): [d.reviewer for d in rows],
+                tr("ui.rev.col.tier"): [tr(f"ui.tier.{d.tier}") for d in rows],
+                tr("ui.rev.col.site"): [d.site_id for d in rows],
+                tr("ui.rev.col.name"): [names.get(d.site_id, "") for d in rows],
+                tr("ui.rev.col.action"): [tr(f"review.action.{d.action}") for d in rows],
+                tr("ui.rev.col.reason"): [d.reason for d in rows],
+                tr("ui.rev.col.target"): [_target_text(d.move_to) for d in rows],
+                "#": [d.version for d in rows],
+            }
+        )
+        st.dataframe(frame.iloc[::-1], hide_index=True, width="stretch")
+
+
+def _target_text(target: MoveTarget | None) -> str:
+    if target is None:
+        return ""
+    if target.site_id:
+        return target.site_id
+    return f"{target.lon:.6f}, {target.lat:.6f}"
+
+
+def _rerun(record: PlanRecord) -> None:
+    st.subheader(tr("ui.rev.rerun"))
+    st.caption(tr("ui.rev.rerun_help"))
+    session_jobs = st.session_state.setdefault(JOBS, {})
+    job = jobs.get(session_jobs.get(record.scenario_id))
+    if job is not None and job.poll() == "running":
+        st.markdown(f"**{tr('ui.rev.running')}**")
+        _watch(job.id, record.scenario.solver.time_limit_s)
+        return
+    keep_choice("review_mode")
+    mode = st.radio(
+        tr("ui.rev.mode"),
+        list(RERUN_MODES),
+        format_func={x: tr(f"ui.rev.mode.{x}") for x in RERUN_MODES}.get,
+        key="review_mode",
+    )
+    if st.button(
+        tr("ui.rev.rerun"), key="review_rerun", disabled=bool(jobs.running(record.scenario_id))
+    ):
+        working = st.session_state.get(WORKING_REGION)
+        working = working if isinstance(working, Region) and working.id == record.region else None
+        try:
+            scenario = store().get_scenario(record.scenario_id).scenario
+            job = jobs.start(
+                store().path,
+                record.scenario_id,
+                scenario,
+                working,
+                review={"parent_id": record.id, "mode": mode},
+            )
+        except PlannerError as err:
+            st.error(err.message(lang()))
+        else:
+            session_jobs[record.scenario_id] = job.id
+            st.rerun()
+    if job is not None:
+        _outcome(job)
+        plan_id = job.result.get("plan_id")
+        if plan_id is not None and st.session_state.get(PLAN) != plan_id:
+            st.button(
+                tr("ui.rev.open_new", id=plan_id),
+                key="review_open_new",
+                on_click=_open_plan,
+                args=(int(plan_id),),
+            )
+
+
+def _open_plan(plan_id: int) -> None:
+    st.session_state[PLAN] = plan_id  # a callback: before the plan picker is drawn
+
+
+def _diff(record: PlanRecord, counties: dict, towns: dict) -> None:
+    if record.parent_id is None:
+        return
+    db = str(store().path)
+    try:
+        old = load_plan(db, record.parent_id)
+    except PlannerError:
+        return
+    new = load_plan(db, record.id)
+    st.subheader(tr("ui.rev.diff", id=record.parent_id))
+    diff = plan_diff(old, new, moves_of(record.review))
+    counts = diff["change"].value_counts()
+    st.markdown(
+        tr(
+            "ui.rev.diff_summary",
+            added=int(counts.get("added", 0)),
+            removed=int(counts.get("removed", 0)),
+            moved=int(counts.get("moved", 0)),
+        )
+    )
+    if len(diff):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    tr("ui.rev.col.change"): [tr(f"review.change.{c}") for c in diff["change"]],
+                    tr("ui.rev.col.tier"): [tr(f"ui.tier.{x}") for x in diff["tier"]],
+                    tr("ui.rev.col.site"): diff["site_id"],
+                    tr("ui.rev.col.name"): diff["name"],
+                    tr("ui.rev.col.county"): [counties.get(x, x) for x in diff["county_code"]],
+                    tr("ui.rev.col.township"): [towns.get(x, x) for x in diff["township_code"]],
+                    tr("ui.rev.col.new_site"): diff["new_site_id"].fillna(""),
+                    tr("ui.rev.col.moved_m"): [
+                        f"{m:,.0f}" if pd.notna(m) else "" for m in diff["moved_m"]
+                    ],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption(tr("ui.rev.diff_none"))
+    kpis = kpi_diff(old.kpis, new.kpis)
+    kinds = {"coverage_share": "share", "max_centre_utilisation": "share"}
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("ui.rev.col.indicator"): [tr(f"ui.kpi.{k}") for k in kpis["indicator"]],
+                tr("ui.rev.col.before"): [
+                    fmt_kpi(v, _kind(k, kinds), lang())
+                    for k, v in zip(kpis["indicator"], kpis["before"], strict=True)
+                ],
+                tr("ui.rev.col.after"): [
+                    fmt_kpi(v, _kind(k, kinds), lang())
+                    for k, v in zip(kpis["indicator"], kpis["after"], strict=True)
+                ],
+                tr("ui.rev.col.delta"): [
+                    _delta(v, _kind(k, kinds))
+                    for k, v in zip(kpis["indicator"], kpis["change"], strict=True)
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _kind(key: str, kinds: dict) -> str:
+    if key in kinds:
+        return kinds[key]
+    return "metres" if key.endswith("_m") else "count"
+
+
+def _delta(value: float | None, kind: str) -> str:
+    from planner.ui.widgets.views import fmt_diff
+
+    return fmt_diff(value, kind, lang())
+
+
+def render() -> None:
+    """Draw the review page."""
+    from planner.ui.state import current_region
+
+    region = current_region()
+    st.title(tr("ui.rev.title", region=region.name(lang())))
+    flash = st.session_state.pop(FLASH, None)
+    db = store()
+    records = [r for r in db.list_plans(region=region.id) if r.has_plan]
+    if not records:
+        st.info(tr("ui.rev.none"))
+        page_link("run", tr("ui.rev.to_run"), icon=":material/play_circle:")
+        return
+    a, b = st.columns([1, 2])
+    a.text_input(
+        tr("ui.rev.reviewer"), key=REVIEWER, max_chars=100, help=tr("ui.rev.reviewer_help")
+    )
+    with b:
+        record = _choose(records)
+    plan = load_plan(str(db.path), record.id)
+    states = db.review_states(record.scenario_id)
+    table = site_table(plan, states)
+    # what the reviewer sees now is what their next decision is made on
+    st.session_state.setdefault(SEEN, {})[record.scenario_id] = {
+        k: s.version for k, s in states.items()
+    }
+    counties, towns = _names(region)
+    if flash:
+        (st.success if flash[0] == "success" else st.error)(flash[1])
+
+    shown = _filters(table, counties, towns)
+    reviewed = int(((table["status"] != "pending") | table["locked"].astype(bool)).sum())
+    st.caption(tr("ui.rev.shown", shown=len(shown), total=len(table), reviewed=reviewed))
+    left, right = st.columns([3, 2])
+    with left:
+        event = st.dataframe(
+            _display(shown, counties, towns),
+            hide_index=True,
+            width="stretch",
+            height=460,
+            on_select="rerun",
+            selection_mode="multi-row",
+            # a new key after each decision clears the ticked rows
+            key=f"review_table_{record.id}_{st.session_state.get('review_round', 0)}",
+        )
+        selected = list(event.selection.rows) if event is not None else []
+    with right:
+        basemap = basemap_picker(st, "review_basemap")
+        targets = {
+            s.site_id: (s.move_to.lon, s.move_to.lat)
+            for s in states.values()
+            if s.status == "moved" and s.move_to is not None and s.move_to.lon is not None
+        }
+        # the plan map draws every site; mark the reviewed ones and the selection
+        is_marked = (shown["status"] != "pending") | shown["locked"].astype(bool)
+        is_marked.iloc[selected] = True
+        marked = shown[is_marked.to_numpy()]
+        fmap = review_map(plan, marked, region, lang(), basemap, targets)
+        show_map(to_html(fmap), height=520)
+    outside = len({k for k in states} - set(zip(table["tier"], table["site_id"], strict=True)))
+    if outside:
+        st.caption(tr("ui.rev.other_plan", count=outside))
+
+    _decision_form(region, record, shown, table, selected)
+    _audit(record, table)
+    st.divider()
+    _diff(record, counties, towns)
+    _rerun(record)
+    st.divider()
+    export_panel(record, plan, region)

@@ -1,0 +1,222 @@
+"""Run page: compute the current scenario in the background, watch it, stop it.
+
+A run is a separate process (:mod:`planner.ui.jobs.runs`), so the page stays responsive,
+other sessions are not slowed down by Streamlit, and Stop ends the solver at once. The
+progress bar follows the pipeline's stages (``run.stage.*``); a finished run shows each
+tier's status and gap and, when a tier has no plan, the diagnosis in plain words. The
+worker stores the plan in the database with its scenario.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from planner.data.regions import Region
+from planner.i18n import PlannerError
+from planner.scenario import Scenario
+from planner.ui.jobs import runs as jobs
+from planner.ui.state import (
+    NEW_SCENARIO,
+    WORKING_REGION,
+    current_region,
+    current_scenario_id,
+    lang,
+    page_link,
+    store,
+    tr,
+)
+from planner.ui.widgets.views import fmt_share, local_time, show_results
+
+__all__ = ["STAGES", "render"]
+
+JOBS = "run_jobs"  # session: scenario id -> job id
+#: The stages in order, as reported by the worker and planner.run.run_plan.
+STAGES = (
+    "ui.run.stage.starting",
+    "ui.run.stage.loading",
+    "run.stage.instance",
+    "run.stage.stations",
+    "run.stage.centres",
+    "run.stage.kpis",
+    "run.stage.done",
+)
+
+
+
+def _summary(scenario: Scenario) -> str:
+    s = scenario.stations
+    return tr(
+        "ui.run.summary",
+        stations=f"{s.count:,}" if s.count is not None else tr("ui.run.derived"),
+        objective=tr(f"ui.sc.objective.{s.objective}"),
+        centres=f"{scenario.centres.count:,}",
+        urban=f"{s.radius_urban_m:,.0f}",
+        rural=f"{s.radius_rural_m:,.0f}",
+        limit=f"{scenario.solver.time_limit_s:,.0f}",
+    )
+
+
+def _unsaved(region: Region, scenario_id: int, saved: Scenario) -> bool:
+    draft = st.session_state.get("sc_draft")
+    if not draft or draft.get("key") != [region.id, scenario_id]:
+        return False
+    try:
+        return Scenario.from_dict(draft["data"]).to_dict() != saved.to_dict()
+    except PlannerError:
+        return True
+
+
+@st.fragment(run_every=1.0)
+def _watch(job_id: str, limit: float) -> None:
+    job = jobs.get(job_id)
+    if job is None:
+        return
+    if job.poll() != "running":
+        st.rerun()
+        return
+    stage, fraction = job.progress()
+    step = STAGES.index(stage) + 1 if stage in STAGES else 1
+    st.progress(
+        min(max(fraction, 0.0), 1.0),
+        text=tr(
+            "ui.run.progress",
+            step=step,
+            steps=len(STAGES),
+            stage=tr(stage),
+            seconds=f"{job.elapsed():.0f}",
+        ),
+    )
+    lines = []
+    for i, key in enumerate(STAGES[:-1]):
+        if i + 1 < step:
+            mark = ":green[:material/check_circle:]"
+        elif i + 1 == step:
+            mark = ":blue[:material/pending:]"
+        else:
+            mark = ":gray[:material/radio_button_unchecked:]"
+        lines.append(f"{mark} {tr(key)}")
+    st.markdown("  \n".join(lines))
+    st.caption(tr("ui.run.limit_note", limit=f"{limit:,.0f}"))
+    if st.button(tr("ui.run.stop"), key=f"run_stop_{job_id}", type="secondary"):
+        job.stop()
+        st.rerun()
+
+
+def _outcome(job: jobs.Job) -> None:
+    result = job.result
+    state = result.get("state")
+    if state == "stopped":
+        st.info(tr("ui.run.stopped"))
+        return
+    if state == "failed":
+        message = result.get("message") or {}
+        st.error(tr("ui.run.failed", message=message.get(lang()) or message.get("zh", "")))
+        log = job.log()
+        if log.strip():
+            with st.expander(tr("ui.run.log")):
+                st.code(log[-4000:], language=None)
+        return
+    try:
+        record = store().get_plan(int(result["plan_id"]))
+    except (PlannerError, KeyError, ValueError) as err:
+        st.error(err.message(lang()) if isinstance(err, PlannerError) else str(err))
+        return
+    if record.has_plan:
+        st.success(
+            tr(
+                "ui.run.done",
+                seconds=f"{record.seconds or job.elapsed():,.1f}",
+                stations=f"{record.stations:,}",
+                centres=f"{record.centres:,}",
+                coverage=fmt_share(record.kpis.get("coverage_share")),
+            )
+        )
+    else:
+        st.error(tr("ui.run.no_plan"))
+    show_results(record.results)
+    # The results page opens on the newest plan of the current scenario: this one.
+    page_link("results", tr("ui.run.show_results"), icon=":material/location_on:")
+
+
+def _history(scenario_id: int) -> None:
+    st.subheader(tr("ui.run.history"))
+    records = store().list_plans(scenario_id=scenario_id)
+    if not records:
+        st.caption(tr("ui.run.history_empty"))
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "#": [r.id for r in records],
+            tr("ui.run.col.time"): [local_time(r.created_at) for r in records],
+            tr("ui.run.col.status"): [tr(f"ui.status.{r.status}") for r in records],
+            tr("ui.run.col.stations"): [f"{r.stations:,}" for r in records],
+            tr("ui.run.col.centres"): [f"{r.centres:,}" for r in records],
+            tr("ui.run.col.coverage"): [fmt_share(r.kpis.get("coverage_share")) for r in records],
+            tr("ui.run.col.seconds"): [f"{r.seconds:,.1f}" if r.seconds else "—" for r in records],
+        }
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+    with st.expander(tr("ui.run.manage")):
+        ids = [r.id for r in records]
+        chosen = st.selectbox("#", ids, key=f"run_delete_choice_{scenario_id}")
+        if st.button(tr("ui.run.delete_plan"), key="run_delete_plan"):
+            try:
+                store().delete_plan(int(chosen))
+            except PlannerError as err:
+                st.error(err.message(lang()))
+            else:
+                st.session_state["run_flash"] = tr("ui.run.plan_deleted", id=chosen)
+                st.rerun()
+
+
+def render() -> None:
+    """Draw the run page."""
+    region = current_region()
+    st.title(tr("ui.run.title", region=region.name(lang())))
+    flash = st.session_state.pop("run_flash", None)
+    if flash:
+        st.success(flash)
+    scenario_id = current_scenario_id()
+    if scenario_id == NEW_SCENARIO:
+        st.info(tr("ui.run.no_scenario"))
+        page_link("scenario", tr("ui.run.to_scenario"), icon=":material/tune:")
+        return
+    record = store().get_scenario(scenario_id)
+    st.subheader(tr("ui.run.scenario", name=record.name))
+    st.caption(_summary(record.scenario))
+    if _unsaved(region, scenario_id, record.scenario):
+        st.warning(tr("ui.run.unsaved"))
+    working = st.session_state.get(WORKING_REGION)
+    working = working if isinstance(working, Region) and working.id == record.region else None
+    if working is not None:
+        st.info(tr("ui.run.working_region"))
+
+    session_jobs = st.session_state.setdefault(JOBS, {})
+    job = jobs.get(session_jobs.get(scenario_id))
+    if job is not None and job.poll() == "running":
+        st.markdown(f"**{tr('ui.run.running', name=record.name)}**")
+        _watch(job.id, record.scenario.solver.time_limit_s)
+    else:
+        elsewhere = jobs.running(scenario_id)
+        if elsewhere:
+            st.info(tr("ui.run.elsewhere"))
+        if st.button(
+            tr("ui.run.start"),
+            key="run_start",
+            type="primary",
+            disabled=bool(elsewhere),
+            help=tr("ui.run.start_help"),
+        ):
+            try:
+                job = jobs.start(store().path, scenario_id, record.scenario, working)
+            except PlannerError as err:
+                st.error(err.message(lang()))
+            else:
+                session_jobs[scenario_id] = job.id
+                st.rerun()
+        if job is not None:
+            _outcome(job)
+    st.divider()
+    _history(scenario_id)

@@ -1,0 +1,90 @@
+"""Download buttons for a plan's exports (:mod:`planner.views.export`), shared by pages."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import streamlit as st
+
+from planner.data.regions import Region
+from planner.i18n import PlannerError
+from planner.plan import Plan
+from planner.store import PlanRecord
+from planner.ui.state import keep_choice, lang, tr
+from planner.views.export import FORMATS, PAPERS, export_plan
+
+__all__ = ["export_bytes", "export_panel"]
+
+MIMES = {
+    "html": "text/html",
+    "png": "image/png",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "report": "application/pdf",
+}
+NEEDS_PAPER = {"png", "pdf", "report"}
+
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def export_bytes(
+    _plan: Plan, _region: Region | None, key: tuple, fmt: str, lang_: str, paper: str
+) -> tuple[str, bytes, str]:
+    """One export of a plan as ``(file name, bytes, mime type)``; several files come zipped.
+
+    ``key`` identifies the plan and region for the cache (plans never change once
+    stored).
+    """
+    with tempfile.TemporaryDirectory(prefix="planner-export-") as tmp:
+        written = export_plan(_plan, tmp, [fmt], lang_, paper, _region)[fmt]
+        if len(written) == 1:
+            path = Path(written[0])
+            return path.name, path.read_bytes(), MIMES.get(fmt, "application/octet-stream")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in written:
+                archive.write(path, Path(path).name)
+        stem = Path(written[0]).name.split("_")[0]
+        return f"{stem}_{fmt}.zip", buffer.getvalue(), "application/zip"
+
+
+def export_panel(record: PlanRecord, plan: Plan, region: Region | None) -> None:
+    """Format and paper pickers and a download button for the plan's export."""
+    st.subheader(tr("ui.exp.title"))
+    a, b, c = st.columns([2, 1, 2], vertical_alignment="bottom")
+    keep_choice(f"export_format_{record.id}")
+    keep_choice(f"export_paper_{record.id}")
+    fmt = a.selectbox(
+        tr("ui.exp.format"),
+        list(FORMATS),
+        index=FORMATS.index("xlsx"),
+        format_func={f: tr(f"ui.exp.format.{f}") for f in FORMATS}.get,
+        key=f"export_format_{record.id}",
+    )
+    paper = b.selectbox(
+        tr("ui.exp.paper"),
+        list(PAPERS),
+        format_func=str.upper,
+        key=f"export_paper_{record.id}",
+        disabled=fmt not in NEEDS_PAPER,
+    )
+    region_key = (region.id, str(region.path)) if region is not None else None
+    try:
+        with st.spinner(tr("ui.exp.preparing")):
+            name, data, mime = export_bytes(
+                plan, region, (record.id, record.created_at, region_key), fmt, lang(), str(paper)
+            )
+    except PlannerError as err:
+        c.error(err.message(lang()))
+        return
+    c.download_button(
+        tr("ui.exp.download", file=name),
+        data=data,
+        file_name=name,
+        mime=mime,
+        key=f"export_download_{record.id}",
+        width="stretch",
+    )

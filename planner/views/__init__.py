@@ -1,0 +1,1 @@
+"""What planners see and print: web maps, the review map and every export."""

@@ -1,0 +1,223 @@
+"""Shared pieces of the plan exports: wording, column specs and tidy tables.
+
+Every table an export writes (site lists, county summary) is built here once, with
+headers in the export language, so the XLSX sheets, the CSV files and the PDF report
+agree. Codes (``site_id``, ``county_code``, …) are always strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.data.regions import Region
+from planner.i18n import t
+from planner.plan import Plan
+
+__all__ = [
+    "CENTRE_COLUMNS",
+    "COUNTY_COLUMNS",
+    "STATION_COLUMNS",
+    "Column",
+    "as_code",
+    "county_table",
+    "file_stem",
+    "site_table",
+    "sources_line",
+    "tier_label",
+]
+
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column.
+
+    Attributes
+    ----------
+    key
+        Column of the source frame.
+    kind
+        ``code`` (text, leading zeros kept), ``text``, ``int``, ``float`` (2 decimals),
+        ``float3`` (3 decimals),
+        ``pct`` (share 0–1), ``coord`` (7 decimals).
+    """
+
+    key: str
+    kind: str
+
+    def header(self, lang: str) -> str:
+        """Header text in ``lang``."""
+        return t(f"export.col.{self.key}", lang)
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    return tuple(Column(*item.split(":")) for item in spec.split())
+
+
+STATION_COLUMNS = _cols(
+    "site_id:code name:text county:text county_code:code township:text township_code:code "
+    "community_code:code status:text source:text served_population:int "
+    "served_households:int served_communities:int tonnage_t_per_day:float centre_id:code "
+    "centre_name:text distance_to_centre_m:int lon:coord lat:coord"
+)
+CENTRE_COLUMNS = _cols(
+    "site_id:code name:text county:text county_code:code township:text township_code:code "
+    "status:text source:text served_stations:int load_t_per_day:float "
+    "capacity_t_per_day:float utilisation:pct lon:coord lat:coord"
+)
+COUNTY_COLUMNS = _cols(
+    "county_code:code county:text population:int households:int communities:int "
+    "stations:int sorting_centres:int coverage_share:pct coverage_share_urban:pct "
+    "coverage_share_rural:pct mean_distance_m:int p95_distance_m:int max_distance_m:int "
+    "stations_per_1000_households:float3 uncovered_communities:int uncovered_population:int"
+)
+
+
+def tier_label(tier: str, lang: str, plural: bool = True) -> str:
+    """``回收站点`` / ``Recycling stations`` etc."""
+    return t(f"export.tier.{tier}" if plural else f"export.tier.one.{tier}", lang)
+
+
+def as_code(value: Any) -> str | None:
+    """A code as text (``None`` stays ``None``; ``350582.0`` never happens to a str)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return str(value)
+
+
+def _value(value: Any, kind: str) -> Any:
+    """Python value of one cell for ``kind`` (``None`` for missing)."""
+    if kind == "code":
+        return as_code(value)
+    if value is None or value is pd.NA:
+        return None
+    if kind == "text":
+        return str(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number):
+        return None
+    if kind == "int":
+        return round(number)
+    if kind == "coord":
+        return round(number, 7)
+    if kind == "float":
+        return round(number, 2)
+    if kind == "float3":
+        return round(number, 3)
+    return round(number, 6)  # pct: the share itself (0–1); formats show it as a percentage
+
+
+def _frame(rows: pd.DataFrame, columns: tuple[Column, ...], lang: str) -> pd.DataFrame:
+    """Cast ``rows`` to the export kinds and rename to ``lang`` headers (object dtype)."""
+    data = {}
+    for col in columns:
+        values = rows[col.key] if col.key in rows else pd.Series([None] * len(rows))
+        data[col.header(lang)] = pd.Series(
+            [_value(v, col.kind) for v in values], dtype=object, index=range(len(rows))
+        )
+    return pd.DataFrame(data, columns=[c.header(lang) for c in columns])
+
+
+def _names(region: Region | None, layer: str) -> dict[str, str]:
+    if region is None:
+        return {}
+    frame = getattr(region, layer)
+    return dict(zip(frame["code"].astype(str), frame["name"].astype(str), strict=True))
+
+
+def site_table(
+    plan: Plan, tier: str, lang: str = "zh", region: Region | None = None
+) -> pd.DataFrame:
+    """The sites of ``tier`` as an export table (headers in ``lang``, codes as text).
+
+    Parameters
+    ----------
+    plan
+        The plan.
+    tier
+        ``station`` or ``sorting_centre``.
+    lang
+        Header and value language.
+    region
+        Supplies county and township names; without it those columns stay empty.
+    """
+    sites = plan.sites[plan.sites["tier"] == tier].reset_index(drop=True)
+    rows = pd.DataFrame(sites.drop(columns=sites.geometry.name))
+    counties, towns = _names(region, "counties"), _names(region, "townships")
+    rows["county"] = rows["county_code"].map(lambda c: counties.get(as_code(c) or ""))
+    rows["township"] = rows["township_code"].map(lambda c: towns.get(as_code(c) or ""))
+    rows["status"] = rows["status"].map(lambda s: t(f"export.status.{s}", lang))
+    rows["source"] = rows["source"].map(lambda s: t(f"export.source.{s}", lang))
+    centre_names = dict(
+        zip(plan.centres["site_id"].astype(str), plan.centres["name"].astype(str), strict=True)
+    )
+    if "centre_id" in rows:
+        rows["centre_name"] = rows["centre_id"].map(lambda c: centre_names.get(as_code(c) or ""))
+    if "load_t_per_day" in rows and "capacity_t_per_day" in rows:
+        cap = pd.to_numeric(rows["capacity_t_per_day"], errors="coerce")
+        rows["utilisation"] = pd.to_numeric(rows["load_t_per_day"], errors="coerce") / cap.where(
+            cap > 0
+        )
+    rows["lon"] = sites.geometry.x.to_numpy() if len(sites) else []
+    rows["lat"] = sites.geometry.y.to_numpy() if len(sites) else []
+    columns = STATION_COLUMNS if tier == "station" else CENTRE_COLUMNS
+    return _frame(rows, columns, lang)
+
+
+def county_table(
+    plan: Plan, lang: str = "zh", region: Region | None = None, total: bool = True
+) -> pd.DataFrame:
+    """Indicators per county (one row each), plus a city total row when ``total``."""
+    rows = plan.county_kpis.copy()
+    if "county_code" not in rows:
+        rows["county_code"] = pd.Series(dtype=object)
+    names = _names(region, "counties")
+    rows["county"] = rows["county_code"].map(lambda c: names.get(as_code(c) or ""))
+    rows = rows.sort_values("county_code", key=lambda s: s.astype(str)).reset_index(drop=True)
+    if total and plan.kpis:
+        city = {k: v for k, v in plan.kpis.items() if np.isscalar(v)}
+        city.update(county_code=None, county=t("export.total", lang))
+        rows = pd.concat([rows, pd.DataFrame([city])], ignore_index=True)
+    return _frame(rows, COUNTY_COLUMNS, lang)
+
+
+def file_stem(plan: Plan) -> str:
+    """ASCII file-name stem of a plan's exports (its region id)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", str(plan.scenario.region)) or "plan"
+
+
+def sources_line(region: Region, lang: str) -> str:
+    """``数据来源：…`` from the region's ``sources`` metadata."""
+    sources = region.meta.get("sources") or [region.name(lang)]
+    sep = "；" if lang == "zh" else "; "
+    return t("export.sources", lang, sources=sep.join(str(s) for s in sources))
+
+
+def dates_line(plan: Plan, lang: str, today: dt.date | None = None) -> str:
+    """``规划生成时间：…；导出日期：…``."""
+    created = (plan.created_at or "—").replace("T", " ").replace("+00:00", " UTC")
+    today = today or dt.date.today()
+    return t("export.dates", lang, created=created, today=today.isoformat())
+
+
+def metric_layers(region: Region, plan: Plan) -> dict[str, gpd.GeoDataFrame]:
+    """Counties, townships, sites and links in the region's metric CRS (for drawing)."""
+    crs = region.metric_crs
+    return {
+        "counties": region.counties.to_crs(crs),
+        "townships": region.townships.to_crs(crs),
+        "stations": plan.stations.to_crs(crs),
+        "centres": plan.centres.to_crs(crs),
+        "links": plan.links.to_crs(crs) if len(plan.links) and plan.links.crs else plan.links,
+    }

@@ -1,0 +1,489 @@
+"""One-file PDF scenario report: indicators, parameters, the map, solver results, tables.
+
+Written with matplotlib's PDF backend (``PdfPages``) in the same CJK font as the maps,
+so no further PDF library is needed. A4 portrait pages, the map on an A4 landscape
+page:
+
+1. title, scenario, key indicators, parameters, sources and caveats;
+2. the plan map (:func:`planner.views.export.static_map.map_figure`);
+3. solver results per tier (status, objective, bound, proven gap), the per-county
+   table with a city total, and the per-township table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from planner.data.regions import Region
+from planner.i18n import t
+from planner.plan import Plan
+from planner.plan.kpi import distance_mode_text
+from planner.scenario import CAPACITY_STANDARDS
+from planner.views.export.common import dates_line, sources_line
+from planner.views.export.fonts import font_families
+from planner.views.export.static_map import fontprops, map_figure, wrap_text
+
+__all__ = ["PAGE_SIZE", "TITLE_BOX", "draw_title", "export_report"]
+
+
+# A4 portrait in inches, and the title's box (figure fractions x0, y0, x1, y1):
+# draw_title centres the title in it, so a test can find and re-render it.
+PAGE_SIZE = (210 / 25.4, 297 / 25.4)
+TITLE_BOX = (0.06, 0.905, 0.94, 0.955)
+TITLE_SIZE = 18.0
+MARGIN_PT = 48.0
+
+
+def draw_title(fig: Figure, text: str, families: Sequence[str] | None = None) -> None:
+    """The report title, centred in :data:`TITLE_BOX`.
+
+    ``families`` overrides the font (the tests draw the same title in a CJK and in a
+    Latin-only font to compare with the rendered report).
+    """
+    x0, y0, x1, y1 = TITLE_BOX
+    fig.text(
+        (x0 + x1) / 2,
+        (y0 + y1) / 2,
+        text,
+        ha="center",
+        va="center",
+        parse_math=False,
+        family=list(families or font_families()),
+        size=TITLE_SIZE,
+        weight="bold",
+    )
+
+
+class _Writer:
+    """Flows headings, paragraphs and tables down A4 pages, breaking where needed."""
+
+    def __init__(self, pdf: PdfPages, lang: str, footer: str) -> None:
+        self.pdf, self.lang, self.footer = pdf, lang, footer
+        self.page = 0
+        self.fig: Figure | None = None
+        self.y = 0.0  # points from the top
+        self.width_pt = PAGE_SIZE[0] * 72
+        self.height_pt = PAGE_SIZE[1] * 72
+
+    # --- pages ---------------------------------------------------------------------
+    def new_page(self) -> Figure:
+        self.flush()
+        self.page += 1
+        self.fig = Figure(figsize=PAGE_SIZE)
+        FigureCanvasAgg(self.fig)
+        self.renderer = self.fig.canvas.get_renderer()
+        self.y = MARGIN_PT
+        self._text(
+            self.width_pt - MARGIN_PT,
+            self.height_pt - 28,
+            t("export.report.page", self.lang, page=self.page),
+            7.5,
+            ha="right",
+            color="#666",
+        )
+        self._text(MARGIN_PT, self.height_pt - 28, self.footer, 7.5, color="#666")
+        return self.fig
+
+    def flush(self) -> None:
+        if self.fig is not None:
+            self.pdf.savefig(self.fig)
+            self.fig = None
+
+    def add_figure(self, fig: Figure) -> None:
+        """A whole page drawn elsewhere (the map)."""
+        self.flush()
+        self.page += 1
+        fig.text(
+            0.975,
+            0.012,
+            t("export.report.page", self.lang, page=self.page),
+            ha="right",
+            va="bottom",
+            fontproperties=fontprops(7.5),
+            color="#666",
+        )
+        self.pdf.savefig(fig)
+
+    def room(self, height: float) -> None:
+        if self.fig is None or self.y + height > self.height_pt - MARGIN_PT:
+            self.new_page()
+
+    # --- drawing helpers (points from the top-left corner) -------------------------
+    def _text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        size: float,
+        weight: str = "normal",
+        ha: str = "left",
+        color: str = "#000",
+    ) -> None:
+        assert self.fig is not None
+        self.fig.text(
+            x / self.width_pt,
+            1 - y / self.height_pt,
+            text,
+            ha=ha,
+            va="baseline",
+            fontproperties=fontprops(size, weight),
+            color=color,
+            parse_math=False,
+        )
+
+    def _rect(self, x: float, y: float, w: float, h: float, **style) -> None:
+        assert self.fig is not None
+        self.fig.patches.append(
+            Rectangle(
+                (x / self.width_pt, 1 - (y + h) / self.height_pt),
+                w / self.width_pt,
+                h / self.height_pt,
+                transform=self.fig.transFigure,
+                figure=self.fig,
+                **style,
+            )
+        )
+
+    def _lines(self, text: str, size: float, width_pt: float) -> list[str]:
+        width_px = width_pt * self.renderer.points_to_pixels(1.0)
+        return wrap_text(text, fontprops(size), width_px, self.renderer).split("\n")
+
+    # --- content -----------------------------------------------------------------------
+    def heading(self, text: str) -> None:
+        self.room(60)
+        self.y += 10
+        self._text(MARGIN_PT, self.y + 12, text, 13, "bold")
+        self.y += 24
+
+    def paragraph(
+        self, text: str, size: float = 9.5, color: str = "#000", box: str | None = None
+    ) -> None:
+        width = self.width_pt - 2 * MARGIN_PT - (16 if box else 0)
+        lines = [line for part in text.split("\n") for line in self._lines(part, size, width)]
+        step = size * 1.55
+        self.room(step * len(lines) + (12 if box else 0))
+        if box:
+            self._rect(
+                MARGIN_PT,
+                self.y,
+                self.width_pt - 2 * MARGIN_PT,
+                step * len(lines) + 10,
+                facecolor=box,
+                edgecolor="#e0b000",
+                linewidth=0.6,
+            )
+            self.y += 5
+        x = MARGIN_PT + (8 if box else 0)
+        for line in lines:
+            self._text(x, self.y + size * 1.1, line, size, color=color)
+            self.y += step
+        self.y += 6 + (5 if box else 0)
+
+    def table(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        numeric: Sequence[bool],
+        size: float = 8.5,
+    ) -> None:
+        """A ruled table; ``widths`` are fractions of the text width."""
+        total = self.width_pt - 2 * MARGIN_PT
+        cols = [w * total for w in widths]
+        pad = 4.0
+        line_h = size * 1.45
+
+        def cells(row, bold=False):
+            return [self._lines(str(v), size, c - 2 * pad) for v, c in zip(row, cols, strict=True)]
+
+        def draw(row_lines, bold=False, shade=None):
+            h = max(len(ls) for ls in row_lines) * line_h + 5
+            if shade:
+                self._rect(MARGIN_PT, self.y, total, h, facecolor=shade, edgecolor="none")
+            x = MARGIN_PT
+            for lines, c, num in zip(row_lines, cols, numeric, strict=True):
+                for i, line in enumerate(lines):
+                    xx, ha = (x + c - pad, "right") if num else (x + pad, "left")
+                    self._text(
+                        xx,
+                        self.y + 3 + size * 1.05 + i * line_h,
+                        line,
+                        size,
+                        "bold" if bold else "normal",
+                        ha=ha,
+                    )
+                x += c
+            self.y += h
+            self._rect(MARGIN_PT, self.y - 0.3, total, 0.3, facecolor="#bbb", edgecolor="none")
+
+        head = cells(header, bold=True)
+        head_h = max(len(ls) for ls in head) * line_h + 5
+        self.room(head_h * 2)
+        draw(head, bold=True, shade="#dde6f0")
+        for row in rows:
+            lines = cells(row)
+            h = max(len(ls) for ls in lines) * line_h + 5
+            if self.y + h > self.height_pt - MARGIN_PT:
+                self.new_page()
+                draw(head, bold=True, shade="#dde6f0")
+            draw(lines)
+        self.y += 8
+
+
+def _num(value, digits: int = 0) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return f"{number:,.{digits}f}" if math.isfinite(number) else "—"
+
+
+def _pct(value, digits: int = 1) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return f"{number:.{digits}%}" if math.isfinite(number) else "—"
+
+
+def _kpi_rows(plan: Plan, lang: str) -> list[tuple[str, str]]:
+    k = plan.kpis
+    rows = [
+        (t("export.col.stations", lang), _num(k.get("stations"))),
+        (t("export.col.sorting_centres", lang), _num(k.get("sorting_centres"))),
+        (t("export.col.population", lang), _num(k.get("population"))),
+        (t("export.col.households", lang), _num(k.get("households"))),
+        (t("export.col.communities", lang), _num(k.get("communities"))),
+        (t("export.col.coverage_share", lang), _pct(k.get("coverage_share"))),
+        (t("export.col.coverage_share_urban", lang), _pct(k.get("coverage_share_urban"))),
+        (t("export.col.coverage_share_rural", lang), _pct(k.get("coverage_share_rural"))),
+        (t("export.col.mean_distance_m", lang), _num(k.get("mean_distance_m"))),
+        (t("export.col.p95_distance_m", lang), _num(k.get("p95_distance_m"))),
+        (t("export.col.max_distance_m", lang), _num(k.get("max_distance_m"))),
+        (
+            t("export.col.stations_per_1000_households", lang),
+            _num(k.get("stations_per_1000_households"), 3),
+        ),
+        (t("export.col.uncovered_communities", lang), _num(k.get("uncovered_communities"))),
+        (t("export.col.uncovered_population", lang), _num(k.get("uncovered_population"))),
+    ]
+    if "centre_load_t_per_day" in k:
+        rows.append(
+            (
+                t("export.report.load", lang),
+                f"{_num(k.get('centre_load_t_per_day'), 1)} / "
+                f"{_num(k.get('centre_capacity_t_per_day'), 1)}",
+            )
+        )
+    if "max_centre_utilisation" in k:
+        rows.append((t("export.report.max_util", lang), _pct(k.get("max_centre_utilisation"))))
+    rows.append((t("kpi.distance_mode", lang), distance_mode_text(k, lang)))
+    return rows
+
+
+def _listing(items: Sequence[str], lang: str, key: str = "export.report.n_sites") -> str:
+    if not items:
+        return t("export.report.none", lang)
+    shown = ", ".join(str(i) for i in list(items)[:12])
+    return t(key, lang, n=len(items), items=shown + (" …" if len(items) > 12 else ""))
+
+
+def _limits(limits: dict, names: dict[str, str], lang: str) -> str:
+    items = [f"{names.get(str(c), c)} {n}" for c, n in sorted(limits.items())]
+    return _listing(items, lang, "export.report.n_counties")
+
+
+def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[str, str]]:
+    sc = plan.scenario
+    s, c, g = sc.stations, sc.centres, sc.generation
+
+    def yes(flag: bool) -> str:
+        return t("export.report.yes" if flag else "export.report.no", lang)
+
+    names = {}
+    if region is not None:
+        names = dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=True))
+    standard = CAPACITY_STANDARDS.get(s.capacity_standard)
+    standard_text = (
+        t(f"export.standard.{s.capacity_standard}", lang, urban=standard[0], rural=standard[1])
+        if standard
+        else t("export.standard.none", lang)
+    )
+    solver_name = {"highs": "HiGHS", "cbc": "CBC"}.get(sc.solver.name, sc.solver.name)
+    solver = f"{solver_name} / {sc.solver.time_limit_s:g} s / {sc.solver.gap:.2%}"
+    return [
+        (
+            t("export.param.stations.count", lang),
+            f"{s.count:,}" if s.count is not None else t("export.report.derived", lang),
+        ),
+        (t("export.param.stations.objective", lang), t(f"export.objective.{s.objective}", lang)),
+        (t("export.param.radius", lang), f"{s.radius_urban_m:,.0f} / {s.radius_rural_m:,.0f}"),
+        (t("export.param.capacity_standard", lang), standard_text),
+        (t("export.param.use_capacity", lang), yes(s.use_capacity)),
+        (t("export.param.one_per_township", lang), yes(s.one_per_township)),
+        (
+            t("export.param.one_per_community", lang),
+            t(f"export.per_community.{s.one_per_community}", lang),
+        ),
+        (t("export.param.stations.county_min", lang), _limits(s.county_min, names, lang)),
+        (t("export.param.stations.county_max", lang), _limits(s.county_max, names, lang)),
+        (t("export.param.stations.required", lang), _listing(s.required_sites, lang)),
+        (t("export.param.stations.excluded", lang), _listing(s.excluded_sites, lang)),
+        (t("export.param.centres.count", lang), f"{c.count:,}"),
+        (t("export.param.centres.capacity", lang), f"{c.capacity_t_per_day:,.1f}"),
+        (t("export.param.centres.fixed_cost", lang), f"{c.fixed_cost:,.0f}"),
+        (t("export.param.centres.one_per_county", lang), yes(c.one_per_county)),
+        (t("export.param.centres.county_min", lang), _limits(c.county_min, names, lang)),
+        (t("export.param.centres.county_max", lang), _limits(c.county_max, names, lang)),
+        (t("export.param.centres.required", lang), _listing(c.required_sites, lang)),
+        (t("export.param.centres.excluded", lang), _listing(c.excluded_sites, lang)),
+        (
+            t("export.param.generation", lang),
+            f"{g.urban_kg_per_person_day:g} / {g.rural_kg_per_person_day:g}",
+        ),
+        (
+            t("export.param.distance_mode", lang),
+            t(f"export.distance.{sc.distance_mode}", lang, circuity=f"{sc.circuity:g}"),
+        ),
+        (t("export.param.dense_grid_m", lang), f"{sc.dense_grid_m:g}"),
+        (t("export.param.solver", lang), solver),
+    ]
+
+
+def _result_rows(plan: Plan, lang: str) -> list[list[str]]:
+    rows = []
+    for r in plan.results:
+        rows.append(
+            [
+                t(f"export.tier.{r.tier}", lang),
+                t(f"export.objective.{r.model}", lang),
+                t(f"export.solve.{r.status}", lang),
+                _num(r.objective),
+                _num(r.bound),
+                _pct(r.gap, 2),
+                _num(r.seconds, 1),
+            ]
+        )
+    return rows
+
+
+AREA_COLUMNS = (
+    "population",
+    "stations",
+    "sorting_centres",
+    "coverage_share",
+    "mean_distance_m",
+    "p95_distance_m",
+)
+
+
+def _area_values(row) -> list[str]:
+    """The :data:`AREA_COLUMNS` of one county/township indicator row, formatted."""
+    return [_pct(row.get(c)) if c == "coverage_share" else _num(row.get(c)) for c in AREA_COLUMNS]
+
+
+def export_report(
+    plan: Plan, path: str | Path, region: Region, lang: str = "zh", paper: str = "a4"
+) -> Path:
+    """Write the scenario report as one PDF; returns the path.
+
+    Parameters
+    ----------
+    plan, region
+        The plan and its region.
+    lang
+        ``zh`` or ``en``.
+    paper
+        Sheet of the map page (``a4`` or ``a3`` landscape); text pages are A4 portrait.
+    """
+    path = Path(path)
+    font_families()  # fail early, with a clear message, when no CJK font is installed
+    title = t("export.report.title", lang, region=region.name(lang))
+    footer = f"{region.name(lang)} · {plan.scenario.name}"
+    metadata = {"Title": title, "Subject": plan.scenario.name, "Creator": "recycling-planner"}
+    with PdfPages(path, metadata=metadata) as pdf:
+        w = _Writer(pdf, lang, footer)
+        fig = w.new_page()
+        draw_title(fig, title)
+        w.y = (1 - TITLE_BOX[1]) * w.height_pt + 14
+        w.paragraph(plan.scenario.name, 12, color="#222")
+        if plan.scenario.description:
+            w.paragraph(plan.scenario.description, 9.5, color="#333")
+        w.paragraph(dates_line(plan, lang), 8.5, color="#444")
+        if region.is_approximate:
+            w.paragraph(t("export.approximate", lang), 9, color="#8a4b00", box="#fff3cd")
+        w.heading(t("export.report.kpis", lang))
+        header = [t("export.report.indicator", lang), t("export.report.value", lang)]
+        w.table(header, _kpi_rows(plan, lang), [0.6, 0.4], [False, True])
+        w.heading(t("export.report.results", lang))
+        header = [
+            t(f"export.report.{k}", lang)
+            for k in ("tier", "model", "status", "objective", "bound", "gap", "seconds")
+        ]
+        w.table(
+            header,
+            _result_rows(plan, lang),
+            [0.13, 0.25, 0.16, 0.14, 0.14, 0.09, 0.09],
+            [False, False, False, True, True, True, True],
+            size=8,
+        )
+        sep = "：" if lang == "zh" else ": "
+        for r in plan.results:
+            tier = t(f"export.tier.{r.tier}", lang)
+            for d in r.diagnoses:
+                w.paragraph(f"{tier}{sep}{d.get(lang, '')}", 8.5, color="#8a1c1c")
+            if not r.has_plan:
+                w.paragraph(f"{tier}{sep}{t('export.report.no_sites', lang)}", 8.5, color="#8a1c1c")
+        w.heading(t("export.report.parameters", lang))
+        header = [t("export.report.parameter", lang), t("export.report.setting", lang)]
+        w.table(header, _parameter_rows(plan, region, lang), [0.45, 0.55], [False, False])
+        w.paragraph(sources_line(region, lang), 7.5, color="#444")
+
+        area_headers = [t(f"export.col.{c}", lang) for c in AREA_COLUMNS]
+        counties = dict(
+            zip(region.counties["code"].astype(str), region.counties["name"], strict=True)
+        )
+        w.heading(t("export.report.counties", lang))
+        frame = plan.county_kpis.copy()
+        if len(frame):
+            frame = frame.sort_values("county_code", key=lambda s: s.astype(str))
+        rows = [
+            [counties.get(str(r["county_code"]), str(r["county_code"])), *_area_values(r)]
+            for _, r in frame.iterrows()
+        ]
+        rows.append([t("export.total", lang), *_area_values(plan.kpis)])
+        widths = [0.22, 0.15, 0.11, 0.11, 0.15, 0.13, 0.13]
+        header = [t("export.col.county", lang), *area_headers]
+        w.table(header, rows, widths, [False] + [True] * 6, size=8)
+        w.add_figure(map_figure(plan, region, lang, paper))
+
+        if len(plan.township_kpis):
+            w.heading(t("export.report.townships", lang))
+            codes = region.townships["code"].astype(str)
+            towns = dict(zip(codes, region.townships["name"], strict=True))
+            county_of = dict(zip(codes, region.townships["county_code"].astype(str), strict=True))
+            frame = plan.township_kpis.copy()
+            frame["_county"] = [
+                counties.get(county_of.get(str(c), ""), "") for c in frame["township_code"]
+            ]
+            frame = frame.sort_values("township_code", key=lambda s: s.astype(str))
+            rows = [
+                [
+                    towns.get(str(r["township_code"]), str(r["township_code"])),
+                    r["_county"],
+                    *_area_values(r),
+                ]
+                for _, r in frame.iterrows()
+            ]
+            header = [t("export.col.township", lang), t("export.col.county", lang), *area_headers]
+            widths = [0.19, 0.13, 0.13, 0.09, 0.1, 0.13, 0.12, 0.11]
+            w.table(header, rows, widths, [False, False] + [True] * 6, size=7.5)
+        w.flush()
+    return path
