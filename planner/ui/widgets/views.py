@@ -52,7 +52,7 @@ def fmt_metres(value: Any, lang_: str | None = None) -> str:
     number = _finite(value)
     if number is None:
         return "—"
-    return t("ui.unit.m", lang_ or lang(), value=f"{number:,.0f}")
+    return t("unit.m", lang_ or lang(), value=f"{number:,.0f}")
 
 
 def local_time(stamp: str) -> str:
@@ -104,7 +104,7 @@ def fmt_kpi(value: float | None, kind: str, lang_: str) -> str:
     if kind == "share":
         return f"{value:.1%}"
     if kind == "metres":
-        return t("ui.unit.m", lang_, value=f"{value:,.0f}")
+        return t("unit.m", lang_, value=f"{value:,.0f}")
     if kind == "ratio":
         return f"{value:,.2f}"
     return f"{value:,.0f}"
@@ -118,9 +118,9 @@ def fmt_diff(delta: float | None, kind: str, lang_: str) -> str:
     sign = "+" if delta > 0 else "−"
     size = abs(delta)
     if kind == "share":
-        return sign + t("ui.unit.pp", lang_, value=f"{size * 100:.1f}")
+        return sign + t("unit.pp", lang_, value=f"{size * 100:.1f}")
     if kind == "metres":
-        return sign + t("ui.unit.m", lang_, value=f"{size:,.0f}")
+        return sign + t("unit.m", lang_, value=f"{size:,.0f}")
     if kind == "ratio":
         return f"{sign}{size:,.2f}"
     return f"{sign}{size:,.0f}"
@@ -151,7 +151,7 @@ def compare_table(records: Sequence[PlanRecord], labels: Sequence[str], lang_: s
     for i, (record, name) in enumerate(zip(records, labels, strict=True)):
         status[name] = t(f"ui.status.{record.status}", lang_)
         seconds[name] = (
-            t("ui.unit.s", lang_, value=f"{record.seconds:,.1f}") if record.seconds else "—"
+            t("unit.s", lang_, value=f"{record.seconds:,.1f}") if record.seconds else "—"
         )
         if i:
             status[f"Δ {name}"] = ""
