@@ -99,6 +99,7 @@ def main() -> int:
     import geopandas as gpd
     from engine import _machine
 
+    from planner.instance import build_instance
     from planner.instance.distance import source_within
     from planner.instance.network import (
         FAR_FROM_ROAD_M,
@@ -109,7 +110,6 @@ def main() -> int:
     )
     from planner.run import (
         _station_matrix,
-        build_instance,
         centre_distances,
         solve_centres,
         solve_stations,

@@ -148,7 +148,8 @@ def synthetic(n_s: str, p_s: str, seed_s: str, time_limit_s: str) -> None:
 
 def city(region_id: str, grid_m: str, time_limit_s: str) -> None:
     from planner.data.regions import load_region
-    from planner.run import build_instance, run_plan
+    from planner.instance import build_instance
+    from planner.run import run_plan
     from planner.scenario import default_scenario
 
     sc = default_scenario(region_id)

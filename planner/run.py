@@ -1,7 +1,10 @@
 """One planning run: region + scenario → instance → station tier → centre tier → plan.
 
-The stages report progress through an optional callback so the CLI can print and the
-app can draw a progress bar; ``planner`` itself never imports streamlit.
+The instance (demand, candidates, road network, policy rules) is built by
+:mod:`planner.instance`; this module solves the two tiers on it and assembles the
+:class:`~planner.plan.Plan`. The stages report progress through an optional callback
+so the CLI can print and the app can draw a progress bar; ``planner`` itself never
+imports streamlit.
 
 Distances
 ---------
@@ -34,30 +37,32 @@ Distances
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
-from planner.data.regions import Region, load_region, road_file
+from planner.data.regions import Region
 from planner.i18n import LANGUAGES, PlannerError, t
-from planner.instance.candidates import centre_candidates, station_candidates
-from planner.instance.demand import URBAN_TOWNSHIP_KINDS, demand_points
-from planner.models.solve import PolicyRules, SiteGroup, SolverOptions, groups_from_labels
+from planner.instance.build import (
+    Instance,
+    Progress,
+    build_instance,
+    check_instance,
+    derive_station_count,
+    instance_key,
+)
+from planner.instance.rules import centre_rules, station_rules
+from planner.models.solve import SolverOptions
 from planner.plan import Plan, TierResult
 from planner.plan.kpi import area_kpis, city_kpis, network_kpis
 from planner.scenario import Scenario
-from planner.scenario.checks import CandidateSites, check_region, unknown_site_ids
 
 if TYPE_CHECKING:
     from planner.instance.distance import CostMatrix
@@ -66,17 +71,15 @@ if TYPE_CHECKING:
     from planner.models.stations import StationSolution
 
 __all__ = [
-    "Instance",
     "WarmStart",
-    "build_instance",
     "centre_distance_mode",
-    "derive_station_count",
-    "instance_key",
-    "resolve_network",
+    "centre_distances",
     "run_plan",
+    "solve_centres",
+    "solve_stations",
+    "station_distances",
 ]
 
-Progress = Callable[[str, float], None]
 #: Share of drivable road length with known speeds above which the centre tier
 #: minimises driving time instead of driving distance.
 SPEED_KNOWN_SHARE = 0.5
@@ -92,57 +95,6 @@ SPEED_KNOWN_SHARE = 0.5
 # uncapacitated optimum stations use up to their 24th-nearest candidate.
 FULL_CENTRE_PAIRS = 60_000
 CENTRE_NEIGHBOURS = 30
-
-
-@dataclass(frozen=True, eq=False)
-class Instance:
-    """What the solver sees: demand points and candidate sites, in metres.
-
-    Attributes
-    ----------
-    region, scenario
-        Inputs.
-    demand
-        :func:`planner.instance.demand.demand_points`.
-    stations
-        Candidate station sites (:func:`planner.instance.candidates.station_candidates`).
-    centres
-        Candidate sorting-centre sites.
-    network
-        The road network in the region's metric CRS (``network`` mode only).
-    network_info
-        Where it came from and how long it took: ``name``, ``seconds``.
-    """
-
-    region: Region
-    scenario: Scenario
-    demand: gpd.GeoDataFrame
-    stations: gpd.GeoDataFrame
-    centres: gpd.GeoDataFrame
-    network: RoadNetwork | None = None
-    network_info: dict[str, Any] = field(default_factory=dict)
-    # Road distances of the station tier, kept for the next run on this instance.
-    memo: dict[str, Any] = field(default_factory=dict, repr=False)
-
-
-#: Scenario fields that only the solvers read: runs differing only in these share an
-#: instance (demand, candidates, road distances). Anything not listed is assumed to
-#: shape the instance, so a new field can cost a rebuild but never a wrong reuse.
-SOLVE_ONLY_FIELDS = ("name", "description", "solver", "centres", "stations.count")
-
-
-def instance_key(scenario: Scenario, region_id: str | None = None) -> str:
-    """Hash of what :func:`build_instance` depends on (the scenario without
-    :data:`SOLVE_ONLY_FIELDS`, and the region id)."""
-    data = scenario.to_dict()
-    for path in SOLVE_ONLY_FIELDS:
-        head, _, tail = path.partition(".")
-        if tail:
-            data.get(head, {}).pop(tail, None)
-        else:
-            data.pop(head, None)
-    text = json.dumps([region_id or scenario.region, data], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -184,196 +136,9 @@ def _indices(candidates: pd.DataFrame, ids: tuple[str, ...]) -> np.ndarray | Non
     return where.astype(np.int64) if where.size else None
 
 
-def resolve_network(
-    region: Region, network: RoadNetwork | str | Path | None = None
-) -> tuple[RoadNetwork, str]:
-    """The road network of a run, in the region's metric CRS, and its display name.
-
-    Parameters
-    ----------
-    region
-        The region planned.
-    network
-        A :class:`~planner.instance.network.RoadNetwork` (re-projected when its CRS differs), a
-        road file path, or ``None`` for the road file stored with the region.
-
-    Raises
-    ------
-    PlannerError
-        ``pipeline.no_network`` when there is none, ``pipeline.network_missing_file``,
-        or the loader's own messages (``network.read_failed``, ...).
-    """
-    from planner.instance.network import RoadNetwork, load_network
-
-    metric = region.metric_crs
-    if isinstance(network, RoadNetwork):
-        name = str(network.graph.graph.get("name") or "RoadNetwork")
-        if network.crs != pyproj.CRS.from_user_input(metric):
-            # Lengths are measured again in the region's CRS (a Web Mercator length,
-            # say, is not metres on the ground).
-            graph = network.graph.copy()
-            for _, _, data in graph.edges(data=True):
-                data.pop("length", None)
-            network = RoadNetwork.from_graph(graph, metric)
-        return network, name
-    if network is not None:
-        path = Path(network)
-        if not path.is_file():
-            raise PlannerError("pipeline.network_missing_file", path=path)
-        return load_network(path, metric), path.name
-    stored = road_file(region)
-    if stored is None:
-        raise PlannerError(
-            "pipeline.no_network", region_zh=region.name("zh"), region_en=region.name("en")
-        )
-    return load_network(stored.path, metric, crs=stored.crs), stored.name
-
-
-def build_instance(
-    region: Region | str,
-    scenario: Scenario,
-    extra_stations: gpd.GeoDataFrame | None = None,
-    extra_centres: gpd.GeoDataFrame | None = None,
-    network: RoadNetwork | str | Path | None = None,
-) -> Instance:
-    """Demand and candidates for ``scenario`` over ``region``.
-
-    In ``network`` mode the road network is resolved here (:func:`resolve_network`),
-    so a missing network fails before any solving; ``network`` is ignored otherwise.
-    """
-    region = load_region(region) if isinstance(region, str) else region
-    net, info = None, {}
-    if scenario.distance_mode == "network":
-        t0 = time.perf_counter()
-        net, name = resolve_network(region, network)
-        info = {"name": name, "seconds": round(time.perf_counter() - t0, 3)}
-    return Instance(
-        region=region,
-        scenario=scenario,
-        demand=demand_points(region, scenario),
-        stations=station_candidates(region, scenario, extra_stations),
-        centres=centre_candidates(region, extra_centres),
-        network=net,
-        network_info=info,
-    )
-
-
 def centre_distance_mode(network: RoadNetwork) -> str:
     """``drive_time`` when the network knows speeds on most roads, else ``drive``."""
     return "drive_time" if network.known_speed_share() >= SPEED_KNOWN_SHARE else "drive"
-
-
-def derive_station_count(demand: pd.DataFrame, per_station: tuple[int, int]) -> int:
-    """Stations needed by a households-per-station standard, county by county.
-
-    Each county needs ``ceil(urban households / urban ratio) + ceil(rural households /
-    rural ratio)`` stations; the city needs their sum.
-    """
-    urban_ratio, rural_ratio = per_station
-    total = 0
-    for _, group in demand.groupby("county_code"):
-        urban = group.loc[group["urban"], "households"].sum()
-        rural = group.loc[~group["urban"], "households"].sum()
-        total += math.ceil(urban / urban_ratio) + math.ceil(rural / rural_ratio)
-    return int(total)
-
-
-def check_instance(inst: Instance) -> None:
-    """Refuse a scenario that does not fit its instance, before anything is solved.
-
-    The checks of :func:`planner.scenario.checks.region_problems` (the scenario page's)
-    with the candidates this run really has: ids in ``required_sites`` /
-    ``excluded_sites`` of either tier that are not candidates (named, first few and
-    count), more sites asked for or required than there are, county minimums above a
-    county's candidates.
-
-    Raises
-    ------
-    PlannerError
-        ``scenario.invalid`` listing every error.
-    """
-    candidates = {
-        "stations": CandidateSites.of_frame(inst.stations),
-        "centres": CandidateSites.of_frame(inst.centres),
-    }
-    check_region(inst.region, inst.scenario, candidates)
-
-
-def _fixed_sites(cand: pd.DataFrame, tier: str, tier_cfg: Any) -> tuple[list[int], list[int]]:
-    """Candidate indices that must open / stay closed: the scenario's lists plus the
-    existing sites marked keep / close. An id that is not a candidate is an error
-    (:func:`check_instance` names them all before solving)."""
-    sites = CandidateSites.of_frame(cand)
-    for side in ("required_sites", "excluded_sites"):
-        problem = unknown_site_ids(tier, side, getattr(tier_cfg, side), sites)
-        if problem is not None:
-            raise PlannerError("scenario.invalid", details=[problem])
-    index = {str(sid): j for j, sid in enumerate(cand["site_id"])}
-    status = cand["status"].to_numpy()
-    required = [index[x] for x in tier_cfg.required_sites]
-    required += np.flatnonzero(status == "existing_keep").tolist()
-    excluded = [index[x] for x in tier_cfg.excluded_sites]
-    excluded += np.flatnonzero(status == "existing_close").tolist()
-    return required, excluded
-
-
-def _station_rules(inst: Instance) -> PolicyRules:
-    s = inst.scenario.stations
-    cand = inst.stations
-    required, excluded = _fixed_sites(cand, "stations", s)
-    groups: list[SiteGroup] = []
-    town_names = dict(
-        zip(inst.region.townships["code"], inst.region.townships["name"], strict=True)
-    )
-    county_names = dict(
-        zip(inst.region.counties["code"], inst.region.counties["name"], strict=True)
-    )
-    if s.one_per_township:
-        labels = cand["township_code"].map(town_names).to_numpy(dtype=object)
-        groups += groups_from_labels(labels, min_open=1, kind="township")
-    if s.one_per_community != "none":
-        kinds = {
-            "community": ("community",),
-            "village": ("village",),
-            "all": ("community", "village"),
-        }
-        wanted = inst.demand.loc[inst.demand["kind"].isin(kinds[s.one_per_community]), "demand_id"]
-        labels = cand["community_code"].to_numpy(dtype=object)
-        names = dict(zip(inst.demand["demand_id"], inst.demand["name"], strict=True))
-        for group in groups_from_labels(labels, min_open=1, kind="community", only=list(wanted)):
-            groups.append(
-                SiteGroup(names.get(group.name, group.name), group.sites, 1, None, "community")
-            )
-    if s.county_min or s.county_max:
-        codes = cand["county_code"].to_numpy(dtype=object)
-        for code in sorted(set(s.county_min) | set(s.county_max)):
-            sites = np.flatnonzero(codes == code)
-            groups.append(
-                SiteGroup(
-                    county_names.get(code, code),
-                    sites,
-                    s.county_min.get(code, 0),
-                    s.county_max.get(code),
-                    "county",
-                )
-            )
-    capacity = None
-    per_station = inst.scenario.households_per_station()
-    if s.use_capacity and per_station is not None:
-        urban_site = (
-            cand["township_code"]
-            .map(
-                dict(zip(inst.region.townships["code"], inst.region.townships["kind"], strict=True))
-            )
-            .isin(URBAN_TOWNSHIP_KINDS)
-            .to_numpy()
-        )
-        comm_kind = dict(zip(inst.demand["demand_id"], inst.demand["urban"], strict=True))
-        # Not ``|=``: under pandas copy-on-write ``to_numpy`` may hand back a read-only view.
-        in_urban_community = cand["community_code"].map(comm_kind).eq(True).to_numpy(dtype=bool)
-        urban_site = urban_site | in_urban_community
-        capacity = np.where(urban_site, per_station[0], per_station[1]).astype(float)
-    return PolicyRules(required=required, excluded=excluded, groups=groups, capacity=capacity)
 
 
 def _options(scenario: Scenario, time_limit: float | None = None) -> SolverOptions:
@@ -472,7 +237,7 @@ def solve_stations(
     s, sc = inst.scenario.stations, inst.scenario
     d, c = inst.demand, inst.stations
     dxy, sxy = d[["x", "y"]].to_numpy(), c[["x", "y"]].to_numpy()
-    rules = _station_rules(inst)
+    rules = station_rules(inst)
     p = s.count
     if p is None and s.objective != "set_cover":
         p = derive_station_count(d, sc.households_per_station())
@@ -554,22 +319,7 @@ def solve_centres(
 
     ct, sc = inst.scenario.centres, inst.scenario
     cand = inst.centres
-    required, excluded = _fixed_sites(cand, "centres", ct)
-    county_names = dict(
-        zip(inst.region.counties["code"], inst.region.counties["name"], strict=True)
-    )
-    codes = cand["county_code"].to_numpy(dtype=object)
-    groups = []
-    for code in sorted(set(codes) | set(ct.county_min) | set(ct.county_max)):
-        lo = max(1 if ct.one_per_county else 0, ct.county_min.get(code, 0))
-        hi = ct.county_max.get(code)
-        if lo or hi is not None:
-            groups.append(
-                SiteGroup(
-                    county_names.get(code, code), np.flatnonzero(codes == code), lo, hi, "county"
-                )
-            )
-    rules = PolicyRules(required=required, excluded=excluded, groups=groups)
+    rules = centre_rules(inst)
     sxy = inst.stations[["x", "y"]].to_numpy()[station_idx]
     cxy = cand[["x", "y"]].to_numpy()
     k = len(cand) if len(sxy) * len(cand) <= FULL_CENTRE_PAIRS else CENTRE_NEIGHBOURS
@@ -675,10 +425,10 @@ def run_plan(
         :class:`~planner.instance.network.RoadNetwork` or a road file; ``None`` uses the road
         file stored with the region. Ignored in ``straight`` mode.
     instance
-        An instance built earlier (:func:`build_instance`) for a scenario with the
-        same :func:`instance_key`, to reuse its demand, candidates and road distances
-        (a sweep varying the station count). ``region``, ``extra_*`` and ``network``
-        are then not read.
+        An instance built earlier (:func:`planner.instance.build_instance`) for a
+        scenario with the same :func:`~planner.instance.instance_key`, to reuse its
+        demand, candidates and road distances (a sweep varying the station count).
+        ``region``, ``extra_*`` and ``network`` are then not read.
     warm_start
         Sites of an earlier plan to start the solvers from (:class:`WarmStart`).
 
@@ -700,15 +450,17 @@ def run_plan(
 
     scenario.check()
     report = progress or (lambda stage, frac: None)
-    report("run.stage.instance", 0.0)
     if instance is not None:
+        report("run.stage.instance", 0.0)
         if instance_key(instance.scenario, instance.region.id) != instance_key(
             scenario, instance.region.id
         ):
             raise ValueError("run_plan: the instance was built for another scenario")
         inst = replace(instance, scenario=scenario)
     else:
-        inst = build_instance(region, scenario, extra_stations, extra_centres, network)
+        inst = build_instance(
+            region, scenario, extra_stations, extra_centres, network, progress=report
+        )
     check_instance(inst)
     on_network = inst.network is not None
     warm = warm_start or WarmStart()

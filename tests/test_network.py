@@ -349,7 +349,7 @@ def test_download_offline_fails_fast_with_bilingual_error(tmp_path, monkeypatch)
 def test_download_uses_cache_without_connection(square, tmp_path, monkeypatch):
     import osmnx as ox
 
-    import planner.instance.network as network
+    import planner.instance.network.download as network
 
     monkeypatch.setenv("PLANNER_HOME", str(tmp_path))
     boundary = shapely.box(120.6, 27.9, 120.8, 28.1)

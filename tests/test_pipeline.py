@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from planner.data.regions import load_region
+from planner.instance.build import build_instance, derive_station_count
 from planner.instance.demand import demand_points
 from planner.plan import Plan
 from planner.plan.kpi import weighted_quantile
-from planner.run import build_instance, derive_station_count, run_plan
+from planner.run import run_plan
 from planner.scenario import default_scenario
 
 

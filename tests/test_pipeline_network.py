@@ -21,10 +21,11 @@ from test_network import RIVER_LINES, UTM, lonlat, xy
 
 from planner.data.regions import Region, road_file, save_road_file
 from planner.i18n import PlannerError
+from planner.instance.build import build_instance, resolve_network
 from planner.instance.network import RoadNetwork
 from planner.plan import Plan
 from planner.plan.kpi import distance_mode_text
-from planner.run import build_instance, resolve_network, run_plan
+from planner.run import run_plan
 from planner.scenario import CentreTier, Scenario, StationTier
 
 pytestmark = pytest.mark.usefixtures("planner_home")
@@ -191,7 +192,12 @@ def test_plan_and_kpis_record_the_distance_mode(region, roads, tmp_path):
 
 
 def test_station_to_centre_is_driving_distance(region, roads):
-    plan = run_plan(region, scenario("network"), network=roads)
+    stages = []
+    plan = run_plan(
+        region, scenario("network"), network=roads, progress=lambda s, f: stages.append(s)
+    )
+    # The road network loads in its own stage, before demand and candidates.
+    assert stages[:3] == ["run.stage.network", "run.stage.instance", "run.stage.stations"]
     st = plan.stations.set_index("site_id")
     # One centre; the south seat (600, -5) serves both stations best (tonnage 2.4 vs 0.75).
     assert plan.centres["site_id"].tolist() == ["t330399001"]

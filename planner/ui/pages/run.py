@@ -34,6 +34,7 @@ JOBS = "run_jobs"  # session: scenario id -> job id
 STAGES = (
     "ui.run.stage.starting",
     "ui.run.stage.loading",
+    "run.stage.network",
     "run.stage.instance",
     "run.stage.stations",
     "run.stage.centres",
