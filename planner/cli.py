@@ -1,7 +1,11 @@
 """Command line: batch runs from the shell.
 
-``python -m planner plan --region jinjiang [--scenario FILE] --out DIR [--lang en]``
-writes the plan (see :class:`planner.plan.Plan`) and prints a summary.
+``python -m planner plan --region jinjiang [--scenario FILE] [--network ROADS] --out DIR
+[--lang en]`` writes the plan (see :class:`planner.plan.Plan`) and prints a summary.
+``--network`` names a road file (``.osm``, ``.graphml``, road lines as GeoJSON,
+GeoPackage, Shapefile or KML) for a scenario with ``distance_mode: network``, instead of
+the road file stored with the region; a scenario with straight-line distances does not
+use it, and the command says so.
 
 ``python -m planner export --plan DIR --out DIR [--formats all|html,png,...]
 [--paper a4|a3] [--lang en]`` writes maps, site lists, GIS layers and the report of a
@@ -36,6 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from planner import format as fmt
 from planner.data.regions import load_region
 from planner.i18n import LANGUAGES, PlannerError, t
 from planner.plan import Plan
@@ -45,13 +50,6 @@ from planner.scenario.checks import check_region, value_warnings
 
 if TYPE_CHECKING:
     from planner.sweep import SweepProgress
-
-
-
-def _fmt(value: float | None, pct: bool = False) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.2%}" if pct else f"{value:,.0f}"
 
 
 def summary(plan: Plan, lang: str) -> str:
@@ -68,8 +66,8 @@ def summary(plan: Plan, lang: str) -> str:
         lines.append(
             t(
                 "cli.tier", lang, tier=t(f"tier.{r.tier}", lang),
-                status=t(f"status.{r.status}", lang), objective=_fmt(r.objective),
-                bound=_fmt(r.bound), gap=_fmt(r.gap, pct=True), seconds=r.seconds,
+                status=t(f"status.{r.status}", lang), objective=fmt.number(r.objective),
+                bound=fmt.number(r.bound), gap=fmt.share(r.gap, 2), seconds=r.seconds,
             )
         )  # fmt: skip
         lines += ["    " + d[lang] for d in r.diagnoses]
@@ -108,6 +106,26 @@ def output_folder(path: str | Path) -> Path:
     return folder
 
 
+def road_file(path: str | Path) -> Path:
+    """Check the ``--network`` road file before anything is computed.
+
+    Only that it is an existing file: what it holds is read by the run
+    (:func:`planner.run.resolve_network`), which names a format it does not know or a
+    file it cannot read before any model is solved.
+
+    Raises
+    ------
+    PlannerError
+        ``cli.network_not_found`` or ``cli.network_not_file``.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise PlannerError("cli.network_not_found", path=file)
+    if not file.is_file():
+        raise PlannerError("cli.network_not_file", path=file)
+    return file
+
+
 def _plan(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     lang = args.lang
@@ -115,10 +133,14 @@ def _plan(args: argparse.Namespace) -> int:
     scenario = Scenario.load(args.scenario) if args.scenario else default_scenario(args.region)
     if scenario.region != args.region:
         scenario = scenario.with_changes(region=args.region)
-    for warning in value_warnings(scenario) + check_region(region, scenario):
-        print(t("cli.warning", lang, message=warning.message(lang)), file=sys.stderr)
+    roads = road_file(args.network) if args.network else None
+    warnings = [w.message(lang) for w in value_warnings(scenario) + check_region(region, scenario)]
+    if roads is not None and scenario.distance_mode != "network":
+        warnings.append(t("cli.network_unused", lang, path=roads))
+    for warning in warnings:
+        print(t("cli.warning", lang, message=warning), file=sys.stderr)
     folder = output_folder(args.out)
-    plan = run_plan(region, scenario)
+    plan = run_plan(region, scenario, network=roads)
     out = plan.write(folder)
     print(summary(plan, args.lang))
     print(t("cli.written", args.lang, path=out, seconds=time.perf_counter() - started))
@@ -259,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="solve a scenario and write the plan")
     p.add_argument("--region", required=True, help="region id, e.g. wenzhou or jinjiang")
     p.add_argument("--scenario", help="scenario file (.json/.yaml/.toml); default: the region's")
+    p.add_argument(
+        "--network",
+        metavar="PATH",
+        help="road file (.osm, .graphml, or road lines: .geojson/.gpkg/.shp/.zip/.kml) for a "
+        "scenario with distance_mode: network; default: the road file stored with the region",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
     p.set_defaults(func=_plan)

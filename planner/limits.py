@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from planner import format as fmt
 from planner.i18n import PlannerError, Text, t
 
 __all__ = [
@@ -182,5 +183,6 @@ def describe_limits() -> list[dict[str, object]]:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    """A size as the limit message writes it: whole (``1,024``) or with one decimal."""
+    return fmt.number(value, 0 if float(value).is_integer() else 1)
 

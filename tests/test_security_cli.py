@@ -194,7 +194,7 @@ def test_bad_sweep_definition_is_one_line(tmp_path, planner_home, text, expected
 
 @pytest.fixture(scope="module")
 def plan_folder(tmp_path_factory) -> Path:
-    """A Jinjiang plan written by ``plan`` (solved once for the module, about 2 s)."""
+    """A Jinjiang plan written by ``plan`` (solved once for the module)."""
     from planner.run import run_plan
     from planner.scenario import default_scenario
 
@@ -355,3 +355,83 @@ def test_warnings_are_printed_before_solving(monkeypatch, tmp_path, capsys) -> N
         "total is 10",
         "Interrupted",
     ]
+
+
+# --- plan --network: a road file for road-network distances -----------------------------------
+
+
+def test_network_is_documented_in_the_help(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["plan", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert exit_.value.code == 0
+    assert "--network PATH" in out and "distance_mode: network" in out
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "Error: Road network file not found: {path} (--network)"),
+     ("zh", "错误：找不到路网文件 {path}（--network）")],
+)  # fmt: skip
+def test_a_missing_road_file_is_one_line_in_either_language(tmp_path, capsys, lang, expected):
+    missing = tmp_path / "roads.osm"
+    out = tmp_path / "out"
+    code = main(["--lang", lang, "plan", "--region", "jinjiang", "--network", str(missing),
+                 "--out", str(out)])  # fmt: skip
+    assert code == 2 and capsys.readouterr().err == expected.format(path=missing) + "\n"
+    assert not out.exists()  # refused before the output folder is made
+
+
+def test_a_folder_is_not_a_road_file(tmp_path, capsys) -> None:
+    code = main(["--lang", "en", "plan", "--region", "jinjiang", "--network", str(tmp_path),
+                 "--out", str(tmp_path / "out")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"Error: The road network {tmp_path} is not a file")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [("roads.txt", "a road", ("无法作为路网读取", "Cannot read 'roads.txt' as a road network")),
+     ("roads.geojson", "{not json", ("已损坏或格式不正确", "is damaged or not in the format"))],
+)  # fmt: skip
+def test_a_bad_road_file_is_one_line_in_either_language(tmp_path, capsys, name, content, expected):
+    roads = tmp_path / name
+    roads.write_text(content, encoding="utf-8")
+    scenario = _scenario(tmp_path, "distance_mode: network\n")
+    for lang, words in zip(("zh", "en"), expected, strict=True):
+        code = main(["--lang", lang, "plan", "--region", "jinjiang", "--scenario", scenario,
+                     "--network", str(roads), "--out", str(tmp_path / "out")])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1, err
+        assert words in err and name in err, err
+
+
+def test_the_road_file_goes_to_the_run(monkeypatch, tmp_path, capsys) -> None:
+    roads = tmp_path / "roads.osm"
+    roads.write_text("<osm/>", encoding="utf-8")
+    seen: dict = {}
+
+    def run_plan(region, scenario, **kwargs):
+        seen.update(kwargs, mode=scenario.distance_mode)
+        raise KeyboardInterrupt  # stop before solving
+
+    monkeypatch.setattr(cli, "run_plan", run_plan)
+    network = _scenario(tmp_path, "distance_mode: network\n", name="network.yaml")
+    for scenario in (network, None):
+        args = ["--lang", "en", "plan", "--region", "jinjiang", "--network", str(roads),
+                "--out", str(tmp_path / "o")]  # fmt: skip
+        if scenario is not None:
+            args[3:3] = ["--scenario", scenario]
+        assert main(args) == 130
+        err = capsys.readouterr().err
+        assert seen["network"] == roads
+        if seen["mode"] == "network":
+            assert "is not used" not in err
+        else:  # the region's default scenario measures straight lines: said, not silent
+            assert (
+                f"Warning: The scenario uses straight-line distance × circuity, so the road file "
+                f"{roads} is not used" in err
+            )
+    # Without --network the run looks for the road file stored with the region.
+    assert main(["plan", "--region", "jinjiang", "--out", str(tmp_path / "o")]) == 130
+    assert seen["network"] is None

@@ -1,7 +1,6 @@
 """Scenario sweeps (planner.sweep): definition, Dask execution, resume, failures, curves.
 
-The Dask tests run small Jinjiang sweeps (about a second per point once a worker is
-warm) on LocalClusters of two worker processes.
+The Dask tests run small Jinjiang sweeps on LocalClusters of two worker processes.
 """
 
 from __future__ import annotations
@@ -400,7 +399,7 @@ def test_local_cluster_workers_do_not_trim_malloc_and_leave_this_process_as_it_w
     monkeypatch,
 ) -> None:
     # Dask's default worker environment made HiGHS run far past its time limit
-    # (see planner.sweep.WORKER_ENVIRON), and its nannies write it into os.environ here.
+    # (see planner.sweep.cluster.WORKER_ENVIRON), and its nannies write it into os.environ here.
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     before = dict(os.environ)
@@ -542,9 +541,9 @@ def test_cli_bad_input_is_a_message_and_exit_code_2(tmp_path, planner_home) -> N
 
 
 def test_cli_unreachable_scheduler_is_a_message(tmp_path, capsys, monkeypatch) -> None:
-    import planner.sweep
+    import planner.sweep.cluster
 
-    monkeypatch.setattr(planner.sweep, "CONNECT_TIMEOUT_S", 2)  # nobody listens on port 9
+    monkeypatch.setattr(planner.sweep.cluster, "CONNECT_TIMEOUT_S", 2)  # nobody listens on port 9
     good = tmp_path / "good.yaml"
     good.write_text("parameters:\n  stations.count: [40]\n", encoding="utf-8")
     code = main(

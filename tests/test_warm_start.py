@@ -151,7 +151,7 @@ def test_run_plan_reuses_an_instance_and_starts_from_a_plan():
 
 
 def test_sweep_worker_reuses_its_instance_and_its_neighbouring_plan(monkeypatch):
-    import planner.sweep as sweep
+    import planner.sweep.worker as sweep
 
     monkeypatch.setattr(sweep, "_INSTANCES", {})
     monkeypatch.setattr(sweep, "_PLANS", {})

@@ -28,9 +28,11 @@ from typing import Any
 
 import pandas as pd
 
+from planner import format as fmt
 from planner.data.regions import Region
 from planner.i18n import PlannerError, Text
-from planner.scenario import Scenario, ScenarioProblem, shown
+from planner.scenario.model import Scenario
+from planner.scenario.problems import ScenarioProblem, shown
 
 __all__ = [
     "LARGE_CIRCUITY",
@@ -61,7 +63,6 @@ TABLE_KEYS = frozenset(
     }
 )
 TIERS = ("stations", "centres")
-
 
 
 class IdList(Text):
@@ -181,7 +182,7 @@ def unknown_site_ids(
         "scenario.unknown_sites",
         {
             "field": f"{tier}.{side}",
-            "count": f"{len(unknown):,}",
+            "count": fmt.count(len(unknown)),
             "examples": IdList(unknown),
             "hint": min(candidates.ids) if candidates.ids else "-",
         },
@@ -349,10 +350,10 @@ def _candidate_problems(
             _error(
                 "scenario.too_many",
                 tier=label,
-                count=f"{count:,}",
-                available=f"{available:,}",
-                total=f"{len(cands.ids):,}",
-                excluded=f"{len(excluded):,}",
+                count=fmt.count(count),
+                available=fmt.count(available),
+                total=fmt.count(len(cands.ids)),
+                excluded=fmt.count(len(excluded)),
             )
         )
     if counted and len(required) > count:
@@ -360,8 +361,8 @@ def _candidate_problems(
             _error(
                 "scenario.required_over_count",
                 tier=label,
-                required=f"{len(required):,}",
-                count=f"{count:,}",
+                required=fmt.count(len(required)),
+                count=fmt.count(count),
             )
         )
     for code, minimum in _counts(part.get("county_min")).items():
@@ -372,8 +373,8 @@ def _candidate_problems(
                     "scenario.county_too_many",
                     tier=label,
                     county=names.get(code, code),
-                    minimum=f"{minimum:,}",
-                    available=f"{here:,}",
+                    minimum=fmt.count(minimum),
+                    available=fmt.count(here),
                 )
             )
     return found
@@ -397,8 +398,8 @@ def _community_problems(region: Region, data: Mapping[str, Any]) -> list[Scenari
             "scenario.community_rule",
             field="stations.one_per_community",
             option=Text(f"scenario.per_community.{rule}"),
-            needed=f"{needed:,}",
-            count=f"{count:,}",
+            needed=fmt.count(needed),
+            count=fmt.count(count),
         )
     ]
 

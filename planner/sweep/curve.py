@@ -24,18 +24,30 @@ Knee
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from planner.i18n import t
+from planner.i18n import PlannerError, t
 from planner.spreadsheet import write_csv
+from planner.sweep.points import _label
 
-__all__ = ["STATION_PATH", "SweepCurve", "knee_index", "marginal_per_100", "sweep_curve"]
+if TYPE_CHECKING:
+    from planner.store import Store
+
+__all__ = [
+    "STATION_PATH",
+    "SweepCurve",
+    "knee_index",
+    "load_curve",
+    "marginal_per_100",
+    "sweep_curve",
+]
 
 #: The varied parameter that moves along a curve rather than making a new one.
 STATION_PATH = "stations.count"
@@ -52,7 +64,6 @@ INDICATORS = (
     "population",
 )
 PNG_DPI = 200
-
 
 
 def knee_index(x: Sequence[float], y: Sequence[float]) -> int | None:
@@ -316,5 +327,17 @@ def _add_marginal_and_knee(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _label(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def load_curve(store: Store, sweep_id: str) -> SweepCurve:
+    """The trade-off curve of a stored sweep (:func:`sweep_curve`), with county names
+    from its region when the region can be loaded."""
+    sweep = store.get_sweep(sweep_id)
+    names: dict[str, str] = {}
+    with contextlib.suppress(PlannerError, OSError):
+        from planner.data.regions import load_region
+
+        counties = load_region(sweep.region).counties
+        names = dict(zip(counties["code"].astype(str), counties["name"], strict=True))
+    parameters = list(sweep.definition.get("parameters", {}))
+    return sweep_curve(
+        store.sweep_points(sweep_id), parameters, county_names=names, title=sweep.name
+    )

@@ -1,0 +1,71 @@
+"""Persistence of scenarios, plans, review decisions and sweeps in SQLite.
+
+One database file holds every saved scenario and every plan computed from it, so both
+survive an app restart. The file is ``$PLANNER_HOME/planner.sqlite`` (default
+``~/.recycling-planner/planner.sqlite``); the environment variable ``PLANNER_DB`` names
+another file.
+
+Modules (one per group of tables)
+---------------------------------
+:mod:`~planner.store.database`
+    The file, its connections and transactions, and table ``schema_version`` (one row
+    per applied migration); :mod:`~planner.store.migrations` holds the schema.
+:mod:`~planner.store.scenarios`
+    Table ``scenarios``.
+:mod:`~planner.store.plans`
+    Tables ``plans`` and ``plan_files``.
+:mod:`~planner.store.reviews`
+    Table ``review_decisions``.
+:mod:`~planner.store.sweeps`
+    Tables ``sweeps`` and ``sweep_points``.
+
+Every write runs in a ``BEGIN IMMEDIATE`` transaction on its own connection with a busy
+timeout, and the file uses write-ahead logging, so several app sessions and run workers
+can write at the same time without corrupting it. A :class:`Store` holds no open
+connection and may be shared between threads.
+"""
+
+from __future__ import annotations
+
+from planner.store.database import default_path
+from planner.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from planner.store.plans import PlanRecord, PlanTables
+from planner.store.reviews import ReviewConflict, ReviewTables
+from planner.store.scenarios import ScenarioRecord, ScenarioTables
+from planner.store.sweeps import SweepPointRecord, SweepRecord, SweepTables
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "PlanRecord",
+    "ReviewConflict",
+    "ScenarioRecord",
+    "Store",
+    "SweepPointRecord",
+    "SweepRecord",
+    "default_path",
+]
+
+
+class Store(ScenarioTables, PlanTables, ReviewTables, SweepTables):
+    """Scenarios, plans, review decisions and sweeps in one SQLite file.
+
+    The class is assembled from one mixin per group of tables (each a subclass of
+    :class:`~planner.store.database.Database`, which owns the file, its connections
+    and its schema), rather than a facade delegating to per-table objects: callers
+    keep one object with every method (``store.save_plan``, ``store.record_review``…),
+    nothing repeats the methods' signatures, and each module holds the SQL of its own
+    tables. The mixins share only the connection helpers of ``Database``.
+
+    Parameters
+    ----------
+    path
+        Database file; default :func:`default_path`. Created, with its folder and
+        schema, on first use; an older file gains the migrations it lacks.
+
+    Raises
+    ------
+    PlannerError
+        ``store.unreadable`` when the file is not a database, ``store.too_new`` when
+        its schema is newer than this program's.
+    """

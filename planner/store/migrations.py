@@ -1,0 +1,112 @@
+"""The database schema, as the migrations that build it.
+
+Opening a file applies the migrations it lacks (:meth:`planner.store.database.Database`);
+the highest applied is the schema's version. Never edit a released migration: a file
+written by an earlier version of the planner must still open. Append a new one.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+#: Schema migrations, applied in order: ``(version, statements)``. Never edit a released
+#: migration; append a new one.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """CREATE TABLE scenarios (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                data TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (region, name)
+            )""",
+            """CREATE TABLE plans (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
+                region TEXT NOT NULL,
+                scenario_name TEXT NOT NULL,
+                scenario TEXT NOT NULL,
+                status TEXT NOT NULL,
+                kpis TEXT NOT NULL,
+                results TEXT NOT NULL,
+                seconds REAL,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX plans_by_scenario ON plans (scenario_id)",
+            "CREATE INDEX plans_by_region ON plans (region)",
+            """CREATE TABLE plan_files (
+                plan_id INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                data BLOB NOT NULL,
+                PRIMARY KEY (plan_id, name)
+            )""",
+        ),
+    ),
+    (
+        2,
+        (
+            # The plan a review re-run started from, and the review it honoured.
+            "ALTER TABLE plans ADD COLUMN parent_id INTEGER "
+            "REFERENCES plans(id) ON DELETE SET NULL",
+            "ALTER TABLE plans ADD COLUMN review TEXT",
+            # Append-only: a site's state is the replay of its rows; UNIQUE on the
+            # version makes two concurrent writers of the same site collide.
+            """CREATE TABLE review_decisions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
+                plan_id INTEGER REFERENCES plans(id) ON DELETE SET NULL,
+                tier TEXT NOT NULL,
+                site_id TEXT NOT NULL,
+                action TEXT NOT NULL,
+                reviewer TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                move_to TEXT,
+                version INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (scenario_id, tier, site_id, version)
+            )""",
+            "CREATE INDEX review_by_scenario ON review_decisions (scenario_id, tier, site_id)",
+        ),
+    ),
+    (
+        3,
+        (
+            # Scenario sweeps. The ids are content hashes (planner.sweep), so running
+            # the same sweep again finds its rows and resumes instead of starting over.
+            """CREATE TABLE sweeps (
+                id TEXT PRIMARY KEY,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                definition TEXT NOT NULL,
+                total INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX sweeps_by_region ON sweeps (region)",
+            # The primary key is what makes a point idempotent: one row per point,
+            # whatever the number of attempts or of clients writing results.
+            """CREATE TABLE sweep_points (
+                sweep_id TEXT NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+                point_key TEXT NOT NULL,
+                idx INTEGER NOT NULL,
+                params TEXT NOT NULL,
+                scenario TEXT,
+                status TEXT NOT NULL DEFAULT 'pending',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                seconds REAL,
+                worker TEXT,
+                error TEXT,
+                result TEXT,
+                plan BLOB,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (sweep_id, point_key)
+            )""",
+            "CREATE INDEX sweep_points_by_status ON sweep_points (sweep_id, status)",
+        ),
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
