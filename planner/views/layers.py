@@ -29,6 +29,7 @@ __all__ = [
     "add_notice",
     "add_title",
     "for_display",
+    "pin_box",
     "script_json",
 ]
 
@@ -108,15 +109,30 @@ def add_notice(
     fmap.get_root().html.add_child(Element(box))
 
 
-def add_title(fmap: folium.Map, title: str, subtitle: str) -> None:
-    """Pin a title box (escaped) to the top of ``fmap`` and name the page after it."""
+def pin_box(
+    fmap: folium.Map,
+    css_class: str,
+    where: str,
+    body: str,
+    padding: str = "6px 8px",
+    font: str = "12px sans-serif",
+) -> None:
+    """Pin a white box holding ``body`` (HTML the caller escaped) to ``fmap``.
+
+    ``where`` places it (CSS, e.g. ``bottom:28px;right:10px``).
+    """
     box = (
-        '<div class="planner-title" style="position:absolute;top:10px;left:55px;z-index:9999;'
-        f"max-width:60%;{BOX_CSS}"
-        'border-radius:4px;padding:6px 10px;font:13px sans-serif;">'
-        f"<b style='font-size:15px'>{escape_html(title)}</b><br>{escape_html(subtitle)}</div>"
+        f'<div class="{css_class}" style="position:absolute;{where};z-index:9999;{BOX_CSS}'
+        f'border-radius:4px;padding:{padding};font:{font};">{body}</div>'
     )
     fmap.get_root().html.add_child(Element(box))
+
+
+def add_title(fmap: folium.Map, title: str, subtitle: str) -> None:
+    """Pin a title box (escaped) to the top of ``fmap`` and name the page after it."""
+    body = f"<b style='font-size:15px'>{escape_html(title)}</b><br>{escape_html(subtitle)}"
+    pin_box(fmap, "planner-title", "top:10px;left:55px;max-width:60%", body, "6px 10px",
+            "13px sans-serif")  # fmt: skip
     fmap.get_root().header.add_child(Element(f"<title>{escape_html(title)}</title>"))
 
 
@@ -128,13 +144,7 @@ def add_legend(fmap: folium.Map, title: str, items: Sequence[tuple[str, str]]) -
         f"{escape_html(text)}</div>"
         for colour, text in items
     )
-    box = (
-        '<div class="planner-legend" style="position:absolute;bottom:28px;right:10px;'
-        f"z-index:9999;{BOX_CSS}"
-        'border-radius:4px;padding:6px 8px;font:12px sans-serif;">'
-        f"<b>{escape_html(title)}</b>{rows}</div>"
-    )
-    fmap.get_root().html.add_child(Element(box))
+    pin_box(fmap, "planner-legend", "bottom:28px;right:10px", f"<b>{escape_html(title)}</b>{rows}")
 
 
 # --- layers and scripts --------------------------------------------------------------

@@ -183,8 +183,8 @@ def plan_map(
     if rows:
         _site_layer(fmap, rows, style, "sorting_centre", label(names["sorting_centre"], lang))
 
-    add_legend(fmap, t(names["legend"], lang), _legend(plan, lang, export, show_links,
-               show_uncovered, show_radius, region is not None))  # fmt: skip
+    legend = _legend(plan, lang, export, show_links, show_uncovered, show_radius, region)
+    add_legend(fmap, t(names["legend"], lang), legend)
     if layer_control:
         folium.LayerControl(collapsed=compact).add_to(fmap)
     if title is not None:
@@ -464,8 +464,10 @@ def _file_details(rec, tier, lang) -> list[tuple[str, str]]:
     return [(t(f"export.col.{key}", lang), value) for key, value in rows]
 
 
-def _legend(plan, lang, export, links, uncovered, radius, coverage) -> list[tuple[str, str]]:
+def _legend(plan, lang, export, links, uncovered, radius, region) -> list[tuple[str, str]]:
+    """``(colour, label)`` per legend entry: the app's, or the printed sheet's."""
     if not export:
+        coverage = region is not None
         return plan_legend(lang, links=links, uncovered=uncovered, radius=radius, coverage=coverage)
     existing = bool((plan.stations["status"].astype(str) == "existing_keep").any())
     return [

@@ -5,15 +5,13 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element
 
 from planner.data.regions import Region
 from planner.i18n import t
 from planner.plan import Plan
-from planner.views.layers import BASEMAP_SYSTEMS, PointLayer, for_display
+from planner.views.layers import BASEMAP_SYSTEMS, PointLayer, for_display, pin_box
 from planner.views.plan_map import plan_map
 from planner.views.style import (
-    BOX_CSS,
     REVIEW_LOCK_COLOUR,
     REVIEW_MOVE_DASH,
     REVIEW_MOVE_LINE,
@@ -148,10 +146,5 @@ def _legend(fmap: folium.Map, lang: str) -> None:
         f"{escape_html(label)}</div>"
         for fill, ring, label in review_legend(lang)
     )
-    box = (
-        '<div class="planner-review-legend" style="position:absolute;bottom:64px;left:10px;'
-        f"z-index:9999;{BOX_CSS}"
-        'border-radius:4px;padding:6px 8px;font:12px sans-serif;">'
-        f"<b>{escape_html(t('map.review', lang))}</b>{body}</div>"
-    )
-    fmap.get_root().html.add_child(Element(box))
+    title = f"<b>{escape_html(t('map.review', lang))}</b>"
+    pin_box(fmap, "planner-review-legend", "bottom:64px;left:10px", title + body)
