@@ -19,6 +19,7 @@ from planner.views.text import escape_html, label
 
 __all__ = [
     "BASEMAPS",
+    "BASEMAP_ATTRIBUTION",
     "BASEMAP_SYSTEMS",
     "DISPLAY_TOLERANCE_M",
     "MetricScale",

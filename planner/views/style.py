@@ -21,12 +21,34 @@ from planner.format import number
 from planner.i18n import t
 
 __all__ = [
+    "APP_COUNTY_LINE",
     "APP_PLAN",
+    "BOX_CSS",
+    "COMMUNITY_FILL_OPACITY",
+    "COMMUNITY_LINE",
     "COVERAGE_COLOURS",
     "DENSITY_COLOURS",
     "FILE_PLAN",
+    "NOTICE_COLOURS",
+    "PLAN_CSS",
+    "PREVIEW_AREA_FILL",
+    "PREVIEW_AREA_LINE",
+    "PREVIEW_BOUNDARY_LINE",
+    "PREVIEW_POINT",
     "PRINT",
+    "RADIUS_STYLE",
+    "REGION_TOWNSHIP_LINE",
+    "REVIEW_LOCK_COLOUR",
+    "REVIEW_MOVE_DASH",
+    "REVIEW_MOVE_LINE",
+    "REVIEW_OPACITY",
+    "REVIEW_RADIUS",
+    "REVIEW_RING",
     "REVIEW_STATUS_COLOURS",
+    "REVIEW_TARGET",
+    "ROAD_LINE",
+    "SWATCH_BORDER",
+    "UNCOVERED",
     "DensityScale",
     "Dot",
     "PlanStyle",
@@ -37,6 +59,7 @@ __all__ = [
     "plan_legend",
     "review_legend",
     "sheet_legend",
+    "symbol_colour",
 ]
 
 

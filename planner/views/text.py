@@ -21,7 +21,15 @@ from planner.data.regions import Region
 from planner.format import number
 from planner.i18n import t
 
-__all__ = ["area_names", "escape_html", "escaped_columns", "number_or_text", "plain"]
+__all__ = [
+    "area_names",
+    "escape_html",
+    "escaped_columns",
+    "label",
+    "number_or_text",
+    "plain",
+    "popup",
+]
 
 
 def _missing(value: Any) -> bool:
