@@ -406,7 +406,7 @@ def test_move_outside_region_is_refused() -> None:
 
 
 def test_review_map_escapes_names_and_reasons(jinjiang) -> None:
-    from planner.views.maps import to_html
+    from planner.views import to_html
     from planner.views.review_map import review_map
 
     sid = str(jinjiang.stations["site_id"].iloc[0])

@@ -1,4 +1,4 @@
-"""Results and compare pages (AppTest) and the plan map (planner.views.maps.plan_map)."""
+"""Results and compare pages (AppTest) and the plan map (planner.views.plan_map)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from planner.data.regions import load_region
 from planner.plan import Plan
 from planner.scenario import default_scenario
-from planner.views.maps import plan_map, to_html
+from planner.views import plan_map, to_html
 
 pytestmark = pytest.mark.usefixtures("planner_home")
 
@@ -188,7 +188,7 @@ def test_amap_basemap_shifts_layers_to_gcj02(jinjiang_plan) -> None:
 
 
 def test_region_map_with_amap_is_shifted_too() -> None:
-    from planner.views.maps import region_map
+    from planner.views import region_map
 
     region = load_region("jinjiang")
     html = to_html(region_map(region, "zh", basemap="amap", show_communities=False))

@@ -31,7 +31,7 @@ from planner.i18n import PlannerError
 from planner.scenario import Scenario
 from planner.spreadsheet import write_csv
 
-__all__ = ["Plan", "TierResult"]
+__all__ = ["Plan", "TierResult", "points_table"]
 
 
 CODE_COLUMNS = (
@@ -187,13 +187,7 @@ class Plan:
 
     def csv_tables(self) -> dict[str, pd.DataFrame]:
         """``sites`` and ``demand`` as plain tables with ``lon``/``lat`` columns."""
-        tables = {}
-        for name, layer in (("sites", self.sites), ("demand", self.demand)):
-            frame = pd.DataFrame(layer.drop(columns=layer.geometry.name))
-            frame["lon"] = layer.geometry.x.round(7)
-            frame["lat"] = layer.geometry.y.round(7)
-            tables[name] = frame
-        return tables
+        return {"sites": points_table(self.sites), "demand": points_table(self.demand)}
 
     @classmethod
     def read(cls, folder: str | Path) -> Plan:
@@ -227,6 +221,15 @@ class Plan:
             distance_mode=meta.get("distance_mode", "straight"),
             created_at=meta.get("created_at", ""),
         )
+
+
+def points_table(layer: gpd.GeoDataFrame) -> pd.DataFrame:
+    """A point layer (WGS84) as a plain table: its columns, then ``lon`` and ``lat``
+    (7 decimals, about 1 cm)."""
+    frame = pd.DataFrame(layer.drop(columns=layer.geometry.name))
+    frame["lon"] = layer.geometry.x.round(7)
+    frame["lat"] = layer.geometry.y.round(7)
+    return frame
 
 
 def _jsonable(value: Any) -> Any:

@@ -56,7 +56,6 @@ DISTANCE_MODE_KEYS: dict[str, str] = {
 }
 
 
-
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """The ``q`` quantile of ``values`` when each value counts ``weights`` times.
 

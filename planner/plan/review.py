@@ -45,6 +45,7 @@ import pandas as pd
 import shapely
 
 from planner.data.regions import Region
+from planner.format import figure
 from planner.i18n import PlannerError
 from planner.plan import Plan
 from planner.scenario import Scenario
@@ -81,7 +82,6 @@ _NEEDS_REASON = {"reject", "move", "comment"}
 _BLOCKED_BY_LOCK = {"approve", "reject", "move", "reset"}
 MAX_REASON = 2000
 MAX_REVIEWER = 100
-
 
 
 @dataclass(frozen=True)
@@ -478,18 +478,10 @@ def kpi_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> pd.DataFrame:
     ``change`` (after − before; empty where either is unknown)."""
     rows = []
     for key in _KPI_KEYS:
-        a, b = _number(old.get(key)), _number(new.get(key))
+        a, b = figure(old.get(key)), figure(new.get(key))
         change = b - a if a is not None and b is not None else None
         rows.append({"indicator": key, "before": a, "after": b, "change": change})
     return pd.DataFrame(rows)
-
-
-def _number(value: Any) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def plan_diff(

@@ -5,24 +5,26 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element
 
 from planner.data.regions import Region
 from planner.i18n import t
 from planner.plan import Plan
-from planner.views.maps import BASEMAP_SYSTEMS, PointLayer, escape_html, for_display, plan_map
+from planner.views.layers import BASEMAP_SYSTEMS, PointLayer, for_display, pin_box
+from planner.views.plan_map import plan_map
+from planner.views.style import (
+    REVIEW_LOCK_COLOUR,
+    REVIEW_MOVE_DASH,
+    REVIEW_MOVE_LINE,
+    REVIEW_OPACITY,
+    REVIEW_RADIUS,
+    REVIEW_RING,
+    REVIEW_STATUS_COLOURS,
+    REVIEW_TARGET,
+    review_legend,
+)
+from planner.views.text import escape_html
 
-__all__ = ["STATUS_COLOURS", "review_map"]
-
-#: Marker colour per review status (locked sites get a thick dark ring).
-STATUS_COLOURS = {
-    "pending": "#9e9e9e",
-    "approved": "#2e7d32",
-    "rejected": "#c62828",
-    "moved": "#ef6c00",
-}
-LOCK_COLOUR = "#0d47a1"
-
+__all__ = ["review_map"]
 
 
 def review_map(
@@ -43,7 +45,7 @@ def review_map(
         :func:`planner.plan.review.site_table` rows to mark (e.g. the filtered ones);
         pending sites are drawn small, reviewed ones large.
     region, lang, basemap
-        As :func:`planner.views.maps.plan_map`.
+        As :func:`planner.views.plan_map.plan_map`.
     targets
         ``{site_id: (lon, lat)}`` of move targets (WGS84), drawn with a dashed line
         from the site.
@@ -77,6 +79,7 @@ def review_map(
         for row, geom in zip(table.itertuples(index=False), points.geometry, strict=True):
             status = str(row.status)
             reviewed = status != "pending" or bool(row.locked)
+            colour = REVIEW_STATUS_COLOURS[status]
             popup = t(
                 "map.review.popup",
                 lang,
@@ -95,11 +98,11 @@ def review_map(
                     "",
                     popup,
                     {
-                        "radius": 8 if reviewed else 4,
-                        "color": LOCK_COLOUR if row.locked else STATUS_COLOURS[status],
-                        "weight": 4 if row.locked else 1,
-                        "fillColor": STATUS_COLOURS[status],
-                        "fillOpacity": 0.9 if reviewed else 0.5,
+                        "radius": REVIEW_RADIUS[reviewed],
+                        "color": REVIEW_LOCK_COLOUR if row.locked else colour,
+                        "weight": REVIEW_RING[bool(row.locked)],
+                        "fillColor": colour,
+                        "fillOpacity": REVIEW_OPACITY[reviewed],
                     },
                 ]
             )
@@ -113,9 +116,9 @@ def review_map(
                 ).geometry
                 folium.PolyLine(
                     [[geom.y, geom.x], [to.y, to.x]],
-                    color=STATUS_COLOURS["moved"],
-                    weight=2,
-                    dash_array="6 4",
+                    color=REVIEW_MOVE_LINE.colour,
+                    weight=REVIEW_MOVE_LINE.width,
+                    dash_array=REVIEW_MOVE_DASH,
                 ).add_to(group)
                 rows.append(
                     [
@@ -123,13 +126,7 @@ def review_map(
                         round(to.x, 7),
                         escape_html(t("map.review.target", lang)),
                         "",
-                        {
-                            "radius": 7,
-                            "color": STATUS_COLOURS["moved"],
-                            "weight": 2,
-                            "fillColor": "#ffffff",
-                            "fillOpacity": 1.0,
-                        },
+                        {"radius": REVIEW_TARGET.size, **REVIEW_TARGET.leaflet()},
                     ]
                 )
     if rows:
@@ -143,21 +140,11 @@ def review_map(
 
 
 def _legend(fmap: folium.Map, lang: str) -> None:
-    rows = [
-        (STATUS_COLOURS[s], STATUS_COLOURS[s], t(f"review.status.{s}", lang))
-        for s in STATUS_COLOURS
-    ]
-    rows.append(("#ffffff", LOCK_COLOUR, t("map.review.locked", lang)))
     body = "".join(
         f'<div><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
         f'margin-right:6px;background:{fill};border:2px solid {ring}"></span>'
         f"{escape_html(label)}</div>"
-        for fill, ring, label in rows
+        for fill, ring, label in review_legend(lang)
     )
-    box = (
-        '<div class="planner-review-legend" style="position:absolute;bottom:64px;left:10px;'
-        "z-index:9999;background:rgba(255,255,255,.92);border:1px solid #999;"
-        'border-radius:4px;padding:6px 8px;font:12px sans-serif;">'
-        f"<b>{escape_html(t('map.review', lang))}</b>{body}</div>"
-    )
-    fmap.get_root().html.add_child(Element(box))
+    title = f"<b>{escape_html(t('map.review', lang))}</b>"
+    pin_box(fmap, "planner-review-legend", "bottom:64px;left:10px", title + body)

@@ -24,7 +24,7 @@ from planner.i18n import LANGUAGES, PlannerError, t
 from planner.ui.pages.imports import render_import_panel, upload_refusal
 from planner.ui.state import current_region, lang, tr
 from planner.ui.widgets.views import show_map
-from planner.views.maps import BASEMAPS, add_road_layer, region_map, road_display_lines, to_html
+from planner.views import BASEMAPS, add_road_layer, region_map, road_display_lines, to_html
 
 __all__ = ["RoadCheck", "check_road_file", "render", "store_road_file"]
 

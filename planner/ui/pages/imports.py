@@ -43,7 +43,7 @@ from planner.data.validation import (
 from planner.i18n import DEFAULT_LANGUAGE, LANGUAGES, PlannerError, known, t
 from planner.ui.state import WORKING_REGION, lang, tr
 from planner.ui.widgets.views import show_map
-from planner.views.maps import layer_map, to_html
+from planner.views import layer_map, to_html
 
 __all__ = [
     "CRS_OPTIONS",

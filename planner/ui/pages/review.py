@@ -54,7 +54,7 @@ from planner.ui.widgets.views import (
     plan_label,
     show_map,
 )
-from planner.views.maps import to_html
+from planner.views import to_html
 from planner.views.review_map import review_map
 
 __all__ = ["render"]

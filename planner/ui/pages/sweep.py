@@ -59,7 +59,7 @@ from planner.ui.widgets.views import (
     local_time,
     show_map,
 )
-from planner.views.maps import plan_map, to_html
+from planner.views import plan_map, to_html
 
 __all__ = [
     "SECOND_PARAMETERS",

@@ -25,7 +25,7 @@ from planner.ui.state import (
     lang,
     tr,
 )
-from planner.views.maps import BASEMAPS, isolate_map, plan_map, to_html
+from planner.views import BASEMAPS, isolate_map, plan_map, to_html
 
 # --- formatting ---------------------------------------------------------------------------
 
@@ -263,10 +263,10 @@ def map_html(
 
 
 def show_map(page: str, height: int) -> None:
-    """Embed a map's HTML (:func:`planner.views.maps.to_html`) on the page, isolated.
+    """Embed a map's HTML (:func:`planner.views.embed.to_html`) on the page, isolated.
 
     The only way the app embeds a map: ``st.iframe`` alone would let the map's scripts
-    reach the app's page (see :func:`planner.views.maps.isolate_map`).
+    reach the app's page (see :func:`planner.views.embed.isolate_map`).
     """
     st.iframe(isolate_map(page), height=height)
 

@@ -38,7 +38,7 @@ from planner.plan import Plan
 from planner.views.export.common import county_table, file_stem, site_table
 from planner.views.export.fonts import cjk_family
 from planner.views.export.gis import export_geojson, export_gpkg, export_shapefile, gis_layers
-from planner.views.export.html import export_html, plan_map
+from planner.views.export.html import export_html
 from planner.views.export.report import export_report
 from planner.views.export.static_map import PAPERS, export_map_pdf, export_map_png, map_figure
 from planner.views.export.tables import export_csv, export_xlsx
@@ -61,13 +61,11 @@ __all__ = [
     "gis_layers",
     "map_figure",
     "parse_formats",
-    "plan_map",
     "read_plan",
     "site_table",
 ]
 
 FORMATS = ("html", "png", "pdf", "xlsx", "csv", "gpkg", "shp", "geojson", "report")
-
 
 
 def read_plan(folder: str | Path) -> Plan:

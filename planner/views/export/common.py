@@ -18,22 +18,27 @@ import numpy as np
 import pandas as pd
 
 from planner.data.regions import Region
+from planner.format import MISSING, count, share
 from planner.i18n import t
-from planner.plan import Plan
+from planner.plan import Plan, points_table
+from planner.views.text import area_names
 
 __all__ = [
     "CENTRE_COLUMNS",
     "COUNTY_COLUMNS",
     "STATION_COLUMNS",
     "Column",
+    "area_rows",
     "as_code",
     "county_table",
+    "dates_line",
     "file_stem",
+    "map_title",
+    "metric_layers",
     "site_table",
     "sources_line",
     "tier_label",
 ]
-
 
 
 @dataclass(frozen=True)
@@ -129,13 +134,6 @@ def _frame(rows: pd.DataFrame, columns: tuple[Column, ...], lang: str) -> pd.Dat
     return pd.DataFrame(data, columns=[c.header(lang) for c in columns])
 
 
-def _names(region: Region | None, layer: str) -> dict[str, str]:
-    if region is None:
-        return {}
-    frame = getattr(region, layer)
-    return dict(zip(frame["code"].astype(str), frame["name"].astype(str), strict=True))
-
-
 def site_table(
     plan: Plan, tier: str, lang: str = "zh", region: Region | None = None
 ) -> pd.DataFrame:
@@ -152,9 +150,8 @@ def site_table(
     region
         Supplies county and township names; without it those columns stay empty.
     """
-    sites = plan.sites[plan.sites["tier"] == tier].reset_index(drop=True)
-    rows = pd.DataFrame(sites.drop(columns=sites.geometry.name))
-    counties, towns = _names(region, "counties"), _names(region, "townships")
+    rows = points_table(plan.sites[plan.sites["tier"] == tier].reset_index(drop=True))
+    counties, towns = area_names(region, "counties"), area_names(region, "townships")
     rows["county"] = rows["county_code"].map(lambda c: counties.get(as_code(c) or ""))
     rows["township"] = rows["township_code"].map(lambda c: towns.get(as_code(c) or ""))
     rows["status"] = rows["status"].map(lambda s: t(f"export.status.{s}", lang))
@@ -169,27 +166,62 @@ def site_table(
         rows["utilisation"] = pd.to_numeric(rows["load_t_per_day"], errors="coerce") / cap.where(
             cap > 0
         )
-    rows["lon"] = sites.geometry.x.to_numpy() if len(sites) else []
-    rows["lat"] = sites.geometry.y.to_numpy() if len(sites) else []
     columns = STATION_COLUMNS if tier == "station" else CENTRE_COLUMNS
     return _frame(rows, columns, lang)
+
+
+def area_rows(
+    plan: Plan, layer: str = "counties", region: Region | None = None, lang: str = "zh",
+    total: bool = True,
+) -> pd.DataFrame:  # fmt: skip
+    """Indicators per county or township, sorted by code, with the areas' names.
+
+    The one source of the per-area tables of the exports (the county sheet and CSV,
+    the report's county and township tables).
+
+    Parameters
+    ----------
+    plan
+        The plan (:attr:`~planner.plan.Plan.county_kpis` or ``township_kpis``).
+    layer
+        ``counties`` or ``townships``.
+    region
+        Supplies the names: a ``county`` column, and for townships also ``township``
+        (empty without a region).
+    lang
+        Language of the total row's name.
+    total
+        Add a city total row (``county`` = "合计"/"Total", no code) from
+        :attr:`~planner.plan.Plan.kpis`.
+    """
+    by = "county_code" if layer == "counties" else "township_code"
+    rows = (plan.county_kpis if layer == "counties" else plan.township_kpis).copy()
+    if by not in rows:
+        rows[by] = pd.Series(dtype=object)
+    counties = area_names(region, "counties")
+    if layer == "counties":
+        rows["county"] = rows["county_code"].map(lambda c: counties.get(as_code(c) or ""))
+    else:
+        towns = area_names(region, "townships")
+        county_of = {}
+        if region is not None:
+            codes = region.townships["code"].astype(str)
+            county_of = dict(zip(codes, region.townships["county_code"].astype(str), strict=True))
+        rows["township"] = rows[by].map(lambda c: towns.get(as_code(c) or ""))
+        rows["county"] = rows[by].map(lambda c: counties.get(county_of.get(as_code(c) or "", "")))
+    rows = rows.sort_values(by, key=lambda s: s.astype(str)).reset_index(drop=True)
+    if total and plan.kpis:
+        city = {k: v for k, v in plan.kpis.items() if np.isscalar(v)}
+        city.update({by: None, "county": t("export.total", lang)})
+        rows = pd.concat([rows, pd.DataFrame([city])], ignore_index=True)
+    return rows
 
 
 def county_table(
     plan: Plan, lang: str = "zh", region: Region | None = None, total: bool = True
 ) -> pd.DataFrame:
     """Indicators per county (one row each), plus a city total row when ``total``."""
-    rows = plan.county_kpis.copy()
-    if "county_code" not in rows:
-        rows["county_code"] = pd.Series(dtype=object)
-    names = _names(region, "counties")
-    rows["county"] = rows["county_code"].map(lambda c: names.get(as_code(c) or ""))
-    rows = rows.sort_values("county_code", key=lambda s: s.astype(str)).reset_index(drop=True)
-    if total and plan.kpis:
-        city = {k: v for k, v in plan.kpis.items() if np.isscalar(v)}
-        city.update(county_code=None, county=t("export.total", lang))
-        rows = pd.concat([rows, pd.DataFrame([city])], ignore_index=True)
-    return _frame(rows, COUNTY_COLUMNS, lang)
+    return _frame(area_rows(plan, "counties", region, lang, total), COUNTY_COLUMNS, lang)
 
 
 def file_stem(plan: Plan) -> str:
@@ -206,9 +238,25 @@ def sources_line(region: Region, lang: str) -> str:
 
 def dates_line(plan: Plan, lang: str, today: dt.date | None = None) -> str:
     """``规划生成时间：…；导出日期：…``."""
-    created = (plan.created_at or "—").replace("T", " ").replace("+00:00", " UTC")
+    created = (plan.created_at or MISSING).replace("T", " ").replace("+00:00", " UTC")
     today = today or dt.date.today()
     return t("export.dates", lang, created=created, today=today.isoformat())
+
+
+def map_title(plan: Plan, region: Region, lang: str) -> tuple[str, str]:
+    """Title and subtitle (scenario and key figures) of the map sheet and exported map."""
+    title = t("export.map.title", lang, region=region.name(lang))
+    k = plan.kpis
+    summary = t(
+        "export.map.summary",
+        lang,
+        stations=count(k.get("stations", len(plan.stations))),
+        centres=count(k.get("sorting_centres", len(plan.centres))),
+        coverage=share(k.get("coverage_share")),
+        mean=count(k.get("mean_distance_m")),
+    )
+    name = plan.scenario.name or ""
+    return title, f"{name} — {summary}" if name else summary
 
 
 def metric_layers(region: Region, plan: Plan) -> dict[str, gpd.GeoDataFrame]:

@@ -12,7 +12,6 @@ page:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,13 +21,16 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from planner.data.regions import Region
+from planner.format import count, number, share
 from planner.i18n import t
 from planner.plan import Plan
 from planner.plan.kpi import distance_mode_text
 from planner.scenario import CAPACITY_STANDARDS
-from planner.views.export.common import dates_line, sources_line
+from planner.views.export.common import area_rows, dates_line, sources_line
 from planner.views.export.fonts import font_families
 from planner.views.export.static_map import fontprops, map_figure, wrap_text
+from planner.views.style import PRINT
+from planner.views.text import area_names
 
 __all__ = ["PAGE_SIZE", "TITLE_BOX", "draw_title", "export_report"]
 
@@ -176,7 +178,7 @@ class _Writer:
                 self.width_pt - 2 * MARGIN_PT,
                 step * len(lines) + 10,
                 facecolor=box,
-                edgecolor="#e0b000",
+                edgecolor=PRINT.note[2],
                 linewidth=0.6,
             )
             self.y += 5
@@ -237,53 +239,37 @@ class _Writer:
         self.y += 8
 
 
-def _num(value, digits: int = 0) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    return f"{number:,.{digits}f}" if math.isfinite(number) else "—"
-
-
-def _pct(value, digits: int = 1) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    return f"{number:.{digits}%}" if math.isfinite(number) else "—"
-
-
 def _kpi_rows(plan: Plan, lang: str) -> list[tuple[str, str]]:
     k = plan.kpis
     rows = [
-        (t("export.col.stations", lang), _num(k.get("stations"))),
-        (t("export.col.sorting_centres", lang), _num(k.get("sorting_centres"))),
-        (t("export.col.population", lang), _num(k.get("population"))),
-        (t("export.col.households", lang), _num(k.get("households"))),
-        (t("export.col.communities", lang), _num(k.get("communities"))),
-        (t("export.col.coverage_share", lang), _pct(k.get("coverage_share"))),
-        (t("export.col.coverage_share_urban", lang), _pct(k.get("coverage_share_urban"))),
-        (t("export.col.coverage_share_rural", lang), _pct(k.get("coverage_share_rural"))),
-        (t("export.col.mean_distance_m", lang), _num(k.get("mean_distance_m"))),
-        (t("export.col.p95_distance_m", lang), _num(k.get("p95_distance_m"))),
-        (t("export.col.max_distance_m", lang), _num(k.get("max_distance_m"))),
+        (t("export.col.stations", lang), number(k.get("stations"))),
+        (t("export.col.sorting_centres", lang), number(k.get("sorting_centres"))),
+        (t("export.col.population", lang), number(k.get("population"))),
+        (t("export.col.households", lang), number(k.get("households"))),
+        (t("export.col.communities", lang), number(k.get("communities"))),
+        (t("export.col.coverage_share", lang), share(k.get("coverage_share"))),
+        (t("export.col.coverage_share_urban", lang), share(k.get("coverage_share_urban"))),
+        (t("export.col.coverage_share_rural", lang), share(k.get("coverage_share_rural"))),
+        (t("export.col.mean_distance_m", lang), number(k.get("mean_distance_m"))),
+        (t("export.col.p95_distance_m", lang), number(k.get("p95_distance_m"))),
+        (t("export.col.max_distance_m", lang), number(k.get("max_distance_m"))),
         (
             t("export.col.stations_per_1000_households", lang),
-            _num(k.get("stations_per_1000_households"), 3),
+            number(k.get("stations_per_1000_households"), 3),
         ),
-        (t("export.col.uncovered_communities", lang), _num(k.get("uncovered_communities"))),
-        (t("export.col.uncovered_population", lang), _num(k.get("uncovered_population"))),
+        (t("export.col.uncovered_communities", lang), number(k.get("uncovered_communities"))),
+        (t("export.col.uncovered_population", lang), number(k.get("uncovered_population"))),
     ]
     if "centre_load_t_per_day" in k:
         rows.append(
             (
                 t("export.report.load", lang),
-                f"{_num(k.get('centre_load_t_per_day'), 1)} / "
-                f"{_num(k.get('centre_capacity_t_per_day'), 1)}",
+                f"{number(k.get('centre_load_t_per_day'), 1)} / "
+                f"{number(k.get('centre_capacity_t_per_day'), 1)}",
             )
         )
     if "max_centre_utilisation" in k:
-        rows.append((t("export.report.max_util", lang), _pct(k.get("max_centre_utilisation"))))
+        rows.append((t("export.report.max_util", lang), share(k.get("max_centre_utilisation"))))
     rows.append((t("kpi.distance_mode", lang), distance_mode_text(k, lang)))
     return rows
 
@@ -307,9 +293,7 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
     def yes(flag: bool) -> str:
         return t("export.report.yes" if flag else "export.report.no", lang)
 
-    names = {}
-    if region is not None:
-        names = dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=True))
+    names = area_names(region, "counties")
     standard = CAPACITY_STANDARDS.get(s.capacity_standard)
     standard_text = (
         t(f"export.standard.{s.capacity_standard}", lang, urban=standard[0], rural=standard[1])
@@ -317,14 +301,17 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
         else t("export.standard.none", lang)
     )
     solver_name = {"highs": "HiGHS", "cbc": "CBC"}.get(sc.solver.name, sc.solver.name)
-    solver = f"{solver_name} / {sc.solver.time_limit_s:g} s / {sc.solver.gap:.2%}"
+    solver = f"{solver_name} / {sc.solver.time_limit_s:g} s / {share(sc.solver.gap, 2)}"
     return [
         (
             t("export.param.stations.count", lang),
-            f"{s.count:,}" if s.count is not None else t("export.report.derived", lang),
+            count(s.count) if s.count is not None else t("export.report.derived", lang),
         ),
         (t("export.param.stations.objective", lang), t(f"export.objective.{s.objective}", lang)),
-        (t("export.param.radius", lang), f"{s.radius_urban_m:,.0f} / {s.radius_rural_m:,.0f}"),
+        (
+            t("export.param.radius", lang),
+            f"{number(s.radius_urban_m)} / {number(s.radius_rural_m)}",
+        ),
         (t("export.param.capacity_standard", lang), standard_text),
         (t("export.param.use_capacity", lang), yes(s.use_capacity)),
         (t("export.param.one_per_township", lang), yes(s.one_per_township)),
@@ -336,9 +323,9 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
         (t("export.param.stations.county_max", lang), _limits(s.county_max, names, lang)),
         (t("export.param.stations.required", lang), _listing(s.required_sites, lang)),
         (t("export.param.stations.excluded", lang), _listing(s.excluded_sites, lang)),
-        (t("export.param.centres.count", lang), f"{c.count:,}"),
-        (t("export.param.centres.capacity", lang), f"{c.capacity_t_per_day:,.1f}"),
-        (t("export.param.centres.fixed_cost", lang), f"{c.fixed_cost:,.0f}"),
+        (t("export.param.centres.count", lang), count(c.count)),
+        (t("export.param.centres.capacity", lang), number(c.capacity_t_per_day, 1)),
+        (t("export.param.centres.fixed_cost", lang), number(c.fixed_cost)),
         (t("export.param.centres.one_per_county", lang), yes(c.one_per_county)),
         (t("export.param.centres.county_min", lang), _limits(c.county_min, names, lang)),
         (t("export.param.centres.county_max", lang), _limits(c.county_max, names, lang)),
@@ -365,10 +352,10 @@ def _result_rows(plan: Plan, lang: str) -> list[list[str]]:
                 t(f"export.tier.{r.tier}", lang),
                 t(f"export.objective.{r.model}", lang),
                 t(f"export.solve.{r.status}", lang),
-                _num(r.objective),
-                _num(r.bound),
-                _pct(r.gap, 2),
-                _num(r.seconds, 1),
+                number(r.objective),
+                number(r.bound),
+                share(r.gap, 2),
+                number(r.seconds, 1),
             ]
         )
     return rows
@@ -386,7 +373,9 @@ AREA_COLUMNS = (
 
 def _area_values(row) -> list[str]:
     """The :data:`AREA_COLUMNS` of one county/township indicator row, formatted."""
-    return [_pct(row.get(c)) if c == "coverage_share" else _num(row.get(c)) for c in AREA_COLUMNS]
+    return [
+        share(row.get(c)) if c == "coverage_share" else number(row.get(c)) for c in AREA_COLUMNS
+    ]
 
 
 def export_report(
@@ -418,7 +407,8 @@ def export_report(
             w.paragraph(plan.scenario.description, 9.5, color="#333")
         w.paragraph(dates_line(plan, lang), 8.5, color="#444")
         if region.is_approximate:
-            w.paragraph(t("export.approximate", lang), 9, color="#8a4b00", box="#fff3cd")
+            note, box, _ = PRINT.note
+            w.paragraph(t("export.approximate", lang), 9, color=note, box=box)
         w.heading(t("export.report.kpis", lang))
         header = [t("export.report.indicator", lang), t("export.report.value", lang)]
         w.table(header, _kpi_rows(plan, lang), [0.6, 0.4], [False, True])
@@ -447,16 +437,10 @@ def export_report(
         w.paragraph(sources_line(region, lang), 7.5, color="#444")
 
         area_headers = [t(f"export.col.{c}", lang) for c in AREA_COLUMNS]
-        counties = dict(
-            zip(region.counties["code"].astype(str), region.counties["name"], strict=True)
-        )
         w.heading(t("export.report.counties", lang))
-        frame = plan.county_kpis.copy()
-        if len(frame):
-            frame = frame.sort_values("county_code", key=lambda s: s.astype(str))
         rows = [
-            [counties.get(str(r["county_code"]), str(r["county_code"])), *_area_values(r)]
-            for _, r in frame.iterrows()
+            [r["county"] or str(r["county_code"]), *_area_values(r)]
+            for _, r in area_rows(plan, "counties", region, lang, total=False).iterrows()
         ]
         rows.append([t("export.total", lang), *_area_values(plan.kpis)])
         widths = [0.22, 0.15, 0.11, 0.11, 0.15, 0.13, 0.13]
@@ -466,21 +450,9 @@ def export_report(
 
         if len(plan.township_kpis):
             w.heading(t("export.report.townships", lang))
-            codes = region.townships["code"].astype(str)
-            towns = dict(zip(codes, region.townships["name"], strict=True))
-            county_of = dict(zip(codes, region.townships["county_code"].astype(str), strict=True))
-            frame = plan.township_kpis.copy()
-            frame["_county"] = [
-                counties.get(county_of.get(str(c), ""), "") for c in frame["township_code"]
-            ]
-            frame = frame.sort_values("township_code", key=lambda s: s.astype(str))
             rows = [
-                [
-                    towns.get(str(r["township_code"]), str(r["township_code"])),
-                    r["_county"],
-                    *_area_values(r),
-                ]
-                for _, r in frame.iterrows()
+                [r["township"] or str(r["township_code"]), r["county"] or "", *_area_values(r)]
+                for _, r in area_rows(plan, "townships", region, lang, total=False).iterrows()
             ]
             header = [t("export.col.township", lang), t("export.col.county", lang), *area_headers]
             widths = [0.19, 0.13, 0.13, 0.09, 0.1, 0.13, 0.12, 0.11]

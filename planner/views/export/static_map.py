@@ -22,10 +22,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon, Rectangle
 
 from planner.data.regions import Region
+from planner.format import count, number, share
 from planner.i18n import PlannerError, t
 from planner.plan import Plan
-from planner.views.export.common import dates_line, metric_layers, sources_line
+from planner.views.export.common import dates_line, map_title, metric_layers, sources_line
 from planner.views.export.fonts import font_families
+from planner.views.style import PRINT, Dot, Stroke, sheet_legend
 
 __all__ = [
     "PAPERS",
@@ -42,14 +44,6 @@ __all__ = [
 PAPERS: dict[str, tuple[float, float]] = {"a4": (297.0, 210.0), "a3": (420.0, 297.0)}
 DPI = 300
 
-STATION_COLOUR = "#1f78b4"
-EXISTING_COLOUR = "#33a02c"
-CENTRE_COLOUR = "#e31a1c"
-LINK_COLOUR = "#8c8c8c"
-COUNTY_EDGE = "#222222"
-COUNTY_FILL = "#f5f2ea"
-TOWNSHIP_EDGE = "#a6a6a6"
-NOTE_COLOUR = "#8a4b00"
 # Township names are drawn when a region has at most this many townships.
 MAX_TOWNSHIP_LABELS = 60
 # Names keep clear of station dots when there are at most this many stations.
@@ -131,37 +125,6 @@ def _place_labels(ax, renderer, items, placed: list, soft: list = ()) -> None:
         placed.append(box)
 
 
-def _fmt_int(value) -> str:
-    try:
-        return f"{float(value):,.0f}"
-    except (TypeError, ValueError):
-        return "—"
-
-
-def _fmt_pct(value) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    return f"{number:.1%}" if math.isfinite(number) else "—"
-
-
-def map_title(plan: Plan, region: Region, lang: str) -> tuple[str, str]:
-    """Title and subtitle of the map sheet."""
-    title = t("export.map.title", lang, region=region.name(lang))
-    k = plan.kpis
-    summary = t(
-        "export.map.summary",
-        lang,
-        stations=_fmt_int(k.get("stations", len(plan.stations))),
-        centres=_fmt_int(k.get("sorting_centres", len(plan.centres))),
-        coverage=_fmt_pct(k.get("coverage_share")),
-        mean=_fmt_int(k.get("mean_distance_m")),
-    )
-    name = plan.scenario.name or ""
-    return title, f"{name} — {summary}" if name else summary
-
-
 def map_figure(
     plan: Plan,
     region: Region,
@@ -211,56 +174,39 @@ def map_figure(
         ha="center",
         va="center",
         fontproperties=fontprops(10.5 * k),
-        color="#333",
+        color=PRINT.subtitle,
         parse_math=False,
     )
 
     # --- map content -----------------------------------------------------------------
     counties, towns = layers["counties"], layers["townships"]
-    counties.plot(ax=ax, facecolor=COUNTY_FILL, edgecolor="none", zorder=1)
-    towns.boundary.plot(ax=ax, color=TOWNSHIP_EDGE, linewidth=0.35 * k, zorder=2)
-    counties.boundary.plot(ax=ax, color=COUNTY_EDGE, linewidth=1.2 * k, zorder=3)
+    counties.plot(ax=ax, facecolor=PRINT.county_fill, edgecolor="none", zorder=1)
+    towns.boundary.plot(ax=ax, color=PRINT.township.colour, linewidth=PRINT.township.width * k,
+                        zorder=2)  # fmt: skip
+    counties.boundary.plot(ax=ax, color=PRINT.county.colour, linewidth=PRINT.county.width * k,
+                           zorder=3)  # fmt: skip
     links = layers["links"]
     if len(links):
-        links.plot(ax=ax, color=LINK_COLOUR, linewidth=0.35 * k, alpha=0.7, zorder=3)
+        links.plot(ax=ax, color=PRINT.link.colour, linewidth=PRINT.link.width * k,
+                   alpha=PRINT.link.opacity, zorder=3)  # fmt: skip
     stations = layers["stations"]
-    many = len(stations) > 400
-    station_size = (1.6 if many else 2.6) * k
+    dot = PRINT.dense_station if len(stations) > PRINT.dense_above else PRINT.station
+    station_size = dot.size * k
     existing = stations["status"].astype(str) == "existing_keep"
-    for mask, colour in ((~existing, STATION_COLOUR), (existing, EXISTING_COLOUR)):
+    for mask, colour in ((~existing, dot.fill), (existing, PRINT.existing_colour)):
         part = stations[mask.to_numpy()]
         if len(part):
-            ax.plot(
-                part.geometry.x,
-                part.geometry.y,
-                "o",
-                color=colour,
-                markersize=station_size,
-                markeredgecolor="white",
-                markeredgewidth=0 if many else 0.25 * k,
-                zorder=7,
-                linestyle="none",
-            )
+            _dots(ax, part, Dot(colour, dot.edge, dot.size, dot.edge_width, shape=dot.shape), k, 7)
     centres = layers["centres"]
     if len(centres):
-        ax.plot(
-            centres.geometry.x,
-            centres.geometry.y,
-            "s",
-            color=CENTRE_COLOUR,
-            markersize=7.5 * k,
-            markeredgecolor="black",
-            markeredgewidth=0.7 * k,
-            zorder=8,
-            linestyle="none",
-        )
+        _dots(ax, centres, PRINT.centre, k, 8)
 
     _fit_extent(fig, ax, counties.total_bounds)
     # An Agg canvas only now: attached earlier, every geopandas plot call would redraw.
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()
-    placed = _marker_box(ax, renderer, centres, 7.5 * k) if len(centres) else []
+    placed = _marker_box(ax, renderer, centres, PRINT.centre.size * k) if len(centres) else []
     dots = (
         _marker_box(ax, renderer, stations, station_size)
         if 0 < len(stations) <= MAX_STATION_OBSTACLES
@@ -270,7 +216,7 @@ def map_figure(
     # --- names: counties first, then townships where they fit ------------------------
     county_points = counties.geometry.representative_point()
     items = [
-        (p.x, p.y, str(name), fontprops(12 * k, "bold"), "#111")
+        (p.x, p.y, str(name), fontprops(12 * k, "bold"), PRINT.county_label)
         for p, name in zip(county_points, counties["name"], strict=True)
     ]
     _place_labels(ax, renderer, items, placed)
@@ -283,7 +229,7 @@ def map_figure(
                 town_points.iloc[i].y,
                 str(towns["name"].iloc[i]),
                 fontprops(6.5 * k),
-                "#555",
+                PRINT.township_label,
             )
             for i in order
         ]
@@ -292,46 +238,7 @@ def map_figure(
     # --- side panel, top to bottom: north arrow, legend, key figures, caveat, scale ----
     _north_arrow(panel, lang, k)
     handles = [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="none",
-            color=STATION_COLOUR,
-            markersize=5 * k,
-            markeredgecolor="white",
-            label=t("export.map.station_proposed", lang),
-        ),
-    ]
-    if existing.any():
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="none",
-                color=EXISTING_COLOUR,
-                markersize=5 * k,
-                markeredgecolor="white",
-                label=t("export.map.station_existing", lang),
-            )
-        )
-    handles += [
-        Line2D(
-            [],
-            [],
-            marker="s",
-            linestyle="none",
-            color=CENTRE_COLOUR,
-            markersize=7 * k,
-            markeredgecolor="black",
-            label=t("export.map.centre", lang),
-        ),
-        Line2D([], [], color=LINK_COLOUR, linewidth=1.0 * k, label=t("export.map.link", lang)),
-        Line2D([], [], color=COUNTY_EDGE, linewidth=1.4 * k, label=t("export.map.county", lang)),
-        Line2D(
-            [], [], color=TOWNSHIP_EDGE, linewidth=0.8 * k, label=t("export.map.township", lang)
-        ),
+        _handle(symbol, t(key, lang), k) for key, symbol in sheet_legend(bool(existing.any()))
     ]
     # Legend and boxes share the panel's width (mode="expand" widens the legend).
     legend = panel.legend(
@@ -348,17 +255,17 @@ def map_figure(
         borderpad=0.8,
         labelspacing=0.8,
         handlelength=1.8,
-        edgecolor="#999",
+        edgecolor=PRINT.frame,
         fancybox=False,
     )
     legend.get_frame().set_linewidth(0.6)
     frame = legend.get_window_extent(renderer)  # = its frame (which has no pad)
     y = panel.transAxes.inverted().transform((frame.x0, frame.y0))[1] - 0.025
-    y = _boxed_text(panel, renderer, y, _key_figures(plan, lang), fontprops(8 * k), "#000", "white",
-                    "#999")  # fmt: skip
+    y = _boxed_text(panel, renderer, y, _key_figures(plan, lang), fontprops(8 * k), *PRINT.box,
+                    PRINT.frame)  # fmt: skip
     if region.is_approximate:
         y = _boxed_text(panel, renderer, y - 0.025, t("export.approximate", lang),
-                        fontprops(7.5 * k), NOTE_COLOUR, "#fff3cd", "#e0b000")  # fmt: skip
+                        fontprops(7.5 * k), *PRINT.note)  # fmt: skip
     # Near the foot of the panel, lower still when the boxes above reach down that far.
     _scale_bar(fig, ax, panel, lang, k, y=max(0.04, min(0.12, y - 0.09)))
 
@@ -377,11 +284,36 @@ def map_figure(
         ha="left",
         va="top",
         fontproperties=fontprops(6.5 * k),
-        color="#444",
+        color=PRINT.footer,
         linespacing=1.5,
         parse_math=False,
     )
     return fig
+
+
+def _dots(ax, points, dot: Dot, k: float, zorder: int) -> None:
+    """Point markers of ``dot`` (sizes in points at A4, times ``k``)."""
+    ax.plot(
+        points.geometry.x,
+        points.geometry.y,
+        dot.shape,
+        color=dot.fill,
+        markersize=dot.size * k,
+        markeredgecolor=dot.edge,
+        markeredgewidth=(dot.edge_width or 0) * k,
+        zorder=zorder,
+        linestyle="none",
+    )
+
+
+def _handle(symbol: Dot | Stroke, text: str, k: float) -> Line2D:
+    """A legend entry drawn like ``symbol`` (sizes in points at A4, times ``k``)."""
+    if isinstance(symbol, Stroke):
+        return Line2D([], [], color=symbol.colour, linewidth=symbol.width * k, label=text)
+    return Line2D(
+        [], [], marker=symbol.shape, linestyle="none", color=symbol.fill,
+        markersize=symbol.size * k, markeredgecolor=symbol.edge, label=text,
+    )  # fmt: skip
 
 
 def _boxed_text(
@@ -432,7 +364,7 @@ def _fit_extent(fig: Figure, ax, bounds) -> None:
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_facecolor("#eef3f7")
+    ax.set_facecolor(PRINT.background)
     for spine in ax.spines.values():
         spine.set_linewidth(0.8)
 
@@ -490,12 +422,12 @@ def wrap_text(text: str, fp: FontProperties, width_px: float, renderer) -> str:
 def _key_figures(plan: Plan, lang: str) -> str:
     k = plan.kpis
     rows = [
-        ("export.col.stations", _fmt_int(k.get("stations"))),
-        ("export.col.sorting_centres", _fmt_int(k.get("sorting_centres"))),
-        ("export.col.population", _fmt_int(k.get("population"))),
-        ("export.col.coverage_share", _fmt_pct(k.get("coverage_share"))),
-        ("export.col.mean_distance_m", _fmt_int(k.get("mean_distance_m"))),
-        ("export.col.p95_distance_m", _fmt_int(k.get("p95_distance_m"))),
+        ("export.col.stations", count(k.get("stations"))),
+        ("export.col.sorting_centres", count(k.get("sorting_centres"))),
+        ("export.col.population", count(k.get("population"))),
+        ("export.col.coverage_share", share(k.get("coverage_share"))),
+        ("export.col.mean_distance_m", count(k.get("mean_distance_m"))),
+        ("export.col.p95_distance_m", count(k.get("p95_distance_m"))),
     ]
     sep = "：" if lang == "zh" else ": "
     return "\n".join(f"{t(key, lang)}{sep}{value}" for key, value in rows)
@@ -587,7 +519,7 @@ def _scale_bar(fig: Figure, ax, panel, lang: str, k: float, y: float = 0.12) -> 
     panel.text(
         0.0,
         y - 0.03,
-        t("export.map.scale", lang, denominator=f"{round(denominator / digits) * digits:,.0f}"),
+        t("export.map.scale", lang, denominator=number(round(denominator / digits) * digits)),
         transform=panel.transAxes,
         ha="left",
         va="top",

@@ -1,0 +1,446 @@
+"""How the maps look: every colour, symbol, line width and legend entry.
+
+Four kinds of map draw from here: the app's web maps (region map, plan map, import
+preview), the review map, the exported HTML map and the printed sheet (PNG, PDF and
+the report's map page). The exported HTML map is coloured like the printed sheet, so a
+file and a print of one plan look alike; the app's plan map has its own look (townships
+coloured by coverage, round station markers and square sorting-centre markers).
+
+Leaflet sizes are CSS pixels; sizes on the printed sheet are points at A4 (the sheet
+scales them up a little on A3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from planner.format import number
+from planner.i18n import t
+
+__all__ = [
+    "APP_COUNTY_LINE",
+    "APP_PLAN",
+    "BOX_CSS",
+    "COMMUNITY_FILL_OPACITY",
+    "COMMUNITY_LINE",
+    "COVERAGE_COLOURS",
+    "DENSITY_COLOURS",
+    "FILE_PLAN",
+    "NOTICE_COLOURS",
+    "PLAN_CSS",
+    "PREVIEW_AREA_FILL",
+    "PREVIEW_AREA_LINE",
+    "PREVIEW_BOUNDARY_LINE",
+    "PREVIEW_POINT",
+    "PRINT",
+    "RADIUS_STYLE",
+    "REGION_TOWNSHIP_LINE",
+    "REVIEW_LOCK_COLOUR",
+    "REVIEW_MOVE_DASH",
+    "REVIEW_MOVE_LINE",
+    "REVIEW_OPACITY",
+    "REVIEW_RADIUS",
+    "REVIEW_RING",
+    "REVIEW_STATUS_COLOURS",
+    "REVIEW_TARGET",
+    "ROAD_LINE",
+    "SWATCH_BORDER",
+    "UNCOVERED",
+    "DensityScale",
+    "Dot",
+    "PlanStyle",
+    "PrintStyle",
+    "Stroke",
+    "coverage_colour",
+    "density_scale",
+    "plan_legend",
+    "review_legend",
+    "sheet_legend",
+    "symbol_colour",
+]
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """A line: colour, width and opacity (``None``: the drawing library's default)."""
+
+    colour: str
+    width: float
+    opacity: float | None = None
+
+    def leaflet(self) -> dict[str, Any]:
+        """Leaflet path options: ``color``, ``weight`` (and ``opacity`` when set)."""
+        out: dict[str, Any] = {"color": self.colour, "weight": self.width}
+        if self.opacity is not None:
+            out["opacity"] = self.opacity
+        return out
+
+
+@dataclass(frozen=True)
+class Dot:
+    """A point symbol: fill, edge, size and shape.
+
+    ``size`` is a Leaflet radius or marker width in pixels, or a matplotlib marker size
+    in points; ``shape`` is a matplotlib marker (``o`` round, ``s`` square).
+    ``edge_width`` ``None`` leaves the library's default.
+    """
+
+    fill: str
+    edge: str
+    size: float
+    edge_width: float | None = 1.0
+    opacity: float = 1.0
+    shape: str = "o"
+
+    def leaflet(self) -> dict[str, Any]:
+        """Leaflet circle-marker options (the radius is added by the caller)."""
+        out: dict[str, Any] = {"color": self.edge}
+        if self.edge_width is not None:
+            out["weight"] = self.edge_width
+        return out | {"fill": True, "fillColor": self.fill, "fillOpacity": self.opacity}
+
+
+# --- colours every output shares ----------------------------------------------------------
+
+STATION_COLOUR = "#1f78b4"
+CENTRE_COLOUR = "#e31a1c"
+#: Map background where no basemap is drawn (printed sheet).
+SHEET_BACKGROUND = "#eef3f7"
+#: The printed sheet's and exported map's county fill, county, township and link lines.
+COUNTY_FILL = "#f5f2ea"
+COUNTY_EDGE = "#222222"
+TOWNSHIP_EDGE = "#a6a6a6"
+SHEET_LINK_COLOUR = "#8c8c8c"
+#: An existing station kept: green on the printed sheet and exported map, purple in the app.
+SHEET_EXISTING_COLOUR = "#33a02c"
+APP_EXISTING_COLOUR = "#6a3d9a"
+
+#: Boxes pinned to a web map (legend, title): background and border, as CSS; and the
+#: border of a legend's colour swatch.
+BOX_CSS = "background:rgba(255,255,255,.92);border:1px solid #999;"
+SWATCH_BORDER = "#777"
+#: The approximate-geometry note: (text, background, border) on web maps.
+NOTICE_COLOURS = ("#664d03", "#fff3cd", "#ffc107")
+#: The same note on the printed sheet and in the report: (text, background, border).
+PRINT_NOTE_COLOURS = ("#8a4b00", "#fff3cd", "#e0b000")
+
+
+# --- areas: density (region map) and coverage (plan map) ---------------------------------
+
+DENSITY_COLOURS = ["#fff7ec", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]
+
+#: Township fill by coverage share: (lower bound, colour, label).
+COVERAGE_COLOURS: tuple[tuple[float, str, str], ...] = (
+    (0.9, "#1a9850", "≥ 90%"),
+    (0.7, "#a6d96a", "70–90%"),
+    (0.5, "#fee08b", "50–70%"),
+    (0.0, "#f46d43", "< 50%"),
+)
+NO_DATA_COLOUR = "#d9d9d9"
+
+
+def coverage_colour(share: float | None) -> str:
+    """Fill colour of a township whose population is ``share`` covered."""
+    if share is None or not np.isfinite(share):
+        return NO_DATA_COLOUR
+    for lower, colour, _ in COVERAGE_COLOURS:
+        if share >= lower:
+            return colour
+    return COVERAGE_COLOURS[-1][1]
+
+
+class DensityScale:
+    """Stepped colour scale over population density with quantile breaks."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        finite = values[np.isfinite(values) & (values > 0)]
+        if finite.size == 0:
+            finite = np.array([0.0, 1.0])
+        breaks = np.unique(np.quantile(finite, [0, 0.2, 0.4, 0.6, 0.8, 1.0]).round(0))
+        if len(breaks) < 2:
+            breaks = np.array([breaks[0], breaks[0] + 1])
+        self.breaks = breaks
+        self.colours = DENSITY_COLOURS[: len(breaks) - 1]
+
+    def __call__(self, value: float) -> str:
+        i = int(np.searchsorted(self.breaks, value, side="right")) - 1
+        return self.colours[min(max(i, 0), len(self.colours) - 1)]
+
+    def legend_items(self) -> list[tuple[str, str]]:
+        b = self.breaks
+        return [(c, f"{number(b[i])} – {number(b[i + 1])}") for i, c in enumerate(self.colours)]
+
+
+def density_scale(values: np.ndarray) -> DensityScale:
+    """A stepped colour scale over population density, with quantile breaks."""
+    return DensityScale(np.asarray(values, dtype=float))
+
+
+# --- the app's web maps: region map, import preview, roads --------------------------------
+
+#: Region map: community fill opacity and edge; township and county outlines.
+COMMUNITY_LINE = Stroke("#888", 0.3)
+COMMUNITY_FILL_OPACITY = 0.7
+REGION_TOWNSHIP_LINE = Stroke("#2166ac", 1.2)
+APP_COUNTY_LINE = Stroke("#111", 2.5)
+#: Import preview: the boundary under the layer, the layer's points and areas.
+PREVIEW_BOUNDARY_LINE = Stroke("#111", 2)
+PREVIEW_POINT = Dot("#d6604d", "#b2182b", 4, edge_width=None, opacity=0.9)
+PREVIEW_AREA_LINE = Stroke("#2166ac", 1.2)
+PREVIEW_AREA_FILL = ("#67a9cf", 0.25)
+#: A road network drawn over a map.
+ROAD_LINE = Stroke("#5a5a5a", 1.0, 0.75)
+
+
+# --- plan maps: the app's and the exported file's -----------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanStyle:
+    """How a plan map looks (:func:`planner.views.plan_map.plan_map`).
+
+    Attributes
+    ----------
+    county, township, link
+        County outlines, township outlines, station → centre lines.
+    township_fill
+        Fill colour and opacity of townships; colour ``None`` colours each township by
+        its coverage share (:data:`COVERAGE_COLOURS`).
+    station, existing_station, centre
+        Site symbols. With ``icons`` they are CSS markers (``size`` their width,
+        ``shape`` ``s`` a rounded square); without, Leaflet circle markers.
+    icons
+        Draw sites as CSS markers (:data:`PLAN_CSS`) rather than circle markers.
+    zoom_snap
+        Zoom steps the view snaps to (1: whole levels, which leave a margin around the
+        region, room for the exported map's title box).
+    scale_position
+        Corner of the metric scale bar.
+    notice_bottom_px, notice_max_width
+        Where the approximate-geometry note sits, and how wide it may grow.
+    """
+
+    county: Stroke
+    township: Stroke
+    township_fill: tuple[str | None, float]
+    link: Stroke
+    station: Dot
+    existing_station: Dot
+    centre: Dot
+    icons: bool
+    zoom_snap: float
+    scale_position: str
+    notice_bottom_px: int
+    notice_max_width: str | None
+
+
+#: The app's plan map (results, compare, sweep and review pages).
+APP_PLAN = PlanStyle(
+    county=APP_COUNTY_LINE,
+    township=Stroke("#2166ac", 1),
+    township_fill=(None, 0.45),
+    link=Stroke("#555555", 1, 0.55),
+    station=Dot(STATION_COLOUR, "#fff", 12, 2),
+    existing_station=Dot(APP_EXISTING_COLOUR, "#fff", 12, 2),
+    centre=Dot(CENTRE_COLOUR, "#fff", 18, 2, shape="s"),
+    icons=True,
+    zoom_snap=0.25,
+    scale_position="topleft",
+    notice_bottom_px=28,
+    notice_max_width=None,
+)
+#: The exported HTML map: the printed sheet's colours, sites as dots.
+FILE_PLAN = PlanStyle(
+    county=Stroke(COUNTY_EDGE, 2.5),
+    township=Stroke(TOWNSHIP_EDGE, 0.8),
+    township_fill=(COUNTY_FILL, 0.6),
+    link=Stroke(SHEET_LINK_COLOUR, 1, 0.7),
+    station=Dot(STATION_COLOUR, "#ffffff", 4, 1, 0.95),
+    existing_station=Dot(SHEET_EXISTING_COLOUR, "#ffffff", 4, 1, 0.95),
+    centre=Dot(CENTRE_COLOUR, "#000000", 8, 1.5, 0.95),
+    icons=False,
+    zoom_snap=1,
+    scale_position="bottomleft",
+    notice_bottom_px=40,
+    notice_max_width="45%",
+)
+
+#: App plan map: coverage-radius circles, and the swatch the legend shows for them.
+RADIUS_COLOUR = STATION_COLOUR
+RADIUS_STYLE = {
+    "color": RADIUS_COLOUR,
+    "weight": 1,
+    "opacity": 0.6,
+    "fillColor": RADIUS_COLOUR,
+    "fillOpacity": 0.08,
+    "interactive": False,
+}
+RADIUS_SWATCH = "#d2e3f0"
+#: App plan map: communities outside their station's radius.
+UNCOVERED = Dot("#ff7f00", "#b35806", 4, 1, 0.9)
+
+
+def _css(name: str, dot: Dot, shadow: str) -> str:
+    radius = "3px" if dot.shape == "s" else "50%"
+    return (
+        f".{name}{{background:{dot.fill};border:{dot.edge_width:g}px solid {dot.edge};"
+        f"border-radius:{radius};box-shadow:{shadow};box-sizing:border-box}}"
+    )
+
+
+#: CSS of the app's site markers, popups and station clusters.
+PLAN_CSS = (
+    "<style>"
+    + _css("planner-station", APP_PLAN.station, "0 0 2px rgba(0,0,0,.8)")
+    + f".planner-station.existing{{background:{APP_PLAN.existing_station.fill}}}"
+    + _css("planner-centre", APP_PLAN.centre, "0 0 3px rgba(0,0,0,.9)")
+    + ".planner-popup td{padding:1px 6px 1px 0;font:12px sans-serif;vertical-align:top}"
+    ".planner-popup b{font:bold 13px sans-serif}"
+    ".planner-cluster{background:rgba(31,120,180,.3);border-radius:50%}"
+    f".planner-cluster div{{background:{STATION_COLOUR};color:#fff;border-radius:50%;"
+    "width:calc(100% - 8px);height:calc(100% - 8px);margin:4px;display:flex;"
+    "align-items:center;justify-content:center;font:bold 11px sans-serif}"
+    "</style>"
+)
+
+
+def plan_legend(
+    lang: str,
+    *,
+    links: bool,
+    uncovered: bool,
+    radius: bool,
+    coverage: bool,
+) -> list[tuple[str, str]]:
+    """Legend of the app's plan map: ``(colour, label)`` per entry shown."""
+    items = [
+        (APP_PLAN.station.fill, t("map.stations", lang)),
+        (APP_PLAN.centre.fill, t("map.centres", lang)),
+    ]
+    if links:
+        items.append((APP_PLAN.link.colour, t("map.links", lang)))
+    if uncovered:
+        items.append((UNCOVERED.fill, t("map.uncovered", lang)))
+    if radius:
+        items.append((RADIUS_SWATCH, t("map.radius", lang)))
+    if coverage:
+        items += [
+            (colour, t("map.coverage_bin", lang, label=label))
+            for _, colour, label in COVERAGE_COLOURS
+        ]
+    return items
+
+
+# --- the printed sheet (PNG, PDF, the report's map page) ----------------------------------
+
+
+@dataclass(frozen=True)
+class PrintStyle:
+    """How the printed sheet draws a plan; sizes in points at A4.
+
+    ``dense_station`` replaces ``station`` (smaller, no edge) above ``dense_above``
+    stations. ``frame`` edges the legend and the panel's boxes; ``box`` is the key
+    figures' (text, background), ``note`` the approximate-geometry note's (text,
+    background, border).
+    """
+
+    county: Stroke
+    county_fill: str
+    township: Stroke
+    link: Stroke
+    station: Dot
+    dense_station: Dot
+    existing_colour: str
+    centre: Dot
+    dense_above: int
+    county_label: str
+    township_label: str
+    subtitle: str
+    footer: str
+    background: str
+    frame: str
+    box: tuple[str, str]
+    note: tuple[str, str, str]
+
+
+PRINT = PrintStyle(
+    county=Stroke(COUNTY_EDGE, 1.2),
+    county_fill=COUNTY_FILL,
+    township=Stroke(TOWNSHIP_EDGE, 0.35),
+    link=Stroke(SHEET_LINK_COLOUR, 0.35, 0.7),
+    station=Dot(STATION_COLOUR, "white", 2.6, 0.25),
+    dense_station=Dot(STATION_COLOUR, "white", 1.6, 0),
+    existing_colour=SHEET_EXISTING_COLOUR,
+    centre=Dot(CENTRE_COLOUR, "black", 7.5, 0.7, shape="s"),
+    dense_above=400,
+    county_label="#111",
+    township_label="#555",
+    subtitle="#333",
+    footer="#444",
+    background=SHEET_BACKGROUND,
+    frame="#999",
+    box=("#000", "white"),
+    note=PRINT_NOTE_COLOURS,
+)
+
+
+def sheet_legend(existing: bool, townships: bool = True) -> list[tuple[str, Dot | Stroke]]:
+    """Legend of the printed sheet and the exported map: ``(message key, symbol)``.
+
+    Symbol sizes are the printed legend's (points at A4); the exported map shows each
+    entry's colour. ``existing`` adds kept existing stations, ``townships`` the
+    township outline (the exported map leaves it out).
+    """
+    items: list[tuple[str, Dot | Stroke]] = [
+        ("export.map.station_proposed", Dot(STATION_COLOUR, "white", 5, None)),
+    ]
+    if existing:
+        items.append(("export.map.station_existing", Dot(SHEET_EXISTING_COLOUR, "white", 5, None)))
+    items += [
+        ("export.map.centre", Dot(CENTRE_COLOUR, "black", 7, None, shape="s")),
+        ("export.map.link", Stroke(SHEET_LINK_COLOUR, 1.0)),
+        ("export.map.county", Stroke(COUNTY_EDGE, 1.4)),
+    ]
+    if townships:
+        items.append(("export.map.township", Stroke(TOWNSHIP_EDGE, 0.8)))
+    return items
+
+
+def symbol_colour(symbol: Dot | Stroke) -> str:
+    """The colour a legend swatch shows for ``symbol``."""
+    return symbol.fill if isinstance(symbol, Dot) else symbol.colour
+
+
+# --- the review map -----------------------------------------------------------------------
+
+#: Marker colour per review status (locked sites get a thick dark ring).
+REVIEW_STATUS_COLOURS = {
+    "pending": "#9e9e9e",
+    "approved": "#2e7d32",
+    "rejected": "#c62828",
+    "moved": "#ef6c00",
+}
+REVIEW_LOCK_COLOUR = "#0d47a1"
+#: Marker radius of a reviewed (or locked) site and of a pending one.
+REVIEW_RADIUS = {True: 8, False: 4}
+#: Fill opacity of a reviewed site and of a pending one.
+REVIEW_OPACITY = {True: 0.9, False: 0.5}
+#: Ring width of a locked site and of any other.
+REVIEW_RING = {True: 4, False: 1}
+#: Dashed line from a moved site to its target, and the target's marker.
+REVIEW_MOVE_LINE = Stroke(REVIEW_STATUS_COLOURS["moved"], 2)
+REVIEW_MOVE_DASH = "6 4"
+REVIEW_TARGET = Dot("#ffffff", REVIEW_STATUS_COLOURS["moved"], 7, 2)
+
+
+def review_legend(lang: str) -> list[tuple[str, str, str]]:
+    """Legend of the review map: ``(fill, ring, label)`` per status, then the lock."""
+    rows = [
+        (REVIEW_STATUS_COLOURS[s], REVIEW_STATUS_COLOURS[s], t(f"review.status.{s}", lang))
+        for s in REVIEW_STATUS_COLOURS
+    ]
+    rows.append(("#ffffff", REVIEW_LOCK_COLOUR, t("map.review.locked", lang)))
+    return rows
