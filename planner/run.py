@@ -53,7 +53,7 @@ from planner.data.regions import Region, load_region, road_file
 from planner.i18n import LANGUAGES, PlannerError, t
 from planner.instance.candidates import centre_candidates, station_candidates
 from planner.instance.demand import URBAN_TOWNSHIP_KINDS, demand_points
-from planner.models.solve import PolicyRules, SiteGroup, SolverOptions, groups_from_labels
+from planner.models import PolicyRules, SiteGroup, SolverOptions, groups_from_labels
 from planner.plan import Plan, TierResult
 from planner.plan.kpi import area_kpis, city_kpis, network_kpis
 from planner.scenario import Scenario
@@ -62,8 +62,7 @@ from planner.scenario.checks import CandidateSites, check_region, unknown_site_i
 if TYPE_CHECKING:
     from planner.instance.distance import CostMatrix
     from planner.instance.network import RoadDistances, RoadNetwork
-    from planner.models import Deadline
-    from planner.models.stations import StationSolution
+    from planner.models import Deadline, StationSolution
 
 __all__ = [
     "Instance",
@@ -479,7 +478,7 @@ def solve_stations(
     weights = d["population"].to_numpy(dtype=float)
     households = d["households"].to_numpy(dtype=float)
     radius = d["radius_m"].to_numpy(dtype=float)
-    from planner.models.stations import MCLP, PMedian, SetCover
+    from planner.models import MCLP, PMedian, SetCover
 
     if inst.network is not None:
         distances = distances if distances is not None else station_distances(inst)
@@ -512,7 +511,7 @@ def solve_stations(
 
 def _solve(model: Any, options: SolverOptions, start: np.ndarray | None, deadline: Deadline | None):
     """``model.solve`` with a start where the model takes one."""
-    from planner.models.stations import PMedian
+    from planner.models import PMedian
 
     if start is not None and isinstance(model, PMedian):
         return model.solve(options, start=start, deadline=deadline)
@@ -550,7 +549,7 @@ def solve_centres(
     network knows speeds (:func:`centre_distance_mode`); the objective is then in
     tonne-hours and ``centres.fixed_cost`` is read in the same unit.
     """
-    from planner.models.centres import SortingCentreModel
+    from planner.models import SortingCentreModel
 
     ct, sc = inst.scenario.centres, inst.scenario
     cand = inst.centres
