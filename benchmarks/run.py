@@ -45,8 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import orlib  # noqa: E402
-from planner.models.stations import initial_k  # noqa: E402
+from planner.models import initial_k, reference  # noqa: E402
 
 TASKS = Path(__file__).resolve().parent / "tasks.py"
 PARTS = ("pmed", "cap", "scaling", "cities")
@@ -94,9 +93,46 @@ def say(msg: str) -> None:
 # --------------------------------------------------------------------------- parts
 
 
+def _orlib_rows(suite: str, names: tuple[str, ...]) -> list[dict]:
+    """A row per OR-Library instance with its published optimum; none without the data."""
+    if not reference.orlib_available():
+        say(f"SKIP {suite}: OR-Library data not found at {reference.ORLIB}")
+        return []
+    optimum = reference.orlib_optima()
+    return [{"suite": suite, "instance": n, "published_optimum": optimum[n]} for n in names]
+
+
+def _record(row: dict, result: dict, fields) -> None:
+    """Fill an OR-Library ``row`` from a measurement: ``fields(result, optimum)``, or
+    its error."""
+    if "error" in result:
+        row.update(status="error", note=result["error"])
+    else:
+        row.update(fields(result, row["published_optimum"]))
+
+
+def _pmed_fields(r: dict, optimum: float) -> dict:
+    return dict(
+        n=r["n"], p=r["p"], objective=r["objective"], status=r["status"], gap=r["gap"],
+        seconds=r["seconds"], peak_rss_mib=r["peak_rss_mib"],
+        objective_ratio=r["objective"] / optimum,
+    )  # fmt: skip
+
+
+def _cap_fields(r: dict, optimum: float) -> dict:
+    mu, si = r["multi"], r["single"]
+    return dict(
+        n=r["n"], p=mu["centres"], objective=mu["objective"], status=mu["status"],
+        gap=mu["gap"], seconds=mu["seconds"], peak_rss_mib=r["peak_rss_mib"],
+        objective_ratio=(mu["objective"] or math.nan) / optimum,
+        single_source_objective=si["objective"], single_source_status=si["status"],
+        single_source_seconds=si["seconds"],
+    )  # fmt: skip
+
+
 def run_pmed(args) -> list[dict]:
-    if not orlib.available():
-        say(f"SKIP pmed: OR-Library data not found at {orlib.ORLIB}")
+    rows = _orlib_rows("pmed", reference.ORLIB_PMED)
+    if not rows:
         return []
     try:
         import spopt  # noqa: F401
@@ -105,19 +141,9 @@ def run_pmed(args) -> list[dict]:
     except ImportError:
         have_spopt = False
         say("spopt not installed (pip install -r requirements-bench.txt): spopt column empty")
-    optimum = orlib.optima()
-    rows = []
-    for name in orlib.PMED:
-        r = task("pmed", name, timeout=600)
-        row = {"suite": "pmed", "instance": name, "published_optimum": optimum[name]}
-        if "error" in r:
-            row.update(status="error", note=r["error"])
-        else:
-            row.update(
-                n=r["n"], p=r["p"], objective=r["objective"], status=r["status"], gap=r["gap"],
-                seconds=r["seconds"], peak_rss_mib=r["peak_rss_mib"],
-                objective_ratio=r["objective"] / optimum[name],
-            )  # fmt: skip
+    for row in rows:
+        name, optimum = row["instance"], row["published_optimum"]
+        _record(row, task("pmed", name, timeout=600), _pmed_fields)
         k = int(name[4:])
         if have_spopt and (not args.quick or k <= 10):
             s = task("spopt", name, args.spopt_cap, timeout=args.spopt_cap + 60)
@@ -137,37 +163,21 @@ def run_pmed(args) -> list[dict]:
                 row["speedup"] = row["spopt_seconds"] / row["seconds"]
         elif have_spopt:
             row["note"] = "spopt not run (--quick)"
-        rows.append(row)
         say(
             f"  {name}: ours {_f(row.get('objective'))} in {_f(row.get('seconds'), 2)} s"
-            f" (optimum {optimum[name]:g}); spopt {_spopt_cell(row, args.spopt_cap)}"
+            f" (optimum {optimum:g}); spopt {_spopt_cell(row, args.spopt_cap)}"
         )
     return rows
 
 
 def run_cap(args) -> list[dict]:
-    if not orlib.available():
-        say(f"SKIP cap: OR-Library data not found at {orlib.ORLIB}")
-        return []
-    optimum = orlib.optima()
-    rows = []
-    for name in orlib.CAP:
-        r = task("cap", name, args.cap_time_limit, timeout=4 * args.cap_time_limit + 60)
-        row = {"suite": "cap", "instance": name, "published_optimum": optimum[name]}
-        if "error" in r:
-            row.update(status="error", note=r["error"])
-        else:
-            mu, si = r["multi"], r["single"]
-            row.update(
-                n=r["n"], p=mu["centres"], objective=mu["objective"], status=mu["status"],
-                gap=mu["gap"], seconds=mu["seconds"], peak_rss_mib=r["peak_rss_mib"],
-                objective_ratio=(mu["objective"] or math.nan) / optimum[name],
-                single_source_objective=si["objective"], single_source_status=si["status"],
-                single_source_seconds=si["seconds"],
-            )  # fmt: skip
-        rows.append(row)
+    rows = _orlib_rows("cap", reference.ORLIB_CAP)
+    for row in rows:
+        name, optimum = row["instance"], row["published_optimum"]
+        result = task("cap", name, args.cap_time_limit, timeout=4 * args.cap_time_limit + 60)
+        _record(row, result, _cap_fields)
         say(
-            f"  {name}: multi {_f(row.get('objective'), 3)} (optimum {optimum[name]:.3f}) in "
+            f"  {name}: multi {_f(row.get('objective'), 3)} (optimum {optimum:.3f}) in "
             f"{_f(row.get('seconds'), 2)} s; single {row.get('single_source_status')} "
             f"{_f(row.get('single_source_objective'), 3)}"
         )
@@ -479,93 +489,93 @@ def write_md(rows: list[dict], s: dict, path: Path, args, meta: dict) -> None:
                 + ")."
             )
     L.append("")
-    pm = [r for r in rows if r["suite"] == "pmed"]
-    if pm:
-        L += [
-            "## OR-Library p-median (pmed1–20)",
-            "",
-            _measured(pm),
-            "",
-            "| instance | n | p | published | ours | status | ours s | peak MiB "
-            "| spopt obj | spopt s | speed-up |",
-            "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
-        ]
-        for r in pm:
-            sp = r.get("speedup")
-            sp_s = (
-                "–" if sp is None else (f"> {sp:.1f}×" if r.get("spopt_over_cap") else f"{sp:.1f}×")
-            )
-            spo = "–" if r.get("spopt_over_cap") else _f(r.get("spopt_objective"))
-            L.append(
-                f"| {r['instance']} | {r.get('n', '')} | {r.get('p', '')} | "
-                f"{r['published_optimum']:g} | {_f(r.get('objective'))} | {r.get('status')} | "
-                f"{_f(r.get('seconds'), 2)} | {_f(r.get('peak_rss_mib'))} | {spo} | "
-                f"{_spopt_cell(r, cap)} | {sp_s} |"
-            )
-        L.append("")
-    cp = [r for r in rows if r["suite"] == "cap"]
-    if cp:
-        L += [
-            "## OR-Library capacitated facility location (cap41–74)",
-            "",
-            _measured(cp),
-            "",
+    L += _section(
+        "OR-Library p-median (pmed1–20)",
+        [r for r in rows if r["suite"] == "pmed"],
+        [],
+        "| instance | n | p | published | ours | status | ours s | peak MiB "
+        "| spopt obj | spopt s | speed-up |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        lambda r: (
+            f"| {r['instance']} | {r.get('n', '')} | {r.get('p', '')} | "
+            f"{r['published_optimum']:g} | {_f(r.get('objective'))} | {r.get('status')} | "
+            f"{_f(r.get('seconds'), 2)} | {_f(r.get('peak_rss_mib'))} | "
+            f"{'–' if r.get('spopt_over_cap') else _f(r.get('spopt_objective'))} | "
+            f"{_spopt_cell(r, cap)} | {_speedup(r)} |"
+        ),
+    )
+    L += _section(
+        "OR-Library capacitated facility location (cap41–74)",
+        [r for r in rows if r["suite"] == "cap"],
+        [
             "Multi-sourcing (`total_cost=True`, the OR-Library convention) against the "
             "published optimum; single-sourcing objective alongside (infeasible where a "
             "customer's demand exceeds every single warehouse capacity).",
             "",
-            "| instance | published | multi-sourcing | status | s | single-sourcing | status | s |",
-            "|---|---:|---:|---|---:|---:|---|---:|",
-        ]
-        for r in cp:
-            L.append(
-                f"| {r['instance']} | {r['published_optimum']:,.3f} | "
-                f"{_f(r.get('objective'), 3)} | "
-                f"{r.get('status')} | {_f(r.get('seconds'), 2)} | "
-                f"{_f(r.get('single_source_objective'), 3)} | {r.get('single_source_status')} | "
-                f"{_f(r.get('single_source_seconds'), 2)} |"
-            )
-        L.append("")
-    sc = [r for r in rows if r["suite"] == "scaling"]
-    if sc:
-        L += [
-            "## Scaling (clustered synthetic p-median, candidates = demand points)",
-            "",
-            _measured(sc),
-            "",
+        ],
+        "| instance | published | multi-sourcing | status | s | single-sourcing | status | s |",
+        "|---|---:|---:|---|---:|---:|---|---:|",
+        lambda r: (
+            f"| {r['instance']} | {r['published_optimum']:,.3f} | "
+            f"{_f(r.get('objective'), 3)} | "
+            f"{r.get('status')} | {_f(r.get('seconds'), 2)} | "
+            f"{_f(r.get('single_source_objective'), 3)} | {r.get('single_source_status')} | "
+            f"{_f(r.get('single_source_seconds'), 2)} |"
+        ),
+    )
+    L += _section(
+        "Scaling (clustered synthetic p-median, candidates = demand points)",
+        [r for r in rows if r["suite"] == "scaling"],
+        [
             f"Gaussian clusters, seed {args.seed}, time limit "
             f"{args.scaling_time_limit:g} s per solve.",
             "",
-            "| instance | n | p | status | gap | build s | solve s | total s | peak MiB | note |",
-            "|---|---:|---:|---|---:|---:|---:|---:|---:|---|",
-        ]
-        for r in sc:
-            solve = (r["seconds"] - r["build_seconds"]) if r.get("seconds") else None
-            L.append(
-                f"| {r['instance']} | {r['n']:,} | {r['p']:,} | {r.get('status')} | "
-                f"{_pct(r.get('gap'))} | "
-                f"{_f(r.get('build_seconds'), 2)} | {_f(solve, 2)} | {_f(r.get('seconds'), 2)} | "
-                f"{_f(r.get('peak_rss_mib'))} | {r.get('note', '')} |"
-            )
-        L.append("")
+        ],
+        "| instance | n | p | status | gap | build s | solve s | total s | peak MiB | note |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---|",
+        lambda r: (
+            f"| {r['instance']} | {r['n']:,} | {r['p']:,} | {r.get('status')} | "
+            f"{_pct(r.get('gap'))} | "
+            f"{_f(r.get('build_seconds'), 2)} | {_f(_solve_seconds(r), 2)} | "
+            f"{_f(r.get('seconds'), 2)} | {_f(r.get('peak_rss_mib'))} | {r.get('note', '')} |"
+        ),
+    )
     ct = [r for r in rows if r["suite"] == "cities"]
+    L += _section(
+        "Cities end to end (`planner.run.run_plan`)",
+        ct,
+        [],
+        "| case | demand | candidates | stations | total s | peak MiB | tiers |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        lambda r: (
+            f"| {r['instance']} | {_f(r.get('n'))} | {_f(r.get('candidates'))} | "
+            f"{_f(r.get('p'))} | {_f(r.get('seconds'), 1)} | {_f(r.get('peak_rss_mib'))} | "
+            f"{r.get('note', '')} |"
+        ),
+    )
     if ct:
-        L += [
-            "## Cities end to end (`planner.run.run_plan`)",
-            "",
-            _measured(ct),
-            "",
-            "| case | demand | candidates | stations | total s | peak MiB | tiers |",
-            "|---|---:|---:|---:|---:|---:|---|",
-        ]
-        for r in ct:
-            L.append(
-                f"| {r['instance']} | {_f(r.get('n'))} | {_f(r.get('candidates'))} | "
-                f"{_f(r.get('p'))} | {_f(r.get('seconds'), 1)} | {_f(r.get('peak_rss_mib'))} | "
-                f"{r.get('note', '')} |"
-            )
-        L += ["", _city_targets(ct), ""]
+        L += [_city_targets(ct), ""]
     path.write_text("\n".join(L))
+
+
+def _section(title: str, section: list[dict], intro: list[str], header: str, align: str,
+             line) -> list[str]:  # fmt: skip
+    """A Markdown section: title, when measured, ``intro`` lines, a table of ``line(row)``."""
+    if not section:
+        return []
+    return [f"## {title}", "", _measured(section), "", *intro, header, align,
+            *map(line, section), ""]  # fmt: skip
+
+
+def _speedup(row: dict) -> str:
+    sp = row.get("speedup")
+    if sp is None:
+        return "–"
+    return f"> {sp:.1f}×" if row.get("spopt_over_cap") else f"{sp:.1f}×"
+
+
+def _solve_seconds(row: dict) -> float | None:
+    return (row["seconds"] - row["build_seconds"]) if row.get("seconds") else None
 
 
 def _measured(section: list[dict]) -> str:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import orlib  # noqa: E402
+from planner.models import reference  # noqa: E402
 
 
 def _peak_mib() -> float:
@@ -52,7 +52,7 @@ def pmed(name: str) -> None:
     from planner.instance.distance import CostMatrix
     from planner.models import PMedian
 
-    dist, p = orlib.load_pmed(name)
+    dist, p = reference.orlib_pmed(name)
     n = dist.shape[0]
     t0 = time.perf_counter()
     # Truncated start lists, as in tests/test_orlib.py: the exact grow loop does the rest.
@@ -71,7 +71,7 @@ def spopt(name: str, cap_s: str) -> None:
     from spopt.locate import PMedian
 
     cap = float(cap_s)
-    dist, p = orlib.load_pmed(name)
+    dist, p = reference.orlib_pmed(name)
     n = dist.shape[0]
     t0 = time.perf_counter()
     model = PMedian.from_cost_matrix(dist, np.ones(n), p)
@@ -87,10 +87,9 @@ def spopt(name: str, cap_s: str) -> None:
 
 
 def cap(name: str, time_limit_s: str) -> None:
-    from planner.models import SortingCentreModel
-    from planner.models.solve import SolverOptions
+    from planner.models import SolverOptions, SortingCentreModel
 
-    capacity, fixed, demand, cost = orlib.load_cap(name)
+    capacity, fixed, demand, cost = reference.orlib_cap(name)
     opts = SolverOptions(time_limit_s=float(time_limit_s))
     out = {}
     for label, multi in (("multi", True), ("single", False)):
@@ -128,8 +127,7 @@ def clustered_points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def synthetic(n_s: str, p_s: str, seed_s: str, time_limit_s: str) -> None:
-    from planner.models import PMedian
-    from planner.models.solve import SolverOptions
+    from planner.models import PMedian, SolverOptions
 
     n, p, seed = int(n_s), int(p_s), int(seed_s)
     xy, weights = clustered_points(n, seed)

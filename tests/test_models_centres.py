@@ -11,14 +11,9 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from planner.models import SortingCentreModel
-from planner.models.heuristics import capacitated_search, price_plan
-from planner.models.solve import PolicyRules, SiteGroup, SolverOptions
-
-
-def _dense(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    diff = a[:, None, :] - b[None, :, :]
-    return np.hypot(diff[..., 0], diff[..., 1])
+from planner.models import PolicyRules, SiteGroup, SolverOptions, SortingCentreModel
+from planner.models.capacitated_search import capacitated_search, price_plan
+from planner.models.reference import brute_centres, euclidean
 
 
 def _instance(seed: int, n: int = 7, m: int = 4):
@@ -26,41 +21,14 @@ def _instance(seed: int, n: int = 7, m: int = 4):
     stations = rng.uniform(0, 10_000, (n, 2))
     sites = rng.uniform(0, 10_000, (m, 2))
     tonnage = rng.uniform(1, 6, n).round(1)
-    return stations, sites, tonnage, _dense(stations, sites)
-
-
-def _single_source_cost(dist, t, cap, combo, fixed=None):
-    """Cheapest single-source assignment to ``combo`` (enumerated), inf if none fits."""
-    best = math.inf
-    for assign in itertools.product(range(len(combo)), repeat=len(t)):
-        load = np.bincount(assign, weights=t, minlength=len(combo))
-        if np.all(load <= np.asarray(cap)[list(combo)] + 1e-9):
-            cost = sum(t[i] * dist[i, combo[a]] for i, a in enumerate(assign))
-            best = min(best, cost)
-    if fixed is not None:
-        best += float(np.sum(np.asarray(fixed)[list(combo)]))
-    return best
-
-
-def _brute(dist, t, cap, sizes, ok=lambda c: True, fixed=None):
-    m = dist.shape[1]
-    cap = np.broadcast_to(cap, (m,))
-    return min(
-        (
-            (_single_source_cost(dist, t, cap, c, fixed), c)
-            for k in sizes
-            for c in itertools.combinations(range(m), k)
-            if ok(c)
-        ),
-        key=lambda pair: pair[0],
-    )
+    return stations, sites, tonnage, euclidean(stations, sites)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_single_source_matches_brute_force(seed):
     stations, sites, t, dist = _instance(seed)
     cap = t.sum() / 2 * 1.1
-    best, _ = _brute(dist, t, cap, [2])
+    best, _ = brute_centres(dist, t, cap, [2])
     sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2).solve()
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(best, rel=1e-9)
@@ -83,7 +51,7 @@ def test_multi_source_matches_transport_lp_brute_force():
         if res.status == 0:
             best = min(best, res.fun)
     sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2, multi_source=True).solve()
-    single, _ = _brute(dist, t, cap, [2])
+    single, _ = brute_centres(dist, t, cap, [2])
     assert sol.objective == pytest.approx(best, rel=1e-7)
     assert sol.objective <= single + 1e-6
 
@@ -91,7 +59,7 @@ def test_multi_source_matches_transport_lp_brute_force():
 def test_fixed_costs_decide_the_number_of_centres():
     stations, sites, t, dist = _instance(20)
     fixed = np.array([9_000.0, 12_000.0, 7_000.0, 15_000.0])
-    best, combo = _brute(dist, t, 1e9, [1, 2, 3, 4], fixed=fixed)
+    best, combo = brute_centres(dist, t, 1e9, [1, 2, 3, 4], fixed=fixed)
     sol = SortingCentreModel.from_points(stations, sites, t, 1e9, fixed_cost=fixed).solve()
     assert sol.objective == pytest.approx(best, rel=1e-9)
     assert sol.fixed_cost == pytest.approx(fixed[list(combo)].sum())
@@ -100,9 +68,9 @@ def test_fixed_costs_decide_the_number_of_centres():
 def test_at_most_p_binds():
     stations, sites, t, dist = _instance(21)
     fixed = np.full(4, 1_000.0)
-    free, combo = _brute(dist, t, 1e9, [1, 2, 3, 4], fixed=fixed)
+    free, combo = brute_centres(dist, t, 1e9, [1, 2, 3, 4], fixed=fixed)
     assert len(combo) > 1
-    best, _ = _brute(dist, t, 1e9, [1], fixed=fixed)
+    best, _ = brute_centres(dist, t, 1e9, [1], fixed=fixed)
     sol = SortingCentreModel.from_points(
         stations, sites, t, 1e9, p=1, p_mode="at_most", fixed_cost=fixed
     ).solve()
@@ -113,9 +81,9 @@ def test_at_most_p_binds():
 def test_county_minimum_binds():
     stations, sites, t, dist = _instance(22)
     cap = t.sum()
-    free, combo = _brute(dist, t, cap, [2])
+    free, combo = brute_centres(dist, t, cap, [2])
     county = [j for j in range(4) if j not in combo][:1]
-    best, _ = _brute(dist, t, cap, [2], ok=lambda c: county[0] in c)
+    best, _ = brute_centres(dist, t, cap, [2], ok=lambda c: county[0] in c)
     rules = PolicyRules(groups=[SiteGroup("洞头区", county, min_open=1, kind="county")])
     sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2, rules=rules).solve()
     assert county[0] in sol.centres
@@ -125,14 +93,14 @@ def test_county_minimum_binds():
 def test_required_and_excluded_centres_bind():
     stations, sites, t, dist = _instance(23)
     cap = t.sum()
-    free, combo = _brute(dist, t, cap, [2])
+    free, combo = brute_centres(dist, t, cap, [2])
     banned = combo[0]
-    best, _ = _brute(dist, t, cap, [2], ok=lambda c: banned not in c)
+    best, _ = brute_centres(dist, t, cap, [2], ok=lambda c: banned not in c)
     rules = PolicyRules(excluded=[banned])
     sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2, rules=rules).solve()
     assert banned not in sol.centres and sol.objective == pytest.approx(best) and best > free
     forced = next(j for j in range(4) if j not in combo)
-    best, _ = _brute(dist, t, cap, [2], ok=lambda c: forced in c)
+    best, _ = brute_centres(dist, t, cap, [2], ok=lambda c: forced in c)
     rules = PolicyRules(required=[forced])
     sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2, rules=rules).solve()
     assert forced in sol.centres and sol.objective == pytest.approx(best) and best > free
@@ -140,9 +108,9 @@ def test_required_and_excluded_centres_bind():
 
 def test_capacity_binds():
     stations, sites, t, dist = _instance(24)
-    loose, _ = _brute(dist, t, 1e9, [2])
+    loose, _ = brute_centres(dist, t, 1e9, [2])
     cap = t.sum() / 2 * 1.05
-    best, _ = _brute(dist, t, cap, [2])
+    best, _ = brute_centres(dist, t, cap, [2])
     sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2).solve()
     assert sol.objective == pytest.approx(best) and best > loose + 1e-6
 
@@ -161,7 +129,7 @@ def test_short_pair_lists_grow_until_feasible():
     assert sol.status == "optimal"
     assert "solve.grew_pairs" in {d.key for d in sol.diagnoses}
     assert np.all(sol.load <= 6.0 + 1e-9) and np.all(sol.assignment >= 0)
-    best, _ = _brute(_dense(stations, sites), t, 6.0, [2])
+    best, _ = brute_centres(euclidean(stations, sites), t, 6.0, [2])
     assert sol.objective == pytest.approx(best)
 
 
@@ -170,7 +138,7 @@ def test_short_pair_lists_take_the_heuristic_plan_pairs():
     # hold its pairs, so no infeasible round is needed and the plan is still optimal.
     stations, sites, t = _short_lists()
     sol = SortingCentreModel.from_points(stations, sites, t, 6.0, p=2, k=1).solve()
-    best, _ = _brute(_dense(stations, sites), t, 6.0, [2])
+    best, _ = brute_centres(euclidean(stations, sites), t, 6.0, [2])
     assert sol.status == "optimal" and sol.objective == pytest.approx(best)
     assert np.all(sol.load <= 6.0 + 1e-9) and np.all(sol.assignment >= 0)
     keys = {d.key for d in sol.diagnoses}
@@ -265,7 +233,7 @@ def test_node_limit_with_heuristic_start_keeps_a_valid_bound(solver, tight_insta
 @pytest.mark.parametrize("seed", range(3))
 def test_loose_capacity_is_proven_by_the_uncapacitated_bound(seed):
     stations, sites, t, dist = _instance(40 + seed, n=7, m=5)
-    best, _ = _brute(dist, t, t.sum(), [3])
+    best, _ = brute_centres(dist, t, t.sum(), [3])
     sol = SortingCentreModel.from_points(stations, sites, t, t.sum(), p=3).solve()
     assert sol.status == "optimal" and sol.gap == 0
     assert sol.objective == pytest.approx(best, rel=1e-9)
@@ -278,9 +246,9 @@ def test_relaxation_bound_certifies_within_the_gap():
     # Capacity binds a little: with a 5% gap target the uncapacitated bound is close
     # enough, so no MIP runs and the stated gap is against every plan.
     stations, sites, t, dist = _instance(50, n=8, m=5)
-    free, _ = _brute(dist, t, t.sum(), [2])
+    free, _ = brute_centres(dist, t, t.sum(), [2])
     cap = t.sum() / 2 * 1.02
-    best, _ = _brute(dist, t, cap, [2])
+    best, _ = brute_centres(dist, t, cap, [2])
     sol = SortingCentreModel.from_points(stations, sites, t, cap, p=2).solve(SolverOptions(gap=0.5))
     assert sol.status == "optimal"
     assert "solve.centre_bound" in {d.key for d in sol.diagnoses}
@@ -321,7 +289,7 @@ def test_local_search_keeps_the_rules_and_never_beats_brute_force():
     _, _, t, dist = _instance(61, n=7, m=6)
     cap = t.sum() / 2 * 1.1
     group = np.array([4, 5])
-    best, _ = _brute(dist, t, cap, [2], ok=lambda c: bool(set(c) & {4, 5}) and 1 in c)
+    best, _ = brute_centres(dist, t, cap, [2], ok=lambda c: bool(set(c) & {4, 5}) and 1 in c)
     plan = capacitated_search(
         lambda s: t[:, None] * dist[:, s], t, np.full(6, cap), np.zeros(6), np.array([1, 4]),
         allowed=np.ones(6, dtype=bool), required=np.array([1]), groups=[(group, 1, None)], p=2,

@@ -7,27 +7,24 @@ plan) are checked against them. No wall-clock assertions.
 
 from __future__ import annotations
 
-import itertools
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
-import pulp
 import pytest
+from conftest import reference_data
 
 from planner.instance.distance import CostMatrix, MatrixSource, sparse_knn
-from planner.models import stations
-from planner.models.heuristics import median_search, median_start
+from planner.models import PMedian, PolicyRules, initial_k, p_median_presolve
 from planner.models.lagrangian import LagrangianAscent, fix_sites, lagrangian_bound
+from planner.models.median_search import median_search, median_start
 from planner.models.pairs import PairSource, nearest_two
-from planner.models.solve import PolicyRules
-from planner.models.stations import PMedian
-
-
-def _dense(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    diff = a[:, None, :] - b[None, :, :]
-    return np.hypot(diff[..., 0], diff[..., 1])
+from planner.models.reference import (
+    brute_pmedian,
+    classic_pmedian,
+    euclidean,
+    orlib_optima,
+    orlib_pmed,
+)
 
 
 def _clustered(n: int, seed: int, clusters: int = 6) -> tuple[np.ndarray, np.ndarray]:
@@ -42,50 +39,12 @@ def _clustered(n: int, seed: int, clusters: int = 6) -> tuple[np.ndarray, np.nda
     return xy, np.round(rng.lognormal(3.0, 0.8, n)) + 1
 
 
-def _brute(dist: np.ndarray, w: np.ndarray, p: int) -> tuple[float, tuple[int, ...]]:
-    best, arg = math.inf, ()
-    for combo in itertools.combinations(range(dist.shape[1]), p):
-        value = float(w @ dist[:, combo].min(axis=1))
-        if value < best:
-            best, arg = value, combo
-    return best, arg
-
-
-def _classic(dist: np.ndarray, w: np.ndarray, p: int) -> float:
-    """Dense x_ij formulation solved by HiGHS: the reference optimum."""
-    n, m = dist.shape
-    prob = pulp.LpProblem("ref", pulp.LpMinimize)
-    y = [prob.add_variable(f"y{j}", 0, 1, pulp.LpBinary) for j in range(m)]
-    x = [[prob.add_variable(f"x{i}_{j}", 0, 1) for j in range(m)] for i in range(n)]
-    prob += pulp.lpSum(w[i] * dist[i, j] * x[i][j] for i in range(n) for j in range(m))
-    prob += pulp.lpSum(y) == p
-    for i in range(n):
-        prob += pulp.lpSum(x[i]) == 1
-        for j in range(m):
-            prob += x[i][j] <= y[j]
-    prob.solve(pulp.HiGHS(msg=False, gapRel=0))
-    assert prob.status == pulp.LpStatusOptimal
-    return float(pulp.value(prob.objective))
-
-
 def _small(seed: int, n: int = 40, m: int = 14):
     rng = np.random.default_rng(seed)
     demand = rng.uniform(0, 5_000, (n, 2))
     sites = rng.uniform(0, 5_000, (m, 2))
     w = rng.integers(1, 30, n).astype(float)
-    return demand, sites, w, _dense(demand, sites)
-
-
-def _orlib():
-    """The benchmark's OR-Library reader; skips when ``../shared`` is absent."""
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from benchmarks import orlib
-
-    if not orlib.available():
-        pytest.skip(f"OR-Library reference data not available: {orlib.ORLIB} (../shared is absent)")
-    return orlib
+    return demand, sites, w, euclidean(demand, sites)
 
 
 # --------------------------------------------------------------------------- pairs
@@ -154,7 +113,7 @@ def test_swap_search_plan_is_feasible_and_not_below_optimum(seed):
     assert required[0] in plan.sites
     # The reported cost is the exact cost of the plan (nearest open site, all pairs).
     assert plan.cost == pytest.approx(float(w @ dist[:, plan.sites].min(axis=1)), rel=1e-12)
-    best, _ = _brute(dist, w, p)
+    best, _ = brute_pmedian(dist, w, p)
     assert plan.cost >= best - 1e-6
 
 
@@ -163,10 +122,10 @@ def test_swap_search_never_worsens_the_start_and_finds_clustered_optimum():
     cm = sparse_knn(xy, xy, 4)
     p = 5
     start = median_start(cm, w, p, allowed=np.ones(150, dtype=bool), required=np.empty(0, int))
-    start_cost = float(w @ _dense(xy, xy[start]).min(axis=1))
+    start_cost = float(w @ euclidean(xy, xy[start]).min(axis=1))
     plan = median_search(cm, w, start, required=np.empty(0, int))
     assert plan.cost <= start_cost + 1e-9
-    assert plan.cost >= _classic(_dense(xy, xy), w, p) - 1e-6
+    assert plan.cost >= classic_pmedian(euclidean(xy, xy), w, p) - 1e-6
 
 
 # --------------------------------------------------------------------------- Lagrangian
@@ -176,7 +135,7 @@ def test_swap_search_never_worsens_the_start_and_finds_clustered_optimum():
 def test_lagrangian_bound_is_below_optimum_and_fixing_spares_better_plans(seed):
     demand, sites, w, dist = _small(10 + seed, n=45, m=16)
     p = 4
-    best, arg = _brute(dist, w, p)
+    best, arg = brute_pmedian(dist, w, p)
     cm = sparse_knn(demand, sites, 2)
     allowed = np.ones(16, dtype=bool)
     required = np.empty(0, dtype=np.int64)
@@ -194,7 +153,7 @@ def test_lagrangian_bound_is_below_optimum_and_fixing_spares_better_plans(seed):
 
 def test_sifted_lagrangian_bound_is_valid():
     xy, w = _clustered(300, seed=3)
-    dist = _dense(xy, xy)
+    dist = euclidean(xy, xy)
     p = 6
     cm = sparse_knn(xy, xy, 4)
     plan = median_search(
@@ -218,7 +177,7 @@ def test_sifted_lagrangian_bound_is_valid():
     assert ascent.sifted
     res = ascent.run(plan.cost, 1_500)
     assert res.full_evaluations >= 1
-    optimum = _classic(dist, w, p)
+    optimum = classic_pmedian(dist, w, p)
     assert math.isfinite(res.bound) and res.bound <= optimum + 1e-6 * optimum
     # rho over all sites comes from a full evaluation: the bound is reproducible.
     lam = res.multipliers
@@ -229,9 +188,9 @@ def test_sifted_lagrangian_bound_is_valid():
 
 @pytest.mark.parametrize("name", ["pmed1", "pmed2", "pmed6"])
 def test_lagrangian_bound_below_published_optimum_on_orlib(name):
-    orlib = _orlib()
-    optimum = orlib.optima()[name]
-    dist, p = orlib.load_pmed(name)
+    folder = reference_data("orlib")
+    optimum = orlib_optima(folder)[name]
+    dist, p = orlib_pmed(name, folder)
     n = dist.shape[0]
     cm = CostMatrix.from_dense(dist, k=max(4, math.ceil(2 * n / p)))
     w = np.ones(n)
@@ -259,16 +218,16 @@ def test_lagrangian_bound_below_published_optimum_on_orlib(name):
 def test_small_p_clustered_instance_is_solved_to_optimality():
     xy, w = _clustered(250, seed=11, clusters=7)
     p = 4
-    ref = _classic(_dense(xy, xy), w, p)
+    ref = classic_pmedian(euclidean(xy, xy), w, p)
     sol = PMedian.from_points(xy, xy, p, w).solve()
     assert sol.status == "optimal" and sol.gap == 0.0
     assert sol.objective == pytest.approx(ref, rel=1e-9)
-    assert float(w @ _dense(xy, xy[sol.sites]).min(axis=1)) == pytest.approx(ref, rel=1e-9)
+    assert float(w @ euclidean(xy, xy[sol.sites]).min(axis=1)) == pytest.approx(ref, rel=1e-9)
 
 
 def test_presolve_respects_required_and_excluded_sites():
     xy, w = _clustered(120, seed=5)
-    dist = _dense(xy, xy)
+    dist = euclidean(xy, xy)
     p = 3
     forced, banned = 0, int(np.argmax(w))
     rules = PolicyRules(required=[forced], excluded=[banned])
@@ -283,11 +242,11 @@ def test_presolve_respects_required_and_excluded_sites():
 def test_model_size_cap_returns_plan_with_proven_gap(monkeypatch):
     xy, w = _clustered(200, seed=2)
     p = 5
-    ref = _classic(_dense(xy, xy), w, p)
-    monkeypatch.setattr(stations, "_MODEL_LEVELS", 0)
-    monkeypatch.setattr(stations, "_MODEL_LEVELS_SHORT", 0)
-    monkeypatch.setattr(stations, "_LAGRANGIAN_STEPS", 50)  # stop the bound short
-    monkeypatch.setattr(stations, "_LAGRANGIAN_ROUND", 50)
+    ref = classic_pmedian(euclidean(xy, xy), w, p)
+    monkeypatch.setattr(p_median_presolve, "_MODEL_LEVELS", 0)
+    monkeypatch.setattr(p_median_presolve, "_MODEL_LEVELS_SHORT", 0)
+    monkeypatch.setattr(p_median_presolve, "_LAGRANGIAN_STEPS", 50)  # stop the bound short
+    monkeypatch.setattr(p_median_presolve, "_LAGRANGIAN_ROUND", 50)
     sol = PMedian.from_points(xy, xy, p, w).solve()
     assert sol.sites.size == p and sol.objective >= ref - 1e-6
     assert sol.bound is not None and sol.bound <= ref + 1e-6
@@ -298,7 +257,7 @@ def test_model_size_cap_returns_plan_with_proven_gap(monkeypatch):
 
 
 def test_initial_lists_are_capped_without_capacity():
-    assert stations.initial_k(20_000, 30) == 64
-    assert stations.initial_k(20_000, 6_666) == 7
+    assert initial_k(20_000, 30) == 64
+    assert initial_k(20_000, 6_666) == 7
     # Capacity keeps its longer, uncapped lists (its pairs decide which plans count).
-    assert stations.initial_k(20_000, 30, capacity=True) == 3 * 1_334
+    assert initial_k(20_000, 30, capacity=True) == 3 * 1_334

@@ -1,6 +1,7 @@
 """Station models against brute force and dense references; rules; diagnoses; limits.
 
-Dense matrices and the classic x_ij p-median exist only here, as references.
+Dense matrices, brute force and the classic x_ij p-median come from
+:mod:`planner.models.reference`.
 """
 
 from __future__ import annotations
@@ -15,23 +16,21 @@ from scipy.optimize import linprog
 
 from planner.i18n import PlannerError
 from planner.instance.distance import CostMatrix
-from planner.models import MCLP, PMedian, SetCover
-from planner.models.solve import (
+from planner.models import (
+    MCLP,
+    PMedian,
     PolicyRules,
+    SetCover,
     SiteGroup,
     SolveResult,
     SolverOptions,
     groups_from_labels,
     relative_gap,
 )
+from planner.models.reference import brute_pmedian, classic_pmedian, euclidean
 
 HIGHS = SolverOptions()
 CBC = SolverOptions(solver="cbc")
-
-
-def _dense(demand: np.ndarray, sites: np.ndarray) -> np.ndarray:
-    diff = demand[:, None, :] - sites[None, :, :]
-    return np.hypot(diff[..., 0], diff[..., 1])
 
 
 def _instance(seed: int, n: int = 12, m: int = 7):
@@ -39,35 +38,7 @@ def _instance(seed: int, n: int = 12, m: int = 7):
     demand = rng.uniform(0, 1_000, (n, 2))
     sites = rng.uniform(0, 1_000, (m, 2))
     weights = rng.integers(1, 20, n).astype(float)
-    return demand, sites, weights, _dense(demand, sites)
-
-
-def _brute_pmedian(dist, w, p, ok=lambda combo: True):
-    best, arg = math.inf, None
-    for combo in itertools.combinations(range(dist.shape[1]), p):
-        if not ok(combo):
-            continue
-        value = float(w @ dist[:, combo].min(axis=1))
-        if value < best - 1e-9:
-            best, arg = value, combo
-    return best, arg
-
-
-def _classic_pmedian(dist, w, p) -> float:
-    """Dense textbook x_ij formulation, the reference for the sparse radius model."""
-    n, m = dist.shape
-    prob = pulp.LpProblem("ref", pulp.LpMinimize)
-    y = [prob.add_variable(f"y{j}", 0, 1, pulp.LpBinary) for j in range(m)]
-    x = [[prob.add_variable(f"x{i}_{j}", 0, 1) for j in range(m)] for i in range(n)]
-    prob += pulp.lpSum(w[i] * dist[i, j] * x[i][j] for i in range(n) for j in range(m))
-    prob += pulp.lpSum(y) == p
-    for i in range(n):
-        prob += pulp.lpSum(x[i]) == 1
-        for j in range(m):
-            prob += x[i][j] <= y[j]
-    prob.solve(pulp.HiGHS(msg=False, gapRel=0))
-    assert prob.status == pulp.LpStatusOptimal
-    return float(pulp.value(prob.objective))
+    return demand, sites, weights, euclidean(demand, sites)
 
 
 # --------------------------------------------------------------------------- p-median
@@ -78,7 +49,7 @@ def _classic_pmedian(dist, w, p) -> float:
 def test_pmedian_matches_brute_force(seed, p, options):
     demand, sites, w, dist = _instance(seed)
     sol = PMedian.from_points(demand, sites, p, w, k=1).solve(options)
-    best, _combo = _brute_pmedian(dist, w, p)
+    best, _combo = brute_pmedian(dist, w, p)
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(best, rel=1e-9)
     assert float(w @ dist[:, sol.sites].min(axis=1)) == pytest.approx(best, rel=1e-9)
@@ -96,7 +67,7 @@ def test_sparse_pmedian_equals_dense_classic_optimum(seed):
     sites = np.vstack([demand[rng.choice(60, 30, replace=False)], rng.uniform(0, 10_000, (10, 2))])
     w = rng.integers(1, 50, 60).astype(float)
     p = int(rng.integers(2, 9))
-    ref = _classic_pmedian(_dense(demand, sites), w, p)
+    ref = classic_pmedian(euclidean(demand, sites), w, p)
     # One site per list and no presolve: the grow loop has to do the work.
     model = PMedian.from_points(demand, sites, p, w, k=1, presolve=False)
     sol = model.solve()
@@ -116,14 +87,14 @@ def test_pmedian_zero_weight_rows_still_get_assigned():
     demand, sites, w, dist = _instance(5)
     w[:4] = 0.0
     sol = PMedian.from_points(demand, sites, 2, w).solve()
-    best, _ = _brute_pmedian(dist, w, 2)
+    best, _ = brute_pmedian(dist, w, 2)
     assert sol.objective == pytest.approx(best)
     assert np.all(sol.assignment >= 0)
 
 
 def test_pmedian_on_dense_and_sparse_inputs():
     _demand, _sites, w, dist = _instance(6)
-    best, _ = _brute_pmedian(dist, w, 3)
+    best, _ = brute_pmedian(dist, w, 3)
     assert PMedian.from_cost_matrix(dist, 3, w).solve().objective == pytest.approx(best)
     cut = CostMatrix.from_dense(dist, k=1)
     assert PMedian.from_cost_matrix(cut, 3, w).solve().objective == pytest.approx(best)
@@ -134,9 +105,9 @@ def test_pmedian_on_dense_and_sparse_inputs():
 
 def test_required_site_binds():
     demand, sites, w, dist = _instance(11)
-    free, combo = _brute_pmedian(dist, w, 2)
+    free, combo = brute_pmedian(dist, w, 2)
     forced = next(j for j in range(7) if j not in combo)
-    best, _ = _brute_pmedian(dist, w, 2, lambda c: forced in c)
+    best, _ = brute_pmedian(dist, w, 2, lambda c: forced in c)
     sol = PMedian.from_points(demand, sites, 2, w, rules=PolicyRules(required=[forced])).solve()
     assert forced in sol.sites
     assert sol.objective == pytest.approx(best) and best > free + 1e-6
@@ -144,9 +115,9 @@ def test_required_site_binds():
 
 def test_excluded_site_binds():
     demand, sites, w, dist = _instance(12)
-    free, combo = _brute_pmedian(dist, w, 3)
+    free, combo = brute_pmedian(dist, w, 3)
     banned = combo[0]
-    best, _ = _brute_pmedian(dist, w, 3, lambda c: banned not in c)
+    best, _ = brute_pmedian(dist, w, 3, lambda c: banned not in c)
     sol = PMedian.from_points(demand, sites, 3, w, rules=PolicyRules(excluded=[banned])).solve()
     assert banned not in sol.sites
     assert sol.objective == pytest.approx(best) and best > free + 1e-6
@@ -154,9 +125,9 @@ def test_excluded_site_binds():
 
 def test_group_minimum_binds():
     demand, sites, w, dist = _instance(13)
-    free, combo = _brute_pmedian(dist, w, 2)
+    free, combo = brute_pmedian(dist, w, 2)
     township = [j for j in range(7) if j not in combo][:2]
-    best, _ = _brute_pmedian(dist, w, 2, lambda c: len(set(c) & set(township)) >= 1)
+    best, _ = brute_pmedian(dist, w, 2, lambda c: len(set(c) & set(township)) >= 1)
     rules = PolicyRules(groups=[SiteGroup("某镇", township, min_open=1, kind="township")])
     sol = PMedian.from_points(demand, sites, 2, w, rules=rules).solve()
     assert set(sol.sites) & set(township)
@@ -165,9 +136,9 @@ def test_group_minimum_binds():
 
 def test_group_maximum_binds():
     demand, sites, w, dist = _instance(14)
-    free, combo = _brute_pmedian(dist, w, 3)
+    free, combo = brute_pmedian(dist, w, 3)
     county = list(combo[:2]) + [j for j in range(7) if j not in combo][:1]
-    best, _ = _brute_pmedian(dist, w, 3, lambda c: len(set(c) & set(county)) <= 1)
+    best, _ = brute_pmedian(dist, w, 3, lambda c: len(set(c) & set(county)) <= 1)
     rules = PolicyRules(groups=[SiteGroup("某县", county, max_open=1, kind="county")])
     sol = PMedian.from_points(demand, sites, 3, w, rules=rules).solve()
     assert len(set(sol.sites) & set(county)) <= 1
@@ -195,7 +166,7 @@ def _transport_cost(dist, w, households, capacity, combo) -> float:
 def test_household_capacity_binds_split_assignment():
     demand, sites, w, dist = _instance(18, n=10, m=5)
     households = w.copy()
-    free, combo = _brute_pmedian(dist, w, 3)
+    free, combo = brute_pmedian(dist, w, 3)
     nearest = np.asarray(combo)[np.argmin(dist[:, combo], axis=1)]
     free_load = np.bincount(nearest, weights=households, minlength=5).max()
     capacity = 0.9 * free_load  # the unconstrained plan overloads a site
@@ -249,8 +220,8 @@ def test_capacity_grows_short_lists_until_feasible():
     assert np.all(np.bincount(cols, weights=share, minlength=4) <= 3.0 + 1e-9)
     # Rows are still truncated, so the guarantee is stated with the uncapacitated
     # optimum as a global lower bound.
-    dist = _dense(demand, sites)
-    free, _ = _brute_pmedian(dist, np.ones(7), 3)
+    dist = euclidean(demand, sites)
+    free, _ = brute_pmedian(dist, np.ones(7), 3)
     note = diags["solve.restricted_pairs_bound"]
     assert note.params["global_bound"] == pytest.approx(free)
     assert free <= sol.objective
@@ -536,7 +507,7 @@ def test_node_limit_returns_best_plan_with_gap():
         assert len(sol.sites) == 4
         rows, cols, share = sol.allocation
         assert np.all(np.bincount(cols, weights=h[rows] * share) <= rules.capacity + 1e-6)
-        d = _dense(demand, demand)
+        d = euclidean(demand, demand)
         assert sol.objective == pytest.approx(float(np.sum(h[rows] * d[rows, cols] * share)))
 
 
@@ -582,13 +553,12 @@ def test_every_message_key_of_the_core_is_registered_in_both_languages():
     from pathlib import Path
 
     from planner import i18n
-    from planner.models.solve import STATUSES
+    from planner.models import STATUSES
 
     root = Path(__file__).resolve().parents[1] / "planner"
     sources = [root / "instance" / "distance.py", *sorted((root / "models").glob("*.py"))]
     for src in sorted((root / "models").glob("*.py")):
-        # Modules register their messages on import (centres.py is not imported by
-        # the station models, so run alone this test would miss its keys).
+        # Every module imports (the catalogue itself is loaded once by planner.i18n).
         importlib.import_module(
             f"planner.models.{src.stem}" if src.stem != "__init__" else "planner.models"
         )
@@ -606,7 +576,7 @@ def test_every_message_key_of_the_core_is_registered_in_both_languages():
 
 
 def test_large_costs_are_scaled_for_highs_and_results_stay_in_user_units() -> None:
-    from planner.models import _objective_scale
+    from planner.models._highs import _objective_scale
 
     prob = pulp.LpProblem("scale", pulp.LpMinimize)
     x = prob.add_variable("x", 0, 1)

@@ -9,9 +9,7 @@ import pytest
 from scipy.optimize import linprog
 
 from planner.instance.distance import CostMatrix
-from planner.models import Deadline
-from planner.models.solve import PolicyRules, SiteGroup, SolverOptions
-from planner.models.stations import PMedian
+from planner.models import Deadline, PMedian, PolicyRules, SiteGroup, SolverOptions
 from planner.models.transport import repair_sites, transport_assignment
 
 

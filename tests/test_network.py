@@ -26,7 +26,7 @@ from planner.instance.network import (
     download_network,
     network_cost_matrix,
 )
-from planner.models.stations import PMedian
+from planner.models import PMedian
 
 UTM = "EPSG:32651"
 X0, Y0 = 350_000.0, 3_100_000.0  # near Wenzhou

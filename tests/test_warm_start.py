@@ -9,9 +9,7 @@ import pytest
 from planner.data.regions import load_region
 from planner.instance import build_instance, instance_key
 from planner.instance.distance import sparse_knn
-from planner.models.centres import SortingCentreModel
-from planner.models.solve import PolicyRules, SiteGroup, SolverOptions
-from planner.models.stations import PMedian
+from planner.models import PMedian, PolicyRules, SiteGroup, SolverOptions, SortingCentreModel
 from planner.models.warm import adapt_sites, rules_hold
 from planner.run import WarmStart, run_plan
 from planner.scenario import Scenario, default_scenario

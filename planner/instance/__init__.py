@@ -1,11 +1,11 @@
 """The instance of one run: demand points, candidate sites and their sparse costs
-(straight line or road network), and the siting policy as rules on the candidates.
+(straight line or road network).
 
 Modules: :mod:`~planner.instance.demand`, :mod:`~planner.instance.candidates`,
 :mod:`~planner.instance.distance` (straight-line and sparse costs),
 :mod:`~planner.instance.network` (road networks), :mod:`~planner.instance.build`
-(:class:`Instance` and :func:`build_instance`), :mod:`~planner.instance.rules`
-(each tier's policy rules).
+(:class:`Instance` and :func:`build_instance`). Each tier's policy rules on the
+candidates are assembled where the run meets the models (:mod:`planner.run.rules`).
 """
 
 from __future__ import annotations

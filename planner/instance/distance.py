@@ -691,6 +691,13 @@ class CostMatrix:
         open_sites = np.asarray(open_sites, dtype=np.int64)
         if self.source is not None:
             return self.source.nearest(open_sites)
+        return self.nearest_listed(open_sites)
+
+    def nearest_listed(
+        self, open_sites: np.ndarray | Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest *listed* open site and its cost for every demand point (``-1`` / ``inf``
+        when a row lists none), whatever the source knows beyond the lists."""
         is_open = np.zeros(self.n_sites, dtype=bool)
         is_open[open_sites] = True
         hit = is_open[self.indices]

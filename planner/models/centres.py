@@ -2,7 +2,7 @@ r"""Sorting-centre siting: capacitated facility location over the stations.
 
 Stations (with their collected tonnage, t/day) are the demand; candidate sorting
 centres (capacity t/day, optional fixed cost) are the sites. The model reuses the
-station tier's :class:`~planner.models.solve.PolicyRules` (required / excluded centres,
+station tier's :class:`~planner.models.PolicyRules` (required / excluded centres,
 "at least one centre per county" groups) and diagnosis machinery.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -18,42 +18,49 @@ import pulp
 
 from planner.i18n import PlannerError
 from planner.instance.distance import CostMatrix, sparse_distances, sparse_knn
-from planner.models import Deadline, OutOfTime, check_time, solve_problem
-from planner.models.heuristics import DENSE_LIMIT, NEIGHBOURS, CapacitatedPlan, capacitated_search
-from planner.models.solve import (
+from planner.models._base import (
+    CostInput,
+    RuleBuilder,
+    SitingModel,
+    add_row,
+    as_cost_matrix,
+    default_k,
+    demand_array,
+    finish,
+    finite_capacity,
+    grow_all,
+    is_restricted,
+    largest_share,
+    new_var,
+    restricted_note,
+    set_start,
+    tol,
+    var_values,
+    within_gap,
+)
+from planner.models._highs import solve_problem
+from planner.models.capacitated_search import (
+    DENSE_LIMIT,
+    NEIGHBOURS,
+    CapacitatedPlan,
+    capacitated_search,
+)
+from planner.models.deadline import Deadline, OutOfTime, check_time
+from planner.models.diagnosis import Diagnosis
+from planner.models.p_median import PMedian
+from planner.models.results import (
     ERROR,
     INFEASIBLE,
     OPTIMAL,
     TIME_LIMIT_FEASIBLE,
-    Diagnosis,
-    HasResult,
-    PolicyRules,
+    CentreSolution,
     SolveResult,
-    SolverOptions,
     relative_gap,
 )
-from planner.models.stations import (
-    CostInput,
-    PMedian,
-    _add,
-    _as_cost_matrix,
-    _default_k,
-    _demand_array,
-    _finish,
-    _finite_capacity,
-    _grow_all,
-    _is_restricted,
-    _restricted_note,
-    _Rules,
-    _set_start,
-    _StationModel,
-    _tol,
-    _values,
-    _var,
-)
+from planner.models.rules import PolicyRules, SolverOptions
 from planner.models.warm import adapt_sites
 
-__all__ = ["CentreSolution", "SortingCentreModel"]
+__all__ = ["SortingCentreModel"]
 
 
 _NO_TIME = Diagnosis("solve.no_solution_in_limit")
@@ -82,47 +89,11 @@ class _UncapacitatedCentres(PMedian):
     ) -> None:
         super().__init__(cost, p, weights, rules=rules)  # type: ignore[arg-type]
         self.p_mode = p_mode
-        self._rule_builder = _Rules(self.rules, self.n_sites, self.p, p_mode)
+        self._rule_builder = RuleBuilder(self.rules, self.n_sites, self.p, p_mode)
         self._site_cost = fixed_cost if np.any(fixed_cost) else None
 
 
-@dataclass(frozen=True, eq=False)
-class CentreSolution(HasResult):
-    """A sorting-centre plan.
-
-    Attributes
-    ----------
-    result
-        Status, objective, bound, gap, diagnoses.
-    centres
-        Open candidate indices, sorted.
-    assignment
-        Per station, its centre (multi-sourcing: the centre taking the largest share);
-        ``-1`` without a plan.
-    distance
-        Per station, the matrix value to ``assignment`` (metres for point input).
-    load
-        Per candidate, tonnes/day assigned.
-    transport_cost, fixed_cost
-        The two parts of the objective.
-    objective
-        ``transport_cost + fixed_cost``.
-    allocation
-        ``(station, centre, share)`` triplets.
-    """
-
-    result: SolveResult
-    centres: np.ndarray
-    assignment: np.ndarray
-    distance: np.ndarray
-    load: np.ndarray
-    transport_cost: float | None
-    fixed_cost: float | None
-    objective: float | None
-    allocation: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-
-class SortingCentreModel(_StationModel):
+class SortingCentreModel(SitingModel):
     r"""Choose sorting centres and assign every station to one, within capacity.
 
     Stations ``i`` with tonnage ``t_i`` (t/day); candidates ``j`` with capacity ``Q_j``
@@ -152,7 +123,7 @@ class SortingCentreModel(_StationModel):
        capacity, single sourcing and any pair restriction is a relaxation, so its
        proven bound ``LB`` holds for every capacitated plan.
     2. *Heuristic.* Starting from the relaxation's sites, a capacity-aware swap local
-       search (:func:`~planner.models.heuristics.capacitated_search`) finds a feasible
+       search (:func:`~planner.models.capacitated_search.capacitated_search`) finds a feasible
        single-source plan of cost ``UB``, pricing any station-centre pair (exact
        distances from the matrix's source). When the relaxation finds nothing in its
        share of a time limit, the search starts from a greedy plan meeting the count
@@ -236,11 +207,11 @@ class SortingCentreModel(_StationModel):
             raise PlannerError("model.bad_value", what="p_mode", value=p_mode)
         m = self.n_sites
         self.tonnage = self.weights
-        self.capacity = _finite_capacity(
-            _demand_array(capacity, m, "capacity", None, allow_inf=True),
+        self.capacity = finite_capacity(
+            demand_array(capacity, m, "capacity", None, allow_inf=True),
             float(self.tonnage.sum()),
         )
-        self.fixed_cost = _demand_array(fixed_cost, m, "fixed_cost", 0.0)
+        self.fixed_cost = demand_array(fixed_cost, m, "fixed_cost", 0.0)
         self.multi_source = bool(multi_source)
         self.single_source = not self.multi_source
         self.cost_per_tonne_metre = float(cost_per_tonne_metre)
@@ -248,14 +219,14 @@ class SortingCentreModel(_StationModel):
         self.max_rounds = int(max_rounds)
         self.heuristic = bool(heuristic)
         self.p_mode = p_mode
-        self._rule_builder = _Rules(self.rules, m, self.p, p_mode)
+        self._rule_builder = RuleBuilder(self.rules, m, self.p, p_mode)
 
     @classmethod
     def from_cost_matrix(
         cls, cost: CostInput, tonnage: Any, capacity: Any, p: int | None = None, **kwargs: Any
     ) -> SortingCentreModel:
         """Model on a prepared matrix; keyword arguments as in the constructor."""
-        return cls(_as_cost_matrix(cost), tonnage, capacity, p, **kwargs)
+        return cls(as_cost_matrix(cost), tonnage, capacity, p, **kwargs)
 
     @classmethod
     def from_points(
@@ -324,7 +295,7 @@ class SortingCentreModel(_StationModel):
                 global_bound = _max_bound(global_bound, self._nearest_bound(cm, rows))
             if start is not None:
                 plan = self._search(cm, start, deadline)
-        if plan is not None and _within(plan.cost, global_bound, options.gap):
+        if plan is not None and within_gap(plan.cost, global_bound, options.gap):
             gap = relative_gap(plan.cost, global_bound) or 0.0
             diags.append(
                 Diagnosis(
@@ -362,7 +333,7 @@ class SortingCentreModel(_StationModel):
                 self._set_plan_start(cm, plan, y, x)
             raw = solve_problem(prob, options, deadline, warm_start=plan is not None)
             if raw.status == INFEASIBLE and plan is None:
-                grown = _grow_all(cm, rows)
+                grown = grow_all(cm, rows)
                 if grown is not None and rounds < self.max_rounds and not deadline.expired():
                     cm, grew = grown, grew + 1
                     continue
@@ -371,43 +342,33 @@ class SortingCentreModel(_StationModel):
             break
         if grew:
             diags.append(Diagnosis("solve.grew_pairs", {"rounds": grew}, "info"))
-        if _is_restricted(cm, rows):
-            diags.append(_restricted_note(cm, rows, global_bound))
+        if is_restricted(cm, rows):
+            diags.append(restricted_note(cm, rows, global_bound))
         mip_better = raw.has_solution and (
-            plan is None or (raw.objective or 0.0) <= plan.cost + float(_tol(plan.cost))
+            plan is None or (raw.objective or 0.0) <= plan.cost + float(tol(plan.cost))
         )
         if not mip_better:
             if plan is None:
-                fail = self._failed(raw, options, deadline, rounds, diags)
-                return self._no_plan(fail.status, list(fail.diagnoses), options, deadline, rounds)
+                return self._failed(raw, options, deadline, rounds, diags)
             # The solver stopped without improving on (or accepting) the heuristic plan,
             # which is then at least as good as anything it proved a bound for.
             bound = _max_bound(raw.bound, global_bound)
-            closed = raw.status == OPTIMAL or _within(plan.cost, bound, options.gap)
+            closed = raw.status == OPTIMAL or within_gap(plan.cost, bound, options.gap)
             status = OPTIMAL if closed else TIME_LIMIT_FEASIBLE
             return self._from_plan(cm, plan, status, bound, options, deadline, diags, rounds)
-        centres = np.flatnonzero(_values(y) > 0.5)
+        centres = np.flatnonzero(var_values(y) > 0.5)
         pos = np.fromiter(x.keys(), dtype=np.int64, count=len(x))
-        share = _values(list(x.values()))
-        keep = share > 1e-9
-        pos, share = pos[keep], share[keep]
+        share = var_values(list(x.values()))
+        pos, share, assignment, distance = largest_share(cm, pos, share, self.n_demand)
         st, ce = cm.rows[pos], cm.indices[pos]
-        order = np.lexsort((-share, st))
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = st[order][1:] != st[order][:-1]
-        pick = order[first]
-        assignment = np.full(self.n_demand, -1)
-        distance = np.full(self.n_demand, np.inf)
-        assignment[st[pick]] = ce[pick]
-        distance[st[pick]] = cm.data[pos[pick]]
         load = np.bincount(ce, weights=self.tonnage[st] * share, minlength=self.n_sites)
         transport = float(np.dot(self._pair_costs(cm)[pos], share))
         fixed = float(self.fixed_cost[centres].sum())
         bound = _max_bound(raw.bound, global_bound)
         status = raw.status
-        if status == TIME_LIMIT_FEASIBLE and _within(raw.objective, bound, options.gap):
+        if status == TIME_LIMIT_FEASIBLE and within_gap(raw.objective, bound, options.gap):
             status = OPTIMAL  # the relaxation's bound closes what the solver's did not
-        res = _finish(status, raw.objective, bound, options, "min", diags, rounds, deadline)
+        res = finish(status, raw.objective, bound, options, "min", diags, rounds, deadline)
         return CentreSolution(
             res,
             centres,
@@ -464,13 +425,7 @@ class SortingCentreModel(_StationModel):
 
     def _nearest_bound(self, cm: CostMatrix, rows: np.ndarray) -> float | None:
         """Bound of every plan: each station at its nearest allowed candidate."""
-        first = np.full(self.n_demand, np.inf)
-        listed = rows[cm.row_counts[rows] > 0]
-        first[listed] = cm.data[cm.indptr[listed]]  # rows are sorted by cost
-        nearest = np.minimum(first[rows], cm.next_distance(rows))
-        if not np.all(np.isfinite(nearest)):
-            return None
-        return float(np.dot(self._unit_weights()[rows], nearest))
+        return self._nearest_cost(cm, rows, self._unit_weights())
 
     def _search(
         self, cm: CostMatrix, start: np.ndarray, deadline: Deadline
@@ -521,10 +476,10 @@ class SortingCentreModel(_StationModel):
     ) -> None:
         start_y = np.zeros(self.n_sites)
         start_y[plan.sites] = 1.0
-        _set_start(y, start_y)
+        set_start(y, start_y)
         pos = np.fromiter(x.keys(), dtype=np.int64, count=len(x))
         chosen = cm.indices[pos] == plan.assignment[cm.rows[pos]]
-        _set_start(list(x.values()), chosen.astype(np.float64))
+        set_start(list(x.values()), chosen.astype(np.float64))
 
     def _from_plan(
         self,
@@ -546,7 +501,7 @@ class SortingCentreModel(_StationModel):
         fixed = float(self.fixed_cost[plan.sites].sum())
         objective = transport + fixed
         load = np.bincount(ce, weights=self.tonnage, minlength=self.n_sites)
-        res = _finish(status, objective, bound, options, "min", diags, rounds, deadline)
+        res = finish(status, objective, bound, options, "min", diags, rounds, deadline)
         return CentreSolution(
             res,
             plan.sites,
@@ -572,20 +527,20 @@ class SortingCentreModel(_StationModel):
             terms = []
             for pos in range(int(cm.indptr[i]), int(cm.indptr[i + 1])):
                 j = int(cm.indices[pos])
-                v = _var(prob, f"x{pos}", 0, 1, binary=self.single_source)
+                v = new_var(prob, f"x{pos}", 0, 1, binary=self.single_source)
                 x[pos] = v
                 terms.append((v, 1))
-                _add(prob, [(v, 1), (y[j], -1)], pulp.LpConstraintLE, 0, f"link{pos}")
+                add_row(prob, [(v, 1), (y[j], -1)], pulp.LpConstraintLE, 0, f"link{pos}")
                 if self.tonnage[i] > 0:
                     load.setdefault(j, []).append((v, float(self.tonnage[i])))
-            _add(prob, terms, pulp.LpConstraintEQ, 1, f"serve{i}")
+            add_row(prob, terms, pulp.LpConstraintEQ, 1, f"serve{i}")
         for j, terms in load.items():
-            _add(
+            add_row(
                 prob, [*terms, (y[j], -float(self.capacity[j]))], pulp.LpConstraintLE, 0, f"cap{j}"
             )
         total = float(self.tonnage.sum())
         if total > 0:
-            _add(
+            add_row(
                 prob,
                 [(y[j], float(self.capacity[j])) for j in range(self.n_sites)],
                 pulp.LpConstraintGE,
@@ -599,18 +554,10 @@ class SortingCentreModel(_StationModel):
         prob.setObjective(pulp.LpAffineExpression(objective))
         return prob, y, x
 
-    def _no_plan(
-        self,
-        status: str,
-        diags: list[Diagnosis],
-        options: SolverOptions,
-        deadline: Deadline,
-        rounds: int,
-    ) -> CentreSolution:
+    def _empty(self, result: SolveResult) -> CentreSolution:
         n = self.n_demand
-        res = _finish(status, None, None, options, "min", diags, rounds, deadline)
         return CentreSolution(
-            res,
+            result,
             np.empty(0, dtype=np.int64),
             np.full(n, -1),
             np.full(n, np.inf),
@@ -630,20 +577,12 @@ def _short_lists(cm: CostMatrix, p: int | None) -> CostMatrix:
     """
     if cm.source is None:
         return cm
-    k = _default_k(cm.n_sites, p if p else max(1, cm.n_sites // 10))
+    k = default_k(cm.n_sites, p if p else max(1, cm.n_sites // 10))
     counts = cm.row_counts
     kth = np.full(cm.n_demand, np.inf)
     long = counts > k
     kth[long] = cm.data[cm.indptr[:-1][long] + k - 1]
     return cm.within(np.minimum(cm.radius, kth))
-
-
-def _within(objective: float | None, bound: float | None, gap: float | None) -> bool:
-    """Whether ``bound`` proves ``objective`` optimal within ``gap`` (``None``: exactly)."""
-    if objective is None or bound is None or not math.isfinite(bound):
-        return False
-    slack = max(float(_tol(objective)), 1e-6) + (gap or 0.0) * abs(objective)
-    return objective - bound <= slack
 
 
 def _max_bound(*bounds: float | None) -> float | None:

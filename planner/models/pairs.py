@@ -1,6 +1,6 @@
 r"""Pair access for the p-median heuristic and bound: sparse triplets, nearest two open.
 
-The exact p-median (:class:`~planner.models.stations.PMedian`) prices plans, bounds
+The exact p-median (:class:`~planner.models.PMedian`) prices plans, bounds
 them and fixes sites on *pairs* ``(i, j, d_ij)`` within per-row radii, never on a dense
 ``n x m`` block. This module hands those pairs out for any
 :class:`~planner.instance.distance.CostMatrix`:

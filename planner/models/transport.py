@@ -27,7 +27,7 @@ import numpy as np
 from scipy import optimize, sparse
 
 from planner.instance.distance import CostMatrix
-from planner.models.solve import SiteGroup
+from planner.models.rules import SiteGroup
 
 __all__ = ["TransportPlan", "repair_sites", "transport_assignment"]
 

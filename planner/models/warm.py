@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from planner.instance.distance import CostMatrix
-from planner.models.solve import PolicyRules
+from planner.models.rules import PolicyRules
 
 __all__ = ["adapt_sites", "rules_hold"]
 

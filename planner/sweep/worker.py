@@ -14,9 +14,9 @@ not vary is prepared once per worker and reused:
   (each independent ``python -m planner plan`` imports them again);
 * the loaded region pack (:func:`planner.data.regions.load_region`), kept in a
   worker-local cache keyed by the region id and the pack files' modification times;
-* the instance (:func:`planner.run.build_instance`: demand points, candidate sites and,
+* the instance (:func:`planner.instance.build_instance`: demand points, candidate sites and,
   in ``network`` mode, the road network and the station tier's road distances), shared
-  by the points whose :func:`~planner.run.instance_key` is equal (a sweep of station
+  by the points whose :func:`~planner.instance.instance_key` is equal (a sweep of station
   counts);
 * on request (``start_from_neighbour``), the solved plans: a point starts its solvers
   from this worker's plan of the same chain (equal in everything but
@@ -107,8 +107,8 @@ def _chain_key(region_id: str, scenario: dict[str, Any]) -> str:
 
 def _instance_for(region: Any, region_id: str, scenario: Scenario) -> tuple[Any, bool]:
     """The point's instance, reused from an earlier point of this worker when its
-    :func:`~planner.run.instance_key` matches; and whether it was reused."""
-    from planner.run import build_instance, instance_key
+    :func:`~planner.instance.instance_key` matches; and whether it was reused."""
+    from planner.instance import build_instance, instance_key
 
     key = (instance_key(scenario, region_id), *_region_stamp(region_id))
     with _RUNS_LOCK:
@@ -185,7 +185,7 @@ def solve_point(
         Also return the plan's files as a zip archive.
     reuse_instance
         Reuse this worker's instance of an earlier point with the same
-        :func:`~planner.run.instance_key`.
+        :func:`~planner.instance.instance_key`.
     start_from_neighbour
         Start the solvers from this worker's solved plan of the same chain with the
         nearest station count.

@@ -2,7 +2,7 @@
 
 Which candidates must open or stay closed (the scenario's lists and the existing
 sites marked keep / close), per-township, per-community and per-county groups, and
-the stations' household capacities: :class:`~planner.models.solve.PolicyRules` the
+the stations' household capacities: :class:`~planner.models.PolicyRules` the
 models enforce.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 from planner.i18n import PlannerError
 from planner.instance.build import Instance
 from planner.instance.demand import URBAN_TOWNSHIP_KINDS
-from planner.models.solve import PolicyRules, SiteGroup, groups_from_labels
+from planner.models import PolicyRules, SiteGroup, groups_from_labels
 from planner.scenario.checks import CandidateSites, unknown_site_ids
 
 __all__ = ["centre_rules", "station_rules"]

@@ -58,17 +58,16 @@ from planner.instance.build import (
     derive_station_count,
     instance_key,
 )
-from planner.instance.rules import centre_rules, station_rules
-from planner.models.solve import SolverOptions
+from planner.models import SolverOptions
 from planner.plan import Plan, TierResult
 from planner.plan.kpi import area_kpis, city_kpis, network_kpis
+from planner.run.rules import centre_rules, station_rules
 from planner.scenario import Scenario
 
 if TYPE_CHECKING:
     from planner.instance.distance import CostMatrix
     from planner.instance.network import RoadDistances, RoadNetwork
-    from planner.models import Deadline
-    from planner.models.stations import StationSolution
+    from planner.models import Deadline, StationSolution
 
 __all__ = [
     "WarmStart",
@@ -244,7 +243,7 @@ def solve_stations(
     weights = d["population"].to_numpy(dtype=float)
     households = d["households"].to_numpy(dtype=float)
     radius = d["radius_m"].to_numpy(dtype=float)
-    from planner.models.stations import MCLP, PMedian, SetCover
+    from planner.models import MCLP, PMedian, SetCover
 
     if inst.network is not None:
         distances = distances if distances is not None else station_distances(inst)
@@ -277,7 +276,7 @@ def solve_stations(
 
 def _solve(model: Any, options: SolverOptions, start: np.ndarray | None, deadline: Deadline | None):
     """``model.solve`` with a start where the model takes one."""
-    from planner.models.stations import PMedian
+    from planner.models import PMedian
 
     if start is not None and isinstance(model, PMedian):
         return model.solve(options, start=start, deadline=deadline)
@@ -315,7 +314,7 @@ def solve_centres(
     network knows speeds (:func:`centre_distance_mode`); the objective is then in
     tonne-hours and ``centres.fixed_cost`` is read in the same unit.
     """
-    from planner.models.centres import SortingCentreModel
+    from planner.models import SortingCentreModel
 
     ct, sc = inst.scenario.centres, inst.scenario
     cand = inst.centres
