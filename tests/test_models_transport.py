@@ -138,3 +138,33 @@ def test_capacitated_pmedian_answers_with_the_repaired_plan_when_the_mip_has_no_
     rows, cols, share = sol.allocation
     load = np.bincount(cols, weights=households[rows] * share, minlength=4)
     assert np.all(load <= 4.0 + 1e-9)
+
+
+def test_repaired_plan_without_a_proven_bound_still_states_its_gap(monkeypatch):
+    # Under load the uncapacitated start may stop before proving a bound; every point at
+    # its nearest site still bounds every plan, so the answer keeps a gap.
+    demand = np.array([[0.0, 0.0], [1000.0, 0.0]])
+    sites = np.array([[0.0, 1.0], [0.0, 2.0], [1000.0, 1.0], [1000.0, 2.0]])
+    households = np.array([6.0, 1.0])
+    model = PMedian.from_points(demand, sites, 3, households,
+                                rules=PolicyRules(capacity=4.0), radius=10.0)
+    real = PMedian._uncapacitated_start
+
+    def no_bound(self, *args):
+        start, _ = real(self, *args)
+        return start, None
+
+    now = [0.0]
+    real_transport = PMedian._transport_start
+
+    def start_then_expire(self, *args):
+        out = real_transport(self, *args)
+        now[0] = 1e6
+        return out
+
+    monkeypatch.setattr(PMedian, "_uncapacitated_start", no_bound)
+    monkeypatch.setattr(PMedian, "_transport_start", start_then_expire)
+    sol = model.solve(SolverOptions(time_limit_s=60), deadline=Deadline(60, lambda: now[0]))
+    # Nearest sites: 6 households at 1 m, 1 at 1 m: bound 7.
+    assert sol.bound == pytest.approx(7.0)
+    assert sol.gap is not None and sol.objective >= sol.bound

@@ -536,7 +536,7 @@ class PMedian(SitingModel):
             if fallback is not None and deadline.expired():
                 deadline.note("skipped")
                 return self._transport_solution(
-                    cm, fallback, options, deadline, diags, rounds, global_bound, grew
+                    cm, fallback, options, deadline, diags, rounds, global_bound, grew, rows=rows
                 )
             prob = pulp.LpProblem("cap_p_median", pulp.LpMinimize)
             y = self._rule_builder.site_vars(prob)
@@ -556,7 +556,8 @@ class PMedian(SitingModel):
                 deadline.note("skipped")
                 if fallback is not None:
                     return self._transport_solution(
-                        cm, fallback, options, deadline, diags, rounds, global_bound, grew
+                        cm, fallback, options, deadline, diags, rounds, global_bound, grew,
+                        rows=rows,
                     )
                 raw = RawSolve(ERROR, None, None, False, "no solution within the limit")
                 return self._failed(raw, options, deadline, rounds, diags)
@@ -592,7 +593,8 @@ class PMedian(SitingModel):
                         (b for b in (raw.bound, global_bound) if b is not None), default=None
                     )
                     return self._transport_solution(
-                        cm, fallback, options, deadline, diags, rounds, bound, grew, raw.status
+                        cm, fallback, options, deadline, diags, rounds, bound, grew, raw.status,
+                        rows=rows,
                     )
                 return self._failed(raw, options, deadline, rounds, diags)
             break
@@ -658,8 +660,16 @@ class PMedian(SitingModel):
         bound: float | None,
         grew: int,
         status: str = TIME_LIMIT_FEASIBLE,
+        rows: np.ndarray | None = None,
     ) -> StationSolution:
-        """The transport plan as the tier's answer, with ``bound`` and its gap."""
+        """The transport plan as the tier's answer, with ``bound`` and its gap.
+
+        Every point served at its nearest allowed site bounds every plan, so the gap is
+        stated even when nothing else proved a bound in time (``rows``: the points)."""
+        if rows is not None:
+            nearest = self._nearest_bound(cm, rows)
+            if math.isfinite(nearest):
+                bound = nearest if bound is None else max(bound, nearest)
         diags = list(diags)
         if grew:
             diags.append(Diagnosis("solve.grew_pairs", {"rounds": grew}, "info"))
