@@ -30,7 +30,7 @@ import streamlit as st
 from planner.data import io as planner_io
 from planner.data.crs import local_metric_crs
 from planner.data.regions import LAYERS, Region, save_region, user_region_dir
-from planner.data.validation import (
+from planner.data.checks import (
     COLUMNS,
     SEVERITIES,
     STATUS_VALUES,
