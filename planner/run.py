@@ -16,7 +16,7 @@ Distances
     else by driving distance. The network comes with the run: the ``network=``
     argument of :func:`run_plan` (a :class:`~planner.instance.network.RoadNetwork` or a file
     path), else the road file stored with the region
-    (:func:`planner.data.regions.road_file`, uploaded on the Data page). Without either the
+    (:func:`planner.data.roads.road_file`, uploaded on the Data page). Without either the
     run stops with ``pipeline.no_network``, in words.
 
     Points off the network follow :func:`planner.instance.network.road_distances`: a community
@@ -49,7 +49,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from planner.data.regions import Region, load_region, road_file
+from planner.data.regions import Region, load_region
+from planner.data.roads import road_file
 from planner.i18n import LANGUAGES, PlannerError, t
 from planner.instance.candidates import centre_candidates, station_candidates
 from planner.instance.demand import URBAN_TOWNSHIP_KINDS, demand_points

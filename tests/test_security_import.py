@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
+from planner.data.checks import POPULATION_BOUND, ValidationReport, parse_numbers
 from planner.data.io import import_layer, import_population, read_table
 from planner.data.regions import load_region
-from planner.data.checks import POPULATION_BOUND, ValidationReport, parse_numbers
 from planner.i18n import PlannerError
 from planner.instance.candidates import centre_candidates, station_candidates
 from planner.instance.network import RoadNetwork, read_road_lines
@@ -331,7 +331,7 @@ def test_road_lines_are_bounded_by_size_not_rows(tmp_path, monkeypatch) -> None:
 
 
 def test_road_upload_check_names_the_limit_in_both_languages(monkeypatch) -> None:
-    from planner.ui.pages.data import check_road_file
+    from planner.instance.road_check import check_road_file
 
     monkeypatch.setenv("PLANNER_MAX_ROAD_MB", "1")
     check = check_road_file(load_region("jinjiang"), "路网.osm", b"<osm/>" + bytes(2 * MB))

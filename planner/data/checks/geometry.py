@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from planner.data.checks.report import Problem, Term, _examples, level_term
+from planner.data.checks.report import Problem, Term, _examples, _flagged, level_term
 from planner.data.crs import local_metric_crs
 
 __all__ = ["REGION_TOLERANCE_M", "check_geometries", "check_outside_region", "fix_axis_order"]
@@ -65,15 +65,7 @@ def check_geometries(
         ):
             empty[i] = True
     if empty.any():
-        problems.append(
-            Problem(
-                "validate.geometry_empty",
-                "error",
-                count=int(empty.sum()),
-                examples=_examples(labels, empty),
-                params=params,
-            )
-        )
+        problems.append(_flagged("validate.geometry_empty", "error", labels, empty, params))
 
     expected = _EXPECTED_TYPES[level]
     collapsed = 0
@@ -133,22 +125,16 @@ def check_geometries(
             reasons.append(reason)
     if fixed_mask.any():
         problems.append(
-            Problem(
-                "validate.geometry_invalid_fixed",
-                "fixed",
-                count=int(fixed_mask.sum()),
-                examples=_examples(labels, fixed_mask),
-                params=params,
-            )
+            _flagged("validate.geometry_invalid_fixed", "fixed", labels, fixed_mask, params)
         )
     if broken_mask.any():
         problems.append(
-            Problem(
+            _flagged(
                 "validate.geometry_invalid",
                 "error",
-                count=int(broken_mask.sum()),
-                examples=_examples(labels, broken_mask),
-                params={**params, "details": "; ".join(dict.fromkeys(reasons))[:500]},
+                labels,
+                broken_mask,
+                {**params, "details": "; ".join(dict.fromkeys(reasons))[:500]},
             )
         )
     out = gdf.copy()
@@ -239,14 +225,7 @@ def fix_axis_order(
                 )
             )
         if big.any():
-            problems.append(
-                Problem(
-                    "validate.coords_out_of_range",
-                    "error",
-                    count=int(big.sum()),
-                    examples=_examples(labels, big),
-                )
-            )
+            problems.append(_flagged("validate.coords_out_of_range", "error", labels, big))
     else:
         looks_projected = True
         # Chinese survey tables call the northing X and the easting Y.
@@ -302,21 +281,5 @@ def check_outside_region(
         "total": int(present.sum()),
     }
     if outside[present.to_numpy()].all():
-        return [
-            Problem(
-                "validate.all_outside_region",
-                "error",
-                count=int(outside.sum()),
-                examples=_examples(labels, outside),
-                params=params,
-            )
-        ]
-    return [
-        Problem(
-            "validate.outside_region",
-            "warning",
-            count=int(outside.sum()),
-            examples=_examples(labels, outside),
-            params=params,
-        )
-    ]
+        return [_flagged("validate.all_outside_region", "error", labels, outside, params)]
+    return [_flagged("validate.outside_region", "warning", labels, outside, params)]

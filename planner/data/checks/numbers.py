@@ -21,7 +21,7 @@ import pandas as pd
 from planner.data.checks.report import (
     MAX_EXAMPLES,
     Problem,
-    _examples,
+    _flagged,
     _is_missing,
     field_term,
     level_term,
@@ -239,13 +239,7 @@ def parse_numbers(
     missing = np.array([c.issue is None and math.isnan(c.value) for c in cells], dtype=bool)
     if missing.any() and missing_severity:
         problems.append(
-            Problem(
-                "validate.number_missing",
-                missing_severity,
-                count=int(missing.sum()),
-                examples=_examples(labels, missing),
-                params=params,
-            )
+            _flagged("validate.number_missing", missing_severity, labels, missing, params)
         )
     if not integer:
         return pd.Series(numbers, index=values.index, dtype="float64"), problems

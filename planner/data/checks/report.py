@@ -296,3 +296,16 @@ def feature_labels(frame: pd.DataFrame) -> list[str]:
 def _examples(labels: Sequence[str], mask: Iterable[bool]) -> tuple[str, ...]:
     chosen = [lab for lab, m in zip(labels, mask, strict=False) if m]
     return tuple(chosen[:MAX_EXAMPLES])
+
+
+def _flagged(
+    key: str,
+    severity: str,
+    labels: Sequence[str],
+    mask: np.ndarray,
+    params: Mapping[str, Any] | None = None,
+) -> Problem:
+    """A problem about the features where ``mask`` is true, a few of them as examples."""
+    return Problem(
+        key, severity, count=int(mask.sum()), examples=_examples(labels, mask), params=params
+    )
