@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from planner import format as fmt
 from planner.data.checks.report import MAX_EXAMPLES, Problem, field_term, level_term
 from planner.data.checks.schema import PARENT_LEVEL
 
@@ -126,7 +127,7 @@ def check_population_sums(
         return []
     rows.sort(key=lambda r: -abs(r[3]))
     examples = tuple(
-        f"{names.get(code, code)} {children:,.0f} ≠ {total:,.0f} ({diff:+.1%})"
+        f"{names.get(code, code)} {fmt.number(children)} ≠ {fmt.number(total)} ({diff:+.1%})"
         for code, children, total, diff in rows[:MAX_EXAMPLES]
     )
     return [
@@ -138,7 +139,7 @@ def check_population_sums(
             params={
                 "level": level_term(level),
                 "parent_level": level_term(parent_level),
-                "tolerance": f"{tolerance:.0%}",
+                "tolerance": fmt.share(tolerance, 0),
             },
         )
     ]
@@ -183,7 +184,7 @@ def check_population_parents(
         if total is None or pd.isna(total) or total <= 0 or np.isnan(people) or people <= total:
             continue
         above[code in estimated].append(
-            f"{labels[i]}: {people:,.0f} > {names.get(code, code)} {total:,.0f}"
+            f"{labels[i]}: {fmt.number(people)} > {names.get(code, code)} {fmt.number(total)}"
         )
     params = {"level": level_term(level), "parent_level": level_term(parent_level)}
     return [

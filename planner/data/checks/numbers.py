@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner import format as fmt
 from planner.data.checks.report import (
     MAX_EXAMPLES,
     Problem,
@@ -231,7 +232,7 @@ def parse_numbers(
                     "validate.number_implausible",
                     "error",
                     count=int(too_large.sum()),
-                    examples=listed(too_large, lambda i: f"{labels[i]}: {numbers[i]:,.0f}"),
+                    examples=listed(too_large, lambda i: f"{labels[i]}: {fmt.number(numbers[i])}"),
                     params={**params, "maximum": int(maximum)},
                 )
             )
@@ -252,7 +253,9 @@ def parse_numbers(
                 "validate.number_rounded",
                 "warning",
                 count=int(fractional.sum()),
-                examples=listed(fractional, lambda i: f"{labels[i]}: {raw[i]} → {numbers[i]:,.0f}"),
+                examples=listed(
+                    fractional, lambda i: f"{labels[i]}: {raw[i]} → {fmt.number(numbers[i])}"
+                ),
                 params=params,
             )
         )

@@ -46,7 +46,7 @@ from planner.data.regions import Region
 from planner.i18n import known, t
 from planner.ui.state import WORKING_REGION, tr
 from planner.ui.state import lang as ui_lang
-from planner.ui.widgets.choices import choice_key, labels
+from planner.ui.widgets.choices import choice_key, choose
 from planner.ui.widgets.crs import system_picker
 from planner.ui.widgets.import_report import columns_used, show_report
 from planner.ui.widgets.views import show_map
@@ -169,12 +169,13 @@ def _mapping_inputs(
     with st.expander(tr("ui.import.mapping"), expanded=expanded):
         st.caption(tr("ui.import.mapping_help"))
         if table:
-            join = st.radio(
-                tr("ui.import.join_on"),
+            join = choose(
+                "radio",
+                "ui.import.join_on",
                 ["auto", "code", "name"],
-                format_func=labels("ui.import.join", ["auto", "code", "name"]),
+                "ui.import.join",
+                _key(slot, "join"),
                 horizontal=True,
-                key=choice_key(_key(slot, "join")),
             )
             join_on = None if join == "auto" else join
         cols = st.columns(3)
@@ -310,28 +311,34 @@ def _replace_mode(region: Region) -> bool:
     """Replace or add data of ``region``; True when an import is ready to apply."""
     lang = ui_lang()
     left, right = st.columns([1, 1])
-    target = left.selectbox(
-        tr("ui.import.target"),
+    target = choose(
+        "selectbox",
+        "ui.import.target",
         TARGETS,
-        format_func=labels("ui.import.target", TARGETS),
-        key=choice_key("imp_target"),
-        help=tr("ui.import.target_help"),
+        "ui.import.target",
+        "imp_target",
+        where=left,
+        help_key="ui.import.target_help",
     )
     level = target
     site_status = None
     if target == "population":
-        level = right.selectbox(
-            tr("ui.import.population_level"),
+        level = choose(
+            "selectbox",
+            "ui.import.population_level",
             POPULATION_LEVELS,
-            format_func=labels("ui.import.level", POPULATION_LEVELS),
-            key=choice_key("imp_population_level"),
+            "ui.import.level",
+            "imp_population_level",
+            where=right,
         )
     elif target == "sites":
-        site_status = right.selectbox(
-            tr("ui.import.site_status"),
+        site_status = choose(
+            "selectbox",
+            "ui.import.site_status",
             STATUS_VALUES,
-            format_func=labels("ui.import.status", STATUS_VALUES),
-            key=choice_key("imp_site_status"),
+            "ui.import.status",
+            "imp_site_status",
+            where=right,
         )
     table = target == "population"
     slot = f"replace-{target}-{level}"
@@ -345,13 +352,15 @@ def _replace_mode(region: Region) -> bool:
     if target in ("counties", "townships", "communities"):
         with_file = has_quality_column(_columns_of(slot, upload, table), level)
         options = QUALITY_OPTIONS if with_file else QUALITY_OPTIONS[:2]
-        quality = st.radio(
-            tr("ui.import.quality"),
+        quality = choose(
+            "radio",
+            "ui.import.quality",
             options,
-            format_func=labels("ui.import.quality", QUALITY_OPTIONS),
+            "ui.import.quality",
+            _key(slot, "quality"),
+            help_key="ui.import.quality_help",
+            forget_stale=True,
             horizontal=True,
-            key=choice_key(_key(slot, "quality"), options),
-            help=tr("ui.import.quality_help"),
         )
     status = site_status
     signature = (upload.signature(), target, level, quality, status, join_on, region.id, id(region))
@@ -390,13 +399,14 @@ def _replace_mode(region: Region) -> bool:
 def _new_city_mode() -> None:
     lang = ui_lang()
     st.info(tr("ui.import.new_city_help"))
-    quality = st.radio(
-        tr("ui.import.quality"),
+    quality = choose(
+        "radio",
+        "ui.import.quality",
         QUALITY_OPTIONS,
-        format_func=labels("ui.import.quality", QUALITY_OPTIONS),
+        "ui.import.quality",
+        _key("city", "quality"),
+        help_key="ui.import.quality_help",
         horizontal=True,
-        key=choice_key(_key("city", "quality")),
-        help=tr("ui.import.quality_help"),
     )
     uploads: dict[str, ImportFile | None] = {}
     boxes = {}
@@ -410,13 +420,13 @@ def _new_city_mode() -> None:
         with box:
             st.markdown(f"**{html.escape(tr(f'ui.import.step.{level}'))}**")
             if table:
-                level_key = choice_key(_key(slot, "level"))
-                st.session_state.setdefault(level_key, "communities")
-                population_level = st.selectbox(
-                    tr("ui.import.population_level"),
+                population_level = choose(
+                    "selectbox",
+                    "ui.import.population_level",
                     POPULATION_LEVELS,
-                    format_func=labels("ui.import.level", POPULATION_LEVELS),
-                    key=level_key,
+                    "ui.import.level",
+                    _key(slot, "level"),
+                    default="communities",
                 )
             upload = _upload_input(slot, table)
             if upload is not None:
@@ -503,12 +513,13 @@ def render_import_panel(region: Region) -> None:
             left, right = st.columns([3, 1])
             left.info(tr("ui.import.working"))
             right.button(tr("ui.import.discard"), key="imp_discard", on_click=_discard)
-        mode = st.radio(
-            tr("ui.import.mode"),
+        mode = choose(
+            "radio",
+            "ui.import.mode",
             ["replace", "new_city"],
-            format_func=labels("ui.import.mode", ["replace", "new_city"]),
+            "ui.import.mode",
+            "imp_mode",
             horizontal=True,
-            key=choice_key("imp_mode"),
         )
         if mode == "replace":
             ready = _replace_mode(region)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from planner.data.edit import coordinate_system
 from planner.ui.state import tr
-from planner.ui.widgets.choices import choice_key, labels
+from planner.ui.widgets.choices import choose
 
 __all__ = ["system_picker"]
 
@@ -46,12 +46,8 @@ def system_picker(
         None for ``"auto"`` (the file's own or a detected system), else the system
         (``"EPSG:nnnn"`` for a typed code); ``""`` while an EPSG code is awaited.
     """
-    option = where.selectbox(
-        tr(prefix),
-        list(options),
-        format_func=labels(prefix, options),
-        key=choice_key(key),
-        help=tr(f"{prefix}_help"),
+    option = choose(
+        "selectbox", prefix, options, prefix, key, where=where, help_key=f"{prefix}_help"
     )
     if option != "epsg":
         return coordinate_system(option)
