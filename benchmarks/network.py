@@ -309,7 +309,7 @@ def _cli(f: Figures, scenario) -> None:
     import subprocess
     import tempfile
 
-    from planner.data.regions import save_road_file
+    from planner.data.roads import save_road_file
 
     f.start("End to end: python -m planner plan --region wenzhou (network mode)")
     with tempfile.TemporaryDirectory() as tmp:

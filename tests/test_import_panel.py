@@ -14,8 +14,7 @@ import pytest
 from shapely.geometry import box
 
 from planner.data.crs import wgs84_to_gcj02
-from planner.data.regions import Region, list_regions, load_region
-from planner.ui.pages.imports import (
+from planner.data.edit import (
     ImportFile,
     coordinate_system,
     import_into_region,
@@ -24,6 +23,7 @@ from planner.ui.pages.imports import (
     save_as_region,
     source_columns,
 )
+from planner.data.regions import Region, list_regions, load_region
 
 pytestmark = pytest.mark.usefixtures("planner_home")
 

@@ -20,8 +20,8 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 
 from planner.data import crs
+from planner.data.checks import Problem, ValidationReport
 from planner.data.io import import_layer, import_population, list_layers, read_table, read_vector
-from planner.data.validation import Problem, ValidationReport
 from planner.i18n import known
 
 pytestmark = pytest.mark.filterwarnings(

@@ -19,8 +19,9 @@ import pytest
 import shapely
 
 import planner.instance.network as network
-from planner.data.regions import load_region, road_dir, road_file, save_region, save_road_file
-from planner.ui.pages.data import check_road_file, store_road_file
+from planner.data.regions import load_region, save_region
+from planner.data.roads import road_dir, road_file, save_road_file
+from planner.instance.road_check import check_road_file, store_road_file
 from planner.views import add_road_layer, road_display_lines, to_html
 
 pytestmark = pytest.mark.usefixtures("planner_home")

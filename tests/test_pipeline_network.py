@@ -19,7 +19,8 @@ import pytest
 import shapely
 from test_network import RIVER_LINES, UTM, lonlat, xy
 
-from planner.data.regions import Region, road_file, save_road_file
+from planner.data.regions import Region
+from planner.data.roads import road_file, save_road_file
 from planner.i18n import PlannerError
 from planner.instance.build import build_instance, resolve_network
 from planner.instance.network import RoadNetwork

@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
+from planner.data.checks import POPULATION_BOUND, ValidationReport, parse_numbers
 from planner.data.io import import_layer, import_population, read_table
 from planner.data.regions import load_region
-from planner.data.validation import POPULATION_BOUND, ValidationReport, parse_numbers
 from planner.i18n import PlannerError
 from planner.instance.candidates import centre_candidates, station_candidates
 from planner.instance.network import RoadNetwork, read_road_lines
@@ -210,7 +210,7 @@ def test_layer_over_the_row_limit_is_refused_before_a_frame_is_built(tmp_path, m
     def never(*args, **kwargs):
         raise AssertionError("the layer was read")
 
-    monkeypatch.setattr("planner.data.io.pyogrio.read_dataframe", never)
+    monkeypatch.setattr("planner.data.io.ogr.pyogrio.read_dataframe", never)
     report = import_layer(path, "communities").report
     assert limit_problem(report, "rows", "PLANNER_MAX_ROWS").params["value"] == "12"
 
@@ -241,7 +241,7 @@ def test_zip_bomb_is_refused_by_its_ratio_before_extracting(tmp_path, monkeypatc
     def never(*args, **kwargs):
         raise AssertionError("a member was extracted")
 
-    monkeypatch.setattr("planner.data.io.shutil.copyfileobj", never)
+    monkeypatch.setattr("planner.data.io.archives.shutil.copyfileobj", never)
     report = import_layer(path, "communities").report
     problem = limit_problem(report, "zip_ratio", "PLANNER_MAX_ZIP_RATIO")
     assert float(problem.params["value"].replace(",", "")) > 100
@@ -331,7 +331,7 @@ def test_road_lines_are_bounded_by_size_not_rows(tmp_path, monkeypatch) -> None:
 
 
 def test_road_upload_check_names_the_limit_in_both_languages(monkeypatch) -> None:
-    from planner.ui.pages.data import check_road_file
+    from planner.instance.road_check import check_road_file
 
     monkeypatch.setenv("PLANNER_MAX_ROAD_MB", "1")
     check = check_road_file(load_region("jinjiang"), "路网.osm", b"<osm/>" + bytes(2 * MB))

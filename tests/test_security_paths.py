@@ -7,14 +7,8 @@ import os
 
 import pytest
 
-from planner.data.regions import (
-    load_region,
-    remove_road_file,
-    road_dir,
-    road_file,
-    save_region,
-    save_road_file,
-)
+from planner.data.regions import load_region, save_region
+from planner.data.roads import remove_road_file, road_dir, road_file, save_road_file
 from planner.i18n import PlannerError
 
 BAD_IDS = [

@@ -516,7 +516,7 @@ def test_undetermined_system_without_candidates_reads_well(tmp_path) -> None:
 
 
 def test_one_and_many_candidate_systems_agree_in_number() -> None:
-    from planner.data.validation import Problem, Term
+    from planner.data.checks import Problem, Term
 
     def ambiguous(candidates: list[str]) -> Problem:
         key = "io.crs_choices" if len(candidates) > 1 else "io.crs_choice"

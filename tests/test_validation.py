@@ -1,4 +1,4 @@
-"""Tests of planner.data.validation: problems, reports and the individual checks."""
+"""Tests of planner.data.checks: problems, reports and the individual checks."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, box
 
+import planner.data.checks
 import planner.data.io
-import planner.data.validation
-from planner.data.validation import (
+from planner.data.checks import (
     Problem,
     Term,
     ValidationReport,
@@ -147,9 +147,10 @@ def test_report_ordering_flags_and_frame() -> None:
 
 def test_every_message_key_in_code_is_registered() -> None:
     keys = set()
-    for module in (planner.data.io, planner.data.validation):
-        text = Path(module.__file__).read_text(encoding="utf-8")
-        keys |= set(re.findall(r"\"((?:io|validate)\.[a-z_.]+[a-z_])\"", text))
+    for package in (planner.data.io, planner.data.checks):
+        for path in Path(package.__file__).parent.glob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            keys |= set(re.findall(r"\"((?:io|validate)\.[a-z_.]+[a-z_])\"", text))
     assert len(keys) > 60
     missing = sorted(k for k in keys if not known(k))
     assert not missing

@@ -22,7 +22,8 @@ import geopandas as gpd
 import pandas as pd
 import pyproj
 
-from planner.data.regions import Region, load_region, road_file
+from planner.data.regions import Region, load_region
+from planner.data.roads import road_file
 from planner.i18n import PlannerError
 from planner.instance.candidates import centre_candidates, station_candidates
 from planner.instance.demand import demand_points

@@ -19,7 +19,7 @@ Distances
     else by driving distance. The network comes with the run: the ``network=``
     argument of :func:`run_plan` (a :class:`~planner.instance.network.RoadNetwork` or a file
     path), else the road file stored with the region
-    (:func:`planner.data.regions.road_file`, uploaded on the Data page). Without either the
+    (:func:`planner.data.roads.road_file`, uploaded on the Data page). Without either the
     run stops with ``pipeline.no_network``, in words.
 
     Points off the network follow :func:`planner.instance.network.road_distances`: a community

@@ -1,0 +1,106 @@
+"""Checks on imported layers, and the report a planner reads after an import.
+
+Every check is pure: it takes frames and returns new frames plus a list of
+:class:`Problem` findings; inputs are never modified. A problem carries a message key
+(prefix ``validate.`` or ``io.``), a severity, how many features it concerns, a few
+examples (codes or names, as the planner knows them) and the values that fill the
+message. :class:`ValidationReport` collects problems and renders them in Chinese or
+English.
+
+Modules: :mod:`~planner.data.checks.report` (problems and the report),
+:mod:`~planner.data.checks.schema` (levels, columns, column names),
+:mod:`~planner.data.checks.codes`, :mod:`~planner.data.checks.text`,
+:mod:`~planner.data.checks.numbers`, :mod:`~planner.data.checks.geometry` and
+:mod:`~planner.data.checks.hierarchy`.
+
+Severities
+----------
+``error``
+    The layer cannot be used as it is; the import is refused.
+``needs_input``
+    The planner has to choose something (a layer, a coordinate system) and import again.
+``warning``
+    The layer is usable but something looks wrong or is missing.
+``fixed``
+    Something was repaired or filled in automatically; said so for transparency.
+"""
+
+from planner.data.checks.codes import check_duplicates, clean_codes
+from planner.data.checks.geometry import (
+    REGION_TOLERANCE_M,
+    check_geometries,
+    check_outside_region,
+    fix_axis_order,
+)
+from planner.data.checks.hierarchy import (
+    POPULATION_TOLERANCE,
+    check_hierarchy,
+    check_population_parents,
+    check_population_sums,
+)
+from planner.data.checks.numbers import POPULATION_BOUND, parse_numbers, population_bound
+from planner.data.checks.report import (
+    MAX_EXAMPLES,
+    SEVERITIES,
+    Problem,
+    Term,
+    ValidationReport,
+    feature_labels,
+    field_term,
+    level_term,
+)
+from planner.data.checks.schema import (
+    CODE_LENGTH,
+    COLUMNS,
+    FIELD_ALIASES,
+    KIND_VALUES,
+    LEVELS,
+    PARENT_LEVEL,
+    QUALITY_VALUES,
+    REQUIRED,
+    STATUS_VALUES,
+    TIER_VALUES,
+    match_columns,
+    normalise_header,
+    normalise_values,
+)
+from planner.data.checks.text import NUL_MARK, clean_control_characters
+
+__all__ = [
+    "CODE_LENGTH",
+    "COLUMNS",
+    "FIELD_ALIASES",
+    "KIND_VALUES",
+    "LEVELS",
+    "MAX_EXAMPLES",
+    "NUL_MARK",
+    "PARENT_LEVEL",
+    "POPULATION_BOUND",
+    "POPULATION_TOLERANCE",
+    "QUALITY_VALUES",
+    "REGION_TOLERANCE_M",
+    "REQUIRED",
+    "SEVERITIES",
+    "STATUS_VALUES",
+    "TIER_VALUES",
+    "Problem",
+    "Term",
+    "ValidationReport",
+    "check_duplicates",
+    "check_geometries",
+    "check_hierarchy",
+    "check_outside_region",
+    "check_population_parents",
+    "check_population_sums",
+    "clean_codes",
+    "clean_control_characters",
+    "feature_labels",
+    "field_term",
+    "fix_axis_order",
+    "level_term",
+    "match_columns",
+    "normalise_header",
+    "normalise_values",
+    "parse_numbers",
+    "population_bound",
+]
