@@ -42,7 +42,7 @@ def _router() -> None:
 
     sidebar()
     page = st.session_state.get("test_page", "scenario_page")
-    importlib.import_module(f"planner.ui.{page}").render()
+    importlib.import_module(f"planner.ui.pages.{page.removesuffix('_page')}").render()
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +230,7 @@ def test_jinjiang_preset_run_shows_the_engines_kpis(store, engine_plan) -> None:
 def test_compare_page_shows_both_plans_and_their_differences(
     store, engine_plan, small_plan
 ) -> None:
-    from planner.ui.widgets.views import KPI_ROWS, kpi_value
+    from planner.plan.tables import KPI_ROWS, kpi_value
 
     a = store.save_scenario(engine_plan.scenario)
     b = store.save_scenario(small_plan.scenario)

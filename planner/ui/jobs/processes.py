@@ -3,22 +3,25 @@
 Planning runs (:mod:`planner.ui.jobs.runs`) and sweeps (:mod:`planner.ui.jobs.sweeps`) both run
 as command-line processes in a job folder, so that a solver deep in native code can be
 stopped at once and a result is stored even if nobody watches. This module holds what
-the two share; it does not import streamlit.
+the two share: starting and ending a process group, its log, and the :class:`Registry`
+of the jobs of one kind on the app server. It does not import streamlit.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
-__all__ = ["end_group", "forget_finished", "launch", "read_log", "stop_all"]
+__all__ = ["Registry", "end_group", "forget_finished", "launch", "read_log", "stop_all"]
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -29,6 +32,9 @@ class _Job(Protocol):
     def poll(self) -> str: ...
 
     def stop(self) -> None: ...
+
+
+J = TypeVar("J", bound=_Job)
 
 
 def launch(args: Sequence[str], folder: Path) -> subprocess.Popen:
@@ -105,3 +111,49 @@ def stop_all(jobs: MutableMapping[str, _Job]) -> None:
     for job in list(jobs.values()):
         with contextlib.suppress(Exception):
             job.stop()
+
+
+class Registry(Generic[J]):
+    """The jobs of one kind that this app server started, by key, shared by every
+    session.
+
+    Finished jobs are forgotten ``keep_s`` seconds after they end; jobs still running
+    when the server exits are stopped (they run in their own sessions).
+    """
+
+    def __init__(self, keep_s: float) -> None:
+        self.keep_s = keep_s
+        self._jobs: dict[str, J] = {}
+        self._lock = threading.Lock()
+        atexit.register(stop_all, self._jobs)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[dict[str, J]]:
+        """The jobs by key, tidied, with the registry's lock held (to look and add at
+        once)."""
+        with self._lock:
+            forget_finished(self._jobs, self.keep_s)
+            yield self._jobs
+
+    def get(self, key: str | None) -> J | None:
+        """The job with ``key``, if this server knows it."""
+        with self.held() as jobs:
+            return jobs.get(key) if key else None
+
+    def running(self, where: Callable[[J], bool] | None = None) -> list[J]:
+        """Jobs still running (those for which ``where`` holds, or all)."""
+        with self.held() as jobs:
+            return [
+                j for j in jobs.values() if j.poll() == "running" and (where is None or where(j))
+            ]
+
+    def add(self, key: str, job: J) -> None:
+        """Keep ``job`` under ``key`` (replacing the job that had it)."""
+        with self._lock:
+            self._jobs[key] = job
+
+    def stop_all(self) -> None:
+        """Stop every job and forget them all."""
+        with self._lock:
+            stop_all(self._jobs)
+            self._jobs.clear()
