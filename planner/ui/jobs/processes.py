@@ -3,8 +3,9 @@
 Planning runs (:mod:`planner.ui.jobs.runs`) and sweeps (:mod:`planner.ui.jobs.sweeps`) both run
 as command-line processes in a job folder, so that a solver deep in native code can be
 stopped at once and a result is stored even if nobody watches. This module holds what
-the two share: starting and ending a process group, its log, and the :class:`Registry`
-of the jobs of one kind on the app server. It does not import streamlit.
+the two share: starting and ending a process group, its log, a job's common state
+(:class:`ProcessJob`) and the :class:`Registry` of the jobs of one kind on the app
+server. It does not import streamlit.
 """
 
 from __future__ import annotations
@@ -18,23 +19,60 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
-__all__ = ["Registry", "end_group", "forget_finished", "launch", "read_log", "stop_all"]
+__all__ = [
+    "ProcessJob",
+    "Registry",
+    "end_group",
+    "forget_finished",
+    "launch",
+    "read_log",
+    "stop_all",
+]
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-class _Job(Protocol):
-    finished: float | None
+@dataclass(eq=False, kw_only=True)
+class ProcessJob:
+    """What every background job has: its folder, its process (leader of its own process
+    group), when it started and ended, whether it was stopped, and its log once the
+    folder is gone.
 
-    def poll(self) -> str: ...
+    Subclasses say how the job is polled (:meth:`poll`: ``running`` or how it ended)
+    and stopped (:meth:`stop`).
+    """
 
-    def stop(self) -> None: ...
+    folder: Path
+    proc: subprocess.Popen
+    started: float = field(default_factory=time.monotonic)
+    stopped: bool = False
+    finished: float | None = None
+    _log: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def poll(self) -> str:
+        """``running``, or how the job ended."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """End the job's process group."""
+        raise NotImplementedError
+
+    def elapsed(self) -> float:
+        """Seconds since the start (until the end once finished)."""
+        return (self.finished or time.monotonic()) - self.started
+
+    def log(self) -> str:
+        """The process's output (a solver log or progress lines, and a traceback or an
+        error if it failed), for support."""
+        return self._log if self._log is not None else read_log(self.folder)
 
 
-J = TypeVar("J", bound=_Job)
+J = TypeVar("J", bound=ProcessJob)
 
 
 def launch(args: Sequence[str], folder: Path) -> subprocess.Popen:
@@ -95,7 +133,7 @@ def read_log(folder: Path) -> str:
         return ""
 
 
-def forget_finished(jobs: MutableMapping[str, _Job], keep_s: float) -> None:
+def forget_finished(jobs: MutableMapping[str, ProcessJob], keep_s: float) -> None:
     """Drop the jobs that finished more than ``keep_s`` seconds ago (polling the rest).
 
     Call with the registry's lock held.
@@ -106,7 +144,7 @@ def forget_finished(jobs: MutableMapping[str, _Job], keep_s: float) -> None:
             del jobs[key]
 
 
-def stop_all(jobs: MutableMapping[str, _Job]) -> None:
+def stop_all(jobs: MutableMapping[str, ProcessJob]) -> None:
     """Stop every job of a registry (at server exit: they run in their own sessions)."""
     for job in list(jobs.values()):
         with contextlib.suppress(Exception):

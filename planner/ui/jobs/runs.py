@@ -15,18 +15,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from planner.data.regions import LAYERS, OPTIONAL_LAYERS, Region, write_layers
 from planner.i18n import LANGUAGES, PlannerError, t
 from planner.scenario import Scenario
-from planner.ui.jobs.processes import Registry, end_group, launch, read_log
+from planner.ui.jobs.processes import ProcessJob, Registry, end_group, launch
 
 __all__ = ["JOBS", "Job", "get", "running", "start"]
 
@@ -37,7 +35,7 @@ KEEP_FINISHED_S = 6 * 3600
 
 
 @dataclass(eq=False)
-class Job:
+class Job(ProcessJob):
     """One planning run in a worker process.
 
     Attributes
@@ -54,14 +52,7 @@ class Job:
     scenario_id: int
     scenario_name: str
     region: str
-    folder: Path
-    proc: subprocess.Popen
-    started: float = field(default_factory=time.monotonic)
-    stopped: bool = False
-    finished: float | None = None
     _result: dict | None = None
-    _log: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # --- state ---------------------------------------------------------------------------
 
@@ -105,14 +96,6 @@ class Job:
             return str(last["stage"]), float(last["fraction"])
         except (OSError, ValueError, IndexError, KeyError):
             return "ui.run.stage.starting", 0.0
-
-    def elapsed(self) -> float:
-        """Seconds since the start (until the end once finished)."""
-        return (self.finished or time.monotonic()) - self.started
-
-    def log(self) -> str:
-        """The worker's output (solver log, and a traceback if it failed), for support."""
-        return self._log if self._log is not None else read_log(self.folder)
 
     def stop(self) -> None:
         """End the run (its process group); nothing is stored."""

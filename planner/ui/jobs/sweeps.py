@@ -20,16 +20,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from planner.i18n import LANGUAGES, PlannerError, t
 from planner.sweep import SweepDefinition
-from planner.ui.jobs.processes import Registry, end_group, launch, read_log
+from planner.ui.jobs.processes import ProcessJob, Registry, end_group, launch, read_log
 
 __all__ = ["JOBS", "MAX_SWEEPS", "MAX_WORKERS", "SweepJob", "get", "running", "start"]
 
@@ -45,7 +43,7 @@ EXIT_COMPLETE, EXIT_INCOMPLETE = 0, 1
 
 
 @dataclass(eq=False)
-class SweepJob:
+class SweepJob(ProcessJob):
     """One sweep computed by a ``python -m planner sweep`` process.
 
     Attributes
@@ -64,14 +62,7 @@ class SweepJob:
     region: str
     name: str
     workers: int
-    folder: Path
-    proc: subprocess.Popen
-    started: float = field(default_factory=time.monotonic)
-    stopped: bool = False
-    finished: float | None = None
     code: int | None = None
-    _log: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def poll(self) -> str:
         """``running``, ``finished`` (every point computed, some may have failed),
@@ -92,14 +83,6 @@ class SweepJob:
     def message(self) -> dict[str, str]:
         """Why the process failed, in each language (for ``failed``)."""
         return {lang: t("ui.swjobs.crashed", lang, code=self.code) for lang in LANGUAGES}
-
-    def elapsed(self) -> float:
-        """Seconds since the start (until the end once finished)."""
-        return (self.finished or time.monotonic()) - self.started
-
-    def log(self) -> str:
-        """The command's output (progress lines, and an error if it failed)."""
-        return self._log if self._log is not None else read_log(self.folder)
 
     def stop(self) -> None:
         """End the command and its Dask workers (the whole process group).
