@@ -37,43 +37,23 @@ def _guarded(render):
     return page
 
 
+#: The pages in menu order: name, title key, module, icon.
+_MENU = (
+    ("data", "ui.page.data", data_page, ":material/map:"),
+    ("scenario", "ui.page.scenario", scenario_page, ":material/tune:"),
+    ("run", "ui.page.run", run_page, ":material/play_circle:"),
+    ("results", "ui.page.results", results_page, ":material/location_on:"),
+    ("review", "ui.page.review", review_page, ":material/fact_check:"),
+    ("compare", "ui.page.compare", compare_page, ":material/compare:"),
+    ("sweep", "ui.page.sweep", sweep_page, ":material/show_chart:"),
+)
 PAGES.clear()
 PAGES.update(
     {
-        "data": st.Page(
-            _guarded(data_page.render),
-            title=t("ui.page.data", lang()),
-            icon=":material/map:",
-            default=True,
-        ),
-        "scenario": st.Page(
-            _guarded(scenario_page.render),
-            title=t("ui.page.scenario", lang()),
-            icon=":material/tune:",
-        ),
-        "run": st.Page(
-            _guarded(run_page.render), title=t("ui.page.run", lang()), icon=":material/play_circle:"
-        ),
-        "results": st.Page(
-            _guarded(results_page.render),
-            title=t("ui.page.results", lang()),
-            icon=":material/location_on:",
-        ),
-        "review": st.Page(
-            _guarded(review_page.render),
-            title=t("ui.page.review", lang()),
-            icon=":material/fact_check:",
-        ),
-        "compare": st.Page(
-            _guarded(compare_page.render),
-            title=t("ui.page.compare", lang()),
-            icon=":material/compare:",
-        ),
-        "sweep": st.Page(
-            _guarded(sweep_page.render),
-            title=t("ui.page.sweep", lang()),
-            icon=":material/show_chart:",
-        ),
+        name: st.Page(
+            _guarded(module.render), title=t(title, lang()), icon=icon, default=name == "data"
+        )
+        for name, title, module, icon in _MENU
     }
 )
 st.navigation(list(PAGES.values())).run()

@@ -469,7 +469,7 @@ def test_sweep_page_runs_a_jinjiang_sweep_and_maps_a_point(browser, tmp_path, sc
         _no_traceback(page)
         _shot(page, screenshots, "sweep_running.png")
 
-        # several minutes at most: five small points on two workers
+        # a generous bound for five small points on two workers
         page.get_by_text("共 5 个参数组合：已完成 5 个，失败 0 个，未计算 0 个。").wait_for(
             timeout=600_000
         )

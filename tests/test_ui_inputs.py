@@ -292,7 +292,7 @@ def test_bad_scenario_input_gets_a_message(case: Case) -> None:
 
 def test_every_number_field_and_table_column_is_covered() -> None:
     """The cases above reach every number input and every column of the table."""
-    from planner.ui.pages.scenario import FIELDS
+    from planner.scenario.form import FIELDS
 
     at = _scenario_app()
     numbers = {w.key.split(".", 1)[1] for w in at.number_input}

@@ -30,6 +30,7 @@ PAGES = (
     "results_page",
     "review_page",
     "compare_page",
+    "sweep_page",
 )
 
 
@@ -42,7 +43,7 @@ def _router() -> None:
 
     sidebar()
     page = st.session_state.get("test_page", "scenario_page")
-    importlib.import_module(f"planner.ui.{page}").render()
+    importlib.import_module(f"planner.ui.pages.{page.removesuffix('_page')}").render()
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +231,7 @@ def test_jinjiang_preset_run_shows_the_engines_kpis(store, engine_plan) -> None:
 def test_compare_page_shows_both_plans_and_their_differences(
     store, engine_plan, small_plan
 ) -> None:
-    from planner.ui.widgets.views import KPI_ROWS, kpi_value
+    from planner.plan.tables import KPI_ROWS, kpi_value
 
     a = store.save_scenario(engine_plan.scenario)
     b = store.save_scenario(small_plan.scenario)
@@ -338,7 +339,33 @@ LANGUAGE_CHECKS = {
         ("指标对比", "地图对比", "选择要对比的结果（2–4 个）"),
         ("Indicators", "Maps", "Results to compare (2–4)"),
     ),
+    "sweep_page": (
+        ("参数扫描：晋江市", "Scenario sweep: Jinjiang"),
+        ("新建参数扫描", "开始扫描", "参数扫描结果"),
+        ("New sweep", "Start the sweep", "Sweep results"),
+    ),
 }
+
+
+def _shown(at) -> str:
+    """Everything the page shows in words: its labels, the options of its choices, the
+    metrics' values and the tables' cells."""
+    parts = [_labels(at)]
+    for kind in ("selectbox", "multiselect", "radio"):
+        parts += [str(o) for element in at.get(kind) for o in element.options]
+    parts += [str(m.value) for m in at.get("metric")]
+    parts += [" ".join(map(str, d.value.to_numpy().ravel())) for d in at.dataframe]
+    return "\n".join(parts)
+
+
+def _raw_keys(text: str) -> list[str]:
+    """Message keys shown as they are (an unknown key renders as itself)."""
+    from planner.i18n import catalogue
+
+    spaces = "|".join(sorted({key.split(".")[0] for key in catalogue()}))
+    found = re.findall(rf"(?<![\w.])(?:{spaces})\.[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*", text)
+    files = ("csv", "geojson", "gpkg", "html", "json", "pdf", "png", "xlsx", "zip")
+    return [key for key in found if key.rsplit(".", 1)[-1] not in files]
 
 
 def _labels(at) -> str:
@@ -365,6 +392,7 @@ def test_each_page_switches_language(page, store, engine_plan, small_plan) -> No
     text = _labels(at)
     for label in zh_labels:
         assert label in text, label
+    assert not _raw_keys(_shown(at))
     assert at.sidebar.radio(key="lang").value == "zh"
     assert at.sidebar.selectbox(key="region_id").label == "区域"
 
@@ -376,6 +404,7 @@ def test_each_page_switches_language(page, store, engine_plan, small_plan) -> No
         assert label in text, label
     for label in zh_labels:
         assert label not in text, label
+    assert not _raw_keys(_shown(at))
     assert at.sidebar.selectbox(key="region_id").label == "Region"
     assert at.sidebar.selectbox(key="scenario_id").label == "Current scenario"
     assert not at.error
@@ -383,3 +412,8 @@ def test_each_page_switches_language(page, store, engine_plan, small_plan) -> No
     at.sidebar.radio(key="lang").set_value("zh")
     _run(at)
     assert at.title[0].value == title_zh
+    assert not _raw_keys(_shown(at))
+
+
+def test_raw_keys_are_found() -> None:
+    assert _raw_keys("审核 ui.rev.nothing · 1.5 km · plan.gpkg") == ["ui.rev.nothing"]

@@ -8,8 +8,8 @@ import pytest
 
 from planner.data.regions import load_region
 from planner.scenario import default_scenario
+from planner.scenario.form import county_limits, county_table, scenario_problems, table_checks
 from planner.store import Store
-from planner.ui.pages.scenario import county_limits, county_table, scenario_problems, table_checks
 
 pytestmark = pytest.mark.usefixtures("planner_home")
 
@@ -327,7 +327,7 @@ def test_form_checks_count_existing_sites_and_closed_ones() -> None:
     import geopandas as gpd
     from shapely.geometry import Point
 
-    from planner.ui.pages.scenario import form_checks
+    from planner.scenario.form import form_checks
 
     region = load_region("jinjiang")
     sites = gpd.GeoDataFrame(

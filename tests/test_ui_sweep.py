@@ -79,9 +79,7 @@ def stored(planner_home, stored_db):
 @pytest.fixture(autouse=True)
 def no_jobs_left():
     yield
-    for job in list(sweep_jobs._JOBS.values()):
-        job.stop()
-    sweep_jobs._JOBS.clear()
+    sweep_jobs.JOBS.stop_all()
 
 
 def _script() -> None:

@@ -6,31 +6,27 @@ and the process) and can :meth:`Job.stop` it, which ends the process: a solver d
 native code stops at once, and nothing of the run is stored. The worker stores a
 finished plan in the database itself, so a result is kept even if nobody watches.
 
-The registry lives in this module (one per app server); this module does not import
-streamlit.
+The registry (:class:`planner.ui.jobs.processes.Registry`) lives in this module, one per
+app server; this module does not import streamlit.
 """
 
 from __future__ import annotations
 
-import atexit
-import functools
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from planner.data.regions import LAYERS, OPTIONAL_LAYERS, Region, write_layers
 from planner.i18n import LANGUAGES, PlannerError, t
 from planner.scenario import Scenario
-from planner.ui.jobs.processes import end_group, forget_finished, launch, read_log, stop_all
+from planner.ui.jobs.processes import ProcessJob, Registry, end_group, launch
 
-__all__ = ["Job", "get", "running", "start"]
+__all__ = ["JOBS", "Job", "get", "running", "start"]
 
 #: At most this many runs at once on the server (env ``PLANNER_MAX_RUNS``).
 MAX_RUNS = int(os.environ.get("PLANNER_MAX_RUNS", "2"))
@@ -38,9 +34,8 @@ MAX_RUNS = int(os.environ.get("PLANNER_MAX_RUNS", "2"))
 KEEP_FINISHED_S = 6 * 3600
 
 
-
 @dataclass(eq=False)
-class Job:
+class Job(ProcessJob):
     """One planning run in a worker process.
 
     Attributes
@@ -57,14 +52,7 @@ class Job:
     scenario_id: int
     scenario_name: str
     region: str
-    folder: Path
-    proc: subprocess.Popen
-    started: float = field(default_factory=time.monotonic)
-    stopped: bool = False
-    finished: float | None = None
     _result: dict | None = None
-    _log: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # --- state ---------------------------------------------------------------------------
 
@@ -109,14 +97,6 @@ class Job:
         except (OSError, ValueError, IndexError, KeyError):
             return "ui.run.stage.starting", 0.0
 
-    def elapsed(self) -> float:
-        """Seconds since the start (until the end once finished)."""
-        return (self.finished or time.monotonic()) - self.started
-
-    def log(self) -> str:
-        """The worker's output (solver log, and a traceback if it failed), for support."""
-        return self._log if self._log is not None else read_log(self.folder)
-
     def stop(self) -> None:
         """End the run (its process group); nothing is stored."""
         if self.proc.poll() is not None:
@@ -126,29 +106,20 @@ class Job:
         self.poll()
 
 
-_JOBS: dict[str, Job] = {}
-_LOCK = threading.Lock()
-# Running workers end with the app server (they run in their own sessions).
-atexit.register(stop_all, _JOBS)
-_tidy = functools.partial(forget_finished, _JOBS, KEEP_FINISHED_S)
+#: The runs of this app server, by job id.
+JOBS: Registry[Job] = Registry(KEEP_FINISHED_S)
 
 
 def get(job_id: str | None) -> Job | None:
     """The job with ``job_id``, if this server knows it."""
-    with _LOCK:
-        _tidy()
-        return _JOBS.get(job_id) if job_id else None
+    return JOBS.get(job_id)
 
 
 def running(scenario_id: int | None = None) -> list[Job]:
     """Jobs still running (for one scenario, or all)."""
-    with _LOCK:
-        _tidy()
-        return [
-            j
-            for j in _JOBS.values()
-            if j.poll() == "running" and (scenario_id is None or j.scenario_id == scenario_id)
-        ]
+    if scenario_id is None:
+        return JOBS.running()
+    return JOBS.running(lambda j: j.scenario_id == scenario_id)
 
 
 def start(
@@ -209,6 +180,5 @@ def start(
         folder=folder,
         proc=proc,
     )
-    with _LOCK:
-        _JOBS[job.id] = job
+    JOBS.add(job.id, job)
     return job

@@ -10,29 +10,26 @@ ends the whole process group (the command and its Dask workers): the points alre
 finished stay stored, and starting the same definition again resumes the sweep (same
 content-hash id; :func:`planner.sweep.run_sweep` skips the finished points).
 
-The registry lives in this module (one per app server), keyed by sweep id: one process
-per sweep. This module does not import streamlit.
+The registry (:class:`planner.ui.jobs.processes.Registry`) lives in this module, one per
+app server, keyed by sweep id: one process per sweep. This module does not import
+streamlit.
 """
 
 from __future__ import annotations
 
-import atexit
-import functools
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from planner.i18n import LANGUAGES, PlannerError, t
 from planner.sweep import SweepDefinition
-from planner.ui.jobs.processes import end_group, forget_finished, launch, read_log, stop_all
+from planner.ui.jobs.processes import ProcessJob, Registry, end_group, launch, read_log
 
-__all__ = ["MAX_SWEEPS", "MAX_WORKERS", "SweepJob", "get", "running", "start"]
+__all__ = ["JOBS", "MAX_SWEEPS", "MAX_WORKERS", "SweepJob", "get", "running", "start"]
 
 #: At most this many sweeps at once on the server (env ``PLANNER_MAX_SWEEPS``): each
 #: one keeps its worker processes busy.
@@ -45,9 +42,8 @@ KEEP_FINISHED_S = 6 * 3600
 EXIT_COMPLETE, EXIT_INCOMPLETE = 0, 1
 
 
-
 @dataclass(eq=False)
-class SweepJob:
+class SweepJob(ProcessJob):
     """One sweep computed by a ``python -m planner sweep`` process.
 
     Attributes
@@ -66,14 +62,7 @@ class SweepJob:
     region: str
     name: str
     workers: int
-    folder: Path
-    proc: subprocess.Popen
-    started: float = field(default_factory=time.monotonic)
-    stopped: bool = False
-    finished: float | None = None
     code: int | None = None
-    _log: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def poll(self) -> str:
         """``running``, ``finished`` (every point computed, some may have failed),
@@ -95,14 +84,6 @@ class SweepJob:
         """Why the process failed, in each language (for ``failed``)."""
         return {lang: t("ui.swjobs.crashed", lang, code=self.code) for lang in LANGUAGES}
 
-    def elapsed(self) -> float:
-        """Seconds since the start (until the end once finished)."""
-        return (self.finished or time.monotonic()) - self.started
-
-    def log(self) -> str:
-        """The command's output (progress lines, and an error if it failed)."""
-        return self._log if self._log is not None else read_log(self.folder)
-
     def stop(self) -> None:
         """End the command and its Dask workers (the whole process group).
 
@@ -116,25 +97,18 @@ class SweepJob:
         self.poll()
 
 
-_JOBS: dict[str, SweepJob] = {}
-_LOCK = threading.Lock()
-# Running sweeps end with the app server (they run in their own sessions).
-atexit.register(stop_all, _JOBS)
-_tidy = functools.partial(forget_finished, _JOBS, KEEP_FINISHED_S)
+#: The sweeps of this app server, by sweep id.
+JOBS: Registry[SweepJob] = Registry(KEEP_FINISHED_S)
 
 
 def get(sweep_id: str | None) -> SweepJob | None:
     """The latest job of sweep ``sweep_id`` this server started, if any."""
-    with _LOCK:
-        _tidy()
-        return _JOBS.get(sweep_id) if sweep_id else None
+    return JOBS.get(sweep_id)
 
 
 def running() -> list[SweepJob]:
     """Sweeps being computed on this server."""
-    with _LOCK:
-        _tidy()
-        return [j for j in _JOBS.values() if j.poll() == "running"]
+    return JOBS.running()
 
 
 def start(db: Path, definition: SweepDefinition, workers: int = 2, lang: str = "zh") -> SweepJob:
@@ -164,12 +138,11 @@ def start(db: Path, definition: SweepDefinition, workers: int = 2, lang: str = "
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
         raise PlannerError("ui.swjobs.bad_workers", workers=workers, limit=MAX_WORKERS)
-    with _LOCK:
-        _tidy()
-        current = _JOBS.get(definition.id)
+    with JOBS.held() as jobs:
+        current = jobs.get(definition.id)
         if current is not None and current.poll() == "running":
             return current
-        busy = [j for j in _JOBS.values() if j.poll() == "running"]
+        busy = [j for j in jobs.values() if j.poll() == "running"]
         if len(busy) >= MAX_SWEEPS:
             raise PlannerError("ui.swjobs.too_many", count=len(busy), limit=MAX_SWEEPS)
         folder = Path(tempfile.mkdtemp(prefix="planner-sweep-"))
@@ -195,5 +168,5 @@ def start(db: Path, definition: SweepDefinition, workers: int = 2, lang: str = "
             folder=folder,
             proc=proc,
         )
-        _JOBS[definition.id] = job
+        jobs[definition.id] = job
         return job

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from planner.plan.tables import compare_table
 from planner.ui.state import current_region, lang, page_link, store, tr
-from planner.ui.widgets.views import basemap_picker, compare_table, map_html, plan_label, show_map
+from planner.ui.widgets.views import basemap_picker, map_html, plan_label, show_map
 
 __all__ = ["render"]
 
 MAX_PLANS = 4
-
 
 
 def render() -> None:

@@ -6,18 +6,19 @@ name, the time and the reason. A decision is made on the versions of the sites t
 reviewer saw on the last drawing of the page; when someone else changed one of them in
 between, nothing is stored and the page says who did what. The audit view lists every
 decision, per site. A re-run applies the review (:mod:`planner.plan.review`) in a worker
-process and the new plan shows what changed against the reviewed one.
+process and the new plan shows what changed against the reviewed one. The tables are
+the planner's (:mod:`planner.plan.review_tables`).
 """
 
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from planner import format as fmt
 from planner.data.regions import Region
 from planner.i18n import PlannerError
 from planner.instance.candidates import centre_candidates, station_candidates
@@ -33,11 +34,22 @@ from planner.plan.review import (
     plan_diff,
     site_table,
 )
+from planner.plan.review_tables import (
+    LOCKED,
+    audit_rows,
+    change_rows,
+    filter_sites,
+    indicator_rows,
+    nearest_free,
+    region_names,
+    site_rows,
+)
 from planner.store import PlanRecord
 from planner.ui.jobs import runs as jobs
 from planner.ui.pages.run import JOBS, _outcome, _watch
 from planner.ui.state import (
     WORKING_REGION,
+    current_region,
     current_scenario_id,
     keep_choice,
     lang,
@@ -46,14 +58,8 @@ from planner.ui.state import (
     tr,
 )
 from planner.ui.widgets.export_panel import export_panel
-from planner.ui.widgets.views import (
-    basemap_picker,
-    fmt_kpi,
-    load_plan,
-    local_time,
-    plan_label,
-    show_map,
-)
+from planner.ui.widgets.form import choice, labels
+from planner.ui.widgets.views import basemap_picker, load_plan, local_time, plan_label, show_map
 from planner.views import to_html
 from planner.views.review_map import review_map
 
@@ -64,7 +70,6 @@ SEEN = "review_seen"  # {scenario_id: {(tier, site_id): version}} as last drawn
 FLASH = "review_flash"
 PLAN = "review_plan"
 NEAREST = 15  # move targets offered: the nearest unused candidates
-
 
 
 # --- cached inputs --------------------------------------------------------------------------
@@ -79,12 +84,6 @@ def _candidates(_region: Region, region_key: str, scenario_json: str, tier: str)
         station_candidates(_region, scenario) if tier == "station" else centre_candidates(_region)
     )
     return cand.reset_index(drop=True)
-
-
-def _names(region: Region) -> tuple[dict, dict]:
-    counties = dict(zip(region.counties["code"], region.counties["name"], strict=True))
-    towns = dict(zip(region.townships["code"], region.townships["name"], strict=True))
-    return counties, towns
 
 
 # --- the decision callback ------------------------------------------------------------------
@@ -146,92 +145,44 @@ def _choose(records: list[PlanRecord]) -> PlanRecord:
     if st.session_state.get(PLAN) not in ids:
         own = [r.id for r in records if r.scenario_id == scenario_id]
         st.session_state[PLAN] = own[0] if own else ids[0]
-    labels = {r.id: plan_label(r) for r in records}
-    keep_choice(PLAN)
-    chosen = st.selectbox(tr("ui.rev.plan"), ids, format_func=labels.get, key=PLAN)
+    names = {r.id: plan_label(r) for r in records}
+    chosen = choice(st, tr("ui.rev.plan"), ids, format_func=names.get, key=PLAN)
     return next(r for r in records if r.id == chosen)
 
 
 def _filters(table: pd.DataFrame, counties: dict, towns: dict) -> pd.DataFrame:
     a, b, c, d = st.columns(4)
-    for key in ("review_f_tier", "review_f_county", "review_f_town", "review_f_status"):
-        keep_choice(key)
-    tiers = a.multiselect(
-        tr("ui.rev.f.tier"),
-        list(TIERS),
-        format_func={x: tr(f"ui.tier.{x}") for x in TIERS}.get,
-        key="review_f_tier",
-        placeholder=tr("ui.rev.f.all"),
-    )
+    every = tr("ui.rev.f.all")
+    tiers = choice(
+        a, tr("ui.rev.f.tier"), list(TIERS), format_func=labels("ui.tier", TIERS),
+        key="review_f_tier", placeholder=every, multi=True,
+    )  # fmt: skip
     county_codes = sorted(c for c in table["county_code"].dropna().unique())
-    chosen_counties = b.multiselect(
-        tr("ui.rev.f.county"),
-        county_codes,
-        format_func=lambda x: counties.get(x, x),
-        key="review_f_county",
-        placeholder=tr("ui.rev.f.all"),
-    )
-    within = table if not chosen_counties else table[table["county_code"].isin(chosen_counties)]
+    chosen_counties = choice(
+        b, tr("ui.rev.f.county"), county_codes, format_func=lambda x: counties.get(x, x),
+        key="review_f_county", placeholder=every, multi=True,
+    )  # fmt: skip
+    within = filter_sites(table, counties=chosen_counties)
     town_codes = sorted(c for c in within["township_code"].dropna().unique())
-    chosen_towns = c.multiselect(
-        tr("ui.rev.f.township"),
-        town_codes,
-        format_func=lambda x: towns.get(x, x),
-        key="review_f_town",
-        placeholder=tr("ui.rev.f.all"),
-    )
-    statuses = d.multiselect(
-        tr("ui.rev.f.status"),
-        [*STATUSES, "locked"],
-        format_func={
-            x: tr("review.action.lock") if x == "locked" else tr(f"review.status.{x}")
-            for x in [*STATUSES, "locked"]
-        }.get,
-        key="review_f_status",
-        placeholder=tr("ui.rev.f.all"),
-    )
-    out = table
-    if tiers:
-        out = out[out["tier"].isin(tiers)]
-    if chosen_counties:
-        out = out[out["county_code"].isin(chosen_counties)]
-    if chosen_towns:
-        out = out[out["township_code"].isin(chosen_towns)]
-    if statuses:
-        keep = out["status"].isin(statuses)
-        if "locked" in statuses:
-            keep |= out["locked"].astype(bool)
-        out = out[keep]
-    return out
-
-
-def _display(table: pd.DataFrame, counties: dict, towns: dict) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            tr("ui.rev.col.tier"): [tr(f"ui.tier.{x}") for x in table["tier"]],
-            tr("ui.rev.col.site"): table["site_id"].astype(str),
-            tr("ui.rev.col.name"): table["name"],
-            tr("ui.rev.col.county"): [counties.get(x, x) for x in table["county_code"]],
-            tr("ui.rev.col.township"): [towns.get(x, x) for x in table["township_code"]],
-            tr("ui.rev.col.population"): table["served_population"].round(0),
-            tr("ui.rev.col.status"): [tr(f"review.status.{s}") for s in table["status"]],
-            tr("ui.rev.col.locked"): table["locked"].astype(bool),
-            tr("ui.rev.col.reviewer"): table["reviewer"],
-            tr("ui.rev.col.at"): [local_time(x) if x else "" for x in table["at"]],
-            tr("ui.rev.col.reason"): table["reason"],
-        }
-    )
+    chosen_towns = choice(
+        c, tr("ui.rev.f.township"), town_codes, format_func=lambda x: towns.get(x, x),
+        key="review_f_town", placeholder=every, multi=True,
+    )  # fmt: skip
+    status_labels = {x: tr(f"review.status.{x}") for x in STATUSES}
+    status_labels[LOCKED] = tr("review.action.lock")
+    statuses = choice(
+        d, tr("ui.rev.f.status"), [*STATUSES, LOCKED], format_func=status_labels.get,
+        key="review_f_status", placeholder=every, multi=True,
+    )  # fmt: skip
+    return filter_sites(table, tiers, chosen_counties, chosen_towns, statuses)
 
 
 def _move_inputs(region: Region, record: PlanRecord, site: pd.Series, used: set[str]) -> None:
-    keep_choice("review_move_kind")
-    kind = st.radio(
-        tr("ui.rev.move_to"),
-        ["candidate", "point"],
-        format_func={x: tr(f"ui.rev.move.{x}") for x in ("candidate", "point")}.get,
-        horizontal=True,
-        key="review_move_kind",
-    )
+    kinds = ["candidate", "point"]
+    kind = choice(
+        st, tr("ui.rev.move_to"), kinds, format_func=labels("ui.rev.move", kinds),
+        horizontal=True, key="review_move_kind", radio=True,
+    )  # fmt: skip
     if kind == "point":
         a, b = st.columns(2)
         a.number_input(
@@ -242,23 +193,18 @@ def _move_inputs(region: Region, record: PlanRecord, site: pd.Series, used: set[
         )
         return
     cand = _candidates(region, f"{region.id}", record.scenario.to_json(), site["tier"])
-    free = cand[~cand["site_id"].astype(str).isin(used)]
-    if free.empty:
+    nearest = nearest_free(cand, float(site["lon"]), float(site["lat"]), used, NEAREST)
+    if nearest.empty:
         st.caption(tr("ui.rev.unknown_target"))
         return
-    lon0, lat0 = float(site["lon"]), float(site["lat"])
-    kx = 111_320.0 * math.cos(math.radians(lat0))
-    dist = np.hypot((free.geometry.x - lon0) * kx, (free.geometry.y - lat0) * 110_540.0)
-    nearest = free.assign(metres=dist.to_numpy()).nsmallest(NEAREST, "metres")
-    labels = {
+    options = {
         str(r.site_id): tr(
-            "ui.rev.move.option", name=r.name or "—", site=r.site_id, metres=f"{r.metres:,.0f}"
+            "ui.rev.move.option", name=r.name or "—", site=r.site_id, metres=fmt.count(r.metres)
         )
         for r in nearest.itertuples()
     }
-    keep_choice("review_move_pick")
-    st.selectbox(
-        tr("ui.rev.move.pick"), list(labels), format_func=labels.get, key="review_move_pick"
+    choice(
+        st, tr("ui.rev.move.pick"), list(options), format_func=options.get, key="review_move_pick"
     )
 
 
@@ -273,18 +219,18 @@ def _decision_form(
     reviewer = st.session_state.get(REVIEWER, "").strip()
     if not reviewer:
         st.info(tr("ui.rev.reviewer_needed"))
-    labels = {
+    site_labels = {
         f"{tier}|{sid}": f"{name or sid}（{sid}）" if lang() == "zh" else f"{name or sid} ({sid})"
         for tier, sid, name in zip(shown["tier"], shown["site_id"], shown["name"], strict=True)
     }
     keep_choice("review_pick")
     st.session_state["review_pick"] = [
-        k for k in st.session_state.get("review_pick", []) if k in labels
+        k for k in st.session_state.get("review_pick", []) if k in site_labels
     ]
     picked = st.multiselect(
         tr("ui.rev.pick"),
-        list(labels),
-        format_func=labels.get,
+        list(site_labels),
+        format_func=site_labels.get,
         key="review_pick",
         placeholder=tr("ui.rev.pick_hint"),
     )
@@ -301,14 +247,10 @@ def _decision_form(
         )
         more = " …" if len(rows) > 5 else ""
         st.caption(tr("ui.rev.selected", count=len(rows), names=names + more))
-    keep_choice("review_action")
-    action = st.radio(
-        tr("ui.rev.action"),
-        list(ACTIONS),
-        format_func={x: tr(f"review.action.{x}") for x in ACTIONS}.get,
-        horizontal=True,
-        key="review_action",
-    )
+    action = choice(
+        st, tr("ui.rev.action"), list(ACTIONS), format_func=labels("review.action", ACTIONS),
+        horizontal=True, key="review_action", radio=True,
+    )  # fmt: skip
     st.text_input(
         tr("ui.rev.reason"), key="review_reason", help=tr("ui.rev.reason_help"), max_chars=2000
     )
@@ -335,8 +277,8 @@ def _audit(record: PlanRecord, table: pd.DataFrame) -> None:
             return
         names = dict(zip(table["site_id"], table["name"], strict=True))
         sites = sorted({d.site_id for d in history})
-        keep_choice("review_audit_site")
-        pick = st.selectbox(
+        pick = choice(
+            st,
             tr("ui.rev.audit_site"),
             ["*", *sites],
             format_func={
@@ -346,28 +288,8 @@ def _audit(record: PlanRecord, table: pd.DataFrame) -> None:
             key="review_audit_site",
         )
         rows = [d for d in history if pick == "*" or d.site_id == pick]
-        frame = pd.DataFrame(
-            {
-                tr("ui.rev.col.at"): [local_time(d.created_at) for d in rows],
-                tr("ui.rev.col.reviewer"): [d.reviewer for d in rows],
-                tr("ui.rev.col.tier"): [tr(f"ui.tier.{d.tier}") for d in rows],
-                tr("ui.rev.col.site"): [d.site_id for d in rows],
-                tr("ui.rev.col.name"): [names.get(d.site_id, "") for d in rows],
-                tr("ui.rev.col.action"): [tr(f"review.action.{d.action}") for d in rows],
-                tr("ui.rev.col.reason"): [d.reason for d in rows],
-                tr("ui.rev.col.target"): [_target_text(d.move_to) for d in rows],
-                "#": [d.version for d in rows],
-            }
-        )
-        st.dataframe(frame.iloc[::-1], hide_index=True, width="stretch")
-
-
-def _target_text(target: MoveTarget | None) -> str:
-    if target is None:
-        return ""
-    if target.site_id:
-        return target.site_id
-    return f"{target.lon:.6f}, {target.lat:.6f}"
+        frame = audit_rows(rows, names, lang(), local_time)
+        st.dataframe(frame, hide_index=True, width="stretch")
 
 
 def _rerun(record: PlanRecord) -> None:
@@ -379,13 +301,10 @@ def _rerun(record: PlanRecord) -> None:
         st.markdown(f"**{tr('ui.rev.running')}**")
         _watch(job.id, record.scenario.solver.time_limit_s)
         return
-    keep_choice("review_mode")
-    mode = st.radio(
-        tr("ui.rev.mode"),
-        list(RERUN_MODES),
-        format_func={x: tr(f"ui.rev.mode.{x}") for x in RERUN_MODES}.get,
-        key="review_mode",
-    )
+    mode = choice(
+        st, tr("ui.rev.mode"), list(RERUN_MODES), format_func=labels("ui.rev.mode", RERUN_MODES),
+        key="review_mode", radio=True,
+    )  # fmt: skip
     if st.button(
         tr("ui.rev.rerun"), key="review_rerun", disabled=bool(jobs.running(record.scenario_id))
     ):
@@ -442,67 +361,15 @@ def _diff(record: PlanRecord, counties: dict, towns: dict) -> None:
         )
     )
     if len(diff):
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    tr("ui.rev.col.change"): [tr(f"review.change.{c}") for c in diff["change"]],
-                    tr("ui.rev.col.tier"): [tr(f"ui.tier.{x}") for x in diff["tier"]],
-                    tr("ui.rev.col.site"): diff["site_id"],
-                    tr("ui.rev.col.name"): diff["name"],
-                    tr("ui.rev.col.county"): [counties.get(x, x) for x in diff["county_code"]],
-                    tr("ui.rev.col.township"): [towns.get(x, x) for x in diff["township_code"]],
-                    tr("ui.rev.col.new_site"): diff["new_site_id"].fillna(""),
-                    tr("ui.rev.col.moved_m"): [
-                        f"{m:,.0f}" if pd.notna(m) else "" for m in diff["moved_m"]
-                    ],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        st.dataframe(change_rows(diff, counties, towns, lang()), hide_index=True, width="stretch")
     else:
         st.caption(tr("ui.rev.diff_none"))
     kpis = kpi_diff(old.kpis, new.kpis)
-    kinds = {"coverage_share": "share", "max_centre_utilisation": "share"}
-    st.dataframe(
-        pd.DataFrame(
-            {
-                tr("ui.rev.col.indicator"): [tr(f"ui.kpi.{k}") for k in kpis["indicator"]],
-                tr("ui.rev.col.before"): [
-                    fmt_kpi(v, _kind(k, kinds), lang())
-                    for k, v in zip(kpis["indicator"], kpis["before"], strict=True)
-                ],
-                tr("ui.rev.col.after"): [
-                    fmt_kpi(v, _kind(k, kinds), lang())
-                    for k, v in zip(kpis["indicator"], kpis["after"], strict=True)
-                ],
-                tr("ui.rev.col.delta"): [
-                    _delta(v, _kind(k, kinds))
-                    for k, v in zip(kpis["indicator"], kpis["change"], strict=True)
-                ],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-
-
-def _kind(key: str, kinds: dict) -> str:
-    if key in kinds:
-        return kinds[key]
-    return "metres" if key.endswith("_m") else "count"
-
-
-def _delta(value: float | None, kind: str) -> str:
-    from planner.ui.widgets.views import fmt_diff
-
-    return fmt_diff(value, kind, lang())
+    st.dataframe(indicator_rows(kpis, lang()), hide_index=True, width="stretch")
 
 
 def render() -> None:
     """Draw the review page."""
-    from planner.ui.state import current_region
-
     region = current_region()
     st.title(tr("ui.rev.title", region=region.name(lang())))
     flash = st.session_state.pop(FLASH, None)
@@ -525,7 +392,7 @@ def render() -> None:
     st.session_state.setdefault(SEEN, {})[record.scenario_id] = {
         k: s.version for k, s in states.items()
     }
-    counties, towns = _names(region)
+    counties, towns = region_names(region)
     if flash:
         (st.success if flash[0] == "success" else st.error)(flash[1])
 
@@ -535,7 +402,7 @@ def render() -> None:
     left, right = st.columns([3, 2])
     with left:
         event = st.dataframe(
-            _display(shown, counties, towns),
+            site_rows(shown, counties, towns, lang(), local_time),
             hide_index=True,
             width="stretch",
             height=460,

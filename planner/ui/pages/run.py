@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from planner import format as fmt
 from planner.data.regions import Region
 from planner.i18n import PlannerError
 from planner.scenario import Scenario
@@ -25,7 +26,7 @@ from planner.ui.state import (
     store,
     tr,
 )
-from planner.ui.widgets.views import fmt_share, local_time, show_results
+from planner.ui.widgets.views import local_time, show_results
 
 __all__ = ["STAGES", "render"]
 
@@ -43,17 +44,16 @@ STAGES = (
 )
 
 
-
 def _summary(scenario: Scenario) -> str:
     s = scenario.stations
     return tr(
         "ui.run.summary",
-        stations=f"{s.count:,}" if s.count is not None else tr("ui.run.derived"),
+        stations=fmt.count(s.count) if s.count is not None else tr("ui.run.derived"),
         objective=tr(f"ui.sc.objective.{s.objective}"),
-        centres=f"{scenario.centres.count:,}",
-        urban=f"{s.radius_urban_m:,.0f}",
-        rural=f"{s.radius_rural_m:,.0f}",
-        limit=f"{scenario.solver.time_limit_s:,.0f}",
+        centres=fmt.count(scenario.centres.count),
+        urban=fmt.count(s.radius_urban_m),
+        rural=fmt.count(s.radius_rural_m),
+        limit=fmt.count(scenario.solver.time_limit_s),
     )
 
 
@@ -97,7 +97,7 @@ def _watch(job_id: str, limit: float) -> None:
             mark = ":gray[:material/radio_button_unchecked:]"
         lines.append(f"{mark} {tr(key)}")
     st.markdown("  \n".join(lines))
-    st.caption(tr("ui.run.limit_note", limit=f"{limit:,.0f}"))
+    st.caption(tr("ui.run.limit_note", limit=fmt.count(limit)))
     if st.button(tr("ui.run.stop"), key=f"run_stop_{job_id}", type="secondary"):
         job.stop()
         st.rerun()
@@ -126,10 +126,10 @@ def _outcome(job: jobs.Job) -> None:
         st.success(
             tr(
                 "ui.run.done",
-                seconds=f"{record.seconds or job.elapsed():,.1f}",
-                stations=f"{record.stations:,}",
-                centres=f"{record.centres:,}",
-                coverage=fmt_share(record.kpis.get("coverage_share")),
+                seconds=fmt.number(record.seconds or job.elapsed(), 1),
+                stations=fmt.count(record.stations),
+                centres=fmt.count(record.centres),
+                coverage=fmt.share(record.kpis.get("coverage_share")),
             )
         )
     else:
@@ -152,10 +152,12 @@ def _history(scenario_id: int) -> None:
             "#": [r.id for r in records],
             tr("ui.run.col.time"): [local_time(r.created_at) for r in records],
             tr("ui.run.col.status"): [tr(f"ui.status.{r.status}") for r in records],
-            tr("ui.run.col.stations"): [f"{r.stations:,}" for r in records],
-            tr("ui.run.col.centres"): [f"{r.centres:,}" for r in records],
-            tr("ui.run.col.coverage"): [fmt_share(r.kpis.get("coverage_share")) for r in records],
-            tr("ui.run.col.seconds"): [f"{r.seconds:,.1f}" if r.seconds else "—" for r in records],
+            tr("ui.run.col.stations"): [fmt.count(r.stations) for r in records],
+            tr("ui.run.col.centres"): [fmt.count(r.centres) for r in records],
+            tr("ui.run.col.coverage"): [fmt.share(r.kpis.get("coverage_share")) for r in records],
+            tr("ui.run.col.seconds"): [
+                fmt.number(r.seconds, 1) if r.seconds else fmt.MISSING for r in records
+            ],
         }
     )
     st.dataframe(frame, hide_index=True, width="stretch")

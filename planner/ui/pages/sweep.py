@@ -2,8 +2,9 @@
 
 The planner defines a sweep on top of the scenario chosen in the sidebar (or the
 region's default scenario): the range of ``stations.count`` and, optionally, a list of
-values of a second parameter. Every field is checked first, by this page (numbers) and
-by :meth:`planner.sweep.SweepDefinition.from_dict` (ranges, limits, every point's
+values of a second parameter. Every field is checked first
+(:func:`planner.sweep.form.build_definition`: the numbers as typed, then
+:meth:`planner.sweep.SweepDefinition.from_dict` for ranges, limits and every point's
 scenario); a problem is a message in the UI language and nothing starts.
 
 A sweep runs in a background process (:mod:`planner.ui.jobs.sweeps`, the
@@ -16,28 +17,36 @@ are computed).
 A chosen sweep shows its curves (coverage and distances against the number of stations,
 the knee marked, coverage by county), the table of every point for the city and each
 county with the marginal coverage per extra 100 stations, failed points with their
-message, CSV and PNG downloads, and the map of any solved point of the curve.
+message, CSV and PNG downloads, and the map of any solved point of the curve. The
+tables and the charts' data are the planner's (:mod:`planner.sweep.tables`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
-import re
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
 import streamlit as st
 
+from planner import format as fmt
 from planner.data.regions import Region
 from planner.i18n import PlannerError, t
 from planner.scenario import Scenario, default_scenario
 from planner.store import Store, SweepRecord
 from planner.sweep import SweepDefinition, load_curve
-from planner.sweep.curve import CITY, STATION_PATH, SweepCurve
+from planner.sweep.curve import SweepCurve
+from planner.sweep.form import (
+    SECOND_PARAMETERS,
+    build_definition,
+    curve_text,
+    definition_text,
+    param_label,
+    params_text,
+    prefill,
+    preview_count,
+)
+from planner.sweep.tables import chart_data, city_table, county_table, point_labels
 from planner.ui.jobs import sweeps as sweep_jobs
 from planner.ui.state import (
     NEW_SCENARIO,
@@ -46,190 +55,34 @@ from planner.ui.state import (
     _pack_stamp,
     current_region,
     current_scenario_id,
-    keep_choice,
     lang,
     store,
     tr,
 )
-from planner.ui.widgets.views import (
-    basemap_picker,
-    fmt_count,
-    fmt_metres,
-    fmt_share,
-    local_time,
-    show_map,
-)
+from planner.ui.widgets.charts import LINE_COLOUR, knee_marks, show_chart, station_lines
+from planner.ui.widgets.form import choice
+from planner.ui.widgets.views import basemap_picker, kpi_cards, local_time, show_map
 from planner.views import plan_map, to_html
 
-__all__ = [
-    "SECOND_PARAMETERS",
-    "build_definition",
-    "city_table",
-    "county_table",
-    "curve_text",
-    "param_label",
-    "point_labels",
-    "render",
-]
+__all__ = ["choice_key", "render"]
 
-#: Optional second parameter: the scenario paths offered (numbers; "" = none).
-SECOND_PARAMETERS = ("", "stations.radius_urban_m", "stations.radius_rural_m", "centres.count")
-#: Parameters whose values must be whole numbers.
-WHOLE = ("stations.count", "centres.count")
-#: Points of the prefilled range: start, start + step, … (Jinjiang 80: 40, 60 … 200).
-PREFILL_STEPS = 8
 FLASH = "sw_flash"
 PROBLEMS = "sw_problems"
 WORKERS = "sw_workers"
-
-
-
-# --- labels ------------------------------------------------------------------------------
-
-
-def param_label(path: str, lang_: str) -> str:
-    """A varied parameter's name in ``lang_`` (the dotted path when it has none)."""
-    key = f"ui.sw.param.{path}"
-    text = t(key, lang_)
-    return path if text == key else text
-
-
-def _value_text(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def params_text(params: Mapping[str, Any], lang_: str) -> str:
-    """``回收站点数量 = 120, 城镇覆盖半径（米） = 300``."""
-    return ", ".join(f"{param_label(p, lang_)} = {_value_text(v)}" for p, v in params.items())
-
-
-def curve_text(curve: SweepCurve, row: Mapping[str, Any], lang_: str) -> str:
-    """The curve a table row belongs to, in words: its values of the varied parameters
-    other than the number of stations (empty when only that is varied)."""
-    return params_text({p: row[p] for p in curve.parameters if p != STATION_PATH}, lang_)
+#: The indicators of a chosen point, as cards.
+POINT_CARDS = (
+    "stations",
+    "sorting_centres",
+    "coverage_share",
+    "mean_distance_m",
+    "p95_distance_m",
+    "uncovered_population",
+)
 
 
 def _markdown(text: str) -> str:
     """Messages put one problem per line: hard line breaks in Markdown."""
     return text.replace("\n", "  \n")
-
-
-# --- the definition ----------------------------------------------------------------------
-
-
-def _parse_number(text: Any, field: str, whole: bool, lang_: str) -> tuple[Any, str | None]:
-    """A number typed by the planner: ``(value, None)`` or ``(None, message)``."""
-    raw = str(text if text is not None else "").strip()
-    if not raw:
-        return None, t("ui.sw.err.empty", lang_, field=field)
-    try:
-        number = float(raw.replace(",", "").replace("，", ""))
-    except ValueError:
-        return None, t("ui.sw.err.number", lang_, field=field, value=raw)
-    if not math.isfinite(number):
-        return None, t("ui.sw.err.number", lang_, field=field, value=raw)
-    if number.is_integer():
-        return int(number), None
-    if whole:
-        return None, t("ui.sw.err.whole", lang_, field=field, value=raw)
-    return number, None
-
-
-def _parse_list(text: Any, field: str, whole: bool, lang_: str) -> tuple[list, list[str]]:
-    parts = [p for p in re.split(r"[,，;；、\s]+", str(text or "").strip()) if p]
-    if not parts:
-        return [], [t("ui.sw.err.empty", lang_, field=field)]
-    values, problems = [], []
-    for part in parts:
-        value, problem = _parse_number(part, field, whole, lang_)
-        if problem:
-            problems.append(problem)
-        else:
-            values.append(value)
-    return values, problems
-
-
-def build_definition(
-    region_id: str, base: Scenario, form: Mapping[str, Any], lang_: str
-) -> tuple[SweepDefinition | None, list[str]]:
-    """The sweep the form describes, or the problems with it (in ``lang_``).
-
-    Parameters
-    ----------
-    region_id
-        The region.
-    base
-        The base scenario.
-    form
-        ``start``, ``stop``, ``step`` (text), ``second`` (a path of
-        :data:`SECOND_PARAMETERS`), ``values`` (text) and ``name``.
-    lang_
-        Language of the problems.
-
-    Returns
-    -------
-    tuple
-        ``(definition, [])`` or ``(None, problems)``: numbers first, then every problem
-        :meth:`SweepDefinition.from_dict` finds, then points whose scenario is invalid.
-    """
-    problems: list[str] = []
-    bounds = {}
-    for part, label in (("start", "ui.sw.start_value"), ("stop", "ui.sw.stop_value"),
-                        ("step", "ui.sw.step_value")):  # fmt: skip
-        value, problem = _parse_number(form.get(part), t(label, lang_), True, lang_)
-        bounds[part] = value
-        if problem:
-            problems.append(problem)
-    parameters: dict[str, Any] = {STATION_PATH: bounds}
-    second = form.get("second") or ""
-    if second:
-        field = t("ui.sw.values", lang_, param=param_label(second, lang_))
-        values, found = _parse_list(form.get("values"), field, second in WHOLE, lang_)
-        problems += found
-        parameters[second] = values
-    if problems:
-        return None, problems
-    name = str(form.get("name") or "").strip() or t(
-        "ui.sw.default_name", lang_, base=base.name, start=bounds["start"], stop=bounds["stop"]
-    )
-    data = {"region": region_id, "name": name, "base": base.to_dict(), "parameters": parameters}
-    try:
-        definition = SweepDefinition.from_dict(data, region=region_id)
-    except PlannerError as err:
-        return None, [err.message(lang_)]
-    for point in definition.points():
-        if point.scenario is None:
-            problems.append(
-                t("ui.sw.err.point", lang_, index=point.index + 1,
-                  params=params_text(point.params, lang_),
-                  message=point.error.message(lang_) if point.error else "")
-            )  # fmt: skip
-    return (None, problems) if problems else (definition, [])
-
-
-def _preview_count(form: Mapping[str, Any]) -> int | None:
-    """How many points the form makes, when its numbers make sense (for a hint)."""
-    try:
-        start, stop, step = (
-            float(str(form.get(k) or "").strip()) for k in ("start", "stop", "step")
-        )
-    except ValueError:
-        return None
-    if not all(map(math.isfinite, (start, stop, step))) or step <= 0 or stop < start:
-        return None
-    count = math.floor((stop - start) / step * (1 + 1e-12) + 1e-9) + 1
-    if form.get("second"):
-        parts = [p for p in re.split(r"[,，;；、\s]+", str(form.get("values") or "").strip()) if p]
-        count *= max(len(parts), 1)
-    return count
-
-
-def _prefill(base: Scenario, region_id: str) -> tuple[int, int, int]:
-    """Start, stop and step around the base's number of stations: Jinjiang 80 → 40…200."""
-    count = base.stations.count or default_scenario(region_id).stations.count or 100
-    start = max(10, round(count / 2 / 10) * 10)
-    step = max(10, round(count * 2 / PREFILL_STEPS / 10) * 10)
-    return start, start + PREFILL_STEPS * step, step
 
 
 def _base(region: Region) -> tuple[Scenario, bool]:
@@ -254,7 +107,7 @@ def _keys(region_id: str) -> dict[str, str]:
     }
 
 
-def _form(region_id: str) -> dict[str, Any]:
+def _form(region_id: str) -> dict[str, object]:
     state = st.session_state
     return {field: state.get(key) for field, key in _keys(region_id).items()}
 
@@ -338,7 +191,7 @@ def _define(region: Region, expanded: bool) -> None:
     base, saved = _base(region)
     keys = _keys(region.id)
     state = st.session_state
-    start, stop, step = _prefill(base, region.id)
+    start, stop, step = prefill(base, region.id)
     for field, value in (("start", start), ("stop", stop), ("step", step)):
         state.setdefault(keys[field], str(value))
     problems = state.pop(PROBLEMS, None)
@@ -365,8 +218,8 @@ def _define(region: Region, expanded: bool) -> None:
         a, b = st.columns([1, 2])
         labels = {p: param_label(p, lang()) if p else tr("ui.sw.second_none")
                   for p in SECOND_PARAMETERS}  # fmt: skip
-        keep_choice(keys["second"])
-        second = a.selectbox(
+        second = choice(
+            a,
             tr("ui.sw.second"),
             SECOND_PARAMETERS,
             format_func=labels.get,
@@ -389,7 +242,7 @@ def _define(region: Region, expanded: bool) -> None:
             key=WORKERS,
             help=tr("ui.sw.workers_help"),
         )
-        count = _preview_count(_form(region.id))
+        count = preview_count(_form(region.id))
         if count is not None:
             b.caption(tr("ui.sw.preview", count=count))
         st.button(
@@ -423,11 +276,11 @@ def _watch(sweep_id: str) -> None:
         finished / total if total else 0.0,
         text=tr(
             "ui.sw.progress",
-            finished=f"{finished:,}",
-            total=f"{total:,}",
-            done=f"{done:,}",
-            failed=f"{failed:,}",
-            seconds=f"{job.elapsed():,.0f}",
+            finished=fmt.count(finished),
+            total=fmt.count(total),
+            done=fmt.count(done),
+            failed=fmt.count(failed),
+            seconds=fmt.count(job.elapsed()),
         ),
     )
     if not finished:
@@ -438,16 +291,7 @@ def _watch(sweep_id: str) -> None:
 
 def _status(region: Region, record: SweepRecord) -> bool:
     """The sweep's state and its buttons; whether it is running."""
-    params = record.definition.get("parameters", {})
-    st.caption(
-        tr(
-            "ui.sw.definition",
-            params="; ".join(
-                f"{param_label(p, lang())}: {', '.join(map(_value_text, v))}"
-                for p, v in params.items()
-            ),
-        )
-    )
+    st.caption(tr("ui.sw.definition", params=definition_text(record.definition, lang())))
     job = sweep_jobs.get(record.id)
     if job is not None and job.poll() == "running":
         st.markdown(f"**{tr('ui.sw.running', name=record.name)}**")
@@ -520,63 +364,6 @@ def _point_map(
     return to_html(plan_map(plan, region, lang_, basemap=basemap))
 
 
-def _columns(curve: SweepCurve, lang_: str, county: bool) -> dict[str, str]:
-    """Table column → localized header, in display order."""
-    columns = {"point": t("ui.sw.col.point", lang_)}
-    if county:
-        columns["area_name"] = t("ui.sw.col.county", lang_)
-    for path in curve.parameters:
-        columns[path] = t("ui.sw.col.param", lang_, param=param_label(path, lang_))
-    columns.update(
-        {
-            "status": t("ui.sw.col.status", lang_),
-            "stations": t("ui.sw.col.stations", lang_),
-            "sorting_centres": t("ui.sw.col.centres", lang_),
-            "coverage_share": t("ui.sw.col.coverage", lang_),
-            "coverage_gain_per_100_stations": t("ui.sw.col.gain", lang_),
-            "mean_distance_m": t("ui.sw.col.mean", lang_),
-            "p95_distance_m": t("ui.sw.col.p95", lang_),
-            "uncovered_population": t("ui.sw.col.uncovered", lang_),
-            "population": t("ui.sw.col.population", lang_),
-            "knee": t("ui.sw.col.knee", lang_),
-            "seconds": t("ui.sw.col.seconds", lang_),
-        }
-    )
-    return columns
-
-
-def _frame(curve: SweepCurve, rows: pd.DataFrame, lang_: str, county: bool) -> pd.DataFrame:
-    columns = _columns(curve, lang_, county)
-    frame = rows[list(columns)].copy()
-    frame["status"] = [t(f"ui.sw.point.{s}", lang_) for s in frame["status"]]
-    # the marginal coverage is a share per 100 stations: shown in percentage points
-    frame["coverage_gain_per_100_stations"] = 100 * frame["coverage_gain_per_100_stations"].astype(
-        float
-    )
-    for column in ("coverage_share", "mean_distance_m", "p95_distance_m", "seconds"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    for column in ("stations", "sorting_centres", "uncovered_population", "population"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").round().astype("Int64")
-    frame["knee"] = frame["knee"].astype(bool)
-    return frame.rename(columns=columns).reset_index(drop=True)
-
-
-def city_table(curve: SweepCurve, lang_: str) -> pd.DataFrame:
-    """One row per point for the whole city, with headers in ``lang_``.
-
-    Values are the curve's (:attr:`SweepCurve.table`), except the marginal coverage,
-    which is in percentage points per 100 stations (the table's share × 100).
-    """
-    return _frame(curve, curve.city(), lang_, county=False)
-
-
-def county_table(curve: SweepCurve, lang_: str) -> pd.DataFrame:
-    """One row per point and county (solved points), with headers in ``lang_``."""
-    rows = curve.table[curve.table["area"] != CITY]
-    rows = rows.assign(area_name=rows["area_name"].fillna(rows["area"]))
-    return _frame(curve, rows.sort_values(["area", "point"]), lang_, county=True)
-
-
 def _column_config(lang_: str) -> dict:
     cc = st.column_config
     return {
@@ -593,90 +380,40 @@ def _column_config(lang_: str) -> dict:
 def _charts(curve: SweepCurve) -> None:
     import altair as alt
 
-    done = curve.table[curve.table["status"] == "done"]
-    city = done[done["area"] == CITY]
-    if city.empty:
+    data = chart_data(curve, lang())
+    if data is None:
         return
     stations_axis = tr("ui.sw.col.stations")
-    many_curves = city["curve"].nunique() > 1
-    data = pd.DataFrame(
-        {
-            "stations": city["stations"].astype(float),
-            "coverage": (100 * city["coverage_share"].astype(float)).round(2),
-            "mean": city["mean_distance_m"].astype(float).round(0),
-            "p95": city["p95_distance_m"].astype(float).round(0),
-            "curve": [curve_text(curve, row, lang()) for _, row in city.iterrows()],
-            "knee": city["knee"].astype(bool),
-        }
-    )
-    colour = alt.Color("curve:N", title=None) if many_curves else alt.value("#1f78b4")
-    base = alt.Chart(data).encode(x=alt.X("stations:Q", title=stations_axis))
-    coverage = base.mark_line(point=True).encode(
-        y=alt.Y("coverage:Q", title=t("sweep.curve.coverage", lang())),
-        color=colour,
-        tooltip=[alt.Tooltip("stations:Q", title=stations_axis),
-                 alt.Tooltip("coverage:Q", title="%", format=".1f")],
+    coverage_title = t("sweep.curve.coverage", lang())
+    colour = alt.Color("curve:N", title=None) if data.many_curves else alt.value(LINE_COLOUR)
+    coverage = station_lines(
+        data.coverage, "coverage", coverage_title, stations_axis, colour,
+        [alt.Tooltip("stations:Q", title=stations_axis),
+         alt.Tooltip("coverage:Q", title="%", format=".1f")],
     )  # fmt: skip
-    knees = data[data["knee"]].assign(label=tr("ui.sw.chart.knee"))
-    knee_base = alt.Chart(knees).encode(x="stations:Q", y="coverage:Q")
-    knee_layer = knee_base.mark_point(
-        shape="diamond", size=260, filled=True, color="#c0392b"
-    ) + knee_base.mark_text(dx=10, dy=14, align="left", color="#c0392b", fontWeight="bold").encode(
-        text="label:N"
+    knees = knee_marks(data.coverage[data.coverage["knee"]], "coverage", tr("ui.sw.chart.knee"))
+    kinds = alt.Color(
+        "kind:N",
+        title=None,
+        sort=list(dict.fromkeys(data.distance["kind"])),
+        legend=alt.Legend(orient="top"),
     )
+    distance = station_lines(
+        data.distance, "m", t("sweep.curve.distance", lang()), stations_axis, kinds,
+        ["kind:N", alt.Tooltip("m:Q", format=",.0f")],
+    )  # fmt: skip
     a, b = st.columns(2)
     with a:
-        st.markdown(f"**{tr('ui.sw.chart.coverage')}**")
-        st.altair_chart(coverage + knee_layer, width="stretch")
-    long = data.melt(
-        id_vars=["stations", "curve"], value_vars=["mean", "p95"], var_name="kind", value_name="m"
-    )
-    kinds = {"mean": t("sweep.curve.mean", lang()), "p95": t("sweep.curve.p95", lang())}
-    long["kind"] = long["kind"].map(kinds)
-    if many_curves:
-        long["kind"] = long["kind"] + " (" + long["curve"] + ")"
-    distance = (
-        alt.Chart(long)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("stations:Q", title=stations_axis),
-            y=alt.Y("m:Q", title=t("sweep.curve.distance", lang())),
-            color=alt.Color(
-                "kind:N",
-                title=None,
-                sort=list(dict.fromkeys(long["kind"])),
-                legend=alt.Legend(orient="top"),
-            ),
-            tooltip=["kind:N", alt.Tooltip("m:Q", format=",.0f")],
-        )
-    )
+        show_chart(tr("ui.sw.chart.coverage"), coverage + knees)
     with b:
-        st.markdown(f"**{tr('ui.sw.chart.distance')}**")
-        st.altair_chart(distance, width="stretch")
-    counties = done[done["area"] != CITY]
-    if counties["area"].nunique() > 1:
-        first = counties["curve"].iloc[0]
-        counties = counties[counties["curve"] == first]
-        frame = pd.DataFrame(
-            {
-                "stations": counties["city_stations"].astype(float),
-                "coverage": (100 * counties["coverage_share"].astype(float)).round(2),
-                "county": counties["area_name"].fillna(counties["area"]).astype(str),
-            }
-        )
-        label = curve_text(curve, counties.iloc[0], lang())
-        st.markdown(f"**{tr('ui.sw.chart.counties')}**" + (f" · {label}" if label else ""))
-        chart = (
-            alt.Chart(frame)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("stations:Q", title=stations_axis),
-                y=alt.Y("coverage:Q", title=t("sweep.curve.coverage", lang())),
-                color=alt.Color("county:N", title=tr("ui.sw.col.county")),
-                tooltip=["county:N", "stations:Q", alt.Tooltip("coverage:Q", format=".1f")],
-            )
-        )
-        st.altair_chart(chart, width="stretch")
+        show_chart(tr("ui.sw.chart.distance"), distance)
+    if data.counties is not None:
+        counties = station_lines(
+            data.counties, "coverage", coverage_title, stations_axis,
+            alt.Color("county:N", title=tr("ui.sw.col.county")),
+            ["county:N", "stations:Q", alt.Tooltip("coverage:Q", format=".1f")],
+        )  # fmt: skip
+        show_chart(tr("ui.sw.chart.counties"), counties, note=data.county_curve)
 
 
 def _knees(curve: SweepCurve) -> None:
@@ -705,23 +442,6 @@ def _failed(db: Store, sweep_id: str) -> None:
     )
 
 
-def point_labels(curve: SweepCurve, keys: list[str], lang_: str) -> dict[str, str]:
-    """``120 个站点 · 覆盖 88.6%`` per solved point (with its curve, and the knee said)."""
-    city = curve.city().set_index("key")
-    labels = {}
-    for key in keys:
-        row = city.loc[key]
-        text = t("ui.sw.point_label", lang_, stations=f"{int(row['stations']):,}",
-                 coverage=fmt_share(row["coverage_share"]))  # fmt: skip
-        label = curve_text(curve, row, lang_)
-        if label:
-            text += f" · {label}"
-        if bool(row["knee"]):
-            text += t("ui.sw.point_knee", lang_)
-        labels[key] = text
-    return labels
-
-
 def _point(db: Store, record: SweepRecord, curve: SweepCurve, region: Region) -> None:
     kept = {p.key for p in db.sweep_points(record.id, status="done") if p.has_plan}
     city = curve.city()
@@ -733,26 +453,16 @@ def _point(db: Store, record: SweepRecord, curve: SweepCurve, region: Region) ->
     keys = list(solved["key"])
     labels = point_labels(curve, keys, lang())
     key = f"sw_point_{record.id}"
-    keep_choice(key)
     if st.session_state.get(key) not in keys:
         knees = solved[solved["knee"]]
         st.session_state[key] = knees["key"].iloc[0] if len(knees) else keys[-1]
     a, b = st.columns([2, 1], vertical_alignment="bottom")
-    chosen = a.selectbox(
-        tr("ui.sw.point"), keys, format_func=labels.get, key=key, help=tr("ui.sw.point_help")
+    chosen = choice(
+        a, tr("ui.sw.point"), keys, format_func=labels.get, key=key, help=tr("ui.sw.point_help")
     )
     basemap = basemap_picker(b, "sw_basemap")
     row = solved.set_index("key").loc[chosen]
-    cards = [
-        ("ui.kpi.stations", fmt_count(row["stations"])),
-        ("ui.kpi.sorting_centres", fmt_count(row["sorting_centres"])),
-        ("ui.kpi.coverage_share", fmt_share(row["coverage_share"])),
-        ("ui.kpi.mean_distance_m", fmt_metres(row["mean_distance_m"])),
-        ("ui.kpi.p95_distance_m", fmt_metres(row["p95_distance_m"])),
-        ("ui.kpi.uncovered_population", fmt_count(row["uncovered_population"])),
-    ]
-    for col, (label, value) in zip([*st.columns(3), *st.columns(3)], cards, strict=True):
-        col.metric(tr(label), value, border=True)
+    kpi_cards(row, POINT_CARDS)
     html = _point_map(
         str(db.path), record.id, chosen, record.region, _pack_stamp(record.region), lang(), basemap
     )
@@ -822,12 +532,11 @@ def _results(db: Store, record: SweepRecord, region: Region) -> None:
 def _choose(region: Region, records: list[SweepRecord]) -> str:
     ids = [r.id for r in records]
     key = choice_key(region.id)
-    keep_choice(key)
     if st.session_state.get(key) not in ids:
         st.session_state[key] = ids[0]
     labels = {r.id: tr("ui.sw.label", name=r.name, time=local_time(r.created_at)) for r in records}
-    return st.selectbox(
-        tr("ui.sw.choose"), ids, format_func=labels.get, key=key, help=tr("ui.sw.choose_help")
+    return choice(
+        st, tr("ui.sw.choose"), ids, format_func=labels.get, key=key, help=tr("ui.sw.choose_help")
     )
 
 

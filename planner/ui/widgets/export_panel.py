@@ -28,7 +28,6 @@ MIMES = {
 NEEDS_PAPER = {"png", "pdf", "report"}
 
 
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def export_bytes(
     _plan: Plan, _region: Region | None, key: tuple, fmt: str, lang_: str, paper: str

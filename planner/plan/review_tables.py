@@ -1,0 +1,182 @@
+"""The review of a plan as the review page shows it: the filtered site table, move
+targets near a site, the audit trail, and what changed against the reviewed plan.
+
+Headers and values are in the planner's language, numbers written by
+:mod:`planner.format`; the review itself (decisions, states, the re-run) is
+:mod:`planner.plan.review`. Nothing here draws; the page
+(:mod:`planner.ui.pages.review`) shows the tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner import format as fmt
+from planner.data.regions import Region
+from planner.i18n import t
+from planner.plan.review import Decision, MoveTarget
+from planner.plan.tables import kpi_kind
+
+__all__ = [
+    "LOCKED",
+    "audit_rows",
+    "change_rows",
+    "filter_sites",
+    "indicator_rows",
+    "move_target_text",
+    "nearest_free",
+    "region_names",
+    "site_rows",
+]
+
+#: The status filter's extra choice: locked sites, whatever their status.
+LOCKED = "locked"
+#: Metres per degree of latitude, near enough for ranking nearby candidates.
+_M_PER_DEG_LAT = 110_540.0
+#: Metres per degree of longitude at the equator.
+_M_PER_DEG_LON = 111_320.0
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def region_names(region: Region) -> tuple[dict, dict]:
+    """County and township names by code."""
+    counties = dict(zip(region.counties["code"], region.counties["name"], strict=True))
+    towns = dict(zip(region.townships["code"], region.townships["name"], strict=True))
+    return counties, towns
+
+
+def filter_sites(
+    table: pd.DataFrame,
+    tiers: Collection[str] = (),
+    counties: Collection[str] = (),
+    towns: Collection[str] = (),
+    statuses: Collection[str] = (),
+) -> pd.DataFrame:
+    """The rows of the site table (:func:`planner.plan.review.site_table`) in the chosen
+    tiers, counties, townships and statuses; an empty choice keeps every row.
+    :data:`LOCKED` among ``statuses`` keeps locked sites too."""
+    out = table
+    if tiers:
+        out = out[out["tier"].isin(tiers)]
+    if counties:
+        out = out[out["county_code"].isin(counties)]
+    if towns:
+        out = out[out["township_code"].isin(towns)]
+    if statuses:
+        keep = out["status"].isin(statuses)
+        if LOCKED in statuses:
+            keep |= out["locked"].astype(bool)
+        out = out[keep]
+    return out
+
+
+def site_rows(
+    table: pd.DataFrame,
+    counties: Mapping,
+    towns: Mapping,
+    lang: str,
+    when: Callable[[str], str] = _same,
+) -> pd.DataFrame:
+    """The site table as shown: names for codes, statuses in words; ``when`` writes the
+    time of the last decision."""
+    return pd.DataFrame(
+        {
+            t("ui.rev.col.tier", lang): [t(f"ui.tier.{x}", lang) for x in table["tier"]],
+            t("ui.rev.col.site", lang): table["site_id"].astype(str),
+            t("ui.rev.col.name", lang): table["name"],
+            t("ui.rev.col.county", lang): [counties.get(x, x) for x in table["county_code"]],
+            t("ui.rev.col.township", lang): [towns.get(x, x) for x in table["township_code"]],
+            t("ui.rev.col.population", lang): table["served_population"].round(0),
+            t("ui.rev.col.status", lang): [t(f"review.status.{s}", lang) for s in table["status"]],
+            t("ui.rev.col.locked", lang): table["locked"].astype(bool),
+            t("ui.rev.col.reviewer", lang): table["reviewer"],
+            t("ui.rev.col.at", lang): [when(x) if x else "" for x in table["at"]],
+            t("ui.rev.col.reason", lang): table["reason"],
+        }
+    )
+
+
+def nearest_free(
+    candidates: pd.DataFrame, lon: float, lat: float, used: Collection[str], count: int
+) -> pd.DataFrame:
+    """The ``count`` candidates nearest to (``lon``, ``lat``) whose ``site_id`` is not
+    ``used``, nearest first, with their distance in ``metres`` (an equirectangular
+    approximation, enough to rank nearby sites)."""
+    free = candidates[~candidates["site_id"].astype(str).isin(used)]
+    kx = _M_PER_DEG_LON * math.cos(math.radians(lat))
+    dist = np.hypot((free.geometry.x - lon) * kx, (free.geometry.y - lat) * _M_PER_DEG_LAT)
+    return free.assign(metres=dist.to_numpy()).nsmallest(count, "metres")
+
+
+def move_target_text(target: MoveTarget | None) -> str:
+    """Where a site was moved: the candidate's id or the coordinates."""
+    if target is None:
+        return ""
+    if target.site_id:
+        return target.site_id
+    return f"{target.lon:.6f}, {target.lat:.6f}"
+
+
+def audit_rows(
+    decisions: Sequence[Decision],
+    names: Mapping[str, str],
+    lang: str,
+    when: Callable[[str], str] = _same,
+) -> pd.DataFrame:
+    """Decisions as the audit trail lists them, newest first."""
+    frame = pd.DataFrame(
+        {
+            t("ui.rev.col.at", lang): [when(d.created_at) for d in decisions],
+            t("ui.rev.col.reviewer", lang): [d.reviewer for d in decisions],
+            t("ui.rev.col.tier", lang): [t(f"ui.tier.{d.tier}", lang) for d in decisions],
+            t("ui.rev.col.site", lang): [d.site_id for d in decisions],
+            t("ui.rev.col.name", lang): [names.get(d.site_id, "") for d in decisions],
+            t("ui.rev.col.action", lang): [t(f"review.action.{d.action}", lang) for d in decisions],
+            t("ui.rev.col.reason", lang): [d.reason for d in decisions],
+            t("ui.rev.col.target", lang): [move_target_text(d.move_to) for d in decisions],
+            "#": [d.version for d in decisions],
+        }
+    )
+    return frame.iloc[::-1]
+
+
+def change_rows(diff: pd.DataFrame, counties: Mapping, towns: Mapping, lang: str) -> pd.DataFrame:
+    """The sites that changed (:func:`planner.plan.review.plan_diff`) as shown."""
+    return pd.DataFrame(
+        {
+            t("ui.rev.col.change", lang): [t(f"review.change.{c}", lang) for c in diff["change"]],
+            t("ui.rev.col.tier", lang): [t(f"ui.tier.{x}", lang) for x in diff["tier"]],
+            t("ui.rev.col.site", lang): diff["site_id"],
+            t("ui.rev.col.name", lang): diff["name"],
+            t("ui.rev.col.county", lang): [counties.get(x, x) for x in diff["county_code"]],
+            t("ui.rev.col.township", lang): [towns.get(x, x) for x in diff["township_code"]],
+            t("ui.rev.col.new_site", lang): diff["new_site_id"].fillna(""),
+            t("ui.rev.col.moved_m", lang): [fmt.count(m, missing="") for m in diff["moved_m"]],
+        }
+    )
+
+
+def indicator_rows(kpis: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """City indicators before and after (:func:`planner.plan.review.kpi_diff`) as shown."""
+    keys = list(kpis["indicator"])
+    kinds = [kpi_kind(k) for k in keys]
+
+    def column(values: Any, write: Callable[..., str]) -> list[str]:
+        return [write(v, kind, lang) for v, kind in zip(values, kinds, strict=True)]
+
+    return pd.DataFrame(
+        {
+            t("ui.rev.col.indicator", lang): [t(f"ui.kpi.{k}", lang) for k in keys],
+            t("ui.rev.col.before", lang): column(kpis["before"], fmt.kind),
+            t("ui.rev.col.after", lang): column(kpis["after"], fmt.kind),
+            t("ui.rev.col.delta", lang): column(kpis["change"], fmt.diff),
+        }
+    )

@@ -1,0 +1,249 @@
+"""A plan's indicators as the app's tables show them: KPIs of several plans side by side,
+the solver's tiers, and per-county and per-township rows with the scenario's targets.
+
+Headers and values are in the planner's language, numbers written by
+:mod:`planner.format`. The functions take a plan's indicators (:attr:`Plan.kpis`) or
+anything that carries them, such as a stored plan (:class:`planner.store.PlanRecord`).
+Nothing here draws; the pages (:mod:`planner.ui.pages`) show the tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import pandas as pd
+
+from planner import format as fmt
+from planner.data.regions import Region
+from planner.i18n import t
+from planner.plan import Plan
+from planner.plan.kpi import distance_mode_text
+from planner.scenario import Scenario
+
+__all__ = [
+    "KPI_ROWS",
+    "StoredPlan",
+    "compare_table",
+    "county_rows",
+    "coverage_by_area",
+    "diagnosis_lines",
+    "kpi_kind",
+    "kpi_value",
+    "target_text",
+    "tier_table",
+    "township_rows",
+]
+
+#: KPI rows of the compare table: (kpi key, label key, kind of figure).
+KPI_ROWS: tuple[tuple[str, str, fmt.Kind], ...] = (
+    ("stations", "ui.kpi.stations", "count"),
+    ("sorting_centres", "ui.kpi.sorting_centres", "count"),
+    ("coverage_share", "ui.kpi.coverage_share", "share"),
+    ("coverage_share_urban", "ui.kpi.coverage_share_urban", "share"),
+    ("coverage_share_rural", "ui.kpi.coverage_share_rural", "share"),
+    ("mean_distance_m", "ui.kpi.mean_distance_m", "metres"),
+    ("p95_distance_m", "ui.kpi.p95_distance_m", "metres"),
+    ("max_distance_m", "ui.kpi.max_distance_m", "metres"),
+    ("uncovered_communities", "ui.kpi.uncovered_communities", "count"),
+    ("uncovered_population", "ui.kpi.uncovered_population", "count"),
+    ("stations_per_10k_households", "ui.kpi.stations_per_10k_households", "ratio"),
+    ("centre_load_t_per_day", "ui.kpi.centre_load_t_per_day", "ratio"),
+    ("max_centre_utilisation", "ui.kpi.max_centre_utilisation", "share"),
+)
+_SOLVED = ("optimal", "time_limit_feasible")
+
+
+class StoredPlan(Protocol):
+    """What :func:`compare_table` reads of a stored plan."""
+
+    kpis: Mapping[str, Any]
+    status: str
+    seconds: float | None
+
+
+def kpi_value(kpis: Mapping[str, Any], key: str) -> float | None:
+    """Indicator ``key`` of ``kpis`` as a finite number (``None`` when missing);
+    ``stations_per_10k_households`` from the stored per-1,000 figure."""
+    if key == "stations_per_10k_households":
+        value = fmt.figure(kpis.get("stations_per_1000_households"))
+        return None if value is None else value * 10
+    return fmt.figure(kpis.get(key))
+
+
+def kpi_kind(key: str) -> fmt.Kind:
+    """How indicator ``key`` is written: its kind in :data:`KPI_ROWS`, else metres for a
+    ``_m`` key and a count otherwise."""
+    for row_key, _, kind in KPI_ROWS:
+        if row_key == key:
+            return kind
+    return "metres" if key.endswith("_m") else "count"
+
+
+def compare_table(records: Sequence[StoredPlan], labels: Sequence[str], lang: str) -> pd.DataFrame:
+    """KPIs of several plans side by side, with each plan's difference from the first."""
+    first = records[0]
+    rows = []
+    for key, label, kind in KPI_ROWS:
+        row = {"": t(label, lang)}
+        base = kpi_value(first.kpis, key)
+        for i, (record, name) in enumerate(zip(records, labels, strict=True)):
+            value = kpi_value(record.kpis, key)
+            row[name] = fmt.kind(value, kind, lang)
+            if i:
+                delta = None if value is None or base is None else value - base
+                row[f"Δ {name}"] = fmt.diff(delta, kind, lang)
+        rows.append(row)
+    mode = {"": t("kpi.distance_mode", lang)}
+    status = {"": t("ui.kpi.status", lang)}
+    seconds = {"": t("ui.kpi.seconds", lang)}
+    for i, (record, name) in enumerate(zip(records, labels, strict=True)):
+        mode[name] = distance_mode_text(record.kpis, lang)
+        status[name] = t(f"ui.status.{record.status}", lang)
+        seconds[name] = (
+            t("unit.s", lang, value=fmt.number(record.seconds, 1))
+            if record.seconds
+            else fmt.MISSING
+        )
+        if i:
+            for row in (mode, status, seconds):
+                row[f"Δ {name}"] = ""
+    return pd.DataFrame([*rows, mode, status, seconds])
+
+
+def tier_table(results: Sequence[Mapping[str, Any]], lang: str) -> pd.DataFrame:
+    """The solver's status, objective, bound and gap per tier."""
+    rows = []
+    for r in results:
+        rows.append(
+            {
+                t("ui.tiers.col.tier", lang): t(f"ui.tier.{r.get('tier')}", lang),
+                t("ui.tiers.col.status", lang): t(f"ui.status.{r.get('status')}", lang),
+                t("ui.tiers.col.objective", lang): fmt.count(r.get("objective")),
+                t("ui.tiers.col.bound", lang): fmt.count(r.get("bound")),
+                t("ui.tiers.col.gap", lang): fmt.share(r.get("gap"), 2),
+                t("ui.tiers.col.seconds", lang): fmt.number(float(r.get("seconds") or 0), 1),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def diagnosis_lines(results: Sequence[Mapping[str, Any]], lang: str) -> list[tuple[bool, str]]:
+    """Every diagnosis of the tiers in ``lang``, prefixed with its tier, and whether its
+    tier has a plan (a note) or not (an error)."""
+    lines = []
+    for r in results:
+        has_plan = r.get("status") in _SOLVED
+        for d in r.get("diagnoses") or ():
+            text = d.get(lang) or d.get("zh") or ""
+            prefix = t(f"ui.tier.{r.get('tier')}", lang)
+            lines.append((has_plan, f"{prefix}：{text}" if lang == "zh" else f"{prefix}: {text}"))
+    return lines
+
+
+def target_text(scenario: Scenario, tier: str, code: str, n_counties: int) -> str:
+    """What the scenario asks of one county: ``5``, ``≥ 1``, ``2–4``, ``≤ 3`` or ``—``."""
+    part = scenario.stations if tier == "stations" else scenario.centres
+    lo = part.county_min.get(code, 0)
+    if tier == "centres" and scenario.centres.one_per_county:
+        lo = max(lo, 1)
+    hi = part.county_max.get(code)
+    if n_counties == 1 and part.count is not None and not part.county_min and hi is None:
+        return fmt.count(part.count)
+    if hi is not None and lo == hi:
+        return fmt.count(lo)
+    if hi is not None and lo:
+        return f"{fmt.count(lo)}–{fmt.count(hi)}"
+    if lo:
+        return f"≥ {fmt.count(lo)}"
+    if hi is not None:
+        return f"≤ {fmt.count(hi)}"
+    return fmt.MISSING
+
+
+def _names(layer: pd.DataFrame, column: str = "name") -> dict[str, Any]:
+    return dict(zip(layer["code"].astype(str), layer[column], strict=False))
+
+
+def county_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
+    """Per-county targets vs planned counts, coverage and distances."""
+    kpis = plan.county_kpis
+    names: dict[str, Any] = {}
+    codes: list[str] = []
+    if region is not None:
+        names = _names(region.counties)
+        codes = list(region.counties["code"].astype(str))
+    if kpis is not None and len(kpis):
+        codes += [str(c) for c in kpis["county_code"] if str(c) not in codes]
+    by_code = {}
+    if kpis is not None and len(kpis):
+        by_code = {str(r["county_code"]): r for r in kpis.to_dict("records")}
+    rows = []
+    for code in codes:
+        k = by_code.get(code, {})
+        rows.append(
+            {
+                t("ui.res.col.county", lang): names.get(code, code),
+                t("ui.res.col.st_target", lang): target_text(
+                    plan.scenario, "stations", code, len(codes)
+                ),
+                t("ui.res.col.st_planned", lang): int(k.get("stations", 0) or 0),
+                t("ui.res.col.ct_target", lang): target_text(
+                    plan.scenario, "centres", code, len(codes)
+                ),
+                t("ui.res.col.ct_planned", lang): int(k.get("sorting_centres", 0) or 0),
+                t("ui.res.col.population", lang): fmt.count(k.get("population")),
+                t("ui.res.col.coverage", lang): fmt.share(k.get("coverage_share")),
+                t("ui.res.col.mean", lang): fmt.count(k.get("mean_distance_m")),
+                t("ui.res.col.p95", lang): fmt.count(k.get("p95_distance_m")),
+                t("ui.res.col.uncovered", lang): fmt.count(k.get("uncovered_population")),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def township_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
+    """Per-township planned counts, coverage and distances."""
+    kpis = plan.township_kpis
+    if kpis is None or not len(kpis):
+        return pd.DataFrame()
+    towns, counties = {}, {}
+    if region is not None:
+        towns = _names(region.townships)
+        county_names = _names(region.counties)
+        counties = {
+            k: county_names.get(str(v), v)
+            for k, v in _names(region.townships, "county_code").items()
+        }
+    codes = kpis["township_code"].astype(str)
+    return pd.DataFrame(
+        {
+            t("ui.res.col.township", lang): [towns.get(c, c) for c in codes],
+            t("ui.res.col.county", lang): [counties.get(c, "") for c in codes],
+            t("ui.res.col.st_planned", lang): kpis["stations"].astype(int).to_numpy(),
+            t("ui.res.col.ct_planned", lang): kpis["sorting_centres"].astype(int).to_numpy(),
+            t("ui.res.col.population", lang): [fmt.count(v) for v in kpis["population"]],
+            t("ui.res.col.coverage", lang): [fmt.share(v) for v in kpis["coverage_share"]],
+            t("ui.res.col.mean", lang): [fmt.count(v) for v in kpis["mean_distance_m"]],
+            t("ui.res.col.p95", lang): [fmt.count(v) for v in kpis["p95_distance_m"]],
+        }
+    )
+
+
+def coverage_by_area(plan: Plan, region: Region | None, lang: str) -> tuple[pd.DataFrame, bool]:
+    """Coverage in percent per county (a region of several counties) or per township,
+    lowest first: columns ``area`` and ``coverage``; and whether the areas are counties.
+    Empty without a region or indicators."""
+    many = region is not None and len(region.counties) > 1
+    kpis = plan.county_kpis if many else plan.township_kpis
+    if kpis is None or not len(kpis) or region is None:
+        return pd.DataFrame(columns=["area", "coverage"]), many
+    names = _names(region.counties if many else region.townships)
+    codes = kpis["county_code" if many else "township_code"].astype(str)
+    frame = pd.DataFrame(
+        {
+            "area": [names.get(c, c) for c in codes],
+            "coverage": (kpis["coverage_share"].astype(float) * 100).round(1).to_numpy(),
+        }
+    )
+    return frame.sort_values("coverage"), many

@@ -1,0 +1,152 @@
+"""Form rows shared by the pages: widgets bound to a nested dict, and choices whose labels
+follow the UI language.
+
+A form row is a label, a help text, a widget keyed by the field's path, a first value
+taken from the data and the widget's value written back into it. :class:`BoundForm`
+draws every such row the same way (the scenario page's form; the import panel can draw
+its rows with it too); :func:`labels` and :func:`choice` are the select boxes and radios
+whose option labels are translated now and whose choice survives a language switch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import streamlit as st
+
+from planner.ui.state import keep_choice, tr
+
+__all__ = ["BoundForm", "choice", "labels"]
+
+
+def labels(
+    prefix: str, options: Iterable[str], params: Callable[[str], Mapping[str, Any]] | None = None
+) -> Callable[[str], str | None]:
+    """A ``format_func`` showing option ``o`` as message ``prefix.o``, with the labels
+    fixed now, in this run's language (a lambda would translate when called, which need
+    not be in this run). ``params(o)`` fills the message's placeholders."""
+    return {o: tr(f"{prefix}.{o}", **(params(o) if params else {})) for o in options}.get
+
+
+def choice(
+    where, label: str, options: list, *, key: str, radio: bool = False, multi: bool = False, **kw
+) -> Any:
+    """A select box (a radio with ``radio=True``, a multiselect with ``multi=True``) that
+    keeps its choice when the language, and with it the option labels, changes
+    (:func:`planner.ui.state.keep_choice`)."""
+    keep_choice(key)
+    widget = where.radio if radio else where.multiselect if multi else where.selectbox
+    return widget(label, options, key=key, **kw)
+
+
+def _get(data: Mapping, path: str) -> Any:
+    for part in path.split("."):
+        data = data[part]
+    return data
+
+
+def _set(data: dict, path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        data = data[part]
+    data[leaf] = value
+
+
+class BoundForm:
+    """Widgets bound to dotted paths of ``data``; every row writes its value back.
+
+    Parameters
+    ----------
+    data
+        The nested dict being edited (changed in place).
+    fields
+        Path -> label key; the help text is the label key with ``_help``.
+    prefix
+        Start of every widget key (``{prefix}.{path}``): a new prefix makes every widget
+        show the data's values again.
+    empty_key
+        Message for a number field left empty (placeholder ``field``).
+    """
+
+    def __init__(self, data: dict, fields: Mapping[str, str], prefix: str, empty_key: str) -> None:
+        self.data = data
+        self.fields = fields
+        self.prefix = prefix
+        self.empty_key = empty_key
+        #: Problems found while drawing the widgets (empty fields, bad table cells).
+        self.problems: list[str] = []
+
+    def key(self, path: str) -> str:
+        """The widget key of ``path``."""
+        return f"{self.prefix}.{path}"
+
+    def init(self, path: str, value: Any) -> str:
+        """The widget key of ``path``, with ``value`` as its first value."""
+        key = self.key(path)
+        if key not in st.session_state:
+            st.session_state[key] = value
+        return key
+
+    def row(
+        self,
+        widget: Callable[..., Any],
+        path: str,
+        initial: Any,
+        *args: Any,
+        read: Callable[[Any], Any] | None = lambda out: out,
+        **kwargs: Any,
+    ) -> Any:
+        """One row: ``widget(label, *args, key=…, help=…, **kwargs)`` starting at
+        ``initial``; ``read(value)`` is written back to ``path`` (nothing when ``read``
+        is ``None``). Returns the widget's value."""
+        kwargs.setdefault("help", tr(f"{self.fields[path]}_help"))
+        out = widget(tr(self.fields[path]), *args, key=self.init(path, initial), **kwargs)
+        if read is not None:
+            _set(self.data, path, read(out))
+        return out
+
+    def number(self, where, path: str, *, integer: bool = False, scale: float = 1.0, **kw):
+        """A number field; ``scale`` is how many shown units one stored unit is (e.g. a
+        share shown in percent). An emptied field is a problem and keeps the last value."""
+        value = _get(self.data, path)
+        if integer:
+            initial = int(value) if value is not None else 0
+        else:
+            initial = float(value) * scale if value is not None else 0.0
+        kw["step"] = kw.pop("step", 1 if integer else None)
+        out = self.row(where.number_input, path, initial, read=None, **kw)
+        if out is None:  # a cleared field: say so, and keep the last value meanwhile
+            self.problems.append(tr(self.empty_key, field=tr(self.fields[path])))
+            return initial
+        _set(self.data, path, int(out) if integer else float(out) / scale)
+        return out
+
+    def choice(
+        self,
+        where,
+        path: str,
+        options: list[str],
+        label_prefix: str,
+        params: Callable[[str], Mapping[str, Any]] | None = None,
+    ) -> str:
+        """A select box of ``options`` labelled ``label_prefix.option``."""
+        value = _get(self.data, path)
+        keep_choice(self.key(path))
+        initial = value if value in options else options[0]
+        fmt = labels(label_prefix, options, params)
+        return self.row(where.selectbox, path, initial, options, format_func=fmt)
+
+    def check(self, where, path: str) -> bool:
+        """A check box."""
+        return self.row(where.checkbox, path, bool(_get(self.data, path)), read=bool)
+
+    def text(self, where, path: str, area: bool = False) -> str:
+        """A line of text (a text area with ``area=True``)."""
+        widget = where.text_area if area else where.text_input
+        return self.row(widget, path, str(_get(self.data, path) or ""))
+
+    def lines(self, where, path: str, parse: Callable[[str], list], **kw) -> list:
+        """A list edited as text, one item per line; ``parse`` reads the text back."""
+        initial = "\n".join(_get(self.data, path) or ())
+        return parse(self.row(where.text_area, path, initial, read=parse, **kw))
