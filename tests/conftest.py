@@ -154,3 +154,11 @@ def store(planner_home):
     from planner.store import Store
 
     return Store(planner_home / "planner.sqlite")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A browser test starts Chromium and often the app: it is slow by definition, so
+    ``-m "not slow"`` (the fast loop) leaves every browser test out."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)

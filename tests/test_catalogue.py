@@ -68,9 +68,12 @@ def test_every_key_used_exists(trees):
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _call_name(node) in MESSAGE_CALLS and node.args:
                 first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    if first.value not in CATALOGUE:
-                        missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {first.value}")
+                if (
+                    isinstance(first, ast.Constant)
+                    and isinstance(first.value, str)
+                    and first.value not in CATALOGUE
+                ):
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {first.value}")
     assert not missing, "\n".join(missing)
 
 

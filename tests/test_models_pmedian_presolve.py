@@ -151,6 +151,7 @@ def test_lagrangian_bound_is_below_optimum_and_fixing_spares_better_plans(seed):
     assert set(np.flatnonzero(opened)) <= set(arg)
 
 
+@pytest.mark.slow
 def test_sifted_lagrangian_bound_is_valid():
     xy, w = _clustered(300, seed=3)
     dist = euclidean(xy, xy)

@@ -16,6 +16,7 @@ from planner.data.synth import apportion, partition, place_points, rng_for, spli
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_build_reproduces_committed_packs():
     if importlib.util.find_spec("pypinyin") is None:
         pytest.skip("pypinyin (requirements-dev.txt) is needed to rebuild the packs")

@@ -331,6 +331,7 @@ def _assert_solved(points: list[SweepPointRecord]) -> None:
     assert all(a > b for a, b in itertools.pairwise(means)), means
 
 
+@pytest.mark.slow
 def test_sweep_survives_a_killed_worker(tmp_path) -> None:
     from distributed import Client, LocalCluster
 
@@ -412,6 +413,7 @@ def test_local_cluster_workers_do_not_trim_malloc_and_leave_this_process_as_it_w
     assert dict(os.environ) == before
 
 
+@pytest.mark.slow
 def test_interrupted_sweep_resumes_with_only_the_remaining_points(tmp_path) -> None:
     definition = _definition({"stations.count": [40, 50, 60, 70]})
     store = Store(tmp_path / "db.sqlite")

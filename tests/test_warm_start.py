@@ -148,6 +148,7 @@ def test_run_plan_reuses_an_instance_and_starts_from_a_plan():
         run_plan(region, _jinjiang(100, radius_urban_m=300), instance=inst)
 
 
+@pytest.mark.slow
 def test_sweep_worker_reuses_its_instance_and_its_neighbouring_plan(monkeypatch):
     import planner.sweep.worker as sweep
 
