@@ -51,6 +51,22 @@ from planner.scenario.checks import check_region, value_warnings
 if TYPE_CHECKING:
     from planner.sweep import SweepProgress
 
+#: A plan's tiers and solver statuses (:data:`planner.models.STATUSES`) -> their words.
+_TIER_LABEL = {"station": "tier.station", "sorting_centre": "tier.sorting_centre"}
+_STATUS_LABEL = {
+    "optimal": "status.optimal",
+    "time_limit_feasible": "status.time_limit_feasible",
+    "infeasible": "status.infeasible",
+    "unbounded": "status.unbounded",
+    "error": "status.error",
+}
+
+
+def _label(labels: dict[str, str], value: Any, lang: str) -> str:
+    """The word for ``value`` in ``lang``; a value without one (from a file) as it is."""
+    key = labels.get(value)
+    return t(key, lang) if key else str(value)
+
 
 def summary(plan: Plan, lang: str) -> str:
     """Human summary of ``plan`` in ``lang``."""
@@ -65,8 +81,8 @@ def summary(plan: Plan, lang: str) -> str:
     for r in plan.results:
         lines.append(
             t(
-                "cli.tier", lang, tier=t(f"tier.{r.tier}", lang),
-                status=t(f"status.{r.status}", lang), objective=fmt.number(r.objective),
+                "cli.tier", lang, tier=_label(_TIER_LABEL, r.tier, lang),
+                status=_label(_STATUS_LABEL, r.status, lang), objective=fmt.number(r.objective),
                 bound=fmt.number(r.bound), gap=fmt.share(r.gap, 2), seconds=r.seconds,
             )
         )  # fmt: skip
@@ -175,7 +191,7 @@ def _point_line(event: SweepProgress, lang: str) -> str:
     result = point.result or {}
     k = result.get("kpis", {})
     return t(
-        "cli.sweep.done", lang, **common, status=t(f"status.{result.get('status')}", lang),
+        "cli.sweep.done", lang, **common, status=_label(_STATUS_LABEL, result.get("status"), lang),
         stations=k.get("stations"), coverage=k.get("coverage_share") or 0.0,
         mean=k.get("mean_distance_m") or 0.0, seconds=point.seconds or 0.0,
         attempts=point.attempts,

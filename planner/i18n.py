@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
     "LOCALES",
+    "InLanguages",
     "PlannerError",
     "Text",
     "catalogue",
@@ -97,6 +98,27 @@ class Text:
 
     def __repr__(self) -> str:
         return f"Text({self.key!r}, **{self.params!r})"
+
+
+class InLanguages(Text):
+    """A value written out in each language rather than looked up (a region's Chinese
+    and English name): fills a placeholder with its text in the language rendered.
+
+    ``InLanguages(zh="晋江市", en="Jinjiang")``; a language without a text shows the
+    default language's.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, **texts: str) -> None:
+        super().__init__("", **texts)
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The text in ``lang``."""
+        return str(self.params.get(lang) or self.params.get(DEFAULT_LANGUAGE, ""))
+
+    def __repr__(self) -> str:
+        return f"InLanguages(**{self.params!r})"
 
 
 def known(key: str) -> bool:

@@ -52,7 +52,7 @@ class Limit:
 
     def label(self, lang: str = "zh") -> str:
         """What is limited, in ``lang``."""
-        return t(f"limit.{self.name}", lang)
+        return t(_LABEL[self.name], lang)
 
 
 LIMITS: dict[str, Limit] = {
@@ -115,6 +115,22 @@ LIMITS: dict[str, Limit] = {
 }
 
 
+#: Limit name -> the words for what it limits (one per entry of :data:`LIMITS`).
+_LABEL = {
+    "upload_mb": "limit.upload_mb",
+    "unzipped_mb": "limit.unzipped_mb",
+    "zip_ratio": "limit.zip_ratio",
+    "zip_members": "limit.zip_members",
+    "rows": "limit.rows",
+    "demand": "limit.demand",
+    "candidates": "limit.candidates",
+    "scenario_kb": "limit.scenario_kb",
+    "scenario_nodes": "limit.scenario_nodes",
+    "sweep_points": "limit.sweep_points",
+    "road_mb": "limit.road_mb",
+}
+
+
 def limit(name: str) -> float:
     """The current value of limit ``name`` (environment variable, else the default).
 
@@ -152,7 +168,7 @@ def check_limit(name: str, value: float, /) -> None:
         lim = LIMITS[name]
         raise PlannerError(
             "limit.exceeded",
-            what=Text(f"limit.{lim.name}"),
+            what=Text(_LABEL[lim.name]),
             value=_fmt(value),
             maximum=_fmt(maximum),
             env=lim.env,

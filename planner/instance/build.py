@@ -24,7 +24,7 @@ import pyproj
 
 from planner.data.regions import Region, load_region
 from planner.data.roads import road_file
-from planner.i18n import PlannerError
+from planner.i18n import InLanguages, PlannerError
 from planner.instance.candidates import centre_candidates, station_candidates
 from planner.instance.demand import demand_points
 from planner.scenario import Scenario
@@ -143,7 +143,8 @@ def resolve_network(
     stored = road_file(region)
     if stored is None:
         raise PlannerError(
-            "pipeline.no_network", region_zh=region.name("zh"), region_en=region.name("en")
+            "pipeline.no_network",
+            region=InLanguages(zh=region.name("zh"), en=region.name("en")),
         )
     return load_network(stored.path, metric, crs=stored.crs), stored.name
 

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from planner.findings import Finding
-from planner.i18n import DEFAULT_LANGUAGE, Text, known, t
+from planner.i18n import DEFAULT_LANGUAGE, Text, t
 from planner.models.rules import PolicyRules, SiteGroup
 
 __all__ = ["Diagnosis", "Term", "check_site_rules", "explain_violations"]
@@ -46,6 +46,20 @@ class Diagnosis(Finding):
     """
 
 
+#: The words a :class:`Term` translates -> their messages.
+_TERM_KEY = {
+    "station": "model.term.station",
+    "centre": "model.term.centre",
+    "township": "model.term.township",
+    "community": "model.term.community",
+    "village": "model.term.village",
+    "county": "model.term.county",
+    "group": "model.term.group",
+    "households": "model.term.households",
+    "tonnes": "model.term.tonnes",
+}
+
+
 class Term(Text):
     """A word inside a message parameter that is itself translated: the message
     ``model.term.<word>`` (station, centre, township, households, ...).
@@ -58,12 +72,12 @@ class Term(Text):
     __slots__ = ("word",)
 
     def __init__(self, word: str) -> None:
-        super().__init__(f"model.term.{word}")
+        super().__init__(_TERM_KEY.get(str(word), ""))
         self.word = str(word)
 
     def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
         """The word in ``lang`` (the word itself when the catalogue lacks it)."""
-        return t(self.key, lang) if known(self.key) else self.word
+        return t(self.key, lang) if self.key else self.word
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Term):
@@ -366,12 +380,15 @@ def explain_violations(
     for kind, meta, v in violations:
         if v > 1e-6:
             by_kind.setdefault(kind, []).append((meta, v))
-    for kind in ("required", "excluded"):
+    for kind, key in (
+        ("required", "solve.elastic_required"),
+        ("excluded", "solve.elastic_excluded"),
+    ):
         items = by_kind.get(kind, [])
         if items:
             out.append(
                 Diagnosis(
-                    f"solve.elastic_{kind}",
+                    key,
                     {"count": len(items), "example": items[0][0]["site"]},
                 )
             )

@@ -64,6 +64,14 @@ INFEASIBLE = "infeasible"
 UNBOUNDED = "unbounded"
 ERROR = "error"
 STATUSES: tuple[str, ...] = (OPTIMAL, TIME_LIMIT_FEASIBLE, INFEASIBLE, UNBOUNDED, ERROR)
+#: Status -> the line :meth:`SolveResult.summary` starts with.
+_SUMMARY = {
+    OPTIMAL: "solve.status.optimal",
+    TIME_LIMIT_FEASIBLE: "solve.status.time_limit_feasible",
+    INFEASIBLE: "solve.status.infeasible",
+    UNBOUNDED: "solve.status.unbounded",
+    ERROR: "solve.status.error",
+}
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ class SolveResult:
     def summary(self, lang: str = DEFAULT_LANGUAGE) -> str:
         """One line for the UI: status, objective and gap, then each diagnosis."""
         head = t(
-            f"solve.status.{self.status}",
+            _SUMMARY[self.status],
             lang,
             objective=fmt.value(self.objective) if self.objective is not None else "-",
             gap=f"{100 * self.gap:.3g}%" if self.gap is not None else "-",

@@ -49,7 +49,7 @@ import pandas as pd
 import shapely
 
 from planner.data.regions import Region
-from planner.i18n import LANGUAGES, PlannerError, t
+from planner.i18n import LANGUAGES, PlannerError, Text, t
 from planner.instance.build import (
     Instance,
     Progress,
@@ -82,6 +82,8 @@ __all__ = [
 #: Share of drivable road length with known speeds above which the centre tier
 #: minimises driving time instead of driving distance.
 SPEED_KNOWN_SHARE = 0.5
+#: How the station → centre distances go (:func:`centre_distance_mode`) -> its words.
+_CENTRE_DISTANCE = {"drive": "pipeline.centre.drive", "drive_time": "pipeline.centre.drive_time"}
 
 
 # Station×centre pairs of the centre tier's MIP. The sorting-centre model first tries
@@ -350,8 +352,7 @@ def _network_notes(
             "pipeline.network.used",
             name=inst.network_info.get("name", ""),
             km=km,
-            centre_zh=t(f"pipeline.centre.{centre_mode}", "zh"),
-            centre_en=t(f"pipeline.centre.{centre_mode}", "en"),
+            centre=Text(_CENTRE_DISTANCE[centre_mode]),
         )
     ]
     pop = inst.demand["population"].to_numpy(dtype=np.int64)

@@ -63,6 +63,14 @@ TABLE_KEYS = frozenset(
     }
 )
 TIERS = ("stations", "centres")
+#: Tier -> its name in the messages.
+_TIER_LABEL = {"stations": "scenario.tier.stations", "centres": "scenario.tier.centres"}
+#: ``stations.one_per_community`` rule that asks for stations -> its words.
+_PER_COMMUNITY = {
+    "community": "scenario.per_community.community",
+    "village": "scenario.per_community.village",
+    "all": "scenario.per_community.all",
+}
 
 
 class IdList(Text):
@@ -283,7 +291,7 @@ def _table_problems(
 ) -> list[ScenarioProblem]:
     """Per-county limits against each other and against the city total."""
     part = _section(data, tier)
-    label = Text(f"scenario.tier.{tier}")
+    label = Text(_TIER_LABEL[tier])
     lo = _counts(part.get("county_min"))
     hi = _counts(part.get("county_max"))
     found: list[ScenarioProblem] = []
@@ -331,7 +339,7 @@ def _candidate_problems(
 ) -> list[ScenarioProblem]:
     """Site ids, counts and county minimums against the candidate sites."""
     part = _section(data, tier)
-    label = Text(f"scenario.tier.{tier}")
+    label = Text(_TIER_LABEL[tier])
     found: list[ScenarioProblem] = []
     lists = {side: _ids(part.get(side)) for side in ("required_sites", "excluded_sites")}
     for side, ids in lists.items():
@@ -397,7 +405,7 @@ def _community_problems(region: Region, data: Mapping[str, Any]) -> list[Scenari
         _warning(
             "scenario.community_rule",
             field="stations.one_per_community",
-            option=Text(f"scenario.per_community.{rule}"),
+            option=Text(_PER_COMMUNITY[rule]),
             needed=fmt.count(needed),
             count=fmt.count(count),
         )

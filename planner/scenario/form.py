@@ -88,6 +88,22 @@ FIELDS = {
 _VALIDATE_TABLE_KEYS = ("scenario.min_above_max", "scenario.county_sum")
 #: Columns of the per-county table: stations / centres, minimum / maximum.
 LIMIT_COLUMNS = ("st_min", "st_max", "ct_min", "ct_max")
+#: Column of the per-county table -> its header.
+_COLUMN_LABEL = {
+    "st_min": "ui.sc.col.st_min",
+    "st_max": "ui.sc.col.st_max",
+    "ct_min": "ui.sc.col.ct_min",
+    "ct_max": "ui.sc.col.ct_max",
+}
+#: Field-path prefix of a per-county limit -> its column of the table.
+_LIMIT_PATHS = (
+    ("stations.county_min.", "st_min"),
+    ("stations.county_max.", "st_max"),
+    ("centres.county_min.", "ct_min"),
+    ("centres.county_max.", "ct_max"),
+)
+#: Tier -> the line under the per-county table.
+_SUM_LABEL = {"stations": "ui.sc.sum.stations", "centres": "ui.sc.sum.centres"}
 #: Longest scenario name the form accepts (the value bounds are the planner's:
 #: :data:`planner.scenario.MIN_GRID_M`, :mod:`planner.scenario.checks`).
 NAME_MAXIMUM = 100
@@ -192,7 +208,7 @@ def limit_sums(data: dict, n_counties: int, lang: str) -> dict[str, str]:
             sum(part["county_max"].values()) if len(part["county_max"]) == n_counties else None
         )
         lines[tier] = t(
-            f"ui.sc.sum.{tier}",
+            _SUM_LABEL[tier],
             lang,
             minimum=fmt.count(sum(part["county_min"].values())),
             maximum=fmt.count(maximum) if maximum is not None else t("ui.sc.sum.unlimited", lang),
@@ -286,7 +302,7 @@ def cell_problems(table: pd.DataFrame, edits: Any, region: Region, lang: str) ->
                 continue
             if isinstance(value, str) and not value.strip():
                 continue
-            field = f"{names.get(code, code)} · {t(f'ui.sc.col.{column}', lang)}"
+            field = f"{names.get(code, code)} · {t(_COLUMN_LABEL[column], lang)}"
             try:
                 number = float(value) if not isinstance(value, bool) else float("nan")
             except (TypeError, ValueError):
@@ -332,11 +348,8 @@ def _render(problem: ScenarioProblem, lang: str, county_names: Mapping[str, str]
 def _field_label(path: str, lang: str, county_names: Mapping[str, str]) -> str:
     if path in FIELDS:
         return t(FIELDS[path], lang)
-    for tier in ("stations", "centres"):
-        for side, col in (("county_min", "min"), ("county_max", "max")):
-            prefix = f"{tier}.{side}."
-            if path.startswith(prefix):
-                code = path[len(prefix) :]
-                column = t(f"ui.sc.col.{'st' if tier == 'stations' else 'ct'}_{col}", lang)
-                return f"{county_names.get(code, code)} · {column}"
+    for prefix, column in _LIMIT_PATHS:
+        if path.startswith(prefix):
+            code = path[len(prefix) :]
+            return f"{county_names.get(code, code)} · {t(_COLUMN_LABEL[column], lang)}"
     return path

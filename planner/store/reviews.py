@@ -22,6 +22,17 @@ from planner.store.database import Database, _now
 
 __all__ = ["ReviewConflict", "ReviewTables"]
 
+#: Review action (:data:`planner.plan.review.ACTIONS`) -> its name.
+_ACTION_LABEL = {
+    "approve": "review.action.approve",
+    "reject": "review.action.reject",
+    "lock": "review.action.lock",
+    "unlock": "review.action.unlock",
+    "move": "review.action.move",
+    "reset": "review.action.reset",
+    "comment": "review.action.comment",
+}
+
 
 class ReviewTables(Database):
     """Recording review decisions and reading a scenario's review history."""
@@ -181,7 +192,8 @@ def _conflict_line(decision: Decision) -> Finding:
             "site": d.site_id,
             "reviewer": d.reviewer,
             "at": d.created_at[:19].replace("T", " ") + " UTC",
-            "action": Text(f"review.action.{d.action}"),
+            # an action the planner does not know (an older database) shows as stored
+            "action": Text(_ACTION_LABEL.get(d.action, d.action)),
             "reason": reason,
         },
     )

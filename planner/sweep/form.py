@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from planner.i18n import PlannerError, known, t
+from planner.i18n import PlannerError, t
 from planner.scenario import Scenario, default_scenario
 from planner.sweep import SweepDefinition
 from planner.sweep.curve import STATION_PATH, SweepCurve
@@ -40,6 +40,13 @@ SECOND_PARAMETERS = ("", "stations.radius_urban_m", "stations.radius_rural_m", "
 WHOLE = ("stations.count", "centres.count")
 #: Points of the prefilled range: start, start + step, … (Jinjiang 80: 40, 60 … 200).
 PREFILL_STEPS = 8
+#: Parameter (``stations.count`` and the :data:`SECOND_PARAMETERS`) -> its name.
+_PARAM_LABEL = {
+    "stations.count": "ui.sw.param.stations.count",
+    "stations.radius_urban_m": "ui.sw.param.stations.radius_urban_m",
+    "stations.radius_rural_m": "ui.sw.param.stations.radius_rural_m",
+    "centres.count": "ui.sw.param.centres.count",
+}
 #: What separates the values of a list typed by the planner.
 _SEPARATORS = r"[,，;；、\s]+"
 
@@ -49,8 +56,8 @@ _SEPARATORS = r"[,，;；、\s]+"
 
 def param_label(path: str, lang: str) -> str:
     """A varied parameter's name in ``lang`` (the dotted path when it has none)."""
-    key = f"ui.sw.param.{path}"
-    return t(key, lang) if known(key) else path
+    key = _PARAM_LABEL.get(path)
+    return t(key, lang) if key else path
 
 
 def value_text(value: Any) -> str:

@@ -19,6 +19,20 @@ from planner.sweep.form import curve_text, param_label
 __all__ = ["ChartData", "chart_data", "city_table", "county_table", "point_labels"]
 
 
+#: A point's status (``pending``, ``done``, ``failed``) -> its label.
+_POINT_STATUS = {
+    "pending": "ui.sw.point.pending",
+    "done": "ui.sw.point.done",
+    "failed": "ui.sw.point.failed",
+}
+
+
+def _status(status: str, lang: str) -> str:
+    """A point's status in ``lang`` (one the table does not know as it is)."""
+    key = _POINT_STATUS.get(status)
+    return t(key, lang) if key else str(status)
+
+
 def _columns(curve: SweepCurve, lang: str, county: bool) -> dict[str, str]:
     """Table column → localized header, in display order."""
     columns = {"point": t("ui.sw.col.point", lang)}
@@ -47,7 +61,7 @@ def _columns(curve: SweepCurve, lang: str, county: bool) -> dict[str, str]:
 def _frame(curve: SweepCurve, rows: pd.DataFrame, lang: str, county: bool) -> pd.DataFrame:
     columns = _columns(curve, lang, county)
     frame = rows[list(columns)].copy()
-    frame["status"] = [t(f"ui.sw.point.{s}", lang) for s in frame["status"]]
+    frame["status"] = [_status(s, lang) for s in frame["status"]]
     # the marginal coverage is a share per 100 stations: shown in percentage points
     frame["coverage_gain_per_100_stations"] = 100 * frame["coverage_gain_per_100_stations"].astype(
         float

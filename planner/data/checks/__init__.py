@@ -40,8 +40,11 @@ from planner.data.checks.hierarchy import (
 )
 from planner.data.checks.numbers import POPULATION_BOUND, parse_numbers, population_bound
 from planner.data.checks.report import (
+    FIELD_KEYS,
+    LEVEL_KEYS,
     MAX_EXAMPLES,
     SEVERITIES,
+    SEVERITY_KEYS,
     Problem,
     Term,
     ValidationReport,
@@ -70,8 +73,10 @@ __all__ = [
     "CODE_LENGTH",
     "COLUMNS",
     "FIELD_ALIASES",
+    "FIELD_KEYS",
     "KIND_VALUES",
     "LEVELS",
+    "LEVEL_KEYS",
     "MAX_EXAMPLES",
     "NUL_MARK",
     "PARENT_LEVEL",
@@ -81,6 +86,7 @@ __all__ = [
     "REGION_TOLERANCE_M",
     "REQUIRED",
     "SEVERITIES",
+    "SEVERITY_KEYS",
     "STATUS_VALUES",
     "TIER_VALUES",
     "Problem",

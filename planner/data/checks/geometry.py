@@ -24,6 +24,17 @@ _EXPECTED_TYPES: dict[str, tuple[str, ...]] = {
     "communities": (*_POLYGONAL, "Point"),
     "sites": ("Point",),
 }
+#: Shapely geometry type -> the planner's word for it.
+_GEOMETRY_TYPE = {
+    "Point": "validate.geomtype.Point",
+    "MultiPoint": "validate.geomtype.MultiPoint",
+    "LineString": "validate.geomtype.LineString",
+    "MultiLineString": "validate.geomtype.MultiLineString",
+    "LinearRing": "validate.geomtype.LinearRing",
+    "Polygon": "validate.geomtype.Polygon",
+    "MultiPolygon": "validate.geomtype.MultiPolygon",
+    "GeometryCollection": "validate.geomtype.GeometryCollection",
+}
 
 
 def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
@@ -101,10 +112,8 @@ def check_geometries(
                 examples=_examples(labels, wrong),
                 params={
                     **params,
-                    "expected": [
-                        Term(f"validate.geomtype.{k}") for k in expected if k != "MultiPolygon"
-                    ],
-                    "found": [Term(f"validate.geomtype.{k}") for k in found],
+                    "expected": [Term(_GEOMETRY_TYPE[k]) for k in expected if k != "MultiPolygon"],
+                    "found": [Term(_GEOMETRY_TYPE.get(k, k)) for k in found],
                 },
             )
         )

@@ -21,8 +21,11 @@ from planner.findings import Finding
 from planner.i18n import DEFAULT_LANGUAGE, t
 
 __all__ = [
+    "FIELD_KEYS",
+    "LEVEL_KEYS",
     "MAX_EXAMPLES",
     "SEVERITIES",
+    "SEVERITY_KEYS",
     "Problem",
     "Term",
     "ValidationReport",
@@ -33,6 +36,39 @@ __all__ = [
 
 #: The severities of an import's problems, most serious first.
 SEVERITIES: tuple[str, ...] = ("error", "needs_input", "warning", "fixed")
+#: Severity -> its label, the first word of a report line.
+SEVERITY_KEYS: dict[str, str] = {
+    "error": "validate.severity.error",
+    "needs_input": "validate.severity.needs_input",
+    "warning": "validate.severity.warning",
+    "fixed": "validate.severity.fixed",
+}
+#: Layer (:data:`~planner.data.checks.schema.LEVELS`) -> the planner's word for it.
+LEVEL_KEYS: dict[str, str] = {
+    "counties": "validate.level.counties",
+    "townships": "validate.level.townships",
+    "communities": "validate.level.communities",
+    "sites": "validate.level.sites",
+}
+#: Column (:data:`~planner.data.checks.schema.COLUMNS`, and the coordinates of a table
+#: of points) -> the planner's word for it.
+FIELD_KEYS: dict[str, str] = {
+    "code": "validate.field.code",
+    "name": "validate.field.name",
+    "population": "validate.field.population",
+    "households": "validate.field.households",
+    "urban_share": "validate.field.urban_share",
+    "county_code": "validate.field.county_code",
+    "township_code": "validate.field.township_code",
+    "kind": "validate.field.kind",
+    "geometry_quality": "validate.field.geometry_quality",
+    "site_id": "validate.field.site_id",
+    "tier": "validate.field.tier",
+    "status": "validate.field.status",
+    "capacity": "validate.field.capacity",
+    "lon": "validate.field.lon",
+    "lat": "validate.field.lat",
+}
 #: Examples shown with a problem at most.
 MAX_EXAMPLES = 5
 
@@ -118,11 +154,11 @@ class Problem(Finding):
         """The message in ``lang`` (without the technical details)."""
         values = {k: _render_value(v, lang) for k, v in self.params.items() if k != "details"}
         values.setdefault("count", _render_value(self.count, lang))
-        values.update(_ENGLISH_NUMBER[self.count == 1])
         values["examples"] = _examples_text(self.examples, lang)
         sep = "、" if lang == "zh" else ", "
         values["examples_plain"] = sep.join(self.examples[:MAX_EXAMPLES])
-        return t(self.key, lang, **values)
+        key = _ONE.get(self.key, self.key) if self.count == 1 else self.key
+        return t(key, lang, **values)
 
     @property
     def details(self) -> str | None:
@@ -136,26 +172,70 @@ class Problem(Finding):
         return self.severity in ("error", "needs_input")
 
 
-# Words that agree with the count in English templates ("1 code is", "2 codes are").
-_ENGLISH_NUMBER = {
-    True: {
-        "s": "",
-        "s_verb": "s",
-        "ies": "y",
-        "are": "is",
-        "have": "has",
-        "do": "does",
-        "were": "was",
-    },
-    False: {
-        "s": "s",
-        "s_verb": "",
-        "ies": "ies",
-        "are": "are",
-        "have": "have",
-        "do": "do",
-        "were": "were",
-    },
+#: A message whose English agrees with the count ("1 code is", "2 codes are") -> its
+#: text for one; the key itself holds the text for any other number (the Chinese of
+#: both is the same).
+_ONE = {
+    "io.zip_no_shp": "io.zip_no_shp.one",
+    "io.coords_not_numeric": "io.coords_not_numeric.one",
+    "io.wkt_invalid": "io.wkt_invalid.one",
+    "io.total_rows_dropped": "io.total_rows_dropped.one",
+    "io.population_duplicates": "io.population_duplicates.one",
+    "io.ambiguous_names": "io.ambiguous_names.one",
+    "io.population_no_match": "io.population_no_match.one",
+    "io.population_unmatched_rows": "io.population_unmatched_rows.one",
+    "io.population_missing_features": "io.population_missing_features.one",
+    "validate.site_county_unknown": "validate.site_county_unknown.one",
+    "validate.default_value_some": "validate.default_value_some.one",
+    "validate.default_value": "validate.default_value.one",
+    "validate.code_missing": "validate.code_missing.one",
+    "validate.code_not_digits": "validate.code_not_digits.one",
+    "validate.code_wrong_length": "validate.code_wrong_length.one",
+    "validate.code_scientific": "validate.code_scientific.one",
+    "validate.code_truncated": "validate.code_truncated.one",
+    "validate.duplicate_codes": "validate.duplicate_codes.one",
+    "validate.duplicate_merged": "validate.duplicate_merged.one",
+    "validate.name_missing": "validate.name_missing.one",
+    "validate.ids_generated": "validate.ids_generated.one",
+    "validate.number_not_numeric": "validate.number_not_numeric.one",
+    "validate.number_negative": "validate.number_negative.one",
+    "validate.number_missing": "validate.number_missing.one",
+    "validate.number_ambiguous": "validate.number_ambiguous.one",
+    "validate.number_scientific": "validate.number_scientific.one",
+    "validate.number_implausible": "validate.number_implausible.one",
+    "validate.number_rounded": "validate.number_rounded.one",
+    "validate.population_above_parent": "validate.population_above_parent.one",
+    "validate.population_above_estimate": "validate.population_above_estimate.one",
+    "validate.control_chars": "validate.control_chars.one",
+    "validate.urban_share_out_of_range": "validate.urban_share_out_of_range.one",
+    "validate.population_sum_mismatch": "validate.population_sum_mismatch.one",
+    "validate.unknown_status": "validate.unknown_status.one",
+    "validate.unknown_tier": "validate.unknown_tier.one",
+    "validate.kind_inferred": "validate.kind_inferred.one",
+    "validate.unknown_quality": "validate.unknown_quality.one",
+    "validate.geometry_empty": "validate.geometry_empty.one",
+    "validate.geometry_invalid_fixed": "validate.geometry_invalid_fixed.one",
+    "validate.geometry_invalid": "validate.geometry_invalid.one",
+    "validate.geometry_wrong_type": "validate.geometry_wrong_type.one",
+    "validate.geometry_simplified": "validate.geometry_simplified.one",
+    "validate.points_only": "validate.points_only.one",
+    "validate.lonlat_swapped": "validate.lonlat_swapped.one",
+    "validate.xy_swapped": "validate.xy_swapped.one",
+    "validate.coords_out_of_range": "validate.coords_out_of_range.one",
+    "validate.outside_region": "validate.outside_region.one",
+    "validate.all_outside_region": "validate.all_outside_region.one",
+    "validate.code_parent_mismatch": "validate.code_parent_mismatch.one",
+    "validate.parent_not_found": "validate.parent_not_found.one",
+    "validate.parent_derived": "validate.parent_derived.one",
+    "validate.parent_from_layer": "validate.parent_from_layer.one",
+    "validate.parent_by_location": "validate.parent_by_location.one",
+    "validate.parent_location_missing": "validate.parent_location_missing.one",
+    "ui.import.quality_set": "ui.import.quality_set.one",
+    "ui.import.status_default": "ui.import.status_default.one",
+    "ui.import.population_kept": "ui.import.population_kept.one",
+    "ui.import.children_orphaned": "ui.import.children_orphaned.one",
+    "ui.import.planning_needs_population": "ui.import.planning_needs_population.one",
+    "ui.import.population_official": "ui.import.population_official.one",
 }
 
 
@@ -227,8 +307,7 @@ class ValidationReport:
         lang = lang or self.lang
         colon = "：" if lang == "zh" else ": "
         return [
-            f"{t('validate.severity.' + p.severity, lang)}{colon}{p.message(lang)}"
-            for p in self.problems
+            f"{t(SEVERITY_KEYS[p.severity], lang)}{colon}{p.message(lang)}" for p in self.problems
         ]
 
     def to_frame(self, lang: str | None = None) -> pd.DataFrame:
@@ -236,12 +315,18 @@ class ValidationReport:
         lang = lang or self.lang
         sep = "、" if lang == "zh" else ", "
         columns = [
-            t(f"validate.col.{c}", lang)
-            for c in ("severity", "message", "count", "examples", "details")
+            t(key, lang)
+            for key in (
+                "validate.col.severity",
+                "validate.col.message",
+                "validate.col.count",
+                "validate.col.examples",
+                "validate.col.details",
+            )
         ]
         rows = [
             (
-                t("validate.severity." + p.severity, lang),
+                t(SEVERITY_KEYS[p.severity], lang),
                 p.message(lang),
                 p.count,
                 sep.join(p.examples[:MAX_EXAMPLES]),
@@ -257,13 +342,13 @@ class ValidationReport:
 
 
 def level_term(level: str) -> Term:
-    """The planner's word for a layer (区县, 乡镇（街道）, ...)."""
-    return Term(f"validate.level.{level}")
+    """The planner's word for a layer (区县, 乡镇（街道）, ...); an unknown layer as it is."""
+    return Term(LEVEL_KEYS.get(level, level))
 
 
 def field_term(name: str) -> Term:
-    """The planner's word for a column."""
-    return Term(f"validate.field.{name}")
+    """The planner's word for a column; an unknown column as it is."""
+    return Term(FIELD_KEYS.get(name, name))
 
 
 # --------------------------------------------------------------------------- helpers

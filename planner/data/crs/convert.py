@@ -25,6 +25,7 @@ __all__ = [
     "ATTRS_KEY",
     "CGCS2000",
     "COORDINATE_SYSTEMS",
+    "SYSTEM_KEYS",
     "WGS84",
     "from_wgs84",
     "local_metric_crs",
@@ -36,6 +37,13 @@ __all__ = [
 WGS84: str = "EPSG:4326"
 CGCS2000: str = "EPSG:4490"
 COORDINATE_SYSTEMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09", "cgcs2000")
+#: Coordinate system -> its name in messages.
+SYSTEM_KEYS: dict[str, str] = {
+    "wgs84": "io.system.wgs84",
+    "gcj02": "io.system.gcj02",
+    "bd09": "io.system.bd09",
+    "cgcs2000": "io.system.cgcs2000",
+}
 
 #: ``gdf.attrs`` key naming the system of a layer whose ``crs`` cannot describe it.
 ATTRS_KEY = "coordinate_system"

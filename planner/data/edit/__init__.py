@@ -19,7 +19,9 @@ from planner.data.edit.region import import_into_region, save_as_region
 from planner.data.edit.uploads import (
     CRS_OPTIONS,
     POPULATION_LEVELS,
+    QUALITY_KEYS,
     QUALITY_OPTIONS,
+    SITE_STATUS_KEYS,
     TABLE_TYPES,
     TARGETS,
     VECTOR_TYPES,
@@ -35,7 +37,9 @@ from planner.data.edit.uploads import (
 __all__ = [
     "CRS_OPTIONS",
     "POPULATION_LEVELS",
+    "QUALITY_KEYS",
     "QUALITY_OPTIONS",
+    "SITE_STATUS_KEYS",
     "TABLE_TYPES",
     "TARGETS",
     "VECTOR_TYPES",

@@ -16,8 +16,8 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.data import io as planner_io
-from planner.data.checks import COLUMNS, STATUS_VALUES, Problem, Term, level_term
-from planner.data.edit.uploads import ImportFile
+from planner.data.checks import COLUMNS, FIELD_KEYS, STATUS_VALUES, Problem, Term, level_term
+from planner.data.edit.uploads import QUALITY_KEYS, SITE_STATUS_KEYS, ImportFile
 from planner.data.regions import Region
 
 _PARENTS = {"townships": "counties", "communities": "townships"}
@@ -60,7 +60,7 @@ def _set_quality(
             "ui.import.quality_set",
             "fixed",
             count=len(layer),
-            params={"level": level_term(level), "value": Term(f"ui.import.quality.{value}")},
+            params={"level": level_term(level), "value": Term(QUALITY_KEYS[value])},
         )
     )
     return layer
@@ -69,7 +69,7 @@ def _set_quality(
 def _is_field(problem: Problem, key: str, name: str) -> bool:
     """Whether ``problem`` is the reader's ``key`` about the field ``name``."""
     field_param = problem.params.get("field")
-    return problem.key == key and getattr(field_param, "key", "") == f"validate.field.{name}"
+    return problem.key == key and getattr(field_param, "key", "") == FIELD_KEYS[name]
 
 
 def _site_status(
@@ -89,7 +89,7 @@ def _site_status(
             "ui.import.status_default",
             "fixed",
             count=len(layer),
-            params={"value": Term(f"ui.import.status.{status}")},
+            params={"value": Term(SITE_STATUS_KEYS[status])},
         )
     )
     return layer

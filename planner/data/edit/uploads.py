@@ -21,7 +21,9 @@ from planner.i18n import LANGUAGES, PlannerError
 __all__ = [
     "CRS_OPTIONS",
     "POPULATION_LEVELS",
+    "QUALITY_KEYS",
     "QUALITY_OPTIONS",
+    "SITE_STATUS_KEYS",
     "TABLE_TYPES",
     "TARGETS",
     "VECTOR_TYPES",
@@ -40,6 +42,19 @@ POPULATION_LEVELS: tuple[str, ...] = ("counties", "townships", "communities")
 #: Coordinate-system choices offered to the planner ("auto" detects, "epsg" asks a code).
 CRS_OPTIONS: tuple[str, ...] = ("auto", "wgs84", "gcj02", "bd09", "cgcs2000", "epsg")
 QUALITY_OPTIONS: tuple[str, ...] = ("official", "approximate", "file")
+#: Geometry-quality choice -> its label.
+QUALITY_KEYS: dict[str, str] = {
+    "official": "ui.import.quality.official",
+    "approximate": "ui.import.quality.approximate",
+    "file": "ui.import.quality.file",
+}
+#: Status given to every site of a file without one
+#: (:data:`~planner.data.checks.STATUS_VALUES`) -> its label.
+SITE_STATUS_KEYS: dict[str, str] = {
+    "existing_keep": "ui.import.status.existing_keep",
+    "existing_close": "ui.import.status.existing_close",
+    "candidate": "ui.import.status.candidate",
+}
 #: File types the uploaders accept. ``.shp`` and ``.xls`` are accepted so that the
 #: planner gets the reader's explanation (zip the Shapefile, save as .xlsx), not a refusal.
 VECTOR_TYPES = ["geojson", "json", "gpkg", "zip", "shp", "kml", "csv", "txt", "xlsx", "xlsm"]

@@ -23,8 +23,8 @@ from planner.i18n import PlannerError
 
 def _system_label(system: str) -> Term | str:
     """How a system is named in messages: its catalogue name, or its EPSG code and name."""
-    if system in crs_mod.COORDINATE_SYSTEMS:
-        return Term(f"io.system.{system}")
+    if system in crs_mod.SYSTEM_KEYS:
+        return Term(crs_mod.SYSTEM_KEYS[system])
     if system.upper().startswith("EPSG:"):
         with contextlib.suppress(pyproj.exceptions.CRSError):
             return f"{system.upper()}（{pyproj.CRS.from_user_input(system).name}）"
