@@ -20,8 +20,10 @@ from planner.data.edit import upload_refusal
 from planner.data.regions import Region
 from planner.data.roads import RoadFile, remove_road_file, road_file
 from planner.i18n import PlannerError, t
+from planner.ui.labels import BASEMAP_LABEL
 from planner.ui.pages.imports import render_import_panel
 from planner.ui.state import current_region, lang, tr
+from planner.ui.widgets.choices import translated
 from planner.ui.widgets.crs import system_picker
 from planner.ui.widgets.views import show_map
 from planner.views import BASEMAPS, add_road_layer, region_map, road_display_lines, to_html
@@ -31,8 +33,28 @@ __all__ = ["render"]
 #: Road file types the uploader offers (``.shp`` alone is accepted so that the reader
 #: can explain that a Shapefile must come zipped with its sibling files).
 ROAD_TYPES = ["osm", "xml", "graphml", "geojson", "json", "gpkg", "zip", "shp", "kml"]
-#: Coordinate-system choices for road lines whose file does not say (or says wrongly).
-ROAD_CRS_OPTIONS: tuple[str, ...] = ("auto", "wgs84", "gcj02", "bd09", "cgcs2000")
+#: Coordinate-system choices for road lines whose file does not say (or says wrongly),
+#: with their label keys.
+ROAD_CRS_OPTIONS: dict[str, str] = {
+    "auto": "ui.roads.crs.auto",
+    "wgs84": "ui.roads.crs.wgs84",
+    "gcj02": "ui.roads.crs.gcj02",
+    "bd09": "ui.roads.crs.bd09",
+    "cgcs2000": "ui.roads.crs.cgcs2000",
+}
+#: Township kind (:data:`planner.data.checks.KIND_VALUES`) -> label key.
+_KIND_LABEL: dict[str, str] = {
+    "street": "ui.kind.street",
+    "town": "ui.kind.town",
+    "township": "ui.kind.township",
+    "zone": "ui.kind.zone",
+    "county_direct": "ui.kind.county_direct",
+}
+#: Geometry quality (:data:`planner.data.checks.QUALITY_VALUES`) -> label key.
+_QUALITY_LABEL: dict[str, str] = {
+    "official": "ui.quality.official",
+    "approximate": "ui.quality.approximate",
+}
 _UPLOAD = "roads_upload"
 _CHECK = "roads_check"
 _FLASH = "roads_flash"
@@ -85,15 +107,16 @@ def _county_table(region: Region) -> pd.DataFrame:
 def _township_table(region: Region) -> pd.DataFrame:
     tw = region.townships
     county_names = dict(zip(region.counties["code"], region.counties["name"], strict=True))
+    kinds, qualities = translated(_KIND_LABEL), translated(_QUALITY_LABEL)
     return pd.DataFrame(
         {
             tr("ui.col.code"): tw["code"],
             tr("ui.col.name"): tw["name"],
             tr("ui.col.county"): tw["county_code"].map(county_names),
-            tr("ui.col.kind"): tw["kind"].map(lambda k: tr(f"ui.kind.{k}")),
+            tr("ui.col.kind"): tw["kind"].map(lambda k: kinds.get(k, k)),
             tr("ui.col.population"): tw["population"],
             tr("ui.col.geometry_quality"): tw["geometry_quality"].map(
-                lambda q: tr(f"ui.quality.{q}")
+                lambda q: qualities.get(q, q)
             ),
             tr("ui.col.seat_source"): tw["seat_source"].map(
                 lambda s: (
@@ -133,7 +156,9 @@ def _road_panel(region: Region, stored: RoadFile | None) -> None:
         st.info(tr("ui.roads.none"))
 
     left, right = st.columns([1, 2])
-    crs = system_picker("roads_crs", "ui.roads.crs", ROAD_CRS_OPTIONS, where=left)
+    crs = system_picker(
+        "roads_crs", tr("ui.roads.crs"), ROAD_CRS_OPTIONS, help=tr("ui.roads.crs_help"), where=left
+    )
     round_ = st.session_state.setdefault(_ROUND, 0)
     upload = right.file_uploader(tr("ui.roads.file"), type=ROAD_TYPES, key=f"{_UPLOAD}_{round_}")
     refusal = None if upload is None else upload_refusal(upload.size, "road_mb")
@@ -184,7 +209,7 @@ def render() -> None:
 
     stored = road_file(region)
     left, mid, right = st.columns([1, 1, 1])
-    labels = {k: tr(f"map.basemap.{k}") for k in BASEMAPS}  # in this run's language
+    labels = translated(BASEMAP_LABEL)  # in this run's language
     basemap = left.selectbox(tr("ui.data.basemap"), list(BASEMAPS), format_func=labels.get)
     show = mid.checkbox(tr("ui.data.show_communities"), value=True)
     show_roads = stored is not None and right.checkbox(

@@ -43,10 +43,10 @@ from planner.data.edit import (
     upload_refusal,
 )
 from planner.data.regions import Region
-from planner.i18n import known, t
+from planner.ui.labels import FIELD_LABEL, IMPORT_QUALITY_LABEL, IMPORT_STATUS_LABEL, SYSTEM_LABEL
 from planner.ui.state import WORKING_REGION, tr
 from planner.ui.state import lang as ui_lang
-from planner.ui.widgets.choices import choice_key, choose
+from planner.ui.widgets.choices import choice, choice_key, translated
 from planner.ui.widgets.crs import system_picker
 from planner.ui.widgets.import_report import columns_used, show_report
 from planner.ui.widgets.views import show_map
@@ -60,6 +60,45 @@ _WORKING = WORKING_REGION
 _FLASH = "imp_flash"
 _MEMO = "imp_memo"
 _ROUND = "imp_round"
+
+#: What an import does -> label key.
+_MODE_LABEL = {"replace": "ui.import.mode.replace", "new_city": "ui.import.mode.new_city"}
+#: What a file replaces or adds (:data:`planner.data.edit.TARGETS`) -> label key.
+_TARGET_LABEL = {
+    "counties": "ui.import.target.counties",
+    "townships": "ui.import.target.townships",
+    "communities": "ui.import.target.communities",
+    "sites": "ui.import.target.sites",
+    "population": "ui.import.target.population",
+}
+#: The layer a population table is joined to (:data:`planner.data.edit.POPULATION_LEVELS`).
+_LEVEL_LABEL = {
+    "counties": "ui.import.level.counties",
+    "townships": "ui.import.level.townships",
+    "communities": "ui.import.level.communities",
+}
+#: The steps of a new city -> heading key.
+_STEP_LABEL = {
+    "counties": "ui.import.step.counties",
+    "townships": "ui.import.step.townships",
+    "communities": "ui.import.step.communities",
+    "population": "ui.import.step.population",
+}
+#: How a population table is joined -> label key.
+_JOIN_LABEL = {
+    "auto": "ui.import.join.auto",
+    "code": "ui.import.join.code",
+    "name": "ui.import.join.name",
+}
+#: Coordinate-system choices (:data:`planner.data.edit.CRS_OPTIONS`) -> label key.
+_CRS_LABEL = {
+    "auto": "ui.import.crs.auto",
+    "wgs84": "ui.import.crs.wgs84",
+    "gcj02": "ui.import.crs.gcj02",
+    "bd09": "ui.import.crs.bd09",
+    "cgcs2000": "ui.import.crs.cgcs2000",
+    "epsg": "ui.import.crs.epsg",
+}
 
 
 def _memo(slot: str, signature: tuple, compute):
@@ -88,9 +127,8 @@ def _key(slot: str, name: str) -> str:
 
 
 def _system_label(system: str) -> str:
-    if known(f"io.system.{system}"):
-        return tr(f"io.system.{system}")
-    return str(system)
+    key = SYSTEM_LABEL.get(system)
+    return tr(key) if key else str(system)
 
 
 def _crs_inputs(slot: str) -> str | None:
@@ -98,8 +136,9 @@ def _crs_inputs(slot: str) -> str | None:
     left, right = st.columns([2, 1])
     return system_picker(
         _key(slot, "crs"),
-        "ui.import.crs",
-        CRS_OPTIONS,
+        tr("ui.import.crs"),
+        {o: _CRS_LABEL[o] for o in CRS_OPTIONS},
+        help=tr("ui.import.crs_help"),
         where=left,
         epsg_where=right,
         epsg_key=_key(slot, "epsg"),
@@ -143,13 +182,14 @@ def _layer_input(slot: str, upload: ImportFile) -> str | None:
     )
     if len(layers) <= 1:
         return None
-    choice = st.selectbox(
+    layer = choice(
+        st,
         tr("ui.import.layer"),
         ["", *layers],
-        format_func={"": tr("ui.import.layer_auto"), **{n: n for n in layers}}.get,
         key=choice_key(_key(slot, "layer"), ["", *layers]),
+        labels={"": tr("ui.import.layer_auto")},
     )
-    return choice or None
+    return layer or None
 
 
 def _columns_of(slot: str, upload: ImportFile, table: bool) -> list[str]:
@@ -169,26 +209,29 @@ def _mapping_inputs(
     with st.expander(tr("ui.import.mapping"), expanded=expanded):
         st.caption(tr("ui.import.mapping_help"))
         if table:
-            join = choose(
-                "radio",
-                "ui.import.join_on",
-                ["auto", "code", "name"],
-                "ui.import.join",
-                _key(slot, "join"),
+            join = choice(
+                st,
+                tr("ui.import.join_on"),
+                list(_JOIN_LABEL),
+                key=choice_key(_key(slot, "join")),
+                labels=translated(_JOIN_LABEL),
+                kind="radio",
                 horizontal=True,
             )
             join_on = None if join == "auto" else join
         cols = st.columns(3)
-        auto_label = {"": tr("ui.import.mapping_auto"), **{c: c for c in columns}}.get
+        auto = {"": tr("ui.import.mapping_auto")}
+        fields = translated(FIELD_LABEL)
         for i, name in enumerate(import_fields(level, table)):
-            choice = cols[i % 3].selectbox(
-                t(f"validate.field.{name}", ui_lang()),
+            column = choice(
+                cols[i % 3],
+                fields.get(name, name),
                 ["", *columns],
-                format_func=auto_label,
                 key=choice_key(_key(slot, f"map_{name}"), ["", *columns]),
+                labels=auto,
             )
-            if choice:
-                column_map[name] = choice
+            if column:
+                column_map[name] = column
     return column_map, join_on
 
 
@@ -196,10 +239,8 @@ def _preview(layer: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame | None) -> None
     st.markdown(f"**{html.escape(tr('ui.import.preview'))}**")
     show_map(to_html(layer_map(layer, ui_lang(), boundary=boundary)), height=420)
     rows = pd.DataFrame(layer.drop(columns=layer.geometry.name)).head(100)
-    lang = ui_lang()
-    rows.columns = [
-        t(f"validate.field.{c}", lang) if known(f"validate.field.{c}") else c for c in rows.columns
-    ]
+    fields = translated(FIELD_LABEL)
+    rows.columns = [fields.get(c, c) for c in rows.columns]
     st.caption(tr("ui.import.rows", count=len(rows)))
     st.dataframe(rows, hide_index=True, height=min(36 + 35 * len(rows), 250))
 
@@ -311,34 +352,31 @@ def _replace_mode(region: Region) -> bool:
     """Replace or add data of ``region``; True when an import is ready to apply."""
     lang = ui_lang()
     left, right = st.columns([1, 1])
-    target = choose(
-        "selectbox",
-        "ui.import.target",
+    target = choice(
+        left,
+        tr("ui.import.target"),
         TARGETS,
-        "ui.import.target",
-        "imp_target",
-        where=left,
-        help_key="ui.import.target_help",
+        key=choice_key("imp_target"),
+        labels=translated(_TARGET_LABEL),
+        help=tr("ui.import.target_help"),
     )
     level = target
     site_status = None
     if target == "population":
-        level = choose(
-            "selectbox",
-            "ui.import.population_level",
+        level = choice(
+            right,
+            tr("ui.import.population_level"),
             POPULATION_LEVELS,
-            "ui.import.level",
-            "imp_population_level",
-            where=right,
+            key=choice_key("imp_population_level"),
+            labels=translated(_LEVEL_LABEL),
         )
     elif target == "sites":
-        site_status = choose(
-            "selectbox",
-            "ui.import.site_status",
+        site_status = choice(
+            right,
+            tr("ui.import.site_status"),
             STATUS_VALUES,
-            "ui.import.status",
-            "imp_site_status",
-            where=right,
+            key=choice_key("imp_site_status"),
+            labels=translated(IMPORT_STATUS_LABEL),
         )
     table = target == "population"
     slot = f"replace-{target}-{level}"
@@ -352,14 +390,14 @@ def _replace_mode(region: Region) -> bool:
     if target in ("counties", "townships", "communities"):
         with_file = has_quality_column(_columns_of(slot, upload, table), level)
         options = QUALITY_OPTIONS if with_file else QUALITY_OPTIONS[:2]
-        quality = choose(
-            "radio",
-            "ui.import.quality",
+        quality = choice(
+            st,
+            tr("ui.import.quality"),
             options,
-            "ui.import.quality",
-            _key(slot, "quality"),
-            help_key="ui.import.quality_help",
-            forget_stale=True,
+            key=choice_key(_key(slot, "quality"), options),
+            labels=translated(IMPORT_QUALITY_LABEL),
+            kind="radio",
+            help=tr("ui.import.quality_help"),
             horizontal=True,
         )
     status = site_status
@@ -390,7 +428,7 @@ def _replace_mode(region: Region) -> bool:
         key=_key(slot, "apply"),
         help=tr("ui.import.apply_help"),
         on_click=_apply,
-        args=(outcome.region, tr(f"ui.import.target.{target}"), upload.name),
+        args=(outcome.region, tr(_TARGET_LABEL[target]), upload.name),
     )
     _save_form(slot, outcome.region)
     return True
@@ -399,13 +437,14 @@ def _replace_mode(region: Region) -> bool:
 def _new_city_mode() -> None:
     lang = ui_lang()
     st.info(tr("ui.import.new_city_help"))
-    quality = choose(
-        "radio",
-        "ui.import.quality",
+    quality = choice(
+        st,
+        tr("ui.import.quality"),
         QUALITY_OPTIONS,
-        "ui.import.quality",
-        _key("city", "quality"),
-        help_key="ui.import.quality_help",
+        key=choice_key(_key("city", "quality")),
+        labels=translated(IMPORT_QUALITY_LABEL),
+        kind="radio",
+        help=tr("ui.import.quality_help"),
         horizontal=True,
     )
     uploads: dict[str, ImportFile | None] = {}
@@ -418,14 +457,14 @@ def _new_city_mode() -> None:
         box = st.container(border=True)
         boxes[level] = box
         with box:
-            st.markdown(f"**{html.escape(tr(f'ui.import.step.{level}'))}**")
+            st.markdown(f"**{html.escape(tr(_STEP_LABEL[level]))}**")
             if table:
-                population_level = choose(
-                    "selectbox",
-                    "ui.import.population_level",
+                population_level = choice(
+                    st,
+                    tr("ui.import.population_level"),
                     POPULATION_LEVELS,
-                    "ui.import.level",
-                    _key(slot, "level"),
+                    key=choice_key(_key(slot, "level")),
+                    labels=translated(_LEVEL_LABEL),
                     default="communities",
                 )
             upload = _upload_input(slot, table)
@@ -475,7 +514,7 @@ def _new_city_mode() -> None:
         st.warning(
             tr(
                 "ui.import.city_missing",
-                layers=names(tr(f"ui.import.target.{lv}") for lv in city.missing),
+                layers=names(tr(_TARGET_LABEL[lv]) for lv in city.missing),
             )
         )
         return
@@ -513,12 +552,13 @@ def render_import_panel(region: Region) -> None:
             left, right = st.columns([3, 1])
             left.info(tr("ui.import.working"))
             right.button(tr("ui.import.discard"), key="imp_discard", on_click=_discard)
-        mode = choose(
-            "radio",
-            "ui.import.mode",
-            ["replace", "new_city"],
-            "ui.import.mode",
-            "imp_mode",
+        mode = choice(
+            st,
+            tr("ui.import.mode"),
+            list(_MODE_LABEL),
+            key=choice_key("imp_mode"),
+            labels=translated(_MODE_LABEL),
+            kind="radio",
             horizontal=True,
         )
         if mode == "replace":

@@ -22,8 +22,8 @@ from planner.ui.state import (
     tr,
 )
 from planner.ui.widgets.charts import LINE_COLOUR, show_chart
+from planner.ui.widgets.choices import choice
 from planner.ui.widgets.export_panel import export_panel
-from planner.ui.widgets.form import choice
 from planner.ui.widgets.views import (
     basemap_picker,
     kpi_cards,
@@ -117,7 +117,7 @@ def _choose(records: list[PlanRecord]) -> int:
         st,
         tr("ui.res.plan"),
         ids,
-        format_func=labels.get,
+        labels=labels,
         key=RESULTS_PLAN,
         help=tr("ui.res.plan_help"),
     )

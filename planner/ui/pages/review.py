@@ -46,6 +46,7 @@ from planner.plan.review_tables import (
 )
 from planner.store import PlanRecord
 from planner.ui.jobs import runs as jobs
+from planner.ui.labels import REVIEW_ACTION_LABEL, REVIEW_STATUS_LABEL, TIER_LABEL
 from planner.ui.pages.run import JOBS, _outcome, _watch
 from planner.ui.state import (
     WORKING_REGION,
@@ -57,8 +58,8 @@ from planner.ui.state import (
     store,
     tr,
 )
+from planner.ui.widgets.choices import choice, translated
 from planner.ui.widgets.export_panel import export_panel
-from planner.ui.widgets.form import choice, labels
 from planner.ui.widgets.views import basemap_picker, load_plan, local_time, plan_label, show_map
 from planner.views import to_html
 from planner.views.review_map import review_map
@@ -70,6 +71,10 @@ SEEN = "review_seen"  # {scenario_id: {(tier, site_id): version}} as last drawn
 FLASH = "review_flash"
 PLAN = "review_plan"
 NEAREST = 15  # move targets offered: the nearest unused candidates
+#: Where a site is moved to -> label key.
+_MOVE_LABEL = {"candidate": "ui.rev.move.candidate", "point": "ui.rev.move.point"}
+#: How a reviewed plan is computed again (:data:`planner.plan.review.RERUN_MODES`).
+_MODE_LABEL = {"keep": "ui.rev.mode.keep", "reoptimise": "ui.rev.mode.reoptimise"}
 
 
 # --- cached inputs --------------------------------------------------------------------------
@@ -112,7 +117,7 @@ def _submit(record_id: int, scenario_id: int, keys: list[tuple[str, str]]) -> No
             "ui.rev.saved",
             reviewer=reviewer.strip(),
             count=len(stored),
-            action=tr(f"review.action.{action}"),
+            action=translated(REVIEW_ACTION_LABEL).get(action, action),
         ),
     )
     st.session_state["review_reason"] = ""
@@ -146,7 +151,7 @@ def _choose(records: list[PlanRecord]) -> PlanRecord:
         own = [r.id for r in records if r.scenario_id == scenario_id]
         st.session_state[PLAN] = own[0] if own else ids[0]
     names = {r.id: plan_label(r) for r in records}
-    chosen = choice(st, tr("ui.rev.plan"), ids, format_func=names.get, key=PLAN)
+    chosen = choice(st, tr("ui.rev.plan"), ids, labels=names, key=PLAN)
     return next(r for r in records if r.id == chosen)
 
 
@@ -154,34 +159,32 @@ def _filters(table: pd.DataFrame, counties: dict, towns: dict) -> pd.DataFrame:
     a, b, c, d = st.columns(4)
     every = tr("ui.rev.f.all")
     tiers = choice(
-        a, tr("ui.rev.f.tier"), list(TIERS), format_func=labels("ui.tier", TIERS),
-        key="review_f_tier", placeholder=every, multi=True,
+        a, tr("ui.rev.f.tier"), TIERS, labels=translated(TIER_LABEL),
+        key="review_f_tier", placeholder=every, kind="multiselect",
     )  # fmt: skip
     county_codes = sorted(c for c in table["county_code"].dropna().unique())
     chosen_counties = choice(
-        b, tr("ui.rev.f.county"), county_codes, format_func=lambda x: counties.get(x, x),
-        key="review_f_county", placeholder=every, multi=True,
+        b, tr("ui.rev.f.county"), county_codes, labels=counties,
+        key="review_f_county", placeholder=every, kind="multiselect",
     )  # fmt: skip
     within = filter_sites(table, counties=chosen_counties)
     town_codes = sorted(c for c in within["township_code"].dropna().unique())
     chosen_towns = choice(
-        c, tr("ui.rev.f.township"), town_codes, format_func=lambda x: towns.get(x, x),
-        key="review_f_town", placeholder=every, multi=True,
+        c, tr("ui.rev.f.township"), town_codes, labels=towns,
+        key="review_f_town", placeholder=every, kind="multiselect",
     )  # fmt: skip
-    status_labels = {x: tr(f"review.status.{x}") for x in STATUSES}
-    status_labels[LOCKED] = tr("review.action.lock")
+    status_labels = translated({**REVIEW_STATUS_LABEL, LOCKED: "review.action.lock"})
     statuses = choice(
-        d, tr("ui.rev.f.status"), [*STATUSES, LOCKED], format_func=status_labels.get,
-        key="review_f_status", placeholder=every, multi=True,
+        d, tr("ui.rev.f.status"), [*STATUSES, LOCKED], labels=status_labels,
+        key="review_f_status", placeholder=every, kind="multiselect",
     )  # fmt: skip
     return filter_sites(table, tiers, chosen_counties, chosen_towns, statuses)
 
 
 def _move_inputs(region: Region, record: PlanRecord, site: pd.Series, used: set[str]) -> None:
-    kinds = ["candidate", "point"]
     kind = choice(
-        st, tr("ui.rev.move_to"), kinds, format_func=labels("ui.rev.move", kinds),
-        horizontal=True, key="review_move_kind", radio=True,
+        st, tr("ui.rev.move_to"), list(_MOVE_LABEL), labels=translated(_MOVE_LABEL),
+        horizontal=True, key="review_move_kind", kind="radio",
     )  # fmt: skip
     if kind == "point":
         a, b = st.columns(2)
@@ -203,9 +206,7 @@ def _move_inputs(region: Region, record: PlanRecord, site: pd.Series, used: set[
         )
         for r in nearest.itertuples()
     }
-    choice(
-        st, tr("ui.rev.move.pick"), list(options), format_func=options.get, key="review_move_pick"
-    )
+    choice(st, tr("ui.rev.move.pick"), list(options), labels=options, key="review_move_pick")
 
 
 def _decision_form(
@@ -248,8 +249,8 @@ def _decision_form(
         more = " …" if len(rows) > 5 else ""
         st.caption(tr("ui.rev.selected", count=len(rows), names=names + more))
     action = choice(
-        st, tr("ui.rev.action"), list(ACTIONS), format_func=labels("review.action", ACTIONS),
-        horizontal=True, key="review_action", radio=True,
+        st, tr("ui.rev.action"), ACTIONS, labels=translated(REVIEW_ACTION_LABEL),
+        horizontal=True, key="review_action", kind="radio",
     )  # fmt: skip
     st.text_input(
         tr("ui.rev.reason"), key="review_reason", help=tr("ui.rev.reason_help"), max_chars=2000
@@ -281,10 +282,7 @@ def _audit(record: PlanRecord, table: pd.DataFrame) -> None:
             st,
             tr("ui.rev.audit_site"),
             ["*", *sites],
-            format_func={
-                "*": tr("ui.rev.f.all"),
-                **{s: f"{names.get(s, '')} {s}" for s in sites},
-            }.get,
+            labels={"*": tr("ui.rev.f.all"), **{s: f"{names.get(s, '')} {s}" for s in sites}},
             key="review_audit_site",
         )
         rows = [d for d in history if pick == "*" or d.site_id == pick]
@@ -302,8 +300,8 @@ def _rerun(record: PlanRecord) -> None:
         _watch(job.id, record.scenario.solver.time_limit_s)
         return
     mode = choice(
-        st, tr("ui.rev.mode"), list(RERUN_MODES), format_func=labels("ui.rev.mode", RERUN_MODES),
-        key="review_mode", radio=True,
+        st, tr("ui.rev.mode"), RERUN_MODES, labels=translated(_MODE_LABEL),
+        key="review_mode", kind="radio",
     )  # fmt: skip
     if st.button(
         tr("ui.rev.rerun"), key="review_rerun", disabled=bool(jobs.running(record.scenario_id))

@@ -16,6 +16,7 @@ from planner.data.regions import Region
 from planner.i18n import PlannerError
 from planner.scenario import Scenario
 from planner.ui.jobs import runs as jobs
+from planner.ui.labels import OBJECTIVE_LABEL, PLAN_STATUS_LABEL
 from planner.ui.state import (
     NEW_SCENARIO,
     WORKING_REGION,
@@ -26,6 +27,7 @@ from planner.ui.state import (
     store,
     tr,
 )
+from planner.ui.widgets.choices import translated
 from planner.ui.widgets.views import local_time, show_results
 
 __all__ = ["STAGES", "render"]
@@ -49,7 +51,7 @@ def _summary(scenario: Scenario) -> str:
     return tr(
         "ui.run.summary",
         stations=fmt.count(s.count) if s.count is not None else tr("ui.run.derived"),
-        objective=tr(f"ui.sc.objective.{s.objective}"),
+        objective=translated(OBJECTIVE_LABEL).get(s.objective, s.objective),
         centres=fmt.count(scenario.centres.count),
         urban=fmt.count(s.radius_urban_m),
         rural=fmt.count(s.radius_rural_m),
@@ -147,11 +149,12 @@ def _history(scenario_id: int) -> None:
         return
     import pandas as pd
 
+    statuses = translated(PLAN_STATUS_LABEL)
     frame = pd.DataFrame(
         {
             "#": [r.id for r in records],
             tr("ui.run.col.time"): [local_time(r.created_at) for r in records],
-            tr("ui.run.col.status"): [tr(f"ui.status.{r.status}") for r in records],
+            tr("ui.run.col.status"): [statuses.get(r.status, r.status) for r in records],
             tr("ui.run.col.stations"): [fmt.count(r.stations) for r in records],
             tr("ui.run.col.centres"): [fmt.count(r.centres) for r in records],
             tr("ui.run.col.coverage"): [fmt.share(r.kpis.get("coverage_share")) for r in records],

@@ -42,6 +42,7 @@ from planner.scenario.form import (
     unknown_counties,
 )
 from planner.ui.jobs import runs as jobs
+from planner.ui.labels import OBJECTIVE_LABEL
 from planner.ui.state import (
     NEW_SCENARIO,
     PENDING_REGION,
@@ -53,7 +54,8 @@ from planner.ui.state import (
     store,
     tr,
 )
-from planner.ui.widgets.form import BoundForm, choice, labels
+from planner.ui.widgets.choices import choice, translated
+from planner.ui.widgets.form import BoundForm
 from planner.ui.widgets.views import local_time
 
 __all__ = ["render"]
@@ -66,6 +68,57 @@ _SITE_FIELDS = (
     "centres.required_sites",
     "centres.excluded_sites",
 )
+#: Form field (:data:`planner.scenario.form.FIELDS`) -> help key.
+_FIELD_HELP = {
+    "name": "ui.sc.name_help",
+    "description": "ui.sc.description_help",
+    "stations.count": "ui.sc.stations.count_help",
+    "stations.objective": "ui.sc.stations.objective_help",
+    "stations.radius_urban_m": "ui.sc.stations.radius_urban_m_help",
+    "stations.radius_rural_m": "ui.sc.stations.radius_rural_m_help",
+    "stations.capacity_standard": "ui.sc.stations.capacity_standard_help",
+    "stations.use_capacity": "ui.sc.stations.use_capacity_help",
+    "stations.one_per_township": "ui.sc.stations.one_per_township_help",
+    "stations.one_per_community": "ui.sc.stations.one_per_community_help",
+    "stations.required_sites": "ui.sc.sites_help",
+    "stations.excluded_sites": "ui.sc.sites_help",
+    "centres.count": "ui.sc.centres.count_help",
+    "centres.capacity_t_per_day": "ui.sc.centres.capacity_t_per_day_help",
+    "centres.fixed_cost": "ui.sc.centres.fixed_cost_help",
+    "centres.one_per_county": "ui.sc.centres.one_per_county_help",
+    "centres.required_sites": "ui.sc.sites_help",
+    "centres.excluded_sites": "ui.sc.sites_help",
+    "generation.urban_kg_per_person_day": "ui.sc.generation.urban_kg_per_person_day_help",
+    "generation.rural_kg_per_person_day": "ui.sc.generation.rural_kg_per_person_day_help",
+    "distance_mode": "ui.sc.distance_mode_help",
+    "circuity": "ui.sc.circuity_help",
+    "dense_grid_m": "ui.sc.dense_grid_m_help",
+    "solver.name": "ui.sc.solver.name_help",
+    "solver.time_limit_s": "ui.sc.solver.time_limit_s_help",
+    "solver.gap": "ui.sc.solver.gap_help",
+}
+#: Preset (:data:`planner.scenario.form.PRESETS`) -> label key.
+_PRESET_LABEL = {
+    "jinjiang": "ui.sc.preset.jinjiang",
+    "wenzhou": "ui.sc.preset.wenzhou",
+    "defaults": "ui.sc.preset.defaults",
+}
+#: Tier of the per-county table (:data:`planner.scenario.checks.TIERS`) -> label key.
+_TIER_LABEL = {"stations": "ui.sc.tier.stations", "centres": "ui.sc.tier.centres"}
+#: The choices of the form (the scenario's Literal types) -> label keys.
+_STANDARD_LABEL = {
+    "none": "ui.sc.standard.none",
+    "sbt10719": "ui.sc.standard.sbt10719",
+    "zhejiang2019": "ui.sc.standard.zhejiang2019",
+}
+_PER_COMMUNITY_LABEL = {
+    "none": "ui.sc.per_community.none",
+    "community": "ui.sc.per_community.community",
+    "village": "ui.sc.per_community.village",
+    "all": "ui.sc.per_community.all",
+}
+_DISTANCE_LABEL = {"straight": "ui.sc.distance.straight", "network": "ui.sc.distance.network"}
+_SOLVER_LABEL = {"highs": "ui.sc.solver.highs", "cbc": "ui.sc.solver.cbc"}
 
 
 def _flash(kind: str, text: str) -> None:
@@ -103,7 +156,7 @@ def _preset_bar(region: Region) -> None:
         left,
         tr("ui.sc.preset"),
         options,
-        format_func=labels("ui.sc.preset", options),
+        labels=translated(_PRESET_LABEL),
         key=key,
         help=tr("ui.sc.preset_help"),
     )
@@ -126,7 +179,7 @@ def _preset_bar(region: Region) -> None:
             st.session_state[PENDING_REGION] = target
         _flash(
             "info",
-            tr("ui.sc.preset_loaded", preset=tr(f"ui.sc.preset.{preset}"), name=scenario.name),
+            tr("ui.sc.preset_loaded", preset=tr(_PRESET_LABEL[preset]), name=scenario.name),
         )
         st.rerun()
 
@@ -199,28 +252,15 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         else:
             data["stations"]["count"] = int(count)
             draft["count_memory"] = data["stations"]["count"]
-        objective = form.choice(
-            a, "stations.objective", ["p_median", "mclp", "set_cover"], "ui.sc.objective"
-        )
+        objective = form.choice(a, "stations.objective", OBJECTIVE_LABEL)
         if objective == "set_cover":
             b.caption(tr("ui.sc.stations.count_ignored"))
-        form.choice(
-            b,
-            "stations.capacity_standard",
-            ["none", "sbt10719", "zhejiang2019"],
-            "ui.sc.standard",
-            standard_params,
-        )
+        form.choice(b, "stations.capacity_standard", _STANDARD_LABEL, standard_params)
         form.number(a, "stations.radius_urban_m", step=100.0, format="%.0f")
         form.number(b, "stations.radius_rural_m", step=100.0, format="%.0f")
         form.check(a, "stations.one_per_township")
         form.check(b, "stations.use_capacity")
-        form.choice(
-            a,
-            "stations.one_per_community",
-            ["none", "community", "village", "all"],
-            "ui.sc.per_community",
-        )
+        form.choice(a, "stations.one_per_community", _PER_COMMUNITY_LABEL)
 
     with st.container(border=True):
         st.subheader(tr("ui.sc.section.centres"), anchor=False)
@@ -238,16 +278,16 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         a, b = st.columns(2)
         form.number(a, "generation.urban_kg_per_person_day", step=0.01, format="%.3f")
         form.number(b, "generation.rural_kg_per_person_day", step=0.01, format="%.3f")
-        mode = form.choice(a, "distance_mode", ["straight", "network"], "ui.sc.distance")
+        mode = form.choice(a, "distance_mode", _DISTANCE_LABEL)
         if mode == "network":
             a.caption(tr("ui.sc.distance.network_note"))
         form.number(b, "circuity", step=0.05, format="%.2f")
         form.number(a, "dense_grid_m", step=100.0, format="%.0f")
-        form.choice(b, "solver.name", ["highs", "cbc"], "ui.sc.solver")
+        form.choice(b, "solver.name", _SOLVER_LABEL)
         form.number(a, "solver.time_limit_s", step=10.0, format="%.0f")
         form.number(b, "solver.gap", scale=100.0, step=0.1, format="%.2f")
         for where, path in zip((a, b, a, b), _SITE_FIELDS, strict=True):
-            form.lines(where, path, parse_sites, help=tr("ui.sc.sites_help"), height=90)
+            form.lines(where, path, parse_sites, height=90)
 
 
 def _actions(panel, form: BoundForm, draft: dict, region: Region, scenario_id: int) -> None:
@@ -287,7 +327,7 @@ def _actions(panel, form: BoundForm, draft: dict, region: Region, scenario_id: i
             st.warning(tr("ui.sc.warnings") + "\n" + "\n".join(f"- {w}" for w in warnings))
         for tier, total in fixes.items():
             if st.button(
-                tr("ui.sc.match_total", tier=tr(f"ui.sc.tier.{tier}"), total=total),
+                tr("ui.sc.match_total", tier=tr(_TIER_LABEL[tier]), total=total),
                 key=f"sc_fix_{tier}",
             ):
                 data[tier]["count"] = total
@@ -414,7 +454,7 @@ def render() -> None:
     except PlannerError as err:  # deleted meanwhile, or unreadable
         st.error(err.message(lang()))
         return
-    form = BoundForm(draft["data"], FIELDS, f"sc{draft['gen']}", "ui.sc.empty")
+    form = BoundForm(draft["data"], FIELDS, _FIELD_HELP, f"sc{draft['gen']}", "ui.sc.empty")
     left, right = st.columns([2.3, 1], gap="large")
     with left:
         _form(form, draft, region)

@@ -60,11 +60,11 @@ from planner.ui.state import (
     tr,
 )
 from planner.ui.widgets.charts import LINE_COLOUR, knee_marks, show_chart, station_lines
-from planner.ui.widgets.form import choice
+from planner.ui.widgets.choices import choice
 from planner.ui.widgets.views import basemap_picker, kpi_cards, local_time, show_map
 from planner.views import plan_map, to_html
 
-__all__ = ["choice_key", "render"]
+__all__ = ["render"]
 
 FLASH = "sw_flash"
 PROBLEMS = "sw_problems"
@@ -112,8 +112,9 @@ def _form(region_id: str) -> dict[str, object]:
     return {field: state.get(key) for field, key in _keys(region_id).items()}
 
 
-def choice_key(region_id: str) -> str:
-    """Session key of the chosen sweep of a region (its selectbox)."""
+def _chosen_key(region_id: str) -> str:
+    """Session key of the chosen sweep of a region (its selectbox). One key in both
+    languages (the callbacks set it), not a :func:`~planner.ui.widgets.choices.choice_key`."""
     return f"sw_choice_{region_id}"
 
 
@@ -135,7 +136,7 @@ def _on_start(region_id: str, base: dict) -> None:
     except PlannerError:
         existing = None
     if existing is not None and existing.complete:
-        state[choice_key(region_id)] = existing.id
+        state[_chosen_key(region_id)] = existing.id
         state[FLASH] = ("info", t("ui.sw.already_complete", lang_, name=existing.name))
         return
     try:
@@ -148,7 +149,7 @@ def _on_start(region_id: str, base: dict) -> None:
     except PlannerError as err:
         state[PROBLEMS] = [err.message(lang_)]
         return
-    state[choice_key(region_id)] = definition.id
+    state[_chosen_key(region_id)] = definition.id
     state[FLASH] = ("success", t("ui.sw.started", lang_, name=definition.name,
                                  total=definition.size))  # fmt: skip
 
@@ -180,7 +181,7 @@ def _on_delete(region_id: str, sweep_id: str) -> None:
     except PlannerError as err:
         st.session_state[FLASH] = ("error", err.message(lang()))
         return
-    st.session_state.pop(choice_key(region_id), None)
+    st.session_state.pop(_chosen_key(region_id), None)
     st.session_state[FLASH] = ("success", tr("ui.sw.deleted", name=record.name))
 
 
@@ -222,7 +223,7 @@ def _define(region: Region, expanded: bool) -> None:
             a,
             tr("ui.sw.second"),
             SECOND_PARAMETERS,
-            format_func=labels.get,
+            labels=labels,
             key=keys["second"],
             help=tr("ui.sw.second_help"),
         )
@@ -457,9 +458,7 @@ def _point(db: Store, record: SweepRecord, curve: SweepCurve, region: Region) ->
         knees = solved[solved["knee"]]
         st.session_state[key] = knees["key"].iloc[0] if len(knees) else keys[-1]
     a, b = st.columns([2, 1], vertical_alignment="bottom")
-    chosen = choice(
-        a, tr("ui.sw.point"), keys, format_func=labels.get, key=key, help=tr("ui.sw.point_help")
-    )
+    chosen = choice(a, tr("ui.sw.point"), keys, labels=labels, key=key, help=tr("ui.sw.point_help"))
     basemap = basemap_picker(b, "sw_basemap")
     row = solved.set_index("key").loc[chosen]
     kpi_cards(row, POINT_CARDS)
@@ -531,13 +530,11 @@ def _results(db: Store, record: SweepRecord, region: Region) -> None:
 
 def _choose(region: Region, records: list[SweepRecord]) -> str:
     ids = [r.id for r in records]
-    key = choice_key(region.id)
+    key = _chosen_key(region.id)
     if st.session_state.get(key) not in ids:
         st.session_state[key] = ids[0]
     labels = {r.id: tr("ui.sw.label", name=r.name, time=local_time(r.created_at)) for r in records}
-    return choice(
-        st, tr("ui.sw.choose"), ids, format_func=labels.get, key=key, help=tr("ui.sw.choose_help")
-    )
+    return choice(st, tr("ui.sw.choose"), ids, labels=labels, key=key, help=tr("ui.sw.choose_help"))
 
 
 def render() -> None:

@@ -1,26 +1,30 @@
-"""Choice widgets whose labels follow the UI language.
+"""Choice widgets whose labels follow the UI language: one helper, :func:`choice`, for the
+select boxes, radios and multiselects of the pages and widgets.
 
-Streamlit keeps a select box's or radio's value as its displayed label, so a label that
-changes with the language would leave the widget showing nothing. :func:`choice_key`
-gives each language its own widget key and carries the chosen value over;
-:func:`labels` fixes the labels of one run; :func:`choose` draws such a choice.
+Streamlit keeps a choice widget's value as its displayed label, so a label that changes
+with the language would lose the choice. :func:`choice` pins the value before the
+widget is drawn (:func:`planner.ui.state.keep_choice`) and shows each option by a label
+fixed in this run (:func:`translated`: labels are looked up now, from a mapping of
+complete catalogue keys, not by a lambda that would translate whenever it is called).
+:func:`choice_key` gives a widget one key per language and carries the chosen value
+over (the import panel's keys, which also forget a value no longer offered).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 import streamlit as st
 
 from planner.i18n import LANGUAGES
-from planner.ui.state import lang, tr
+from planner.ui.state import keep_choice, lang, tr
 
-__all__ = ["choice_key", "choose", "labels"]
+__all__ = ["choice", "choice_key", "translated"]
 
 
 def choice_key(key: str, options: Sequence[Any] | None = None) -> str:
-    """Key of a choice widget whose labels follow the UI language.
+    """Key of a choice widget whose labels follow the UI language: ``key@<language>``.
 
     Each language gets its own key; the chosen value is carried over from the other
     language's key. A remembered value that is no longer among ``options`` (another
@@ -38,55 +42,53 @@ def choice_key(key: str, options: Sequence[Any] | None = None) -> str:
     return own
 
 
-def labels(prefix: str, options: Sequence[str]) -> Callable[[str], str | None]:
-    """A ``format_func`` giving option ``o`` the label ``prefix.o``, in this run's language.
+def translated(
+    keys: Mapping[Any, str], params: Callable[[Any], Mapping[str, Any]] | None = None
+) -> dict[Any, str]:
+    """Option -> label in this run's language, from option -> catalogue key.
 
-    (A lambda would translate when called, which need not be in this run.)
+    ``params(option)`` fills the placeholders of an option's message.
     """
-    return {o: tr(f"{prefix}.{o}") for o in options}.get
+    return {o: tr(key, **(params(o) if params else {})) for o, key in keys.items()}
 
 
-def choose(
-    kind: str,
-    label_key: str,
-    options: Sequence[str],
-    prefix: str,
-    key: str,
+def choice(
+    where: Any,
+    label: str,
+    options: Sequence[Any],
     *,
-    where: Any = st,
-    help_key: str | None = None,
-    forget_stale: bool = False,
-    default: str | None = None,
+    key: str,
+    labels: Mapping[Any, str] | None = None,
+    kind: Literal["selectbox", "radio", "multiselect"] = "selectbox",
+    default: Any = None,
     **kwargs: Any,
 ) -> Any:
-    """A select box (``kind="selectbox"``) or radio (``"radio"``) of ``options``.
+    """A select box (a radio or a multiselect by ``kind``) that keeps its choice when the
+    language, and with it the option labels, changes.
 
     Parameters
     ----------
-    label_key, help_key
-        Catalogue keys of the label and of the help, if any.
-    prefix
-        Option ``o`` is labelled ``prefix.o`` (see :func:`labels`).
-    key
-        Widget key, one per language (see :func:`choice_key`).
     where
-        The container (a column) to draw in.
-    forget_stale
-        Forget a remembered value that is no longer among ``options``.
+        The container (``st``, a column) to draw in.
+    label
+        The widget's label, translated.
+    options
+        The values to choose from.
+    key
+        Widget key (a plain key, or one per language from :func:`choice_key`).
+    labels
+        Option -> shown label, fixed in this run (e.g. :func:`translated`); an option
+        without one shows as itself.
     default
         The value chosen until the planner chooses another.
     **kwargs
-        Passed on to the widget (``horizontal=True`` ...).
+        Passed on to the widget (``help``, ``horizontal=True``, ``placeholder`` ...).
     """
-    own = choice_key(key, options if forget_stale else None)
+    keep_choice(key)
     if default is not None:
-        st.session_state.setdefault(own, default)
-    widget = getattr(where, kind)
-    return widget(
-        tr(label_key),
-        list(options),
-        format_func=labels(prefix, options),
-        key=own,
-        help=tr(help_key) if help_key else None,
-        **kwargs,
-    )
+        st.session_state.setdefault(key, default)
+    options = list(options)
+    if labels is not None:
+        shown = {o: labels.get(o, str(o)) for o in options}
+        kwargs["format_func"] = shown.get
+    return getattr(where, kind)(label, options, key=key, **kwargs)

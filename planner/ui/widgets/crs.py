@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
 
 from planner.data.edit import coordinate_system
 from planner.ui.state import tr
-from planner.ui.widgets.choices import choose
+from planner.ui.widgets.choices import choice, choice_key, translated
 
 __all__ = ["system_picker"]
 
 
 def system_picker(
     key: str,
-    prefix: str,
-    options: Sequence[str],
+    label: str,
+    options: Mapping[str, str],
     *,
+    help: str | None = None,
     where: Any = st,
     epsg_where: Any = None,
     epsg_key: str | None = None,
@@ -28,13 +29,13 @@ def system_picker(
     Parameters
     ----------
     key
-        Widget key of the choice (one per language, see :func:`choice_key`).
-    prefix
-        Catalogue prefix of the texts: ``prefix`` is the label, ``prefix_help`` the
-        help and ``prefix.<option>`` each option's label.
+        Widget key of the choice, one per language (see
+        :func:`~planner.ui.widgets.choices.choice_key`).
+    label, help
+        The question and its help, translated.
     options
-        ``"auto"``, system names and, to accept a projected system by its code,
-        ``"epsg"``.
+        Option -> label key: ``"auto"``, system names and, to accept a projected system
+        by its code, ``"epsg"``.
     where, epsg_where
         Containers (columns) of the choice and of the EPSG code's input.
     epsg_key
@@ -46,8 +47,8 @@ def system_picker(
         None for ``"auto"`` (the file's own or a detected system), else the system
         (``"EPSG:nnnn"`` for a typed code); ``""`` while an EPSG code is awaited.
     """
-    option = choose(
-        "selectbox", prefix, options, prefix, key, where=where, help_key=f"{prefix}_help"
+    option = choice(
+        where, label, list(options), key=choice_key(key), labels=translated(options), help=help
     )
     if option != "epsg":
         return coordinate_system(option)

@@ -13,7 +13,8 @@ from planner.data.regions import Region
 from planner.i18n import PlannerError
 from planner.plan import Plan
 from planner.store import PlanRecord
-from planner.ui.state import keep_choice, lang, tr
+from planner.ui.state import lang, tr
+from planner.ui.widgets.choices import choice, translated
 from planner.views.export import FORMATS, PAPERS, export_plan
 
 __all__ = ["export_bytes", "export_panel"]
@@ -26,6 +27,18 @@ MIMES = {
     "report": "application/pdf",
 }
 NEEDS_PAPER = {"png", "pdf", "report"}
+#: Export format (:data:`planner.views.export.FORMATS`) -> label key.
+FORMAT_LABEL = {
+    "html": "ui.exp.format.html",
+    "png": "ui.exp.format.png",
+    "pdf": "ui.exp.format.pdf",
+    "xlsx": "ui.exp.format.xlsx",
+    "csv": "ui.exp.format.csv",
+    "gpkg": "ui.exp.format.gpkg",
+    "shp": "ui.exp.format.shp",
+    "geojson": "ui.exp.format.geojson",
+    "report": "ui.exp.format.report",
+}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -54,20 +67,20 @@ def export_panel(record: PlanRecord, plan: Plan, region: Region | None) -> None:
     """Format and paper pickers and a download button for the plan's export."""
     st.subheader(tr("ui.exp.title"))
     a, b, c = st.columns([2, 1, 2], vertical_alignment="bottom")
-    keep_choice(f"export_format_{record.id}")
-    keep_choice(f"export_paper_{record.id}")
-    fmt = a.selectbox(
+    fmt = choice(
+        a,
         tr("ui.exp.format"),
-        list(FORMATS),
-        index=FORMATS.index("xlsx"),
-        format_func={f: tr(f"ui.exp.format.{f}") for f in FORMATS}.get,
+        FORMATS,
         key=f"export_format_{record.id}",
+        labels=translated(FORMAT_LABEL),
+        default="xlsx",
     )
-    paper = b.selectbox(
+    paper = choice(
+        b,
         tr("ui.exp.paper"),
         list(PAPERS),
-        format_func=str.upper,
         key=f"export_paper_{record.id}",
+        labels={p: p.upper() for p in PAPERS},
         disabled=fmt not in NEEDS_PAPER,
     )
     region_key = (region.id, str(region.path)) if region is not None else None

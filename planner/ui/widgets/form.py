@@ -1,43 +1,23 @@
-"""Form rows shared by the pages: widgets bound to a nested dict, and choices whose labels
-follow the UI language.
+"""Form rows shared by the pages: widgets bound to a nested dict.
 
 A form row is a label, a help text, a widget keyed by the field's path, a first value
 taken from the data and the widget's value written back into it. :class:`BoundForm`
 draws every such row the same way (the scenario page's form; the import panel can draw
-its rows with it too); :func:`labels` and :func:`choice` are the select boxes and radios
-whose option labels are translated now and whose choice survives a language switch.
+its rows with it too); its select boxes keep their choice when the language changes
+(:mod:`planner.ui.widgets.choices`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
 
 from planner.ui.state import keep_choice, tr
+from planner.ui.widgets.choices import translated
 
-__all__ = ["BoundForm", "choice", "labels"]
-
-
-def labels(
-    prefix: str, options: Iterable[str], params: Callable[[str], Mapping[str, Any]] | None = None
-) -> Callable[[str], str | None]:
-    """A ``format_func`` showing option ``o`` as message ``prefix.o``, with the labels
-    fixed now, in this run's language (a lambda would translate when called, which need
-    not be in this run). ``params(o)`` fills the message's placeholders."""
-    return {o: tr(f"{prefix}.{o}", **(params(o) if params else {})) for o in options}.get
-
-
-def choice(
-    where, label: str, options: list, *, key: str, radio: bool = False, multi: bool = False, **kw
-) -> Any:
-    """A select box (a radio with ``radio=True``, a multiselect with ``multi=True``) that
-    keeps its choice when the language, and with it the option labels, changes
-    (:func:`planner.ui.state.keep_choice`)."""
-    keep_choice(key)
-    widget = where.radio if radio else where.multiselect if multi else where.selectbox
-    return widget(label, options, key=key, **kw)
+__all__ = ["BoundForm"]
 
 
 def _get(data: Mapping, path: str) -> Any:
@@ -61,7 +41,9 @@ class BoundForm:
     data
         The nested dict being edited (changed in place).
     fields
-        Path -> label key; the help text is the label key with ``_help``.
+        Path -> label key.
+    helps
+        Path -> help key (a field without one has no help text).
     prefix
         Start of every widget key (``{prefix}.{path}``): a new prefix makes every widget
         show the data's values again.
@@ -69,9 +51,17 @@ class BoundForm:
         Message for a number field left empty (placeholder ``field``).
     """
 
-    def __init__(self, data: dict, fields: Mapping[str, str], prefix: str, empty_key: str) -> None:
+    def __init__(
+        self,
+        data: dict,
+        fields: Mapping[str, str],
+        helps: Mapping[str, str],
+        prefix: str,
+        empty_key: str,
+    ) -> None:
         self.data = data
         self.fields = fields
+        self.helps = helps
         self.prefix = prefix
         self.empty_key = empty_key
         #: Problems found while drawing the widgets (empty fields, bad table cells).
@@ -100,7 +90,8 @@ class BoundForm:
         """One row: ``widget(label, *args, key=…, help=…, **kwargs)`` starting at
         ``initial``; ``read(value)`` is written back to ``path`` (nothing when ``read``
         is ``None``). Returns the widget's value."""
-        kwargs.setdefault("help", tr(f"{self.fields[path]}_help"))
+        if "help" not in kwargs and path in self.helps:
+            kwargs["help"] = tr(self.helps[path])
         out = widget(tr(self.fields[path]), *args, key=self.init(path, initial), **kwargs)
         if read is not None:
             _set(self.data, path, read(out))
@@ -126,16 +117,16 @@ class BoundForm:
         self,
         where,
         path: str,
-        options: list[str],
-        label_prefix: str,
+        options: Mapping[str, str],
         params: Callable[[str], Mapping[str, Any]] | None = None,
     ) -> str:
-        """A select box of ``options`` labelled ``label_prefix.option``."""
+        """A select box of the keys of ``options`` (option -> label key);
+        ``params(option)`` fills the placeholders of an option's label."""
         value = _get(self.data, path)
         keep_choice(self.key(path))
-        initial = value if value in options else options[0]
-        fmt = labels(label_prefix, options, params)
-        return self.row(where.selectbox, path, initial, options, format_func=fmt)
+        initial = value if value in options else next(iter(options))
+        fmt = translated(options, params).get
+        return self.row(where.selectbox, path, initial, list(options), format_func=fmt)
 
     def check(self, where, path: str) -> bool:
         """A check box."""

@@ -12,6 +12,7 @@ import streamlit as st
 from planner import format as fmt
 from planner.data.checks import SEVERITIES, ValidationReport, level_term
 from planner.i18n import t
+from planner.ui.labels import FIELD_LABEL, SEVERITY_LABEL
 from planner.ui.state import lang as current_lang
 from planner.ui.state import tr
 
@@ -81,7 +82,7 @@ def show_report(
     for severity in SEVERITIES:
         n = sum(p.severity == severity for p in report.problems)
         background, colour = SEVERITY_STYLE[severity]
-        label = html.escape(t("validate.severity." + severity, lang))
+        label = html.escape(t(SEVERITY_LABEL[severity], lang))
         faded = "opacity:0.45;" if n == 0 else ""
         chips.append(
             f'<span class="imp-chip imp-{severity}" style="background:{background};{faded}'
@@ -107,5 +108,6 @@ def columns_used(columns: Mapping[str, str]) -> None:
         return
     lang = current_lang()
     sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
-    pairs = sep.join(f"{t('validate.field.' + f, lang)} ← {c}" for f, c in columns.items())
+    fields = {f: t(key, lang) for f, key in FIELD_LABEL.items()}
+    pairs = sep.join(f"{fields.get(f, f)} ← {c}" for f, c in columns.items())
     st.caption(f"{tr('ui.import.mapping_used')}{colon}{pairs}")

@@ -14,8 +14,9 @@ from planner.data.regions import Region
 from planner.plan import Plan
 from planner.plan.tables import KPI_ROWS, diagnosis_lines, kpi_kind, tier_table
 from planner.store import PlanRecord, Store
+from planner.ui.labels import BASEMAP_LABEL
 from planner.ui.state import WORKING_REGION, _cached_region, _pack_stamp, lang, tr
-from planner.ui.widgets.form import choice, labels
+from planner.ui.widgets.choices import choice, translated
 from planner.views import BASEMAPS, isolate_map, plan_map, to_html
 
 __all__ = [
@@ -154,7 +155,7 @@ def basemap_picker(where, key: str) -> str:
         where,
         tr("ui.map.basemap"),
         list(BASEMAPS),
-        format_func=labels("map.basemap", BASEMAPS),
+        labels=translated(BASEMAP_LABEL),
         key=key,
         help=tr("ui.map.basemap_help"),
     )
