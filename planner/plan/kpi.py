@@ -38,6 +38,7 @@ import pandas as pd
 from planner.i18n import t
 
 __all__ = [
+    "CENTRE_BASIS_LABEL",
     "DISTANCE_MODE_KEYS",
     "area_kpis",
     "city_kpis",
@@ -53,6 +54,11 @@ DISTANCE_MODE_KEYS: dict[str, str] = {
     "network_fallback_population": "kpi.network_fallback_population",
     "network_far_communities": "kpi.network_far_communities",
     "network_far_stations": "kpi.network_far_stations",
+}
+#: Catalogue key of each station → sorting-centre distance basis (``centre_distance_basis``).
+CENTRE_BASIS_LABEL = {
+    "drive": "kpi.distance_mode.centre.drive",
+    "drive_time": "kpi.distance_mode.centre.drive_time",
 }
 
 
@@ -228,7 +234,9 @@ def distance_mode_text(kpis: Mapping[str, Any], lang: str = "zh") -> str:
     circuity = float(circuity) if isinstance(circuity, int | float) else 1.3
     if mode != "network":
         return t("kpi.distance_mode.straight", lang, circuity=circuity)
-    centre = t(f"kpi.distance_mode.centre.{kpis.get('centre_distance_basis') or 'drive'}", lang)
+    basis = str(kpis.get("centre_distance_basis") or "drive")
+    key = CENTRE_BASIS_LABEL.get(basis)
+    centre = t(key, lang) if key else basis  # a mode this version does not know: as stored
     text = t("kpi.distance_mode.network", lang, centre=centre)
     count = int(kpis.get("network_fallback_communities") or 0)
     if count:

@@ -53,6 +53,9 @@ from planner.scenario import Scenario
 __all__ = [
     "ACTIONS",
     "RERUN_MODES",
+    "REVIEW_ACTION_LABEL",
+    "REVIEW_CHANGE_LABEL",
+    "REVIEW_STATUS_LABEL",
     "STATUSES",
     "TIERS",
     "Decision",
@@ -75,6 +78,27 @@ __all__ = [
 ACTIONS = ("approve", "reject", "lock", "unlock", "move", "reset", "comment")
 STATUSES = ("pending", "approved", "rejected", "moved")
 TIERS = ("station", "sorting_centre")
+#: Catalogue key of each action, status and :func:`plan_diff` change, as shown.
+REVIEW_ACTION_LABEL = {
+    "approve": "review.action.approve",
+    "reject": "review.action.reject",
+    "lock": "review.action.lock",
+    "unlock": "review.action.unlock",
+    "move": "review.action.move",
+    "reset": "review.action.reset",
+    "comment": "review.action.comment",
+}
+REVIEW_STATUS_LABEL = {
+    "pending": "review.status.pending",
+    "approved": "review.status.approved",
+    "rejected": "review.status.rejected",
+    "moved": "review.status.moved",
+}
+REVIEW_CHANGE_LABEL = {
+    "added": "review.change.added",
+    "removed": "review.change.removed",
+    "moved": "review.change.moved",
+}
 #: ``keep``: every site of the previous plan that the review did not reject or move stays;
 #: ``reoptimise``: only reviewed sites are fixed, the solver re-places the others.
 RERUN_MODES = ("keep", "reoptimise")
@@ -199,7 +223,8 @@ class SiteReview:
 def _action_name(action: str, lang: str = "zh") -> str:
     from planner.i18n import t
 
-    return t(f"review.action.{action}", lang)
+    key = REVIEW_ACTION_LABEL.get(action)
+    return t(key, lang) if key else action
 
 
 class _LockedError(PlannerError):

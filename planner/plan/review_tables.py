@@ -19,8 +19,14 @@ import pandas as pd
 from planner import format as fmt
 from planner.data.regions import Region
 from planner.i18n import t
-from planner.plan.review import Decision, MoveTarget
-from planner.plan.tables import kpi_kind
+from planner.plan.review import (
+    REVIEW_ACTION_LABEL,
+    REVIEW_CHANGE_LABEL,
+    REVIEW_STATUS_LABEL,
+    Decision,
+    MoveTarget,
+)
+from planner.plan.tables import KPI_LABEL, TIER_LABEL, kpi_kind, value_label
 
 __all__ = [
     "LOCKED",
@@ -89,13 +95,15 @@ def site_rows(
     time of the last decision."""
     return pd.DataFrame(
         {
-            t("ui.rev.col.tier", lang): [t(f"ui.tier.{x}", lang) for x in table["tier"]],
+            t("ui.rev.col.tier", lang): [value_label(TIER_LABEL, x, lang) for x in table["tier"]],
             t("ui.rev.col.site", lang): table["site_id"].astype(str),
             t("ui.rev.col.name", lang): table["name"],
             t("ui.rev.col.county", lang): [counties.get(x, x) for x in table["county_code"]],
             t("ui.rev.col.township", lang): [towns.get(x, x) for x in table["township_code"]],
             t("ui.rev.col.population", lang): table["served_population"].round(0),
-            t("ui.rev.col.status", lang): [t(f"review.status.{s}", lang) for s in table["status"]],
+            t("ui.rev.col.status", lang): [
+                value_label(REVIEW_STATUS_LABEL, s, lang) for s in table["status"]
+            ],
             t("ui.rev.col.locked", lang): table["locked"].astype(bool),
             t("ui.rev.col.reviewer", lang): table["reviewer"],
             t("ui.rev.col.at", lang): [when(x) if x else "" for x in table["at"]],
@@ -136,10 +144,12 @@ def audit_rows(
         {
             t("ui.rev.col.at", lang): [when(d.created_at) for d in decisions],
             t("ui.rev.col.reviewer", lang): [d.reviewer for d in decisions],
-            t("ui.rev.col.tier", lang): [t(f"ui.tier.{d.tier}", lang) for d in decisions],
+            t("ui.rev.col.tier", lang): [value_label(TIER_LABEL, d.tier, lang) for d in decisions],
             t("ui.rev.col.site", lang): [d.site_id for d in decisions],
             t("ui.rev.col.name", lang): [names.get(d.site_id, "") for d in decisions],
-            t("ui.rev.col.action", lang): [t(f"review.action.{d.action}", lang) for d in decisions],
+            t("ui.rev.col.action", lang): [
+                value_label(REVIEW_ACTION_LABEL, d.action, lang) for d in decisions
+            ],
             t("ui.rev.col.reason", lang): [d.reason for d in decisions],
             t("ui.rev.col.target", lang): [move_target_text(d.move_to) for d in decisions],
             "#": [d.version for d in decisions],
@@ -152,8 +162,10 @@ def change_rows(diff: pd.DataFrame, counties: Mapping, towns: Mapping, lang: str
     """The sites that changed (:func:`planner.plan.review.plan_diff`) as shown."""
     return pd.DataFrame(
         {
-            t("ui.rev.col.change", lang): [t(f"review.change.{c}", lang) for c in diff["change"]],
-            t("ui.rev.col.tier", lang): [t(f"ui.tier.{x}", lang) for x in diff["tier"]],
+            t("ui.rev.col.change", lang): [
+                value_label(REVIEW_CHANGE_LABEL, c, lang) for c in diff["change"]
+            ],
+            t("ui.rev.col.tier", lang): [value_label(TIER_LABEL, x, lang) for x in diff["tier"]],
             t("ui.rev.col.site", lang): diff["site_id"],
             t("ui.rev.col.name", lang): diff["name"],
             t("ui.rev.col.county", lang): [counties.get(x, x) for x in diff["county_code"]],
@@ -174,7 +186,7 @@ def indicator_rows(kpis: pd.DataFrame, lang: str) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            t("ui.rev.col.indicator", lang): [t(f"ui.kpi.{k}", lang) for k in keys],
+            t("ui.rev.col.indicator", lang): [value_label(KPI_LABEL, k, lang) for k in keys],
             t("ui.rev.col.before", lang): column(kpis["before"], fmt.kind),
             t("ui.rev.col.after", lang): column(kpis["after"], fmt.kind),
             t("ui.rev.col.delta", lang): column(kpis["change"], fmt.diff),

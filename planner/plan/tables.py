@@ -22,7 +22,10 @@ from planner.plan.kpi import distance_mode_text
 from planner.scenario import Scenario
 
 __all__ = [
+    "KPI_LABEL",
     "KPI_ROWS",
+    "PLAN_STATUS_LABEL",
+    "TIER_LABEL",
     "StoredPlan",
     "compare_table",
     "county_rows",
@@ -33,6 +36,7 @@ __all__ = [
     "target_text",
     "tier_table",
     "township_rows",
+    "value_label",
 ]
 
 #: KPI rows of the compare table: (kpi key, label key, kind of figure).
@@ -51,7 +55,26 @@ KPI_ROWS: tuple[tuple[str, str, fmt.Kind], ...] = (
     ("centre_load_t_per_day", "ui.kpi.centre_load_t_per_day", "ratio"),
     ("max_centre_utilisation", "ui.kpi.max_centre_utilisation", "share"),
 )
+#: Label key of each indicator of :data:`KPI_ROWS`.
+KPI_LABEL: dict[str, str] = {key: label for key, label, _ in KPI_ROWS}
+#: Catalogue key of each tier (``station``, ``sorting_centre``) in the app's tables.
+TIER_LABEL = {"station": "ui.tier.station", "sorting_centre": "ui.tier.sorting_centre"}
+#: Catalogue key of each solver status (:data:`planner.models.results.STATUSES`).
+PLAN_STATUS_LABEL = {
+    "optimal": "ui.status.optimal",
+    "time_limit_feasible": "ui.status.time_limit_feasible",
+    "infeasible": "ui.status.infeasible",
+    "unbounded": "ui.status.unbounded",
+    "error": "ui.status.error",
+}
 _SOLVED = ("optimal", "time_limit_feasible")
+
+
+def value_label(labels: Mapping[Any, str], value: Any, lang: str) -> str:
+    """``value`` in words: its catalogue key in ``labels`` rendered in ``lang``; a value
+    ``labels`` does not know (an older or hand-edited file) shows as itself."""
+    key = labels.get(value)
+    return t(key, lang) if key else str(value)
 
 
 class StoredPlan(Protocol):
@@ -99,7 +122,7 @@ def compare_table(records: Sequence[StoredPlan], labels: Sequence[str], lang: st
     seconds = {"": t("ui.kpi.seconds", lang)}
     for i, (record, name) in enumerate(zip(records, labels, strict=True)):
         mode[name] = distance_mode_text(record.kpis, lang)
-        status[name] = t(f"ui.status.{record.status}", lang)
+        status[name] = value_label(PLAN_STATUS_LABEL, record.status, lang)
         seconds[name] = (
             t("unit.s", lang, value=fmt.number(record.seconds, 1))
             if record.seconds
@@ -117,8 +140,10 @@ def tier_table(results: Sequence[Mapping[str, Any]], lang: str) -> pd.DataFrame:
     for r in results:
         rows.append(
             {
-                t("ui.tiers.col.tier", lang): t(f"ui.tier.{r.get('tier')}", lang),
-                t("ui.tiers.col.status", lang): t(f"ui.status.{r.get('status')}", lang),
+                t("ui.tiers.col.tier", lang): value_label(TIER_LABEL, r.get("tier"), lang),
+                t("ui.tiers.col.status", lang): value_label(
+                    PLAN_STATUS_LABEL, r.get("status"), lang
+                ),
                 t("ui.tiers.col.objective", lang): fmt.count(r.get("objective")),
                 t("ui.tiers.col.bound", lang): fmt.count(r.get("bound")),
                 t("ui.tiers.col.gap", lang): fmt.share(r.get("gap"), 2),
@@ -136,7 +161,7 @@ def diagnosis_lines(results: Sequence[Mapping[str, Any]], lang: str) -> list[tup
         has_plan = r.get("status") in _SOLVED
         for d in r.get("diagnoses") or ():
             text = d.get(lang) or d.get("zh") or ""
-            prefix = t(f"ui.tier.{r.get('tier')}", lang)
+            prefix = value_label(TIER_LABEL, r.get("tier"), lang)
             lines.append((has_plan, f"{prefix}：{text}" if lang == "zh" else f"{prefix}: {text}"))
     return lines
 

@@ -5,6 +5,7 @@ module             what it holds
 =================  ======================================================================
 ``style``          every colour, symbol, line width and legend entry of every map
 ``text``           text from data on a map: :func:`escape_html`, the one escaping rule
+``labels``         the catalogue key of each value the maps and exports write in words
 ``layers``         basemaps, display coordinates, legend/notice/title boxes, point layer
 ``embed``          self-contained offline pages (:func:`to_html`), :func:`isolate_map`
 ``region_map``     a region coloured by population density
@@ -21,6 +22,7 @@ plan_map, to_html``.
 
 from planner.views.embed import MAP_SANDBOX, isolate_map, offline, to_html
 from planner.views.layers import (
+    BASEMAP_LABEL,
     BASEMAP_SYSTEMS,
     BASEMAPS,
     PointLayer,
@@ -38,6 +40,7 @@ from planner.views.text import escape_html, escaped_columns
 
 __all__ = [
     "BASEMAPS",
+    "BASEMAP_LABEL",
     "BASEMAP_SYSTEMS",
     "COVERAGE_COLOURS",
     "MAP_SANDBOX",

@@ -20,6 +20,7 @@ from planner.views.text import escape_html, label
 __all__ = [
     "BASEMAPS",
     "BASEMAP_ATTRIBUTION",
+    "BASEMAP_LABEL",
     "BASEMAP_SYSTEMS",
     "DISPLAY_TOLERANCE_M",
     "MetricScale",
@@ -41,6 +42,12 @@ BASEMAPS: dict[str, str | None] = {
     "osm": "OpenStreetMap",
     "amap": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
     "&x={x}&y={y}&z={z}",
+}
+#: Catalogue key of each basemap's name (layer control, the data page's choice).
+BASEMAP_LABEL = {
+    "none": "map.basemap.none",
+    "osm": "map.basemap.osm",
+    "amap": "map.basemap.amap",
 }
 #: Coordinate system of a basemap's tiles when it is not WGS84: our WGS84 layers are
 #: shifted into it for display so that they land on the right street.
@@ -82,7 +89,7 @@ def add_basemap(fmap: folium.Map, basemap: str, lang: str = "zh") -> None:
         tiles=tiles,
         attr=BASEMAP_ATTRIBUTION.get(basemap),
         subdomains=_BASEMAP_SUBDOMAINS.get(basemap, "abc"),
-        name=label(f"map.basemap.{basemap}", lang),
+        name=label(BASEMAP_LABEL[basemap], lang),
         max_zoom=18,
         control=True,
     ).add_to(fmap)

@@ -16,6 +16,13 @@ from branca.element import Element
 from planner.data.regions import Region
 from planner.format import figure, number, share
 from planner.i18n import t
+from planner.plan.tables import value_label
+from planner.views.labels import (
+    COLUMN_LABEL,
+    EXPORT_TIER_ONE_LABEL,
+    MAP_SITE_STATUS_LABEL,
+    SITE_STATUS_LABEL,
+)
 from planner.views.layers import (
     BASEMAP_SYSTEMS,
     DISPLAY_TOLERANCE_M,
@@ -387,13 +394,12 @@ def _site_rows(plan, sites, tier, lang, style: PlanStyle, export, counties, town
         name = plain(rec.get("name")) or plain(rec.get("site_id"))
         status = str(rec.get("status") or "proposed")
         if export:
-            subtitle = (
-                f"{t(f'export.tier.one.{tier}', lang)} · {t(f'export.status.{status}', lang)}"
-            )
+            one = value_label(EXPORT_TIER_ONE_LABEL, tier, lang)
+            subtitle = f"{one} · {value_label(SITE_STATUS_LABEL, status, lang)}"
             details = _file_details(rec, tier, lang)
         else:
             kind = t("map.station" if tier == "station" else "map.centre", lang)
-            subtitle = f"{kind} · {t(f'map.status.{status}', lang)}"
+            subtitle = f"{kind} · {value_label(MAP_SITE_STATUS_LABEL, status, lang)}"
             area = [
                 (t("map.county", lang), counties.get(plain(rec.get("county_code")), "")),
                 (t("map.township", lang), towns.get(plain(rec.get("township_code")), "")),
@@ -461,7 +467,7 @@ def _file_details(rec, tier, lang) -> list[tuple[str, str]]:
             ("capacity_t_per_day", number(rec.get("capacity_t_per_day"), 0, missing="")),
         ]
     rows = [("site_id", plain(rec.get("site_id"))), *values]
-    return [(t(f"export.col.{key}", lang), value) for key, value in rows]
+    return [(t(COLUMN_LABEL[key], lang), value) for key, value in rows]
 
 
 def _legend(plan, lang, export, links, uncovered, radius, region) -> list[tuple[str, str]]:

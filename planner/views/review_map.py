@@ -9,6 +9,7 @@ import pandas as pd
 from planner.data.regions import Region
 from planner.i18n import t
 from planner.plan import Plan
+from planner.plan.review import REVIEW_STATUS_LABEL
 from planner.views.layers import BASEMAP_SYSTEMS, PointLayer, for_display, pin_box
 from planner.views.plan_map import plan_map
 from planner.views.style import (
@@ -85,7 +86,7 @@ def review_map(
                 lang,
                 name=escape_html(row.name),
                 site=escape_html(row.site_id),
-                status=escape_html(t(f"review.status.{status}", lang)),
+                status=escape_html(t(REVIEW_STATUS_LABEL[status], lang)),
                 locked=" · " + escape_html(t("review.action.lock", lang)) if row.locked else "",
                 reviewer=escape_html(row.reviewer),
                 at=escape_html(str(row.at or "")[:16].replace("T", " ")),

@@ -19,6 +19,7 @@ import numpy as np
 
 from planner.format import number
 from planner.i18n import t
+from planner.plan.review import REVIEW_STATUS_LABEL
 
 __all__ = [
     "APP_COUNTY_LINE",
@@ -439,7 +440,7 @@ REVIEW_TARGET = Dot("#ffffff", REVIEW_STATUS_COLOURS["moved"], 7, 2)
 def review_legend(lang: str) -> list[tuple[str, str, str]]:
     """Legend of the review map: ``(fill, ring, label)`` per status, then the lock."""
     rows = [
-        (REVIEW_STATUS_COLOURS[s], REVIEW_STATUS_COLOURS[s], t(f"review.status.{s}", lang))
+        (REVIEW_STATUS_COLOURS[s], REVIEW_STATUS_COLOURS[s], t(REVIEW_STATUS_LABEL[s], lang))
         for s in REVIEW_STATUS_COLOURS
     ]
     rows.append(("#ffffff", REVIEW_LOCK_COLOUR, t("map.review.locked", lang)))

@@ -21,6 +21,14 @@ from planner.data.regions import Region
 from planner.format import MISSING, count, share
 from planner.i18n import t
 from planner.plan import Plan, points_table
+from planner.plan.tables import value_label
+from planner.views.labels import (
+    COLUMN_LABEL,
+    EXPORT_TIER_LABEL,
+    EXPORT_TIER_ONE_LABEL,
+    SITE_STATUS_LABEL,
+    SOURCE_LABEL,
+)
 from planner.views.text import area_names
 
 __all__ = [
@@ -60,7 +68,7 @@ class Column:
 
     def header(self, lang: str) -> str:
         """Header text in ``lang``."""
-        return t(f"export.col.{self.key}", lang)
+        return t(COLUMN_LABEL[self.key], lang)
 
 
 def _cols(spec: str) -> tuple[Column, ...]:
@@ -88,7 +96,7 @@ COUNTY_COLUMNS = _cols(
 
 def tier_label(tier: str, lang: str, plural: bool = True) -> str:
     """``回收站点`` / ``Recycling stations`` etc."""
-    return t(f"export.tier.{tier}" if plural else f"export.tier.one.{tier}", lang)
+    return value_label(EXPORT_TIER_LABEL if plural else EXPORT_TIER_ONE_LABEL, tier, lang)
 
 
 def as_code(value: Any) -> str | None:
@@ -154,8 +162,8 @@ def site_table(
     counties, towns = area_names(region, "counties"), area_names(region, "townships")
     rows["county"] = rows["county_code"].map(lambda c: counties.get(as_code(c) or ""))
     rows["township"] = rows["township_code"].map(lambda c: towns.get(as_code(c) or ""))
-    rows["status"] = rows["status"].map(lambda s: t(f"export.status.{s}", lang))
-    rows["source"] = rows["source"].map(lambda s: t(f"export.source.{s}", lang))
+    rows["status"] = rows["status"].map(lambda s: value_label(SITE_STATUS_LABEL, s, lang))
+    rows["source"] = rows["source"].map(lambda s: value_label(SOURCE_LABEL, s, lang))
     centre_names = dict(
         zip(plan.centres["site_id"].astype(str), plan.centres["name"].astype(str), strict=True)
     )

@@ -25,10 +25,20 @@ from planner.format import count, number, share
 from planner.i18n import t
 from planner.plan import Plan
 from planner.plan.kpi import distance_mode_text
+from planner.plan.tables import value_label
 from planner.scenario import CAPACITY_STANDARDS
 from planner.views.export.common import area_rows, dates_line, sources_line
 from planner.views.export.fonts import font_families
 from planner.views.export.static_map import fontprops, map_figure, wrap_text
+from planner.views.labels import (
+    COLUMN_LABEL,
+    DISTANCE_LABEL,
+    EXPORT_PLAN_STATUS_LABEL,
+    EXPORT_TIER_LABEL,
+    MODEL_LABEL,
+    PER_COMMUNITY_LABEL,
+    STANDARD_LABEL,
+)
 from planner.views.style import PRINT
 from planner.views.text import area_names
 
@@ -295,10 +305,16 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
 
     names = area_names(region, "counties")
     standard = CAPACITY_STANDARDS.get(s.capacity_standard)
-    standard_text = (
-        t(f"export.standard.{s.capacity_standard}", lang, urban=standard[0], rural=standard[1])
-        if standard
-        else t("export.standard.none", lang)
+    standard_key = STANDARD_LABEL.get(s.capacity_standard)
+    if standard is None:
+        standard_text = t("export.standard.none", lang)
+    elif standard_key is None:  # a standard without a wording yet: its name
+        standard_text = s.capacity_standard
+    else:
+        standard_text = t(standard_key, lang, urban=standard[0], rural=standard[1])
+    distance_key = DISTANCE_LABEL.get(sc.distance_mode)
+    distance_text = (
+        t(distance_key, lang, circuity=f"{sc.circuity:g}") if distance_key else sc.distance_mode
     )
     solver_name = {"highs": "HiGHS", "cbc": "CBC"}.get(sc.solver.name, sc.solver.name)
     solver = f"{solver_name} / {sc.solver.time_limit_s:g} s / {share(sc.solver.gap, 2)}"
@@ -307,7 +323,10 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
             t("export.param.stations.count", lang),
             count(s.count) if s.count is not None else t("export.report.derived", lang),
         ),
-        (t("export.param.stations.objective", lang), t(f"export.objective.{s.objective}", lang)),
+        (
+            t("export.param.stations.objective", lang),
+            value_label(MODEL_LABEL, s.objective, lang),
+        ),
         (
             t("export.param.radius", lang),
             f"{number(s.radius_urban_m)} / {number(s.radius_rural_m)}",
@@ -317,7 +336,7 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
         (t("export.param.one_per_township", lang), yes(s.one_per_township)),
         (
             t("export.param.one_per_community", lang),
-            t(f"export.per_community.{s.one_per_community}", lang),
+            value_label(PER_COMMUNITY_LABEL, s.one_per_community, lang),
         ),
         (t("export.param.stations.county_min", lang), _limits(s.county_min, names, lang)),
         (t("export.param.stations.county_max", lang), _limits(s.county_max, names, lang)),
@@ -337,11 +356,23 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
         ),
         (
             t("export.param.distance_mode", lang),
-            t(f"export.distance.{sc.distance_mode}", lang, circuity=f"{sc.circuity:g}"),
+            distance_text,
         ),
         (t("export.param.dense_grid_m", lang), f"{sc.dense_grid_m:g}"),
         (t("export.param.solver", lang), solver),
     ]
+
+
+#: Headers of the solver results table, one per value of :func:`_result_rows`.
+_RESULT_HEADERS = (
+    "export.report.tier",
+    "export.report.model",
+    "export.report.status",
+    "export.report.objective",
+    "export.report.bound",
+    "export.report.gap",
+    "export.report.seconds",
+)
 
 
 def _result_rows(plan: Plan, lang: str) -> list[list[str]]:
@@ -349,9 +380,9 @@ def _result_rows(plan: Plan, lang: str) -> list[list[str]]:
     for r in plan.results:
         rows.append(
             [
-                t(f"export.tier.{r.tier}", lang),
-                t(f"export.objective.{r.model}", lang),
-                t(f"export.solve.{r.status}", lang),
+                value_label(EXPORT_TIER_LABEL, r.tier, lang),
+                value_label(MODEL_LABEL, r.model, lang),
+                value_label(EXPORT_PLAN_STATUS_LABEL, r.status, lang),
                 number(r.objective),
                 number(r.bound),
                 share(r.gap, 2),
@@ -413,10 +444,7 @@ def export_report(
         header = [t("export.report.indicator", lang), t("export.report.value", lang)]
         w.table(header, _kpi_rows(plan, lang), [0.6, 0.4], [False, True])
         w.heading(t("export.report.results", lang))
-        header = [
-            t(f"export.report.{k}", lang)
-            for k in ("tier", "model", "status", "objective", "bound", "gap", "seconds")
-        ]
+        header = [t(k, lang) for k in _RESULT_HEADERS]
         w.table(
             header,
             _result_rows(plan, lang),
@@ -426,7 +454,7 @@ def export_report(
         )
         sep = "：" if lang == "zh" else ": "
         for r in plan.results:
-            tier = t(f"export.tier.{r.tier}", lang)
+            tier = value_label(EXPORT_TIER_LABEL, r.tier, lang)
             for d in r.diagnoses:
                 w.paragraph(f"{tier}{sep}{d.get(lang, '')}", 8.5, color="#8a1c1c")
             if not r.has_plan:
@@ -436,7 +464,7 @@ def export_report(
         w.table(header, _parameter_rows(plan, region, lang), [0.45, 0.55], [False, False])
         w.paragraph(sources_line(region, lang), 7.5, color="#444")
 
-        area_headers = [t(f"export.col.{c}", lang) for c in AREA_COLUMNS]
+        area_headers = [t(COLUMN_LABEL[c], lang) for c in AREA_COLUMNS]
         w.heading(t("export.report.counties", lang))
         rows = [
             [r["county"] or str(r["county_code"]), *_area_values(r)]

@@ -1,0 +1,133 @@
+"""Catalogue keys of the values the maps and exports write in words.
+
+Each mapping takes a value as a plan, its scenario or its solver results store it to the
+complete message key that names it, so that no key is put together at run time. Values
+read from a plan file may be ones a mapping does not know (an older or hand-edited
+file): :func:`planner.plan.tables.value_label` then shows the value as it is.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "COLUMN_LABEL",
+    "DISTANCE_LABEL",
+    "EXPORT_PLAN_STATUS_LABEL",
+    "EXPORT_TIER_LABEL",
+    "EXPORT_TIER_ONE_LABEL",
+    "MAP_SITE_STATUS_LABEL",
+    "MODEL_LABEL",
+    "PER_COMMUNITY_LABEL",
+    "SITE_STATUS_LABEL",
+    "SOURCE_LABEL",
+    "STANDARD_LABEL",
+]
+
+#: Header of each exported column (the site and county tables, the report's area
+#: tables, the exported map's site details).
+COLUMN_LABEL = {
+    "site_id": "export.col.site_id",
+    "name": "export.col.name",
+    "county": "export.col.county",
+    "county_code": "export.col.county_code",
+    "township": "export.col.township",
+    "township_code": "export.col.township_code",
+    "community_code": "export.col.community_code",
+    "status": "export.col.status",
+    "source": "export.col.source",
+    "served_population": "export.col.served_population",
+    "served_households": "export.col.served_households",
+    "served_communities": "export.col.served_communities",
+    "tonnage_t_per_day": "export.col.tonnage_t_per_day",
+    "centre_id": "export.col.centre_id",
+    "centre_name": "export.col.centre_name",
+    "distance_to_centre_m": "export.col.distance_to_centre_m",
+    "served_stations": "export.col.served_stations",
+    "load_t_per_day": "export.col.load_t_per_day",
+    "capacity_t_per_day": "export.col.capacity_t_per_day",
+    "utilisation": "export.col.utilisation",
+    "lon": "export.col.lon",
+    "lat": "export.col.lat",
+    "population": "export.col.population",
+    "households": "export.col.households",
+    "communities": "export.col.communities",
+    "stations": "export.col.stations",
+    "sorting_centres": "export.col.sorting_centres",
+    "coverage_share": "export.col.coverage_share",
+    "coverage_share_urban": "export.col.coverage_share_urban",
+    "coverage_share_rural": "export.col.coverage_share_rural",
+    "mean_distance_m": "export.col.mean_distance_m",
+    "p95_distance_m": "export.col.p95_distance_m",
+    "max_distance_m": "export.col.max_distance_m",
+    "stations_per_1000_households": "export.col.stations_per_1000_households",
+    "uncovered_communities": "export.col.uncovered_communities",
+    "uncovered_population": "export.col.uncovered_population",
+}
+
+#: Each tier (``tier`` of a plan's sites and results): plural (sheet names, the report)
+#: and one site (the exported map's popups).
+EXPORT_TIER_LABEL = {
+    "station": "export.tier.station",
+    "sorting_centre": "export.tier.sorting_centre",
+}
+EXPORT_TIER_ONE_LABEL = {
+    "station": "export.tier.one.station",
+    "sorting_centre": "export.tier.one.sorting_centre",
+}
+
+#: Each site status of a plan (``status`` of its sites): in the exports and on the app's map.
+SITE_STATUS_LABEL = {
+    "proposed": "export.status.proposed",
+    "existing_keep": "export.status.existing_keep",
+}
+MAP_SITE_STATUS_LABEL = {
+    "proposed": "map.status.proposed",
+    "existing_keep": "map.status.existing_keep",
+}
+
+#: Each candidate source (``source`` of a plan's sites).
+SOURCE_LABEL = {
+    "community": "export.source.community",
+    "township_seat": "export.source.township_seat",
+    "grid": "export.source.grid",
+    "existing": "export.source.existing",
+    "user": "export.source.user",
+}
+
+#: Each solver status (:data:`planner.models.results.STATUSES`).
+EXPORT_PLAN_STATUS_LABEL = {
+    "optimal": "export.solve.optimal",
+    "time_limit_feasible": "export.solve.time_limit_feasible",
+    "infeasible": "export.solve.infeasible",
+    "unbounded": "export.solve.unbounded",
+    "error": "export.solve.error",
+}
+
+#: Each model: the station objectives (:data:`planner.scenario.model.StationObjective`)
+#: and the sorting-centre model (``model`` of a tier's result).
+MODEL_LABEL = {
+    "p_median": "export.objective.p_median",
+    "mclp": "export.objective.mclp",
+    "set_cover": "export.objective.set_cover",
+    "sorting_centre": "export.objective.sorting_centre",
+}
+
+#: Each capacity standard of :data:`planner.scenario.CAPACITY_STANDARDS` (``{urban}`` and
+#: ``{rural}`` households per station); ``none`` is ``export.standard.none``.
+STANDARD_LABEL = {
+    "sbt10719": "export.standard.sbt10719",
+    "zhejiang2019": "export.standard.zhejiang2019",
+}
+
+#: Each one-station-per-community rule (:data:`planner.scenario.model.PerCommunityRule`).
+PER_COMMUNITY_LABEL = {
+    "none": "export.per_community.none",
+    "community": "export.per_community.community",
+    "village": "export.per_community.village",
+    "all": "export.per_community.all",
+}
+
+#: Each distance mode (:data:`planner.scenario.model.DistanceMode`; ``{circuity}``).
+DISTANCE_LABEL = {
+    "straight": "export.distance.straight",
+    "network": "export.distance.network",
+}
