@@ -257,7 +257,7 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         files = [curve.write_csv(out / "sweep.csv", lang), curve.write_png(out / "sweep.png", lang)]
     except OSError as err:
-        raise PlannerError("cli.sweep.cannot_write", path=out, error=err) from err
+        raise PlannerError("export.bad_out", path=out, error=err) from err
     print(t("cli.sweep.written", lang))
     for path in files:
         print(f"  {path}")

@@ -564,7 +564,7 @@ def test_every_message_key_of_the_core_is_registered_in_both_languages():
         )
     pattern = re.compile(r"(?:Diagnosis|PlannerError)\(\s*\"((?:solve|model)\.[a-z_.]+)\"")
     keys = {k for src in sources for k in pattern.findall(src.read_text(encoding="utf-8"))}
-    keys |= {"solve.elastic_required", "solve.elastic_excluded"}  # built as f-strings
+    keys |= {"solve.elastic_required", "solve.elastic_excluded"}  # chosen from a mapping
     keys |= {f"solve.status.{s}" for s in STATUSES}
     keys |= {f"model.term.{w}" for w in ("station", "centre", "township", "county",
                                          "community", "households", "tonnes")}  # fmt: skip

@@ -95,17 +95,17 @@ def site_rows(
     time of the last decision."""
     return pd.DataFrame(
         {
-            t("ui.rev.col.tier", lang): [value_label(TIER_LABEL, x, lang) for x in table["tier"]],
+            t("term.tier", lang): [value_label(TIER_LABEL, x, lang) for x in table["tier"]],
             t("ui.rev.col.site", lang): table["site_id"].astype(str),
-            t("ui.rev.col.name", lang): table["name"],
-            t("ui.rev.col.county", lang): [counties.get(x, x) for x in table["county_code"]],
-            t("ui.rev.col.township", lang): [towns.get(x, x) for x in table["township_code"]],
+            t("term.name", lang): table["name"],
+            t("term.county", lang): [counties.get(x, x) for x in table["county_code"]],
+            t("term.township", lang): [towns.get(x, x) for x in table["township_code"]],
             t("ui.rev.col.population", lang): table["served_population"].round(0),
             t("ui.rev.col.status", lang): [
                 value_label(REVIEW_STATUS_LABEL, s, lang) for s in table["status"]
             ],
             t("ui.rev.col.locked", lang): table["locked"].astype(bool),
-            t("ui.rev.col.reviewer", lang): table["reviewer"],
+            t("ui.rev.reviewer", lang): table["reviewer"],
             t("ui.rev.col.at", lang): [when(x) if x else "" for x in table["at"]],
             t("ui.rev.col.reason", lang): table["reason"],
         }
@@ -143,11 +143,11 @@ def audit_rows(
     frame = pd.DataFrame(
         {
             t("ui.rev.col.at", lang): [when(d.created_at) for d in decisions],
-            t("ui.rev.col.reviewer", lang): [d.reviewer for d in decisions],
-            t("ui.rev.col.tier", lang): [value_label(TIER_LABEL, d.tier, lang) for d in decisions],
+            t("ui.rev.reviewer", lang): [d.reviewer for d in decisions],
+            t("term.tier", lang): [value_label(TIER_LABEL, d.tier, lang) for d in decisions],
             t("ui.rev.col.site", lang): [d.site_id for d in decisions],
-            t("ui.rev.col.name", lang): [names.get(d.site_id, "") for d in decisions],
-            t("ui.rev.col.action", lang): [
+            t("term.name", lang): [names.get(d.site_id, "") for d in decisions],
+            t("ui.rev.action", lang): [
                 value_label(REVIEW_ACTION_LABEL, d.action, lang) for d in decisions
             ],
             t("ui.rev.col.reason", lang): [d.reason for d in decisions],
@@ -162,14 +162,14 @@ def change_rows(diff: pd.DataFrame, counties: Mapping, towns: Mapping, lang: str
     """The sites that changed (:func:`planner.plan.review.plan_diff`) as shown."""
     return pd.DataFrame(
         {
-            t("ui.rev.col.change", lang): [
+            t("ui.rev.col.delta", lang): [
                 value_label(REVIEW_CHANGE_LABEL, c, lang) for c in diff["change"]
             ],
-            t("ui.rev.col.tier", lang): [value_label(TIER_LABEL, x, lang) for x in diff["tier"]],
+            t("term.tier", lang): [value_label(TIER_LABEL, x, lang) for x in diff["tier"]],
             t("ui.rev.col.site", lang): diff["site_id"],
-            t("ui.rev.col.name", lang): diff["name"],
-            t("ui.rev.col.county", lang): [counties.get(x, x) for x in diff["county_code"]],
-            t("ui.rev.col.township", lang): [towns.get(x, x) for x in diff["township_code"]],
+            t("term.name", lang): diff["name"],
+            t("term.county", lang): [counties.get(x, x) for x in diff["county_code"]],
+            t("term.township", lang): [towns.get(x, x) for x in diff["township_code"]],
             t("ui.rev.col.new_site", lang): diff["new_site_id"].fillna(""),
             t("ui.rev.col.moved_m", lang): [fmt.count(m, missing="") for m in diff["moved_m"]],
         }
@@ -186,7 +186,7 @@ def indicator_rows(kpis: pd.DataFrame, lang: str) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            t("ui.rev.col.indicator", lang): [value_label(KPI_LABEL, k, lang) for k in keys],
+            t("term.indicator", lang): [value_label(KPI_LABEL, k, lang) for k in keys],
             t("ui.rev.col.before", lang): column(kpis["before"], fmt.kind),
             t("ui.rev.col.after", lang): column(kpis["after"], fmt.kind),
             t("ui.rev.col.delta", lang): column(kpis["change"], fmt.diff),

@@ -41,16 +41,16 @@ __all__ = [
 
 #: KPI rows of the compare table: (kpi key, label key, kind of figure).
 KPI_ROWS: tuple[tuple[str, str, fmt.Kind], ...] = (
-    ("stations", "ui.kpi.stations", "count"),
-    ("sorting_centres", "ui.kpi.sorting_centres", "count"),
-    ("coverage_share", "ui.kpi.coverage_share", "share"),
-    ("coverage_share_urban", "ui.kpi.coverage_share_urban", "share"),
-    ("coverage_share_rural", "ui.kpi.coverage_share_rural", "share"),
+    ("stations", "term.recycling_stations", "count"),
+    ("sorting_centres", "tier.sorting_centre", "count"),
+    ("coverage_share", "term.population_within_radius", "share"),
+    ("coverage_share_urban", "term.urban_coverage", "share"),
+    ("coverage_share_rural", "term.rural_coverage", "share"),
     ("mean_distance_m", "ui.kpi.mean_distance_m", "metres"),
     ("p95_distance_m", "ui.kpi.p95_distance_m", "metres"),
     ("max_distance_m", "ui.kpi.max_distance_m", "metres"),
     ("uncovered_communities", "ui.kpi.uncovered_communities", "count"),
-    ("uncovered_population", "ui.kpi.uncovered_population", "count"),
+    ("uncovered_population", "term.people_outside_radius", "count"),
     ("stations_per_10k_households", "ui.kpi.stations_per_10k_households", "ratio"),
     ("centre_load_t_per_day", "ui.kpi.centre_load_t_per_day", "ratio"),
     ("max_centre_utilisation", "ui.kpi.max_centre_utilisation", "share"),
@@ -58,7 +58,7 @@ KPI_ROWS: tuple[tuple[str, str, fmt.Kind], ...] = (
 #: Label key of each indicator of :data:`KPI_ROWS`.
 KPI_LABEL: dict[str, str] = {key: label for key, label, _ in KPI_ROWS}
 #: Catalogue key of each tier (``station``, ``sorting_centre``) in the app's tables.
-TIER_LABEL = {"station": "ui.tier.station", "sorting_centre": "ui.tier.sorting_centre"}
+TIER_LABEL = {"station": "tier.station", "sorting_centre": "tier.sorting_centre"}
 #: Catalogue key of each solver status (:data:`planner.models.results.STATUSES`).
 PLAN_STATUS_LABEL = {
     "optimal": "ui.status.optimal",
@@ -140,14 +140,14 @@ def tier_table(results: Sequence[Mapping[str, Any]], lang: str) -> pd.DataFrame:
     for r in results:
         rows.append(
             {
-                t("ui.tiers.col.tier", lang): value_label(TIER_LABEL, r.get("tier"), lang),
-                t("ui.tiers.col.status", lang): value_label(
+                t("term.tier", lang): value_label(TIER_LABEL, r.get("tier"), lang),
+                t("term.status", lang): value_label(
                     PLAN_STATUS_LABEL, r.get("status"), lang
                 ),
-                t("ui.tiers.col.objective", lang): fmt.count(r.get("objective")),
+                t("term.objective", lang): fmt.count(r.get("objective")),
                 t("ui.tiers.col.bound", lang): fmt.count(r.get("bound")),
                 t("ui.tiers.col.gap", lang): fmt.share(r.get("gap"), 2),
-                t("ui.tiers.col.seconds", lang): fmt.number(float(r.get("seconds") or 0), 1),
+                t("term.time_s", lang): fmt.number(float(r.get("seconds") or 0), 1),
             }
         )
     return pd.DataFrame(rows)
@@ -208,7 +208,7 @@ def county_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
         k = by_code.get(code, {})
         rows.append(
             {
-                t("ui.res.col.county", lang): names.get(code, code),
+                t("term.county", lang): names.get(code, code),
                 t("ui.res.col.st_target", lang): target_text(
                     plan.scenario, "stations", code, len(codes)
                 ),
@@ -217,11 +217,11 @@ def county_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
                     plan.scenario, "centres", code, len(codes)
                 ),
                 t("ui.res.col.ct_planned", lang): int(k.get("sorting_centres", 0) or 0),
-                t("ui.res.col.population", lang): fmt.count(k.get("population")),
-                t("ui.res.col.coverage", lang): fmt.share(k.get("coverage_share")),
-                t("ui.res.col.mean", lang): fmt.count(k.get("mean_distance_m")),
-                t("ui.res.col.p95", lang): fmt.count(k.get("p95_distance_m")),
-                t("ui.res.col.uncovered", lang): fmt.count(k.get("uncovered_population")),
+                t("term.population", lang): fmt.count(k.get("population")),
+                t("term.within_radius", lang): fmt.share(k.get("coverage_share")),
+                t("term.mean_distance_m", lang): fmt.count(k.get("mean_distance_m")),
+                t("term.95th_percentile_m", lang): fmt.count(k.get("p95_distance_m")),
+                t("term.people_outside_radius", lang): fmt.count(k.get("uncovered_population")),
             }
         )
     return pd.DataFrame(rows)
@@ -243,14 +243,14 @@ def township_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
     codes = kpis["township_code"].astype(str)
     return pd.DataFrame(
         {
-            t("ui.res.col.township", lang): [towns.get(c, c) for c in codes],
-            t("ui.res.col.county", lang): [counties.get(c, "") for c in codes],
+            t("term.township", lang): [towns.get(c, c) for c in codes],
+            t("term.county", lang): [counties.get(c, "") for c in codes],
             t("ui.res.col.st_planned", lang): kpis["stations"].astype(int).to_numpy(),
             t("ui.res.col.ct_planned", lang): kpis["sorting_centres"].astype(int).to_numpy(),
-            t("ui.res.col.population", lang): [fmt.count(v) for v in kpis["population"]],
-            t("ui.res.col.coverage", lang): [fmt.share(v) for v in kpis["coverage_share"]],
-            t("ui.res.col.mean", lang): [fmt.count(v) for v in kpis["mean_distance_m"]],
-            t("ui.res.col.p95", lang): [fmt.count(v) for v in kpis["p95_distance_m"]],
+            t("term.population", lang): [fmt.count(v) for v in kpis["population"]],
+            t("term.within_radius", lang): [fmt.share(v) for v in kpis["coverage_share"]],
+            t("term.mean_distance_m", lang): [fmt.count(v) for v in kpis["mean_distance_m"]],
+            t("term.95th_percentile_m", lang): [fmt.count(v) for v in kpis["p95_distance_m"]],
         }
     )
 

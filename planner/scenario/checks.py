@@ -64,12 +64,12 @@ TABLE_KEYS = frozenset(
 )
 TIERS = ("stations", "centres")
 #: Tier -> its name in the messages.
-_TIER_LABEL = {"stations": "scenario.tier.stations", "centres": "scenario.tier.centres"}
+_TIER_LABEL = {"stations": "tier.station", "centres": "tier.sorting_centre"}
 #: ``stations.one_per_community`` rule that asks for stations -> its words.
 _PER_COMMUNITY = {
-    "community": "scenario.per_community.community",
-    "village": "scenario.per_community.village",
-    "all": "scenario.per_community.all",
+    "community": "term.every_shequ",
+    "village": "term.every_village",
+    "all": "term.every_community_and_village",
 }
 
 

@@ -312,7 +312,7 @@ def cell_problems(table: pd.DataFrame, edits: Any, region: Region, lang: str) ->
             elif number > CELL_MAXIMUM:
                 messages.append(
                     t(
-                        "ui.sc.cell_too_large",
+                        "scenario.at_most",
                         lang,
                         field=field,
                         maximum=fmt.count(CELL_MAXIMUM),

@@ -37,22 +37,22 @@ def _columns(curve: SweepCurve, lang: str, county: bool) -> dict[str, str]:
     """Table column → localized header, in display order."""
     columns = {"point": t("ui.sw.col.point", lang)}
     if county:
-        columns["area_name"] = t("ui.sw.col.county", lang)
+        columns["area_name"] = t("term.county", lang)
     for path in curve.parameters:
         columns[path] = t("ui.sw.col.param", lang, param=param_label(path, lang))
     columns.update(
         {
-            "status": t("ui.sw.col.status", lang),
-            "stations": t("ui.sw.col.stations", lang),
-            "sorting_centres": t("ui.sw.col.centres", lang),
-            "coverage_share": t("ui.sw.col.coverage", lang),
+            "status": t("term.status", lang),
+            "stations": t("tier.station", lang),
+            "sorting_centres": t("tier.sorting_centre", lang),
+            "coverage_share": t("term.within_radius", lang),
             "coverage_gain_per_100_stations": t("ui.sw.col.gain", lang),
-            "mean_distance_m": t("ui.sw.col.mean", lang),
-            "p95_distance_m": t("ui.sw.col.p95", lang),
-            "uncovered_population": t("ui.sw.col.uncovered", lang),
-            "population": t("ui.sw.col.population", lang),
+            "mean_distance_m": t("term.mean_distance_m", lang),
+            "p95_distance_m": t("term.95th_percentile_m", lang),
+            "uncovered_population": t("term.people_outside_radius", lang),
+            "population": t("term.population", lang),
             "knee": t("ui.sw.col.knee", lang),
-            "seconds": t("ui.sw.col.seconds", lang),
+            "seconds": t("term.time_s", lang),
         }
     )
     return columns

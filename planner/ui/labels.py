@@ -45,8 +45,8 @@ PLAN_STATUS_LABEL: dict[str, str] = {
 }
 #: Tier of a reviewed site (:data:`planner.plan.review.TIERS`).
 TIER_LABEL: dict[str, str] = {
-    "station": "ui.tier.station",
-    "sorting_centre": "ui.tier.sorting_centre",
+    "station": "tier.station",
+    "sorting_centre": "tier.sorting_centre",
 }
 #: Review status of a site (:data:`planner.plan.review.STATUSES`).
 REVIEW_STATUS_LABEL: dict[str, str] = {
@@ -104,9 +104,9 @@ SEVERITY_LABEL: dict[str, str] = {
 }
 #: Coordinate system by name (:data:`planner.data.crs.COORDINATE_SYSTEMS`).
 SYSTEM_LABEL: dict[str, str] = {
-    "wgs84": "io.system.wgs84",
+    "wgs84": "term.wgs84_gps",
     "gcj02": "io.system.gcj02",
-    "bd09": "io.system.bd09",
+    "bd09": "term.bd_09_baidu",
     "cgcs2000": "io.system.cgcs2000",
 }
 #: Geometry quality chosen for an import (:data:`planner.data.edit.QUALITY_OPTIONS`).

@@ -186,6 +186,6 @@ def sidebar() -> None:
         names = {m["id"]: m.get(f"name_{lang()}") or m["id"] for m in metas}
         if st.session_state.get("region_id") not in ids:
             st.session_state["region_id"] = "jinjiang" if "jinjiang" in ids else ids[0]
-        st.selectbox(tr("ui.region"), ids, format_func=names.get, key="region_id")
+        st.selectbox(tr("term.region"), ids, format_func=names.get, key="region_id")
         _scenario_picker()
     _remember_choices()

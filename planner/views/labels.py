@@ -26,36 +26,36 @@ __all__ = [
 #: tables, the exported map's site details).
 COLUMN_LABEL = {
     "site_id": "export.col.site_id",
-    "name": "export.col.name",
-    "county": "export.col.county",
+    "name": "term.name",
+    "county": "term.county",
     "county_code": "export.col.county_code",
-    "township": "export.col.township",
+    "township": "term.township",
     "township_code": "export.col.township_code",
     "community_code": "export.col.community_code",
-    "status": "export.col.status",
+    "status": "term.status",
     "source": "export.col.source",
-    "served_population": "export.col.served_population",
-    "served_households": "export.col.served_households",
+    "served_population": "map.served_population",
+    "served_households": "map.served_households",
     "served_communities": "export.col.served_communities",
     "tonnage_t_per_day": "export.col.tonnage_t_per_day",
     "centre_id": "export.col.centre_id",
-    "centre_name": "export.col.centre_name",
+    "centre_name": "map.to_centre",
     "distance_to_centre_m": "export.col.distance_to_centre_m",
-    "served_stations": "export.col.served_stations",
+    "served_stations": "map.served_stations",
     "load_t_per_day": "export.col.load_t_per_day",
     "capacity_t_per_day": "export.col.capacity_t_per_day",
     "utilisation": "export.col.utilisation",
     "lon": "export.col.lon",
     "lat": "export.col.lat",
-    "population": "export.col.population",
-    "households": "export.col.households",
-    "communities": "export.col.communities",
+    "population": "term.population",
+    "households": "term.households",
+    "communities": "term.communities",
     "stations": "export.col.stations",
     "sorting_centres": "export.col.sorting_centres",
-    "coverage_share": "export.col.coverage_share",
-    "coverage_share_urban": "export.col.coverage_share_urban",
-    "coverage_share_rural": "export.col.coverage_share_rural",
-    "mean_distance_m": "export.col.mean_distance_m",
+    "coverage_share": "term.population_within_radius",
+    "coverage_share_urban": "term.urban_coverage",
+    "coverage_share_rural": "term.rural_coverage",
+    "mean_distance_m": "term.mean_distance_m",
     "p95_distance_m": "export.col.p95_distance_m",
     "max_distance_m": "export.col.max_distance_m",
     "stations_per_1000_households": "export.col.stations_per_1000_households",
@@ -66,12 +66,12 @@ COLUMN_LABEL = {
 #: Each tier (``tier`` of a plan's sites and results): plural (sheet names, the report)
 #: and one site (the exported map's popups).
 EXPORT_TIER_LABEL = {
-    "station": "export.tier.station",
-    "sorting_centre": "export.tier.sorting_centre",
+    "station": "term.recycling_stations",
+    "sorting_centre": "tier.sorting_centre",
 }
 EXPORT_TIER_ONE_LABEL = {
-    "station": "export.tier.one.station",
-    "sorting_centre": "export.tier.one.sorting_centre",
+    "station": "map.station",
+    "sorting_centre": "map.centre",
 }
 
 #: Each site status of a plan (``status`` of its sites): in the exports and on the app's map.
@@ -95,11 +95,11 @@ SOURCE_LABEL = {
 
 #: Each solver status (:data:`planner.models.results.STATUSES`).
 EXPORT_PLAN_STATUS_LABEL = {
-    "optimal": "export.solve.optimal",
-    "time_limit_feasible": "export.solve.time_limit_feasible",
-    "infeasible": "export.solve.infeasible",
-    "unbounded": "export.solve.unbounded",
-    "error": "export.solve.error",
+    "optimal": "status.optimal",
+    "time_limit_feasible": "status.time_limit_feasible",
+    "infeasible": "status.infeasible",
+    "unbounded": "status.unbounded",
+    "error": "status.error",
 }
 
 #: Each model: the station objectives (:data:`planner.scenario.model.StationObjective`)
@@ -120,7 +120,7 @@ STANDARD_LABEL = {
 
 #: Each one-station-per-community rule (:data:`planner.scenario.model.PerCommunityRule`).
 PER_COMMUNITY_LABEL = {
-    "none": "export.per_community.none",
+    "none": "export.report.no",
     "community": "export.per_community.community",
     "village": "export.per_community.village",
     "all": "export.per_community.all",

@@ -71,10 +71,10 @@ function(cluster) {
 _NAMES = {
     False: {
         "townships": "map.township_coverage",
-        "counties": "map.counties",
+        "counties": "term.counties",
         "links": "map.links",
-        "station": "map.stations",
-        "sorting_centre": "map.centres",
+        "station": "term.recycling_stations",
+        "sorting_centre": "tier.sorting_centre",
         "legend": "map.legend",
         "approximate": "map.approximate",
     },
@@ -82,9 +82,9 @@ _NAMES = {
         "townships": "export.map.township",
         "counties": "export.map.county",
         "links": "export.map.link",
-        "station": "export.tier.station",
-        "sorting_centre": "export.tier.sorting_centre",
-        "legend": "export.map.legend",
+        "station": "term.recycling_stations",
+        "sorting_centre": "tier.sorting_centre",
+        "legend": "map.legend",
         "approximate": "export.approximate",
     },
 }
@@ -233,7 +233,7 @@ def _county_layer(fmap, region, lang, system, style: PlanStyle, name: str, codes
     fields, aliases = ["name"], [""]
     if codes:
         fields.append("code")
-        aliases = [label("export.col.county", lang), label("map.code", lang)]
+        aliases = [label("term.county", lang), label("term.code", lang)]
     folium.GeoJson(
         for_display(_outline(region.counties, region, fields), system),
         name=label(name, lang),
@@ -249,7 +249,7 @@ def _township_layer(fmap, plan, region, lang, system, style: PlanStyle, name: st
     if fill is not None:
         towns = _outline(region.townships, region, ["name", "code"])
         fields = ["name", "code"]
-        aliases = [label("export.col.township", lang), label("map.code", lang)]
+        aliases = [label("term.township", lang), label("term.code", lang)]
         paint = {"fill": True, "fillColor": fill, "fillOpacity": opacity}
         folium.GeoJson(
             for_display(towns, system),
@@ -280,7 +280,7 @@ def _township_layer(fmap, plan, region, lang, system, style: PlanStyle, name: st
         },
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "coverage_text", "stations"],
-            aliases=["", label("map.coverage", lang), label("map.station_count", lang)],
+            aliases=["", label("term.coverage", lang), label("map.station_count", lang)],
         ),
     ).add_to(fmap)
 
@@ -320,7 +320,7 @@ def _uncovered_layer(fmap, plan, lang: str, system: str | None) -> None:
     shown = escaped_columns(out, ["name"])
     shown["population"] = [number(v) for v in out["population"]]
     for col in ("distance_m", "radius_m"):
-        shown[col] = [label("map.distance_m", lang, value=number(v)) for v in out[col]]
+        shown[col] = [label("unit.m", lang, value=number(v)) for v in out[col]]
     folium.GeoJson(
         for_display(gpd.GeoDataFrame(shown, geometry=out.geometry.to_numpy(), crs=out.crs), system),
         name=label("map.uncovered", lang),
@@ -335,7 +335,7 @@ def _uncovered_layer(fmap, plan, lang: str, system: str | None) -> None:
             fields=["name", "population", "distance_m", "radius_m"],
             aliases=[
                 "",
-                label("map.population", lang),
+                label("term.population", lang),
                 label("map.distance_to_station", lang),
                 label("map.radius_label", lang),
             ],
@@ -401,8 +401,8 @@ def _site_rows(plan, sites, tier, lang, style: PlanStyle, export, counties, town
             kind = t("map.station" if tier == "station" else "map.centre", lang)
             subtitle = f"{kind} · {value_label(MAP_SITE_STATUS_LABEL, status, lang)}"
             area = [
-                (t("map.county", lang), counties.get(plain(rec.get("county_code")), "")),
-                (t("map.township", lang), towns.get(plain(rec.get("township_code")), "")),
+                (t("term.county", lang), counties.get(plain(rec.get("county_code")), "")),
+                (t("term.township", lang), towns.get(plain(rec.get("township_code")), "")),
             ]
             details = area + (
                 _station_details(rec, lang, centre_names)

@@ -39,10 +39,15 @@ def layer_map(
         outline["geometry"] = outline.geometry.simplify(DISPLAY_TOLERANCE_M / 1e5)
         folium.GeoJson(
             outline,
-            name=label("map.counties", lang),
+            name=label("term.counties", lang),
             style_function=lambda _: {"fill": False, **PREVIEW_BOUNDARY_LINE.leaflet()},
         ).add_to(fmap)
-    labels = {"name": "", "code": "map.code", "site_id": "map.code", "population": "map.population"}
+    labels = {
+        "name": "",
+        "code": "term.code",
+        "site_id": "term.code",
+        "population": "term.population",
+    }
     cols = [c for c in labels if c in shown]
     data = escaped_columns(shown, [c for c in cols if c != "population"])
     if "population" in cols:

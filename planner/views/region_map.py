@@ -52,8 +52,8 @@ def _area_tooltip(
     """
     est = t("map.estimate", lang) if "population_quality" in layer else ""
     data = escaped_columns(layer, ["name", "code"])
-    fields, aliases = ["name", "code"], ["", label("map.code", lang)]
-    for col, key in (("population", "map.population"), ("households", "map.households")):
+    fields, aliases = ["name", "code"], ["", label("term.code", lang)]
+    for col, key in (("population", "term.population"), ("households", "term.households")):
         if col in layer:
             data[col] = [number(v) for v in layer[col]]
             fields.append(col)
@@ -118,8 +118,13 @@ def region_map(
 
     layers = (
         (comms, "map.communities", fill, show_communities),
-        (towns, "map.townships", lambda _: {"fill": False, **REGION_TOWNSHIP_LINE.leaflet()}, True),
-        (counties, "map.counties", lambda _: {"fill": False, **APP_COUNTY_LINE.leaflet()}, True),
+        (
+            towns,
+            "term.townships",
+            lambda _: {"fill": False, **REGION_TOWNSHIP_LINE.leaflet()},
+            True,
+        ),
+        (counties, "term.counties", lambda _: {"fill": False, **APP_COUNTY_LINE.leaflet()}, True),
     )
     for layer, name, style, show in layers:
         shown, tooltip = _area_tooltip(layer, lang)

@@ -66,7 +66,7 @@ def review_map(
         layer_control=False,
     )
     system = BASEMAP_SYSTEMS.get(basemap)
-    group = folium.FeatureGroup(name=escape_html(t("map.review", lang)), show=True)
+    group = folium.FeatureGroup(name=escape_html(t("term.review_status", lang)), show=True)
     rows: list[list] = []
     if len(table):
         points = for_display(
@@ -147,5 +147,5 @@ def _legend(fmap: folium.Map, lang: str) -> None:
         f"{escape_html(label)}</div>"
         for fill, ring, label in review_legend(lang)
     )
-    title = f"<b>{escape_html(t('map.review', lang))}</b>"
+    title = f"<b>{escape_html(t('term.review_status', lang))}</b>"
     pin_box(fmap, "planner-review-legend", "bottom:64px;left:10px", title + body)

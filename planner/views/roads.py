@@ -113,7 +113,7 @@ def add_road_layer(
         return 0
     shown = for_display(lines, BASEMAP_SYSTEMS.get(basemap))
     name = (
-        label("map.roads", lang)
+        label("term.road_network", lang)
         if len(shown) >= total
         else label("map.roads_limited", lang, shown=len(shown), total=total)
     )

@@ -318,8 +318,8 @@ def plan_legend(
 ) -> list[tuple[str, str]]:
     """Legend of the app's plan map: ``(colour, label)`` per entry shown."""
     items = [
-        (APP_PLAN.station.fill, t("map.stations", lang)),
-        (APP_PLAN.centre.fill, t("map.centres", lang)),
+        (APP_PLAN.station.fill, t("term.recycling_stations", lang)),
+        (APP_PLAN.centre.fill, t("tier.sorting_centre", lang)),
     ]
     if links:
         items.append((APP_PLAN.link.colour, t("map.links", lang)))
@@ -401,7 +401,7 @@ def sheet_legend(existing: bool, townships: bool = True) -> list[tuple[str, Dot 
     if existing:
         items.append(("export.map.station_existing", Dot(SHEET_EXISTING_COLOUR, "white", 5, None)))
     items += [
-        ("export.map.centre", Dot(CENTRE_COLOUR, "black", 7, None, shape="s")),
+        ("map.centre", Dot(CENTRE_COLOUR, "black", 7, None, shape="s")),
         ("export.map.link", Stroke(SHEET_LINK_COLOUR, 1.0)),
         ("export.map.county", Stroke(COUNTY_EDGE, 1.4)),
     ]

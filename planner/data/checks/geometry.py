@@ -30,7 +30,7 @@ _GEOMETRY_TYPE = {
     "MultiPoint": "validate.geomtype.MultiPoint",
     "LineString": "validate.geomtype.LineString",
     "MultiLineString": "validate.geomtype.MultiLineString",
-    "LinearRing": "validate.geomtype.LinearRing",
+    "LinearRing": "validate.geomtype.LineString",
     "Polygon": "validate.geomtype.Polygon",
     "MultiPolygon": "validate.geomtype.MultiPolygon",
     "GeometryCollection": "validate.geomtype.GeometryCollection",

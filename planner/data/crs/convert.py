@@ -39,9 +39,9 @@ CGCS2000: str = "EPSG:4490"
 COORDINATE_SYSTEMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09", "cgcs2000")
 #: Coordinate system -> its name in messages.
 SYSTEM_KEYS: dict[str, str] = {
-    "wgs84": "io.system.wgs84",
+    "wgs84": "term.wgs84_gps",
     "gcj02": "io.system.gcj02",
-    "bd09": "io.system.bd09",
+    "bd09": "term.bd_09_baidu",
     "cgcs2000": "io.system.cgcs2000",
 }
 

@@ -21,7 +21,7 @@ def render() -> None:
     records = db.list_plans(region=region.id)
     if len(records) < 2:
         st.info(tr("ui.cmp.need_two"))
-        page_link("scenario", tr("ui.cmp.to_scenario"), icon=":material/tune:")
+        page_link("scenario", tr("term.go_to_the_scenario_page"), icon=":material/tune:")
         return
     ids = [r.id for r in records]
     by_id = {r.id: r for r in records}
@@ -51,7 +51,7 @@ def render() -> None:
     st.subheader(tr("ui.cmp.maps"))
     a, b = st.columns([2, 3], vertical_alignment="bottom")
     basemap = basemap_picker(a, "compare_basemap")
-    links = b.checkbox(tr("ui.cmp.links"), value=False, key="compare_links")
+    links = b.checkbox(tr("term.show_station_centre_lines"), value=False, key="compare_links")
     per_row = 2 if len(chosen_records) in (2, 4) else 3
     for start in range(0, len(chosen_records), per_row):
         row = chosen_records[start : start + per_row]

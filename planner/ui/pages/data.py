@@ -39,7 +39,7 @@ ROAD_CRS_OPTIONS: dict[str, str] = {
     "auto": "ui.roads.crs.auto",
     "wgs84": "ui.roads.crs.wgs84",
     "gcj02": "ui.roads.crs.gcj02",
-    "bd09": "ui.roads.crs.bd09",
+    "bd09": "term.bd_09_baidu",
     "cgcs2000": "ui.roads.crs.cgcs2000",
 }
 #: Township kind (:data:`planner.data.checks.KIND_VALUES`) -> label key.
@@ -93,13 +93,13 @@ def _county_table(region: Region) -> pd.DataFrame:
     c = region.counties
     return pd.DataFrame(
         {
-            tr("ui.col.code"): c["code"],
-            tr("ui.col.name"): c["name"],
-            tr("ui.col.population"): c["population"],
-            tr("ui.col.households"): c["households"],
+            tr("term.code"): c["code"],
+            tr("term.name"): c["name"],
+            tr("term.population"): c["population"],
+            tr("term.households"): c["households"],
             tr("ui.col.urban_share"): c["urban_share"].map(fmt.share),
             tr("ui.col.townships"): c["code"].map(towns).fillna(0).astype(int),
-            tr("ui.col.communities"): c["code"].map(comms).fillna(0).astype(int),
+            tr("term.communities"): c["code"].map(comms).fillna(0).astype(int),
         }
     )
 
@@ -110,11 +110,11 @@ def _township_table(region: Region) -> pd.DataFrame:
     kinds, qualities = translated(_KIND_LABEL), translated(_QUALITY_LABEL)
     return pd.DataFrame(
         {
-            tr("ui.col.code"): tw["code"],
-            tr("ui.col.name"): tw["name"],
+            tr("term.code"): tw["code"],
+            tr("term.name"): tw["name"],
             tr("ui.col.county"): tw["county_code"].map(county_names),
             tr("ui.col.kind"): tw["kind"].map(lambda k: kinds.get(k, k)),
-            tr("ui.col.population"): tw["population"],
+            tr("term.population"): tw["population"],
             tr("ui.col.geometry_quality"): tw["geometry_quality"].map(
                 lambda q: qualities.get(q, q)
             ),
@@ -202,15 +202,15 @@ def render() -> None:
     if region.is_approximate:
         st.warning(tr("ui.data.approximate_badge"), icon=":material/warning:")
     cols = st.columns(4)
-    cols[0].metric(tr("ui.data.counties"), fmt.count(len(region.counties)))
-    cols[1].metric(tr("ui.data.townships"), fmt.count(len(region.townships)))
+    cols[0].metric(tr("term.counties"), fmt.count(len(region.counties)))
+    cols[1].metric(tr("term.townships"), fmt.count(len(region.townships)))
     cols[2].metric(tr("ui.data.communities"), fmt.count(len(region.communities)))
     cols[3].metric(tr("ui.data.population"), fmt.count(region.counties["population"].sum()))
 
     stored = road_file(region)
     left, mid, right = st.columns([1, 1, 1])
     labels = translated(BASEMAP_LABEL)  # in this run's language
-    basemap = left.selectbox(tr("ui.data.basemap"), list(BASEMAPS), format_func=labels.get)
+    basemap = left.selectbox(tr("term.basemap"), list(BASEMAPS), format_func=labels.get)
     show = mid.checkbox(tr("ui.data.show_communities"), value=True)
     show_roads = stored is not None and right.checkbox(
         tr("ui.roads.show"), value=True, key="roads_show"
@@ -231,7 +231,7 @@ def render() -> None:
     st.subheader(tr("ui.data.township_table"))
     st.dataframe(_township_table(region), hide_index=True, width="stretch")
 
-    st.subheader(tr("ui.roads.title"))
+    st.subheader(tr("term.road_network"))
     _road_panel(region, stored)
 
     st.subheader(tr("ui.import.title"))

@@ -73,7 +73,7 @@ _TARGET_LABEL = {
 }
 #: The layer a population table is joined to (:data:`planner.data.edit.POPULATION_LEVELS`).
 _LEVEL_LABEL = {
-    "counties": "ui.import.level.counties",
+    "counties": "term.counties",
     "townships": "ui.import.level.townships",
     "communities": "ui.import.level.communities",
 }
@@ -87,15 +87,15 @@ _STEP_LABEL = {
 #: How a population table is joined -> label key.
 _JOIN_LABEL = {
     "auto": "ui.import.join.auto",
-    "code": "ui.import.join.code",
-    "name": "ui.import.join.name",
+    "code": "term.code",
+    "name": "term.name",
 }
 #: Coordinate-system choices (:data:`planner.data.edit.CRS_OPTIONS`) -> label key.
 _CRS_LABEL = {
     "auto": "ui.import.crs.auto",
-    "wgs84": "ui.import.crs.wgs84",
+    "wgs84": "term.wgs84_gps",
     "gcj02": "ui.import.crs.gcj02",
-    "bd09": "ui.import.crs.bd09",
+    "bd09": "term.bd_09_baidu",
     "cgcs2000": "ui.import.crs.cgcs2000",
     "epsg": "ui.import.crs.epsg",
 }

@@ -60,7 +60,7 @@ def _chart(plan: Plan, region: Region | None) -> None:
         return
     import altair as alt
 
-    label = tr("ui.res.col.county") if many else tr("ui.res.col.township")
+    label = tr("term.county") if many else tr("term.township")
     value = tr("ui.res.coverage_pct")
     frame = frame.rename(columns={"area": label, "coverage": value})
     chart = (
@@ -131,7 +131,7 @@ def render() -> None:
     records = db.list_plans(region=region.id)
     if not records:
         st.info(tr("ui.res.none"))
-        page_link("run", tr("ui.res.to_run"), icon=":material/play_circle:")
+        page_link("run", tr("term.go_to_the_run_page"), icon=":material/play_circle:")
         return
     plan_id = _choose(records)
     record = next(r for r in records if r.id == plan_id)
@@ -152,7 +152,7 @@ def render() -> None:
     a, b, c, d = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     basemap = basemap_picker(a, "results_basemap")
     radius = b.checkbox(tr("ui.res.show_radius"), key="results_radius")
-    links = c.checkbox(tr("ui.res.show_links"), value=True, key="results_links")
+    links = c.checkbox(tr("term.show_station_centre_lines"), value=True, key="results_links")
     uncovered = d.checkbox(tr("ui.res.show_uncovered"), value=True, key="results_uncovered")
     show_map(
         map_html(str(db.path), plan_id, record.region, basemap, radius, links, uncovered),

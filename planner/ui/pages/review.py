@@ -159,23 +159,23 @@ def _filters(table: pd.DataFrame, counties: dict, towns: dict) -> pd.DataFrame:
     a, b, c, d = st.columns(4)
     every = tr("ui.rev.f.all")
     tiers = choice(
-        a, tr("ui.rev.f.tier"), TIERS, labels=translated(TIER_LABEL),
+        a, tr("term.tier"), TIERS, labels=translated(TIER_LABEL),
         key="review_f_tier", placeholder=every, kind="multiselect",
     )  # fmt: skip
     county_codes = sorted(c for c in table["county_code"].dropna().unique())
     chosen_counties = choice(
-        b, tr("ui.rev.f.county"), county_codes, labels=counties,
+        b, tr("term.county"), county_codes, labels=counties,
         key="review_f_county", placeholder=every, kind="multiselect",
     )  # fmt: skip
     within = filter_sites(table, counties=chosen_counties)
     town_codes = sorted(c for c in within["township_code"].dropna().unique())
     chosen_towns = choice(
-        c, tr("ui.rev.f.township"), town_codes, labels=towns,
+        c, tr("term.township"), town_codes, labels=towns,
         key="review_f_town", placeholder=every, kind="multiselect",
     )  # fmt: skip
     status_labels = translated({**REVIEW_STATUS_LABEL, LOCKED: "review.action.lock"})
     statuses = choice(
-        d, tr("ui.rev.f.status"), [*STATUSES, LOCKED], labels=status_labels,
+        d, tr("term.review_status"), [*STATUSES, LOCKED], labels=status_labels,
         key="review_f_status", placeholder=every, kind="multiselect",
     )  # fmt: skip
     return filter_sites(table, tiers, chosen_counties, chosen_towns, statuses)
@@ -375,7 +375,7 @@ def render() -> None:
     records = [r for r in db.list_plans(region=region.id) if r.has_plan]
     if not records:
         st.info(tr("ui.rev.none"))
-        page_link("run", tr("ui.rev.to_run"), icon=":material/play_circle:")
+        page_link("run", tr("term.go_to_the_run_page"), icon=":material/play_circle:")
         return
     a, b = st.columns([1, 2])
     a.text_input(

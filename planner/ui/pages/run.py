@@ -154,11 +154,11 @@ def _history(scenario_id: int) -> None:
         {
             "#": [r.id for r in records],
             tr("ui.run.col.time"): [local_time(r.created_at) for r in records],
-            tr("ui.run.col.status"): [statuses.get(r.status, r.status) for r in records],
-            tr("ui.run.col.stations"): [fmt.count(r.stations) for r in records],
+            tr("term.status"): [statuses.get(r.status, r.status) for r in records],
+            tr("tier.station"): [fmt.count(r.stations) for r in records],
             tr("ui.run.col.centres"): [fmt.count(r.centres) for r in records],
-            tr("ui.run.col.coverage"): [fmt.share(r.kpis.get("coverage_share")) for r in records],
-            tr("ui.run.col.seconds"): [
+            tr("term.coverage"): [fmt.share(r.kpis.get("coverage_share")) for r in records],
+            tr("term.time_s"): [
                 fmt.number(r.seconds, 1) if r.seconds else fmt.MISSING for r in records
             ],
         }
@@ -187,7 +187,7 @@ def render() -> None:
     scenario_id = current_scenario_id()
     if scenario_id == NEW_SCENARIO:
         st.info(tr("ui.run.no_scenario"))
-        page_link("scenario", tr("ui.run.to_scenario"), icon=":material/tune:")
+        page_link("scenario", tr("term.go_to_the_scenario_page"), icon=":material/tune:")
         return
     record = store().get_scenario(scenario_id)
     st.subheader(tr("ui.run.scenario", name=record.name))
@@ -202,7 +202,7 @@ def render() -> None:
     session_jobs = st.session_state.setdefault(JOBS, {})
     job = jobs.get(session_jobs.get(scenario_id))
     if job is not None and job.poll() == "running":
-        st.markdown(f"**{tr('ui.run.running', name=record.name)}**")
+        st.markdown(f"**{tr('ui.sw.running', name=record.name)}**")
         _watch(job.id, record.scenario.solver.time_limit_s)
     else:
         elsewhere = jobs.running(scenario_id)

@@ -104,7 +104,7 @@ _PRESET_LABEL = {
     "defaults": "ui.sc.preset.defaults",
 }
 #: Tier of the per-county table (:data:`planner.scenario.checks.TIERS`) -> label key.
-_TIER_LABEL = {"stations": "ui.sc.tier.stations", "centres": "ui.sc.tier.centres"}
+_TIER_LABEL = {"stations": "tier.station", "centres": "tier.sorting_centre"}
 #: The choices of the form (the scenario's Literal types) -> label keys.
 _STANDARD_LABEL = {
     "none": "ui.sc.standard.none",
@@ -113,9 +113,9 @@ _STANDARD_LABEL = {
 }
 _PER_COMMUNITY_LABEL = {
     "none": "ui.sc.per_community.none",
-    "community": "ui.sc.per_community.community",
-    "village": "ui.sc.per_community.village",
-    "all": "ui.sc.per_community.all",
+    "community": "term.every_shequ",
+    "village": "term.every_village",
+    "all": "term.every_community_and_village",
 }
 _DISTANCE_LABEL = {"straight": "ui.sc.distance.straight", "network": "ui.sc.distance.network"}
 _SOLVER_LABEL = {"highs": "ui.sc.solver.highs", "cbc": "ui.sc.solver.cbc"}
@@ -202,8 +202,8 @@ def _county_editor(form: BoundForm, draft: dict, region: Region) -> None:
         placeholder=tr("ui.sc.sum.unlimited"),
         width="stretch",
         column_config={
-            "code": st.column_config.TextColumn(tr("ui.sc.col.code")),
-            "county": st.column_config.TextColumn(tr("ui.sc.col.county")),
+            "code": st.column_config.TextColumn(tr("term.code")),
+            "county": st.column_config.TextColumn(tr("term.county")),
             "st_min": st.column_config.NumberColumn(tr("ui.sc.col.st_min"), **number),
             "st_max": st.column_config.NumberColumn(tr("ui.sc.col.st_max"), **number),
             "ct_min": st.column_config.NumberColumn(tr("ui.sc.col.ct_min"), **number),
@@ -229,7 +229,7 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         form.text(st, "description", area=True)
 
     with st.container(border=True):
-        st.subheader(tr("ui.sc.section.stations"), anchor=False)
+        st.subheader(tr("term.recycling_stations"), anchor=False)
         a, b = st.columns(2)
         derive_key = form.init("stations.derive", data["stations"]["count"] is None)
         memory = draft.setdefault("count_memory", data["stations"]["count"] or 80)
@@ -263,7 +263,7 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         form.choice(a, "stations.one_per_community", _PER_COMMUNITY_LABEL)
 
     with st.container(border=True):
-        st.subheader(tr("ui.sc.section.centres"), anchor=False)
+        st.subheader(tr("tier.sorting_centre"), anchor=False)
         a, b = st.columns(2)
         form.number(a, "centres.count", integer=True)
         form.number(b, "centres.capacity_t_per_day", step=10.0, format="%.1f")

@@ -368,13 +368,13 @@ def _point_map(
 def _column_config(lang_: str) -> dict:
     cc = st.column_config
     return {
-        t("ui.sw.col.coverage", lang_): cc.NumberColumn(format="percent"),
+        t("term.within_radius", lang_): cc.NumberColumn(format="percent"),
         t("ui.sw.col.gain", lang_): cc.NumberColumn(format="%.2f"),
-        t("ui.sw.col.mean", lang_): cc.NumberColumn(format="%.0f"),
-        t("ui.sw.col.p95", lang_): cc.NumberColumn(format="%.0f"),
-        t("ui.sw.col.uncovered", lang_): cc.NumberColumn(format="localized"),
-        t("ui.sw.col.population", lang_): cc.NumberColumn(format="localized"),
-        t("ui.sw.col.seconds", lang_): cc.NumberColumn(format="%.1f"),
+        t("term.mean_distance_m", lang_): cc.NumberColumn(format="%.0f"),
+        t("term.95th_percentile_m", lang_): cc.NumberColumn(format="%.0f"),
+        t("term.people_outside_radius", lang_): cc.NumberColumn(format="localized"),
+        t("term.population", lang_): cc.NumberColumn(format="localized"),
+        t("term.time_s", lang_): cc.NumberColumn(format="%.1f"),
     }
 
 
@@ -384,7 +384,7 @@ def _charts(curve: SweepCurve) -> None:
     data = chart_data(curve, lang())
     if data is None:
         return
-    stations_axis = tr("ui.sw.col.stations")
+    stations_axis = tr("tier.station")
     coverage_title = t("sweep.curve.coverage", lang())
     colour = alt.Color("curve:N", title=None) if data.many_curves else alt.value(LINE_COLOUR)
     coverage = station_lines(
@@ -411,7 +411,7 @@ def _charts(curve: SweepCurve) -> None:
     if data.counties is not None:
         counties = station_lines(
             data.counties, "coverage", coverage_title, stations_axis,
-            alt.Color("county:N", title=tr("ui.sw.col.county")),
+            alt.Color("county:N", title=tr("term.county")),
             ["county:N", "stations:Q", alt.Tooltip("coverage:Q", format=".1f")],
         )  # fmt: skip
         show_chart(tr("ui.sw.chart.counties"), counties, note=data.county_curve)

@@ -153,7 +153,7 @@ def basemap_picker(where, key: str) -> str:
     """The basemap choice (offline first; online ones say so in their labels)."""
     return choice(
         where,
-        tr("ui.map.basemap"),
+        tr("term.basemap"),
         list(BASEMAPS),
         labels=translated(BASEMAP_LABEL),
         key=key,

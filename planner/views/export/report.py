@@ -254,13 +254,13 @@ def _kpi_rows(plan: Plan, lang: str) -> list[tuple[str, str]]:
     rows = [
         (t("export.col.stations", lang), number(k.get("stations"))),
         (t("export.col.sorting_centres", lang), number(k.get("sorting_centres"))),
-        (t("export.col.population", lang), number(k.get("population"))),
-        (t("export.col.households", lang), number(k.get("households"))),
-        (t("export.col.communities", lang), number(k.get("communities"))),
-        (t("export.col.coverage_share", lang), share(k.get("coverage_share"))),
-        (t("export.col.coverage_share_urban", lang), share(k.get("coverage_share_urban"))),
-        (t("export.col.coverage_share_rural", lang), share(k.get("coverage_share_rural"))),
-        (t("export.col.mean_distance_m", lang), number(k.get("mean_distance_m"))),
+        (t("term.population", lang), number(k.get("population"))),
+        (t("term.households", lang), number(k.get("households"))),
+        (t("term.communities", lang), number(k.get("communities"))),
+        (t("term.population_within_radius", lang), share(k.get("coverage_share"))),
+        (t("term.urban_coverage", lang), share(k.get("coverage_share_urban"))),
+        (t("term.rural_coverage", lang), share(k.get("coverage_share_rural"))),
+        (t("term.mean_distance_m", lang), number(k.get("mean_distance_m"))),
         (t("export.col.p95_distance_m", lang), number(k.get("p95_distance_m"))),
         (t("export.col.max_distance_m", lang), number(k.get("max_distance_m"))),
         (
@@ -365,13 +365,13 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
 
 #: Headers of the solver results table, one per value of :func:`_result_rows`.
 _RESULT_HEADERS = (
-    "export.report.tier",
+    "term.tier",
     "export.report.model",
-    "export.report.status",
-    "export.report.objective",
+    "term.status",
+    "term.objective",
     "export.report.bound",
     "export.report.gap",
-    "export.report.seconds",
+    "term.time_s",
 )
 
 
@@ -441,7 +441,7 @@ def export_report(
             note, box, _ = PRINT.note
             w.paragraph(t("export.approximate", lang), 9, color=note, box=box)
         w.heading(t("export.report.kpis", lang))
-        header = [t("export.report.indicator", lang), t("export.report.value", lang)]
+        header = [t("term.indicator", lang), t("export.report.value", lang)]
         w.table(header, _kpi_rows(plan, lang), [0.6, 0.4], [False, True])
         w.heading(t("export.report.results", lang))
         header = [t(k, lang) for k in _RESULT_HEADERS]
@@ -472,7 +472,7 @@ def export_report(
         ]
         rows.append([t("export.total", lang), *_area_values(plan.kpis)])
         widths = [0.22, 0.15, 0.11, 0.11, 0.15, 0.13, 0.13]
-        header = [t("export.col.county", lang), *area_headers]
+        header = [t("term.county", lang), *area_headers]
         w.table(header, rows, widths, [False] + [True] * 6, size=8)
         w.add_figure(map_figure(plan, region, lang, paper))
 
@@ -482,7 +482,7 @@ def export_report(
                 [r["township"] or str(r["township_code"]), r["county"] or "", *_area_values(r)]
                 for _, r in area_rows(plan, "townships", region, lang, total=False).iterrows()
             ]
-            header = [t("export.col.township", lang), t("export.col.county", lang), *area_headers]
+            header = [t("term.township", lang), t("term.county", lang), *area_headers]
             widths = [0.19, 0.13, 0.13, 0.09, 0.1, 0.13, 0.12, 0.11]
             w.table(header, rows, widths, [False, False] + [True] * 6, size=7.5)
         w.flush()

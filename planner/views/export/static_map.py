@@ -249,7 +249,7 @@ def map_figure(
         borderaxespad=0.0,
         frameon=True,
         prop=fontprops(8.5 * k),
-        title=t("export.map.legend", lang),
+        title=t("map.legend", lang),
         title_fontproperties=fontprops(10 * k, "bold"),
         alignment="left",
         borderpad=0.8,
@@ -424,9 +424,9 @@ def _key_figures(plan: Plan, lang: str) -> str:
     rows = [
         ("export.col.stations", count(k.get("stations"))),
         ("export.col.sorting_centres", count(k.get("sorting_centres"))),
-        ("export.col.population", count(k.get("population"))),
-        ("export.col.coverage_share", share(k.get("coverage_share"))),
-        ("export.col.mean_distance_m", count(k.get("mean_distance_m"))),
+        ("term.population", count(k.get("population"))),
+        ("term.population_within_radius", share(k.get("coverage_share"))),
+        ("term.mean_distance_m", count(k.get("mean_distance_m"))),
         ("export.col.p95_distance_m", count(k.get("p95_distance_m"))),
     ]
     sep = "：" if lang == "zh" else ": "

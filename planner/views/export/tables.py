@@ -115,7 +115,7 @@ def export_xlsx(
     _write_sheet(ws, county_table(plan, lang, region), COUNTY_COLUMNS)
     ws = wb.create_sheet(t("export.sheet.about", lang)[:31])
     rows = [
-        (t("export.about.region", lang), region.name(lang) if region else plan.scenario.region),
+        (t("term.region", lang), region.name(lang) if region else plan.scenario.region),
         (t("export.about.scenario", lang), plan.scenario.name),
         (t("export.about.description", lang), plan.scenario.description),
         (t("kpi.distance_mode", lang), distance_mode_text(plan.kpis, lang)),
