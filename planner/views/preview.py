@@ -6,7 +6,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
-from planner.views.layers import DISPLAY_TOLERANCE_M
+from planner.views.layers import DISPLAY_TOLERANCE_M, Refit
 from planner.views.style import (
     PREVIEW_AREA_FILL,
     PREVIEW_AREA_LINE,
@@ -33,7 +33,9 @@ def layer_map(
     minx, miny = bounds[:, :2].min(axis=0)
     maxx, maxy = bounds[:, 2:].max(axis=0)
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fit = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+    fmap.fit_bounds(fit)
+    fmap.add_child(Refit(fit))
     if boundary is not None and len(boundary):
         outline = boundary[[boundary.geometry.name]].copy()
         outline["geometry"] = outline.geometry.simplify(DISPLAY_TOLERANCE_M / 1e5)

@@ -18,6 +18,7 @@ from planner.views.layers import (
     BASEMAP_SYSTEMS,
     BASEMAPS,
     DISPLAY_TOLERANCE_M,
+    Refit,
     add_basemap,
     add_legend,
     add_notice,
@@ -101,7 +102,9 @@ def region_map(
     )
     if basemap in BASEMAP_ATTRIBUTION:
         add_basemap(fmap, basemap, lang)
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    fit = [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]]
+    fmap.fit_bounds(fit)
+    fmap.add_child(Refit(fit))
     metric = region.metric_crs
     comms = for_display(_with_density(region.communities, metric), system)
     towns = for_display(_with_density(region.townships, metric), system)
