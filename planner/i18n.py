@@ -11,7 +11,7 @@ has one translation.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ __all__ = [
     "catalogue",
     "known",
     "t",
+    "value_label",
 ]
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
@@ -119,6 +120,14 @@ class InLanguages(Text):
 
     def __repr__(self) -> str:
         return f"InLanguages(**{self.params!r})"
+
+
+def value_label(labels: Mapping[Any, str], value: Any, lang: str = DEFAULT_LANGUAGE) -> str:
+    """``value`` in words: its catalogue key in ``labels`` (value -> complete key) rendered
+    in ``lang``; a value ``labels`` does not know (an older or hand-edited file) shows as
+    itself."""
+    key = labels.get(value)
+    return t(key, lang) if key else str(value)
 
 
 def known(key: str) -> bool:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from planner import format as fmt
 from planner.data.regions import Region
-from planner.i18n import t
+from planner.i18n import t, value_label
 from planner.plan.review import (
     REVIEW_ACTION_LABEL,
     REVIEW_CHANGE_LABEL,
@@ -26,7 +26,7 @@ from planner.plan.review import (
     Decision,
     MoveTarget,
 )
-from planner.plan.tables import KPI_LABEL, TIER_LABEL, kpi_kind, value_label
+from planner.plan.tables import KPI_LABEL, TIER_LABEL, kpi_kind
 
 __all__ = [
     "LOCKED",

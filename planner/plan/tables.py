@@ -16,7 +16,7 @@ import pandas as pd
 
 from planner import format as fmt
 from planner.data.regions import Region
-from planner.i18n import t
+from planner.i18n import t, value_label
 from planner.plan import Plan
 from planner.plan.kpi import distance_mode_text
 from planner.scenario import Scenario
@@ -36,7 +36,6 @@ __all__ = [
     "target_text",
     "tier_table",
     "township_rows",
-    "value_label",
 ]
 
 #: KPI rows of the compare table: (kpi key, label key, kind of figure).
@@ -68,13 +67,6 @@ PLAN_STATUS_LABEL = {
     "error": "ui.status.error",
 }
 _SOLVED = ("optimal", "time_limit_feasible")
-
-
-def value_label(labels: Mapping[Any, str], value: Any, lang: str) -> str:
-    """``value`` in words: its catalogue key in ``labels`` rendered in ``lang``; a value
-    ``labels`` does not know (an older or hand-edited file) shows as itself."""
-    key = labels.get(value)
-    return t(key, lang) if key else str(value)
 
 
 class StoredPlan(Protocol):

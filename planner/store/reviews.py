@@ -17,21 +17,20 @@ from typing import Any
 
 from planner.findings import Finding
 from planner.i18n import PlannerError, Text
-from planner.plan.review import Decision, MoveTarget, SiteReview, check_decision, next_state, replay
+from planner.plan.review import (
+    REVIEW_ACTION_LABEL,
+    Decision,
+    MoveTarget,
+    SiteReview,
+    check_decision,
+    next_state,
+    replay,
+)
 from planner.store.database import Database, _now
 
 __all__ = ["ReviewConflict", "ReviewTables"]
 
 #: Review action (:data:`planner.plan.review.ACTIONS`) -> its name.
-_ACTION_LABEL = {
-    "approve": "review.action.approve",
-    "reject": "review.action.reject",
-    "lock": "review.action.lock",
-    "unlock": "review.action.unlock",
-    "move": "review.action.move",
-    "reset": "review.action.reset",
-    "comment": "review.action.comment",
-}
 
 
 class ReviewTables(Database):
@@ -193,7 +192,7 @@ def _conflict_line(decision: Decision) -> Finding:
             "reviewer": d.reviewer,
             "at": d.created_at[:19].replace("T", " ") + " UTC",
             # an action the planner does not know (an older database) shows as stored
-            "action": Text(_ACTION_LABEL.get(d.action, d.action)),
+            "action": Text(REVIEW_ACTION_LABEL.get(d.action, d.action)),
             "reason": reason,
         },
     )

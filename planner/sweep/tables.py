@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner import format as fmt
-from planner.i18n import t
+from planner.i18n import t, value_label
 from planner.sweep.curve import CITY, SweepCurve
 from planner.sweep.form import curve_text, param_label
 
@@ -25,12 +25,6 @@ _POINT_STATUS = {
     "done": "ui.sw.point.done",
     "failed": "ui.sw.point.failed",
 }
-
-
-def _status(status: str, lang: str) -> str:
-    """A point's status in ``lang`` (one the table does not know as it is)."""
-    key = _POINT_STATUS.get(status)
-    return t(key, lang) if key else str(status)
 
 
 def _columns(curve: SweepCurve, lang: str, county: bool) -> dict[str, str]:
@@ -61,7 +55,7 @@ def _columns(curve: SweepCurve, lang: str, county: bool) -> dict[str, str]:
 def _frame(curve: SweepCurve, rows: pd.DataFrame, lang: str, county: bool) -> pd.DataFrame:
     columns = _columns(curve, lang, county)
     frame = rows[list(columns)].copy()
-    frame["status"] = [_status(s, lang) for s in frame["status"]]
+    frame["status"] = [value_label(_POINT_STATUS, s, lang) for s in frame["status"]]
     # the marginal coverage is a share per 100 stations: shown in percentage points
     frame["coverage_gain_per_100_stations"] = 100 * frame["coverage_gain_per_100_stations"].astype(
         float

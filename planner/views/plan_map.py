@@ -15,8 +15,7 @@ from branca.element import Element
 
 from planner.data.regions import Region
 from planner.format import figure, number, share
-from planner.i18n import t
-from planner.plan.tables import value_label
+from planner.i18n import t, value_label
 from planner.views.labels import (
     COLUMN_LABEL,
     EXPORT_TIER_ONE_LABEL,

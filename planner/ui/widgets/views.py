@@ -12,7 +12,7 @@ import streamlit as st
 from planner import format as fmt
 from planner.data.regions import Region
 from planner.plan import Plan
-from planner.plan.tables import KPI_ROWS, diagnosis_lines, kpi_kind, tier_table
+from planner.plan.tables import KPI_LABEL, diagnosis_lines, kpi_kind, tier_table
 from planner.store import PlanRecord, Store
 from planner.ui.labels import BASEMAP_LABEL
 from planner.ui.state import WORKING_REGION, _cached_region, _pack_stamp, lang, tr
@@ -31,7 +31,7 @@ __all__ = [
     "show_results",
 ]
 
-_KPI_LABELS = {key: label for key, label, _ in KPI_ROWS}
+
 
 
 def local_time(stamp: str) -> str:
@@ -62,7 +62,7 @@ def kpi_cards(
     for col, key in zip(columns, keys, strict=True):
         value = fmt.kind(kpis.get(key), kpi_kind(key), lang())
         help_key = (helps or {}).get(key)
-        label = tr(_KPI_LABELS[key])
+        label = tr(KPI_LABEL[key])
         col.metric(label, value, help=tr(help_key) if help_key else None, border=True)
 
 

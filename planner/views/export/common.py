@@ -19,9 +19,8 @@ import pandas as pd
 
 from planner.data.regions import Region
 from planner.format import MISSING, count, share
-from planner.i18n import t
+from planner.i18n import t, value_label
 from planner.plan import Plan, points_table
-from planner.plan.tables import value_label
 from planner.views.labels import (
     COLUMN_LABEL,
     EXPORT_TIER_LABEL,

@@ -22,10 +22,9 @@ from matplotlib.patches import Rectangle
 
 from planner.data.regions import Region
 from planner.format import count, number, share
-from planner.i18n import t
+from planner.i18n import t, value_label
 from planner.plan import Plan
 from planner.plan.kpi import distance_mode_text
-from planner.plan.tables import value_label
 from planner.scenario import CAPACITY_STANDARDS
 from planner.views.export.common import area_rows, dates_line, sources_line
 from planner.views.export.fonts import font_families
