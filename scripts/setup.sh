@@ -25,7 +25,9 @@ fi
 # System packages: a CJK font so Chinese renders in maps, PDFs and screenshots, and
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads one).
 need=()
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+# Not `grep -q`: it stops reading at the first match, fc-list then dies of SIGPIPE and,
+# under pipefail, the font would count as missing (and be installed again every run).
+fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || need+=(fonts-noto-cjk)
 if [ "$DEV" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
