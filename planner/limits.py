@@ -6,8 +6,8 @@ are checked, not at import, so a changed variable takes effect for the next uplo
 run. A limit that is exceeded raises :class:`~planner.i18n.PlannerError` with key
 ``limit.exceeded`` naming what was too big, the limit and the variable that sets it.
 
-The README's "Limits and safety" section lists the same table; ``describe_limits``
-produces it, and a test keeps the two in step.
+The README's "Limits and safety" section lists the same table; a test keeps the two
+in step.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ __all__ = [
     "LIMITS",
     "Limit",
     "check_limit",
-    "describe_limits",
     "limit",
     "upload_ceiling_mb",
 ]
@@ -182,20 +181,6 @@ def upload_ceiling_mb() -> int:
     still reaches the planner and is refused with a message in the interface language.
     """
     return int(max(limit("upload_mb"), limit("road_mb")) + 0.999)
-
-
-def describe_limits() -> list[dict[str, object]]:
-    """Rows of the limits table: name, variable, default, current value and purpose."""
-    return [
-        {
-            "name": lim.name,
-            "env": lim.env,
-            "default": lim.default,
-            "current": limit(lim.name),
-            "why": lim.why,
-        }
-        for lim in LIMITS.values()
-    ]
 
 
 def _fmt(value: float) -> str:

@@ -631,7 +631,7 @@ class PMedian(SitingModel):
                 self.capacity,
                 tuple(self.rules.groups),
                 np.asarray(self.rules.required, dtype=np.int64),
-                time_limit_s=None if rem is None else 0.5 * rem,
+                deadline=deadline.sub(None if rem is None else 0.5 * rem),
             )
             if plan is not None:
                 start[:] = 0.0
@@ -639,14 +639,10 @@ class PMedian(SitingModel):
                 return cm, plan, grew
             # Only the lists of the points still short grow: growing every list makes
             # the LP and the MIP many times larger for a few dense communities.
-            short_rows = short_rows[np.isfinite(cm.radius[short_rows])]
-            short_rows = short_rows[cm.row_counts[short_rows] < cm.n_sites]
-            if short_rows.size == 0:
+            grown = grow_all(cm, short_rows)
+            if grown is None:
                 break
-            positive = cm.radius[np.isfinite(cm.radius) & (cm.radius > 0)]
-            floor = float(positive.min()) if positive.size else 1.0
-            cm = cm.grow(short_rows, np.maximum(2 * cm.radius[short_rows], floor))
-            grew += 1
+            cm, grew = grown, grew + 1
         return cm, None, grew
 
     def _transport_solution(

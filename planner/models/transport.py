@@ -27,6 +27,7 @@ import numpy as np
 from scipy import optimize, sparse
 
 from planner.instance.distance import CostMatrix
+from planner.models.deadline import Deadline
 from planner.models.rules import SiteGroup
 
 __all__ = ["TransportPlan", "repair_sites", "transport_assignment"]
@@ -101,7 +102,7 @@ def repair_sites(
     groups: tuple[SiteGroup, ...] = (),
     required: np.ndarray | None = None,
     rounds: int = 30,
-    time_limit_s: float | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[np.ndarray, TransportPlan | None, np.ndarray]:
     """Move open sites until every demand point can be served within capacity.
 
@@ -120,9 +121,6 @@ def repair_sites(
         points still short of capacity: all sites on their lists are open, so their
         lists must grow (the caller's choice).
     """
-    import time
-
-    t0 = time.monotonic()
     is_open = np.zeros(cm.n_sites, dtype=bool)
     is_open[np.asarray(open_sites, dtype=np.int64)] = True
     fixed = np.zeros(cm.n_sites, dtype=bool)
@@ -131,18 +129,17 @@ def repair_sites(
     member = _memberships(groups, cm.n_sites)
     short_rows = np.empty(0, dtype=np.int64)
     for _ in range(rounds):
-        left = None if time_limit_s is None else time_limit_s - (time.monotonic() - t0)
-        if left is not None and left < 0.05:
+        if deadline is not None and deadline.expired():
             break
+        left = None if deadline is None else deadline.remaining()
         found = _solve(
             cm, rows, np.flatnonzero(is_open), weights, households, capacity, left, True
         )
         if found is None:
             break
         plan, unserved = found
-        short = unserved * households[rows]
-        # Households (or weight, for points without households) left unserved.
-        short_rows = rows[(unserved > 1e-7)]
+        short = unserved * households[rows]  # households left unserved, per point
+        short_rows = rows[unserved > 1e-7]
         if short_rows.size == 0:
             return np.flatnonzero(is_open), plan, short_rows
         load = np.zeros(cm.n_sites)

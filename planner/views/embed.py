@@ -9,6 +9,7 @@ that cannot reach the app's page.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import re
 from pathlib import Path
@@ -31,7 +32,9 @@ _LOCAL_ASSETS = {
 }
 
 
+@functools.cache
 def _data_uri(relative: str) -> str:
+    # Read and encoded once per process: every map page inlines the same files.
     path = _STATIC / relative
     if path.suffix != ".css":
         return "data:text/javascript;base64," + base64.b64encode(path.read_bytes()).decode()

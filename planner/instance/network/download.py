@@ -7,7 +7,6 @@ without a connection a download is refused at once (``network.offline``).
 from __future__ import annotations
 
 import hashlib
-import os
 import socket
 import threading
 import time
@@ -21,6 +20,7 @@ import shapely
 from planner import format as fmt
 from planner.i18n import PlannerError
 from planner.instance.network.graph import RoadNetwork
+from planner.paths import planner_home
 
 __all__ = ["download_network", "is_online", "network_cache_dir"]
 
@@ -59,8 +59,7 @@ def is_online(host: str | None = None, port: int = 443, timeout: float = 2.0) ->
 
 def network_cache_dir() -> Path:
     """Folder of downloaded networks (``$PLANNER_HOME/networks``)."""
-    home = Path(os.environ.get("PLANNER_HOME", Path.home() / ".recycling-planner"))
-    return home / "networks"
+    return planner_home() / "networks"
 
 
 def download_network(
