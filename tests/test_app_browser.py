@@ -13,6 +13,21 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
+def _count(frame, selector: str) -> int:
+    """How many ``selector`` the frame holds; 0 for a frame a rerun has just detached."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        return frame.locator(selector).count()
+    except PlaywrightError:
+        return 0
+
+
+def _map_frames_now(page) -> list:
+    """The page's frames other than the main one, as they are at this moment."""
+    return [f for f in page.frames if f != page.main_frame]
+
+
 def _open(browser, url: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(url)
@@ -23,8 +38,8 @@ def _open(browser, url: str):
 def _map_frame(page):
     page.wait_for_selector("iframe", timeout=60_000)
     for _ in range(120):
-        for frame in page.frames:
-            if frame != page.main_frame and frame.query_selector(".leaflet-container"):
+        for frame in _map_frames_now(page):
+            if _count(frame, ".leaflet-container"):
                 return frame
         page.wait_for_timeout(500)
     raise AssertionError("no Leaflet map rendered")
@@ -54,8 +69,7 @@ def test_language_switch_to_english(browser, app_url):
     page.get_by_text("Approximate data").first.wait_for(timeout=30_000)
     # the map iframe is replaced after the rerun: poll until the English map is in
     for _ in range(120):
-        frames = [f for f in page.frames if f != page.main_frame]
-        if any(f.get_by_text("approximate, not official").count() for f in frames):
+        if any(_count(f, "text=approximate, not official") for f in _map_frames_now(page)):
             break
         page.wait_for_timeout(500)
     else:
@@ -125,8 +139,8 @@ def _no_traceback(page) -> None:
 
 def _frame_with(page, selector: str):
     for _ in range(120):
-        for frame in page.frames:
-            if frame != page.main_frame and frame.query_selector(selector):
+        for frame in _map_frames_now(page):
+            if _count(frame, selector):
                 return frame
         page.wait_for_timeout(500)
     raise AssertionError(f"no map frame with {selector}")
@@ -135,7 +149,7 @@ def _frame_with(page, selector: str):
 def _frames_with(page, selector: str, count: int) -> list:
     """The ``count`` map frames that contain ``selector`` (waits for them)."""
     for _ in range(120):
-        frames = [f for f in page.frames if f != page.main_frame and f.query_selector(selector)]
+        frames = [f for f in _map_frames_now(page) if _count(f, selector)]
         if len(frames) == count:
             return frames
         page.wait_for_timeout(500)
@@ -499,8 +513,8 @@ def test_sweep_page_runs_a_jinjiang_sweep_and_maps_a_point(browser, tmp_path, sc
             raise AssertionError("the list of points did not open")
         _settle(page)
         for _ in range(120):
-            frames = [f for f in page.frames if f != page.main_frame]
-            counts = [f.locator(".planner-station").count() for f in frames]
+            frames = _map_frames_now(page)
+            counts = [_count(f, ".planner-station") for f in frames]
             if 200 in counts:
                 frame = frames[counts.index(200)]
                 break

@@ -97,7 +97,8 @@ def _coerce(hint: Any, value: Any, name: str, problems: list[ScenarioProblem]) -
     if text.startswith("tuple"):
         return _site_ids(value, name, problems)
     if text.startswith("dict"):
-        return _county_map(value, name, problems)
+        value_type = get_args(hint)[1] if get_args(hint) else int
+        return _county_map(value, name, problems, value_type)
     if hint is str:
         if not isinstance(value, str):
             bad("scenario.text")
@@ -170,8 +171,12 @@ def _site_ids(value: Any, name: str, problems: list[ScenarioProblem]) -> tuple[s
     return tuple(ids) if len(problems) == before else None
 
 
-def _county_map(value: Any, name: str, problems: list[ScenarioProblem]) -> dict[str, int] | None:
-    """County code -> whole number 0 … :data:`CELL_MAXIMUM`."""
+def _county_map(
+    value: Any, name: str, problems: list[ScenarioProblem], value_type: type = int
+) -> dict[str, Any] | None:
+    """Code -> value: a whole number 0 … :data:`CELL_MAXIMUM` (``int``: per-county counts),
+    a finite number ≥ 0 (``float``: amounts in yuan) or text (``str``: a site's action or
+    the reason for it)."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -179,7 +184,7 @@ def _county_map(value: Any, name: str, problems: list[ScenarioProblem]) -> dict[
             ScenarioProblem("scenario.county_map", {"field": name, "value": shown(value)})
         )
         return None
-    out: dict[str, int] = {}
+    out: dict[str, Any] = {}
     before = len(problems)
     for key, number in value.items():
         path = f"{name}.{key}"
@@ -187,6 +192,11 @@ def _county_map(value: Any, name: str, problems: list[ScenarioProblem]) -> dict[
             problems.append(
                 ScenarioProblem("scenario.county_map", {"field": name, "value": shown(value)})
             )
+            continue
+        if value_type is not int:
+            item = _map_value(number, path, problems, value_type)
+            if item is not None:
+                out[str(key)] = item
             continue
         whole = _whole(number)
         if whole is None:
@@ -207,3 +217,22 @@ def _county_map(value: Any, name: str, problems: list[ScenarioProblem]) -> dict[
         else:
             out[str(key)] = whole
     return out if len(problems) == before else None
+
+
+def _map_value(value: Any, path: str, problems: list[ScenarioProblem], value_type: type) -> Any:
+    """One value of a ``dict[str, float]`` (≥ 0, finite) or ``dict[str, str]`` map."""
+    if value_type is str:
+        if not isinstance(value, str):
+            problems.append(
+                ScenarioProblem("scenario.text", {"field": path, "value": shown(value)})
+            )
+            return None
+        _control_chars(value, path, problems)
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+        problems.append(ScenarioProblem("scenario.number", {"field": path, "value": shown(value)}))
+        return None
+    if value < 0:
+        problems.append(ScenarioProblem("scenario.non_negative", {"field": path, "value": value}))
+        return None
+    return float(value)

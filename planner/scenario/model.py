@@ -25,6 +25,7 @@ import yaml
 
 from planner.i18n import PlannerError, Text
 from planner.scenario.coercion import CELL_MAXIMUM, _build, _check_types
+from planner.scenario.existing import Costs, ExistingNetwork, network_problems
 from planner.scenario.files import read_data_file
 from planner.scenario.problems import ScenarioProblem, _as_error, shown
 
@@ -33,6 +34,8 @@ __all__ = [
     "MAX_TIME_LIMIT_S",
     "MIN_GRID_M",
     "CentreTier",
+    "Costs",
+    "ExistingNetwork",
     "Generation",
     "Scenario",
     "SolverSettings",
@@ -92,6 +95,9 @@ class StationTier:
         Per-county minimum/maximum number of stations, ``{county_code: n}``.
     required_sites, excluded_sites
         Candidate site ids that must be open / may not be used.
+    min_village_share
+        In every county, at least this share (0–1) of 村/社区 must have a station within
+        their coverage radius (0: no rule). Hangzhou's 2025 plan asks 0.7 of villages.
     """
 
     count: int | None = None
@@ -106,6 +112,7 @@ class StationTier:
     county_max: dict[str, int] = field(default_factory=dict)
     required_sites: tuple[str, ...] = ()
     excluded_sites: tuple[str, ...] = ()
+    min_village_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -192,6 +199,10 @@ class Scenario:
         Spacing (m) of extra candidate points added in dense urban areas; 0 = none.
     solver
         Solver settings.
+    existing
+        How the region's existing sites (its inventory) enter the plan.
+    costs
+        Unit costs in yuan and the optional budgets.
     description
         Free text.
     """
@@ -205,6 +216,8 @@ class Scenario:
     circuity: float = 1.3
     dense_grid_m: float = 0.0
     solver: SolverSettings = field(default_factory=SolverSettings)
+    existing: ExistingNetwork = field(default_factory=ExistingNetwork)
+    costs: Costs = field(default_factory=Costs)
     description: str = ""
 
     # --- serialisation -------------------------------------------------------------
@@ -333,6 +346,14 @@ class Scenario:
         ):
             if value < 0:
                 p.append(ScenarioProblem("scenario.non_negative", {"field": name, "value": value}))
+        if not 0 <= s.min_village_share <= 1:
+            p.append(
+                ScenarioProblem(
+                    "scenario.share",
+                    {"field": "stations.min_village_share", "value": s.min_village_share},
+                )
+            )
+        p += network_problems(self.existing, self.costs)
         if not 0 <= self.solver.gap < 1:
             p.append(
                 ScenarioProblem("scenario.share", {"field": "solver.gap", "value": self.solver.gap})
