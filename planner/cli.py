@@ -146,6 +146,8 @@ def _plan(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     lang = args.lang
     region = load_region(args.region)
+    if args.existing:
+        region = _with_inventory(region, Path(args.existing), args.existing_crs, lang)
     scenario = Scenario.load(args.scenario) if args.scenario else default_scenario(args.region)
     if scenario.region != args.region:
         scenario = scenario.with_changes(region=args.region)
@@ -161,6 +163,35 @@ def _plan(args: argparse.Namespace) -> int:
     print(summary(plan, args.lang))
     print(t("cli.written", args.lang, path=out, seconds=time.perf_counter() - started))
     return 0 if plan.status in ("optimal", "time_limit_feasible") else 1
+
+
+def _with_inventory(region, path: Path, system: str | None, lang: str):
+    """``region`` with its existing sites replaced by the inventory in ``path``.
+
+    Read and checked like an upload on the Data page; a file with errors stops the run
+    with its validation report (nothing half-read is planned on).
+    """
+    from planner.data.io import import_layer
+
+    if not path.is_file():
+        raise PlannerError("cli.inventory_not_file", path=path)
+    result = import_layer(
+        path,
+        "sites",
+        coordinate_system=system,
+        parents={
+            "counties": region.counties,
+            "townships": region.townships,
+            "communities": region.communities,
+        },
+        region_boundary=region.boundary(),
+        lang=lang,
+    )
+    for message in result.messages(lang):
+        print(t("cli.warning", lang, message=message), file=sys.stderr)
+    if not result.ok or result.data is None:
+        raise PlannerError("cli.inventory_refused", path=path)
+    return region.with_layer("sites", result.data)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -304,6 +335,16 @@ def build_parser() -> argparse.ArgumentParser:
         "scenario with distance_mode: network; default: the road file stored with the region",
     )
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--existing",
+        help="inventory of existing sites (CSV/XLSX/GeoJSON/GPKG/zipped SHP) to plan on "
+        "top of, instead of the sites stored with the region",
+    )
+    p.add_argument(
+        "--existing-crs",
+        choices=["wgs84", "gcj02", "bd09", "cgcs2000"],
+        help="coordinate system of --existing (default: declared or detected)",
+    )
     p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
     p.set_defaults(func=_plan)
     e = sub.add_parser("export", help="export a written plan: maps, tables, GIS layers, report")

@@ -126,9 +126,11 @@ def _nav(page, label: str) -> None:
 
 
 def _settle(page) -> None:
+    """Wait until the app has finished its run (generous: a loaded 2-core CI machine
+    can take a minute to draw a 200-station plan)."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000
+        "() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=180_000
     )
 
 

@@ -26,6 +26,7 @@ from planner.data.regions import Region, load_region
 from planner.data.roads import road_file
 from planner.i18n import InLanguages, PlannerError
 from planner.instance.candidates import centre_candidates, station_candidates
+from planner.instance.compliance import with_actions
 from planner.instance.demand import demand_points
 from planner.scenario import Scenario
 from planner.scenario.checks import CandidateSites, check_region
@@ -86,7 +87,15 @@ class Instance:
 #: Scenario fields that only the solvers read: runs differing only in these share an
 #: instance (demand, candidates, road distances). Anything not listed is assumed to
 #: shape the instance, so a new field can cost a rebuild but never a wrong reuse.
-SOLVE_ONLY_FIELDS = ("name", "description", "solver", "centres", "stations.count")
+SOLVE_ONLY_FIELDS = (
+    "name",
+    "description",
+    "solver",
+    "centres",
+    "stations.count",
+    "costs",
+    "existing.count_mode",
+)
 
 
 def instance_key(scenario: Scenario, region_id: str | None = None) -> str:
@@ -179,8 +188,18 @@ def build_instance(
         region=region,
         scenario=scenario,
         demand=demand_points(region, scenario),
-        stations=station_candidates(region, scenario, extra_stations),
-        centres=centre_candidates(region, extra_centres),
+        stations=with_actions(
+            station_candidates(region, scenario, extra_stations),
+            region.sites,
+            "station",
+            scenario.existing,
+        ),
+        centres=with_actions(
+            centre_candidates(region, extra_centres),
+            region.sites,
+            "sorting_centre",
+            scenario.existing,
+        ),
         network=net,
         network_info=info,
     )

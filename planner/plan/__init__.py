@@ -97,6 +97,10 @@ class Plan:
         The scenario it answers.
     sites
         Stations and sorting centres (EPSG:4326 points): ``site_id``, ``tier``,
+        ``action`` (``new``, ``upgrade``, ``keep`` or ``close``: closed existing sites
+        are listed too and serve nobody, see :attr:`closed`), ``reasons`` (the
+        compliance check's reason codes, ``;``-joined), ``cost_yuan`` (one-off cost of
+        the action), ``operation_yuan_per_year``,
         ``name``, ``source``, ``status``, ``county_code``, ``township_code``,
         ``community_code``, ``served_population``, ``served_households``,
         ``tonnage_t_per_day``, ``centre_id`` (stations), ``distance_to_centre_m``
@@ -140,14 +144,30 @@ class Plan:
     created_at: str = ""
 
     @property
+    def open_sites(self) -> gpd.GeoDataFrame:
+        """The rows of :attr:`sites` the plan opens (every action but ``close``)."""
+        if "action" not in self.sites:
+            return self.sites
+        return self.sites[self.sites["action"] != "close"]
+
+    @property
     def stations(self) -> gpd.GeoDataFrame:
-        """The station rows of :attr:`sites`."""
-        return self.sites[self.sites["tier"] == "station"]
+        """The open stations (closed existing ones are in :attr:`closed`)."""
+        sites = self.open_sites
+        return sites[sites["tier"] == "station"]
 
     @property
     def centres(self) -> gpd.GeoDataFrame:
-        """The sorting-centre rows of :attr:`sites`."""
-        return self.sites[self.sites["tier"] == "sorting_centre"]
+        """The open sorting centres."""
+        sites = self.open_sites
+        return sites[sites["tier"] == "sorting_centre"]
+
+    @property
+    def closed(self) -> gpd.GeoDataFrame:
+        """Existing sites the plan closes (``action == "close"``), both tiers."""
+        if "action" not in self.sites:
+            return self.sites.iloc[0:0]
+        return self.sites[self.sites["action"] == "close"]
 
     @property
     def status(self) -> str:

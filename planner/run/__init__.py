@@ -55,12 +55,13 @@ from planner.instance.build import (
     Progress,
     build_instance,
     check_instance,
-    derive_station_count,
     instance_key,
 )
 from planner.models import SolverOptions
 from planner.plan import Plan, TierResult
+from planner.plan.actions import action_kpis, cost_kpis, priced
 from planner.plan.kpi import area_kpis, city_kpis, network_kpis
+from planner.run.budget import budget_groups, check_budget, planned_count, with_budget
 from planner.run.rules import centre_rules, station_rules
 from planner.scenario import Scenario
 
@@ -238,10 +239,8 @@ def solve_stations(
     s, sc = inst.scenario.stations, inst.scenario
     d, c = inst.demand, inst.stations
     dxy, sxy = d[["x", "y"]].to_numpy(), c[["x", "y"]].to_numpy()
-    rules = station_rules(inst)
-    p = s.count
-    if p is None and s.objective != "set_cover":
-        p = derive_station_count(d, sc.households_per_station())
+    rules = with_budget(station_rules(inst), budget_groups(inst, "station"))
+    p = planned_count(inst, "station")
     weights = d["population"].to_numpy(dtype=float)
     households = d["households"].to_numpy(dtype=float)
     radius = d["radius_m"].to_numpy(dtype=float)
@@ -320,7 +319,10 @@ def solve_centres(
 
     ct, sc = inst.scenario.centres, inst.scenario
     cand = inst.centres
-    rules = centre_rules(inst)
+    opened = inst.stations.iloc[station_idx]
+    new_stations = opened.loc[opened["action"] == "new", "county_code"]
+    rules = with_budget(centre_rules(inst), budget_groups(inst, "sorting_centre", new_stations))
+    count = planned_count(inst, "sorting_centre")
     sxy = inst.stations[["x", "y"]].to_numpy()[station_idx]
     cxy = cand[["x", "y"]].to_numpy()
     k = len(cand) if len(sxy) * len(cand) <= FULL_CENTRE_PAIRS else CENTRE_NEIGHBOURS
@@ -330,12 +332,12 @@ def solve_centres(
         distances = distances if distances is not None else centre_distances(inst, station_idx)
         per_unit = 1.0 / 3600.0 if distances.mode == "drive_time" else 1e-3  # t·h or t·km
         model = SortingCentreModel.from_cost_matrix(
-            source_knn(distances.source, k), tonnage, ct.capacity_t_per_day, ct.count,
+            source_knn(distances.source, k), tonnage, ct.capacity_t_per_day, count,
             fixed_cost=ct.fixed_cost, rules=rules, cost_per_tonne_metre=per_unit,
         )  # fmt: skip
         return model.solve(_options(sc), start=start, deadline=deadline)
     model = SortingCentreModel.from_points(
-        sxy, cxy, tonnage, ct.capacity_t_per_day, ct.count, k=k, circuity=sc.circuity,
+        sxy, cxy, tonnage, ct.capacity_t_per_day, count, k=k, circuity=sc.circuity,
         fixed_cost=ct.fixed_cost, rules=rules, cost_per_tonne_metre=1e-3,
     )  # fmt: skip
     return model.solve(_options(sc), start=start, deadline=deadline)
@@ -462,6 +464,7 @@ def run_plan(
             region, scenario, extra_stations, extra_centres, network, progress=report
         )
     check_instance(inst)
+    check_budget(inst)
     on_network = inst.network is not None
     warm = warm_start or WarmStart()
 
@@ -629,6 +632,11 @@ def run_plan(
                 centres=cdist.summary() if cdist is not None else None,
             )
         )
+    county_kpis = area_kpis(demand, sites, "county_code")
+    township_kpis = area_kpis(demand, sites, "township_code")
+    sites = priced(_with_closed(sites, inst), scenario.costs)
+    kpis["actions"] = action_kpis(sites)
+    kpis["costs"] = cost_kpis(sites, scenario.costs)
     plan = Plan(
         scenario=scenario,
         sites=sites,
@@ -636,13 +644,31 @@ def run_plan(
         links=links,
         results=tuple(results),
         kpis=kpis,
-        county_kpis=area_kpis(demand, sites, "county_code"),
-        township_kpis=area_kpis(demand, sites, "township_code"),
+        county_kpis=county_kpis,
+        township_kpis=township_kpis,
         distance_mode=scenario.distance_mode,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     report("run.stage.done", 1.0)
     return plan
+
+
+def _with_closed(sites: gpd.GeoDataFrame, inst: Instance) -> gpd.GeoDataFrame:
+    """``sites`` and, after them, the existing sites the plan closes (serving nobody)."""
+    parts = [sites]
+    for tier, frame in (("station", inst.stations), ("sorting_centre", inst.centres)):
+        closed = frame[frame["action"] == "close"].drop(columns=["x", "y"])
+        if len(closed):
+            parts.append(closed.assign(tier=tier, status="existing_close"))
+    if len(parts) == 1:
+        return sites
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+    for col in ("served_population", "served_households", "served_communities"):
+        if col in out:
+            out[col] = out[col].fillna(0).astype(np.int64)
+    if "tonnage_t_per_day" in out:
+        out["tonnage_t_per_day"] = out["tonnage_t_per_day"].fillna(0.0)
+    return out
 
 
 def _served_by_station(

@@ -8,6 +8,9 @@ Modules
 :mod:`~planner.scenario.coercion`
     Strict typing: what :meth:`Scenario.from_dict` accepts, and the problem it records
     for anything else (nothing is converted without a word).
+:mod:`~planner.scenario.existing`
+    :class:`ExistingNetwork` (how the inventory of existing sites enters the plan)
+    and :class:`Costs` (unit costs and budgets in yuan).
 :mod:`~planner.scenario.files`
     JSON, YAML and TOML files read within the limits ``scenario_kb`` and
     ``scenario_nodes`` (:func:`read_data_file`).
@@ -28,6 +31,8 @@ from planner.scenario.model import (
     MAX_TIME_LIMIT_S,
     MIN_GRID_M,
     CentreTier,
+    Costs,
+    ExistingNetwork,
     Generation,
     Scenario,
     SolverSettings,
@@ -43,6 +48,8 @@ __all__ = [
     "MAX_TIME_LIMIT_S",
     "MIN_GRID_M",
     "CentreTier",
+    "Costs",
+    "ExistingNetwork",
     "Generation",
     "Scenario",
     "ScenarioProblem",
