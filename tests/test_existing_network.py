@@ -281,3 +281,24 @@ def test_plan_files_carry_actions_and_costs(tmp_path):
     assert again.kpis["actions"]["station"]["close"] == 2
     table = (tmp_path / "p" / "sites.csv").read_text(encoding="utf-8-sig")
     assert "action" in table.splitlines()[0] and "close" in table
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"stations.objective": "mclp"},
+        {"stations.objective": "set_cover", "stations.count": None},
+        {"stations.use_capacity": True, "stations.count": None,
+         "stations.capacity_standard": "zhejiang2019"},
+    ],
+    ids=["mclp", "set_cover", "capacity"],
+)  # fmt: skip
+def test_every_station_model_keeps_the_kept_and_never_uses_the_closed(changes):
+    plan = run_plan(make_region(), scenario(**changes))
+    assert plan.status == "optimal"
+    open_ids = set(plan.stations["site_id"])
+    assert {"E1", "E2"} <= open_ids
+    assert not {"E3", "E4"} & (open_ids | set(plan.demand["station_id"].dropna()))
+    acts = plan.kpis["actions"]["station"]
+    assert (acts["upgrade"], acts["keep"], acts["close"]) == (1, 1, 2)
+    assert acts["new"] == len(plan.stations) - 2
