@@ -20,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from planner.data.checks.schema import complete_sites
 from planner.i18n import PlannerError
 from planner.paths import check_id, inside, planner_home
 
@@ -149,7 +150,8 @@ def load_region(region_id: str) -> Region:
     Returns
     -------
     Region
-        Layers in EPSG:4326, codes as strings.
+        Layers in EPSG:4326, codes as strings; sites with every inventory column
+        (:func:`~planner.data.checks.schema.complete_sites`).
 
     Raises
     ------
@@ -173,6 +175,8 @@ def load_region(region_id: str) -> Region:
             layers[name] = None
             continue
         layers[name] = read_layer(path)
+    if layers["sites"] is not None:  # packs saved before the inventory's columns get them
+        layers["sites"] = complete_sites(layers["sites"])
     return Region(id=region_id, meta=meta, path=folder, **layers)
 
 

@@ -144,15 +144,43 @@ def add_title(fmap: folium.Map, title: str, subtitle: str) -> None:
     fmap.get_root().header.add_child(Element(f"<title>{escape_html(title)}</title>"))
 
 
-def add_legend(fmap: folium.Map, title: str, items: Sequence[tuple[str, str]]) -> None:
-    """Pin a legend (colour swatch + label per item) to the bottom-right corner."""
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
-        f'background:{escape_html(colour)};border:1px solid {SWATCH_BORDER}"></span>'
-        f"{escape_html(text)}</div>"
-        for colour, text in items
-    )
-    pin_box(fmap, "planner-legend", "bottom:28px;right:10px", f"<b>{escape_html(title)}</b>{rows}")
+#: Legend swatch sizes and corners: an area's colour, a round or a square point symbol.
+_SWATCH = {
+    "box": "width:14px;height:10px;",
+    "round": "width:10px;height:10px;margin-left:2px;border-radius:50%;",
+    "square": "width:10px;height:10px;margin-left:2px;border-radius:2px;",
+}
+
+
+def _legend_rows(items: Sequence[tuple[str, ...]]) -> str:
+    rows = []
+    for colour, text, *shape in items:
+        swatch = _SWATCH.get(shape[0] if shape else "box", _SWATCH["box"])
+        rows.append(
+            f'<div><span style="display:inline-block;{swatch}margin-right:6px;'
+            f'background:{escape_html(colour)};border:1px solid {SWATCH_BORDER}"></span>'
+            f"{escape_html(text)}</div>"
+        )
+    return "".join(rows)
+
+
+def add_legend(
+    fmap: folium.Map,
+    title: str,
+    items: Sequence[tuple[str, ...]],
+    sections: Sequence[tuple[str, Sequence[tuple[str, ...]]]] = (),
+) -> None:
+    """Pin a legend (colour swatch + label per item) to the bottom-right corner.
+
+    ``items`` are ``(colour, label)``, or ``(colour, label, shape)`` for a point symbol
+    (``shape`` ``round`` or ``square``). ``sections`` adds ``(title, items)`` groups
+    below, in the same box.
+    """
+    body = f"<b>{escape_html(title)}</b>{_legend_rows(items)}"
+    for heading, rows in sections:
+        body += f'<b style="display:block;margin-top:4px">{escape_html(heading)}</b>'
+        body += _legend_rows(rows)
+    pin_box(fmap, "planner-legend", "bottom:28px;right:10px", body)
 
 
 # --- layers and scripts --------------------------------------------------------------

@@ -1,23 +1,30 @@
-"""The region map: counties, townships and communities, coloured by population density.
+"""The region map: counties, townships and communities, coloured by population density,
+and the region's inventory of existing sites.
 
 Works offline: boundaries are drawn on a plain background and online tile layers are
 optional. Generated (approximate) geometry is labelled on the map itself, so a
-screenshot keeps the caveat.
+screenshot keeps the caveat. Existing sites are drawn with symbols of their own (a
+round station, a square sorting centre; grey when to be closed) and a popup with the
+inventory's columns.
 """
 
 from __future__ import annotations
 
 import folium
 import geopandas as gpd
+from branca.element import Element
 
+from planner.data.checks import FIELD_KEYS, SITE_VALUE_KEYS, SITE_VALUES
+from planner.data.edit.uploads import SITE_STATUS_KEYS
 from planner.data.regions import Region
 from planner.format import number
-from planner.i18n import t
+from planner.i18n import t, value_label
 from planner.views.layers import (
     BASEMAP_ATTRIBUTION,
     BASEMAP_SYSTEMS,
     BASEMAPS,
     DISPLAY_TOLERANCE_M,
+    PointLayer,
     Refit,
     add_basemap,
     add_legend,
@@ -28,12 +35,17 @@ from planner.views.style import (
     APP_COUNTY_LINE,
     COMMUNITY_FILL_OPACITY,
     COMMUNITY_LINE,
+    INVENTORY_CLASS,
+    INVENTORY_CSS,
+    INVENTORY_SITES,
+    INVENTORY_STATUS_FILL,
     REGION_TOWNSHIP_LINE,
     density_scale,
+    inventory_legend,
 )
-from planner.views.text import escape_html, escaped_columns, label
+from planner.views.text import area_names, escape_html, escaped_columns, label, plain, popup
 
-__all__ = ["region_map"]
+__all__ = ["add_inventory_layer", "region_map"]
 
 
 def _with_density(layer: gpd.GeoDataFrame, metric_crs: str) -> gpd.GeoDataFrame:
@@ -67,13 +79,70 @@ def _area_tooltip(
     return shown, folium.GeoJsonTooltip(fields=fields, aliases=aliases)
 
 
+#: One site of each tier, for the popup's subtitle.
+_TIER_ONE = {"station": "map.station", "sorting_centre": "map.centre"}
+
+
+def _site_details(rec: dict, lang: str, towns: dict[str, str]) -> list[tuple[str, str]]:
+    """A site's popup rows: where it is, who runs it, its size and its answers."""
+    area = rec.get("floor_area_m2")
+    rows = [
+        (t("term.township", lang), towns.get(plain(rec.get("township_code")), "")),
+        (t(FIELD_KEYS["address"], lang), plain(rec.get("address"))),
+        (t(FIELD_KEYS["operator"], lang), plain(rec.get("operator"))),
+        (t(FIELD_KEYS["floor_area_m2"], lang), number(area, missing="")),
+    ]
+    rows += [
+        (t(FIELD_KEYS[name], lang), value_label(SITE_VALUE_KEYS[name], plain(rec.get(name)), lang))
+        for name in SITE_VALUES
+        if name in rec
+    ]
+    return [(name, value) for name, value in rows if value]
+
+
+def add_inventory_layer(fmap: folium.Map, region: Region, lang: str, system: str | None) -> list:
+    """The region's existing sites as markers of their tier's symbol, one layer.
+
+    Returns the legend entries of the symbols drawn (none without sites).
+    """
+    sites = region.sites
+    if sites is None or not len(sites):
+        return []
+    sites = sites[~(sites.geometry.isna() | sites.geometry.is_empty)]
+    shown = for_display(sites if sites.crs is not None else sites.set_crs(4326), system)
+    towns = area_names(region, "townships")
+    group = folium.FeatureGroup(name=label("map.inventory", lang))
+    tiers = [str(v) for v in shown.get("tier", ["station"] * len(shown))]
+    statuses = [str(v) for v in shown.get("status", ["existing_keep"] * len(shown))]
+    for tier in INVENTORY_SITES:
+        rows = []
+        for rec, geom, site_tier, status in zip(
+            shown.to_dict("records"), shown.geometry, tiers, statuses, strict=True
+        ):
+            if site_tier != tier:
+                continue
+            name = plain(rec.get("name")) or plain(rec.get("site_id"))
+            subtitle = f"{t(_TIER_ONE[tier], lang)} · {value_label(SITE_STATUS_KEYS, status, lang)}"
+            html = popup(name, subtitle, _site_details(rec, lang, towns))
+            extra = status if status in INVENTORY_STATUS_FILL else ""
+            rows.append([round(geom.y, 6), round(geom.x, 6), escape_html(name), html, extra])
+        if rows:
+            size = INVENTORY_SITES[tier].size
+            group.add_child(PointLayer(rows, css_class=INVENTORY_CLASS[tier], size=size))
+    group.add_to(fmap)
+    fmap.get_root().header.add_child(Element(INVENTORY_CSS))
+    return inventory_legend(lang, set(tiers), set(statuses))
+
+
 def region_map(
     region: Region,
     lang: str = "zh",
     basemap: str = "none",
     show_communities: bool = True,
+    show_sites: bool = True,
 ) -> folium.Map:
-    """Map of a region: counties, townships and communities, coloured by density.
+    """Map of a region: counties, townships and communities, coloured by density, and
+    the region's existing sites.
 
     Parameters
     ----------
@@ -85,12 +154,14 @@ def region_map(
         Key of :data:`BASEMAPS`; ``"none"`` needs no network.
     show_communities
         Whether the community layer starts visible (it is the heaviest).
+    show_sites
+        Draw the region's existing sites (when it has any).
 
     Returns
     -------
     folium.Map
-        With a layer control, a density legend and, when any geometry is generated,
-        an on-map "approximate" notice.
+        With a layer control, a legend (density, and the sites' symbols) and, when any
+        geometry is generated, an on-map "approximate" notice.
     """
     system = BASEMAP_SYSTEMS.get(basemap)
     bounds = for_display(region.counties, system).total_bounds
@@ -138,7 +209,9 @@ def region_map(
             tooltip=tooltip,
             show=show,
         ).add_to(fmap)
-    add_legend(fmap, t("map.density", lang), scale.legend_items())
+    sites = add_inventory_layer(fmap, region, lang, system) if show_sites else []
+    sections = [(t("map.inventory", lang), sites)] if sites else []
+    add_legend(fmap, t("map.density", lang), scale.legend_items(), sections)
     folium.LayerControl(collapsed=False).add_to(fmap)
     if region.is_approximate:
         add_notice(fmap, t("map.approximate", lang))

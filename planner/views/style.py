@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from planner.data.edit.uploads import SITE_STATUS_KEYS
 from planner.format import number
 from planner.i18n import t
 from planner.plan.review import REVIEW_STATUS_LABEL
@@ -30,6 +31,8 @@ __all__ = [
     "COVERAGE_COLOURS",
     "DENSITY_COLOURS",
     "FILE_PLAN",
+    "INVENTORY_CSS",
+    "INVENTORY_SITES",
     "NOTICE_COLOURS",
     "PLAN_CSS",
     "PREVIEW_AREA_FILL",
@@ -57,6 +60,7 @@ __all__ = [
     "Stroke",
     "coverage_colour",
     "density_scale",
+    "inventory_legend",
     "plan_legend",
     "review_legend",
     "sheet_legend",
@@ -194,6 +198,16 @@ PREVIEW_AREA_LINE = Stroke("#2166ac", 1.2)
 PREVIEW_AREA_FILL = ("#67a9cf", 0.25)
 #: A road network drawn over a map.
 ROAD_LINE = Stroke("#5a5a5a", 1.0, 0.75)
+#: Region map: the region's inventory of existing sites, per tier (a round station, a
+#: square sorting centre, in colours of their own); a site to close is drawn grey and a
+#: candidate white, in the shape of its tier.
+INVENTORY_SITES = {
+    "station": Dot(APP_EXISTING_COLOUR, "#fff", 10, 1.5),
+    "sorting_centre": Dot("#b15928", "#fff", 16, 2, shape="s"),
+}
+INVENTORY_STATUS_FILL = {"existing_close": "#9e9e9e", "candidate": "#ffffff"}
+#: The inventory's CSS marker class per tier.
+INVENTORY_CLASS = {"station": "planner-inv-station", "sorting_centre": "planner-inv-centre"}
 
 
 # --- plan maps: the app's and the exported file's -----------------------------------------
@@ -292,20 +306,59 @@ def _css(name: str, dot: Dot, shadow: str) -> str:
     )
 
 
+#: A site's popup (:func:`planner.views.text.popup`).
+_POPUP_CSS = (
+    ".planner-popup td{padding:1px 6px 1px 0;font:12px sans-serif;vertical-align:top}"
+    ".planner-popup b{font:bold 13px sans-serif}"
+)
 #: CSS of the app's site markers, popups and station clusters.
 PLAN_CSS = (
     "<style>"
     + _css("planner-station", APP_PLAN.station, "0 0 2px rgba(0,0,0,.8)")
     + f".planner-station.existing{{background:{APP_PLAN.existing_station.fill}}}"
     + _css("planner-centre", APP_PLAN.centre, "0 0 3px rgba(0,0,0,.9)")
-    + ".planner-popup td{padding:1px 6px 1px 0;font:12px sans-serif;vertical-align:top}"
-    ".planner-popup b{font:bold 13px sans-serif}"
-    ".planner-cluster{background:rgba(31,120,180,.3);border-radius:50%}"
+    + _POPUP_CSS
+    + ".planner-cluster{background:rgba(31,120,180,.3);border-radius:50%}"
     f".planner-cluster div{{background:{STATION_COLOUR};color:#fff;border-radius:50%;"
     "width:calc(100% - 8px);height:calc(100% - 8px);margin:4px;display:flex;"
     "align-items:center;justify-content:center;font:bold 11px sans-serif}"
     "</style>"
 )
+
+
+#: CSS of the region map's inventory markers and their popups.
+INVENTORY_CSS = (
+    "<style>"
+    + "".join(
+        _css(INVENTORY_CLASS[tier], dot, "0 0 2px rgba(0,0,0,.8)")
+        for tier, dot in INVENTORY_SITES.items()
+    )
+    + "".join(
+        f".planner-inv-station.{status},.planner-inv-centre.{status}"
+        f"{{background:{fill};border-color:{INVENTORY_SITES['station'].fill}}}"
+        for status, fill in INVENTORY_STATUS_FILL.items()
+    )
+    + _POPUP_CSS
+    + "</style>"
+)
+
+
+def inventory_legend(lang: str, tiers: set[str], statuses: set[str]) -> list[tuple[str, str, str]]:
+    """Legend entries of the region map's inventory: ``(colour, label, shape)`` for each
+    tier and each status other than kept that the sites have (``shape``: ``round`` or
+    ``square``, see :func:`planner.views.layers.add_legend`)."""
+    tier_keys = {"station": "map.station", "sorting_centre": "map.centre"}
+    items = [
+        (dot.fill, t(tier_keys[tier], lang), "square" if dot.shape == "s" else "round")
+        for tier, dot in INVENTORY_SITES.items()
+        if tier in tiers
+    ]
+    items += [
+        (fill, t(SITE_STATUS_KEYS[status], lang), "round")
+        for status, fill in INVENTORY_STATUS_FILL.items()
+        if status in statuses
+    ]
+    return items
 
 
 def plan_legend(

@@ -10,8 +10,9 @@ English.
 Modules: :mod:`~planner.data.checks.report` (problems and the report),
 :mod:`~planner.data.checks.schema` (levels, columns, column names),
 :mod:`~planner.data.checks.codes`, :mod:`~planner.data.checks.text`,
-:mod:`~planner.data.checks.numbers`, :mod:`~planner.data.checks.geometry` and
-:mod:`~planner.data.checks.hierarchy`.
+:mod:`~planner.data.checks.numbers`, :mod:`~planner.data.checks.geometry`,
+:mod:`~planner.data.checks.hierarchy` and :mod:`~planner.data.checks.sites` (sites listed
+twice).
 
 Severities
 ----------
@@ -45,6 +46,7 @@ from planner.data.checks.report import (
     MAX_EXAMPLES,
     SEVERITIES,
     SEVERITY_KEYS,
+    SITE_VALUE_KEYS,
     Problem,
     Term,
     ValidationReport,
@@ -61,17 +63,25 @@ from planner.data.checks.schema import (
     PARENT_LEVEL,
     QUALITY_VALUES,
     REQUIRED,
+    SITE_ATTRIBUTES,
+    SITE_KIND_OF_TIER,
+    SITE_KIND_VALUES,
+    SITE_TEXT_COLUMNS,
+    SITE_VALUES,
     STATUS_VALUES,
     TIER_VALUES,
+    complete_sites,
     match_columns,
     normalise_header,
     normalise_values,
 )
+from planner.data.checks.sites import DUPLICATE_DISTANCE_M, check_duplicate_sites
 from planner.data.checks.text import NUL_MARK, clean_control_characters
 
 __all__ = [
     "CODE_LENGTH",
     "COLUMNS",
+    "DUPLICATE_DISTANCE_M",
     "FIELD_ALIASES",
     "FIELD_KEYS",
     "KIND_VALUES",
@@ -87,11 +97,18 @@ __all__ = [
     "REQUIRED",
     "SEVERITIES",
     "SEVERITY_KEYS",
+    "SITE_ATTRIBUTES",
+    "SITE_KIND_OF_TIER",
+    "SITE_KIND_VALUES",
+    "SITE_TEXT_COLUMNS",
+    "SITE_VALUES",
+    "SITE_VALUE_KEYS",
     "STATUS_VALUES",
     "TIER_VALUES",
     "Problem",
     "Term",
     "ValidationReport",
+    "check_duplicate_sites",
     "check_duplicates",
     "check_geometries",
     "check_hierarchy",
@@ -100,6 +117,7 @@ __all__ = [
     "check_population_sums",
     "clean_codes",
     "clean_control_characters",
+    "complete_sites",
     "feature_labels",
     "field_term",
     "fix_axis_order",

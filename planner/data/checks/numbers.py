@@ -45,6 +45,8 @@ POPULATION_BOUND: dict[str, int] = {
 _COUNT_UNITS = (("万人", 10_000), ("万户", 10_000), ("万", 10_000), ("人", 1), ("户", 1), ("口", 1))
 _AMOUNT_UNITS = (("吨/日", 1), ("吨/天", 1), ("t/d", 1), ("吨", 1))
 _SHARE_UNITS = (("%", 1),)
+#: Floor areas: square metres as written (NFKC has made "㎡" and "m²" into "m2").
+_AREA_UNITS = (("平方米", 1), ("平米", 1), ("sqm", 1), ("m2", 1))
 #: A whole or decimal number with a decimal point and no separators.
 _PLAIN = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 #: Thousands groups with one separator used throughout (16,433 / 16 433 / 16'433 /
@@ -75,7 +77,12 @@ class _Cell:
 
 
 def _units(kind: str) -> tuple[tuple[str, int], ...]:
-    return {"count": _COUNT_UNITS, "amount": _AMOUNT_UNITS, "share": _SHARE_UNITS}[kind]
+    return {
+        "count": _COUNT_UNITS,
+        "amount": _AMOUNT_UNITS,
+        "share": _SHARE_UNITS,
+        "area": _AREA_UNITS,
+    }[kind]
 
 
 def _parse_number(value: Any, kind: str = "count", scale: float = 1.0) -> _Cell:
@@ -87,7 +94,8 @@ def _parse_number(value: Any, kind: str = "count", scale: float = 1.0) -> _Cell:
         The cell (text from a CSV/XLSX, or a number from a GeoJSON/GeoPackage).
     kind
         ``"count"`` (population, households: whole, non-negative), ``"amount"``
-        (capacity, tonnes per day) or ``"share"`` (urban share, ``%`` allowed).
+        (capacity, tonnes per day), ``"share"`` (urban share, ``%`` allowed) or
+        ``"area"`` (floor area, square metres).
     scale
         The column's unit factor (10,000 for a "万人" column); a decimal point is then
         always a decimal point.
@@ -167,7 +175,8 @@ def parse_numbers(
     (``16433,5``, ``1,2``, ``1.234,5``) and, in a count, one dot before three digits
     (``1.234``) are refused as ambiguous rather than guessed; scientific notation
     (``1e15``) is refused because spreadsheets write long numbers that way after
-    dropping digits. Amounts accept decimals with a dot; ``urban_share`` accepts ``%``.
+    dropping digits. Amounts accept decimals with a dot; ``urban_share`` accepts ``%``
+    and ``floor_area_m2`` a square-metre unit (``25 m²``, ``25平方米``).
 
     Parameters
     ----------
@@ -193,7 +202,8 @@ def parse_numbers(
         ``Int64`` (``integer=True``) or ``float64`` Series with missing and refused
         values as NA, and the problems found (errors refuse the import).
     """
-    kind = "count" if integer else ("share" if field_name == "urban_share" else "amount")
+    kinds = {"urban_share": "share", "floor_area_m2": "area"}
+    kind = "count" if integer else kinds.get(field_name, "amount")
     cells = [_parse_number(v, kind, scale) for v in values]
     numbers = np.array([c.value for c in cells], dtype=float)
     raw = [str(v) for v in values]

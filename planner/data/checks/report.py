@@ -26,6 +26,7 @@ __all__ = [
     "MAX_EXAMPLES",
     "SEVERITIES",
     "SEVERITY_KEYS",
+    "SITE_VALUE_KEYS",
     "Problem",
     "Term",
     "ValidationReport",
@@ -66,8 +67,41 @@ FIELD_KEYS: dict[str, str] = {
     "tier": "validate.field.tier",
     "status": "validate.field.status",
     "capacity": "validate.field.capacity",
+    "address": "validate.field.address",
+    "operator": "validate.field.operator",
+    "floor_area_m2": "validate.field.floor_area_m2",
+    "licence": "validate.field.licence",
+    "fire_safety": "validate.field.fire_safety",
+    "in_use": "validate.field.in_use",
+    "standardised": "validate.field.standardised",
     "lon": "validate.field.lon",
     "lat": "validate.field.lat",
+}
+#: Each value of the sites layer's kind and answers
+#: (:data:`~planner.data.checks.schema.SITE_KIND_VALUES`,
+#: :data:`~planner.data.checks.schema.SITE_VALUES`) -> the planner's word for it.
+SITE_VALUE_KEYS: dict[str, dict[str, str]] = {
+    "kind": {"recycling_station": "map.station", "sorting_centre": "map.centre"},
+    "licence": {
+        "yes": "validate.value.licence.yes",
+        "no": "validate.value.licence.no",
+        "unknown": "validate.value.unknown",
+    },
+    "fire_safety": {
+        "pass": "validate.value.fire_safety.pass",
+        "fail": "validate.value.fire_safety.fail",
+        "unknown": "validate.value.unknown",
+    },
+    "in_use": {
+        "yes": "validate.value.in_use.yes",
+        "no": "validate.value.in_use.no",
+        "unknown": "validate.value.unknown",
+    },
+    "standardised": {
+        "yes": "validate.value.standardised.yes",
+        "no": "validate.value.standardised.no",
+        "unknown": "validate.value.unknown",
+    },
 }
 #: Examples shown with a problem at most.
 MAX_EXAMPLES = 5
@@ -211,6 +245,10 @@ _ONE = {
     "validate.population_sum_mismatch": "validate.population_sum_mismatch.one",
     "validate.unknown_status": "validate.unknown_status.one",
     "validate.unknown_tier": "validate.unknown_tier.one",
+    "validate.unknown_site_value": "validate.unknown_site_value.one",
+    "validate.kind_tier_mismatch": "validate.kind_tier_mismatch.one",
+    "validate.tier_from_kind": "validate.tier_from_kind.one",
+    "validate.duplicate_sites": "validate.duplicate_sites.one",
     "validate.kind_inferred": "validate.kind_inferred.one",
     "validate.unknown_quality": "validate.unknown_quality.one",
     "validate.geometry_empty": "validate.geometry_empty.one",

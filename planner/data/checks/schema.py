@@ -4,6 +4,12 @@ Each level (counties, townships, communities, sites) has its output columns
 (:data:`COLUMNS`), the ones without which a layer is refused (:data:`REQUIRED`) and the
 Chinese and English names its columns go by in official files (:data:`FIELD_ALIASES`).
 :func:`match_columns` finds which source column holds each field.
+
+The sites layer is the region's inventory of recycling sites: besides its tier and
+planning status, each site has a facility kind, address, operator, floor area and four
+answers a compliance check reads (:data:`SITE_VALUES`: licence, fire safety, in use,
+standardised; ``unknown`` when the list does not say). :func:`complete_sites` gives a
+sites layer every inventory column with its default, for packs saved before them.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from planner.data.checks.report import Problem, _is_missing, field_term
@@ -27,8 +35,14 @@ __all__ = [
     "PARENT_LEVEL",
     "QUALITY_VALUES",
     "REQUIRED",
+    "SITE_ATTRIBUTES",
+    "SITE_KIND_OF_TIER",
+    "SITE_KIND_VALUES",
+    "SITE_TEXT_COLUMNS",
+    "SITE_VALUES",
     "STATUS_VALUES",
     "TIER_VALUES",
+    "complete_sites",
     "match_columns",
     "normalise_header",
     "normalise_values",
@@ -51,7 +65,23 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "households",
         "geometry_quality",
     ),
-    "sites": ("site_id", "tier", "status", "capacity", "name", "county_code", "township_code"),
+    "sites": (
+        "site_id",
+        "tier",
+        "status",
+        "capacity",
+        "name",
+        "county_code",
+        "township_code",
+        "kind",
+        "address",
+        "operator",
+        "floor_area_m2",
+        "licence",
+        "fire_safety",
+        "in_use",
+        "standardised",
+    ),
 }
 #: Columns without which a layer is refused.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -67,6 +97,26 @@ KIND_VALUES: dict[str, tuple[str, ...]] = {
 TIER_VALUES: tuple[str, ...] = ("station", "sorting_centre")
 STATUS_VALUES: tuple[str, ...] = ("existing_keep", "existing_close", "candidate")
 QUALITY_VALUES: tuple[str, ...] = ("official", "approximate")
+#: Facility kind of a site (``kind`` of the sites layer); more kinds may follow.
+SITE_KIND_VALUES: tuple[str, ...] = ("recycling_station", "sorting_centre")
+#: The kind a site has when its list does not say: the one of its tier.
+SITE_KIND_OF_TIER: dict[str, str] = {
+    "station": "recycling_station",
+    "sorting_centre": "sorting_centre",
+}
+#: The inventory's answers, per column: the values allowed, ``unknown`` last (the
+#: default for a blank cell or a missing column).
+SITE_VALUES: dict[str, tuple[str, ...]] = {
+    "licence": ("yes", "no", "unknown"),
+    "fire_safety": ("pass", "fail", "unknown"),
+    "in_use": ("yes", "no", "unknown"),
+    "standardised": ("yes", "no", "unknown"),
+}
+#: Free-text columns of the inventory ("" when the list does not say).
+SITE_TEXT_COLUMNS: tuple[str, ...] = ("address", "operator")
+#: Every inventory column beyond the planning ones (id, tier, status, capacity, name,
+#: county and township codes).
+SITE_ATTRIBUTES: tuple[str, ...] = ("kind", *SITE_TEXT_COLUMNS, "floor_area_m2", *SITE_VALUES)
 
 
 # --------------------------------------------------------------------------- aliases
@@ -119,7 +169,37 @@ FIELD_ALIASES: dict[str | tuple[str, str], tuple[str, ...]] = {
     ("counties", "name"): _words("区县名称 县区名称 县名称 区县"),
     ("sites", "name"): _words("站点名称 网点名称 回收站名称 名称 name"),
     ("sites", "county_code"): _words("所属区县代码 区县代码 county_code"),
+    # The inventory. "类型"/"type" name the tier and "状态"/"status" the planning status,
+    # so the facility kind has names of its own (no generic ones, see _LEVEL_ONLY).
+    ("sites", "kind"): _words(
+        "kind facility_kind facility_k 设施类型 设施种类 站点种类 场所类型 设施类别"
+    ),
+    "address": _words(
+        "address addr 地址 详细地址 站点地址 所在地址 经营地址 营业地址 具体位置 地点 门牌地址"
+    ),
+    "operator": _words(
+        "operator 经营者 经营单位 经营主体 运营单位 运营主体 运营商 经营企业 经营者名称 "
+        "企业名称 业主 负责单位 管理单位"
+    ),
+    "floor_area_m2": _words(
+        "floor_area_m2 floor_area floorarea area_m2 area 面积 营业面积 建筑面积 使用面积 "
+        "占地面积 经营面积 站点面积"
+    ),
+    "licence": _words(
+        "licence license licensed 营业执照 执照 是否有营业执照 有无营业执照 证照 证照情况 "
+        "备案 是否备案 备案情况 备案登记"
+    ),
+    "fire_safety": _words(
+        "fire_safety fire_safet fire 消防 消防安全 消防检查 消防验收 消防是否合格 消防情况"
+    ),
+    "in_use": _words("in_use inuse 在用 是否在用 使用状态 运营状态 营业状态 使用情况 运营情况"),
+    "standardised": _words(
+        "standardised standardized standardis standardiz 标准化 是否标准化 标准化建设 "
+        "规范化 是否规范化 规范化建设"
+    ),
 }
+#: Fields whose level-specific names replace the generic ones instead of coming first.
+_LEVEL_ONLY: frozenset[tuple[str, str]] = frozenset({("sites", "kind")})
 
 
 def normalise_header(header: object) -> str:
@@ -135,7 +215,7 @@ def normalise_header(header: object) -> str:
 
 def _aliases(level: str, name: str) -> tuple[str, ...]:
     specific = FIELD_ALIASES.get((level, name), ())
-    generic = FIELD_ALIASES.get(name, ())
+    generic = () if (level, name) in _LEVEL_ONLY else FIELD_ALIASES.get(name, ())
     return tuple(dict.fromkeys(normalise_header(a) for a in (*specific, *generic)))
 
 
@@ -268,3 +348,48 @@ def normalise_values(
         out.append(mapped or str(value).strip())
         unknown.append(mapped is None)
     return pd.Series(out, index=values.index, dtype="str"), unknown
+
+
+# --------------------------------------------------------------------------- sites
+
+
+def complete_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A sites layer with every inventory column, missing ones at their defaults.
+
+    ``kind`` defaults to the kind of the site's tier (:data:`SITE_KIND_OF_TIER`), the
+    answers of :data:`SITE_VALUES` to ``unknown``, ``floor_area_m2`` to NaN and the text
+    columns to ``""``. Blank cells of present columns get the same defaults; numbers
+    read back as text (an all-empty column of a GeoJSON file) become floats. Nothing
+    else is changed, and ``sites`` itself is not modified.
+
+    Parameters
+    ----------
+    sites
+        A sites layer, e.g. of a region pack saved before the inventory columns.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with the columns of :data:`COLUMNS` ``["sites"]`` (and any others it had).
+    """
+    out = sites.copy()
+    n = len(out)
+
+    def text(column: str) -> pd.Series:
+        if column not in out:
+            return pd.Series([""] * n, index=out.index, dtype="str")
+        return out[column].map(lambda v: "" if _is_missing(v) else str(v).strip()).astype("str")
+
+    for column in SITE_TEXT_COLUMNS:
+        out[column] = text(column)
+    for column, allowed in SITE_VALUES.items():
+        values = text(column)
+        out[column] = values.where(values != "", allowed[-1]).astype("str")
+    tiers = text("tier")
+    kinds = text("kind")
+    default = tiers.map(lambda tier: SITE_KIND_OF_TIER.get(tier, ""))
+    out["kind"] = kinds.where(kinds != "", default).astype("str")
+    for column in ("capacity", "floor_area_m2"):
+        values = out[column] if column in out else pd.Series(np.nan, index=out.index)
+        out[column] = pd.to_numeric(values, errors="coerce").astype("float64")
+    return out

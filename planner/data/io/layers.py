@@ -15,6 +15,7 @@ from planner.data.checks import (
     LEVELS,
     REGION_TOLERANCE_M,
     Problem,
+    check_duplicate_sites,
     check_duplicates,
     check_geometries,
     check_hierarchy,
@@ -36,6 +37,7 @@ from planner.data.io.attributes import (
     _spatial_codes,
     _str_series,
 )
+from planner.data.io.inventory import _site_attributes, _tier_from_kind
 from planner.data.io.result import ImportResult, _Found, _reported
 from planner.data.io.systems import (
     _declared_system,
@@ -253,14 +255,20 @@ def _build_layer(
     # ---- numbers
     problems.extend(_numbers(gdf, level, mapping, labels))
 
-    # ---- categories
+    # ---- categories (and for sites, the inventory's columns)
+    if level == "sites":
+        problems.extend(_tier_from_kind(gdf))
     problems.extend(_categories(gdf, level, mapping, labels))
+    if level == "sites":
+        problems.extend(_site_attributes(gdf, mapping, labels))
 
-    # ---- region
+    # ---- region, and sites listed twice
     if converted is not None and region is not None:
         problems.extend(
             check_outside_region(gdf, region, level=level, labels=labels, tolerance_m=tolerance_m)
         )
+    if converted is not None and level == "sites":
+        problems.extend(check_duplicate_sites(gdf, labels))
 
     # ---- population against parents
     if level in ("townships", "communities"):

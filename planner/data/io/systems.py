@@ -82,6 +82,49 @@ def _lonlat_bounds(gdf: gpd.GeoDataFrame) -> bool:
     return bool(bounds[0] >= -180 and bounds[2] <= 180 and bounds[1] >= -90 and bounds[3] <= 90)
 
 
+def _doubted_choice(
+    gdf: gpd.GeoDataFrame, system: str, reference: gpd.GeoDataFrame | None
+) -> list[Problem]:
+    """A warning when points the planner says are WGS84 fit the region as GCJ-02 or BD-09.
+
+    Amap and Tencent coordinates (GCJ-02) are often taken for GPS ones. The check is the
+    one a file declaring WGS84 gets (:func:`planner.data.crs.detect_coordinate_system`
+    against the region): only points near the region's edge tell the systems apart, so
+    it speaks only when several of them do; the planner's choice is kept either way.
+    """
+    geoms = gdf.geometry
+    present = geoms[~(geoms.isna() | geoms.is_empty)]
+    if (
+        system not in ("wgs84", "cgcs2000")
+        or reference is None
+        or not len(present)
+        or not (present.geom_type == "Point").all()
+        or not _lonlat_bounds(gdf)
+    ):
+        return []
+    points = gpd.GeoDataFrame(geometry=present.to_numpy(), crs="EPSG:4326")
+    detection = crs_mod.detect_coordinate_system(points, reference)
+    if detection.reason != "crs.detect.declared_contradicted":
+        return []
+    region = shapely.union_all(reference.to_crs("EPSG:4326").geometry.to_numpy())
+    lon, lat = shapely.get_coordinates(points.geometry.to_numpy()).T
+    unshifted = {"gcj02": crs_mod.gcj02_to_wgs84, "bd09": crs_mod.bd09_to_wgs84}
+    true_lon, true_lat = unshifted[str(detection.system)](lon, lat)
+    return [
+        Problem(
+            "io.crs_choice_doubted",
+            "warning",
+            params={
+                "chosen": _system_label(system),
+                "system": _system_label(str(detection.system)),
+                "inside": int(shapely.intersects_xy(region, true_lon, true_lat).sum()),
+                "total": len(lon),
+                "chosen_inside": int(shapely.intersects_xy(region, lon, lat).sum()),
+            },
+        )
+    ]
+
+
 def _resolve_crs(
     gdf: gpd.GeoDataFrame,
     coordinate_system: Any,
@@ -108,7 +151,9 @@ def _resolve_crs(
                         },
                     )
                 )
-            return crs_mod.to_wgs84(gdf, system), system, problems
+            converted = crs_mod.to_wgs84(gdf, system)
+            problems.extend(_doubted_choice(gdf, system, reference))
+            return converted, system, problems
         if gdf.crs is not None and gdf.crs.is_geographic and not _lonlat_bounds(gdf):
             problems.append(
                 Problem(

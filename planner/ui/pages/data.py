@@ -1,4 +1,5 @@
-"""Data page: the region on a map, with its tables, its road network and imports.
+"""Data page: the region on a map, with its tables, its inventory of existing sites, its
+road network and imports.
 
 The road-network part lets a planner upload a road file (OSM XML, GraphML, road lines
 as GeoJSON/GeoPackage/KML or a zipped Shapefile), has it checked by building the
@@ -25,6 +26,7 @@ from planner.ui.pages.imports import render_import_panel
 from planner.ui.state import current_region, lang, tr
 from planner.ui.widgets.choices import translated
 from planner.ui.widgets.crs import system_picker
+from planner.ui.widgets.inventory import show_inventory
 from planner.ui.widgets.views import show_map
 from planner.views import BASEMAPS, add_road_layer, region_map, road_display_lines, to_html
 
@@ -212,10 +214,12 @@ def render() -> None:
     labels = translated(BASEMAP_LABEL)  # in this run's language
     basemap = left.selectbox(tr("term.basemap"), list(BASEMAPS), format_func=labels.get)
     show = mid.checkbox(tr("ui.data.show_communities"), value=True)
+    has_sites = region.sites is not None and len(region.sites) > 0
+    show_sites = has_sites and mid.checkbox(tr("ui.data.show_sites"), value=True)
     show_roads = stored is not None and right.checkbox(
         tr("ui.roads.show"), value=True, key="roads_show"
     )
-    fmap = region_map(region, lang(), basemap=basemap, show_communities=show)
+    fmap = region_map(region, lang(), basemap=basemap, show_communities=show, show_sites=show_sites)
     if show_roads:
         try:
             lines, total = _road_display(
@@ -230,6 +234,8 @@ def render() -> None:
     st.dataframe(_county_table(region), hide_index=True, width="stretch")
     st.subheader(tr("ui.data.township_table"))
     st.dataframe(_township_table(region), hide_index=True, width="stretch")
+    st.subheader(tr("ui.data.inventory_table"))
+    show_inventory(region)
 
     st.subheader(tr("term.road_network"))
     _road_panel(region, stored)

@@ -49,6 +49,7 @@ from planner.ui.state import lang as ui_lang
 from planner.ui.widgets.choices import choice, choice_key, translated
 from planner.ui.widgets.crs import system_picker
 from planner.ui.widgets.import_report import columns_used, show_report
+from planner.ui.widgets.inventory import example_download
 from planner.ui.widgets.views import show_map
 from planner.views import layer_map, to_html
 
@@ -378,6 +379,7 @@ def _replace_mode(region: Region) -> bool:
             key=choice_key("imp_site_status"),
             labels=translated(IMPORT_STATUS_LABEL),
         )
+        example_download(region)
     table = target == "population"
     slot = f"replace-{target}-{level}"
     upload = _upload_input(slot, table)
