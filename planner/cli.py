@@ -78,6 +78,24 @@ def summary(plan: Plan, lang: str) -> str:
             mean=k["mean_distance_m"], p95=k["p95_distance_m"],
         )
     ]  # fmt: skip
+    acts, costs = k.get("actions"), k.get("costs")
+    if acts and costs:
+        for tier in ("station", "sorting_centre"):
+            a = acts[tier]
+            if a["upgrade"] or a["keep"] or a["close"]:
+                lines.append(
+                    t(
+                        "cli.actions", lang, tier=_label(_TIER_LABEL, tier, lang),
+                        new=a["new"], upgrade=a["upgrade"], keep=a["keep"], close=a["close"],
+                    )
+                )  # fmt: skip
+        lines.append(
+            t(
+                "cli.costs", lang, one_off=fmt.count(costs["one_off_yuan"]),
+                yearly=fmt.count(costs["operation_yuan_per_year"]),
+                assumed=t("cli.costs_assumed", lang) if costs["unit_costs"]["assumed"] else "",
+            )
+        )  # fmt: skip
     for r in plan.results:
         lines.append(
             t(

@@ -31,6 +31,8 @@ import pandas as pd
 from planner import format as fmt
 from planner.data.regions import Region
 from planner.i18n import PlannerError, Text
+from planner.scenario.compliance import classify_sites
+from planner.scenario.existing import ExistingNetwork
 from planner.scenario.model import Scenario
 from planner.scenario.problems import ScenarioProblem, shown
 
@@ -96,8 +98,11 @@ class CandidateSites:
     ids
         Every candidate ``site_id``.
     kept, closed
-        Existing sites marked ``existing_keep`` / ``existing_close`` (always required /
-        excluded).
+        Existing sites the compliance check keeps or upgrades / closes (always required /
+        excluded; :func:`planner.scenario.compliance.classify_sites`).
+    unchanged
+        The kept sites kept as they are (not upgraded): under the 新改扩建 count mode
+        they come on top of the count.
     per_county
         Candidates per county code; empty when not known.
     grid_communities
@@ -110,13 +115,21 @@ class CandidateSites:
     closed: frozenset[str] = frozenset()
     per_county: Mapping[str, int] = field(default_factory=dict)
     grid_communities: frozenset[str] = frozenset()
+    unchanged: frozenset[str] = frozenset()
 
     @classmethod
-    def of_region(cls, region: Region, tier: str, dense_grid_m: Any = 0) -> CandidateSites:
+    def of_region(
+        cls,
+        region: Region,
+        tier: str,
+        dense_grid_m: Any = 0,
+        existing: ExistingNetwork | None = None,
+    ) -> CandidateSites:
         """Candidates as :mod:`planner.instance.candidates` builds them, without building them.
 
         Communities (stations) or township seats (centres) plus the region's existing
-        sites. With a dense grid the grid's ids are not known, only their pattern.
+        sites, classified by ``existing``'s standard (default: the scenario default).
+        With a dense grid the grid's ids are not known, only their pattern.
         """
         if tier == "stations":
             units = region.communities
@@ -129,22 +142,31 @@ class CandidateSites:
         per_county = units["county_code"].astype(str).value_counts().to_dict()
         kept: set[str] = set()
         closed: set[str] = set()
+        unchanged: set[str] = set()
         sites = region.sites
         if sites is not None and len(sites) and {"site_id", "tier"} <= set(sites.columns):
             mine = sites[sites["tier"] == site_tier]
             if len(mine):
                 ids |= set(mine["site_id"].astype(str))
-                if "status" in mine:
-                    status = mine["status"].fillna("existing_keep")
-                    kept = set(mine.loc[status == "existing_keep", "site_id"].astype(str))
-                    closed = set(mine.loc[status == "existing_close", "site_id"].astype(str))
+                action = classify_sites(mine, existing or ExistingNetwork())["action"]
+                mine_ids = mine["site_id"].astype(str)
+                kept = set(mine_ids[action.isin(("keep", "upgrade"))])
+                closed = set(mine_ids[action == "close"])
+                unchanged = set(mine_ids[action == "keep"])
                 per_county = {}  # existing sites' counties are found only by location
         grid = (
             frozenset(region.communities["code"].astype(str))
             if tier == "stations" and _positive(dense_grid_m)
             else frozenset()
         )
-        return cls(frozenset(ids), frozenset(kept), frozenset(closed), per_county, grid)
+        return cls(
+            frozenset(ids),
+            frozenset(kept),
+            frozenset(closed),
+            per_county,
+            grid,
+            frozenset(unchanged),
+        )
 
     @classmethod
     def of_frame(cls, frame: pd.DataFrame) -> CandidateSites:
@@ -155,11 +177,13 @@ class CandidateSites:
             frame["status"].astype(str) if "status" in frame else pd.Series("", index=ids.index)
         )
         counties = frame["county_code"].dropna().astype(str).value_counts().to_dict()
+        action = frame["action"].astype(str) if "action" in frame else status
         return cls(
             frozenset(ids),
             frozenset(ids[status == "existing_keep"]),
             frozenset(ids[status == "existing_close"]),
             counties,
+            unchanged=frozenset(ids[action == "keep"]),
         )
 
     def knows(self, site_id: str) -> bool:
@@ -252,8 +276,10 @@ def region_problems(
     """
     data = _as_data(data)
     if candidates is None:
+        existing = _existing_section(data)
         candidates = {
-            tier: CandidateSites.of_region(region, tier, data.get("dense_grid_m")) for tier in TIERS
+            tier: CandidateSites.of_region(region, tier, data.get("dense_grid_m"), existing)
+            for tier in TIERS
         }
     names = dict(zip(region.counties["code"].astype(str), region.counties["name"], strict=False))
     found: list[ScenarioProblem] = []
@@ -262,6 +288,17 @@ def region_problems(
         found += _candidate_problems(data, tier, candidates[tier], names)
     found += _community_problems(region, data)
     return found
+
+
+def _existing_section(data: Mapping[str, Any]) -> ExistingNetwork:
+    """The scenario's existing-network section as far as it is valid (else the default:
+    :meth:`Scenario.validate` names what is wrong with it)."""
+    from planner.scenario.model import Scenario
+
+    try:
+        return Scenario.from_dict({"existing": _section(data, "existing")}).existing
+    except PlannerError:
+        return ExistingNetwork()
 
 
 def check_region(
@@ -350,6 +387,8 @@ def _candidate_problems(
     excluded = (set(lists["excluded_sites"]) & cands.ids) | cands.closed
     count = part.get("count")
     counted = _count(count)
+    if counted and _section(data, "existing").get("count_mode") == "new_or_rebuilt":
+        count = count + len(cands.unchanged)  # 新改扩建: kept sites come on top
     if tier == "stations" and (part.get("objective") == "set_cover" or cands.open_ended):
         counted = False  # set cover picks its own number; an unbuilt grid adds candidates
     available = len(cands.ids) - len(excluded)
