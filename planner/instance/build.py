@@ -86,7 +86,14 @@ class Instance:
 #: Scenario fields that only the solvers read: runs differing only in these share an
 #: instance (demand, candidates, road distances). Anything not listed is assumed to
 #: shape the instance, so a new field can cost a rebuild but never a wrong reuse.
-SOLVE_ONLY_FIELDS = ("name", "description", "solver", "centres", "stations.count")
+SOLVE_ONLY_FIELDS = (
+    "name",
+    "description",
+    "solver",
+    "centres",
+    "stations.count",
+    "stations.min_village_share",
+)
 
 
 def instance_key(scenario: Scenario, region_id: str | None = None) -> str:
