@@ -61,6 +61,7 @@ from planner.instance.build import (
 from planner.models import SolverOptions
 from planner.plan import Plan, TierResult
 from planner.plan.kpi import area_kpis, city_kpis, network_kpis
+from planner.plan.villages import nearest_station_columns, village_kpis
 from planner.run.rules import centre_rules, station_rules
 from planner.scenario import Scenario
 
@@ -238,7 +239,7 @@ def solve_stations(
     s, sc = inst.scenario.stations, inst.scenario
     d, c = inst.demand, inst.stations
     dxy, sxy = d[["x", "y"]].to_numpy(), c[["x", "y"]].to_numpy()
-    rules = station_rules(inst)
+    rules = station_rules(inst, distances)
     p = s.count
     if p is None and s.objective != "set_cover":
         p = derive_station_count(d, sc.households_per_station())
@@ -506,6 +507,7 @@ def run_plan(
     if sdist is not None:
         d["distance_basis"] = np.where(sdist.fallback, "straight", "network")
         d["snap_m"] = np.round(sdist.demand_snap_m, 1)
+    d = nearest_station_columns(d, inst, chosen, sdist)
 
     stations = inst.stations.iloc[chosen].copy()
     stations["tier"] = "station"
@@ -617,6 +619,7 @@ def run_plan(
     kpis = city_kpis(
         demand, sites, distance_mode=scenario.distance_mode, circuity=scenario.circuity
     )
+    kpis["villages"] = village_kpis(demand)
     if on_network:
         kpis.update(
             network_kpis(
