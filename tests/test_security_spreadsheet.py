@@ -345,6 +345,10 @@ def test_plan_files_escaped_and_the_plan_reads_back_unchanged(plan, tmp_path):
     sites, demand = csv_rows(tmp_path / "sites.csv"), csv_rows(tmp_path / "demand.csv")
     assert assert_no_formula_text(sites) >= 8 + 2
     assert assert_no_formula_text(demand) >= 40 * 8 // 11
+    # Villages without a station in reach, with their (hostile) names and stations' names.
+    uncovered = csv_rows(tmp_path / "uncovered_villages.csv")
+    assert len(uncovered) - 1 == plan.kpis["villages"]["uncovered"] > 0
+    assert assert_no_formula_text(uncovered) >= len(uncovered) - 1
     frame = pd.read_csv(tmp_path / "sites.csv", encoding="utf-8-sig", dtype={"site_id": str})
     assert frame["name"].tolist() == [spreadsheet_text(n) for n in plan.sites["name"]]
     assert frame["distance_to_centre_m"].iloc[0] == NEGATIVE
@@ -370,7 +374,9 @@ def test_plan_zip_escapes_a_plan_stored_before_the_fix(plan, store):
     with zipfile.ZipFile(io.BytesIO(store.plan_zip(stored.id))) as zf:
         names = sorted(zf.namelist())
         sites, demand = zf.read("sites.csv"), zf.read("demand.csv")
-    assert names == ["demand.csv", "kpis.json", "plan.gpkg", "sites.csv"]
+    assert names == [
+        "demand.csv", "kpis.json", "plan.gpkg", "sites.csv", "uncovered_villages.csv"
+    ]  # fmt: skip
     assert assert_no_formula_text(csv_rows(sites)) >= 10
     assert assert_no_formula_text(csv_rows(demand)) >= 10
     assert store.plan_files(stored.id)["sites.csv"] == old

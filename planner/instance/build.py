@@ -95,6 +95,7 @@ SOLVE_ONLY_FIELDS = (
     "stations.count",
     "costs",
     "existing.count_mode",
+    "stations.min_village_share",
 )
 
 

@@ -9,7 +9,7 @@ Models (each class docstring holds its full mathematical formulation):
 What they share:
 
 - :mod:`~planner.models.rules` -- :class:`PolicyRules`, :class:`SiteGroup`,
-  :func:`groups_from_labels`, :class:`SolverOptions`;
+  :class:`CoverRule`, :func:`groups_from_labels`, :class:`SolverOptions`;
 - :mod:`~planner.models.results` -- :class:`SolveResult`, the status vocabulary,
   :class:`StationSolution`, :class:`CentreSolution`;
 - :mod:`~planner.models.diagnosis` -- :class:`Diagnosis` (a
@@ -43,6 +43,7 @@ __all__ = [
     "TIME_LIMIT_FEASIBLE",
     "UNBOUNDED",
     "CentreSolution",
+    "CoverRule",
     "Deadline",
     "Diagnosis",
     "OutOfTime",
@@ -80,7 +81,14 @@ _HOMES = {
         "StationSolution",
         "relative_gap",
     ),
-    "rules": ("SOLVERS", "PolicyRules", "SiteGroup", "SolverOptions", "groups_from_labels"),
+    "rules": (
+        "SOLVERS",
+        "CoverRule",
+        "PolicyRules",
+        "SiteGroup",
+        "SolverOptions",
+        "groups_from_labels",
+    ),
     "diagnosis": ("Diagnosis", "Term", "check_site_rules"),
     "deadline": ("Deadline", "OutOfTime", "check_time"),
     "_highs": ("RawSolve", "solve_problem"),

@@ -36,7 +36,7 @@ from planner.models.results import (
     StationSolution,
     relative_gap,
 )
-from planner.models.rules import PolicyRules, SolverOptions
+from planner.models.rules import CoverRule, PolicyRules, SolverOptions
 
 __all__ = [
     "CostInput",
@@ -235,7 +235,34 @@ class RuleBuilder:
                 if elastic:
                     extra = [(slack("group_max", f"sgmax{g_idx}", group=g), -1)]
                 add_row(prob, terms + extra, pulp.LpConstraintLE, g.max_open, f"gmax{g_idx}")
+        for r_idx, rule in enumerate(self.rules.cover_rules):
+            self._cover_rows(prob, y, r_idx, rule, slack if elastic else None)
         return slacks
+
+    @staticmethod
+    def _cover_rows(prob: pulp.LpProblem, y: list, r_idx: int, rule: CoverRule, slack: Any) -> None:
+        r"""Rows of one :class:`~planner.models.rules.CoverRule`.
+
+        ``z_u <= sum_{j in N(u)} y_j`` with continuous ``0 <= z_u <= 1`` and
+        ``sum_u z_u (+ s) >= min_covered``. ``z_u`` need not be binary: for integral
+        ``y`` any feasible ``z_u`` is at most ``min(1, sum y)``, which is 0 or 1, so
+        the sum counts covered units exactly. Units no candidate reaches get no
+        variable (they can never count). ``slack``: the elastic model's slack maker.
+        """
+        if rule.min_covered == 0:
+            return
+        terms = []
+        for u in range(rule.n_units):
+            sites = rule.sites_of(u)
+            if sites.size == 0:
+                continue
+            z = new_var(prob, f"cz{r_idx}_{u}", 0, 1)
+            terms.append((z, 1))
+            row = [(z, 1), *((y[int(j)], -1) for j in sites)]
+            add_row(prob, row, pulp.LpConstraintLE, 0, f"czc{r_idx}_{u}")
+        if slack is not None:
+            terms.append((slack("cover_min", f"scov{r_idx}", rule=rule), 1))
+        add_row(prob, terms, pulp.LpConstraintGE, rule.min_covered, f"cmin{r_idx}")
 
 
 def radius_block(
@@ -536,7 +563,12 @@ class SitingModel:
                         f"cover{i}",
                     )
         mean_cap = float(np.mean(self.capacity)) if self.capacity is not None else 1.0
-        price = {"capacity": 1.0 / max(mean_cap, 1e-9)}
+        # A village short costs less than any site rule broken: all villages short
+        # together cost under one site, so a shortfall is explained by the villages
+        # each county misses under the other rules (the station count as asked), and
+        # site rules are named only where no shortfall could explain it.
+        units = sum(rule.n_units for rule in self.rules.cover_rules)
+        price = {"capacity": 1.0 / max(mean_cap, 1e-9), "cover_min": 1.0 / (units + 1)}
         prob.setObjective(
             pulp.LpAffineExpression([(s.var, price.get(s.kind, 1.0)) for s in slacks])
         )

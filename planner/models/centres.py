@@ -217,7 +217,9 @@ class SortingCentreModel(SitingModel):
         self.cost_per_tonne_metre = float(cost_per_tonne_metre)
         self.total_cost = bool(total_cost)
         self.max_rounds = int(max_rounds)
-        self.heuristic = bool(heuristic)
+        # The relaxation and the local search know no cover rules: with any, the MIP
+        # alone (which has them) decides.
+        self.heuristic = bool(heuristic) and not self.rules.cover_rules
         self.p_mode = p_mode
         self._rule_builder = RuleBuilder(self.rules, m, self.p, p_mode)
 

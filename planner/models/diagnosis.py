@@ -25,7 +25,7 @@ import numpy as np
 
 from planner.findings import Finding
 from planner.i18n import DEFAULT_LANGUAGE, Text, t
-from planner.models.rules import PolicyRules, SiteGroup
+from planner.models.rules import CoverRule, PolicyRules, SiteGroup
 
 __all__ = ["Diagnosis", "Term", "check_site_rules", "explain_violations"]
 
@@ -310,6 +310,24 @@ def check_site_rules(
                 )
             )
 
+    # Village coverage: even every allowed candidate open leaves too few units covered.
+    for rule in rules.cover_rules:
+        most = rule.covered(allowed)
+        if most < rule.min_covered:
+            out.append(
+                Diagnosis(
+                    "solve.cover_min_unreachable",
+                    {
+                        "group": rule.name,
+                        "kind": Term(rule.kind),
+                        "need": rule.min_covered,
+                        "most": most,
+                        "total": rule.n_units,
+                        "short": rule.min_covered - most,
+                    },
+                )
+            )
+
     cap = capacity if capacity is not None else rules.capacity_array(n_sites)
     if cap is not None and demand is not None and demand.size:
         qty = Term(quantity)
@@ -365,8 +383,10 @@ def explain_violations(
     violations
         ``(kind, meta, amount)`` per slack of the elastic model: ``kind`` is
         ``"required"``, ``"excluded"`` (meta ``site``), ``"p_more"``, ``"p_fewer"``,
-        ``"group_min"``, ``"group_max"`` (meta ``group``), ``"capacity"`` (meta
-        ``site``) or ``"unserved"`` (meta ``row``); ``amount`` the slack's value.
+        ``"group_min"``, ``"group_max"`` (meta ``group``), ``"cover_min"`` (meta
+        ``rule``, a :class:`~planner.models.rules.CoverRule`: units short of its
+        minimum), ``"capacity"`` (meta ``site``) or ``"unserved"`` (meta ``row``);
+        ``amount`` the slack's value.
     unit, quantity
         ``"station"``/``"centre"`` and ``"households"``/``"tonnes"``, for wording.
     p
@@ -427,6 +447,25 @@ def explain_violations(
                     "amount": round(v),
                     "unit": unit_t,
                     "kind": Term(g.kind),
+                },
+            )
+        )
+    for meta, v in by_kind.get("cover_min", []):
+        rule: CoverRule = meta["rule"]
+        short = round(v)
+        if short < 1:
+            continue  # a fraction of a village: solver tolerance, not a shortfall
+        out.append(
+            Diagnosis(
+                "solve.elastic_cover_min",
+                {
+                    "group": rule.name,
+                    "kind": Term(rule.kind),
+                    "need": rule.min_covered,
+                    "total": rule.n_units,
+                    "covered": rule.min_covered - short,
+                    "amount": short,
+                    "unit": unit_t,
                 },
             )
         )

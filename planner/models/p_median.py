@@ -8,6 +8,8 @@ candidate sites, metres) with the shared :class:`~planner.models.PolicyRules`:
 * excluded sites   ``y_j = 0`` (dropped from the matrix and from the distance source);
 * site groups      ``min_G <= sum_{j in G} y_j <= max_G`` (a station in every
   township, a station in a community that asked for one, a cap per county);
+* cover rules      ``sum_u z_u >= K``, ``z_u <= sum_{j in N(u)} y_j``, ``0 <= z_u <= 1``
+  (at least ``K`` of a county's villages with a station within their radius);
 * capacity         each open site serves at most ``C_j`` households. This needs
   assignment variables ``x_ij``, created only on the pairs stored in the cost matrix.
 
@@ -62,7 +64,7 @@ from planner.models.results import (
 )
 from planner.models.rules import PolicyRules, SolverOptions
 from planner.models.transport import TransportPlan, repair_sites
-from planner.models.warm import adapt_sites
+from planner.models.warm import adapt_sites, rules_hold
 
 __all__ = ["PMedian", "initial_k"]
 
@@ -145,8 +147,8 @@ class PMedian(SitingModel):
     Every exact proof needs each row listed out to its median, about ``n^2 / (2p)``
     pairs: with ``p = 30`` that is 5 million at 20,000 points, and the radius LP over
     them (degenerate, 60+ levels a row) is what made small ``p`` slow. So, without
-    capacity, site groups or site costs and with a distance source, the MIP is
-    preceded by (:mod:`planner.models.p_median_presolve`):
+    capacity, site groups, cover rules or site costs and with a distance source, the
+    MIP is preceded by (:mod:`planner.models.p_median_presolve`):
 
     1. a swap search (fast interchange on sparse pairs,
        :func:`~planner.models.median_search.median_search`) from seeded starts: the
@@ -484,7 +486,8 @@ class PMedian(SitingModel):
     # -------------------------------------------------------------- presolve
 
     def _presolve_applies(self, cm: CostMatrix) -> bool:
-        """Heuristic + Lagrangian presolve: exact p, no groups or site costs, a source."""
+        """Heuristic + Lagrangian presolve: exact p, no groups, cover rules or site
+        costs, a source (the swap search and the Lagrangian know none of them)."""
         return (
             self.presolve
             and cm.source is not None
@@ -492,6 +495,7 @@ class PMedian(SitingModel):
             and self.p_mode == "exact"
             and self._site_cost is None
             and not self.rules.groups
+            and not self.rules.cover_rules
             and 0 < self.p < self.n_sites - self.rules.excluded.size
         )
 
@@ -531,6 +535,12 @@ class PMedian(SitingModel):
         fallback = None
         if start is not None and not self.single_source:
             cm, fallback, grew = self._transport_start(cm, rows, start, deadline)
+            if fallback is not None and not rules_hold(
+                np.flatnonzero(start > 0.5), self.rules, self.n_sites, self.p, self.p_mode
+            ):
+                # The repair keeps counts and groups but not the village coverage: its
+                # plan may only start the MIP, never be returned.
+                fallback = None
         while True:
             rounds += 1
             if fallback is not None and deadline.expired():

@@ -4,7 +4,8 @@ Solver-agnostic on purpose (no PuLP), so the scenario, the UI and the report cod
 build and validate rules without pulling in a MIP stack.
 
 - :class:`PolicyRules` -- required and excluded sites, :class:`SiteGroup` minimum and
-  maximum counts, capacity and single sourcing, shared by every model;
+  maximum counts, :class:`CoverRule` minimum numbers of covered units (villages with a
+  station within their radius), capacity and single sourcing, shared by every model;
 - :func:`groups_from_labels` -- one group per township, county, ... label;
 - :class:`SolverOptions` -- solver, time limit, gap, threads, node limit.
 """
@@ -17,10 +18,18 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
+from scipy import sparse
 
 from planner.i18n import PlannerError
 
-__all__ = ["SOLVERS", "PolicyRules", "SiteGroup", "SolverOptions", "groups_from_labels"]
+__all__ = [
+    "SOLVERS",
+    "CoverRule",
+    "PolicyRules",
+    "SiteGroup",
+    "SolverOptions",
+    "groups_from_labels",
+]
 
 SOLVERS: tuple[str, ...] = ("highs", "cbc")
 
@@ -108,6 +117,64 @@ class SiteGroup:
             raise PlannerError("model.negative_values", what=f"group {self.name}")
 
 
+@dataclass(frozen=True, eq=False)
+class CoverRule:
+    """At least ``min_covered`` of a set of units must have an open site in reach.
+
+    One type covers "at least 70 % of the villages of every county have a station
+    within their coverage radius" (one rule per county). A unit (a 村 or 社区) is
+    covered when any open site lies in its neighbourhood: row ``u`` of ``cover``
+    holds a 1 in column ``j`` when candidate ``j`` is within the unit's radius.
+
+    The neighbourhoods must be the *complete* within-radius sets (a radius query, not
+    a model's k-nearest lists): a site left out of a row would make the rule stricter
+    than the policy it states.
+
+    Parameters
+    ----------
+    name
+        Shown to planners (e.g. ``"永嘉县"``).
+    cover
+        Units x candidate sites, non-zero where the site covers the unit (any scipy
+        sparse matrix or dense array; stored as a 0/1 ``csr_array``).
+    min_covered
+        Units that must be covered (at most the number of rows).
+    kind
+        What the units are grouped by (``"county"``, ``"township"``, ...), used to
+        word diagnoses as in :class:`SiteGroup`.
+    """
+
+    name: str
+    cover: Any
+    min_covered: int
+    kind: str = "county"
+
+    def __post_init__(self) -> None:
+        # A copy: the 0/1 clean-up below must not change the caller's matrix.
+        cover = sparse.csr_array(self.cover, dtype=np.float64, copy=True)
+        cover.sum_duplicates()
+        cover.eliminate_zeros()
+        cover.data[:] = 1.0
+        object.__setattr__(self, "cover", cover)
+        if int(self.min_covered) != self.min_covered or self.min_covered < 0:
+            raise PlannerError("model.negative_values", what=f"cover rule {self.name}")
+        object.__setattr__(self, "min_covered", int(self.min_covered))
+
+    @property
+    def n_units(self) -> int:
+        """Number of units (rows of ``cover``)."""
+        return int(self.cover.shape[0])
+
+    def sites_of(self, unit: int) -> np.ndarray:
+        """Candidate sites covering ``unit``."""
+        lo, hi = self.cover.indptr[unit], self.cover.indptr[unit + 1]
+        return self.cover.indices[lo:hi]
+
+    def covered(self, is_open: np.ndarray) -> int:
+        """Units covered when the sites with ``is_open`` true are open."""
+        return int(np.count_nonzero(self.cover @ np.asarray(is_open, dtype=np.float64)))
+
+
 @dataclass(frozen=True)
 class PolicyRules:
     """Siting rules shared by the station models; each is off unless given.
@@ -120,6 +187,10 @@ class PolicyRules:
         Sites that must stay closed.
     groups
         :class:`SiteGroup` minimum/maximum counts (townships, counties, ...).
+    cover_rules
+        :class:`CoverRule` minimum numbers of covered units (villages per county). The
+        shortcuts that skip the MIP (the p-median presolve, the sorting-centre
+        heuristic) do not know them and are switched off while any is given.
     capacity
         Households one open site can serve (scalar or one value per site). Switching it
         on adds assignment variables on the sparse pairs, see the model docstrings.
@@ -133,11 +204,13 @@ class PolicyRules:
     groups: Sequence[SiteGroup] = ()
     capacity: float | Sequence[float] | np.ndarray | None = None
     single_source: bool = False
+    cover_rules: Sequence[CoverRule] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "required", np.unique(np.asarray(self.required, dtype=np.int64)))
         object.__setattr__(self, "excluded", np.unique(np.asarray(self.excluded, dtype=np.int64)))
         object.__setattr__(self, "groups", tuple(self.groups))
+        object.__setattr__(self, "cover_rules", tuple(self.cover_rules))
 
     def capacity_array(self, n_sites: int) -> np.ndarray | None:
         """Capacity per site as a float array, or ``None`` when capacity is off."""
@@ -156,6 +229,18 @@ class PolicyRules:
             if bad.size:
                 raise PlannerError(
                     "model.site_index_out_of_range", index=int(bad[0]), n_sites=n_sites
+                )
+        for rule in self.cover_rules:
+            if rule.cover.shape[1] != n_sites:
+                raise PlannerError(
+                    "model.shape_mismatch",
+                    what=f"cover rule {rule.name}",
+                    expected=n_sites,
+                    got=rule.cover.shape,
+                )
+            if rule.min_covered > rule.n_units:
+                raise PlannerError(
+                    "model.bad_value", what=f"cover rule {rule.name}", value=rule.min_covered
                 )
         if self.capacity is not None:
             cap = np.asarray(self.capacity)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import sparse
 
 from planner.instance.distance import CostMatrix
 from planner.models.rules import PolicyRules
@@ -21,6 +22,10 @@ __all__ = ["adapt_sites", "rules_hold"]
 # Sites dropped or added per round, as a share of what is left to do. Smaller rounds
 # re-measure the plan more often (each round is one nearest-two query).
 _ROUND_SHARE = 0.25
+# Sites priced per cover-rule swap on each side (the closed ones covering most units
+# still short, the open ones those rules need least): a block of this many squared
+# per rule at risk.
+_SWAP_CANDIDATES = 200
 
 
 def rules_hold(
@@ -33,7 +38,7 @@ def rules_hold(
     sites
         Open site indices (unique).
     rules
-        Required and excluded sites, group minima and maxima.
+        Required and excluded sites, group minima and maxima, cover-rule minima.
     n_sites
         Number of candidate sites.
     p, p_mode
@@ -55,7 +60,7 @@ def rules_hold(
         count = int(is_open[g.sites].sum())
         if count < g.min_open or (g.max_open is not None and count > g.max_open):
             return False
-    return True
+    return all(rule.covered(is_open) >= rule.min_covered for rule in rules.cover_rules)
 
 
 def adapt_sites(
@@ -73,7 +78,8 @@ def adapt_sites(
     to its second-nearest open site) or the closed sites with the largest gain are
     opened (gain = weighted saving over the listed pairs), never taking a group below
     its minimum or above its maximum. Groups still below their minimum get their best
-    site first.
+    site first. Cover rules still short at the end are met, where greedy swaps can,
+    by swapping sites that cover their missing units in.
 
     Parameters
     ----------
@@ -174,8 +180,107 @@ def adapt_sites(
             added += 1
         if added == 0:
             return None
+    if rules.cover_rules:
+        _cover_swaps(cm, w, is_open, allowed, required, rules, membership)
     out = np.flatnonzero(is_open)
     return out if rules_hold(out, rules, m, p, p_mode) else None
+
+
+def _cover_swaps(
+    cm: CostMatrix,
+    w: np.ndarray,
+    is_open: np.ndarray,
+    allowed: np.ndarray,
+    required: np.ndarray,
+    rules: PolicyRules,
+    membership: dict[int, list[int]],
+) -> None:
+    """Swap sites until every cover rule holds, keeping the count (in place).
+
+    Each round prices every pair (closed site ``j`` in, open site ``i`` out) of the
+    :data:`_SWAP_CANDIDATES` closed sites covering most of the units still short and
+    as many open sites the rules need least. Per rule, units covered after the swap =
+    covered now + units ``j`` newly covers - units only ``i`` covers + units only
+    ``i`` covers that ``j`` covers too (a sparse product, no loop over pairs). The
+    pair leaving the fewest units short wins, then the one losing least distance; it
+    is made only when the units short go down, so the loop ends. Stops where no swap
+    helps (the caller's :func:`rules_hold` then refuses the plan and the solver
+    starts cold).
+    """
+    from planner.models.pairs import nearest_two
+
+    m = is_open.size
+    cover_rules = rules.cover_rules
+    groups = rules.groups
+    for _ in range(sum(r.min_covered for r in cover_rules) + 1):
+        hits = [r.cover @ is_open.astype(np.float64) for r in cover_rules]
+        have = np.array([np.count_nonzero(h) for h in hits])
+        need = np.array([r.min_covered for r in cover_rules])
+        short = np.maximum(0, need - have)
+        if not short.any():
+            return
+        group_count = np.array([int(is_open[g.sites].sum()) for g in groups], dtype=np.int64)
+        open_sites = np.flatnonzero(is_open)
+        closable = np.array(
+            [
+                i
+                for i in open_sites.tolist()
+                if not required[i]
+                and all(group_count[gi] > groups[gi].min_open for gi in membership.get(i, ()))
+            ],
+            dtype=np.int64,
+        )
+        newly, lost, overlap = [], [], []
+        for r, h in zip(cover_rules, hits, strict=True):
+            newly.append(np.asarray(r.cover[h == 0].sum(axis=0)).ravel())
+            sole = r.cover[h == 1]
+            # Each singly covered unit's one open site, as a one-hot matrix.
+            only = (sole @ sparse.diags_array(is_open.astype(np.float64))).tocsr()
+            only.eliminate_zeros()
+            owner = only.indices
+            one_hot = sparse.csr_array(
+                (np.ones(owner.size), (np.arange(owner.size), owner)), shape=(owner.size, m)
+            )
+            lost.append(np.bincount(owner, minlength=m))
+            overlap.append((sole.T @ one_hot).tocsr())
+        gain = sum(np.minimum(n, s) for n, s in zip(newly, short, strict=True))
+        openable = np.flatnonzero(allowed & ~is_open & (gain > 0))
+        openable = np.array(
+            [
+                j
+                for j in openable[np.argsort(-gain[openable], kind="stable")].tolist()
+                if all(
+                    groups[gi].max_open is None or group_count[gi] < groups[gi].max_open
+                    for gi in membership.get(j, ())
+                )
+            ][:_SWAP_CANDIDATES],
+            dtype=np.int64,
+        )
+        if closable.size == 0 or openable.size == 0:
+            return
+        s1, d1, _, d2 = nearest_two(cm, open_sites)
+        hit = s1 >= 0
+        extra = np.where(np.isfinite(d2[hit]), d2[hit] - d1[hit], _big(d1))
+        loss = np.bincount(s1[hit], weights=w[hit] * extra, minlength=m)
+        # Rules some swap could take below their minimum; the others need no pricing.
+        priced = [k for k in range(len(cover_rules)) if have[k] - need[k] < lost[k][closable].max()]
+        # The open sites least needed by those rules (then least missed) may close.
+        risk = sum((lost[k] for k in priced), np.zeros(m))
+        closable = closable[np.lexsort((loss[closable], risk[closable]))][:_SWAP_CANDIDATES]
+        after = np.zeros((openable.size, closable.size))
+        for k in priced:
+            covered = (
+                have[k]
+                + newly[k][openable][:, None]
+                - lost[k][closable][None, :]
+                + overlap[k][openable][:, closable].toarray()
+            )
+            after += np.maximum(0, need[k] - covered)
+        best = np.lexsort((np.broadcast_to(loss[closable], after.shape).ravel(), after.ravel()))
+        jj, ii = np.unravel_index(best[0], after.shape)
+        if after[jj, ii] >= short.sum():
+            return
+        is_open[openable[jj]], is_open[closable[ii]] = True, False
 
 
 def _membership(rules: PolicyRules, m: int) -> dict[int, list[int]]:

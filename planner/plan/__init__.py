@@ -6,7 +6,9 @@ workflow consume. It is written to a folder as
 * ``plan.gpkg`` — layers ``sites`` (rows with ``tier`` = ``station`` or
   ``sorting_centre``), ``demand`` (communities with their station and distance) and
   ``links`` (station → sorting-centre lines);
-* ``sites.csv``, ``demand.csv`` (UTF-8 with BOM so Excel opens them);
+* ``sites.csv``, ``demand.csv`` (UTF-8 with BOM so Excel opens them) and
+  ``uncovered_villages.csv``, the 村/社区 without a station within their radius and
+  their nearest station (:func:`planner.plan.villages.uncovered_villages`);
 * ``kpis.json`` — scenario, solver results and city/county/township indicators;
 
 and read back with :meth:`Plan.read`, from ``plan.gpkg`` and ``kpis.json`` only. The
@@ -42,6 +44,7 @@ CODE_COLUMNS = (
     "demand_id",
     "centre_id",
     "station_id",
+    "nearest_station_id",
 )
 
 
@@ -113,18 +116,21 @@ class Plan:
     demand
         Communities: ``demand_id``, ``name``, ``county_code``, ``township_code``,
         ``kind``, ``urban``, ``population``, ``households``, ``radius_m``,
-        ``station_id``, ``distance_m``, ``covered``; point geometry. In road-network
-        plans also ``distance_basis`` (``network``, or ``straight`` where the
-        community is off the network and straight line × circuity was used) and
-        ``snap_m``.
+        ``station_id``, ``distance_m``, ``covered`` (its station within its radius),
+        ``nearest_station_id``, ``nearest_station_m`` and ``station_within_radius``
+        (any open station within its radius, see :mod:`planner.plan.villages`);
+        point geometry. In road-network plans also ``distance_basis`` (``network``,
+        or ``straight`` where the community is off the network and straight line ×
+        circuity was used) and ``snap_m``.
     links
         Station → centre lines: ``station_id``, ``centre_id``, ``tonnage_t_per_day``,
         ``distance_m``; LineString geometry.
     results
         One :class:`TierResult` per tier that was solved.
     kpis
-        City indicators (see :mod:`planner.plan.kpi`), including ``distance_mode`` and
-        ``circuity``; road-network plans add ``centre_distance_basis``, the
+        City indicators (see :mod:`planner.plan.kpi`), including ``distance_mode``,
+        ``circuity`` and ``villages`` (:mod:`planner.plan.villages`); road-network
+        plans add ``centre_distance_basis``, the
         ``network_*`` counts and ``network`` (size of the network, snapping figures).
     county_kpis, township_kpis
         Indicators per county and per township.
@@ -206,8 +212,15 @@ class Plan:
         return folder
 
     def csv_tables(self) -> dict[str, pd.DataFrame]:
-        """``sites`` and ``demand`` as plain tables with ``lon``/``lat`` columns."""
-        return {"sites": points_table(self.sites), "demand": points_table(self.demand)}
+        """``sites`` and ``demand`` as plain tables with ``lon``/``lat`` columns, and
+        the villages without a station in reach (``uncovered_villages``)."""
+        from planner.plan.villages import uncovered_villages
+
+        return {
+            "sites": points_table(self.sites),
+            "demand": points_table(self.demand),
+            "uncovered_villages": uncovered_villages(self.demand, self.sites),
+        }
 
     @classmethod
     def read(cls, folder: str | Path) -> Plan:

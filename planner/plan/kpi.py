@@ -25,6 +25,12 @@ plans add (see :func:`network_kpis`):
     to their centre.
 ``network``
     Nested: the network's size and the snapping statistics of both tiers.
+
+Village coverage
+----------------
+``villages`` (nested) counts the 村 and 社区 with a station within their radius,
+overall, by kind and its lowest county share; the county and township tables carry
+the same counts per area (:mod:`planner.plan.villages`).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from planner.i18n import t
+from planner.plan.villages import village_area_columns
 
 __all__ = [
     "CENTRE_BASIS_LABEL",
@@ -162,7 +169,9 @@ def city_kpis(
 def area_kpis(demand: pd.DataFrame, sites: pd.DataFrame, by: str) -> pd.DataFrame:
     """Indicators per ``by`` (``county_code`` or ``township_code``), one row each.
 
-    Stations and centres are counted where they stand; demand where it lives.
+    Stations and centres are counted where they stand; demand where it lives. Besides
+    the population figures each row counts its 村 and 社区 with a station within their
+    radius (:data:`planner.plan.villages.AREA_COLUMNS`).
     """
     counts = (
         sites.groupby([by, "tier"]).size().unstack(fill_value=0)
@@ -171,7 +180,13 @@ def area_kpis(demand: pd.DataFrame, sites: pd.DataFrame, by: str) -> pd.DataFram
     rows = []
     for code, group in demand.groupby(by, sort=True):
         n = counts.loc[code] if code in counts.index else {"station": 0, "sorting_centre": 0}
-        rows.append({by: code, **_group_kpis(group, int(n["station"]), int(n["sorting_centre"]))})
+        rows.append(
+            {
+                by: code,
+                **_group_kpis(group, int(n["station"]), int(n["sorting_centre"])),
+                **village_area_columns(group),
+            }
+        )
     return pd.DataFrame(rows)
 
 

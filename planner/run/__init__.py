@@ -61,6 +61,7 @@ from planner.models import SolverOptions
 from planner.plan import Plan, TierResult
 from planner.plan.actions import action_kpis, cost_kpis, priced
 from planner.plan.kpi import area_kpis, city_kpis, network_kpis
+from planner.plan.villages import nearest_station_columns, village_kpis
 from planner.run.budget import budget_groups, check_budget, planned_count, with_budget
 from planner.run.rules import centre_rules, station_rules
 from planner.scenario import Scenario
@@ -239,7 +240,7 @@ def solve_stations(
     s, sc = inst.scenario.stations, inst.scenario
     d, c = inst.demand, inst.stations
     dxy, sxy = d[["x", "y"]].to_numpy(), c[["x", "y"]].to_numpy()
-    rules = with_budget(station_rules(inst), budget_groups(inst, "station"))
+    rules = with_budget(station_rules(inst, distances), budget_groups(inst, "station"))
     p = planned_count(inst, "station")
     weights = d["population"].to_numpy(dtype=float)
     households = d["households"].to_numpy(dtype=float)
@@ -509,6 +510,7 @@ def run_plan(
     if sdist is not None:
         d["distance_basis"] = np.where(sdist.fallback, "straight", "network")
         d["snap_m"] = np.round(sdist.demand_snap_m, 1)
+    d = nearest_station_columns(d, inst, chosen, sdist)
 
     stations = inst.stations.iloc[chosen].copy()
     stations["tier"] = "station"
@@ -620,6 +622,7 @@ def run_plan(
     kpis = city_kpis(
         demand, sites, distance_mode=scenario.distance_mode, circuity=scenario.circuity
     )
+    kpis["villages"] = village_kpis(demand)
     if on_network:
         kpis.update(
             network_kpis(

@@ -1,31 +1,40 @@
 """The scenario's siting policy for each tier, as rules on the instance's candidates.
 
 Which candidates must open or stay closed (the scenario's lists and the existing
-sites marked keep / close), per-township, per-community and per-county groups, and
-the stations' household capacities: :class:`~planner.models.PolicyRules` the
-models enforce.
+sites marked keep / close), per-township, per-community and per-county groups, the
+share of villages each county must cover, and the stations' household capacities:
+:class:`~planner.models.PolicyRules` the models enforce.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from planner.i18n import PlannerError
 from planner.instance.build import Instance
+from planner.instance.coverage_sets import cover_matrix, station_source
 from planner.instance.demand import URBAN_TOWNSHIP_KINDS
-from planner.models import PolicyRules, SiteGroup, groups_from_labels
+from planner.models import CoverRule, PolicyRules, SiteGroup, groups_from_labels
 from planner.scenario.checks import CandidateSites, unknown_site_ids
 
-__all__ = ["centre_rules", "station_rules"]
+if TYPE_CHECKING:
+    from planner.instance.network import RoadDistances
+
+__all__ = ["centre_rules", "station_rules", "village_rules"]
 
 
-def station_rules(inst: Instance) -> PolicyRules:
+def station_rules(inst: Instance, distances: RoadDistances | None = None) -> PolicyRules:
     """The station tier's policy: sites required and excluded, one per township or
-    community, county minimums and maximums, and household capacities when the
-    scenario asks for them (``stations.use_capacity``)."""
+    community, county minimums and maximums, the share of villages covered in every
+    county (``stations.min_village_share``, :func:`village_rules`), and household
+    capacities when the scenario asks for them (``stations.use_capacity``).
+
+    ``distances``: the tier's road distances in ``network`` mode (computed here when
+    the village rule needs them and none are given)."""
     s = inst.scenario.stations
     cand = inst.stations
     required, excluded = _fixed_sites(cand, "stations", s)
@@ -81,7 +90,47 @@ def station_rules(inst: Instance) -> PolicyRules:
         in_urban_community = cand["community_code"].map(comm_kind).eq(True).to_numpy(dtype=bool)
         urban_site = urban_site | in_urban_community
         capacity = np.where(urban_site, per_station[0], per_station[1]).astype(float)
-    return PolicyRules(required=required, excluded=excluded, groups=groups, capacity=capacity)
+    cover_rules = village_rules(inst, distances) if s.min_village_share > 0 else []
+    return PolicyRules(
+        required=required,
+        excluded=excluded,
+        groups=groups,
+        capacity=capacity,
+        cover_rules=cover_rules,
+    )
+
+
+def village_rules(inst: Instance, distances: RoadDistances | None = None) -> list[CoverRule]:
+    """One :class:`~planner.models.CoverRule` per county: at least
+    ``ceil(stations.min_village_share x n)`` of its ``n`` 村/社区 (one demand point
+    each) have an open station within their coverage radius (``radius_m``).
+
+    Distances as the tier's models measure them (:mod:`planner.instance.coverage_sets`):
+    straight line × circuity, or in ``network`` mode the walking distances
+    (``distances``, else :func:`planner.run.station_distances`).
+    """
+    share = float(inst.scenario.stations.min_village_share)
+    if inst.network is not None and distances is None:
+        from planner.run import station_distances  # the run imports this module first
+
+        distances = inst.memo.get("station_distances")
+        if distances is None:
+            distances = station_distances(inst)
+    cover = cover_matrix(
+        station_source(inst, distances), inst.demand["radius_m"].to_numpy(dtype=float)
+    )
+    county_names = dict(
+        zip(inst.region.counties["code"], inst.region.counties["name"], strict=True)
+    )
+    codes = inst.demand["county_code"].to_numpy(dtype=object)
+    rules = []
+    for code in sorted(set(codes.tolist()), key=str):
+        units = np.flatnonzero(codes == code)
+        # The tolerance keeps 0.7 x 10 at 7 (binary 0.7 x 10 is 7.000000000000001).
+        need = math.ceil(share * units.size - 1e-9)
+        name = str(county_names.get(code, code))
+        rules.append(CoverRule(name, cover[units], need, "county"))
+    return rules
 
 
 def centre_rules(inst: Instance) -> PolicyRules:
