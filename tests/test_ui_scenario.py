@@ -341,6 +341,7 @@ def test_form_checks_count_existing_sites_and_closed_ones() -> None:
     )
     region = replace(region, sites=sites)
     data = default_scenario("jinjiang").to_dict()
+    data["existing"]["count_mode"] = "total"  # the counts are the whole network
     data["stations"]["count"] = 407  # 405 communities + 2 existing, 1 of them closed
     data["stations"]["excluded_sites"] = ["350582001004", "nope"]
     errors, _ = form_checks(region, data, "en")
@@ -356,3 +357,12 @@ def test_form_checks_count_existing_sites_and_closed_ones() -> None:
     data["centres"]["required_sites"] = ["t350582001"]  # plus the kept existing centre
     errors, _ = form_checks(region, data, "zh")
     assert errors == ["分拣中心：必须保留的有 2 个，超过全市数量 1"]
+    # 新改扩建 (Jinjiang's default): the kept station old1 comes on top of the count
+    data["existing"]["count_mode"] = "new_or_rebuilt"
+    data["centres"]["required_sites"] = []
+    data["stations"]["count"] = 406
+    errors, _ = form_checks(region, data, "en")
+    assert errors == [
+        "Stations: 406 new or rebuilt + 1 kept asked for, but only 405 candidate sites are "
+        "available (407 candidates, 2 excluded)"
+    ]

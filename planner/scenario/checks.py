@@ -387,8 +387,15 @@ def _candidate_problems(
     excluded = (set(lists["excluded_sites"]) & cands.ids) | cands.closed
     count = part.get("count")
     counted = _count(count)
+    shown_count: str | Text = fmt.count(count) if counted else ""
     if counted and _section(data, "existing").get("count_mode") == "new_or_rebuilt":
-        count = count + len(cands.unchanged)  # 新改扩建: kept sites come on top
+        # 新改扩建: the count is upgraded + new sites; kept sites come on top
+        shown_count = Text(
+            "scenario.count_with_kept",
+            count=fmt.count(count),
+            kept=fmt.count(len(cands.unchanged)),
+        )
+        count = count + len(cands.unchanged)
     if tier == "stations" and (part.get("objective") == "set_cover" or cands.open_ended):
         counted = False  # set cover picks its own number; an unbuilt grid adds candidates
     available = len(cands.ids) - len(excluded)
@@ -397,7 +404,7 @@ def _candidate_problems(
             _error(
                 "scenario.too_many",
                 tier=label,
-                count=fmt.count(count),
+                count=shown_count,
                 available=fmt.count(available),
                 total=fmt.count(len(cands.ids)),
                 excluded=fmt.count(len(excluded)),
@@ -409,7 +416,7 @@ def _candidate_problems(
                 "scenario.required_over_count",
                 tier=label,
                 required=fmt.count(len(required)),
-                count=fmt.count(count),
+                count=shown_count,
             )
         )
     for code, minimum in _counts(part.get("county_min")).items():
