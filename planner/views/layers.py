@@ -144,15 +144,25 @@ def add_title(fmap: folium.Map, title: str, subtitle: str) -> None:
     fmap.get_root().header.add_child(Element(f"<title>{escape_html(title)}</title>"))
 
 
-def add_legend(fmap: folium.Map, title: str, items: Sequence[tuple[str, str]]) -> None:
-    """Pin a legend (colour swatch + label per item) to the bottom-right corner."""
+def add_legend(fmap: folium.Map, title: str, items: Sequence[tuple[str, ...]]) -> None:
+    """Pin a legend (colour swatch + label per item) to the bottom-right corner.
+
+    An item is ``(colour, label)``, or ``(colour, label, ring)`` for a symbol whose
+    edge is coloured (an upgraded site's ring, a closed site's grey outline).
+    """
     rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
-        f'background:{escape_html(colour)};border:1px solid {SWATCH_BORDER}"></span>'
-        f"{escape_html(text)}</div>"
-        for colour, text in items
+        f'<div><span style="display:inline-block;{_swatch_box(item)};margin-right:6px;'
+        f'background:{escape_html(item[0])}"></span>{escape_html(item[1])}</div>'
+        for item in items
     )
     pin_box(fmap, "planner-legend", "bottom:28px;right:10px", f"<b>{escape_html(title)}</b>{rows}")
+
+
+def _swatch_box(item: Sequence[str]) -> str:
+    """Size and border of a legend swatch (16 × 12 px outside, ring or not)."""
+    if len(item) > 2 and item[2]:
+        return f"width:12px;height:8px;border:2px solid {escape_html(item[2])}"
+    return f"width:14px;height:10px;border:1px solid {SWATCH_BORDER}"
 
 
 # --- layers and scripts --------------------------------------------------------------
