@@ -2,8 +2,11 @@
 
 One function draws both: the app's map (results, compare, sweep and review pages) and,
 with ``export=True``, the map of the exported HTML file, coloured like the printed
-sheet (:data:`planner.views.style.FILE_PLAN`). Every name and code from data reaches
-the page through :func:`planner.views.text.escape_html`.
+sheet (:data:`planner.views.style.FILE_PLAN`). Each site is drawn by what the plan does
+with it (:func:`planner.views.style.site_symbol`: new, upgraded, kept; the existing
+sites it closes in a layer of their own, linked to nothing), its popup giving the
+reasons and costs. Every name and code from data reaches the page through
+:func:`planner.views.text.escape_html`.
 """
 
 from __future__ import annotations
