@@ -18,16 +18,32 @@ from planner import format as fmt
 from planner.data.regions import Region
 from planner.i18n import t, value_label
 from planner.plan import Plan
+from planner.plan.actions import (
+    ACTION_LABEL,
+    ACTION_ORDER,
+    MONEY_KEYS,
+    TIERS,
+    action_rows,
+    cost_rows,
+    costs_assumed,
+    plan_actions,
+    tier_cost_rows,
+)
 from planner.plan.kpi import distance_mode_text
 from planner.scenario import Scenario
 
 __all__ = [
     "KPI_LABEL",
     "KPI_ROWS",
+    "MONEY_LABEL",
     "PLAN_STATUS_LABEL",
     "TIER_LABEL",
     "StoredPlan",
+    "action_table",
+    "compare_actions",
     "compare_table",
+    "cost_note",
+    "cost_table",
     "county_rows",
     "coverage_by_area",
     "diagnosis_lines",
@@ -133,9 +149,7 @@ def tier_table(results: Sequence[Mapping[str, Any]], lang: str) -> pd.DataFrame:
         rows.append(
             {
                 t("term.tier", lang): value_label(TIER_LABEL, r.get("tier"), lang),
-                t("term.status", lang): value_label(
-                    PLAN_STATUS_LABEL, r.get("status"), lang
-                ),
+                t("term.status", lang): value_label(PLAN_STATUS_LABEL, r.get("status"), lang),
                 t("term.objective", lang): fmt.count(r.get("objective")),
                 t("ui.tiers.col.bound", lang): fmt.count(r.get("bound")),
                 t("ui.tiers.col.gap", lang): fmt.share(r.get("gap"), 2),
@@ -264,3 +278,119 @@ def coverage_by_area(plan: Plan, region: Region | None, lang: str) -> tuple[pd.D
         }
     )
     return frame.sort_values("coverage"), many
+
+
+# --- what the plan does with each site, and what it costs ----------------------------------
+
+#: Header of each money figure (:data:`planner.plan.actions.MONEY_KEYS`, the budgets).
+MONEY_LABEL = {
+    "new_yuan": "term.new_yuan",
+    "upgrade_yuan": "term.upgrade_yuan",
+    "closure_yuan": "term.closure_yuan",
+    "one_off_yuan": "term.one_off_yuan",
+    "operation_yuan_per_year": "term.operation_yuan_per_year",
+    "budget_yuan": "term.budget_yuan",
+    "budget_left_yuan": "term.budget_left_yuan",
+}
+
+
+def _county_name(code: str | None, names: Mapping[str, Any], lang: str) -> str:
+    return t("export.total", lang) if pd.isna(code) else str(names.get(code, code))
+
+
+def action_table(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
+    """Sites per action and tier — 新建, 标准化改造, 保留, 关停 and the sites open after
+    the plan — per county when the plan spans several, then the city's rows."""
+    rows = action_rows(plan_actions(plan.kpis, plan.sites))
+    if not len(rows):
+        return pd.DataFrame()
+    names = _names(region.counties) if region is not None else {}
+    if rows["county_code"].dropna().nunique() < 2:
+        rows = rows[rows["county_code"].isna()]
+    out = {
+        t("term.county", lang): [_county_name(c, names, lang) for c in rows["county_code"]],
+        t("term.tier", lang): [value_label(TIER_LABEL, v, lang) for v in rows["tier"]],
+    }
+    for action in ACTION_ORDER:
+        out[value_label(ACTION_LABEL, action, lang)] = rows[action].astype(int).to_numpy()
+    out[t("term.open_after", lang)] = rows["open_after"].astype(int).to_numpy()
+    return pd.DataFrame(out)
+
+
+def cost_table(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
+    """One-off costs by action, the yearly running cost and the budgets, in yuan: a row
+    per tier, per county (a plan spanning several), then the city's total with its
+    budget. Empty for a plan priced before costs were kept."""
+    costs = plan.kpis.get("costs") or {}
+    if not costs:
+        return pd.DataFrame()
+    names = _names(region.counties) if region is not None else {}
+    tiers = tier_cost_rows(costs)
+    counties = cost_rows(costs)
+    keys = [*MONEY_KEYS, "budget_yuan", "budget_left_yuan"]
+    rows = [
+        {"": value_label(TIER_LABEL, r["tier"], lang), **{k: r.get(k) for k in keys}}
+        for r in tiers.to_dict("records")
+        if not pd.isna(r["tier"])
+    ]
+    by_county = counties.to_dict("records")
+    if sum(not pd.isna(r["county_code"]) for r in by_county) < 2:
+        by_county = [r for r in by_county if pd.isna(r["county_code"])]
+    rows += [{"": _county_name(r["county_code"], names, lang), **r} for r in by_county]
+    return pd.DataFrame(
+        {
+            "": [r[""] for r in rows],
+            **{t(MONEY_LABEL[k], lang): [fmt.count(r.get(k)) for r in rows] for k in keys},
+        }
+    )
+
+
+def cost_note(kpis: Mapping[str, Any], lang: str) -> str | None:
+    """The note every view showing a plan's costs carries while they rest on the
+    default unit costs (planning assumptions); ``None`` once the city's are set."""
+    return t("term.costs_assumed", lang) if costs_assumed(kpis) else None
+
+
+#: Money rows of :func:`compare_actions`.
+_COMPARE_MONEY = ("one_off_yuan", "new_yuan", "upgrade_yuan", "closure_yuan",
+                  "operation_yuan_per_year")  # fmt: skip
+
+
+#: Rows of :func:`compare_actions` shown even when every plan has none: new sites, the
+#: one-off and the yearly cost.
+_KEEP_ROWS = (
+    *[action == "new" for _ in TIERS for action in ACTION_ORDER],
+    *[key in ("one_off_yuan", "operation_yuan_per_year") for key in _COMPARE_MONEY],
+)
+
+
+def compare_actions(
+    records: Sequence[StoredPlan], labels: Sequence[str], lang: str
+) -> pd.DataFrame:
+    """Sites per tier and action and the costs of several plans side by side, with each
+    plan's difference from the first (``—`` for a plan stored before actions)."""
+    values: list[tuple[str, list[float | None]]] = []
+    counts = [plan_actions(r.kpis) for r in records]
+    for tier in TIERS:
+        for action in ACTION_ORDER:
+            name = (
+                f"{value_label(TIER_LABEL, tier, lang)} · {value_label(ACTION_LABEL, action, lang)}"
+            )
+            found = [fmt.figure(((c.get(tier) or {}) if c else {}).get(action)) for c in counts]
+            values.append((name, found))
+    for key in _COMPARE_MONEY:
+        found = [fmt.figure((r.kpis.get("costs") or {}).get(key)) for r in records]
+        values.append((t(MONEY_LABEL[key], lang), found))
+    rows = []
+    for (name, found), always in zip(values, _KEEP_ROWS, strict=True):
+        if not always and not any(found):  # nothing of it in any plan (0 or unknown)
+            continue
+        row = {"": name}
+        for i, (value, label) in enumerate(zip(found, labels, strict=True)):
+            row[label] = fmt.count(value)
+            if i:
+                base = found[0]
+                delta = None if value is None or base is None else value - base
+                row[f"Δ {label}"] = fmt.diff(delta, "count", lang)
+        rows.append(row)
+    return pd.DataFrame(rows)

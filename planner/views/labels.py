@@ -8,15 +8,19 @@ file): :func:`planner.plan.tables.value_label` then shows the value as it is.
 
 from __future__ import annotations
 
+from planner.plan.actions import ACTION_LABEL, REASON_LABEL
+
 __all__ = [
+    "ACTION_LABEL",
     "COLUMN_LABEL",
     "DISTANCE_LABEL",
     "EXPORT_PLAN_STATUS_LABEL",
     "EXPORT_TIER_LABEL",
     "EXPORT_TIER_ONE_LABEL",
-    "MAP_SITE_STATUS_LABEL",
     "MODEL_LABEL",
     "PER_COMMUNITY_LABEL",
+    "REASON_LABEL",
+    "SHEET_ACTION_LABEL",
     "SITE_STATUS_LABEL",
     "SOURCE_LABEL",
     "STANDARD_LABEL",
@@ -33,6 +37,10 @@ COLUMN_LABEL = {
     "township_code": "export.col.township_code",
     "community_code": "export.col.community_code",
     "status": "term.status",
+    "action": "term.action",
+    "reasons": "term.reasons",
+    "cost_yuan": "term.cost_yuan",
+    "operation_yuan_per_year": "term.operation_yuan_per_year",
     "source": "export.col.source",
     "served_population": "map.served_population",
     "served_households": "map.served_households",
@@ -61,6 +69,18 @@ COLUMN_LABEL = {
     "stations_per_1000_households": "export.col.stations_per_1000_households",
     "uncovered_communities": "export.col.uncovered_communities",
     "uncovered_population": "export.col.uncovered_population",
+    "tier": "term.tier",
+    "new": "action.new",
+    "upgrade": "action.upgrade",
+    "keep": "action.keep",
+    "close": "action.close",
+    "open_after": "term.open_after",
+    "new_yuan": "term.new_yuan",
+    "upgrade_yuan": "term.upgrade_yuan",
+    "closure_yuan": "term.closure_yuan",
+    "one_off_yuan": "term.one_off_yuan",
+    "budget_yuan": "term.budget_yuan",
+    "budget_left_yuan": "term.budget_left_yuan",
 }
 
 #: Each tier (``tier`` of a plan's sites and results): plural (sheet names, the report)
@@ -74,14 +94,26 @@ EXPORT_TIER_ONE_LABEL = {
     "sorting_centre": "map.centre",
 }
 
-#: Each site status of a plan (``status`` of its sites): in the exports and on the app's map.
+#: Each site status of a plan (``status`` of its sites), in the exports. Maps and popups
+#: name what the plan does with a site instead (:data:`ACTION_LABEL`).
 SITE_STATUS_LABEL = {
     "proposed": "export.status.proposed",
     "existing_keep": "export.status.existing_keep",
+    "existing_close": "export.status.existing_close",
 }
-MAP_SITE_STATUS_LABEL = {
-    "proposed": "map.status.proposed",
-    "existing_keep": "map.status.existing_keep",
+
+#: Legend entry of the sites of each tier the plan gives each action (printed sheet,
+#: exported map and, when a plan acts on existing sites, the app's map). A plan whose
+#: centres are all new names them ``map.centre``, as before actions.
+SHEET_ACTION_LABEL = {
+    ("station", "new"): "export.map.station_proposed",
+    ("station", "upgrade"): "export.map.station_upgrade",
+    ("station", "keep"): "export.map.station_existing",
+    ("station", "close"): "export.map.station_close",
+    ("sorting_centre", "new"): "export.map.centre_new",
+    ("sorting_centre", "upgrade"): "export.map.centre_upgrade",
+    ("sorting_centre", "keep"): "export.map.centre_keep",
+    ("sorting_centre", "close"): "export.map.centre_close",
 }
 
 #: Each candidate source (``source`` of a plan's sites).

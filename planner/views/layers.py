@@ -152,16 +152,26 @@ _SWATCH = {
 }
 
 
+def _swatch_style(item: Sequence[str]) -> str:
+    """Size, corners and border of a legend swatch.
+
+    A third element is a point symbol's shape (``round`` / ``square``) or the colour of
+    a ring drawn round the swatch (an upgraded site's ring, a closed site's outline).
+    """
+    extra = item[2] if len(item) > 2 else ""
+    if extra in _SWATCH:
+        return f"{_SWATCH[extra]}border:1px solid {SWATCH_BORDER}"
+    if extra:
+        return f"width:12px;height:8px;border:2px solid {escape_html(extra)}"
+    return f"{_SWATCH['box']}border:1px solid {SWATCH_BORDER}"
+
+
 def _legend_rows(items: Sequence[tuple[str, ...]]) -> str:
-    rows = []
-    for colour, text, *shape in items:
-        swatch = _SWATCH.get(shape[0] if shape else "box", _SWATCH["box"])
-        rows.append(
-            f'<div><span style="display:inline-block;{swatch}margin-right:6px;'
-            f'background:{escape_html(colour)};border:1px solid {SWATCH_BORDER}"></span>'
-            f"{escape_html(text)}</div>"
-        )
-    return "".join(rows)
+    return "".join(
+        f'<div><span style="display:inline-block;{_swatch_style(item)};margin-right:6px;'
+        f'background:{escape_html(item[0])}"></span>{escape_html(item[1])}</div>'
+        for item in items
+    )
 
 
 def add_legend(
@@ -172,9 +182,9 @@ def add_legend(
 ) -> None:
     """Pin a legend (colour swatch + label per item) to the bottom-right corner.
 
-    ``items`` are ``(colour, label)``, or ``(colour, label, shape)`` for a point symbol
-    (``shape`` ``round`` or ``square``). ``sections`` adds ``(title, items)`` groups
-    below, in the same box.
+    ``items`` are ``(colour, label)``, ``(colour, label, shape)`` for a point symbol
+    (``shape`` ``round`` or ``square``) or ``(colour, label, ring)`` for a symbol whose
+    edge is coloured. ``sections`` adds ``(title, items)`` groups below, in the same box.
     """
     body = f"<b>{escape_html(title)}</b>{_legend_rows(items)}"
     for heading, rows in sections:

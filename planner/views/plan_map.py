@@ -2,8 +2,11 @@
 
 One function draws both: the app's map (results, compare, sweep and review pages) and,
 with ``export=True``, the map of the exported HTML file, coloured like the printed
-sheet (:data:`planner.views.style.FILE_PLAN`). Every name and code from data reaches
-the page through :func:`planner.views.text.escape_html`.
+sheet (:data:`planner.views.style.FILE_PLAN`). Each site is drawn by what the plan does
+with it (:func:`planner.views.style.site_symbol`: new, upgraded, kept; the existing
+sites it closes in a layer of their own, linked to nothing), its popup giving the
+reasons and costs. Every name and code from data reaches the page through
+:func:`planner.views.text.escape_html`.
 """
 
 from __future__ import annotations
@@ -16,12 +19,8 @@ from branca.element import Element
 from planner.data.regions import Region
 from planner.format import figure, number, share
 from planner.i18n import t, value_label
-from planner.views.labels import (
-    COLUMN_LABEL,
-    EXPORT_TIER_ONE_LABEL,
-    MAP_SITE_STATUS_LABEL,
-    SITE_STATUS_LABEL,
-)
+from planner.plan.actions import actions_present, costs_assumed, reasons_text, site_actions
+from planner.views.labels import ACTION_LABEL, COLUMN_LABEL, EXPORT_TIER_ONE_LABEL
 from planner.views.layers import (
     BASEMAP_SYSTEMS,
     DISPLAY_TOLERANCE_M,
@@ -44,6 +43,7 @@ from planner.views.style import (
     coverage_colour,
     plan_legend,
     sheet_legend,
+    site_symbol,
     symbol_colour,
 )
 from planner.views.text import area_names, escape_html, escaped_columns, label, plain, popup
@@ -74,6 +74,7 @@ _NAMES = {
         "links": "map.links",
         "station": "term.recycling_stations",
         "sorting_centre": "tier.sorting_centre",
+        "closed": "map.closed_sites",
         "legend": "map.legend",
         "approximate": "map.approximate",
     },
@@ -83,6 +84,7 @@ _NAMES = {
         "links": "export.map.link",
         "station": "term.recycling_stations",
         "sorting_centre": "tier.sorting_centre",
+        "closed": "map.closed_sites",
         "legend": "map.legend",
         "approximate": "export.approximate",
     },
@@ -181,6 +183,14 @@ def plan_map(
         _uncovered_layer(fmap, plan, lang, system)
 
     counties, towns = area_names(region, "counties"), area_names(region, "townships")
+    closed = for_display(_wgs84(plan.closed), system)
+    rows = {
+        tier: _site_rows(plan, closed[closed["tier"] == tier], tier, lang, style, export,
+                         counties, towns)
+        for tier in ("station", "sorting_centre")
+    }  # fmt: skip
+    if rows["station"] or rows["sorting_centre"]:
+        _closed_layer(fmap, rows, style, label(names["closed"], lang))
     rows = _site_rows(plan, stations, "station", lang, style, export, counties, towns)
     if rows:
         clustered = len(stations) > CLUSTER_ABOVE if cluster is None else cluster
@@ -382,40 +392,86 @@ def _site_layer(fmap, rows, style: PlanStyle, tier: str, name: str, clustered=Fa
     group.add_to(fmap)
 
 
+def _closed_layer(fmap, rows: dict[str, list], style: PlanStyle, name: str) -> None:
+    """The existing sites the plan closes: linked to nothing, one layer for both tiers
+    (the app's ``planner-closed`` markers, or the exported map's grey dots)."""
+    group = folium.FeatureGroup(name=name)
+    for tier, mine in rows.items():
+        if not mine:
+            continue
+        dot = style.station if tier == "station" else style.centre
+        if style.icons:
+            css = "planner-closed" if tier == "station" else "planner-closed centre"
+            group.add_child(PointLayer(mine, css_class=css, size=dot.size))
+        else:
+            closed = site_symbol(dot, "close")
+            marker = {"radius": closed.size, **closed.leaflet()}
+            group.add_child(PointLayer(mine, kind="circle_marker", style=marker))
+    group.add_to(fmap)
+
+
+#: Extra CSS class of an app marker by action (``planner-station existing`` …).
+_ACTION_CLASS = {"new": "", "upgrade": "upgrade", "keep": "existing", "close": ""}
+
+
 def _site_rows(plan, sites, tier, lang, style: PlanStyle, export, counties, towns) -> list[list]:
     """``[lat, lon, tooltip, popup, extra]`` per site (see :class:`PointLayer`)."""
     centre_names = {
         plain(sid): plain(name)
         for sid, name in zip(plan.centres["site_id"], plan.centres["name"], strict=False)
     }
+    assumed = costs_assumed(plan.kpis or {})
+    base = style.station if tier == "station" else style.centre
     rows = []
-    for rec, geom in zip(sites.to_dict("records"), sites.geometry, strict=True):
+    actions = site_actions(sites)
+    for rec, geom, action in zip(sites.to_dict("records"), sites.geometry, actions, strict=True):
         name = plain(rec.get("name")) or plain(rec.get("site_id"))
-        status = str(rec.get("status") or "proposed")
+        what = value_label(ACTION_LABEL, action, lang)
+        acted = _action_details(rec, lang, assumed)
         if export:
             one = value_label(EXPORT_TIER_ONE_LABEL, tier, lang)
-            subtitle = f"{one} · {value_label(SITE_STATUS_LABEL, status, lang)}"
-            details = _file_details(rec, tier, lang)
+            subtitle = f"{one} · {what}"
+            details = _file_details(rec, tier, lang) + acted
         else:
             kind = t("map.station" if tier == "station" else "map.centre", lang)
-            subtitle = f"{kind} · {value_label(MAP_SITE_STATUS_LABEL, status, lang)}"
+            subtitle = f"{kind} · {what}"
             area = [
                 (t("term.county", lang), counties.get(plain(rec.get("county_code")), "")),
                 (t("term.township", lang), towns.get(plain(rec.get("township_code")), "")),
             ]
-            details = area + (
-                _station_details(rec, lang, centre_names)
-                if tier == "station"
-                else _centre_details(rec, lang)
-            )
+            if action == "close":  # serves nobody
+                own = []
+            elif tier == "station":
+                own = _station_details(rec, lang, centre_names)
+            else:
+                own = _centre_details(rec, lang)
+            details = area + own + acted
         html = popup(name, subtitle, details)
-        existing = tier == "station" and status == "existing_keep"
         if style.icons:
-            extra = "existing" if existing else ""
+            extra = _ACTION_CLASS.get(action, "")
         else:
-            extra = {"fillColor": style.existing_station.fill} if existing else {}
+            dot = site_symbol(base, action)
+            extra = {} if dot == base else {"fillColor": dot.fill, "color": dot.edge}
         rows.append([round(geom.y, 6), round(geom.x, 6), escape_html(name), html, extra])
     return rows
+
+
+def _action_details(rec, lang, assumed: bool) -> list[tuple[str, str]]:
+    """Why the plan acts on an existing site, and what the action costs (plans priced
+    with the default unit costs say so)."""
+    out = []
+    why = reasons_text(rec.get("reasons"), lang)
+    if why:
+        out.append((t(COLUMN_LABEL["reasons"], lang), why))
+    cost = figure(rec.get("cost_yuan"))
+    if cost is not None:
+        out.append((t(COLUMN_LABEL["cost_yuan"], lang), number(cost)))
+        running = figure(rec.get("operation_yuan_per_year"))
+        if running:
+            out.append((t(COLUMN_LABEL["operation_yuan_per_year"], lang), number(running)))
+        if assumed:
+            out.append(("", t("term.costs_assumed_short", lang)))
+    return out
 
 
 def _station_details(rec, lang, centre_names) -> list[tuple[str, str]]:
@@ -465,17 +521,23 @@ def _file_details(rec, tier, lang) -> list[tuple[str, str]]:
             ("load_t_per_day", number(rec.get("load_t_per_day"), 1, missing="")),
             ("capacity_t_per_day", number(rec.get("capacity_t_per_day"), 0, missing="")),
         ]
+    if rec.get("action") == "close":
+        values = []
     rows = [("site_id", plain(rec.get("site_id"))), *values]
     return [(t(COLUMN_LABEL[key], lang), value) for key, value in rows]
 
 
-def _legend(plan, lang, export, links, uncovered, radius, region) -> list[tuple[str, str]]:
-    """``(colour, label)`` per legend entry: the app's, or the printed sheet's."""
+def _legend(plan, lang, export, links, uncovered, radius, region) -> list[tuple[str, ...]]:
+    """``(colour, label[, ring])`` per legend entry: the app's, or the printed sheet's;
+    an entry per tier and action present (none for closing when nothing closes)."""
+    actions = actions_present(plan.sites)
     if not export:
         coverage = region is not None
-        return plan_legend(lang, links=links, uncovered=uncovered, radius=radius, coverage=coverage)
-    existing = bool((plan.stations["status"].astype(str) == "existing_keep").any())
+        return plan_legend(
+            lang, links=links, uncovered=uncovered, radius=radius, coverage=coverage,
+            actions=actions,
+        )  # fmt: skip
     return [
         (symbol_colour(symbol), t(key, lang))
-        for key, symbol in sheet_legend(existing, townships=False)
+        for key, symbol in sheet_legend(actions, townships=False)
     ]

@@ -12,7 +12,8 @@ scales them up a little on A3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,12 +21,15 @@ import numpy as np
 from planner.data.edit.uploads import SITE_STATUS_KEYS
 from planner.format import number
 from planner.i18n import t
+from planner.plan.actions import ACTION_ORDER
 from planner.plan.review import REVIEW_STATUS_LABEL
+from planner.views.labels import SHEET_ACTION_LABEL
 
 __all__ = [
     "APP_COUNTY_LINE",
     "APP_PLAN",
     "BOX_CSS",
+    "CLOSED_COLOUR",
     "COMMUNITY_FILL_OPACITY",
     "COMMUNITY_LINE",
     "COVERAGE_COLOURS",
@@ -53,6 +57,7 @@ __all__ = [
     "ROAD_LINE",
     "SWATCH_BORDER",
     "UNCOVERED",
+    "UPGRADE_COLOUR",
     "DensityScale",
     "Dot",
     "PlanStyle",
@@ -64,6 +69,7 @@ __all__ = [
     "plan_legend",
     "review_legend",
     "sheet_legend",
+    "site_symbol",
     "symbol_colour",
 ]
 
@@ -122,6 +128,28 @@ SHEET_LINK_COLOUR = "#8c8c8c"
 #: An existing station kept: green on the printed sheet and exported map, purple in the app.
 SHEET_EXISTING_COLOUR = "#33a02c"
 APP_EXISTING_COLOUR = "#6a3d9a"
+#: What a plan does with an existing site: an upgraded site (标准化改造) is amber on the
+#: printed sheet and exported map and wears an amber ring in the app; a closed one (关停)
+#: is a grey cross on the sheet, grey on the exported map, hollow with a cross in the app.
+UPGRADE_COLOUR = "#f0a30a"
+CLOSED_COLOUR = "#7f7f7f"
+
+
+def site_symbol(dot: Dot, action: str, app: bool = False) -> Dot:
+    """The symbol of a site the plan gives ``action``, from ``dot``, its tier's symbol of
+    a new site: the printed sheet's and exported map's, or with ``app`` the app map's."""
+    if action == "keep":
+        return replace(dot, fill=APP_EXISTING_COLOUR if app else SHEET_EXISTING_COLOUR)
+    if action == "upgrade":
+        if app:
+            return replace(dot, edge=UPGRADE_COLOUR, edge_width=3)
+        return replace(dot, fill=UPGRADE_COLOUR)
+    if action == "close":
+        if app:
+            return replace(dot, fill="#ffffff", edge=CLOSED_COLOUR, edge_width=2)
+        return replace(dot, fill=CLOSED_COLOUR, edge="#ffffff", size=dot.size * 1.15, shape="X")
+    return dot
+
 
 #: Boxes pinned to a web map (legend, title): background and border, as CSS; and the
 #: border of a legend's colour swatch.
@@ -317,6 +345,13 @@ PLAN_CSS = (
     + _css("planner-station", APP_PLAN.station, "0 0 2px rgba(0,0,0,.8)")
     + f".planner-station.existing{{background:{APP_PLAN.existing_station.fill}}}"
     + _css("planner-centre", APP_PLAN.centre, "0 0 3px rgba(0,0,0,.9)")
+    + f".planner-centre.existing{{background:{APP_PLAN.existing_station.fill}}}"
+    + f".planner-station.upgrade,.planner-centre.upgrade{{border:3px solid {UPGRADE_COLOUR}}}"
+    + f".planner-closed{{background:#fff;border:2px solid {CLOSED_COLOUR};border-radius:50%;"
+    f"color:{CLOSED_COLOUR};box-sizing:border-box;display:flex;align-items:center;"
+    "justify-content:center;font:bold 12px/1 sans-serif;box-shadow:0 0 2px rgba(0,0,0,.5)}"
+    ".planner-closed.centre{border-radius:3px;font-size:16px}"
+    '.planner-closed::after{content:"\\00d7"}'
     + _POPUP_CSS
     + ".planner-cluster{background:rgba(31,120,180,.3);border-radius:50%}"
     f".planner-cluster div{{background:{STATION_COLOUR};color:#fff;border-radius:50%;"
@@ -361,6 +396,11 @@ def inventory_legend(lang: str, tiers: set[str], statuses: set[str]) -> list[tup
     return items
 
 
+def _acted(actions: Mapping[str, Collection[str]] | None) -> bool:
+    """Whether a plan gives any site an action other than ``new``."""
+    return any(set(found) - {"new"} for found in (actions or {}).values())
+
+
 def plan_legend(
     lang: str,
     *,
@@ -368,12 +408,26 @@ def plan_legend(
     uncovered: bool,
     radius: bool,
     coverage: bool,
-) -> list[tuple[str, str]]:
-    """Legend of the app's plan map: ``(colour, label)`` per entry shown."""
-    items = [
-        (APP_PLAN.station.fill, t("term.recycling_stations", lang)),
-        (APP_PLAN.centre.fill, t("tier.sorting_centre", lang)),
-    ]
+    actions: Mapping[str, Collection[str]] | None = None,
+) -> list[tuple[str, ...]]:
+    """Legend of the app's plan map: ``(colour, label)`` per entry shown, or
+    ``(colour, label, ring)`` for a symbol with a coloured edge.
+
+    ``actions`` are the actions each tier's sites have
+    (:func:`planner.plan.actions.actions_present`): a plan that acts on existing sites
+    gets an entry per tier and action present; one whose sites are all new, the two
+    tiers as before.
+    """
+    items: list[tuple[str, ...]] = []
+    if _acted(actions):
+        for key, symbol in _site_entries(actions or {}, app=True):
+            ring = symbol.edge if symbol.edge != APP_PLAN.station.edge else None
+            items.append((symbol.fill, t(key, lang), ring) if ring else (symbol.fill, t(key, lang)))
+    else:
+        items += [
+            (APP_PLAN.station.fill, t("term.recycling_stations", lang)),
+            (APP_PLAN.centre.fill, t("tier.sorting_centre", lang)),
+        ]
     if links:
         items.append((APP_PLAN.link.colour, t("map.links", lang)))
     if uncovered:
@@ -396,7 +450,8 @@ class PrintStyle:
     """How the printed sheet draws a plan; sizes in points at A4.
 
     ``dense_station`` replaces ``station`` (smaller, no edge) above ``dense_above``
-    stations. ``frame`` edges the legend and the panel's boxes; ``box`` is the key
+    stations; upgraded, kept and closed sites are drawn as :func:`site_symbol` makes
+    them from these. ``frame`` edges the legend and the panel's boxes; ``box`` is the key
     figures' (text, background), ``note`` the approximate-geometry note's (text,
     background, border).
     """
@@ -407,7 +462,6 @@ class PrintStyle:
     link: Stroke
     station: Dot
     dense_station: Dot
-    existing_colour: str
     centre: Dot
     dense_above: int
     county_label: str
@@ -427,7 +481,6 @@ PRINT = PrintStyle(
     link=Stroke(SHEET_LINK_COLOUR, 0.35, 0.7),
     station=Dot(STATION_COLOUR, "white", 2.6, 0.25),
     dense_station=Dot(STATION_COLOUR, "white", 1.6, 0),
-    existing_colour=SHEET_EXISTING_COLOUR,
     centre=Dot(CENTRE_COLOUR, "black", 7.5, 0.7, shape="s"),
     dense_above=400,
     county_label="#111",
@@ -441,20 +494,49 @@ PRINT = PrintStyle(
 )
 
 
-def sheet_legend(existing: bool, townships: bool = True) -> list[tuple[str, Dot | Stroke]]:
+#: The printed legend's symbols of a new station and a new sorting centre.
+_LEGEND_DOTS = {
+    "station": Dot(STATION_COLOUR, "white", 5, None),
+    "sorting_centre": Dot(CENTRE_COLOUR, "black", 7, None, shape="s"),
+}
+
+
+def _site_entries(
+    actions: Mapping[str, Collection[str]], app: bool = False
+) -> list[tuple[str, Dot]]:
+    """``(message key, symbol)`` per tier and action present (a tier without sites:
+    its new sites); sorting centres that are all new are ``map.centre``, as before."""
+    items = []
+    for tier in ("station", "sorting_centre"):
+        found = set(actions.get(tier) or ()) or {"new"}
+        base = _LEGEND_DOTS[tier]
+        if app:
+            base = APP_PLAN.station if tier == "station" else APP_PLAN.centre
+        if tier == "sorting_centre" and found == {"new"}:
+            items.append(("map.centre", base))
+            continue
+        items += [
+            (SHEET_ACTION_LABEL[(tier, action)], site_symbol(base, action, app))
+            for action in ACTION_ORDER
+            if action in found
+        ]
+    return items
+
+
+def sheet_legend(
+    actions: Mapping[str, Collection[str]] | None = None, townships: bool = True
+) -> list[tuple[str, Dot | Stroke]]:
     """Legend of the printed sheet and the exported map: ``(message key, symbol)``.
 
     Symbol sizes are the printed legend's (points at A4); the exported map shows each
-    entry's colour. ``existing`` adds kept existing stations, ``townships`` the
-    township outline (the exported map leaves it out).
+    entry's colour. ``actions`` are the actions each tier's sites have
+    (:func:`planner.plan.actions.actions_present`): one entry per tier and action
+    present (新建 / 标准化改造 / 保留 / 关停), so a plan of new sites only shows new
+    stations and sorting centres. ``townships`` adds the township outline (the
+    exported map leaves it out).
     """
-    items: list[tuple[str, Dot | Stroke]] = [
-        ("export.map.station_proposed", Dot(STATION_COLOUR, "white", 5, None)),
-    ]
-    if existing:
-        items.append(("export.map.station_existing", Dot(SHEET_EXISTING_COLOUR, "white", 5, None)))
+    items: list[tuple[str, Dot | Stroke]] = [*_site_entries(actions or {})]
     items += [
-        ("map.centre", Dot(CENTRE_COLOUR, "black", 7, None, shape="s")),
         ("export.map.link", Stroke(SHEET_LINK_COLOUR, 1.0)),
         ("export.map.county", Stroke(COUNTY_EDGE, 1.4)),
     ]

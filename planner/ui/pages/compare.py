@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from planner.plan.tables import compare_table
+from planner.plan.tables import compare_actions, compare_table, cost_note
 from planner.ui.state import current_region, lang, page_link, store, tr
 from planner.ui.widgets.views import basemap_picker, map_html, plan_label, show_map
 
@@ -47,6 +47,12 @@ def render() -> None:
     st.subheader(tr("ui.cmp.kpis"))
     table = compare_table(chosen_records, names, lang())
     st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4)
+    st.subheader(tr("term.actions_heading"))
+    actions = compare_actions(chosen_records, names, lang())
+    st.dataframe(actions, hide_index=True, width="stretch", height=36 * (len(actions) + 1) + 4)
+    notes = {cost_note(r.kpis, lang()) for r in chosen_records} - {None}
+    if notes:
+        st.caption(" ".join(sorted(notes)))
 
     st.subheader(tr("ui.cmp.maps"))
     a, b = st.columns([2, 3], vertical_alignment="bottom")

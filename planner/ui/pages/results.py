@@ -11,7 +11,15 @@ from planner import format as fmt
 from planner.data.regions import Region
 from planner.plan import Plan
 from planner.plan.kpi import DISTANCE_MODE_KEYS, distance_mode_text
-from planner.plan.tables import county_rows, coverage_by_area, kpi_value, township_rows
+from planner.plan.tables import (
+    action_table,
+    cost_note,
+    cost_table,
+    county_rows,
+    coverage_by_area,
+    kpi_value,
+    township_rows,
+)
 from planner.store import PlanRecord
 from planner.ui.state import (
     current_region,
@@ -79,6 +87,23 @@ def _chart(plan: Plan, region: Region | None) -> None:
         .properties(height=alt.Step(24))
     )
     show_chart(tr("ui.res.chart_county") if many else tr("ui.res.chart_township"), chart)
+
+
+def _actions(plan: Plan, region: Region | None) -> None:
+    """Sites per action (新建 / 标准化改造 / 保留 / 关停) and what they cost."""
+    table = action_table(plan, region, lang())
+    if table.empty:
+        return
+    st.subheader(tr("term.actions_heading"))
+    st.dataframe(table, hide_index=True, width="stretch")
+    costs = cost_table(plan, region, lang())
+    if costs.empty:
+        return
+    st.markdown(f"**{tr('term.costs_heading')}**")
+    st.dataframe(costs, hide_index=True, width="stretch")
+    note = cost_note(plan.kpis, lang())
+    if note:
+        st.caption(note)
 
 
 def _kpi_cards(record: PlanRecord) -> None:
@@ -164,6 +189,7 @@ def render() -> None:
     counties = county_rows(plan, region, lang())
     st.dataframe(counties, hide_index=True, width="stretch", height=36 * (len(counties) + 1) + 4)
     _chart(plan, region)
+    _actions(plan, region)
     with st.expander(tr("ui.res.township_table")):
         st.dataframe(township_rows(plan, region, lang()), hide_index=True, width="stretch")
     st.download_button(

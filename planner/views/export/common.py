@@ -21,7 +21,17 @@ from planner.data.regions import Region
 from planner.format import MISSING, count, share
 from planner.i18n import t, value_label
 from planner.plan import Plan, points_table
+from planner.plan.actions import (
+    action_rows,
+    cost_rows,
+    plan_actions,
+    reasons_text,
+    site_actions,
+    tier_cost_rows,
+    unit_cost_rows,
+)
 from planner.views.labels import (
+    ACTION_LABEL,
     COLUMN_LABEL,
     EXPORT_TIER_LABEL,
     EXPORT_TIER_ONE_LABEL,
@@ -31,12 +41,18 @@ from planner.views.labels import (
 from planner.views.text import area_names
 
 __all__ = [
+    "ACTION_COLUMNS",
     "CENTRE_COLUMNS",
+    "COST_COLUMNS",
     "COUNTY_COLUMNS",
     "STATION_COLUMNS",
+    "TIER_COST_COLUMNS",
+    "UNIT_COST_COLUMNS",
     "Column",
+    "action_table",
     "area_rows",
     "as_code",
+    "cost_tables",
     "county_table",
     "dates_line",
     "file_stem",
@@ -59,7 +75,7 @@ class Column:
     kind
         ``code`` (text, leading zeros kept), ``text``, ``int``, ``float`` (2 decimals),
         ``float3`` (3 decimals),
-        ``pct`` (share 0–1), ``coord`` (7 decimals).
+        ``pct`` (share 0–1), ``coord`` (7 decimals), ``money`` (yuan, 2 decimals).
     """
 
     key: str
@@ -76,14 +92,36 @@ def _cols(spec: str) -> tuple[Column, ...]:
 
 STATION_COLUMNS = _cols(
     "site_id:code name:text county:text county_code:code township:text township_code:code "
-    "community_code:code status:text source:text served_population:int "
-    "served_households:int served_communities:int tonnage_t_per_day:float centre_id:code "
-    "centre_name:text distance_to_centre_m:int lon:coord lat:coord"
+    "community_code:code status:text action:text reasons:text source:text "
+    "served_population:int served_households:int served_communities:int "
+    "tonnage_t_per_day:float centre_id:code centre_name:text distance_to_centre_m:int "
+    "cost_yuan:money operation_yuan_per_year:money lon:coord lat:coord"
 )
 CENTRE_COLUMNS = _cols(
     "site_id:code name:text county:text county_code:code township:text township_code:code "
-    "status:text source:text served_stations:int load_t_per_day:float "
-    "capacity_t_per_day:float utilisation:pct lon:coord lat:coord"
+    "status:text action:text reasons:text source:text served_stations:int "
+    "load_t_per_day:float capacity_t_per_day:float utilisation:pct cost_yuan:money "
+    "operation_yuan_per_year:money lon:coord lat:coord"
+)
+#: Sites per action, a row per county and tier, then the city's
+#: (:func:`planner.plan.actions.action_rows`).
+ACTION_COLUMNS = _cols(
+    "county_code:code county:text tier:text new:int upgrade:int keep:int close:int open_after:int"
+)
+#: Money per tier, then both (:func:`planner.plan.actions.tier_cost_rows`).
+TIER_COST_COLUMNS = _cols(
+    "tier:text new_yuan:money upgrade_yuan:money closure_yuan:money one_off_yuan:money "
+    "operation_yuan_per_year:money"
+)
+#: Money and budgets per county, then the city's (:func:`planner.plan.actions.cost_rows`).
+COST_COLUMNS = _cols(
+    "county_code:code county:text new_yuan:money upgrade_yuan:money closure_yuan:money "
+    "one_off_yuan:money operation_yuan_per_year:money budget_yuan:money "
+    "budget_left_yuan:money"
+)
+#: The unit costs of one site per tier (:func:`planner.plan.actions.unit_cost_rows`).
+UNIT_COST_COLUMNS = _cols(
+    "tier:text new_yuan:money upgrade_yuan:money closure_yuan:money operation_yuan_per_year:money"
 )
 COUNTY_COLUMNS = _cols(
     "county_code:code county:text population:int households:int communities:int "
@@ -109,7 +147,7 @@ def _value(value: Any, kind: str) -> Any:
     """Python value of one cell for ``kind`` (``None`` for missing)."""
     if kind == "code":
         return as_code(value)
-    if value is None or value is pd.NA:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if kind == "text":
         return str(value)
@@ -127,6 +165,8 @@ def _value(value: Any, kind: str) -> Any:
         return round(number, 2)
     if kind == "float3":
         return round(number, 3)
+    if kind == "money":
+        return round(number, 2)
     return round(number, 6)  # pct: the share itself (0–1); formats show it as a percentage
 
 
@@ -161,6 +201,11 @@ def site_table(
     counties, towns = area_names(region, "counties"), area_names(region, "townships")
     rows["county"] = rows["county_code"].map(lambda c: counties.get(as_code(c) or ""))
     rows["township"] = rows["township_code"].map(lambda c: towns.get(as_code(c) or ""))
+    rows["action"] = [value_label(ACTION_LABEL, a, lang) for a in site_actions(rows)]
+    rows["reasons"] = [
+        reasons_text(r, lang)
+        for r in (rows["reasons"] if "reasons" in rows else [None] * len(rows))
+    ]
     rows["status"] = rows["status"].map(lambda s: value_label(SITE_STATUS_LABEL, s, lang))
     rows["source"] = rows["source"].map(lambda s: value_label(SOURCE_LABEL, s, lang))
     centre_names = dict(
@@ -231,6 +276,43 @@ def county_table(
     return _frame(area_rows(plan, "counties", region, lang, total), COUNTY_COLUMNS, lang)
 
 
+def action_table(plan: Plan, lang: str = "zh", region: Region | None = None) -> pd.DataFrame:
+    """Sites per action (新建 / 标准化改造 / 保留 / 关停, and open after the plan): a
+    row per county and tier, then the city's (``county`` "合计"/"Total", no code)."""
+    rows = action_rows(plan_actions(plan.kpis, plan.sites))
+    counties = area_names(region, "counties")
+    rows["county"] = [
+        t("export.total", lang) if pd.isna(c) else counties.get(c) for c in rows["county_code"]
+    ]
+    rows["tier"] = [tier_label(v, lang) for v in rows["tier"]]
+    return _frame(rows, ACTION_COLUMNS, lang)
+
+
+def cost_tables(
+    plan: Plan, lang: str = "zh", region: Region | None = None
+) -> dict[str, pd.DataFrame]:
+    """The plan's costs in yuan as export tables: ``tiers`` (one-off by action and yearly,
+    per tier and both), ``counties`` (the same per county with the budgets, then the
+    city's) and ``units`` (the unit costs it was priced with). Empty for a plan priced
+    before costs were kept."""
+    costs = plan.kpis.get("costs") or {}
+    if not costs:
+        return {}
+    total = t("export.total", lang)
+    tiers = tier_cost_rows(costs)
+    tiers["tier"] = [total if pd.isna(v) else tier_label(v, lang) for v in tiers["tier"]]
+    by_county = cost_rows(costs)
+    names = area_names(region, "counties")
+    by_county["county"] = [total if pd.isna(c) else names.get(c) for c in by_county["county_code"]]
+    units = unit_cost_rows(costs)
+    units["tier"] = [tier_label(v, lang) for v in units["tier"]]
+    return {
+        "tiers": _frame(tiers, TIER_COST_COLUMNS, lang),
+        "counties": _frame(by_county, COST_COLUMNS, lang),
+        "units": _frame(units, UNIT_COST_COLUMNS, lang),
+    }
+
+
 def file_stem(plan: Plan) -> str:
     """ASCII file-name stem of a plan's exports (its region id)."""
     return re.sub(r"[^A-Za-z0-9_-]+", "_", str(plan.scenario.region)) or "plan"
@@ -267,12 +349,14 @@ def map_title(plan: Plan, region: Region, lang: str) -> tuple[str, str]:
 
 
 def metric_layers(region: Region, plan: Plan) -> dict[str, gpd.GeoDataFrame]:
-    """Counties, townships, sites and links in the region's metric CRS (for drawing)."""
+    """Counties, townships, open sites (``stations``, ``centres``), the sites the plan
+    closes (``closed``) and links in the region's metric CRS (for drawing)."""
     crs = region.metric_crs
     return {
         "counties": region.counties.to_crs(crs),
         "townships": region.townships.to_crs(crs),
         "stations": plan.stations.to_crs(crs),
         "centres": plan.centres.to_crs(crs),
+        "closed": plan.closed.to_crs(crs),
         "links": plan.links.to_crs(crs) if len(plan.links) and plan.links.crs else plan.links,
     }

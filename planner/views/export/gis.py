@@ -1,6 +1,9 @@
 """The plan's layers for GIS: GeoPackage, zipped Shapefile and GeoJSON, all EPSG:4326.
 
-Layers: ``sites`` (stations and sorting centres, ``tier`` tells them apart),
+Layers: ``sites`` (stations and sorting centres, ``tier`` tells them apart; ``action``
+says what the plan does with each — ``new``, ``upgrade``, ``keep`` or ``close``, the
+closed existing sites included — with its ``reasons`` codes, ``cost_yuan`` and
+``operation_yuan_per_year``),
 ``demand`` (communities as points with their station and distance), ``links``
 (station → centre lines), and for context the region's ``counties`` and
 ``townships``. Field names are the data model's (English, stable, so a GIS user or
@@ -27,6 +30,7 @@ from planner.data.regions import CODE_COLUMNS as REGION_CODE_COLUMNS
 from planner.data.regions import Region
 from planner.i18n import t
 from planner.plan import CODE_COLUMNS, Plan
+from planner.plan.actions import site_actions
 from planner.views.export.common import as_code
 
 __all__ = [
@@ -57,6 +61,7 @@ SHAPEFILE_FIELDS = {
     "seat_source": "seat_src",
     "urban_share": "urban_shr",
     "household_size": "hh_size",
+    "operation_yuan_per_year": "op_yuan_yr",
 }
 
 
@@ -71,6 +76,8 @@ def gis_layers(plan: Plan, region: Region | None = None) -> dict[str, gpd.GeoDat
         if layer.crs is None:
             layer = layer.set_crs(4326)
         layer = layer.to_crs(4326)
+        if name == "sites" and "action" not in layer:  # a plan written before actions
+            layer["action"] = site_actions(layer).to_numpy()
         for col in (*CODE_COLUMNS, *REGION_CODE_COLUMNS):
             if col in layer:
                 layer[col] = pd.Series(

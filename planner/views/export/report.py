@@ -7,7 +7,10 @@ page:
 1. title, scenario, key indicators, parameters, sources and caveats;
 2. the plan map (:func:`planner.views.export.static_map.map_figure`);
 3. solver results per tier (status, objective, bound, proven gap), the per-county
-   table with a city total, and the per-township table.
+   table with a city total, the sites per action (新建 / 标准化改造 / 保留 / 关停) per
+   county and tier with the costs (one-off by action, yearly running cost, budgets, unit
+   costs, and the note that default unit costs are planning assumptions), and the
+   per-township table.
 """
 
 from __future__ import annotations
@@ -24,9 +27,21 @@ from planner.data.regions import Region
 from planner.format import count, number, share
 from planner.i18n import t, value_label
 from planner.plan import Plan
+from planner.plan.actions import costs_assumed
 from planner.plan.kpi import distance_mode_text
 from planner.scenario import CAPACITY_STANDARDS
-from planner.views.export.common import area_rows, dates_line, sources_line
+from planner.views.export.common import (
+    ACTION_COLUMNS,
+    COST_COLUMNS,
+    TIER_COST_COLUMNS,
+    UNIT_COST_COLUMNS,
+    Column,
+    action_table,
+    area_rows,
+    cost_tables,
+    dates_line,
+    sources_line,
+)
 from planner.views.export.fonts import font_families
 from planner.views.export.static_map import fontprops, map_figure, wrap_text
 from planner.views.labels import (
@@ -408,6 +423,45 @@ def _area_values(row) -> list[str]:
     ]
 
 
+def _cells(table, columns: Sequence[Column]) -> tuple[list[str], list[list[str]], list[bool]]:
+    """Header, rows as text and which columns are numbers, of an export table, without
+    its code columns (the report names areas)."""
+    keep = [i for i, c in enumerate(columns) if c.kind != "code"]
+    header = [str(table.columns[i]) for i in keep]
+    numeric = [columns[i].kind in ("int", "money") for i in keep]
+    rows = [
+        [
+            number(row[i], missing="") if num else str(row[i] or "")
+            for i, num in zip(keep, numeric, strict=True)
+        ]
+        for row in table.itertuples(index=False)
+    ]
+    return header, rows, numeric
+
+
+def _actions_section(w: _Writer, plan: Plan, region: Region, lang: str) -> None:
+    """Sites per action per county and tier, then the costs in yuan."""
+    w.heading(t("export.report.actions", lang))
+    header, rows, numeric = _cells(action_table(plan, lang, region), ACTION_COLUMNS)
+    w.table(header, rows, [0.2, 0.16, 0.11, 0.14, 0.11, 0.11, 0.17], numeric, size=8)
+    tables = cost_tables(plan, lang, region)
+    if not tables:
+        return
+    w.paragraph(t("term.costs_heading", lang), 11, color="#222")
+    if costs_assumed(plan.kpis):
+        note, box, _ = PRINT.note
+        w.paragraph(t("term.costs_assumed", lang), 9, color=note, box=box)
+    for key, name, columns, widths in (
+        ("tiers", "export.costs.by_tier", TIER_COST_COLUMNS, [0.15, 0.17, 0.17, 0.17, 0.17, 0.17]),
+        ("counties", "export.costs.by_county", COST_COLUMNS,
+         [0.12, 0.13, 0.12, 0.12, 0.13, 0.13, 0.12, 0.13]),
+        ("units", "export.costs.units", UNIT_COST_COLUMNS, [0.2, 0.2, 0.2, 0.2, 0.2]),
+    ):  # fmt: skip
+        w.paragraph(t(name, lang), 9.5, color="#222")
+        header, rows, numeric = _cells(tables[key], columns)
+        w.table(header, rows, widths, numeric, size=7.5)
+
+
 def export_report(
     plan: Plan, path: str | Path, region: Region, lang: str = "zh", paper: str = "a4"
 ) -> Path:
@@ -473,6 +527,7 @@ def export_report(
         widths = [0.22, 0.15, 0.11, 0.11, 0.15, 0.13, 0.13]
         header = [t("term.county", lang), *area_headers]
         w.table(header, rows, widths, [False] + [True] * 6, size=8)
+        _actions_section(w, plan, region, lang)
         w.add_figure(map_figure(plan, region, lang, paper))
 
         if len(plan.township_kpis):

@@ -25,9 +25,10 @@ from planner.data.regions import Region
 from planner.format import count, number, share
 from planner.i18n import PlannerError, t
 from planner.plan import Plan
+from planner.plan.actions import actions_present, site_actions
 from planner.views.export.common import dates_line, map_title, metric_layers, sources_line
 from planner.views.export.fonts import font_families
-from planner.views.style import PRINT, Dot, Stroke, sheet_legend
+from planner.views.style import PRINT, Dot, Stroke, sheet_legend, site_symbol
 
 __all__ = [
     "PAPERS",
@@ -192,14 +193,19 @@ def map_figure(
     stations = layers["stations"]
     dot = PRINT.dense_station if len(stations) > PRINT.dense_above else PRINT.station
     station_size = dot.size * k
-    existing = stations["status"].astype(str) == "existing_keep"
-    for mask, colour in ((~existing, dot.fill), (existing, PRINT.existing_colour)):
-        part = stations[mask.to_numpy()]
-        if len(part):
-            _dots(ax, part, Dot(colour, dot.edge, dot.size, dot.edge_width, shape=dot.shape), k, 7)
     centres = layers["centres"]
-    if len(centres):
-        _dots(ax, centres, PRINT.centre, k, 8)
+    # each action its symbol (site_symbol): closed sites under the open ones
+    closed = layers["closed"]
+    for tier, base, zorder in (("station", dot, 7), ("sorting_centre", PRINT.centre, 8)):
+        part = closed[(closed["tier"] == tier).to_numpy()] if len(closed) else closed
+        if len(part):
+            _dots(ax, part, site_symbol(base, "close"), k, 6)
+        sites = stations if tier == "station" else centres
+        actions = site_actions(sites).to_numpy()
+        for action in ("new", "upgrade", "keep"):
+            part = sites[actions == action]
+            if len(part):
+                _dots(ax, part, site_symbol(base, action), k, zorder)
 
     _fit_extent(fig, ax, counties.total_bounds)
     # An Agg canvas only now: attached earlier, every geopandas plot call would redraw.
@@ -238,7 +244,8 @@ def map_figure(
     # --- side panel, top to bottom: north arrow, legend, key figures, caveat, scale ----
     _north_arrow(panel, lang, k)
     handles = [
-        _handle(symbol, t(key, lang), k) for key, symbol in sheet_legend(bool(existing.any()))
+        _handle(symbol, t(key, lang), k)
+        for key, symbol in sheet_legend(actions_present(plan.sites))
     ]
     # Legend and boxes share the panel's width (mode="expand" widens the legend).
     legend = panel.legend(

@@ -1,7 +1,12 @@
-"""Site lists and the county summary as XLSX and CSV.
+"""Site lists, the county summary and the plan's actions and costs as XLSX and CSV.
 
-The workbook has one sheet per tier (回收站点, 分拣中心), a per-county summary with a
-city total row, and a sheet about the export (region, scenario, dates, caveats).
+The workbook has one sheet per tier (回收站点, 分拣中心; every site with its action —
+新建 / 标准化改造 / 保留 / 关停 — its reasons and its cost, the existing sites the plan
+closes included, greyed), a per-county summary with a city total row, a sheet of the
+actions and costs (sites per action, one-off costs by action per tier and per county,
+the yearly running cost, the budgets, the unit costs and, while they are the defaults,
+the note that they are planning assumptions), and a sheet about the export (region,
+scenario, dates, caveats).
 Headers are in the export language. Codes are written as text cells (number format
 ``@``) so Excel keeps leading zeros and never shows 3.50582E+11. The CSV files are
 UTF-8 with a byte-order mark so Excel opens the Chinese text correctly.
@@ -24,13 +29,20 @@ from openpyxl.utils import get_column_letter
 from planner.data.regions import Region
 from planner.i18n import t
 from planner.plan import Plan
+from planner.plan.actions import costs_assumed
 from planner.plan.kpi import distance_mode_text
 from planner.spreadsheet import write_csv, xlsx_text, xml_text
 from planner.views.export.common import (
+    ACTION_COLUMNS,
     CENTRE_COLUMNS,
+    COST_COLUMNS,
     COUNTY_COLUMNS,
     STATION_COLUMNS,
+    TIER_COST_COLUMNS,
+    UNIT_COST_COLUMNS,
     Column,
+    action_table,
+    cost_tables,
     county_table,
     dates_line,
     site_table,
@@ -49,8 +61,11 @@ NUMBER_FORMATS = {
     "float3": "0.000",
     "pct": "0.0%",
     "coord": "0.0000000",
+    "money": "#,##0",
 }
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+#: Rows of the existing sites a plan closes: grey text.
+CLOSED_FONT = Font(color="7F7F7F")
 
 
 def _append(ws, values: list) -> None:
@@ -65,10 +80,12 @@ def _append(ws, values: list) -> None:
             cell.data_type = "s"
 
 
-def _write_sheet(ws, table: pd.DataFrame, columns: tuple[Column, ...]) -> None:
-    """Header row plus typed cells; code columns as strings with format ``@``."""
+def _write_table(ws, table: pd.DataFrame, columns: tuple[Column, ...]) -> int:
+    """Append a header row and typed cells below what ``ws`` holds; code columns as
+    strings with format ``@``. Returns the header's row number."""
     _append(ws, list(table.columns))
-    for cell in ws[1]:
+    top = ws.max_row
+    for cell in ws[top]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -80,10 +97,34 @@ def _write_sheet(ws, table: pd.DataFrame, columns: tuple[Column, ...]) -> None:
                 for v, c in zip(row, columns, strict=True)
             ],
         )
-    for j, col in enumerate(columns, start=1):
-        letter = get_column_letter(j)
-        for cell in ws[letter][1:]:
+        for cell, col in zip(ws[ws.max_row], columns, strict=False):
             cell.number_format = NUMBER_FORMATS[col.kind]
+    return top
+
+
+def _fit_columns(ws, skip: set[int]) -> None:
+    """Column widths from the cells' text (CJK counts double), but rows ``skip``."""
+    widths: dict[str, int] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.row in skip:
+                continue
+            if cell.value is not None:
+                text = f"{cell.value:,.0f}" if isinstance(cell.value, float) else str(cell.value)
+                letter = cell.column_letter
+                widths[letter] = max(widths.get(letter, 0), _display_width(text))
+    for letter, width in widths.items():
+        ws.column_dimensions[letter].width = min(max(8, width + 2), 40)
+
+
+def _write_sheet(
+    ws, table: pd.DataFrame, columns: tuple[Column, ...], closed: str | None = None
+) -> None:
+    """A sheet of one table: header row, typed cells, frozen header, filter; rows whose
+    ``action`` cell reads ``closed`` (关停) in grey."""
+    _write_table(ws, table, columns)
+    for j in range(1, len(columns) + 1):
+        letter = get_column_letter(j)
         values = [str(v) for v in table.iloc[:, j - 1] if v is not None][:500]
         width = max(
             [_display_width(str(table.columns[j - 1]))] + [_display_width(v) for v in values]
@@ -91,6 +132,13 @@ def _write_sheet(ws, table: pd.DataFrame, columns: tuple[Column, ...]) -> None:
         ws.column_dimensions[letter].width = min(max(8, width + 2), 40)
     ws.freeze_panes = "B2" if len(columns) > 1 else "A2"
     ws.auto_filter.ref = ws.dimensions
+    keys = [c.key for c in columns]
+    if closed is not None and "action" in keys:
+        at = keys.index("action")
+        for row in ws.iter_rows(min_row=2):
+            if row[at].value == closed:
+                for cell in row:
+                    cell.font = CLOSED_FONT
 
 
 def _display_width(text: str) -> int:
@@ -110,9 +158,11 @@ def export_xlsx(
         ws = wb.active if first else wb.create_sheet()
         first = False
         ws.title = tier_label(tier, lang)[:31]
-        _write_sheet(ws, site_table(plan, tier, lang, region), columns)
+        closed = t("action.close", lang)
+        _write_sheet(ws, site_table(plan, tier, lang, region), columns, closed)
     ws = wb.create_sheet(t("export.sheet.counties", lang)[:31])
     _write_sheet(ws, county_table(plan, lang, region), COUNTY_COLUMNS)
+    _costs_sheet(wb.create_sheet(t("export.sheet.actions", lang)[:31]), plan, region, lang)
     ws = wb.create_sheet(t("export.sheet.about", lang)[:31])
     rows = [
         (t("term.region", lang), region.name(lang) if region else plan.scenario.region),
@@ -136,6 +186,35 @@ def export_xlsx(
     wb.properties.creator = "recycling-planner"
     wb.save(path)
     return path
+
+
+def _title(ws, text: str, colour: str = "000000", first: bool = False) -> int:
+    """A bold line above a block (escaped like any text cell), after a blank row unless
+    ``first``; returns its row number."""
+    if not first:
+        ws.append([])
+    _append(ws, [text])
+    ws.cell(ws.max_row, 1).font = Font(bold=True, size=12, color=colour)
+    return ws.max_row
+
+
+def _costs_sheet(ws, plan: Plan, region: Region | None, lang: str) -> None:
+    """Sites per action per county and tier; one-off costs by action and the yearly
+    running cost per tier and per county with the budgets; the city budget, the unit
+    costs and, while they are the defaults, the note that they are assumptions."""
+    titles = {_title(ws, t("term.actions_heading", lang), first=True)}
+    _write_table(ws, action_table(plan, lang, region), ACTION_COLUMNS)
+    tables = cost_tables(plan, lang, region)
+    if tables:
+        if costs_assumed(plan.kpis):
+            titles.add(_title(ws, t("term.costs_assumed", lang), "8A4B00"))
+        titles.add(_title(ws, t("export.costs.by_tier", lang)))
+        _write_table(ws, tables["tiers"], TIER_COST_COLUMNS)
+        titles.add(_title(ws, t("export.costs.by_county", lang)))
+        _write_table(ws, tables["counties"], COST_COLUMNS)
+        titles.add(_title(ws, t("export.costs.units", lang)))
+        _write_table(ws, tables["units"], UNIT_COST_COLUMNS)
+    _fit_columns(ws, titles)
 
 
 def csv_tables(
