@@ -85,3 +85,20 @@ def test_inventory_with_errors_plans_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "has errors" in err and "Traceback" not in err
     assert not (tmp_path / "out" / "kpis.json").exists()
+
+
+def test_xlsx_site_list_shows_the_four_actions_and_costs(planned, tmp_path):
+    import openpyxl
+
+    out = tmp_path / "xlsx"
+    assert main(["export", "--plan", str(planned), "--out", str(out), "--formats", "xlsx"]) == 0
+    (book,) = out.glob("*.xlsx")
+    wb = openpyxl.load_workbook(book, read_only=True)
+    rows = list(wb["回收站点"].iter_rows(values_only=True))
+    action = rows[0].index("处置方式")
+    found = {r[action] for r in rows[1:] if r[action]}
+    assert {"新建", "标准化改造", "保留", "关停"} <= found
+    kpis = json.loads((planned / "kpis.json").read_text(encoding="utf-8"))["kpis"]
+    closed = sum(1 for r in rows[1:] if r[action] == "关停")
+    assert closed == kpis["actions"]["station"]["close"]
+    assert "处置与费用" in wb.sheetnames
