@@ -102,3 +102,20 @@ def test_xlsx_site_list_shows_the_four_actions_and_costs(planned, tmp_path):
     closed = sum(1 for r in rows[1:] if r[action] == "关停")
     assert closed == kpis["actions"]["station"]["close"]
     assert "处置与费用" in wb.sheetnames
+
+
+def test_report_states_the_standard_the_count_mode_and_the_actions(planned, tmp_path):
+    import pypdfium2 as pdfium
+
+    out = tmp_path / "report"
+    assert main(["export", "--plan", str(planned), "--out", str(out), "--formats", "report"]) == 0
+    (path,) = out.glob("*report.pdf")
+    pdf = pdfium.PdfDocument(path)
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert "现有站点合规标准 晋政文〔2024〕98号（晋江 2024）" in text
+    assert "站点数量口径 新改扩建（改造 + 新建），保留的现有站点另计" in text
+    assert "最小营业面积（回收站点 / 分拣中心） 未规定 / 未规定" in text
+    kpis = json.loads((planned / "kpis.json").read_text(encoding="utf-8"))["kpis"]
+    a = kpis["actions"]["station"]
+    total = a["new"] + a["upgrade"] + a["keep"]
+    assert f"合计 回收站点 {a['new']} {a['upgrade']} {a['keep']} {a['close']} {total}" in text

@@ -388,7 +388,8 @@ def _candidate_problems(
     count = part.get("count")
     counted = _count(count)
     shown_count: str | Text = fmt.count(count) if counted else ""
-    if counted and _section(data, "existing").get("count_mode") == "new_or_rebuilt":
+    new_or_rebuilt = _section(data, "existing").get("count_mode") == "new_or_rebuilt"
+    if counted and new_or_rebuilt and cands.unchanged:
         # 新改扩建: the count is upgraded + new sites; kept sites come on top
         shown_count = Text(
             "scenario.count_with_kept",

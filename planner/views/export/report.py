@@ -24,12 +24,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from planner.data.regions import Region
+from planner.data.standards import load_standard
 from planner.format import count, number, share
 from planner.i18n import t, value_label
 from planner.plan import Plan
 from planner.plan.actions import costs_assumed
 from planner.plan.kpi import distance_mode_text
 from planner.scenario import CAPACITY_STANDARDS
+from planner.scenario.compliance import minimum_floor_area
 from planner.views.export.common import (
     ACTION_COLUMNS,
     COST_COLUMNS,
@@ -373,7 +375,51 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
             distance_text,
         ),
         (t("export.param.dense_grid_m", lang), f"{sc.dense_grid_m:g}"),
+        *_network_rows(plan, names, lang),
         (t("export.param.solver", lang), solver),
+    ]
+
+
+#: How the counts are read (``existing.count_mode``).
+COUNT_MODE_LABEL = {
+    "total": "export.param.count_mode.total",
+    "new_or_rebuilt": "export.param.count_mode.new_or_rebuilt",
+}
+
+
+def _network_rows(plan: Plan, names: dict[str, str], lang: str) -> list[tuple[str, str]]:
+    """The scenario's existing-network, village and budget parameters."""
+    sc = plan.scenario
+    ex, costs = sc.existing, sc.costs
+    none = t("export.report.none", lang)
+
+    def area(tier: str) -> str:
+        value = minimum_floor_area(tier, ex)
+        return t("export.param.not_set", lang) if value is None else f"{value:g} m²"
+
+    budgets = [
+        f"{names.get(code, code)} {count(v)}"
+        for code, v in sorted(costs.county_budget_yuan.items())
+    ]
+    return [
+        (t("export.param.existing.standard", lang), load_standard(ex.standard).name[lang]),
+        (t("export.param.existing.count_mode", lang), t(COUNT_MODE_LABEL[ex.count_mode], lang)),
+        (
+            t("export.param.existing.min_floor_area", lang),
+            f"{area('station')} / {area('sorting_centre')}",
+        ),
+        (
+            t("export.param.stations.min_village_share", lang),
+            share(sc.stations.min_village_share) if sc.stations.min_village_share else none,
+        ),
+        (
+            t("export.param.costs.budget", lang),
+            none if costs.budget_yuan is None else count(costs.budget_yuan),
+        ),
+        (
+            t("export.param.costs.county_budget", lang),
+            _listing(budgets, lang, "export.report.n_counties"),
+        ),
     ]
 
 
