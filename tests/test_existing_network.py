@@ -58,7 +58,8 @@ def make_region() -> Region:
                 k = len(comms)
                 comms.append((f"{code}{v + 1:03d}", f"村{k}", code, county,
                               _box(x0 + v * 2000, y0, x0 + (v + 1) * 2000, y0 + 3000),
-                              X0 + x0 + v * 2000 + 1000, Y0 + y0 + 1500, POPULATION[k]))  # fmt: skip
+                              X0 + x0 + v * 2000 + 1000, Y0 + y0 + 1500,
+                              POPULATION[k]))  # fmt: skip
     seats = _wgs([shapely.Point(t[4], t[5]) for t in towns])
     townships = gpd.GeoDataFrame(
         {"code": [t[0] for t in towns], "name": [t[1] for t in towns],
@@ -216,7 +217,8 @@ def test_costs_are_priced_per_action_and_county():
     region = make_region()
     costs = Costs(station_new_yuan=50_000, station_upgrade_yuan=20_000, station_closure_yuan=3_000,
                   centre_new_yuan=1_000_000, centre_closure_yuan=100_000,
-                  station_operation_yuan_per_year=10_000, centre_operation_yuan_per_year=200_000)  # fmt: skip
+                  station_operation_yuan_per_year=10_000,
+                  centre_operation_yuan_per_year=200_000)  # fmt: skip
     plan = run_plan(region, replace(scenario(), costs=costs))
     k = plan.kpis["costs"]
     assert k["new_yuan"] == 3 * 50_000 + 1_000_000
