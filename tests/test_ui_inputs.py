@@ -97,6 +97,20 @@ def _cells(**cells) -> Callable:
     return set_
 
 
+def _budget(value) -> Callable:
+    """Edit the per-county budget table's first row as typed."""
+
+    def set_(at):
+        editor = at.data_editor[1]
+        at.session_state[editor.key] = {
+            "edited_rows": {"0": {"budget": value}},
+            "added_rows": [],
+            "deleted_rows": [],
+        }
+
+    return set_
+
+
 def _all(*setters: Callable) -> Callable:
     def set_(at):
         for setter in setters:
@@ -164,6 +178,14 @@ SCENARIO_CASES = [
          "“每个村/社区至少 1 个站点（每个村和社区）”需要至少 405 个站点，但全市只有 80 个",
          "“At least one station in every community (Every community and village)” needs "
          "405 stations, but the city total is 80", blocks=False),
+    Case("village-share-over-100", _number("stations.min_village_share", 150.0),
+         "“村/社区覆盖率下限（%）”必须在 0 到 100 之间（当前为 150）",
+         "“Minimum share of villages and communities covered (%)” must be between 0 and 100 "
+         "(it is 150)"),
+    Case("village-share-negative", _number("stations.min_village_share", -10.0),
+         "“村/社区覆盖率下限（%）”必须在 0 到 100 之间（当前为 -10）",
+         "“Minimum share of villages and communities covered (%)” must be between 0 and 100 "
+         "(it is -10)"),
     # sorting centres
     Case("centres-zero", _number("centres.count", 0),
          "“分拣中心数量（个）”必须大于 0（当前为 0）",
@@ -235,6 +257,49 @@ SCENARIO_CASES = [
                     "t350582001 t350582002 t350582003")),
          "分拣中心：必须保留的有 3 个，超过全市数量 2",
          "Sorting centres: 3 must be kept, more than the city total of 2"),
+    # existing sites and costs
+    Case("station-floor-area-negative", _number("existing.station_min_floor_area_m2", -5.0),
+         "“回收站点最小面积（平方米，自定）”不能为负数（当前为 -5.0）",
+         "“Station minimum floor area (m², own figure)” must not be negative (it is -5.0)"),
+    Case("centre-floor-area-negative", _number("existing.centre_min_floor_area_m2", -1.0),
+         "“分拣中心最小面积（平方米，自定）”不能为负数（当前为 -1.0）",
+         "“Sorting centre minimum floor area (m², own figure)” must not be negative "
+         "(it is -1.0)"),
+    Case("station-new-cost-negative", _number("costs.station_new_yuan", -1.0),
+         "“回收站点·新建（元/个）”不能为负数（当前为 -1.0）",
+         "“Station · new (yuan each)” must not be negative (it is -1.0)"),
+    Case("station-upgrade-cost-negative", _number("costs.station_upgrade_yuan", -1.0),
+         "“回收站点·标准化改造（元/个）”不能为负数（当前为 -1.0）",
+         "“Station · upgrade (yuan each)” must not be negative (it is -1.0)"),
+    Case("station-closure-cost-negative", _number("costs.station_closure_yuan", -1.0),
+         "“回收站点·关停补偿（元/个）”不能为负数（当前为 -1.0）",
+         "“Station · closure (yuan each)” must not be negative (it is -1.0)"),
+    Case("station-operation-cost-negative",
+         _number("costs.station_operation_yuan_per_year", -1.0),
+         "“回收站点·运营（元/个·年）”不能为负数（当前为 -1.0）",
+         "“Station · running (yuan each per year)” must not be negative (it is -1.0)"),
+    Case("centre-new-cost-negative", _number("costs.centre_new_yuan", -1.0),
+         "“分拣中心·新建（元/个）”不能为负数（当前为 -1.0）",
+         "“Sorting centre · new (yuan each)” must not be negative (it is -1.0)"),
+    Case("centre-upgrade-cost-negative", _number("costs.centre_upgrade_yuan", -1.0),
+         "“分拣中心·改造（元/个）”不能为负数（当前为 -1.0）",
+         "“Sorting centre · upgrade (yuan each)” must not be negative (it is -1.0)"),
+    Case("centre-closure-cost-negative", _number("costs.centre_closure_yuan", -1.0),
+         "“分拣中心·关停补偿（元/个）”不能为负数（当前为 -1.0）",
+         "“Sorting centre · closure (yuan each)” must not be negative (it is -1.0)"),
+    Case("centre-operation-cost-negative",
+         _number("costs.centre_operation_yuan_per_year", -1.0),
+         "“分拣中心·运营（元/个·年）”不能为负数（当前为 -1.0）",
+         "“Sorting centre · running (yuan each per year)” must not be negative (it is -1.0)"),
+    Case("budget-negative", _number("costs.budget_yuan", -1.0),
+         "“总预算（元，一次性费用）”不能为负数（当前为 -1.0）",
+         "“Total budget (yuan, one-off)” must not be negative (it is -1.0)"),
+    Case("budget-table-text", _budget("abc"),
+         "“晋江市 · 预算（元）”必须是不小于 0 的金额（当前为 abc）",
+         "“晋江市 · Budget (yuan)” must be an amount of 0 or more (it is abc)"),
+    Case("budget-table-negative", _budget(-5),
+         "“晋江市 · 预算（元）”不能为负数（当前为 -5.0）",
+         "“晋江市 · Budget (yuan)” must not be negative (it is -5.0)"),
     # the per-county table, column by column
     Case("table-text", _cells(st_min="abc"),
          "“晋江市 · 站点下限”必须是不小于 0 的整数（当前为 abc）",
@@ -310,6 +375,18 @@ def test_every_number_field_and_table_column_is_covered() -> None:
         "dense_grid_m": "grid",
         "solver.time_limit_s": "time-limit",
         "solver.gap": "gap",
+        "stations.min_village_share": "village-share",
+        "existing.station_min_floor_area_m2": "station-floor-area",
+        "existing.centre_min_floor_area_m2": "centre-floor-area",
+        "costs.station_new_yuan": "station-new-cost",
+        "costs.station_upgrade_yuan": "station-upgrade-cost",
+        "costs.station_closure_yuan": "station-closure-cost",
+        "costs.station_operation_yuan_per_year": "station-operation-cost",
+        "costs.centre_new_yuan": "centre-new-cost",
+        "costs.centre_upgrade_yuan": "centre-upgrade-cost",
+        "costs.centre_closure_yuan": "centre-closure-cost",
+        "costs.centre_operation_yuan_per_year": "centre-operation-cost",
+        "costs.budget_yuan": "budget-negative",
     }
     assert numbers == set(words)
     for path, word in words.items():
@@ -319,6 +396,8 @@ def test_every_number_field_and_table_column_is_covered() -> None:
              "ct_min": "table-negative-min", "ct_max": "table-fraction"}  # fmt: skip
     editable = [c for c in at.data_editor[0].value.columns if c not in ("code", "county")]
     assert editable == list(table) and set(table.values()) <= ids
+    budgets = [c for c in at.data_editor[1].value.columns if c not in ("code", "county")]
+    assert budgets == ["budget"] and {"budget-table-text", "budget-table-negative"} <= ids
     assert {"name-empty", "name-too-long"} <= ids
 
 

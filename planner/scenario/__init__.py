@@ -11,6 +11,8 @@ Modules
 :mod:`~planner.scenario.existing`
     :class:`ExistingNetwork` (how the inventory of existing sites enters the plan)
     and :class:`Costs` (unit costs and budgets in yuan).
+:mod:`~planner.scenario.overrides`
+    A planner's override of an existing site's action, applied to a scenario.
 :mod:`~planner.scenario.files`
     JSON, YAML and TOML files read within the limits ``scenario_kb`` and
     ``scenario_nodes`` (:func:`read_data_file`).

@@ -149,4 +149,8 @@ def network_problems(existing: ExistingNetwork, costs: Costs) -> list[ScenarioPr
             p.append(
                 ScenarioProblem("scenario.non_negative", {"field": f"costs.{name}", "value": value})
             )
+    for county, value in sorted(costs.county_budget_yuan.items()):
+        if value < 0:
+            field_ = f"costs.county_budget_yuan.{county}"
+            p.append(ScenarioProblem("scenario.non_negative", {"field": field_, "value": value}))
     return p

@@ -1,17 +1,20 @@
-"""The scenario as the scenario form edits it: field labels, the per-county table, and
-every problem in the form's words.
+"""The scenario as the scenario form edits it: field labels, the per-county tables
+(limits and budgets), the compliance standard's summary, and every problem in the
+form's words.
 
 The form edits a scenario as a nested dict (:meth:`planner.scenario.Scenario.to_dict`).
 The checks are the planner's (:meth:`planner.scenario.Scenario.validate` and
 :mod:`planner.scenario.checks`, the same for the command line, files and sweeps); this
 module says them with the form's labels instead of dotted paths and county names instead
 of codes (:func:`scenario_problems`, :func:`table_checks`, :func:`form_checks`), and adds
-what only the form can check: table cells as they were typed (:func:`cell_problems`).
+what only the form can check: table cells as they were typed (:func:`cell_problems`,
+:func:`budget_cell_problems`).
 Nothing here draws a widget; the page (:mod:`planner.ui.pages.scenario`) does.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -21,10 +24,12 @@ import pandas as pd
 
 from planner import format as fmt
 from planner.data.regions import Region
+from planner.data.standards import load_standard
 from planner.i18n import PlannerError, t
 from planner.scenario import (
     CAPACITY_STANDARDS,
     CELL_MAXIMUM,
+    Costs,
     Scenario,
     ScenarioProblem,
     default_scenario,
@@ -33,12 +38,18 @@ from planner.scenario import (
 from planner.scenario.checks import TABLE_KEYS, region_problems, value_warnings
 
 __all__ = [
+    "BUDGET_LABEL",
+    "COST_ROWS",
     "FIELDS",
     "LIMIT_COLUMNS",
     "NAME_MAXIMUM",
     "PRESETS",
+    "assumed_costs",
+    "budget_cell_problems",
+    "budget_table",
     "cell_problems",
     "comparable",
+    "county_budgets",
     "county_limits",
     "county_table",
     "form_checks",
@@ -47,7 +58,9 @@ __all__ = [
     "preset_scenario",
     "scenario_problems",
     "standard_params",
+    "standard_summary",
     "table_checks",
+    "unknown_budget_counties",
     "unknown_counties",
 ]
 
@@ -82,6 +95,25 @@ FIELDS = {
     "solver.name": "ui.sc.solver.name",
     "solver.time_limit_s": "ui.sc.solver.time_limit_s",
     "solver.gap": "ui.sc.solver.gap",
+    "stations.min_village_share": "ui.existing.min_village_share",
+    "existing.standard": "ui.existing.standard",
+    "existing.station_min_floor_area_m2": "ui.existing.station_min_floor_area_m2",
+    "existing.centre_min_floor_area_m2": "ui.existing.centre_min_floor_area_m2",
+    "existing.count_mode": "ui.existing.count_mode",
+    "costs.station_new_yuan": "ui.existing.costs.station_new_yuan",
+    "costs.station_upgrade_yuan": "ui.existing.costs.station_upgrade_yuan",
+    "costs.station_closure_yuan": "ui.existing.costs.station_closure_yuan",
+    "costs.station_operation_yuan_per_year": "ui.existing.costs.station_operation_yuan_per_year",
+    "costs.centre_new_yuan": "ui.existing.costs.centre_new_yuan",
+    "costs.centre_upgrade_yuan": "ui.existing.costs.centre_upgrade_yuan",
+    "costs.centre_closure_yuan": "ui.existing.costs.centre_closure_yuan",
+    "costs.centre_operation_yuan_per_year": "ui.existing.costs.centre_operation_yuan_per_year",
+    "costs.budget_yuan": "ui.existing.costs.budget_yuan",
+}
+#: Shares (0–1) the form shows in percent, and the message for one out of range.
+_PERCENT_FIELDS = {
+    "solver.gap": "ui.sc.gap_range",
+    "stations.min_village_share": "ui.existing.percent_range",
 }
 #: Findings of :meth:`Scenario.validate` about the county table (the table's checks
 #: name the tier: :func:`table_checks`).
@@ -217,6 +249,107 @@ def limit_sums(data: dict, n_counties: int, lang: str) -> dict[str, str]:
     return lines
 
 
+# --- the existing network and costs ------------------------------------------------------
+
+#: The unit costs as the form lays them out: per action, the station's and the centre's.
+COST_ROWS: tuple[tuple[str, str], ...] = (
+    ("costs.station_new_yuan", "costs.centre_new_yuan"),
+    ("costs.station_upgrade_yuan", "costs.centre_upgrade_yuan"),
+    ("costs.station_closure_yuan", "costs.centre_closure_yuan"),
+    ("costs.station_operation_yuan_per_year", "costs.centre_operation_yuan_per_year"),
+)
+#: Header of the budget column of the per-county budget table.
+BUDGET_LABEL = "term.budget_yuan"
+#: Field-path prefix of a county's budget.
+_BUDGET_PATH = "costs.county_budget_yuan."
+
+
+def assumed_costs(data: dict) -> list[str]:
+    """The unit-cost fields of scenario ``data`` still at their defaults, which are
+    planning assumptions (:class:`planner.scenario.Costs`), not the city's figures."""
+    defaults = Costs()
+    return [
+        path
+        for row in COST_ROWS
+        for path in row
+        if data["costs"].get(path.split(".")[1]) == getattr(defaults, path.split(".")[1])
+    ]
+
+
+def standard_summary(standard_id: str, lang: str) -> list[str]:
+    """What the form says under the chosen compliance standard: its source and year, and
+    per tier the minimum floor area with its source note (未规定 when it gives none)."""
+    try:
+        standard = load_standard(standard_id)
+    except PlannerError as err:
+        return [err.message(lang)]
+    lines = [t("ui.existing.standard_source", lang, source=standard.source, year=standard.year)]
+    for tier, label in (("station", "tier.station"), ("sorting_centre", "tier.sorting_centre")):
+        rules = standard.tier(tier)
+        note = rules.notes.get("min_floor_area", "")
+        if rules.min_floor_area_m2 is None:
+            lines.append(t("ui.existing.floor_area_unset", lang, tier=t(label, lang), note=note))
+        else:
+            area = fmt.number(rules.min_floor_area_m2, 1 if rules.min_floor_area_m2 % 1 else 0)
+            lines.append(
+                t("ui.existing.floor_area_set", lang, tier=t(label, lang), area=area, note=note)
+            )
+    return lines
+
+
+def budget_table(region: Region, data: dict) -> pd.DataFrame:
+    """The per-county budgets of scenario ``data`` as the editable table's rows."""
+    budgets = data["costs"]["county_budget_yuan"]
+    codes = region.counties["code"].astype(str).tolist()
+    return pd.DataFrame(
+        {
+            "code": codes,
+            "county": region.counties["name"].astype(str).tolist(),
+            "budget": pd.array([budgets.get(c) for c in codes], dtype="Float64"),
+        }
+    )
+
+
+def county_budgets(table: pd.DataFrame) -> dict[str, float]:
+    """The edited budget table back as ``{county_code: yuan}``; a blank cell is no ceiling."""
+    return {
+        str(code): float(value)
+        for code, value in zip(table["code"], table["budget"], strict=True)
+        if value is not None and not pd.isna(value)
+    }
+
+
+def unknown_budget_counties(region: Region, data: dict) -> list[str]:
+    """County codes with a budget in ``data`` that the region does not have, sorted."""
+    known = set(region.counties["code"].astype(str))
+    return sorted(code for code in data["costs"]["county_budget_yuan"] if code not in known)
+
+
+def budget_cell_problems(table: pd.DataFrame, edits: Any, region: Region, lang: str) -> list[str]:
+    """Messages for cells of the budget table that are not numbers ≥ 0, as typed
+    (``edits`` is the data editor's state; see :func:`cell_problems`)."""
+    if not isinstance(edits, dict):
+        return []
+    names = _county_names(region)
+    messages = []
+    for row, cells in (edits.get("edited_rows") or {}).items():
+        try:
+            code = str(table["code"].iloc[int(row)])
+        except (ValueError, IndexError, KeyError):
+            continue
+        value = (cells or {}).get("budget")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            number = float(value) if not isinstance(value, bool) else float("nan")
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not (number >= 0 and math.isfinite(number)):
+            field = f"{names.get(code, code)} · {t(BUDGET_LABEL, lang)}"
+            messages.append(t("ui.existing.cell_yuan", lang, field=field, value=_shown(value)))
+    return messages
+
+
 # --- problems in the form's words --------------------------------------------------------
 
 
@@ -270,11 +403,12 @@ def scenario_problems(data: dict, region: Region, lang: str) -> tuple[Scenario |
         if problem.key in _VALIDATE_TABLE_KEYS:
             continue
         params = dict(problem.params)
-        if problem.key == "scenario.share" and params.get("field") == "solver.gap":
+        path = params.get("field")
+        if problem.key == "scenario.share" and path in _PERCENT_FIELDS:
             value = params.get("value")  # a share; the form shows it in percent
             typed = _shown(value * 100) if isinstance(value, int | float) else value
             messages.append(
-                t("ui.sc.gap_range", lang, field=t(FIELDS["solver.gap"], lang), value=typed)
+                t(_PERCENT_FIELDS[path], lang, field=t(FIELDS[path], lang), value=typed)
             )
             continue
         messages.append(_render(problem, lang, names))
@@ -352,4 +486,7 @@ def _field_label(path: str, lang: str, county_names: Mapping[str, str]) -> str:
         if path.startswith(prefix):
             code = path[len(prefix) :]
             return f"{county_names.get(code, code)} · {t(_COLUMN_LABEL[column], lang)}"
+    if path.startswith(_BUDGET_PATH):
+        code = path[len(_BUDGET_PATH) :]
+        return f"{county_names.get(code, code)} · {t(BUDGET_LABEL, lang)}"
     return path

@@ -16,6 +16,8 @@ Modules (one per group of tables)
     Tables ``plans`` and ``plan_files``.
 :mod:`~planner.store.reviews`
     Table ``review_decisions``.
+:mod:`~planner.store.overrides`
+    Table ``site_overrides``: the audit trail of existing sites' actions.
 :mod:`~planner.store.sweeps`
     Tables ``sweeps`` and ``sweep_points``.
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 from planner.store.database import default_path
 from planner.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from planner.store.overrides import OverrideRecord, OverrideTables
 from planner.store.plans import PlanRecord, PlanTables
 from planner.store.reviews import ReviewConflict, ReviewTables
 from planner.store.scenarios import ScenarioRecord, ScenarioTables
@@ -37,6 +40,7 @@ from planner.store.sweeps import SweepPointRecord, SweepRecord, SweepTables
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "OverrideRecord",
     "PlanRecord",
     "ReviewConflict",
     "ScenarioRecord",
@@ -47,8 +51,8 @@ __all__ = [
 ]
 
 
-class Store(ScenarioTables, PlanTables, ReviewTables, SweepTables):
-    """Scenarios, plans, review decisions and sweeps in one SQLite file.
+class Store(ScenarioTables, PlanTables, ReviewTables, OverrideTables, SweepTables):
+    """Scenarios, plans, review decisions, overrides and sweeps in one SQLite file.
 
     The class is assembled from one mixin per group of tables (each a subclass of
     :class:`~planner.store.database.Database`, which owns the file, its connections

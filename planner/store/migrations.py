@@ -108,5 +108,28 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX sweep_points_by_status ON sweep_points (sweep_id, status)",
         ),
     ),
+    (
+        4,
+        (
+            # Overrides of an existing site's action (planner.scenario.overrides), as
+            # the review decisions: append-only, one row per change (who, when, the
+            # action before and after, why); UNIQUE on the version makes two
+            # concurrent writers of the same site collide.
+            """CREATE TABLE site_overrides (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
+                tier TEXT NOT NULL,
+                site_id TEXT NOT NULL,
+                old_action TEXT NOT NULL,
+                new_action TEXT NOT NULL,
+                author TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (scenario_id, site_id, version)
+            )""",
+            "CREATE INDEX overrides_by_scenario ON site_overrides (scenario_id, site_id)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

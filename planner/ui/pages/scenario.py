@@ -7,7 +7,10 @@ generation number that changes whenever the draft is replaced (preset, clone, re
 so every widget then shows the new values.
 
 Validation runs on every change: problems are listed in plain words next to the form
-and saving is refused until they are fixed. The checks and their wording with the
+and saving is refused until they are fixed. The section on existing sites and costs is
+:mod:`planner.ui.widgets.existing`; below the form, when the region has existing sites,
+their compliance check, the overrides and the overrides' audit trail
+(:mod:`planner.ui.widgets.compliance`). The checks and their wording with the
 form's labels are the planner's (:mod:`planner.scenario.form`, over
 :meth:`planner.scenario.Scenario.validate` and :mod:`planner.scenario.checks`, applied
 to every run as well); the page adds a name that another scenario has already.
@@ -55,6 +58,9 @@ from planner.ui.state import (
     tr,
 )
 from planner.ui.widgets.choices import choice, translated
+from planner.ui.widgets.compliance import compliance_panel
+from planner.ui.widgets.existing import FIELD_HELP as EXISTING_HELP
+from planner.ui.widgets.existing import existing_section
 from planner.ui.widgets.form import BoundForm
 from planner.ui.widgets.views import local_time
 
@@ -96,6 +102,8 @@ _FIELD_HELP = {
     "solver.name": "ui.sc.solver.name_help",
     "solver.time_limit_s": "ui.sc.solver.time_limit_s_help",
     "solver.gap": "ui.sc.solver.gap_help",
+    "stations.min_village_share": "ui.existing.min_village_share_help",
+    **EXISTING_HELP,
 }
 #: Preset (:data:`planner.scenario.form.PRESETS`) -> label key.
 _PRESET_LABEL = {
@@ -261,6 +269,7 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         form.check(a, "stations.one_per_township")
         form.check(b, "stations.use_capacity")
         form.choice(a, "stations.one_per_community", _PER_COMMUNITY_LABEL)
+        form.number(b, "stations.min_village_share", scale=100.0, step=5.0, format="%.0f")
 
     with st.container(border=True):
         st.subheader(tr("tier.sorting_centre"), anchor=False)
@@ -273,6 +282,8 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
     with st.container(border=True):
         st.subheader(tr("ui.sc.section.counties"), anchor=False)
         _county_editor(form, draft, region)
+
+    existing_section(form, draft, region)
 
     with st.expander(tr("ui.sc.section.advanced")):
         a, b = st.columns(2)
@@ -459,3 +470,4 @@ def render() -> None:
     with left:
         _form(form, draft, region)
     _actions(right, form, draft, region, scenario_id)
+    compliance_panel(draft, DRAFT, region, scenario_id)

@@ -85,14 +85,18 @@ class BoundForm:
         initial: Any,
         *args: Any,
         read: Callable[[Any], Any] | None = lambda out: out,
+        suffix: str = "",
         **kwargs: Any,
     ) -> Any:
         """One row: ``widget(label, *args, key=…, help=…, **kwargs)`` starting at
         ``initial``; ``read(value)`` is written back to ``path`` (nothing when ``read``
-        is ``None``). Returns the widget's value."""
+        is ``None``). ``suffix`` is added to the label (a note such as "planning
+        assumption"; the widget keeps its value when it changes). Returns the widget's
+        value."""
         if "help" not in kwargs and path in self.helps:
             kwargs["help"] = tr(self.helps[path])
-        out = widget(tr(self.fields[path]), *args, key=self.init(path, initial), **kwargs)
+        label = tr(self.fields[path]) + suffix
+        out = widget(label, *args, key=self.init(path, initial), **kwargs)
         if read is not None:
             _set(self.data, path, read(out))
         return out
@@ -110,7 +114,11 @@ class BoundForm:
         if out is None:  # a cleared field: say so, and keep the last value meanwhile
             self.problems.append(tr(self.empty_key, field=tr(self.fields[path])))
             return initial
-        _set(self.data, path, int(out) if integer else float(out) / scale)
+        # a share shown in percent comes back as it was (57 % is 0.57, not 0.56999…)
+        if integer:
+            _set(self.data, path, int(out))
+        else:
+            _set(self.data, path, float(out) if scale == 1 else round(float(out) / scale, 12))
         return out
 
     def choice(
