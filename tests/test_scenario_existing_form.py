@@ -267,7 +267,7 @@ def test_compliance_check_lists_each_site_with_its_action_and_reasons() -> None:
     _run(at)
     table = _frame(at, "Action").set_index("Site id")
     assert table.loc["E3", "Action"] == "Close"
-    assert table.loc["E3", "Reasons"] == "No licence or registration"
+    assert table.loc["E3", "Reasons"] == "no business licence or registration"
 
 
 def test_override_needs_a_reason_then_is_saved_and_audited(planner_home) -> None:
