@@ -13,7 +13,6 @@ import pytest
 from test_app_browser import (
     _frame_with,
     _metrics,
-    _nav,
     _no_traceback,
     _open,
     _run_current,
