@@ -238,7 +238,9 @@ def _block(sheet, title: str) -> pd.DataFrame:
 
 def test_workbook_lists_actions_reasons_closed_sites_and_costs(plan, region, tmp_path):
     book = openpyxl.load_workbook(export_xlsx(plan, tmp_path / "s.xlsx", region, "zh"))
-    assert book.sheetnames == ["回收站点", "分拣中心", "分区县汇总", "处置与费用", "说明"]
+    assert book.sheetnames == [
+        "回收站点", "分拣中心", "分区县汇总", "未覆盖的村和社区", "处置与费用", "说明",
+    ]  # fmt: skip
     sheet = book["回收站点"]
     header = [c.value for c in sheet[1]]
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(2, values_only=True)}

@@ -85,7 +85,9 @@ def _station_names(plan) -> set[str]:
 
 def test_xlsx_sheets_rows_text_codes_and_names(out, plan):
     wb = openpyxl.load_workbook(out / "jinjiang_sites.xlsx")
-    assert wb.sheetnames == ["回收站点", "分拣中心", "分区县汇总", "处置与费用", "说明"]
+    assert wb.sheetnames == [
+        "回收站点", "分拣中心", "分区县汇总", "未覆盖的村和社区", "处置与费用", "说明",
+    ]  # fmt: skip
     stations, centres, counties = wb["回收站点"], wb["分拣中心"], wb["分区县汇总"]
     assert stations.max_row - 1 == len(plan.stations) == 80
     assert centres.max_row - 1 == len(plan.centres) == 2
@@ -118,7 +120,8 @@ def test_xlsx_in_english(plan, region, tmp_path):
     path = export_xlsx(plan, tmp_path / "en.xlsx", region, lang="en")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [
-        "Recycling stations", "Sorting centres", "By county", "Actions and costs", "About",
+        "Recycling stations", "Sorting centres", "By county", "Villages not covered",
+        "Actions and costs", "About",
     ]  # fmt: skip
     assert [c.value for c in wb["Recycling stations"][1]][:2] == ["Site code", "Name"]
     statuses = {r[7].value for r in wb["Recycling stations"].iter_rows(min_row=2)}

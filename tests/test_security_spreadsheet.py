@@ -250,7 +250,9 @@ def workbook(plan, region, tmp_path_factory) -> Path:
 
 def test_xlsx_has_no_formula_or_error_cell_on_any_sheet(workbook):
     wb = openpyxl.load_workbook(workbook)
-    assert wb.sheetnames == ["回收站点", "分拣中心", "分区县汇总", "处置与费用", "说明"]
+    assert wb.sheetnames == [
+        "回收站点", "分拣中心", "分区县汇总", "未覆盖的村和社区", "处置与费用", "说明",
+    ]  # fmt: skip
     # 12 station names of which 8 start like a formula, 3 × 12 township cells
     # (stations, centres), county names, codes, the about sheet ...
     assert assert_no_formula_cells(workbook) >= 50

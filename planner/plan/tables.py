@@ -1,5 +1,8 @@
 """A plan's indicators as the app's tables show them: KPIs of several plans side by side,
-the solver's tiers, and per-county and per-township rows with the scenario's targets.
+the solver's tiers, and per-county and per-township rows with the scenario's targets;
+village coverage (村/社区覆盖: the city's, the rule's, the villages left without a
+station in reach, :mod:`planner.plan.villages`); what the plan does with each site and
+what it costs.
 
 Headers and values are in the planner's language, numbers written by
 :mod:`planner.format`. The functions take a plan's indicators (:attr:`Plan.kpis`) or
@@ -9,6 +12,7 @@ Nothing here draws; the pages (:mod:`planner.ui.pages`) show the tables.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -30,6 +34,7 @@ from planner.plan.actions import (
     tier_cost_rows,
 )
 from planner.plan.kpi import distance_mode_text
+from planner.plan.villages import CITY_KEYS, KIND_LABEL, uncovered_villages
 from planner.scenario import Scenario
 
 __all__ = [
@@ -38,6 +43,7 @@ __all__ = [
     "MONEY_LABEL",
     "PLAN_STATUS_LABEL",
     "TIER_LABEL",
+    "VILLAGE_KPIS",
     "StoredPlan",
     "action_table",
     "compare_actions",
@@ -46,12 +52,17 @@ __all__ = [
     "cost_table",
     "county_rows",
     "coverage_by_area",
+    "coverage_table",
     "diagnosis_lines",
     "kpi_kind",
     "kpi_value",
     "target_text",
     "tier_table",
     "township_rows",
+    "uncovered_rows",
+    "village_rule_line",
+    "village_target",
+    "villages_short",
 ]
 
 #: KPI rows of the compare table: (kpi key, label key, kind of figure).
@@ -61,6 +72,10 @@ KPI_ROWS: tuple[tuple[str, str, fmt.Kind], ...] = (
     ("coverage_share", "term.population_within_radius", "share"),
     ("coverage_share_urban", "term.urban_coverage", "share"),
     ("coverage_share_rural", "term.rural_coverage", "share"),
+    ("village_coverage_share", "term.village_coverage", "share"),
+    ("village_coverage_share_community", "term.community_coverage", "share"),
+    ("village_coverage_share_village", "term.rural_village_coverage", "share"),
+    ("min_county_village_share", "term.min_county_village_coverage", "share"),
     ("mean_distance_m", "ui.kpi.mean_distance_m", "metres"),
     ("p95_distance_m", "ui.kpi.p95_distance_m", "metres"),
     ("max_distance_m", "ui.kpi.max_distance_m", "metres"),
@@ -83,6 +98,9 @@ PLAN_STATUS_LABEL = {
     "error": "ui.status.error",
 }
 _SOLVED = ("optimal", "time_limit_feasible")
+#: Indicators :func:`kpi_value` reads from a plan's village-coverage block
+#: (``kpis["villages"]``), under the names the county and township tables give them.
+VILLAGE_KPIS = {**CITY_KEYS, "min_county_village_share": "min_county_share"}
 
 
 class StoredPlan(Protocol):
@@ -95,7 +113,10 @@ class StoredPlan(Protocol):
 
 def kpi_value(kpis: Mapping[str, Any], key: str) -> float | None:
     """Indicator ``key`` of ``kpis`` as a finite number (``None`` when missing);
-    ``stations_per_10k_households`` from the stored per-1,000 figure."""
+    ``stations_per_10k_households`` from the stored per-1,000 figure, the
+    :data:`VILLAGE_KPIS` from the village-coverage block."""
+    if key in VILLAGE_KPIS and key not in kpis:
+        return fmt.figure((kpis.get("villages") or {}).get(VILLAGE_KPIS[key]))
     if key == "stations_per_10k_households":
         value = fmt.figure(kpis.get("stations_per_1000_households"))
         return None if value is None else value * 10
@@ -209,6 +230,7 @@ def county_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
     by_code = {}
     if kpis is not None and len(kpis):
         by_code = {str(r["county_code"]): r for r in kpis.to_dict("records")}
+    target = village_target(plan.scenario)
     rows = []
     for code in codes:
         k = by_code.get(code, {})
@@ -225,6 +247,7 @@ def county_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
                 t("ui.res.col.ct_planned", lang): int(k.get("sorting_centres", 0) or 0),
                 t("term.population", lang): fmt.count(k.get("population")),
                 t("term.within_radius", lang): fmt.share(k.get("coverage_share")),
+                **_village_cells(k, target, lang),
                 t("term.mean_distance_m", lang): fmt.count(k.get("mean_distance_m")),
                 t("term.95th_percentile_m", lang): fmt.count(k.get("p95_distance_m")),
                 t("term.people_outside_radius", lang): fmt.count(k.get("uncovered_population")),
@@ -234,7 +257,7 @@ def county_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
 
 
 def township_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
-    """Per-township planned counts, coverage and distances."""
+    """Per-township planned counts, coverage (people and villages) and distances."""
     kpis = plan.township_kpis
     if kpis is None or not len(kpis):
         return pd.DataFrame()
@@ -247,6 +270,7 @@ def township_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
             for k, v in _names(region.townships, "county_code").items()
         }
     codes = kpis["township_code"].astype(str)
+    villages = pd.DataFrame([_village_cells(r, None, lang) for r in kpis.to_dict("records")])
     return pd.DataFrame(
         {
             t("term.township", lang): [towns.get(c, c) for c in codes],
@@ -255,6 +279,7 @@ def township_rows(plan: Plan, region: Region | None, lang: str) -> pd.DataFrame:
             t("ui.res.col.ct_planned", lang): kpis["sorting_centres"].astype(int).to_numpy(),
             t("term.population", lang): [fmt.count(v) for v in kpis["population"]],
             t("term.within_radius", lang): [fmt.share(v) for v in kpis["coverage_share"]],
+            **{name: villages[name].to_numpy() for name in villages.columns},
             t("term.mean_distance_m", lang): [fmt.count(v) for v in kpis["mean_distance_m"]],
             t("term.95th_percentile_m", lang): [fmt.count(v) for v in kpis["p95_distance_m"]],
         }
@@ -278,6 +303,159 @@ def coverage_by_area(plan: Plan, region: Region | None, lang: str) -> tuple[pd.D
         }
     )
     return frame.sort_values("coverage"), many
+
+
+# --- village coverage (村/社区覆盖) ----------------------------------------------------------
+
+
+def village_target(scenario: Scenario) -> float | None:
+    """The scenario's rule "at least this share of the villages and communities of every
+    county have a station within their radius" (0–1), ``None`` without it."""
+    share = fmt.figure(getattr(scenario.stations, "min_village_share", None))
+    return share if share else None
+
+
+def villages_short(units: Any, covered: Any, target: float) -> int:
+    """Villages and communities an area lacks to meet ``target``, counted as the rule
+    counts them (``ceil(target × units)`` covered; :func:`planner.run.rules.village_rules`)."""
+    n, hit = fmt.figure(units), fmt.figure(covered)
+    if not n or hit is None:
+        return 0
+    return max(0, math.ceil(target * n - 1e-9) - int(hit))
+
+
+def _target_text(target: float, sign: bool = True) -> str:
+    """``≥ 70%`` (``≥ 72.5%`` when not a whole percent)."""
+    whole = abs(target * 100 - round(target * 100)) < 1e-9
+    text = fmt.share(target, 0 if whole else 1)
+    return f"≥ {text}" if sign else text
+
+
+def _covered_of(covered: Any, units: Any) -> str:
+    """``354 / 405``: units covered of all; ``—`` with nothing to count."""
+    if not fmt.figure(units):
+        return fmt.MISSING
+    return f"{fmt.count(covered)} / {fmt.count(units)}"
+
+
+def _village_cells(k: Mapping[str, Any], target: float | None, lang: str) -> dict[str, str]:
+    """An area row's village coverage (:data:`planner.plan.villages.AREA_COLUMNS`):
+    the share of all units and units covered of all; with a rule, its target and
+    whether the area meets it (or how many units it lacks); the shares of 社区 and 村."""
+    units = k.get("village_units")
+    out = {
+        t("term.village_coverage", lang): fmt.share(k.get("village_coverage_share")),
+        t("term.villages_covered", lang): _covered_of(k.get("village_units_covered"), units),
+    }
+    if target is not None:
+        short = villages_short(units, k.get("village_units_covered"), target)
+        met = t("term.target_short", lang, count=short) if short else t("term.target_met", lang)
+        out[t("term.village_target", lang)] = _target_text(target)
+        out[t("term.village_target_met", lang)] = met if fmt.figure(units) else fmt.MISSING
+    out[t("term.community_coverage", lang)] = fmt.share(k.get("village_coverage_share_community"))
+    out[t("term.rural_village_coverage", lang)] = fmt.share(k.get("village_coverage_share_village"))
+    return out
+
+
+def coverage_table(kpis: Mapping[str, Any], lang: str) -> pd.DataFrame:
+    """The city's coverage: the population within the radius and the villages and
+    communities with a station in reach, all, urban (社区) and rural (村). Village
+    figures are ``—`` for a plan made before they were counted."""
+    v = kpis.get("villages") or {}
+    rows = (
+        ("export.total", "coverage_share", "share", "covered", "units"),
+        ("ui.res.coverage.urban", "coverage_share_urban", "community_share",
+         "community_covered", "community_units"),
+        ("ui.res.coverage.rural", "coverage_share_rural", "village_share",
+         "village_covered", "village_units"),
+    )  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "": t(label, lang),
+                t("term.population_within_radius", lang): fmt.share(kpis.get(people)),
+                t("term.village_coverage", lang): fmt.share(v.get(share)),
+                t("term.villages_covered", lang): _covered_of(v.get(covered), v.get(units)),
+            }
+            for label, people, share, covered, units in rows
+        ]
+    )
+
+
+def village_rule_line(plan: Plan, region: Region | None, lang: str) -> tuple[bool, str] | None:
+    """Whether every county meets the scenario's village rule, and a line saying so (the
+    lowest county share, or the counties short); ``None`` without a rule."""
+    target = village_target(plan.scenario)
+    if target is None:
+        return None
+    names = _names(region.counties) if region is not None else {}
+    kpis = plan.county_kpis
+    short = []
+    if kpis is not None and len(kpis) and "village_units" in kpis:
+        for r in kpis.to_dict("records"):
+            n = villages_short(r["village_units"], r["village_units_covered"], target)
+            if n:
+                name = names.get(str(r["county_code"]), str(r["county_code"]))
+                short.append(t("ui.res.village_rule_county", lang, county=name, count=n))
+    if short:
+        sep = "；" if lang == "zh" else "; "
+        return False, t(
+            "ui.res.village_rule_short", lang, target=_target_text(target, False),
+            counties=sep.join(short),
+        )  # fmt: skip
+    lowest = (plan.kpis.get("villages") or {}).get("min_county_share")
+    return True, t(
+        "ui.res.village_rule_met", lang, target=_target_text(target, False),
+        lowest=fmt.share(lowest),
+    )  # fmt: skip
+
+
+def _name_or_code(table: pd.DataFrame, area: str) -> list[str]:
+    """Each row's ``area`` (``township``/``county``) name, its code where it has none."""
+    codes = table[f"{area}_code"].astype(str)
+    names = table[area] if area in table else [None] * len(table)
+    return [n if isinstance(n, str) and n else c for n, c in zip(names, codes, strict=True)]
+
+
+def uncovered_rows(
+    plan: Plan, region: Region | None, lang: str, county: str | None = None
+) -> pd.DataFrame:
+    """The villages and communities without a station within their radius
+    (:func:`planner.plan.villages.uncovered_villages`), of one county when ``county``
+    is given: code, name, 村 or 社区, township, county, population, radius, the nearest
+    station and the distance to it in whole metres (empty when none is reachable)."""
+    demand = plan.demand
+    if demand is None or not len(demand):
+        table = pd.DataFrame(columns=["code", "name", "kind", "township_code", "county_code",
+                                      "population", "radius_m", "station_id", "station_name",
+                                      "distance_m"])  # fmt: skip
+    else:
+        table = uncovered_villages(demand, plan.sites, region)
+    if county is not None:
+        table = table[table["county_code"].astype(str) == str(county)]
+    station = [
+        fmt.MISSING if pd.isna(i) else str(n if isinstance(n, str) and n else i)
+        for i, n in zip(table["station_id"], table["station_name"], strict=True)
+    ]
+
+    def whole(values: Any) -> pd.api.extensions.ExtensionArray:
+        return pd.array([None if pd.isna(v) else round(float(v)) for v in values], dtype="Int64")
+
+    return pd.DataFrame(
+        {
+            t("export.col.community_code", lang): table["code"].astype(str).to_numpy(),
+            t("term.name", lang): table["name"].to_numpy(),
+            t("term.village_or_community", lang): [
+                value_label(KIND_LABEL, k, lang) for k in table["kind"]
+            ],
+            t("term.township", lang): _name_or_code(table, "township"),
+            t("term.county", lang): _name_or_code(table, "county"),
+            t("term.population", lang): whole(table["population"]),
+            t("term.radius_m", lang): whole(table["radius_m"]),
+            t("term.nearest_station", lang): station,
+            t("term.nearest_station_m", lang): whole(table["distance_m"]),
+        }
+    )
 
 
 # --- what the plan does with each site, and what it costs ----------------------------------

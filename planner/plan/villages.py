@@ -37,13 +37,15 @@ Indicators
     The lowest county share: the figure the rule "≥ X % in every county" is about.
 
 Shares are ``None`` where there is nothing to count. Per county and township, the
-area tables gain :data:`AREA_COLUMNS` (:func:`village_area_columns`).
+area tables gain :data:`AREA_COLUMNS` (:func:`village_area_columns`);
+:func:`city_area_columns` gives the city's figures under the same names (a total row).
 :func:`uncovered_villages` lists the units without a station in reach, with their
 nearest station, for the county to arrange mobile collection (流动回收).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -57,6 +59,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AREA_COLUMNS",
+    "CITY_KEYS",
+    "KIND_LABEL",
+    "city_area_columns",
     "nearest_station_columns",
     "uncovered_villages",
     "village_area_columns",
@@ -72,6 +77,16 @@ AREA_COLUMNS = (
     "village_coverage_share_community",
     "village_coverage_share_village",
 )
+#: Each of :data:`AREA_COLUMNS` as the city's block (``kpis["villages"]``) names it.
+CITY_KEYS = {
+    "village_units": "units",
+    "village_units_covered": "covered",
+    "village_coverage_share": "share",
+    "village_coverage_share_community": "community_share",
+    "village_coverage_share_village": "village_share",
+}
+#: Catalogue key of each kind of unit (``kind``): 社区 (urban) and 村 (rural).
+KIND_LABEL = {"community": "term.community", "village": "term.village"}
 #: Float tolerance of "within the radius", as for the demand table's ``covered``.
 _TOL_M = 1e-6
 
@@ -176,6 +191,13 @@ def village_area_columns(demand: pd.DataFrame) -> dict[str, float]:
         "village_coverage_share_community": share(c["community_covered"], c["community_units"]),
         "village_coverage_share_village": share(c["village_covered"], c["village_units"]),
     }
+
+
+def city_area_columns(kpis: Mapping[str, Any]) -> dict[str, Any]:
+    """The city's :data:`AREA_COLUMNS` from a plan's indicators (empty for a plan made
+    before village coverage was counted)."""
+    block = kpis.get("villages") or {}
+    return {column: block.get(key) for column, key in CITY_KEYS.items()} if block else {}
 
 
 def uncovered_villages(

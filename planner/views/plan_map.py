@@ -5,7 +5,10 @@ with ``export=True``, the map of the exported HTML file, coloured like the print
 sheet (:data:`planner.views.style.FILE_PLAN`). Each site is drawn by what the plan does
 with it (:func:`planner.views.style.site_symbol`: new, upgraded, kept; the existing
 sites it closes in a layer of their own, linked to nothing), its popup giving the
-reasons and costs. Every name and code from data reaches the page through
+reasons and costs. On request the villages and communities with no station within
+their radius are drawn as small hollow red rings (:data:`planner.views.style.UNREACHED`),
+their popups naming the nearest station and its distance: where a county would send
+mobile collection (流动回收). Every name and code from data reaches the page through
 :func:`planner.views.text.escape_html`.
 """
 
@@ -17,9 +20,10 @@ import numpy as np
 from branca.element import Element
 
 from planner.data.regions import Region
-from planner.format import figure, number, share
+from planner.format import figure, metres, number, share
 from planner.i18n import t, value_label
 from planner.plan.actions import actions_present, costs_assumed, reasons_text, site_actions
+from planner.plan.villages import KIND_LABEL, uncovered_villages
 from planner.views.labels import ACTION_LABEL, COLUMN_LABEL, EXPORT_TIER_ONE_LABEL
 from planner.views.layers import (
     BASEMAP_SYSTEMS,
@@ -39,12 +43,14 @@ from planner.views.style import (
     PLAN_CSS,
     RADIUS_STYLE,
     UNCOVERED,
+    UNREACHED,
     PlanStyle,
     coverage_colour,
     plan_legend,
     sheet_legend,
     site_symbol,
     symbol_colour,
+    unreached_entry,
 )
 from planner.views.text import area_names, escape_html, escaped_columns, label, plain, popup
 
@@ -105,6 +111,7 @@ def plan_map(
     *,
     export: bool = False,
     title: tuple[str, str] | None = None,
+    show_villages: bool = False,
 ) -> folium.Map:
     """Map of a :class:`~planner.plan.Plan`: sites, assignments and coverage.
 
@@ -145,6 +152,10 @@ def plan_map(
     title
         ``(title, subtitle)`` of a title box pinned to the top, which also names the
         page (the exported file's: :func:`planner.views.export.static_map.map_title`).
+    show_villages
+        Draw the villages and communities with no station within their radius
+        (:func:`planner.plan.villages.uncovered_villages`) as hollow red rings with a
+        legend entry; each popup names the nearest station and the distance to it.
 
     Returns
     -------
@@ -181,6 +192,8 @@ def plan_map(
         _link_layer(fmap, plan, lang, system, style, names["links"], export)
     if show_uncovered and plan.demand is not None and len(plan.demand):
         _uncovered_layer(fmap, plan, lang, system)
+    if show_villages and plan.demand is not None and len(plan.demand):
+        _unreached_layer(fmap, plan, region, lang, system)
 
     counties, towns = area_names(region, "counties"), area_names(region, "townships")
     closed = for_display(_wgs84(plan.closed), system)
@@ -199,7 +212,8 @@ def plan_map(
     if rows:
         _site_layer(fmap, rows, style, "sorting_centre", label(names["sorting_centre"], lang))
 
-    legend = _legend(plan, lang, export, show_links, show_uncovered, show_radius, region)
+    legend = _legend(plan, lang, export, show_links, show_uncovered, show_radius, region,
+                     show_villages)  # fmt: skip
     add_legend(fmap, t(names["legend"], lang), legend)
     if layer_control:
         folium.LayerControl(collapsed=compact).add_to(fmap)
@@ -350,6 +364,38 @@ def _uncovered_layer(fmap, plan, lang: str, system: str | None) -> None:
             ],
         ),
     ).add_to(fmap)
+
+
+def _unreached_layer(fmap, plan, region: Region | None, lang: str, system: str | None) -> None:
+    """The villages and communities with no station within their radius: hollow red
+    rings; the popup gives 村/社区, township and county, population, radius, the nearest
+    station and the distance to it."""
+    table = uncovered_villages(_wgs84(plan.demand), plan.sites, region)
+    if not len(table):
+        return
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326"
+    )
+    points = for_display(points, system)
+    rows = []
+    for rec, geom in zip(table.to_dict("records"), points.geometry, strict=True):
+        name = plain(rec["name"]) or plain(rec["code"])
+        where = [value_label(KIND_LABEL, rec["kind"], lang)]
+        where += [plain(rec.get(k) or rec.get(f"{k}_code")) for k in ("township", "county")]
+        nearest = plain(rec["station_name"]) or plain(rec["station_id"])
+        details = [
+            (t("term.population", lang), number(rec["population"])),
+            (t("map.radius_label", lang), metres(rec["radius_m"], lang)),
+            (t("term.nearest_station", lang), nearest or "—"),
+            (t("map.distance_to_station", lang), metres(rec["distance_m"], lang)),
+            ("", t("map.unreached_popup", lang)),
+        ]
+        html = popup(name, " · ".join(w for w in where if w), details)
+        rows.append([round(geom.y, 6), round(geom.x, 6), escape_html(name), html, {}])
+    group = folium.FeatureGroup(name=label("map.unreached", lang))
+    style = {"radius": UNREACHED.size, **UNREACHED.leaflet()}
+    group.add_child(PointLayer(rows, kind="circle_marker", style=style))
+    group.add_to(fmap)
 
 
 def _station_radius(plan) -> np.ndarray:
@@ -527,17 +573,21 @@ def _file_details(rec, tier, lang) -> list[tuple[str, str]]:
     return [(t(COLUMN_LABEL[key], lang), value) for key, value in rows]
 
 
-def _legend(plan, lang, export, links, uncovered, radius, region) -> list[tuple[str, ...]]:
+def _legend(
+    plan, lang, export, links, uncovered, radius, region, villages=False
+) -> list[tuple[str, ...]]:
     """``(colour, label[, ring])`` per legend entry: the app's, or the printed sheet's;
-    an entry per tier and action present (none for closing when nothing closes)."""
+    an entry per tier and action present (none for closing when nothing closes), and
+    one for the villages with no station in reach when they are drawn."""
     actions = actions_present(plan.sites)
     if not export:
         coverage = region is not None
         return plan_legend(
             lang, links=links, uncovered=uncovered, radius=radius, coverage=coverage,
-            actions=actions,
+            actions=actions, villages=villages,
         )  # fmt: skip
-    return [
+    items: list[tuple[str, ...]] = [
         (symbol_colour(symbol), t(key, lang))
         for key, symbol in sheet_legend(actions, townships=False)
     ]
+    return [*items, unreached_entry(lang)] if villages else items

@@ -57,6 +57,7 @@ __all__ = [
     "ROAD_LINE",
     "SWATCH_BORDER",
     "UNCOVERED",
+    "UNREACHED",
     "UPGRADE_COLOUR",
     "DensityScale",
     "Dot",
@@ -71,6 +72,7 @@ __all__ = [
     "sheet_legend",
     "site_symbol",
     "symbol_colour",
+    "unreached_entry",
 ]
 
 
@@ -324,6 +326,10 @@ RADIUS_STYLE = {
 RADIUS_SWATCH = "#d2e3f0"
 #: App plan map: communities outside their station's radius.
 UNCOVERED = Dot("#ff7f00", "#b35806", 4, 1, 0.9)
+#: Plan maps: villages and communities with no station within their radius (the list
+#: for mobile collection), small hollow red rings; filled invisibly so that a click
+#: inside the ring opens the popup.
+UNREACHED = Dot("#ffffff", "#d7191c", 6, 2, 0.0)
 
 
 def _css(name: str, dot: Dot, shadow: str) -> str:
@@ -401,6 +407,11 @@ def _acted(actions: Mapping[str, Collection[str]] | None) -> bool:
     return any(set(found) - {"new"} for found in (actions or {}).values())
 
 
+def unreached_entry(lang: str) -> tuple[str, str, str]:
+    """Legend entry of the villages and communities with no station in reach."""
+    return (UNREACHED.fill, t("map.unreached", lang), UNREACHED.edge)
+
+
 def plan_legend(
     lang: str,
     *,
@@ -409,9 +420,11 @@ def plan_legend(
     radius: bool,
     coverage: bool,
     actions: Mapping[str, Collection[str]] | None = None,
+    villages: bool = False,
 ) -> list[tuple[str, ...]]:
     """Legend of the app's plan map: ``(colour, label)`` per entry shown, or
-    ``(colour, label, ring)`` for a symbol with a coloured edge.
+    ``(colour, label, ring)`` for a symbol with a coloured edge (``villages``: the
+    villages and communities with no station in reach, :data:`UNREACHED`).
 
     ``actions`` are the actions each tier's sites have
     (:func:`planner.plan.actions.actions_present`): a plan that acts on existing sites
@@ -432,6 +445,8 @@ def plan_legend(
         items.append((APP_PLAN.link.colour, t("map.links", lang)))
     if uncovered:
         items.append((UNCOVERED.fill, t("map.uncovered", lang)))
+    if villages:
+        items.append(unreached_entry(lang))
     if radius:
         items.append((RADIUS_SWATCH, t("map.radius", lang)))
     if coverage:

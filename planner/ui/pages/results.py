@@ -1,4 +1,6 @@
-"""Results page: a stored plan on the map, with city KPI cards and per-county tables.
+"""Results page: a stored plan on the map, with city KPI cards, the city's coverage
+(people and villages), per-county and per-township tables, and the villages and
+communities left without a station in reach (for mobile collection).
 
 The tables and the chart's data are the planner's (:mod:`planner.plan.tables`).
 """
@@ -17,8 +19,11 @@ from planner.plan.tables import (
     cost_table,
     county_rows,
     coverage_by_area,
+    coverage_table,
     kpi_value,
     township_rows,
+    uncovered_rows,
+    village_rule_line,
 )
 from planner.store import PlanRecord
 from planner.ui.state import (
@@ -31,7 +36,7 @@ from planner.ui.state import (
 )
 from planner.ui.widgets.charts import LINE_COLOUR, show_chart
 from planner.ui.widgets.choices import choice
-from planner.ui.widgets.export_panel import export_panel
+from planner.ui.widgets.export_panel import export_panel, uncovered_downloads
 from planner.ui.widgets.views import (
     basemap_picker,
     kpi_cards,
@@ -46,17 +51,21 @@ from planner.ui.widgets.views import (
 __all__ = ["render"]
 
 RESULTS_PLAN = "results_plan"
-#: The plan's indicators as cards, and the cards with a help text.
+VILLAGE_COUNTY = "results_villages_county"
+#: The plan's indicators as cards (two rows of four), and the cards with a help text.
 CARDS = (
     "stations",
     "sorting_centres",
-    "coverage_share",
     "mean_distance_m",
     "p95_distance_m",
+    "coverage_share",
+    "village_coverage_share",
+    "uncovered_population",
     "uncovered_communities",
 )
 CARD_HELP = {
     "coverage_share": "ui.kpi.help.coverage_share",
+    "village_coverage_share": "ui.kpi.help.village_coverage",
     "mean_distance_m": "ui.kpi.help.distance",
     "p95_distance_m": "ui.kpi.help.distance",
 }
@@ -106,9 +115,47 @@ def _actions(plan: Plan, region: Region | None) -> None:
         st.caption(note)
 
 
+def _coverage(plan: Plan, region: Region | None) -> None:
+    """The city's coverage, all / urban (社区) / rural (村), and the village rule."""
+    st.dataframe(coverage_table(plan.kpis, lang()), hide_index=True, width="stretch")
+    st.caption(tr("ui.res.coverage_help"))
+    rule = village_rule_line(plan, region, lang())
+    if rule is not None:
+        (st.success if rule[0] else st.warning)(rule[1])
+
+
+def _villages(record: PlanRecord, plan: Plan, region: Region) -> None:
+    """The villages and communities with no station in reach, by county, with their
+    nearest station: the list a county arranges mobile collection (流动回收) from."""
+    st.subheader(tr("term.uncovered_villages"))
+    rows = uncovered_rows(plan, region, lang())
+    if rows.empty:
+        st.success(tr("term.every_village_covered"))
+        return
+    people = int(rows[tr("term.population")].sum())
+    st.caption(
+        tr("ui.res.villages_summary", count=fmt.count(len(rows)), population=fmt.count(people))
+    )
+    codes = [str(c) for c in region.counties["code"]]
+    county = ""
+    if len(codes) > 1:
+        if st.session_state.get(VILLAGE_COUNTY) not in ["", *codes]:
+            st.session_state.pop(VILLAGE_COUNTY, None)
+        names = dict(zip(codes, region.counties["name"].astype(str), strict=True))
+        where = st.columns([1, 2])[0]
+        county = choice(where, tr("term.county"), ["", *codes], key=VILLAGE_COUNTY,
+                        labels={"": tr("ui.res.all_counties"), **names})  # fmt: skip
+        if county:
+            rows = uncovered_rows(plan, region, lang(), county)
+    numbers = {c: st.column_config.NumberColumn(format="localized")
+               for c in rows.select_dtypes("number").columns}  # fmt: skip
+    st.dataframe(rows, hide_index=True, width="stretch", column_config=numbers)
+    uncovered_downloads(record, plan, region, county)
+
+
 def _kpi_cards(record: PlanRecord) -> None:
     k = record.kpis
-    kpi_cards(k, CARDS, CARD_HELP)
+    kpi_cards(k, CARDS, CARD_HELP, per_row=4)
     # how the distances were measured, and what fell back to a straight line
     colon = "：" if lang() == "zh" else ": "
     notes = [f"{tr('kpi.distance_mode')}{colon}{distance_mode_text(k, lang())}"]
@@ -170,19 +217,23 @@ def render() -> None:
     if not record.has_plan:
         st.error(tr("ui.res.no_plan"))
     _kpi_cards(record)
+    _coverage(plan, region)
 
     with st.expander(tr("ui.res.solver"), expanded=not record.has_plan):
         show_results(record.results)
 
-    a, b, c, d = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    a, b = st.columns([2, 5], vertical_alignment="bottom")
     basemap = basemap_picker(a, "results_basemap")
-    radius = b.checkbox(tr("ui.res.show_radius"), key="results_radius")
-    links = c.checkbox(tr("term.show_station_centre_lines"), value=True, key="results_links")
-    uncovered = d.checkbox(tr("ui.res.show_uncovered"), value=True, key="results_uncovered")
+    row = b.container(horizontal=True, gap="medium")  # labels wrap, never cut
+    radius = row.checkbox(tr("ui.res.show_radius"), key="results_radius", wrap=True)
+    links = row.checkbox(tr("term.show_station_centre_lines"), True, "results_links", wrap=True)
+    uncovered = row.checkbox(tr("ui.res.show_uncovered"), True, "results_uncovered", wrap=True)
+    villages = row.checkbox(tr("ui.res.show_villages"), key="results_villages_map", wrap=True)
     show_map(
-        map_html(str(db.path), plan_id, record.region, basemap, radius, links, uncovered),
+        map_html(str(db.path), plan_id, record.region, basemap, radius, links, uncovered,
+                 villages=villages),
         height=620,
-    )
+    )  # fmt: skip
     st.caption(tr("ui.res.map_help"))
 
     st.subheader(tr("ui.res.county_table"))
@@ -192,6 +243,8 @@ def render() -> None:
     _actions(plan, region)
     with st.expander(tr("ui.res.township_table")):
         st.dataframe(township_rows(plan, region, lang()), hide_index=True, width="stretch")
+    if record.has_plan:
+        _villages(record, plan, region)
     st.download_button(
         tr("ui.res.download"),
         data=plan_zip(str(db.path), plan_id),

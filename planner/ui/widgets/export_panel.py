@@ -12,12 +12,15 @@ import streamlit as st
 from planner.data.regions import Region
 from planner.i18n import PlannerError
 from planner.plan import Plan
+from planner.spreadsheet import csv_bytes
 from planner.store import PlanRecord
 from planner.ui.state import lang, tr
 from planner.ui.widgets.choices import choice, translated
 from planner.views.export import FORMATS, PAPERS, export_plan
+from planner.views.export.common import uncovered_table
+from planner.views.export.tables import uncovered_xlsx
 
-__all__ = ["export_bytes", "export_panel"]
+__all__ = ["export_bytes", "export_panel", "uncovered_downloads"]
 
 MIMES = {
     "html": "text/html",
@@ -98,5 +101,43 @@ def export_panel(record: PlanRecord, plan: Plan, region: Region | None) -> None:
         file_name=name,
         mime=mime,
         key=f"export_download_{record.id}",
+        width="stretch",
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _uncovered_files(
+    _plan: Plan, _region: Region | None, key: tuple, county: str, lang_: str
+) -> tuple[bytes, bytes]:
+    """CSV and XLSX bytes of the villages not covered (of ``county``, or all)."""
+    table = uncovered_table(_plan, lang_, _region, county or None)
+    return csv_bytes(table), uncovered_xlsx(_plan, _region, lang_, county or None)
+
+
+def uncovered_downloads(
+    record: PlanRecord, plan: Plan, region: Region | None, county: str = ""
+) -> None:
+    """CSV and Excel downloads of the villages and communities with no station in reach
+    (of one county, when chosen), spreadsheet-safe like every export."""
+    region_key = (region.id, str(region.path)) if region is not None else None
+    csv, xlsx = _uncovered_files(
+        plan, region, (record.id, record.created_at, region_key), county, lang()
+    )
+    stem = f"uncovered_villages_{record.region}_{record.id}" + (f"_{county}" if county else "")
+    a, b = st.columns(2)
+    a.download_button(
+        tr("ui.exp.villages_csv"),
+        data=csv,
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key="results_villages_csv",
+        width="stretch",
+    )
+    b.download_button(
+        tr("ui.exp.villages_xlsx"),
+        data=xlsx,
+        file_name=f"{stem}.xlsx",
+        mime=MIMES["xlsx"],
+        key="results_villages_xlsx",
         width="stretch",
     )

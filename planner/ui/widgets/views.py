@@ -12,7 +12,7 @@ import streamlit as st
 from planner import format as fmt
 from planner.data.regions import Region
 from planner.plan import Plan
-from planner.plan.tables import KPI_LABEL, diagnosis_lines, kpi_kind, tier_table
+from planner.plan.tables import KPI_LABEL, diagnosis_lines, kpi_kind, kpi_value, tier_table
 from planner.store import PlanRecord, Store
 from planner.ui.labels import BASEMAP_LABEL
 from planner.ui.state import WORKING_REGION, _cached_region, _pack_stamp, lang, tr
@@ -53,14 +53,18 @@ def plan_label(record: PlanRecord) -> str:
 
 
 def kpi_cards(
-    kpis: Mapping[str, Any], keys: Sequence[str], helps: Mapping[str, str] | None = None
+    kpis: Mapping[str, Any],
+    keys: Sequence[str],
+    helps: Mapping[str, str] | None = None,
+    per_row: int = 3,
 ) -> None:
-    """Six indicator cards in two rows of three: ``keys`` of ``kpis`` (a plan's
-    indicators, or a row with the same names), each written as its kind
-    (:func:`planner.plan.tables.kpi_kind`), with the help text keys ``helps``."""
-    columns = [*st.columns(3), *st.columns(3)]
-    for col, key in zip(columns, keys, strict=True):
-        value = fmt.kind(kpis.get(key), kpi_kind(key), lang())
+    """Indicator cards in rows of ``per_row``: ``keys`` of ``kpis`` (a plan's
+    indicators, or a row with the same names; :func:`planner.plan.tables.kpi_value`),
+    each written as its kind (:func:`planner.plan.tables.kpi_kind`), with the help text
+    keys ``helps``."""
+    columns = [col for _ in range(0, len(keys), per_row) for col in st.columns(per_row)]
+    for col, key in zip(columns, keys, strict=False):
+        value = fmt.kind(kpi_value(kpis, key), kpi_kind(key), lang())
         help_key = (helps or {}).get(key)
         label = tr(KPI_LABEL[key])
         col.metric(label, value, help=tr(help_key) if help_key else None, border=True)
@@ -107,8 +111,8 @@ def _cached_map(
 
 def _map_page(plan: Plan, region: Region | None, lang_: str, options: tuple) -> str:
     """The plan's map as HTML; ``options`` are the basemap and what is drawn (radius,
-    links, uncovered communities, compact)."""
-    basemap, radius, links, uncovered, compact = options
+    links, uncovered communities, compact, villages with no station in reach)."""
+    basemap, radius, links, uncovered, compact, villages = options
     fmap = plan_map(
         plan,
         region,
@@ -118,6 +122,7 @@ def _map_page(plan: Plan, region: Region | None, lang_: str, options: tuple) -> 
         show_links=links,
         show_uncovered=uncovered,
         compact=compact,
+        show_villages=villages,
     )
     return to_html(fmap)
 
@@ -131,10 +136,12 @@ def map_html(
     links: bool = True,
     uncovered: bool = True,
     compact: bool = False,
+    villages: bool = False,
 ) -> str:
-    """Offline HTML of the plan's map (cached), over the session's region when edited."""
+    """Offline HTML of the plan's map (cached), over the session's region when edited;
+    ``villages`` marks the villages and communities with no station in reach."""
     working = st.session_state.get(WORKING_REGION)
-    options = (basemap, radius, links, uncovered, compact)
+    options = (basemap, radius, links, uncovered, compact, villages)
     if isinstance(working, Region) and working.id == region_id:
         return _map_page(load_plan(db, plan_id), working, lang(), options)
     return _cached_map(db, plan_id, region_id, _pack_stamp(region_id), lang(), options)

@@ -1,8 +1,9 @@
 """Shared pieces of the plan exports: wording, column specs and tidy tables.
 
-Every table an export writes (site lists, county summary) is built here once, with
-headers in the export language, so the XLSX sheets, the CSV files and the PDF report
-agree. Codes (``site_id``, ``county_code``, …) are always strings.
+Every table an export writes (site lists, county summary, the villages and communities
+without a station in reach) is built here once, with headers in the export language, so
+the XLSX sheets, the CSV files, the PDF report and the app's downloads agree. Codes
+(``site_id``, ``county_code``, …) are always strings.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from planner.plan.actions import (
     tier_cost_rows,
     unit_cost_rows,
 )
+from planner.plan.villages import KIND_LABEL, city_area_columns, uncovered_villages
 from planner.views.labels import (
     ACTION_LABEL,
     COLUMN_LABEL,
@@ -47,6 +49,7 @@ __all__ = [
     "COUNTY_COLUMNS",
     "STATION_COLUMNS",
     "TIER_COST_COLUMNS",
+    "UNCOVERED_COLUMNS",
     "UNIT_COST_COLUMNS",
     "Column",
     "action_table",
@@ -61,6 +64,7 @@ __all__ = [
     "site_table",
     "sources_line",
     "tier_label",
+    "uncovered_table",
 ]
 
 
@@ -127,7 +131,16 @@ COUNTY_COLUMNS = _cols(
     "county_code:code county:text population:int households:int communities:int "
     "stations:int sorting_centres:int coverage_share:pct coverage_share_urban:pct "
     "coverage_share_rural:pct mean_distance_m:int p95_distance_m:int max_distance_m:int "
-    "stations_per_1000_households:float3 uncovered_communities:int uncovered_population:int"
+    "stations_per_1000_households:float3 uncovered_communities:int uncovered_population:int "
+    "village_units_covered:int village_coverage_share:pct village_coverage_share_community:pct "
+    "village_coverage_share_village:pct"
+)
+#: The villages and communities without a station within their radius, with the nearest
+#: station (:func:`planner.plan.villages.uncovered_villages`).
+UNCOVERED_COLUMNS = _cols(
+    "code:code name:text kind:text township:text township_code:code county:text "
+    "county_code:code population:int radius_m:int nearest_station:text "
+    "nearest_station_id:code nearest_station_m:int lon:coord lat:coord"
 )
 
 
@@ -264,6 +277,7 @@ def area_rows(
     rows = rows.sort_values(by, key=lambda s: s.astype(str)).reset_index(drop=True)
     if total and plan.kpis:
         city = {k: v for k, v in plan.kpis.items() if np.isscalar(v)}
+        city.update(city_area_columns(plan.kpis))
         city.update({by: None, "county": t("export.total", lang)})
         rows = pd.concat([rows, pd.DataFrame([city])], ignore_index=True)
     return rows
@@ -274,6 +288,26 @@ def county_table(
 ) -> pd.DataFrame:
     """Indicators per county (one row each), plus a city total row when ``total``."""
     return _frame(area_rows(plan, "counties", region, lang, total), COUNTY_COLUMNS, lang)
+
+
+def uncovered_table(
+    plan: Plan, lang: str = "zh", region: Region | None = None, county: str | None = None
+) -> pd.DataFrame:
+    """The villages and communities without a station within their radius (of one
+    county when ``county`` is given), each with its nearest station and the distance to
+    it, by county, township and code: the list a county arranges mobile collection
+    (流动回收) from."""
+    columns = [c.key for c in UNCOVERED_COLUMNS]
+    if plan.demand is None or not len(plan.demand):
+        return _frame(pd.DataFrame(columns=columns), UNCOVERED_COLUMNS, lang)
+    rows = uncovered_villages(plan.demand, plan.sites, region).rename(
+        columns={"station_id": "nearest_station_id", "station_name": "nearest_station",
+                 "distance_m": "nearest_station_m"}
+    )  # fmt: skip
+    if county is not None:
+        rows = rows[rows["county_code"].astype(str) == str(county)].reset_index(drop=True)
+    rows["kind"] = [value_label(KIND_LABEL, k, lang) for k in rows["kind"]]
+    return _frame(rows, UNCOVERED_COLUMNS, lang)
 
 
 def action_table(plan: Plan, lang: str = "zh", region: Region | None = None) -> pd.DataFrame:

@@ -4,7 +4,9 @@ Written with matplotlib's PDF backend (``PdfPages``) in the same CJK font as the
 so no further PDF library is needed. A4 portrait pages, the map on an A4 landscape
 page:
 
-1. title, scenario, key indicators, parameters, sources and caveats;
+1. title, scenario, key indicators (village coverage, 村/社区覆盖, included, with the
+   count of villages and communities left without a station in reach and where their
+   list is), parameters, sources and caveats;
 2. the plan map (:func:`planner.views.export.static_map.map_figure`);
 3. solver results per tier (status, objective, bound, proven gap), the per-county
    table with a city total, the sites per action (新建 / 标准化改造 / 保留 / 关停) per
@@ -30,6 +32,7 @@ from planner.i18n import t, value_label
 from planner.plan import Plan
 from planner.plan.actions import costs_assumed
 from planner.plan.kpi import distance_mode_text
+from planner.plan.villages import city_area_columns, within_radius
 from planner.scenario import CAPACITY_STANDARDS
 from planner.scenario.compliance import minimum_floor_area
 from planner.views.export.common import (
@@ -276,6 +279,7 @@ def _kpi_rows(plan: Plan, lang: str) -> list[tuple[str, str]]:
         (t("term.population_within_radius", lang), share(k.get("coverage_share"))),
         (t("term.urban_coverage", lang), share(k.get("coverage_share_urban"))),
         (t("term.rural_coverage", lang), share(k.get("coverage_share_rural"))),
+        *_village_rows(plan, lang),
         (t("term.mean_distance_m", lang), number(k.get("mean_distance_m"))),
         (t("export.col.p95_distance_m", lang), number(k.get("p95_distance_m"))),
         (t("export.col.max_distance_m", lang), number(k.get("max_distance_m"))),
@@ -298,6 +302,51 @@ def _kpi_rows(plan: Plan, lang: str) -> list[tuple[str, str]]:
         rows.append((t("export.report.max_util", lang), share(k.get("max_centre_utilisation"))))
     rows.append((t("kpi.distance_mode", lang), distance_mode_text(k, lang)))
     return rows
+
+
+def _village_rows(plan: Plan, lang: str) -> list[tuple[str, str]]:
+    """Villages and communities with a station in reach: all (covered of all), 社区,
+    村; with the scenario's rule, its target and the lowest county share. None for a
+    plan made before they were counted."""
+    v = plan.kpis.get("villages") or {}
+    if not v:
+        return []
+
+    def of(key: str, covered: str, units: str) -> str:
+        if not v.get(units):
+            return share(None)
+        return f"{share(v.get(key))} ({number(v.get(covered))} / {number(v.get(units))})"
+
+    rows = [
+        (t("term.village_coverage", lang), of("share", "covered", "units")),
+        (t("term.community_coverage", lang),
+         of("community_share", "community_covered", "community_units")),
+        (t("term.rural_village_coverage", lang),
+         of("village_share", "village_covered", "village_units")),
+    ]  # fmt: skip
+    target = plan.scenario.stations.min_village_share
+    if target > 0:
+        rows.append((t("term.village_target", lang), f"≥ {share(target)}"))
+        rows.append((t("term.min_county_village_coverage", lang), share(v.get("min_county_share"))))
+    return rows
+
+
+def _village_note(plan: Plan, lang: str) -> str | None:
+    """How many villages and communities have no station in reach, and where their list
+    is; ``None`` for a plan made before they were counted."""
+    v = plan.kpis.get("villages") or {}
+    if not v:
+        return None
+    if not v.get("uncovered"):
+        return t("term.every_village_covered", lang)
+    demand = plan.demand
+    people = None
+    if demand is not None and len(demand):
+        people = demand["population"].to_numpy(dtype=float)[~within_radius(demand)].sum()
+    return t(
+        "export.report.villages", lang, count=number(v["uncovered"]), population=number(people),
+        sheet=t("export.sheet.uncovered", lang),
+    )  # fmt: skip
 
 
 def _listing(items: Sequence[str], lang: str, key: str = "export.report.n_sites") -> str:
@@ -457,16 +506,16 @@ AREA_COLUMNS = (
     "stations",
     "sorting_centres",
     "coverage_share",
+    "village_coverage_share",
     "mean_distance_m",
     "p95_distance_m",
 )
+_SHARES = ("coverage_share", "village_coverage_share")
 
 
 def _area_values(row) -> list[str]:
     """The :data:`AREA_COLUMNS` of one county/township indicator row, formatted."""
-    return [
-        share(row.get(c)) if c == "coverage_share" else number(row.get(c)) for c in AREA_COLUMNS
-    ]
+    return [share(row.get(c)) if c in _SHARES else number(row.get(c)) for c in AREA_COLUMNS]
 
 
 def _cells(table, columns: Sequence[Column]) -> tuple[list[str], list[list[str]], list[bool]]:
@@ -542,6 +591,9 @@ def export_report(
         w.heading(t("export.report.kpis", lang))
         header = [t("term.indicator", lang), t("export.report.value", lang)]
         w.table(header, _kpi_rows(plan, lang), [0.6, 0.4], [False, True])
+        note = _village_note(plan, lang)
+        if note:
+            w.paragraph(note, 9, color="#222")
         w.heading(t("export.report.results", lang))
         header = [t(k, lang) for k in _RESULT_HEADERS]
         w.table(
@@ -569,10 +621,11 @@ def export_report(
             [r["county"] or str(r["county_code"]), *_area_values(r)]
             for _, r in area_rows(plan, "counties", region, lang, total=False).iterrows()
         ]
-        rows.append([t("export.total", lang), *_area_values(plan.kpis)])
-        widths = [0.22, 0.15, 0.11, 0.11, 0.15, 0.13, 0.13]
+        city = {**plan.kpis, **city_area_columns(plan.kpis)}
+        rows.append([t("export.total", lang), *_area_values(city)])
+        widths = [0.14, 0.12, 0.1, 0.1, 0.13, 0.15, 0.13, 0.13]
         header = [t("term.county", lang), *area_headers]
-        w.table(header, rows, widths, [False] + [True] * 6, size=8)
+        w.table(header, rows, widths, [False] + [True] * 7, size=8)
         _actions_section(w, plan, region, lang)
         w.add_figure(map_figure(plan, region, lang, paper))
 
@@ -583,7 +636,7 @@ def export_report(
                 for _, r in area_rows(plan, "townships", region, lang, total=False).iterrows()
             ]
             header = [t("term.township", lang), t("term.county", lang), *area_headers]
-            widths = [0.19, 0.13, 0.13, 0.09, 0.1, 0.13, 0.12, 0.11]
-            w.table(header, rows, widths, [False, False] + [True] * 6, size=7.5)
+            widths = [0.13, 0.1, 0.1, 0.08, 0.09, 0.12, 0.14, 0.13, 0.11]
+            w.table(header, rows, widths, [False, False] + [True] * 7, size=7.5)
         w.flush()
     return path

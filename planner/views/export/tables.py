@@ -2,7 +2,9 @@
 
 The workbook has one sheet per tier (回收站点, 分拣中心; every site with its action —
 新建 / 标准化改造 / 保留 / 关停 — its reasons and its cost, the existing sites the plan
-closes included, greyed), a per-county summary with a city total row, a sheet of the
+closes included, greyed), a per-county summary with a city total row (village coverage
+included), the villages and communities without a station in reach with their nearest
+station (the list for mobile collection, 流动回收), a sheet of the
 actions and costs (sites per action, one-off costs by action per tier and per county,
 the yearly running cost, the budgets, the unit costs and, while they are the defaults,
 the note that they are planning assumptions), and a sheet about the export (region,
@@ -19,6 +21,7 @@ leading ``'``) and XLSX text cells are typed as strings: a name is never a formu
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +42,7 @@ from planner.views.export.common import (
     COUNTY_COLUMNS,
     STATION_COLUMNS,
     TIER_COST_COLUMNS,
+    UNCOVERED_COLUMNS,
     UNIT_COST_COLUMNS,
     Column,
     action_table,
@@ -48,9 +52,10 @@ from planner.views.export.common import (
     site_table,
     sources_line,
     tier_label,
+    uncovered_table,
 )
 
-__all__ = ["export_csv", "export_xlsx"]
+__all__ = ["export_csv", "export_xlsx", "uncovered_xlsx"]
 
 
 NUMBER_FORMATS = {
@@ -162,6 +167,8 @@ def export_xlsx(
         _write_sheet(ws, site_table(plan, tier, lang, region), columns, closed)
     ws = wb.create_sheet(t("export.sheet.counties", lang)[:31])
     _write_sheet(ws, county_table(plan, lang, region), COUNTY_COLUMNS)
+    ws = wb.create_sheet(t("export.sheet.uncovered", lang)[:31])
+    _write_sheet(ws, uncovered_table(plan, lang, region), UNCOVERED_COLUMNS)
     _costs_sheet(wb.create_sheet(t("export.sheet.actions", lang)[:31]), plan, region, lang)
     ws = wb.create_sheet(t("export.sheet.about", lang)[:31])
     rows = [
@@ -186,6 +193,22 @@ def export_xlsx(
     wb.properties.creator = "recycling-planner"
     wb.save(path)
     return path
+
+
+def uncovered_xlsx(
+    plan: Plan, region: Region | None = None, lang: str = "zh", county: str | None = None
+) -> bytes:
+    """A workbook of one sheet, the villages and communities without a station in reach
+    (of one county when ``county`` is given), as the full export writes it."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = t("export.sheet.uncovered", lang)[:31]
+    _write_sheet(ws, uncovered_table(plan, lang, region, county), UNCOVERED_COLUMNS)
+    wb.properties.title = xml_text(plan.scenario.name or plan.scenario.region)
+    wb.properties.creator = "recycling-planner"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
 
 
 def _title(ws, text: str, colour: str = "000000", first: bool = False) -> int:
