@@ -30,6 +30,7 @@ connection and may be shared between threads.
 from __future__ import annotations
 
 from planner.store.database import default_path
+from planner.store.inventory import InventoryEditRecord, InventoryTables
 from planner.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from planner.store.overrides import OverrideRecord, OverrideTables
 from planner.store.plans import PlanRecord, PlanTables
@@ -40,6 +41,7 @@ from planner.store.sweeps import SweepPointRecord, SweepRecord, SweepTables
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "InventoryEditRecord",
     "OverrideRecord",
     "PlanRecord",
     "ReviewConflict",
@@ -51,8 +53,11 @@ __all__ = [
 ]
 
 
-class Store(ScenarioTables, PlanTables, ReviewTables, OverrideTables, SweepTables):
-    """Scenarios, plans, review decisions, overrides and sweeps in one SQLite file.
+class Store(
+    ScenarioTables, PlanTables, ReviewTables, OverrideTables, InventoryTables, SweepTables
+):
+    """Scenarios, plans, review decisions, overrides, inventory edits and sweeps in one
+    SQLite file.
 
     The class is assembled from one mixin per group of tables (each a subclass of
     :class:`~planner.store.database.Database`, which owns the file, its connections

@@ -131,5 +131,25 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX overrides_by_scenario ON site_overrides (scenario_id, site_id)",
         ),
     ),
+    (
+        5,
+        (
+            # Edits of the inventory of existing sites (planner.data.edit.inventory):
+            # append-only, one row per field changed — who, when, the value before and
+            # after, why. Keyed by the region's id: the inventory lives in its pack.
+            """CREATE TABLE inventory_edits (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                region TEXT NOT NULL,
+                site_id TEXT NOT NULL,
+                field TEXT NOT NULL,
+                old_value TEXT NOT NULL,
+                new_value TEXT NOT NULL,
+                author TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX inventory_edits_by_region ON inventory_edits (region, site_id)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -27,6 +27,7 @@ from planner.ui.state import current_region, lang, tr
 from planner.ui.widgets.choices import translated
 from planner.ui.widgets.crs import system_picker
 from planner.ui.widgets.inventory import show_inventory
+from planner.ui.widgets.inventory_edit import edit_panel
 from planner.ui.widgets.views import show_map
 from planner.views import BASEMAPS, add_road_layer, region_map, road_display_lines, to_html
 
@@ -236,6 +237,7 @@ def render() -> None:
     st.dataframe(_township_table(region), hide_index=True, width="stretch")
     st.subheader(tr("ui.data.inventory_table"))
     show_inventory(region)
+    edit_panel(region)
 
     st.subheader(tr("term.road_network"))
     _road_panel(region, stored)

@@ -50,6 +50,7 @@ from planner.ui.widgets.choices import choice, choice_key, translated
 from planner.ui.widgets.crs import system_picker
 from planner.ui.widgets.import_report import columns_used, show_report
 from planner.ui.widgets.inventory import example_download
+from planner.ui.widgets.inventory_edit import drop_pending_edits, save_pending_edits
 from planner.ui.widgets.views import show_map
 from planner.views import layer_map, to_html
 
@@ -254,6 +255,7 @@ def _apply(region: Region, what: str, name: str) -> None:
 
 def _discard() -> None:
     st.session_state.pop(_WORKING, None)
+    drop_pending_edits()
     _flash("info", tr("ui.import.discarded"))
     _next_round()
 
@@ -274,10 +276,12 @@ def _save(slot: str, region: Region) -> None:
         state[f"imp_save_error_{slot}"] = message
         return
     state.pop(f"imp_save_error_{slot}", None)
+    trail = save_pending_edits(region, region_id)
     state.pop(_WORKING, None)
     state["region_id"] = region_id
     names = {"zh": state.get(_key(slot, "save_zh"), ""), "en": state.get(_key(slot, "save_en"), "")}
-    _flash("success", tr("ui.import.saved", name=names[ui_lang()] or region_id, id=region_id))
+    saved = tr("ui.import.saved", name=names[ui_lang()] or region_id, id=region_id)
+    _flash("warning", f"{saved}\n\n{trail}") if trail else _flash("success", saved)
     _next_round()
 
 
