@@ -29,11 +29,19 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "jinjiang_existing_
 def _import_example(page) -> None:
     """Data page: the example inventory as the region's existing sites, in GCJ-02."""
     page.wait_for_selector("text=导入官方数据", timeout=60_000)
-    _settle(page)  # the maps above rerun the page once drawn; a rerun closes a dropdown
     target = page.locator("[data-testid=stSelectbox]").filter(has_text="导入内容").first
-    target.scroll_into_view_if_needed()
-    target.locator("input").click()
-    page.get_by_role("option", name="现有站点清单（回收站点、分拣中心）").click(timeout=30_000)
+    option = page.get_by_role("option", name="现有站点清单（回收站点、分拣中心）")
+    for attempt in range(4):  # the maps above rerun the page as they draw; a rerun
+        _settle(page)  # closes an open dropdown, so open it again
+        target.scroll_into_view_if_needed()
+        target.locator("input").click()
+        try:
+            option.click(timeout=10_000)
+            break
+        except Exception:
+            if attempt == 3:
+                raise
+            page.keyboard.press("Escape")
     # the sites form is drawn (its example download) before the file goes in
     page.get_by_role("button", name="下载示例清单（虚构数据）").wait_for(timeout=60_000)
     _settle(page)
@@ -59,6 +67,28 @@ def test_plan_on_top_of_the_example_inventory(browser, tmp_path, screenshots):
         assert "现有站点" in frame.locator(".planner-legend").inner_text()
         _no_traceback(page)
         _shot(page, screenshots, "existing_data.png")
+        # a site corrected with a reason: the trail lists it, not saved yet
+        header = page.get_by_text("修改站点信息（逐个站点，保留修改记录）")
+        apply = page.get_by_role("button", name="应用修改")
+        for attempt in range(4):  # a rerun while the click lands redraws it closed
+            _settle(page)
+            if not apply.is_visible():
+                header.click()
+            try:
+                apply.wait_for(timeout=10_000)
+                break
+            except Exception:
+                if attempt == 3:
+                    raise
+        typed = (("营业面积（平方米）", "45"), ("修改人", "王工"), ("修改原因", "现场核查"))
+        for label, value in typed:
+            box = page.locator("[data-testid=stTextInput]").filter(has_text=label).first
+            box.locator("input").fill(value)
+        page.get_by_role("button", name="应用修改").click()
+        page.wait_for_selector("text=已修改站点 JJ-S001 的营业面积（平方米）", timeout=60_000)
+        page.get_by_text("修改记录", exact=True).wait_for(timeout=30_000)
+        _no_traceback(page)
+        _shot(page, screenshots, "existing_edit.png")
 
         _save_preset(page)  # Jinjiang's default: its policy's rules, 新改扩建
         page.get_by_text("现有站点与成本").first.scroll_into_view_if_needed()

@@ -140,7 +140,7 @@ def test_audit_rows_are_appended_and_read_back(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     ("author", "reason", "key"),
-    [("", "r", "review.no_reviewer"), ("王工", "  ", "inventory.edit_no_reason"),
+    [("", "r", "inventory.edit_no_author"), ("王工", "  ", "inventory.edit_no_reason"),
      ("王" * 101, "r", "review.long_reviewer"), ("王工", "r" * 2001, "review.long_reason")],
 )  # fmt: skip
 def test_audit_needs_an_author_and_a_reason(tmp_path, author, reason, key) -> None:

@@ -58,12 +58,12 @@ def edit_note(author: Any, reason: Any) -> tuple[str, str]:
     Raises
     ------
     PlannerError
-        ``review.no_reviewer``, ``review.long_reviewer``, ``inventory.edit_no_reason``
+        ``inventory.edit_no_author``, ``review.long_reviewer``, ``inventory.edit_no_reason``
         or ``review.long_reason``.
     """
     author, reason = str(author or "").strip(), str(reason or "").strip()
     if not author:
-        raise PlannerError("review.no_reviewer")
+        raise PlannerError("inventory.edit_no_author")
     if len(author) > MAX_REVIEWER:
         raise PlannerError("review.long_reviewer", limit=MAX_REVIEWER)
     if not reason:

@@ -109,7 +109,7 @@ def _form(region: Region, site: str) -> None:
                     label, value=before[field], max_chars=MAX_TEXT, key=_key(field, site)
                 )
         a, b = st.columns([1, 2])
-        author = a.text_input(tr("ui.rev.reviewer"), key=_AUTHOR, max_chars=100)
+        author = a.text_input(tr("ui.inv.author"), key=_AUTHOR, max_chars=100)
         reason = b.text_input(tr("ui.inv.edit_reason"), key=_key("reason", site))
         submitted = st.form_submit_button(tr("ui.inv.edit_apply"), type="primary")
     if submitted:
@@ -177,7 +177,7 @@ def _trail(region: Region) -> None:
                 tr("ui.inv.trail.field"): tr(FIELD_KEYS.get(e["field"], e["field"])),
                 tr("ui.inv.trail.old"): _word(e["field"], e["old"]) or blank,
                 tr("ui.inv.trail.new"): _word(e["field"], e["new"]) or blank,
-                tr("ui.rev.reviewer"): author,
+                tr("ui.inv.author"): author,
                 tr("ui.inv.trail.reason"): reason,
                 tr("ui.inv.trail.state"): tr(
                     "ui.inv.trail.saved" if saved else "ui.inv.trail.pending"
