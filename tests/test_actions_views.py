@@ -19,6 +19,7 @@ import openpyxl
 import pandas as pd
 import pypdfium2 as pdfium
 import pytest
+from page_apps import page_app, page_table
 from test_existing_network import make_region, scenario
 
 from planner.data.regions import save_region
@@ -78,13 +79,13 @@ def _old(plan):
 
 def _point_layers(html: str) -> list[tuple[dict, list]]:
     """``(options, rows)`` of every point layer of a map page."""
-    found = re.findall(r"var rows = (\[.*?\]);\s*var opts = (\{.*?\});", html, re.S)
+    found = re.findall(r"var rows = (\[.*?\]);\s*var opts = (\{.*?\});", html, re.DOTALL)
     return [(json.loads(opts), json.loads(rows)) for rows, opts in found]
 
 
 def _legend(html: str) -> list[str]:
     box = re.search(r'class="planner-legend".*?</div>(?=\s*(<div class="planner-|</body>|$))',
-                    html, re.S)  # fmt: skip
+                    html, re.DOTALL)  # fmt: skip
     assert box is not None
     return [re.sub(r"<[^>]+>", "", row) for row in re.findall(r"<div><span.*?</div>", box.group(0))]
 
@@ -332,42 +333,19 @@ def test_report_has_the_actions_and_costs_section(plan, region, tmp_path):
 # --- the pages ----------------------------------------------------------------------------
 
 
-def _script(page: str) -> None:
-    import importlib
-
-    from planner.ui.state import sidebar
-
-    sidebar()
-    importlib.import_module(f"planner.ui.pages.{page}").render()
-
-
-def _app(page: str):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_function(_script, args=(page,), default_timeout=120)
-    at.session_state["region_id"] = "testville"
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _table(at, column: str) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
 def test_results_page_shows_the_actions_and_costs(store, region, plan):
     save_region(region)
     record = store.save_scenario(plan.scenario)
     store.save_plan(record.id, plan)
     at = _app("results")
     assert any(h.value == "新建、改造、保留与关停" for h in at.subheader)
-    actions = _table(at, "标准化改造").set_index(["区县", "层级"])
+    actions = page_table(at, "标准化改造").set_index(["区县", "层级"])
     assert list(actions.columns) == ["新建", "标准化改造", "保留", "关停", "规划后运行"]
     assert list(actions.loc[("西县", "回收站点")]) == [2, 0, 1, 1, 3]
     assert list(actions.loc[("东县", "回收站点")]) == [1, 1, 0, 1, 2]
     assert list(actions.loc[("合计", "回收站点")]) == [3, 1, 1, 2, 5]
     assert list(actions.loc[("合计", "分拣中心")]) == [1, 0, 0, 1, 1]
-    costs = _table(at, "一次性费用合计（元）").set_index("")
+    costs = page_table(at, "一次性费用合计（元）").set_index("")
     assert costs.loc["合计", "一次性费用合计（元）"] == "5,170,000"
     assert costs.loc["回收站点", "改造费用（元）"] == "20,000"
     assert costs.loc["东县", "年运营费用（元/年）"] == "660,000"
@@ -377,7 +355,7 @@ def test_results_page_shows_the_actions_and_costs(store, region, plan):
     at.sidebar.radio(key="lang").set_value("en")
     at.run()
     assert not at.exception, at.exception
-    actions = _table(at, "Upgrade").set_index(["County", "Tier"])
+    actions = page_table(at, "Upgrade").set_index(["County", "Tier"])
     assert list(actions.loc[("Total", "Stations")]) == [3, 1, 1, 2, 5]
 
 
@@ -418,3 +396,7 @@ def test_compare_table_of_a_plan_stored_before_actions(plan):
     assert table.loc["Stations · New", "A"] == "—" and table.loc["Stations · New", "B"] == "3"
     assert table.loc["Stations · Close", "Δ B"] == "—"
     assert table.loc["One-off cost (yuan)", "B"] == "5,170,000"
+
+
+def _app(page: str):
+    return page_app(page, "testville")

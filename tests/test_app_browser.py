@@ -442,13 +442,10 @@ def test_review_approve_reject_rerun_and_download(browser, tmp_path, screenshots
         path = tmp_path / "sites.xlsx"
         info.value.save_as(path)
         book = openpyxl.load_workbook(path)
-        cells = {
-            str(c.value)
-            for sheet in book.worksheets
-            for row in sheet.iter_rows()
-            for c in row
-            if c.value is not None
-        }
+        # the stations sheet's ids (other sheets name communities by the same codes:
+        # a rejected station's community may be listed as uncovered)
+        rows = list(book["回收站点"].iter_rows(values_only=True))
+        cells = {str(row[rows[0].index("站点编码")]) for row in rows[1:]}
         site_of = lambda label: re.search(r"[（(]([^（）()]+)[）)]$", label).group(1)  # noqa: E731
         assert site_of(approved) in cells and site_of(rejected) not in cells
         page.close()

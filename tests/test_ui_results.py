@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from page_apps import page_app, page_table
 
 from planner.data.regions import load_region
 from planner.plan import Plan
@@ -33,53 +34,31 @@ def small_plan() -> Plan:
     return run_plan("jinjiang", replace(scenario, name="40 个站点"))
 
 
-def _script(page: str) -> None:
-    import importlib
-
-    from planner.ui.state import sidebar
-
-    sidebar()
-    importlib.import_module(f"planner.ui.pages.{page.removesuffix('_page')}").render()
-
-
-def _app(page: str):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_function(_script, args=(page,), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _table(at, column: str):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
 def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
 def test_results_page_without_plans() -> None:
-    at = _app("results_page")
+    at = page_app("results_page")
     assert any("还没有规划结果" in i.value for i in at.info)
 
 
 def test_results_page_shows_kpis_table_and_map(store, jinjiang_plan) -> None:
     scenario = store.save_scenario(jinjiang_plan.scenario)
     stored = store.save_plan(scenario.id, jinjiang_plan, seconds=3.2)
-    at = _app("results_page")
+    at = page_app("results_page")
     assert at.selectbox(key="results_plan").value == stored.id
     metrics = _metrics(at)
     assert metrics["回收站点"] == "80" and metrics["分拣中心"] == "2"
     assert metrics["半径内人口覆盖率"].endswith("%") and metrics["平均距离"].endswith(" 米")
-    tiers = _table(at, "层级")
+    tiers = page_table(at, "层级")
     assert list(tiers["状态"]) == ["最优", "最优"]
-    counties = _table(at, "站点目标")
+    counties = page_table(at, "站点目标")
     row = counties.iloc[0]
     assert row["区县"] == "晋江市" and row["站点目标"] == "80" and row["规划站点"] == 80
     assert row["分拣中心目标"] == "2" and row["规划分拣中心"] == 2
     assert row["半径内人口覆盖率"].endswith("%")
-    townships = _table(at, "乡镇/街道")
+    townships = page_table(at, "乡镇/街道")
     assert len(townships) == 22 and townships["规划站点"].sum() == 80
     assert "距离计算方式：直线距离 × 绕行系数 1.3" in "\n".join(c.value for c in at.caption)
     labels = [b.proto.label for b in at.get("download_button")]
@@ -96,7 +75,7 @@ def test_results_page_shows_kpis_table_and_map(store, jinjiang_plan) -> None:
     assert not at.exception, at.exception
     metrics = _metrics(at)
     assert metrics["Recycling stations"] == "80" and metrics["Mean distance"].endswith(" m")
-    assert _table(at, "Stations target").iloc[0]["Stations target"] == "80"
+    assert page_table(at, "Stations target").iloc[0]["Stations target"] == "80"
 
 
 def test_results_page_explains_an_infeasible_plan(store) -> None:
@@ -106,7 +85,7 @@ def test_results_page_explains_an_infeasible_plan(store) -> None:
     plan = run_plan("jinjiang", scenario)
     record = store.save_scenario(scenario)
     store.save_plan(record.id, plan)
-    at = _app("results_page")
+    at = page_app("results_page")
     errors = "\n".join(e.value for e in at.error)
     assert "没有得到可行方案" in errors
     assert "22 个乡镇（街道）合计至少需要 22 个回收站点" in errors
@@ -114,14 +93,14 @@ def test_results_page_explains_an_infeasible_plan(store) -> None:
 
 
 def test_compare_page(store, jinjiang_plan, small_plan) -> None:
-    at = _app("compare_page")
+    at = page_app("compare_page")
     assert any("至少需要两个" in i.value for i in at.info)
 
     a = store.save_scenario(jinjiang_plan.scenario)
     b = store.save_scenario(small_plan.scenario)
     first = store.save_plan(a.id, jinjiang_plan)
     second = store.save_plan(b.id, small_plan)
-    at = _app("compare_page")
+    at = page_app("compare_page")
     assert at.multiselect(key="compare_plans_jinjiang").value == [first.id, second.id]
     table = at.dataframe[0].value.set_index("")
     columns = list(table.columns)
@@ -145,7 +124,7 @@ def test_plan_map_layers_legend_and_popups(jinjiang_plan) -> None:
     region = load_region("jinjiang")
     html = to_html(plan_map(jinjiang_plan, region, "zh"))
     assert html.count('"planner-station"') == 1  # one loop adds all stations
-    rows = re.search(r"var rows = (\[.*?\]);\n", html, re.S)
+    rows = re.search(r"var rows = (\[.*?\]);\n", html, re.DOTALL)
     assert rows is not None
     for layer in ("回收站点", "分拣中心", "站点→分拣中心", "半径外的村/社区", "区县"):
         assert layer in html

@@ -20,6 +20,7 @@ import openpyxl
 import pandas as pd
 import pypdfium2 as pdfium
 import pytest
+from page_apps import page_app, page_table
 from test_existing_network import make_region, scenario
 
 from planner.data.regions import save_region
@@ -269,7 +270,7 @@ def test_report_has_village_coverage_and_the_uncovered_count(region, ruled, free
 
 
 def _point_layers(html: str) -> list[tuple[dict, list]]:
-    found = re.findall(r"var rows = (\[.*?\]);\s*var opts = (\{.*?\});", html, re.S)
+    found = re.findall(r"var rows = (\[.*?\]);\s*var opts = (\{.*?\});", html, re.DOTALL)
     return [(json.loads(opts), json.loads(rows)) for rows, opts in found]
 
 
@@ -297,43 +298,20 @@ def test_map_marks_the_uncovered_villages_on_request(region, free):
 # --- the pages -------------------------------------------------------------------------------
 
 
-def _script(page: str) -> None:
-    import importlib
-
-    from planner.ui.state import sidebar
-
-    sidebar()
-    importlib.import_module(f"planner.ui.pages.{page}").render()
-
-
-def _app(page: str):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_function(_script, args=(page,), default_timeout=120)
-    at.session_state["region_id"] = "testville"
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _table(at, column: str) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
 def test_results_page_shows_village_coverage_and_the_list(store, region, free):
     save_region(region)
     store.save_plan(store.save_scenario(free.scenario).id, free)
     at = _app("results")
     cards = {m.label: m.value for m in at.metric}
     assert cards["村/社区覆盖率"] == "41.7%" and cards["半径内人口覆盖率"] == "58.3%"
-    city = _table(at, "有站点覆盖的村/社区（个）").set_index("")
+    city = page_table(at, "有站点覆盖的村/社区（个）").set_index("")
     assert city.loc["合计", "有站点覆盖的村/社区（个）"] == "5 / 12"
-    counties = _table(at, "站点目标").set_index("区县")
+    counties = page_table(at, "站点目标").set_index("区县")
     assert counties.loc["东县", "村/社区覆盖率"] == "33.3%"
     assert "村/社区覆盖目标" not in counties.columns
 
     assert any(h.value == "未覆盖的村/社区（可安排流动回收）" for h in at.subheader)
-    shown = _table(at, "到最近站点距离（米）")
+    shown = page_table(at, "到最近站点距离（米）")
     expected = uncovered_rows(free, region, "zh")
     assert len(shown) == 7
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
@@ -344,7 +322,7 @@ def test_results_page_shows_village_coverage_and_the_list(store, region, free):
     at.selectbox(key="results_villages_county").set_value("350902")
     at.run()
     assert not at.exception, at.exception
-    shown = _table(at, "到最近站点距离（米）")
+    shown = page_table(at, "到最近站点距离（米）")
     assert shown["名称"].tolist() == ["村6", "村8", "村9", "村10"]
     assert shown.set_index("名称").loc["村8", "最近站点"] == "现有E2"
 
@@ -356,7 +334,7 @@ def test_results_page_shows_village_coverage_and_the_list(store, region, free):
         h.value == "Villages and communities not covered (for mobile collection)"
         for h in at.subheader
     )
-    shown = _table(at, "Distance to the nearest station (m)")
+    shown = page_table(at, "Distance to the nearest station (m)")
     assert shown["Name"].tolist() == ["村6", "村8", "村9", "村10"]  # the county stays chosen
     cards = {m.label: m.value for m in at.metric}
     assert cards["Villages and communities covered"] == "41.7%"
@@ -371,10 +349,10 @@ def test_results_page_with_the_rule_says_every_county_meets_it(store, region, ru
     store.save_plan(store.save_scenario(ruled.scenario).id, ruled)
     at = _app("results")
     assert any("各区县均已达到（最低 50.0%）" in s.value for s in at.success)
-    counties = _table(at, "站点目标").set_index("区县")
+    counties = page_table(at, "站点目标").set_index("区县")
     assert counties["村/社区覆盖目标"].tolist() == ["≥ 50%", "≥ 50%"]
     assert counties["是否达标"].tolist() == ["达标", "达标"]
-    assert len(_table(at, "到最近站点距离（米）")) == 6
+    assert len(page_table(at, "到最近站点距离（米）")) == 6
 
 
 def test_compare_page_shows_both_village_coverages(store, region, free, ruled):
@@ -388,3 +366,7 @@ def test_compare_page_shows_both_village_coverages(store, region, free, ruled):
     assert table.loc["村/社区覆盖率", a] == "41.7%" and table.loc["村/社区覆盖率", b] == "50.0%"
     assert table.loc["村/社区覆盖率", delta] == "+8.3 个百分点"
     assert table.loc["区县最低村/社区覆盖率", delta] == "+16.7 个百分点"
+
+
+def _app(page: str):
+    return page_app(page, "testville")
