@@ -247,6 +247,9 @@ def test_workbook_lists_actions_reasons_closed_sites_and_costs(plan, region, tmp
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(2, values_only=True)}
     assert {r["处置方式"] for r in rows.values()} == {"新建", "标准化改造", "保留", "关停"}
     assert rows["E2"]["处置方式"] == "标准化改造" and rows["E2"]["处置原因"] == "面积不足标准"
+    # 状态 says new or existing; 处置方式 what the plan does with an existing site
+    assert rows["E2"]["状态"] == rows["E1"]["状态"] == "现有站点"
+    assert rows["350901001003"]["状态"] == "新建"
     assert rows["E2"]["一次性费用（元）"] == 20_000 and rows["E1"]["一次性费用（元）"] == 0
     assert rows["350901001003"]["一次性费用（元）"] == 50_000
     assert rows["350901001003"]["年运营费用（元/年）"] == 30_000
