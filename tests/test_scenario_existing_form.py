@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from planner.data.regions import save_region
+from planner.i18n import PlannerError
 from planner.scenario import Scenario
 from planner.scenario.form import (
     assumed_costs,
@@ -346,3 +347,44 @@ def test_overrides_wait_for_unsaved_changes_to_the_standard() -> None:
     _run(at)
     assert any("合规标准、最小面积或处置有未保存的修改" in i.value for i in at.info)
     assert not [b for b in at.button if b.key == "sc_ov_submit"]
+
+
+def test_stale_scenario_edit_does_not_overwrite_a_reviewers_override(planner_home) -> None:
+    """A planner's page is open while a reviewer overrides a site elsewhere: the planner's
+    later save is refused with a message, and the override stays."""
+    at = _save(_small_counts(_app()))
+    store = Store(planner_home / "planner.sqlite")
+    (record,) = store.list_scenarios("testville")
+    # the reviewer, in another session
+    store.record_override(record.id, "station", "E3", "close", "keep", "李工", "已补办执照", 0)
+    _one(at.number_input, ".stations.count").set_value(6)
+    _run(at)
+    at.button(key="sc_save").click()
+    _run(at)
+    (error,) = at.error
+    assert "在您打开之后已被修改" in error.value and "复制为新情景" in error.value
+    kept = store.get_scenario(record.id).scenario
+    assert kept.existing.actions == {"E3": "keep"} and kept.stations.count == 5
+    # the planner's edit is not lost: saved as a copy, it has it
+    at.button(key="sc_clone").click()
+    _run(at)
+    copy = next(r for r in store.list_scenarios("testville") if r.id != record.id)
+    assert copy.scenario.stations.count == 6
+
+
+def test_store_refuses_a_save_based_on_an_older_scenario(planner_home) -> None:
+    store = Store(planner_home / "planner.sqlite")
+    first = store.save_scenario(Scenario.from_dict({"region": "testville", "name": "甲"}))
+    seen = first.scenario
+    store.record_override(first.id, "station", "E3", "close", "keep", "李工", "已补办执照", 0)
+    edit = Scenario.from_dict({**seen.to_dict(), "circuity": 1.4})
+    with pytest.raises(PlannerError) as err:
+        store.save_scenario(edit, first.id, expected=seen)
+    assert err.value.key == "store.scenario_changed" and err.value.params["name"] == "甲"
+    assert store.get_scenario(first.id).scenario.existing.actions == {"E3": "keep"}
+    current = store.get_scenario(first.id).scenario
+    again = Scenario.from_dict({**current.to_dict(), "circuity": 1.4})
+    saved = store.save_scenario(again, first.id, expected=current)
+    assert saved.scenario.circuity == 1.4 and saved.scenario.existing.actions == {"E3": "keep"}
+    # without an expected scenario (the CLI, scripts) a save overwrites, as before
+    assert store.save_scenario(edit, first.id).scenario.existing.actions == {}

@@ -99,17 +99,35 @@ class ScenarioTables(Database):
             name = f"{base} ({n})"
         return name
 
-    def save_scenario(self, scenario: Scenario, scenario_id: int | None = None) -> ScenarioRecord:
+    def save_scenario(
+        self,
+        scenario: Scenario,
+        scenario_id: int | None = None,
+        expected: Scenario | None = None,
+    ) -> ScenarioRecord:
         """Insert ``scenario`` (``scenario_id`` None) or overwrite the saved one.
 
         The scenario is validated first (:meth:`Scenario.check`); its ``name`` must be
         non-empty and not used by another scenario of the same region.
 
+        Parameters
+        ----------
+        scenario
+            What to save.
+        scenario_id
+            The saved scenario to overwrite; ``None`` inserts a new one.
+        expected
+            The saved scenario as the caller last read it, when ``scenario`` is an edit
+            of it: if the stored one has changed since (an override recorded by a
+            reviewer, another planner's save), nothing is saved and
+            ``store.scenario_changed`` says when it changed — a stale edit never
+            overwrites someone else's work.
+
         Raises
         ------
         PlannerError
-            ``scenario.invalid``, ``store.empty_name``, ``store.name_taken`` or
-            ``store.no_scenario``.
+            ``scenario.invalid``, ``store.empty_name``, ``store.name_taken``,
+            ``store.no_scenario`` or ``store.scenario_changed``.
         """
         scenario.check()
         name = scenario.name.strip()
@@ -127,6 +145,8 @@ class ScenarioTables(Database):
                     )
                     scenario_id = int(cur.lastrowid)
                 else:
+                    if expected is not None:
+                        _check_unchanged(conn, int(scenario_id), expected)
                     cur = conn.execute(
                         "UPDATE scenarios SET region = ?, name = ?, data = ?, updated_at = ? "
                         "WHERE id = ?",
@@ -155,6 +175,21 @@ class ScenarioTables(Database):
     def delete_scenario(self, scenario_id: int) -> None:
         """Delete the scenario with its plans and their files."""
         self._delete("scenarios", int(scenario_id), "store.no_scenario")
+
+
+def _check_unchanged(conn: sqlite3.Connection, scenario_id: int, expected: Scenario) -> None:
+    """Refuse (``store.scenario_changed``) when the stored scenario is not ``expected``."""
+    row = conn.execute(
+        "SELECT name, data, updated_at FROM scenarios WHERE id = ?", (scenario_id,)
+    ).fetchone()
+    if row is None:
+        raise PlannerError("store.no_scenario", id=scenario_id)
+    if Scenario.from_dict(json.loads(row["data"])) != expected:
+        raise PlannerError(
+            "store.scenario_changed",
+            name=row["name"],
+            at=row["updated_at"][:19].replace("T", " ") + " UTC",
+        )
 
 
 def _scenario_record(row: sqlite3.Row) -> ScenarioRecord:

@@ -399,7 +399,10 @@ def _name_problems(name: str, region: Region, scenario_id: int) -> list[str]:
 
 def _save(draft: dict, scenario: Scenario, record, region: Region) -> None:
     try:
-        saved = store().save_scenario(scenario, record.id if record else None)
+        # the edit is of the scenario as this draft last saw it: refused if it changed since
+        seen = draft.get("saved")
+        expected = Scenario.from_dict(seen) if record is not None and seen else None
+        saved = store().save_scenario(scenario, record.id if record else None, expected)
     except PlannerError as err:
         st.error(err.message(lang()))
         return
