@@ -365,11 +365,32 @@ def test_stale_scenario_edit_does_not_overwrite_a_reviewers_override(planner_hom
     assert "在您打开之后已被修改" in error.value and "复制为新情景" in error.value
     kept = store.get_scenario(record.id).scenario
     assert kept.existing.actions == {"E3": "keep"} and kept.stations.count == 5
+    assert at.button(key="sc_load_latest")
     # the planner's edit is not lost: saved as a copy, it has it
     at.button(key="sc_clone").click()
     _run(at)
     copy = next(r for r in store.list_scenarios("testville") if r.id != record.id)
     assert copy.scenario.stations.count == 6
+
+
+def test_load_latest_reopens_the_stored_scenario_after_a_refused_save(planner_home) -> None:
+    at = _save(_small_counts(_app()))
+    store = Store(planner_home / "planner.sqlite")
+    (record,) = store.list_scenarios("testville")
+    store.record_override(record.id, "station", "E3", "close", "keep", "李工", "已补办执照", 0)
+    _one(at.number_input, ".stations.count").set_value(6)
+    _run(at)
+    at.button(key="sc_save").click()
+    _run(at)
+    at.button(key="sc_load_latest").click()
+    _run(at)
+    assert not [b for b in at.button if b.key == "sc_load_latest"]
+    assert _one(at.number_input, ".stations.count").value == 5  # the stored count
+    _one(at.number_input, ".stations.count").set_value(7)
+    _run(at)
+    _save(at)  # now based on the latest: saved, the override kept
+    kept = store.get_scenario(record.id).scenario
+    assert kept.stations.count == 7 and kept.existing.actions == {"E3": "keep"}
 
 
 def test_store_refuses_a_save_based_on_an_older_scenario(planner_home) -> None:

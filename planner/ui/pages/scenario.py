@@ -67,6 +67,8 @@ from planner.ui.widgets.views import local_time
 __all__ = ["render"]
 
 DRAFT = "sc_draft"
+#: Id of the saved scenario whose save was refused because it changed meanwhile.
+STALE = "sc_stale"
 FLASH = "sc_flash"
 _SITE_FIELDS = (
     "stations.required_sites",
@@ -345,6 +347,15 @@ def _actions(panel, form: BoundForm, draft: dict, region: Region, scenario_id: i
                 _new_draft(draft["key"], data, draft.get("saved"))
                 st.rerun()
 
+        if record is not None and st.session_state.get(STALE) == record.id:
+            st.button(
+                tr("ui.sc.load_latest"),
+                key="sc_load_latest",
+                help=tr("ui.sc.load_latest_help"),
+                on_click=_load_latest,
+                args=(draft["key"], record.id),
+                width="stretch",
+            )
         save = st.button(
             tr("ui.sc.save"),
             key="sc_save",
@@ -404,14 +415,31 @@ def _save(draft: dict, scenario: Scenario, record, region: Region) -> None:
         expected = Scenario.from_dict(seen) if record is not None and seen else None
         saved = store().save_scenario(scenario, record.id if record else None, expected)
     except PlannerError as err:
+        if err.key == "store.scenario_changed" and record is not None:
+            # drawn again with the button that reloads the stored scenario
+            st.session_state[STALE] = record.id
+            _flash("error", err.message(lang()))
+            st.rerun()
         st.error(err.message(lang()))
         return
+    st.session_state.pop(STALE, None)
     draft["key"] = [region.id, saved.id]
     draft["saved"] = saved.scenario.to_dict()
     draft["data"] = copy.deepcopy(draft["saved"])
     st.session_state[PENDING_SCENARIO] = saved.id
     _flash("success", tr("ui.sc.saved", name=saved.name))
     st.rerun()
+
+
+def _load_latest(key: list, scenario_id: int) -> None:
+    """A new draft of the stored scenario; the unsaved changes are dropped."""
+    st.session_state.pop(STALE, None)
+    try:
+        data = store().get_scenario(scenario_id).scenario.to_dict()
+    except PlannerError as err:
+        _flash("error", err.message(lang()))
+        return
+    _new_draft(key, data, copy.deepcopy(data))
 
 
 def _clone(draft: dict, scenario: Scenario, region: Region) -> None:
