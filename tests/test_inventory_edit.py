@@ -60,6 +60,12 @@ def test_no_change_gives_the_same_region(jinjiang) -> None:
     assert edits == [] and same is jinjiang
 
 
+def test_numbers_are_read_as_the_import_reads_them(jinjiang) -> None:
+    edited, _ = edit_site(jinjiang, "JJ-S004", {"floor_area_m2": "1,250 m²", "capacity": "２.5"})
+    site = _site(edited, "JJ-S004")
+    assert site["floor_area_m2"] == 1250 and site["capacity"] == 2.5
+
+
 def test_blank_number_means_unknown(jinjiang) -> None:
     edited, edits = edit_site(jinjiang, "JJ-S004", {"floor_area_m2": ""})
     assert math.isnan(_site(edited, "JJ-S004")["floor_area_m2"])
@@ -72,6 +78,8 @@ def test_blank_number_means_unknown(jinjiang) -> None:
         ({"floor_area_m2": "-3"}, "inventory.edit_number"),
         ({"capacity": "两吨"}, "inventory.edit_number"),
         ({"floor_area_m2": "inf"}, "inventory.edit_number"),
+        ({"floor_area_m2": "16433,5"}, "inventory.edit_number"),  # ambiguous, not 164335
+        ({"capacity": "1e15"}, "inventory.edit_number"),
         ({"licence": "maybe"}, "inventory.edit_value"),
         ({"status": "candidate"}, "inventory.edit_value"),
         ({"name": "   "}, "inventory.edit_no_name"),
@@ -206,3 +214,33 @@ def test_data_page_edits_a_site_and_saves_it_with_its_trail(planner_home) -> Non
         ("fire_safety", "fail", "王工"),
     }
     assert all(r.reason == "2026 年 12 月现场核查" for r in rows)
+
+
+def test_unsaved_edits_go_with_a_dropped_working_copy(planner_home) -> None:
+    """Another region chosen drops the working copy; its unsaved edits must not linger
+    in the trail when the planner comes back."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    at.run()
+    at.selectbox(key="imp_target@zh").set_value("sites").run()
+    (uploader,) = [u for u in at.file_uploader if u.key and u.key.startswith("imp_replace")]
+    uploader.upload(EXAMPLE_INVENTORY.name, EXAMPLE_INVENTORY.read_bytes(), "text/csv").run()
+    next(b for b in at.button if b.label == "GCJ-02（高德/腾讯）").click().run()
+    next(b for b in at.button if b.key and "apply" in b.key).click().run()
+    at.selectbox(key="inv_edit_site").set_value("JJ-S002").run()
+    widgets = [*at.text_input]
+    next(w for w in widgets if w.key and "inv_edit_operator_JJ-S002" in w.key).set_value("新")
+    next(w for w in widgets if w.key == "inventory_edit_author").set_value("王工")
+    next(w for w in widgets if w.key and "inv_edit_reason_JJ-S002" in w.key).set_value("核查")
+    next(b for b in at.button if "应用修改" in str(b.label)).click().run()
+    assert not at.exception, at.exception
+    assert any("原值" in pd.DataFrame(d.value).columns for d in at.dataframe)
+
+    at.session_state["region_id"] = "wenzhou"
+    at.run()
+    at.session_state["region_id"] = "jinjiang"
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("原值" in pd.DataFrame(d.value).columns for d in at.dataframe)
+    assert "inventory_edits_pending" not in at.session_state

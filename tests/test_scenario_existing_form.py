@@ -349,18 +349,21 @@ def test_overrides_wait_for_unsaved_changes_to_the_standard() -> None:
     assert not [b for b in at.button if b.key == "sc_ov_submit"]
 
 
-def test_stale_scenario_edit_does_not_overwrite_a_reviewers_override(planner_home) -> None:
-    """A planner's page is open while a reviewer overrides a site elsewhere: the planner's
-    later save is refused with a message, and the override stays."""
+def _stale_save(planner_home):
+    """A saved scenario open on the page; a reviewer overrides E3 from another session;
+    the planner then changes the station count to 6 and presses save."""
     at = _save(_small_counts(_app()))
     store = Store(planner_home / "planner.sqlite")
     (record,) = store.list_scenarios("testville")
-    # the reviewer, in another session
     store.record_override(record.id, "station", "E3", "close", "keep", "李工", "已补办执照", 0)
     _one(at.number_input, ".stations.count").set_value(6)
     _run(at)
     at.button(key="sc_save").click()
-    _run(at)
+    return _run(at), store, record
+
+
+def test_stale_scenario_edit_does_not_overwrite_a_reviewers_override(planner_home) -> None:
+    at, store, record = _stale_save(planner_home)
     (error,) = at.error
     assert "在您打开之后已被修改" in error.value and "复制为新情景" in error.value
     kept = store.get_scenario(record.id).scenario
@@ -374,14 +377,7 @@ def test_stale_scenario_edit_does_not_overwrite_a_reviewers_override(planner_hom
 
 
 def test_load_latest_reopens_the_stored_scenario_after_a_refused_save(planner_home) -> None:
-    at = _save(_small_counts(_app()))
-    store = Store(planner_home / "planner.sqlite")
-    (record,) = store.list_scenarios("testville")
-    store.record_override(record.id, "station", "E3", "close", "keep", "李工", "已补办执照", 0)
-    _one(at.number_input, ".stations.count").set_value(6)
-    _run(at)
-    at.button(key="sc_save").click()
-    _run(at)
+    at, store, record = _stale_save(planner_home)
     at.button(key="sc_load_latest").click()
     _run(at)
     assert not [b for b in at.button if b.key == "sc_load_latest"]

@@ -28,7 +28,7 @@ from planner.data.checks.report import (
     level_term,
 )
 
-__all__ = ["POPULATION_BOUND", "parse_numbers", "population_bound"]
+__all__ = ["POPULATION_BOUND", "parse_number", "parse_numbers", "population_bound"]
 
 #: Largest population (or household count) one unit of a level may plausibly have. The
 #: largest county-level district in China (Pudong) has about 5.8 million residents, the
@@ -85,7 +85,7 @@ def _units(kind: str) -> tuple[tuple[str, int], ...]:
     }[kind]
 
 
-def _parse_number(value: Any, kind: str = "count", scale: float = 1.0) -> _Cell:
+def parse_number(value: Any, kind: str = "count", scale: float = 1.0) -> _Cell:
     """A number from a cell, read the way a planner's table means it.
 
     Parameters
@@ -103,7 +103,8 @@ def _parse_number(value: Any, kind: str = "count", scale: float = 1.0) -> _Cell:
     Returns
     -------
     _Cell
-        NaN for an empty cell. Refused cells carry the problem key: not a number,
+        ``value`` (NaN for an empty cell), ``issue`` and ``fractional``.
+        Refused cells carry the problem key: not a number,
         ambiguous separators (``16433,5``, ``1,2``, ``1.234`` in a count), or scientific
         notation (``1e15``: spreadsheets show long numbers so and drop digits).
     """
@@ -204,7 +205,7 @@ def parse_numbers(
     """
     kinds = {"urban_share": "share", "floor_area_m2": "area"}
     kind = "count" if integer else kinds.get(field_name, "amount")
-    cells = [_parse_number(v, kind, scale) for v in values]
+    cells = [parse_number(v, kind, scale) for v in values]
     numbers = np.array([c.value for c in cells], dtype=float)
     raw = [str(v) for v in values]
     problems: list[Problem] = []

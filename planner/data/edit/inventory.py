@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from planner.data.checks import SITE_VALUES
+from planner.data.checks.numbers import parse_number
 from planner.data.checks.report import FIELD_KEYS
 from planner.data.checks.schema import SITE_KIND_VALUES, STATUS_VALUES, complete_sites
 from planner.data.regions import Region
@@ -77,22 +78,12 @@ def _number_text(value: float) -> str:
 
 
 def _number(field: str, value: Any) -> float:
-    """``value`` as a number ≥ 0 (NaN when blank), else ``inventory.edit_number``."""
-    text = _text(value).replace(",", "")
-    if not text:
-        return math.nan
-    try:
-        number = float(text)
-    except ValueError:
-        number = math.nan
-        bad = True
-    else:
-        bad = not math.isfinite(number) or number < 0
-    if bad:
-        raise PlannerError(
-            "inventory.edit_number", field=_label(field), value=_text(value)[:40]
-        )
-    return number
+    """``value`` as a number ≥ 0 (NaN when blank), read as the import reads a cell
+    (``25 m²``, ``1,234``; ``16433,5`` is ambiguous), else ``inventory.edit_number``."""
+    cell = parse_number(value, "area" if field == "floor_area_m2" else "amount")
+    if cell.issue or cell.value < 0:
+        raise PlannerError("inventory.edit_number", field=_label(field), value=_text(value)[:40])
+    return cell.value
 
 
 def site_values(region: Region, site_id: str) -> dict[str, str]:
@@ -101,16 +92,19 @@ def site_values(region: Region, site_id: str) -> dict[str, str]:
     Raises
     ------
     PlannerError
-        ``inventory.edit_no_site`` when the region has no such site.
+        ``inventory.edit_no_sites``, or ``inventory.edit_no_site`` when the region has
+        no such site.
     """
     sites = _sites(region)
-    row = _row(sites, site_id)
+    return _values(sites, _row(sites, site_id))
+
+
+def _values(sites: pd.DataFrame, row: Any) -> dict[str, str]:
     out = {}
     for field in EDITABLE:
         value = sites.at[row, field] if field in sites else None
         if field in _NUMBER:
-            number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-            out[field] = _number_text(float(number))
+            out[field] = _number_text(float(pd.to_numeric(value, errors="coerce")))
         else:
             out[field] = _text(value)
     return out
@@ -161,7 +155,7 @@ def edit_site(
     """
     sites = _sites(region)
     row = _row(sites, site_id)
-    before = site_values(region, site_id)
+    before = _values(sites, row)
     new: dict[str, Any] = {}
     for field, value in values.items():
         if field not in EDITABLE:
@@ -187,7 +181,6 @@ def edit_site(
             edits.append(SiteEdit(str(site_id), field, before[field], text))
     if not edits:
         return region, []
-    out = sites.copy()
-    for edit in edits:
-        out.at[row, edit.field] = new[edit.field]
-    return region.with_layer("sites", out), edits
+    for edit in edits:  # ``sites`` is already a copy (complete_sites)
+        sites.at[row, edit.field] = new[edit.field]
+    return region.with_layer("sites", sites), edits

@@ -67,6 +67,7 @@ def edit_panel(region: Region) -> None:
     flash = st.session_state.pop(_FLASH, None)
     if flash:
         getattr(st, flash[0])(flash[1])
+    _pending(region.id)  # forget the edits of a working copy dropped meanwhile
     sites = region.sites
     if sites is None or not len(sites):
         return
@@ -149,12 +150,22 @@ def _apply(region: Region, site: str, values: dict[str, Any], author: str, reaso
     st.rerun()
 
 
+def _pending(region_id: str) -> list[dict]:
+    """The unsaved edits of region ``region_id``: those of the working copy on screen.
+    A working copy dropped meanwhile (another region chosen) takes its edits with it."""
+    working = st.session_state.get(WORKING_REGION)
+    if not isinstance(working, Region):
+        st.session_state.pop(PENDING, None)
+        return []
+    kept = [e for e in st.session_state.get(PENDING, []) if e["region"] == working.id]
+    st.session_state[PENDING] = kept
+    return kept if working.id == region_id else []
+
+
 def _trail(region: Region) -> None:
     """The stored edits of the region's inventory and those not saved yet, newest first."""
     rows = []
-    for entry in st.session_state.get(PENDING, []):
-        if entry["region"] != region.id:
-            continue
+    for entry in _pending(region.id):
         for e in entry["edits"]:
             rows.append((entry["at"], e, entry["author"], entry["reason"], False))
     try:
@@ -194,12 +205,11 @@ def save_pending_edits(working: Region, saved_id: str) -> str | None:
     """Write the audit rows of the edits made to ``working`` under ``saved_id``, the id
     its pack was just saved as; the pending list is emptied. Returns a message when the
     rows could not be written (the pack is saved either way)."""
-    pending = st.session_state.pop(PENDING, [])
+    pending = _pending(working.id)
+    st.session_state.pop(PENDING, None)
     try:
         db = store()
         for entry in pending:
-            if entry["region"] != working.id:
-                continue
             edits = [SiteEdit(**e) for e in entry["edits"]]
             db.record_inventory_edits(
                 saved_id, edits, entry["author"], entry["reason"], entry["at"]
