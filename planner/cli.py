@@ -52,7 +52,11 @@ if TYPE_CHECKING:
     from planner.sweep import SweepProgress
 
 #: A plan's tiers and solver statuses (:data:`planner.models.STATUSES`) -> their words.
-_TIER_LABEL = {"station": "tier.station", "sorting_centre": "tier.sorting_centre"}
+_TIER_LABEL = {
+    "station": "tier.station",
+    "sorting_centre": "tier.sorting_centre",
+    "market": "tier.market",
+}
 _STATUS_LABEL = {
     "optimal": "status.optimal",
     "time_limit_feasible": "status.time_limit_feasible",

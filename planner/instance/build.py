@@ -92,6 +92,7 @@ SOLVE_ONLY_FIELDS = (
     "description",
     "solver",
     "centres",
+    "markets",
     "stations.count",
     "costs",
     "existing.count_mode",

@@ -5,7 +5,8 @@ workflow consume. It is written to a folder as
 
 * ``plan.gpkg`` — layers ``sites`` (rows with ``tier`` = ``station`` or
   ``sorting_centre``), ``demand`` (communities with their station and distance) and
-  ``links`` (station → sorting-centre lines);
+  ``links`` (station → sorting-centre lines), and in plans with a market tier
+  ``market_links`` (sorting centre → market lines; :mod:`planner.plan.markets`);
 * ``sites.csv``, ``demand.csv`` (UTF-8 with BOM so Excel opens them) and
   ``uncovered_villages.csv``, the 村/社区 without a station within their radius and
   their nearest station (:func:`planner.plan.villages.uncovered_villages`);
@@ -27,6 +28,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import shapely
 
 from planner.i18n import PlannerError
@@ -43,6 +45,8 @@ CODE_COLUMNS = (
     "community_code",
     "demand_id",
     "centre_id",
+    "market_id",
+    "candidate_id",
     "station_id",
     "nearest_station_id",
 )
@@ -55,7 +59,7 @@ class TierResult:
     Attributes
     ----------
     tier
-        ``station`` or ``sorting_centre``.
+        ``station``, ``sorting_centre`` or ``market``.
     model
         ``p_median``, ``mclp``, ``set_cover`` or ``sorting_centre``.
     status
@@ -136,6 +140,12 @@ class Plan:
         Indicators per county and per township.
     distance_mode
         ``straight`` (× circuity) or ``network``; written to ``kpis.json``.
+    market_links
+        Sorting centre → market lines (``centre_id``, ``market_id``,
+        ``tonnage_t_per_day``, ``distance_m``) when the scenario has a market tier,
+        else ``None``. Market rows are in :attr:`sites` with ``tier == "market"``
+        (see :attr:`markets`); the centres then carry ``market_id`` and
+        ``distance_to_market_m``.
     """
 
     scenario: Scenario
@@ -148,6 +158,7 @@ class Plan:
     township_kpis: pd.DataFrame
     distance_mode: str = "straight"
     created_at: str = ""
+    market_links: gpd.GeoDataFrame | None = None
 
     @property
     def open_sites(self) -> gpd.GeoDataFrame:
@@ -167,6 +178,12 @@ class Plan:
         """The open sorting centres."""
         sites = self.open_sites
         return sites[sites["tier"] == "sorting_centre"]
+
+    @property
+    def markets(self) -> gpd.GeoDataFrame:
+        """The open markets (集散交易市场); no rows in plans without a market tier."""
+        sites = self.open_sites
+        return sites[sites["tier"] == "market"]
 
     @property
     def closed(self) -> gpd.GeoDataFrame:
@@ -195,6 +212,8 @@ class Plan:
         gpkg.unlink(missing_ok=True)
         for name, layer in (("sites", self.sites), ("demand", self.demand), ("links", self.links)):
             layer.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
+        if self.market_links is not None:
+            self.market_links.to_file(gpkg, layer="market_links", driver="GPKG", engine="pyogrio")
         for name, frame in self.csv_tables().items():
             write_csv(frame, folder / f"{name}.csv")
         meta = {
@@ -231,7 +250,10 @@ class Plan:
                 raise PlannerError("plan.missing", path=folder, file=name)
         meta = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
         layers = {}
-        for name in ("sites", "demand", "links"):
+        names = ["sites", "demand", "links"]
+        if "market_links" in set(pyogrio.list_layers(folder / "plan.gpkg")[:, 0]):
+            names.append("market_links")
+        for name in names:
             layer = gpd.read_file(folder / "plan.gpkg", layer=name, engine="pyogrio")
             for col in CODE_COLUMNS:
                 if col in layer:
@@ -253,6 +275,7 @@ class Plan:
             township_kpis=pd.DataFrame(meta["township_kpis"]),
             distance_mode=meta.get("distance_mode", "straight"),
             created_at=meta.get("created_at", ""),
+            market_links=layers.get("market_links"),
         )
 
 

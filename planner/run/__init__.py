@@ -1,4 +1,5 @@
-"""One planning run: region + scenario → instance → station tier → centre tier → plan.
+"""One planning run: region + scenario → instance → station tier → centre tier →
+market tier (when the scenario asks for markets, :mod:`planner.run.markets`) → plan.
 
 The instance (demand, candidates, road network, policy rules) is built by
 :mod:`planner.instance`; this module solves the two tiers on it and assembles the
@@ -61,8 +62,10 @@ from planner.models import SolverOptions
 from planner.plan import Plan, TierResult
 from planner.plan.actions import action_kpis, cost_kpis, priced
 from planner.plan.kpi import area_kpis, city_kpis, network_kpis
+from planner.plan.markets import market_kpis, with_markets
 from planner.plan.villages import nearest_station_columns, village_kpis
 from planner.run.budget import budget_groups, check_budget, planned_count, with_budget
+from planner.run.markets import check_market_sites, market_tier
 from planner.run.rules import centre_rules, station_rules
 from planner.scenario import Scenario
 
@@ -465,6 +468,7 @@ def run_plan(
             region, scenario, extra_stations, extra_centres, network, progress=report
         )
     check_instance(inst)
+    check_market_sites(inst)
     check_budget(inst)
     on_network = inst.network is not None
     warm = warm_start or WarmStart()
@@ -615,6 +619,13 @@ def run_plan(
             centres["status"] == "existing_keep", "existing_keep", "proposed"
         )
 
+    markets = market_links = None
+    if scenario.markets.count > 0 and len(centres) and "load_t_per_day" in centres:
+        report("run.stage.markets", 0.8)
+        outcome = market_tier(inst, centres)
+        results.append(outcome.result)
+        centres, markets, market_links = outcome.centres, outcome.markets, outcome.links
+
     report("run.stage.kpis", 0.9)
     sites = gpd.GeoDataFrame(pd.concat([stations, centres], ignore_index=True), crs="EPSG:4326")
     sites = sites.drop(columns=["x", "y"])
@@ -640,6 +651,9 @@ def run_plan(
     sites = priced(_with_closed(sites, inst), scenario.costs)
     kpis["actions"] = action_kpis(sites)
     kpis["costs"] = cost_kpis(sites, scenario.costs)
+    if markets is not None:
+        sites = with_markets(sites, markets)
+        kpis.update(market_kpis(sites, inst.region.counties["code"].astype(str)))
     plan = Plan(
         scenario=scenario,
         sites=sites,
@@ -651,6 +665,7 @@ def run_plan(
         township_kpis=township_kpis,
         distance_mode=scenario.distance_mode,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        market_links=market_links,
     )
     report("run.stage.done", 1.0)
     return plan

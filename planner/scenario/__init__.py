@@ -11,6 +11,9 @@ Modules
 :mod:`~planner.scenario.existing`
     :class:`ExistingNetwork` (how the inventory of existing sites enters the plan)
     and :class:`Costs` (unit costs and budgets in yuan).
+:mod:`~planner.scenario.markets`
+    The market tier's checks (counts, per-county limits, capacity against the
+    region's tonnage).
 :mod:`~planner.scenario.overrides`
     A planner's override of an existing site's action, applied to a scenario.
 :mod:`~planner.scenario.files`
@@ -36,6 +39,7 @@ from planner.scenario.model import (
     Costs,
     ExistingNetwork,
     Generation,
+    MarketTier,
     Scenario,
     SolverSettings,
     StationTier,
@@ -53,6 +57,7 @@ __all__ = [
     "Costs",
     "ExistingNetwork",
     "Generation",
+    "MarketTier",
     "Scenario",
     "ScenarioProblem",
     "SolverSettings",

@@ -33,6 +33,7 @@ from planner.data.regions import Region
 from planner.i18n import PlannerError, Text
 from planner.scenario.compliance import classify_sites
 from planner.scenario.existing import ExistingNetwork
+from planner.scenario.markets import market_region_problems
 from planner.scenario.model import Scenario
 from planner.scenario.problems import ScenarioProblem, shown
 
@@ -287,6 +288,9 @@ def region_problems(
         found += _table_problems(region, data, tier, names)
         found += _candidate_problems(data, tier, candidates[tier], names)
     found += _community_problems(region, data)
+    found += market_region_problems(
+        region, _section(data, "markets"), _section(data, "generation")
+    )
     return found
 
 

@@ -27,6 +27,7 @@ from planner.i18n import PlannerError, Text
 from planner.scenario.coercion import CELL_MAXIMUM, _build, _check_types
 from planner.scenario.existing import Costs, ExistingNetwork, network_problems
 from planner.scenario.files import read_data_file
+from planner.scenario.markets import market_problems
 from planner.scenario.problems import ScenarioProblem, _as_error, shown
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Costs",
     "ExistingNetwork",
     "Generation",
+    "MarketTier",
     "Scenario",
     "SolverSettings",
     "StationTier",
@@ -146,6 +148,42 @@ class CentreTier:
 
 
 @dataclass(frozen=True)
+class MarketTier:
+    """Distribution and trading markets (集散交易市场), the third tier.
+
+    Sorting centres deliver to markets as stations deliver to centres: each centre
+    to exactly one market (single sourcing) within the market's capacity. Markets
+    are sited on the sorting-centre candidate sites (township seats and the region's
+    existing centres), so a market may stand beside a sorting centre.
+
+    Attributes
+    ----------
+    count
+        Number of markets; 0 (the default) plans no market tier.
+    capacity_t_per_day
+        Throughput of one market (t/day). The default, 1,000 t/day, is a planning
+        assumption, not a figure from a standard.
+    fixed_cost
+        Cost per opened market, in the units of tonnage × km, added to the objective.
+    one_per_county
+        At least one market in every county (县县全覆盖 for the market tier).
+    county_min, county_max
+        Per-county minimum/maximum number of markets.
+    required_sites, excluded_sites
+        Sorting-centre candidate site ids that must hold / may not hold a market.
+    """
+
+    count: int = 0
+    capacity_t_per_day: float = 1000.0
+    fixed_cost: float = 0.0
+    one_per_county: bool = False
+    county_min: dict[str, int] = field(default_factory=dict)
+    county_max: dict[str, int] = field(default_factory=dict)
+    required_sites: tuple[str, ...] = ()
+    excluded_sites: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Generation:
     """Recyclables generated per resident (kg/person/day), urban and rural.
 
@@ -189,6 +227,10 @@ class Scenario:
         Region id (``wenzhou``, ``jinjiang`` or a saved user region).
     stations, centres
         The two tiers.
+    markets
+        The optional third tier (``count`` 0: none). Left out of :meth:`to_dict` while
+        it is the default, so scenarios, their hashes and stored plans without
+        markets read and write exactly as before.
     generation
         Per-capita recyclables.
     distance_mode
@@ -211,6 +253,7 @@ class Scenario:
     region: str = "jinjiang"
     stations: StationTier = field(default_factory=StationTier)
     centres: CentreTier = field(default_factory=CentreTier)
+    markets: MarketTier = field(default_factory=MarketTier)
     generation: Generation = field(default_factory=Generation)
     distance_mode: DistanceMode = "straight"
     circuity: float = 1.3
@@ -223,8 +266,13 @@ class Scenario:
     # --- serialisation -------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain nested dict (JSON/YAML-ready; tuples become lists)."""
-        return json.loads(json.dumps(asdict(self), ensure_ascii=False))
+        """Plain nested dict (JSON/YAML-ready; tuples become lists).
+
+        ``markets`` is left out while it is the default (no market tier)."""
+        data = json.loads(json.dumps(asdict(self), ensure_ascii=False))
+        if self.markets == MarketTier():
+            data.pop("markets", None)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
@@ -313,14 +361,18 @@ class Scenario:
     def _value_problems(self) -> list[ScenarioProblem]:
         """Problems with the values of a scenario whose types are right."""
         p: list[ScenarioProblem] = []
-        s, c, g = self.stations, self.centres, self.generation
+        s, c, g, m = self.stations, self.centres, self.generation, self.markets
         if s.count is not None and s.count <= 0:
             p.append(
                 ScenarioProblem("scenario.positive", {"field": "stations.count", "value": s.count})
             )
         if s.count is None and s.capacity_standard == "none" and s.objective != "set_cover":
             p.append(ScenarioProblem("scenario.count_or_standard", {}))
-        for name, value in (("stations.count", s.count), ("centres.count", c.count)):
+        for name, value in (
+            ("stations.count", s.count),
+            ("centres.count", c.count),
+            ("markets.count", m.count),
+        ):
             if value is not None and value > CELL_MAXIMUM:
                 p.append(
                     ScenarioProblem(
@@ -333,6 +385,7 @@ class Scenario:
             ("stations.radius_rural_m", s.radius_rural_m),
             ("centres.count", c.count),
             ("centres.capacity_t_per_day", c.capacity_t_per_day),
+            ("markets.capacity_t_per_day", m.capacity_t_per_day),
             ("circuity", self.circuity),
             ("solver.time_limit_s", self.solver.time_limit_s),
         ):
@@ -342,6 +395,8 @@ class Scenario:
             ("generation.urban_kg_per_person_day", g.urban_kg_per_person_day),
             ("generation.rural_kg_per_person_day", g.rural_kg_per_person_day),
             ("centres.fixed_cost", c.fixed_cost),
+            ("markets.count", m.count),
+            ("markets.fixed_cost", m.fixed_cost),
             ("dense_grid_m", self.dense_grid_m),
         ):
             if value < 0:
@@ -359,6 +414,7 @@ class Scenario:
                 ScenarioProblem("scenario.share", {"field": "solver.gap", "value": self.solver.gap})
             )
         p += self._bound_problems()
+        p += market_problems(m, c, self.existing.count_mode)
         for tier in (s, c):
             for county, lo in tier.county_min.items():
                 hi = tier.county_max.get(county)
