@@ -288,9 +288,7 @@ def region_problems(
         found += _table_problems(region, data, tier, names)
         found += _candidate_problems(data, tier, candidates[tier], names)
     found += _community_problems(region, data)
-    found += market_region_problems(
-        region, _section(data, "markets"), _section(data, "generation")
-    )
+    found += market_region_problems(region, _section(data, "markets"), _section(data, "generation"))
     return found
 
 
