@@ -34,6 +34,7 @@ from planner.plan.actions import (
     tier_cost_rows,
 )
 from planner.plan.kpi import distance_mode_text
+from planner.plan.market_tables import MARKET_KPI_ROWS, has_market_kpis, market_kpi_value
 from planner.plan.villages import CITY_KEYS, KIND_LABEL, uncovered_villages
 from planner.scenario import Scenario
 
@@ -88,7 +89,11 @@ KPI_ROWS: tuple[tuple[str, str, fmt.Kind], ...] = (
 #: Label key of each indicator of :data:`KPI_ROWS`.
 KPI_LABEL: dict[str, str] = {key: label for key, label, _ in KPI_ROWS}
 #: Catalogue key of each tier (``station``, ``sorting_centre``) in the app's tables.
-TIER_LABEL = {"station": "tier.station", "sorting_centre": "tier.sorting_centre"}
+TIER_LABEL = {
+    "station": "tier.station",
+    "sorting_centre": "tier.sorting_centre",
+    "market": "tier.market",
+}
 #: Catalogue key of each solver status (:data:`planner.models.results.STATUSES`).
 PLAN_STATUS_LABEL = {
     "optimal": "ui.status.optimal",
@@ -117,6 +122,8 @@ def kpi_value(kpis: Mapping[str, Any], key: str) -> float | None:
     :data:`VILLAGE_KPIS` from the village-coverage block."""
     if key in VILLAGE_KPIS and key not in kpis:
         return fmt.figure((kpis.get("villages") or {}).get(VILLAGE_KPIS[key]))
+    if "." in key:  # the market tier's (MARKET_KPI_ROWS)
+        return market_kpi_value(kpis, key)
     if key == "stations_per_10k_households":
         value = fmt.figure(kpis.get("stations_per_1000_households"))
         return None if value is None else value * 10
@@ -136,7 +143,9 @@ def compare_table(records: Sequence[StoredPlan], labels: Sequence[str], lang: st
     """KPIs of several plans side by side, with each plan's difference from the first."""
     first = records[0]
     rows = []
-    for key, label, kind in KPI_ROWS:
+    # the market tier's rows only when one of the plans has a market tier
+    markets = any(has_market_kpis(r.kpis) for r in records)
+    for key, label, kind in KPI_ROWS + (MARKET_KPI_ROWS if markets else ()):
         row = {"": t(label, lang)}
         base = kpi_value(first.kpis, key)
         for i, (record, name) in enumerate(zip(records, labels, strict=True)):

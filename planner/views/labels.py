@@ -49,6 +49,10 @@ COLUMN_LABEL = {
     "centre_id": "export.col.centre_id",
     "centre_name": "map.to_centre",
     "distance_to_centre_m": "export.col.distance_to_centre_m",
+    "market_id": "export.col.market_id",
+    "market_name": "map.to_market",
+    "distance_to_market_m": "export.col.distance_to_market_m",
+    "served_centres": "map.market_centres",
     "served_stations": "map.served_stations",
     "load_t_per_day": "export.col.load_t_per_day",
     "capacity_t_per_day": "export.col.capacity_t_per_day",
@@ -98,10 +102,12 @@ COLUMN_LABEL = {
 EXPORT_TIER_LABEL = {
     "station": "term.recycling_stations",
     "sorting_centre": "tier.sorting_centre",
+    "market": "tier.market",
 }
 EXPORT_TIER_ONE_LABEL = {
     "station": "map.station",
     "sorting_centre": "map.centre",
+    "market": "map.market",
 }
 
 #: Each site status of a plan (``status`` of its sites), in the exports. Maps and popups
@@ -151,6 +157,7 @@ MODEL_LABEL = {
     "mclp": "export.objective.mclp",
     "set_cover": "export.objective.set_cover",
     "sorting_centre": "export.objective.sorting_centre",
+    "market": "export.objective.market",
 }
 
 #: Each capacity standard of :data:`planner.scenario.CAPACITY_STANDARDS` (``{urban}`` and

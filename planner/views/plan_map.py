@@ -37,6 +37,7 @@ from planner.views.layers import (
     add_title,
     for_display,
 )
+from planner.views.markets import add_market_layers, has_markets
 from planner.views.style import (
     APP_PLAN,
     FILE_PLAN,
@@ -46,6 +47,7 @@ from planner.views.style import (
     UNREACHED,
     PlanStyle,
     coverage_colour,
+    market_legend,
     plan_legend,
     sheet_legend,
     site_symbol,
@@ -211,9 +213,14 @@ def plan_map(
     rows = _site_rows(plan, centres, "sorting_centre", lang, style, export, counties, towns)
     if rows:
         _site_layer(fmap, rows, style, "sorting_centre", label(names["sorting_centre"], lang))
+    markets = has_markets(plan)
+    if markets:
+        add_market_layers(fmap, plan, lang, system, export, show_links)
 
     legend = _legend(plan, lang, export, show_links, show_uncovered, show_radius, region,
                      show_villages)  # fmt: skip
+    if markets:
+        legend += market_legend(lang, "file" if export else "app", show_links)
     add_legend(fmap, t(names["legend"], lang), legend)
     if layer_control:
         folium.LayerControl(collapsed=compact).add_to(fmap)

@@ -37,6 +37,9 @@ __all__ = [
     "FILE_PLAN",
     "INVENTORY_CSS",
     "INVENTORY_SITES",
+    "MARKET_COLOUR",
+    "MARKET_LINK",
+    "MARKET_SYMBOL",
     "NOTICE_COLOURS",
     "PLAN_CSS",
     "PREVIEW_AREA_FILL",
@@ -67,6 +70,8 @@ __all__ = [
     "coverage_colour",
     "density_scale",
     "inventory_legend",
+    "market_legend",
+    "market_sheet_legend",
     "plan_legend",
     "review_legend",
     "sheet_legend",
@@ -135,6 +140,9 @@ APP_EXISTING_COLOUR = "#6a3d9a"
 #: is a grey cross on the sheet, grey on the exported map, hollow with a cross in the app.
 UPGRADE_COLOUR = "#f0a30a"
 CLOSED_COLOUR = "#7f7f7f"
+#: Distribution and trading markets (集散交易市场), the third tier, and their
+#: centre → market lines: dark teal on every map, a diamond (a square turned 45°).
+MARKET_COLOUR = "#01665e"
 
 
 def site_symbol(dot: Dot, action: str, app: bool = False) -> Dot:
@@ -332,6 +340,41 @@ UNCOVERED = Dot("#ff7f00", "#b35806", 4, 1, 0.9)
 UNREACHED = Dot("#ffffff", "#d7191c", 6, 2, 0.0)
 
 
+#: Market symbol per output: the app's map (CSS marker, ``size`` its width), the exported
+#: map (circle marker) and the printed sheet (points at A4); ``legend`` is the printed
+#: legend's.
+MARKET_SYMBOL = {
+    "app": Dot(MARKET_COLOUR, "#fff", 18, 2, shape="D"),
+    "file": Dot(MARKET_COLOUR, "#000000", 10, 1.5, 0.95, shape="D"),
+    "print": Dot(MARKET_COLOUR, "black", 8.5, 0.7, shape="D"),
+    "legend": Dot(MARKET_COLOUR, "black", 7, None, shape="D"),
+}
+#: Centre → market lines per output: thicker than the station → centre lines (a market
+#: link carries a whole centre's tonnage).
+MARKET_LINK = {
+    "app": Stroke(MARKET_COLOUR, 2.5, 0.8),
+    "file": Stroke(MARKET_COLOUR, 2.5, 0.8),
+    "print": Stroke(MARKET_COLOUR, 1.0, 0.85),
+}
+
+
+def market_legend(lang: str, output: str, links: bool = True) -> list[tuple[str, str]]:
+    """Legend entries of the market tier on a web map (``output`` ``app`` or ``file``):
+    ``(colour, label)`` for the markets and, with ``links``, the centre → market lines."""
+    items = [(MARKET_SYMBOL[output].fill, t("tier.market", lang))]
+    if links:
+        items.append((MARKET_LINK[output].colour, t("map.market_links", lang)))
+    return items
+
+
+def market_sheet_legend(links: bool = True) -> list[tuple[str, Dot | Stroke]]:
+    """The market tier's entries of the printed legend: ``(message key, symbol)``."""
+    items: list[tuple[str, Dot | Stroke]] = [("tier.market", MARKET_SYMBOL["legend"])]
+    if links:
+        items.append(("map.market_links", Stroke(MARKET_COLOUR, 1.4)))
+    return items
+
+
 def _css(name: str, dot: Dot, shadow: str) -> str:
     radius = "3px" if dot.shape == "s" else "50%"
     return (
@@ -358,6 +401,8 @@ PLAN_CSS = (
     "justify-content:center;font:bold 12px/1 sans-serif;box-shadow:0 0 2px rgba(0,0,0,.5)}"
     ".planner-closed.centre{border-radius:3px;font-size:16px}"
     '.planner-closed::after{content:"\\00d7"}'
+    + _css("planner-market", MARKET_SYMBOL["app"], "0 0 3px rgba(0,0,0,.9)")
+    + ".planner-market{transform:rotate(45deg)}"
     + _POPUP_CSS
     + ".planner-cluster{background:rgba(31,120,180,.3);border-radius:50%}"
     f".planner-cluster div{{background:{STATION_COLOUR};color:#fff;border-radius:50%;"

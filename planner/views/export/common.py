@@ -45,8 +45,10 @@ from planner.views.text import area_names
 __all__ = [
     "ACTION_COLUMNS",
     "CENTRE_COLUMNS",
+    "CENTRE_MARKET_COLUMNS",
     "COST_COLUMNS",
     "COUNTY_COLUMNS",
+    "MARKET_COLUMNS",
     "STATION_COLUMNS",
     "TIER_COST_COLUMNS",
     "UNCOVERED_COLUMNS",
@@ -61,6 +63,7 @@ __all__ = [
     "file_stem",
     "map_title",
     "metric_layers",
+    "site_columns",
     "site_table",
     "sources_line",
     "tier_label",
@@ -107,6 +110,14 @@ CENTRE_COLUMNS = _cols(
     "load_t_per_day:float capacity_t_per_day:float utilisation:pct cost_yuan:money "
     "operation_yuan_per_year:money lon:coord lat:coord"
 )
+#: The markets (集散交易市场) of a plan with a market tier, and the columns the
+#: sorting-centre table adds in such plans (the market each centre delivers to).
+MARKET_COLUMNS = _cols(
+    "site_id:code name:text county:text county_code:code township:text township_code:code "
+    "served_centres:int load_t_per_day:float capacity_t_per_day:float utilisation:pct "
+    "lon:coord lat:coord"
+)
+CENTRE_MARKET_COLUMNS = _cols("market_id:code market_name:text distance_to_market_m:int")
 #: Sites per action, a row per county and tier, then the city's
 #: (:func:`planner.plan.actions.action_rows`).
 ACTION_COLUMNS = _cols(
@@ -204,7 +215,7 @@ def site_table(
     plan
         The plan.
     tier
-        ``station`` or ``sorting_centre``.
+        ``station``, ``sorting_centre`` or ``market``.
     lang
         Header and value language.
     region
@@ -226,13 +237,29 @@ def site_table(
     )
     if "centre_id" in rows:
         rows["centre_name"] = rows["centre_id"].map(lambda c: centre_names.get(as_code(c) or ""))
+    if "market_id" in rows:
+        market_names = dict(
+            zip(plan.markets["site_id"].astype(str), plan.markets["name"].astype(str), strict=True)
+        )
+        rows["market_name"] = rows["market_id"].map(lambda c: market_names.get(as_code(c) or ""))
     if "load_t_per_day" in rows and "capacity_t_per_day" in rows:
         cap = pd.to_numeric(rows["capacity_t_per_day"], errors="coerce")
         rows["utilisation"] = pd.to_numeric(rows["load_t_per_day"], errors="coerce") / cap.where(
             cap > 0
         )
-    columns = STATION_COLUMNS if tier == "station" else CENTRE_COLUMNS
-    return _frame(rows, columns, lang)
+    return _frame(rows, site_columns(plan, tier), lang)
+
+
+def site_columns(plan: Plan, tier: str) -> tuple[Column, ...]:
+    """The export columns of ``tier``'s sites; a plan with a market tier adds each
+    centre's market."""
+    if tier == "station":
+        return STATION_COLUMNS
+    if tier == "market":
+        return MARKET_COLUMNS
+    if len(plan.markets) or plan.market_links is not None:
+        return CENTRE_COLUMNS + CENTRE_MARKET_COLUMNS
+    return CENTRE_COLUMNS
 
 
 def area_rows(

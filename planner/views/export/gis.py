@@ -62,12 +62,20 @@ SHAPEFILE_FIELDS = {
     "urban_share": "urban_shr",
     "household_size": "hh_size",
     "operation_yuan_per_year": "op_yuan_yr",
+    "distance_to_market_m": "dist_mkt_m",
+    "served_centres": "served_ctr",
+    "candidate_id": "cand_id",
 }
 
 
 def gis_layers(plan: Plan, region: Region | None = None) -> dict[str, gpd.GeoDataFrame]:
-    """The exported layers by name, in EPSG:4326, codes as text."""
+    """The exported layers by name, in EPSG:4326, codes as text.
+
+    Sites carry their ``tier`` (``station``, ``sorting_centre`` and, in plans with a
+    market tier, ``market``); such plans add the ``market_links`` layer."""
     layers = {"sites": plan.sites, "demand": plan.demand, "links": plan.links}
+    if plan.market_links is not None:  # plans with a market tier only
+        layers["market_links"] = plan.market_links
     if region is not None:
         layers |= {"counties": region.counties, "townships": region.townships}
     out = {}

@@ -28,7 +28,15 @@ from planner.plan import Plan
 from planner.plan.actions import actions_present, site_actions
 from planner.views.export.common import dates_line, map_title, metric_layers, sources_line
 from planner.views.export.fonts import font_families
-from planner.views.style import PRINT, Dot, Stroke, sheet_legend, site_symbol
+from planner.views.markets import draw_markets, has_markets
+from planner.views.style import (
+    PRINT,
+    Dot,
+    Stroke,
+    market_sheet_legend,
+    sheet_legend,
+    site_symbol,
+)
 
 __all__ = [
     "PAPERS",
@@ -207,6 +215,7 @@ def map_figure(
             if len(part):
                 _dots(ax, part, site_symbol(base, action), k, zorder)
 
+    draw_markets(ax, plan, counties.crs, k)  # nothing without a market tier
     _fit_extent(fig, ax, counties.total_bounds)
     # An Agg canvas only now: attached earlier, every geopandas plot call would redraw.
     if not isinstance(fig.canvas, FigureCanvasAgg):
@@ -246,6 +255,7 @@ def map_figure(
     handles = [
         _handle(symbol, t(key, lang), k)
         for key, symbol in sheet_legend(actions_present(plan.sites))
+        + (market_sheet_legend(plan.market_links is not None) if has_markets(plan) else [])
     ]
     # Legend and boxes share the panel's width (mode="expand" widens the legend).
     legend = panel.legend(
@@ -431,6 +441,10 @@ def _key_figures(plan: Plan, lang: str) -> str:
     rows = [
         ("export.col.stations", count(k.get("stations"))),
         ("export.col.sorting_centres", count(k.get("sorting_centres"))),
+    ]
+    if isinstance(k.get("markets"), dict):  # plans with a market tier
+        rows.append(("markets.col.markets", count(k["markets"].get("count"))))
+    rows += [
         ("term.population", count(k.get("population"))),
         ("term.population_within_radius", share(k.get("coverage_share"))),
         ("term.mean_distance_m", count(k.get("mean_distance_m"))),

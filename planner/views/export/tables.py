@@ -32,15 +32,13 @@ from openpyxl.utils import get_column_letter
 from planner.data.regions import Region
 from planner.i18n import t
 from planner.plan import Plan
-from planner.plan.actions import costs_assumed
+from planner.plan.actions import TIERS, costs_assumed
 from planner.plan.kpi import distance_mode_text
 from planner.spreadsheet import write_csv, xlsx_text, xml_text
 from planner.views.export.common import (
     ACTION_COLUMNS,
-    CENTRE_COLUMNS,
     COST_COLUMNS,
     COUNTY_COLUMNS,
-    STATION_COLUMNS,
     TIER_COST_COLUMNS,
     UNCOVERED_COLUMNS,
     UNIT_COST_COLUMNS,
@@ -49,6 +47,7 @@ from planner.views.export.common import (
     cost_tables,
     county_table,
     dates_line,
+    site_columns,
     site_table,
     sources_line,
     tier_label,
@@ -159,12 +158,14 @@ def export_xlsx(
     wb = Workbook()
     ws = wb.active
     first = True
-    for tier, columns in (("station", STATION_COLUMNS), ("sorting_centre", CENTRE_COLUMNS)):
+    # a sheet of markets only in plans with a market tier
+    tiers = ("station", "sorting_centre", "market") if len(plan.markets) else TIERS
+    for tier in tiers:
         ws = wb.active if first else wb.create_sheet()
         first = False
         ws.title = tier_label(tier, lang)[:31]
         closed = t("action.close", lang)
-        _write_sheet(ws, site_table(plan, tier, lang, region), columns, closed)
+        _write_sheet(ws, site_table(plan, tier, lang, region), site_columns(plan, tier), closed)
     ws = wb.create_sheet(t("export.sheet.counties", lang)[:31])
     _write_sheet(ws, county_table(plan, lang, region), COUNTY_COLUMNS)
     ws = wb.create_sheet(t("export.sheet.uncovered", lang)[:31])
@@ -243,12 +244,15 @@ def _costs_sheet(ws, plan: Plan, region: Region | None, lang: str) -> None:
 def csv_tables(
     plan: Plan, region: Region | None = None, lang: str = "zh"
 ) -> dict[str, pd.DataFrame]:
-    """The CSV exports by file suffix: ``stations``, ``sorting_centres``, ``counties``."""
-    return {
+    """The CSV exports by file suffix: ``stations``, ``sorting_centres``, ``markets``
+    (plans with a market tier only), ``counties``."""
+    out = {
         "stations": site_table(plan, "station", lang, region),
         "sorting_centres": site_table(plan, "sorting_centre", lang, region),
-        "counties": county_table(plan, lang, region),
     }
+    if len(plan.markets):
+        out["markets"] = site_table(plan, "market", lang, region)
+    return out | {"counties": county_table(plan, lang, region)}
 
 
 def export_csv(
