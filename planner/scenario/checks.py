@@ -288,8 +288,22 @@ def region_problems(
         found += _table_problems(region, data, tier, names)
         found += _candidate_problems(data, tier, candidates[tier], names)
     found += _community_problems(region, data)
-    found += market_region_problems(region, _section(data, "markets"), _section(data, "generation"))
+    found += market_region_problems(
+        region,
+        _section(data, "markets"),
+        _section(data, "generation"),
+        _planned_centres(data, candidates["centres"]),
+    )
     return found
+
+
+def _planned_centres(data: Mapping[str, Any], cands: CandidateSites) -> int | None:
+    """Sorting centres of the whole network under 新改扩建 (count + kept ones), else
+    ``None`` (the scenario's own checks compare markets with the plain count)."""
+    count = _section(data, "centres").get("count")
+    if _section(data, "existing").get("count_mode") != "new_or_rebuilt" or not _count(count):
+        return None
+    return count + len(cands.unchanged)
 
 
 def _existing_section(data: Mapping[str, Any]) -> ExistingNetwork:

@@ -97,7 +97,10 @@ def estimated_tonnage(region: Region, generation: Mapping[str, Any]) -> float:
 
 
 def market_region_problems(
-    region: Region, data: Mapping[str, Any], generation: Mapping[str, Any]
+    region: Region,
+    data: Mapping[str, Any],
+    generation: Mapping[str, Any],
+    planned_centres: int | None = None,
 ) -> list[ScenarioProblem]:
     """The market tier against the region.
 
@@ -107,12 +110,24 @@ def market_region_problems(
     than counties. Warnings, not errors, because the run's tonnage is what its
     stations really collect, which a coverage objective may leave short of this
     estimate.
+
+    ``planned_centres``: the sorting centres of the whole network when the scenario
+    counts 新改扩建 (the count plus the kept existing centres); more markets than that
+    is an error (:func:`market_problems` checks the plain count otherwise).
     """
     count = data.get("count")
     capacity = data.get("capacity_t_per_day")
     if not _whole(count) or count <= 0:
         return []
     found: list[ScenarioProblem] = []
+    if planned_centres is not None and count > planned_centres:
+        found.append(
+            ScenarioProblem(
+                "scenario.markets.over_centres",
+                {"count": count, "centres": planned_centres, "over": count - planned_centres},
+                "error",
+            )
+        )
     if _number(capacity) and capacity > 0 and _rates(generation):
         need = estimated_tonnage(region, generation)
         supply = count * float(capacity)

@@ -37,6 +37,7 @@ from planner.ui.state import (
 from planner.ui.widgets.charts import LINE_COLOUR, show_chart
 from planner.ui.widgets.choices import choice
 from planner.ui.widgets.export_panel import export_panel, uncovered_downloads
+from planner.ui.widgets.market_results import market_results
 from planner.ui.widgets.views import (
     basemap_picker,
     kpi_cards,
@@ -217,6 +218,7 @@ def render() -> None:
     if not record.has_plan:
         st.error(tr("ui.res.no_plan"))
     _kpi_cards(record)
+    market_results(record.kpis, region)  # plans with a market tier only
     _coverage(plan, region)
 
     with st.expander(tr("ui.res.solver"), expanded=not record.has_plan):

@@ -30,7 +30,7 @@ from planner.ui.state import (
 from planner.ui.widgets.choices import translated
 from planner.ui.widgets.views import local_time, show_results
 
-__all__ = ["STAGES", "render"]
+__all__ = ["MARKET_STAGES", "STAGES", "render"]
 
 JOBS = "run_jobs"  # session: scenario id -> job id
 #: The stages in order, as reported by the worker and planner.run.run_plan.
@@ -44,6 +44,8 @@ STAGES = (
     "run.stage.kpis",
     "run.stage.done",
 )
+#: The stages of a scenario with a market tier (solved after the sorting centres).
+MARKET_STAGES = (*STAGES[:6], "run.stage.markets", *STAGES[6:])
 
 
 def _summary(scenario: Scenario) -> str:
@@ -70,7 +72,8 @@ def _unsaved(region: Region, scenario_id: int, saved: Scenario) -> bool:
 
 
 @st.fragment(run_every=1.0)
-def _watch(job_id: str, limit: float) -> None:
+def _watch(job_id: str, limit: float, markets: bool = False) -> None:
+    stages = MARKET_STAGES if markets else STAGES
     job = jobs.get(job_id)
     if job is None:
         return
@@ -78,19 +81,19 @@ def _watch(job_id: str, limit: float) -> None:
         st.rerun()
         return
     stage, fraction = job.progress()
-    step = STAGES.index(stage) + 1 if stage in STAGES else 1
+    step = stages.index(stage) + 1 if stage in stages else 1
     st.progress(
         min(max(fraction, 0.0), 1.0),
         text=tr(
             "ui.run.progress",
             step=step,
-            steps=len(STAGES),
+            steps=len(stages),
             stage=tr(stage),
             seconds=f"{job.elapsed():.0f}",
         ),
     )
     lines = []
-    for i, key in enumerate(STAGES[:-1]):
+    for i, key in enumerate(stages[:-1]):
         if i + 1 < step:
             mark = ":green[:material/check_circle:]"
         elif i + 1 == step:
@@ -203,7 +206,7 @@ def render() -> None:
     job = jobs.get(session_jobs.get(scenario_id))
     if job is not None and job.poll() == "running":
         st.markdown(f"**{tr('ui.sw.running', name=record.name)}**")
-        _watch(job.id, record.scenario.solver.time_limit_s)
+        _watch(job.id, record.scenario.solver.time_limit_s, record.scenario.markets.count > 0)
     else:
         elsewhere = jobs.running(scenario_id)
         if elsewhere:

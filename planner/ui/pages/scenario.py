@@ -62,6 +62,8 @@ from planner.ui.widgets.compliance import compliance_panel
 from planner.ui.widgets.existing import FIELD_HELP as EXISTING_HELP
 from planner.ui.widgets.existing import existing_section
 from planner.ui.widgets.form import BoundForm
+from planner.ui.widgets.markets import FIELD_HELP as MARKET_HELP
+from planner.ui.widgets.markets import market_section
 from planner.ui.widgets.views import local_time
 
 __all__ = ["render"]
@@ -106,6 +108,7 @@ _FIELD_HELP = {
     "solver.gap": "ui.sc.solver.gap_help",
     "stations.min_village_share": "ui.existing.min_village_share_help",
     **EXISTING_HELP,
+    **MARKET_HELP,
 }
 #: Preset (:data:`planner.scenario.form.PRESETS`) -> label key.
 _PRESET_LABEL = {
@@ -280,6 +283,8 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         form.number(b, "centres.capacity_t_per_day", step=10.0, format="%.1f")
         form.number(a, "centres.fixed_cost", step=100.0, format="%.0f")
         form.check(b, "centres.one_per_county")
+
+    market_section(form)
 
     with st.container(border=True):
         st.subheader(tr("ui.sc.section.counties"), anchor=False)
