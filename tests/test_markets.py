@@ -351,3 +351,17 @@ def test_cli_writes_all_three_tiers(tmp_path):
     assert kpis["kpis"]["markets"]["count"] == 1
     assert [r["tier"] for r in kpis["results"]] == ["station", "sorting_centre", "market"]
     assert yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["markets"]["count"] == 1
+
+
+def test_model_findings_speak_of_markets():
+    plan = run_plan("jinjiang", Scenario.load(EXAMPLE))
+    (bound,) = plan.result("market").diagnoses
+    assert bound["key"] == "markets.bound"
+    assert "分拣中心与集散交易市场的配对" in bound["zh"] and "centre-market" in bound["en"]
+    sc = Scenario.load(EXAMPLE).with_changes(
+        **{"markets.count": 2, "markets.county_max": {"350582": 1}}
+    )
+    r = run_plan("jinjiang", sc).result("market")
+    assert r.status == "infeasible"
+    assert "最多只能设置 1 个集散交易市场，但要求设置 2 个（差 1 个）" in r.diagnoses[0]["zh"]
+    assert "market" not in r.diagnoses[0]["zh"]

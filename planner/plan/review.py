@@ -581,8 +581,10 @@ def site_table(plan: Plan, states: Mapping[tuple[str, str], SiteReview]) -> pd.D
         ``tier``, ``site_id``, ``name``, ``county_code``, ``township_code``,
         ``served_population``, ``lon``, ``lat``, ``status``, ``locked``, ``version``,
         ``reviewer``, ``reason``, ``at``, ``comments``, ``moved_id``; sites in plan order.
+        Markets (集散交易市场) are left out: a re-run honours decisions on stations and
+        sorting centres only.
     """
-    sites = plan.sites
+    sites = plan.sites[plan.sites["tier"].isin(TIERS)]
     out = pd.DataFrame(
         {
             "tier": sites["tier"].to_numpy(),

@@ -30,7 +30,7 @@ handling more than one market can take. The model's own diagnoses follow otherwi
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.i18n import LANGUAGES, PlannerError, t
+from planner.i18n import LANGUAGES, PlannerError, Text, t
 from planner.instance.build import Instance
-from planner.models import PolicyRules, SiteGroup, SolverOptions, SortingCentreModel
+from planner.models import PolicyRules, SiteGroup, SolverOptions, SortingCentreModel, Term
 from planner.plan import TierResult
 from planner.scenario.checks import CandidateSites, unknown_site_ids
 
@@ -273,9 +273,7 @@ def market_tier(inst: Instance, centres: gpd.GeoDataFrame) -> MarketOutcome:
     result = TierResult(
         tier="market", model="market", status=r.status, objective=r.objective, bound=r.bound,
         gap=r.gap, seconds=round(time.perf_counter() - t0, 3), solver=sc.solver.name,
-        diagnoses=tuple(
-            {"key": d.key, **{lang: d.message(lang) for lang in LANGUAGES}} for d in r.diagnoses
-        ) + notes,
+        diagnoses=tuple(_in_market_words(d) for d in r.diagnoses) + notes,
         details={"rounds": getattr(r, "rounds", None), "candidates": len(cand)},
     )  # fmt: skip
     if not result.has_plan or not len(sol.centres):
@@ -326,6 +324,23 @@ def _rows(chosen: pd.DataFrame, centres: pd.DataFrame, capacity: float) -> gpd.G
         out["site_id"].map(centres["market_id"].value_counts()).fillna(0).astype(np.int64)
     )
     return out
+
+
+#: The sorting-centre model's findings that name stations and centres -> the same
+#: finding about centres and markets.
+_MARKET_WORDING = {"solve.centre_bound": "markets.bound"}
+
+
+def _in_market_words(d: Any) -> dict[str, str]:
+    """A model finding in both languages, in the market tier's words: the model's own
+    word for its sites (``market``, which the model's catalogue does not know) becomes
+    集散交易市场, and a message about stations and centres its market counterpart."""
+    params = {
+        name: Text("markets.term.market") if isinstance(v, Term) and v.word == "market" else v
+        for name, v in d.params.items()
+    }
+    found = replace(d, key=_MARKET_WORDING.get(d.key, d.key), params=params)
+    return {"key": found.key, **{lang: found.message(lang) for lang in LANGUAGES}}
 
 
 def _note(key: str, **params: Any) -> dict[str, str]:
