@@ -365,3 +365,33 @@ def test_model_findings_speak_of_markets():
     assert r.status == "infeasible"
     assert "最多只能设置 1 个集散交易市场，但要求设置 2 个（差 1 个）" in r.diagnoses[0]["zh"]
     assert "market" not in r.diagnoses[0]["zh"]
+
+
+def test_market_tier_drives_along_the_roads(tmp_path):
+    """The river town of the road tests: the north centre reaches the south market over
+    the bridge, 2,010 m along the roads (110 m apart in a straight line)."""
+    from dataclasses import replace
+
+    from test_pipeline_network import river_region, scenario, write_roads
+
+    from planner.scenario import CentreTier, StationTier
+
+    roads = write_roads(tmp_path / "river.geojson")
+    sc = replace(
+        scenario("network"),
+        stations=StationTier(count=3, one_per_township=False),
+        centres=CentreTier(count=2, capacity_t_per_day=100.0, one_per_county=False),
+        markets=MarketTier(count=1, capacity_t_per_day=100.0),
+    )
+    plan = run_plan(river_region(), sc, network=roads)
+    assert plan.result("market").status == "optimal"
+    # the south seat handles S1 and S2 (3.3 t/day), the north one N1 (0.75 t/day)
+    assert plan.markets["site_id"].tolist() == ["mt330399001"]
+    dist = plan.centres.set_index("site_id")["distance_to_market_m"]
+    # north seat (1500, 105): 5 to the road, 500 east to the bridge at (2000, 100),
+    # 100 over it, 1,400 west to (600, 0), 5 to the south seat
+    assert dist["t330399002"] == pytest.approx(2010.0)
+    assert dist["t330399001"] == pytest.approx(0.0)
+    straight = run_plan(river_region(), replace(sc, distance_mode="straight"))
+    d = straight.centres.set_index("site_id")["distance_to_market_m"]["t330399002"]
+    assert d == pytest.approx(math.hypot(900, 110) * 1.3)
