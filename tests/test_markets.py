@@ -395,3 +395,20 @@ def test_market_tier_drives_along_the_roads(tmp_path):
     straight = run_plan(river_region(), replace(sc, distance_mode="straight"))
     d = straight.centres.set_index("site_id")["distance_to_market_m"]["t330399002"]
     assert d == pytest.approx(math.hypot(900, 110) * 1.3)
+
+
+def test_a_market_cannot_be_required_on_a_closed_centre():
+    import geopandas as gpd
+
+    region = load_region("jinjiang")
+    seat = region.townships.iloc[0]
+    yard = gpd.GeoDataFrame(
+        {"site_id": ["y1"], "tier": ["sorting_centre"], "status": ["existing_keep"],
+         "name": ["关停的堆场"], "in_use": ["no"]},
+        geometry=gpd.points_from_xy([seat["seat_lon"]], [seat["seat_lat"]]), crs=4326,
+    )  # fmt: skip
+    region = region.with_layer("sites", yard)
+    sc = Scenario.load(EXAMPLE).with_changes(**{"markets.required_sites": ["y1"]})
+    with pytest.raises(PlannerError) as err:
+        run_plan(region, sc)
+    assert "关停的现有分拣中心（例如 y1）" in err.value.message("zh")

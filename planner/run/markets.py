@@ -42,7 +42,8 @@ from planner.i18n import LANGUAGES, PlannerError, Text, t
 from planner.instance.build import Instance
 from planner.models import PolicyRules, SiteGroup, SolverOptions, SortingCentreModel, Term
 from planner.plan import TierResult
-from planner.scenario.checks import CandidateSites, unknown_site_ids
+from planner.scenario import ScenarioProblem
+from planner.scenario.checks import CandidateSites, IdList, unknown_site_ids
 
 if TYPE_CHECKING:
     from planner.instance.network import RoadDistances
@@ -113,8 +114,9 @@ def market_candidates(inst: Instance) -> pd.DataFrame:
 
 
 def check_market_sites(inst: Instance) -> None:
-    """Refuse unknown ids in ``markets.required_sites`` / ``excluded_sites`` before
-    anything is solved (named, first few and count).
+    """Refuse unknown ids in ``markets.required_sites`` / ``excluded_sites``, and
+    required sites the plan closes, before anything is solved (named, first few and
+    count).
 
     Raises
     ------
@@ -130,6 +132,14 @@ def check_market_sites(inst: Instance) -> None:
         for side in ("required_sites", "excluded_sites")
         if (p := unknown_site_ids("markets", side, getattr(m, side), sites)) is not None
     ]
+    closed = [x for x in m.required_sites if x in sites.closed]
+    if closed:
+        problems.append(
+            ScenarioProblem(
+                "scenario.markets.required_closed",
+                {"count": len(closed), "examples": IdList(closed)},
+            )
+        )
     if problems:
         raise PlannerError("scenario.invalid", details=problems)
 
