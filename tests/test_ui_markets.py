@@ -107,3 +107,30 @@ def test_results_and_compare_pages_show_the_market_tier(store, market_plan) -> N
     at = page_app("compare_page")
     text = "\n".join(str(d.value) for d in at.dataframe)
     assert "集散交易市场" in text
+
+
+def test_run_page_names_the_market_tier(store) -> None:
+    store.save_scenario(Scenario.load(EXAMPLE))
+    at = page_app("run_page")
+    captions = "\n".join(c.value for c in at.caption)
+    assert "另有 1 个集散交易市场（每个 1,000 吨/天），在分拣中心之后求解。" in captions
+
+
+@pytest.mark.slow
+def test_a_background_run_solves_the_market_tier(store) -> None:
+    import time
+
+    from planner.ui.jobs import runs as jobs
+
+    record = store.save_scenario(Scenario.load(EXAMPLE))
+    job = jobs.start(store.path, record.id, record.scenario)
+    seen = set()
+    deadline = time.monotonic() + 180
+    while job.poll() == "running":
+        assert time.monotonic() < deadline
+        seen.add(job.progress()[0])
+        time.sleep(0.05)
+    assert job.poll() == "done", job.result
+    plan = store.load_plan(job.result["plan_id"])
+    assert [r.tier for r in plan.results] == ["station", "sorting_centre", "market"]
+    assert len(plan.markets) == 1 and plan.market_links is not None

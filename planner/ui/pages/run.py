@@ -195,6 +195,15 @@ def render() -> None:
     record = store().get_scenario(scenario_id)
     st.subheader(tr("ui.run.scenario", name=record.name))
     st.caption(_summary(record.scenario))
+    markets = record.scenario.markets
+    if markets.count > 0:
+        st.caption(
+            tr(
+                "ui.run.markets_summary",
+                count=fmt.count(markets.count),
+                capacity=fmt.count(markets.capacity_t_per_day),
+            )
+        )
     if _unsaved(region, scenario_id, record.scenario):
         st.warning(tr("ui.run.unsaved"))
     working = st.session_state.get(WORKING_REGION)
