@@ -50,6 +50,8 @@ LEVEL_KEYS: dict[str, str] = {
     "townships": "validate.level.townships",
     "communities": "validate.level.communities",
     "sites": "validate.level.sites",
+    "zones": "validate.level.zones",
+    "pois": "validate.level.pois",
 }
 #: Column (:data:`~planner.data.checks.schema.COLUMNS`, and the coordinates of a table
 #: of points) -> the planner's word for it.
