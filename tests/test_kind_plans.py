@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from planner.data.kinds import DemandBasis, load_kinds
+from planner.data.kinds import Coverage, DemandBasis, load_kinds
 from planner.data.regions import load_region
 from planner.i18n import PlannerError
 from planner.instance.kind_demand import kind_demand
@@ -153,3 +153,37 @@ def test_a_dismantler_avoids_the_protected_zone_and_is_the_brute_force_optimum(k
     costs = [(w * np.hypot(*(d_xy - xy).T)).sum() for xy in kept[["x", "y"]].to_numpy()]
     assert chosen["site_id"] == kept["site_id"].iloc[int(np.argmin(costs))]
     assert plan.solution.objective == pytest.approx(min(costs) * scenario.circuity, rel=1e-6)
+
+
+def test_a_site_notes_the_transfer_station_it_can_share(kinds, jinjiang):
+    # colocation: a transfer station within 500 m; radii narrower than the file's keep
+    # the coverage model small and quick
+    bulky = dataclasses.replace(
+        kinds["bulky_furniture_transfer"],
+        coverage=Coverage(radius_urban_m=500, radius_rural_m=1500, source="test"),
+    )
+    scenario = default_scenario("jinjiang")
+    metric = jinjiang.communities.geometry.representative_point().to_crs(jinjiang.metric_crs)
+    # a transfer station 120 m east of every community: every candidate (grid points
+    # included) has one within 500 m
+    pois = gpd.GeoDataFrame(
+        {
+            "poi_id": [f"T{i}" for i in range(len(metric))],
+            "category": "transfer_station",
+            "name": [f"转运站{i}" for i in range(len(metric))],
+            "weight": 1.0,
+        },
+        geometry=[shapely.Point(p.x + 120, p.y) for p in metric],
+        crs=jinjiang.metric_crs,
+    ).to_crs("EPSG:4326")
+    plan = plan_kind(jinjiang.with_layer("pois", pois), bulky, scenario, count=3)
+    assert plan.solution.result.status == "optimal" and len(plan.sites) == 3
+    stations = pois.to_crs(jinjiang.metric_crs)
+    for site in plan.sites.itertuples():
+        d = stations.distance(shapely.Point(site.x, site.y)).to_numpy()
+        assert d.min() <= 500
+        assert site.colocated_poi == stations["name"].iloc[int(np.argmin(d))]
+        assert site.colocated_m == pytest.approx(d.min(), abs=1e-6)
+    # without the points of interest nothing is noted
+    alone = plan_kind(jinjiang, bulky, scenario, count=3)
+    assert (alone.sites["colocated_poi"] == "").all()
