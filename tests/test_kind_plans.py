@@ -164,8 +164,8 @@ def test_a_site_notes_the_transfer_station_it_can_share(kinds, jinjiang):
     )
     scenario = default_scenario("jinjiang")
     metric = jinjiang.communities.geometry.representative_point().to_crs(jinjiang.metric_crs)
-    # a transfer station 120 m east of every community: every candidate (grid points
-    # included) has one within 500 m
+    # a transfer station 120 m east of every community's polygon point; the candidates
+    # sit at the communities' recorded points, a little apart, but within 500 m of one
     pois = gpd.GeoDataFrame(
         {
             "poi_id": [f"T{i}" for i in range(len(metric))],
