@@ -67,7 +67,7 @@ CARD_HELP = {
     "coverage_share": "ui.kpi.help.coverage_share",
     "village_coverage_share": "ui.kpi.help.village_coverage",
     "mean_distance_m": "ui.kpi.help.distance",
-    "p95_distance_m": "ui.kpi.help.distance",
+    "p95_distance_m": "ui.kpi.help.p95_distance",
 }
 
 
