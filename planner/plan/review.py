@@ -72,6 +72,7 @@ __all__ = [
     "replay",
     "review_summary",
     "run_reviewed",
+    "scenario_changed",
     "site_table",
 ]
 
@@ -640,14 +641,62 @@ def run_reviewed(
 
 
 def review_summary(
-    reviewed: ReviewRun, states: Mapping[tuple[str, str], SiteReview], mode: str
+    reviewed: ReviewRun,
+    states: Mapping[tuple[str, str], SiteReview],
+    mode: str,
+    base: Scenario | None = None,
 ) -> dict[str, Any]:
-    """What a re-run applied, for :meth:`planner.store.Store.save_plan` (``review=``)."""
-    return {
+    """What a re-run applied, for :meth:`planner.store.Store.save_plan` (``review=``);
+    ``base`` is the saved scenario the review was applied to (kept as ``scenario``, so
+    :func:`scenario_changed` can tell the review's site lists from a planner's edit)."""
+    summary: dict[str, Any] = {
         "mode": mode,
         "versions": {f"{tier}/{site}": s.version for (tier, site), s in states.items()},
         "moves": [[tier, old, new] for (tier, old), new in reviewed.moves.items()],
     }
+    if base is not None:
+        summary["scenario"] = base.to_dict()
+    return summary
+
+
+#: Scenario fields a review re-run fills from the decisions (see :func:`apply_review`).
+_REVIEWED_LISTS = ("required_sites", "excluded_sites")
+
+
+def scenario_changed(
+    run_with: Scenario, review: Mapping[str, Any] | None, current: Scenario
+) -> bool:
+    """Whether the saved scenario ``current`` differs from the one a plan was run from.
+
+    Parameters
+    ----------
+    run_with
+        The scenario the plan was computed with (for a re-run honouring a review, with
+        the review's required and excluded sites added).
+    review
+        The plan's :func:`review_summary`, for a re-run; ``None`` otherwise.
+    current
+        The scenario as saved now.
+
+    Returns
+    -------
+    bool
+        For a re-run, the comparison is with the saved scenario the review was applied
+        to; re-runs stored before that was kept compare everything but the site lists
+        the review fills.
+    """
+    if not review:
+        return current.to_dict() != run_with.to_dict()
+    if review.get("scenario") is not None:
+        return current.to_dict() != dict(review["scenario"])
+
+    def without_lists(scenario: Scenario) -> dict[str, Any]:
+        data = scenario.to_dict()
+        for tier in ("stations", "centres"):
+            data[tier] = {k: v for k, v in data[tier].items() if k not in _REVIEWED_LISTS}
+        return data
+
+    return without_lists(current) != without_lists(run_with)
 
 
 def moves_of(review: Mapping[str, Any]) -> dict[tuple[str, str], str]:
