@@ -186,7 +186,12 @@ def test_rerun_shows_the_diff_and_exports_xlsx(stored, jinjiang_plan) -> None:
     at.selectbox(key="review_plan").set_value(new.id)
     at.run()
     assert not at.exception, at.exception
-    assert "新增 1 个，移除 1 个，迁移 0 个站点。" in "\n".join(m.value for m in at.markdown)
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "新增 1 个，移除 1 个，迁移 0 个站点。" in shown
+    # where the replacement of the rejected site went (issue 22), in its own words
+    assert "被拒绝站点的替换位置" in shown
+    line = next(x for x in shown.splitlines() if x.startswith("- ") and ids[0] in x)
+    assert ("在同一乡镇/街道" in line or "改在同一区县" in line) and "新站点" in line
     diff = next(
         d.value for d in at.dataframe if "变化" in d.value.columns and "新站点" in d.value.columns
     )

@@ -19,6 +19,7 @@ import pandas as pd
 from planner import format as fmt
 from planner.data.regions import Region
 from planner.i18n import t, value_label
+from planner.plan.replacements import replacement_rows
 from planner.plan.review import (
     REVIEW_ACTION_LABEL,
     REVIEW_CHANGE_LABEL,
@@ -37,6 +38,7 @@ __all__ = [
     "move_target_text",
     "nearest_free",
     "region_names",
+    "replacement_lines",
     "site_rows",
 ]
 
@@ -192,3 +194,37 @@ def indicator_rows(kpis: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("ui.rev.col.delta", lang): column(kpis["change"], fmt.diff),
         }
     )
+
+
+#: How each scope of a replacement is said (:data:`planner.plan.replacements.SCOPES`).
+_SCOPE_TEXT = {
+    "township": "ui.rev.replaced.township",
+    "county": "ui.rev.replaced.county",
+    "anywhere": "ui.rev.replaced.anywhere",
+}
+
+
+def replacement_lines(
+    replacements: Sequence[Mapping[str, Any]],
+    diff: pd.DataFrame,
+    counties: Mapping[str, str],
+    towns: Mapping[str, str],
+    names: Mapping[str, str],
+    lang: str,
+) -> list[str]:
+    """One sentence per rejected site of a keep-mode re-run: where its replacement was
+    sought and where it went (:func:`planner.plan.replacements.replacement_rows`);
+    ``names``: site names by id."""
+    rows = replacement_rows(replacements, diff, {**counties, **towns})
+    lines = []
+    for r in rows:
+        site = f"{names.get(r['site_id']) or ''} {r['site_id']}".strip()
+        if r["added"]:
+            new = r["added"][0]
+            where = r["where"][0] or t("ui.rev.replaced.unknown_township", lang)
+            went = t("ui.rev.replaced.to", lang, new=new, township=where)
+        else:
+            went = t("ui.rev.replaced.none", lang)
+        scope = t(_SCOPE_TEXT[r["scope"]], lang, area=r["area"])
+        lines.append(t("ui.rev.replaced.line", lang, site=site, scope=scope, went=went))
+    return lines

@@ -42,6 +42,7 @@ from planner.plan.review_tables import (
     indicator_rows,
     nearest_free,
     region_names,
+    replacement_lines,
     site_rows,
 )
 from planner.store import PlanRecord
@@ -362,6 +363,14 @@ def _diff(record: PlanRecord, counties: dict, towns: dict) -> None:
         st.dataframe(change_rows(diff, counties, towns, lang()), hide_index=True, width="stretch")
     else:
         st.caption(tr("ui.rev.diff_none"))
+    replaced = (record.review or {}).get("replacements") or []
+    if replaced:
+        st.markdown(f"**{tr('ui.rev.replaced.heading')}**")
+        names = dict(
+            zip(old.sites["site_id"].astype(str), old.sites["name"].fillna(""), strict=True)
+        )
+        lines = replacement_lines(replaced, diff, counties, towns, names, lang())
+        st.markdown("\n".join(f"- {line}" for line in lines))
     kpis = kpi_diff(old.kpis, new.kpis)
     st.dataframe(indicator_rows(kpis, lang()), hide_index=True, width="stretch")
 
