@@ -7,6 +7,7 @@ import time
 
 import openpyxl
 import pytest
+from pyproj import Geod
 
 from planner.plan import Plan
 from planner.scenario import default_scenario
@@ -158,15 +159,18 @@ def test_move_to_coordinates_outside_the_region_is_refused(stored, jinjiang_plan
     at.run()
     assert "不在区域" in _texts(at)
     assert store.review_history(sid) == []
-    # a nearby candidate is accepted
+    # the nearest choice is a spot 250 m away (issue 22: nothing was offered within 3.6 km)
     at.radio(key="review_move_kind").set_value("candidate")
     at.run()
     target = at.selectbox(key="review_move_pick").value
-    assert target and target not in set(jinjiang_plan.stations["site_id"])
+    assert target.startswith("pt:")
     at.button(key="review_submit").click()
     at.run()
     (move,) = store.review_history(sid)
-    assert (move.action, move.move_to.site_id) == ("move", target)
+    assert move.action == "move" and not move.move_to.site_id
+    spot = jinjiang_plan.stations.geometry.iloc[0]
+    _, _, metres = Geod(ellps="WGS84").inv(spot.x, spot.y, move.move_to.lon, move.move_to.lat)
+    assert metres == pytest.approx(250, abs=2)
 
 
 def test_rerun_shows_the_diff_and_exports_xlsx(stored, jinjiang_plan) -> None:

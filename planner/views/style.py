@@ -38,6 +38,9 @@ __all__ = [
     "INVENTORY_CSS",
     "INVENTORY_SITES",
     "MAX_SHOWN_DENSITY",
+    "MOVE_CANDIDATE",
+    "MOVE_REACH",
+    "MOVE_SITE",
     "NOTICE_COLOURS",
     "PLAN_CSS",
     "PREVIEW_AREA_FILL",
@@ -277,6 +280,15 @@ INVENTORY_SITES = {
 INVENTORY_STATUS_FILL = {"existing_close": "#9e9e9e", "candidate": "#ffffff"}
 #: The inventory's CSS marker class per tier.
 INVENTORY_CLASS = {"station": "planner-inv-station", "sorting_centre": "planner-inv-centre"}
+
+
+#: The review's move map: the site being moved, the free candidates near it, and the
+#: ring of the distance the nearby choices reach.
+MOVE_SITE = {"radius": 9, "color": "#fff", "weight": 2, "fill": True,
+             "fill_color": "#d7301f", "fill_opacity": 1.0}  # fmt: skip
+MOVE_CANDIDATE = {"radius": 5, "color": "#fff", "weight": 1, "fill": True,
+                  "fill_color": "#1f78b4", "fill_opacity": 0.9}  # fmt: skip
+MOVE_REACH = {"color": "#d7301f", "weight": 1.5, "fill": False, "dash_array": "6 4"}
 
 
 # --- plan maps: the app's and the exported file's -----------------------------------------
