@@ -46,6 +46,7 @@ __all__ = [
     "region_names",
     "replacement_lines",
     "site_rows",
+    "status_text",
     "typed_point",
 ]
 
@@ -111,7 +112,8 @@ def site_rows(
             t("term.township", lang): [towns.get(x, x) for x in table["township_code"]],
             t("ui.rev.col.population", lang): table["served_population"].round(0),
             t("ui.rev.col.status", lang): [
-                value_label(REVIEW_STATUS_LABEL, s, lang) for s in table["status"]
+                status_text(s, bool(locked), lang)
+                for s, locked in zip(table["status"], table["locked"], strict=True)
             ],
             t("ui.rev.col.locked", lang): table["locked"].astype(bool),
             t("ui.rev.reviewer", lang): table["reviewer"],
@@ -119,6 +121,12 @@ def site_rows(
             t("ui.rev.col.reason", lang): table["reason"],
         }
     )
+
+
+def status_text(status: str, locked: bool, lang: str) -> str:
+    """A site's review status in words, with its lock: "已批准（已锁定）"."""
+    text = value_label(REVIEW_STATUS_LABEL, status, lang)
+    return t("review.status.with_lock", lang, status=text) if locked else text
 
 
 def nearest_free(

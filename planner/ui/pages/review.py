@@ -53,7 +53,7 @@ from planner.plan.review_tables import (
 from planner.store import PlanRecord
 from planner.ui.jobs import runs as jobs
 from planner.ui.labels import REVIEW_ACTION_LABEL, REVIEW_STATUS_LABEL, TIER_LABEL
-from planner.ui.pages.run import JOBS, _outcome, _watch
+from planner.ui.pages.run import _outcome, _watch
 from planner.ui.state import (
     WORKING_REGION,
     current_region,
@@ -78,6 +78,9 @@ REVIEWER = "review_reviewer"
 SEEN = "review_seen"  # {scenario_id: {(tier, site_id): version}} as last drawn
 FLASH = "review_flash"
 PLAN = "review_plan"
+REVIEW_JOBS = "review_jobs"  # session: scenario id -> the review's re-run job id
+REVIEW_OPENED = "review_opened"  # session: re-run jobs whose plan was opened
+OPEN_NEXT = "review_open_next"  # session: the plan to open at the next draw
 #: Where a site is moved to -> label key.
 _MOVE_LABEL = {"candidate": "ui.rev.move.candidate", "point": "ui.rev.move.point"}
 _POINT_SYSTEM_LABEL = {
@@ -163,6 +166,9 @@ def _move_target() -> MoveTarget:
 def _choose(records: list[PlanRecord]) -> PlanRecord:
     ids = [r.id for r in records]
     scenario_id = current_scenario_id()
+    pending = st.session_state.pop(OPEN_NEXT, None)
+    if pending in ids:
+        st.session_state[PLAN] = pending
     if st.session_state.get(PLAN) not in ids:
         own = [r.id for r in records if r.scenario_id == scenario_id]
         st.session_state[PLAN] = own[0] if own else ids[0]
@@ -347,12 +353,20 @@ def _audit(record: PlanRecord, table: pd.DataFrame) -> None:
 def _rerun(record: PlanRecord) -> None:
     st.subheader(tr("ui.rev.rerun"))
     st.caption(tr("ui.rev.rerun_help"))
-    session_jobs = st.session_state.setdefault(JOBS, {})
+    # the review's own re-runs: a plan computed on the run page is not news here
+    session_jobs = st.session_state.setdefault(REVIEW_JOBS, {})
     job = jobs.get(session_jobs.get(record.scenario_id))
     if job is not None and job.poll() == "running":
         st.markdown(f"**{tr('ui.rev.running')}**")
         _watch(job.id, record.scenario.solver.time_limit_s)
         return
+    opened = st.session_state.setdefault(REVIEW_OPENED, set())
+    new_plan = (job.result or {}).get("plan_id") if job is not None else None
+    if new_plan is not None and job.id not in opened:
+        # show the new plan and its diff with the reviewed one right away
+        opened.add(job.id)
+        st.session_state[OPEN_NEXT] = int(new_plan)
+        st.rerun()
     mode = choice(
         st, tr("ui.rev.mode"), RERUN_MODES, labels=translated(_MODE_LABEL),
         key="review_mode", kind="radio",
