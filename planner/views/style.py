@@ -32,6 +32,9 @@ __all__ = [
     "CLOSED_COLOUR",
     "COMMUNITY_FILL_OPACITY",
     "COMMUNITY_LINE",
+    "COMPARE_MOVE_DASH",
+    "COMPARE_MOVE_LINE",
+    "COMPARE_SITES",
     "COVERAGE_COLOURS",
     "DENSITY_COLOURS",
     "FILE_PLAN",
@@ -289,6 +292,17 @@ MOVE_SITE = {"radius": 9, "color": "#fff", "weight": 2, "fill": True,
 MOVE_CANDIDATE = {"radius": 5, "color": "#fff", "weight": 1, "fill": True,
                   "fill_color": "#1f78b4", "fill_opacity": 0.9}  # fmt: skip
 MOVE_REACH = {"color": "#d7301f", "weight": 1.5, "fill": False, "dash_array": "6 4"}
+
+
+#: The compare page's overlay of two plans: sites in both, only in the baseline (A),
+#: only in the variant (B), and the line from a moved site to where it went.
+COMPARE_SITES = {
+    "both": Dot("#9e9e9e", "#ffffff", 4, 1, 0.8),
+    "removed": Dot("#d7301f", "#ffffff", 6, 1.5),
+    "added": Dot("#1a9850", "#ffffff", 6, 1.5),
+}
+COMPARE_MOVE_LINE = Stroke("#6a3d9a", 2)
+COMPARE_MOVE_DASH = "5 4"
 
 
 # --- plan maps: the app's and the exported file's -----------------------------------------
