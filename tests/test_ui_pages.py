@@ -406,7 +406,7 @@ def test_each_page_switches_language(page, store, engine_plan, small_plan) -> No
         assert label in text, label
     assert not _raw_keys(_shown(at))
     assert at.sidebar.radio(key="lang").value == "zh"
-    assert at.sidebar.selectbox(key="region_id").label == "区域"
+    assert at.sidebar.selectbox(key="region_id").label == "规划城市 / 区域"
 
     at.sidebar.radio(key="lang").set_value("en")
     _run(at)
@@ -417,7 +417,7 @@ def test_each_page_switches_language(page, store, engine_plan, small_plan) -> No
     for label in zh_labels:
         assert label not in text, label
     assert not _raw_keys(_shown(at))
-    assert at.sidebar.selectbox(key="region_id").label == "Region"
+    assert at.sidebar.selectbox(key="region_id").label == "City or region to plan"
     assert at.sidebar.selectbox(key="scenario_id").label == "Current scenario"
     assert not at.error
 
