@@ -13,6 +13,7 @@ from planner import format as fmt
 from planner.data.regions import Region
 from planner.plan import Plan
 from planner.plan.kpi import DISTANCE_MODE_KEYS, distance_mode_text
+from planner.plan.review import scenario_changed
 from planner.plan.tables import (
     action_table,
     cost_note,
@@ -67,7 +68,7 @@ CARD_HELP = {
     "coverage_share": "ui.kpi.help.coverage_share",
     "village_coverage_share": "ui.kpi.help.village_coverage",
     "mean_distance_m": "ui.kpi.help.distance",
-    "p95_distance_m": "ui.kpi.help.distance",
+    "p95_distance_m": "ui.kpi.help.p95_distance",
 }
 
 
@@ -210,7 +211,7 @@ def render() -> None:
     plan = load_plan(str(db.path), plan_id)
     try:
         current = db.get_scenario(record.scenario_id).scenario
-        if current.to_dict() != record.scenario.to_dict():
+        if scenario_changed(record.scenario, record.review, current):
             st.caption(tr("ui.res.changed", name=current.name))
     except Exception:  # a note only: never fail the page over it
         pass
