@@ -80,3 +80,5 @@ def test_move_map_draws_the_site_its_reach_and_the_candidates() -> None:
     assert html.count("L.circleMarker(") == 3  # two candidates and the site
     assert "L.circle(" in html and '"radius": 1000.0' in html
     assert "要迁移的站点" in html
+    # a click shows the spot as the paste field reads it (the map is isolated: no callback)
+    assert 'map.on("click"' in html and "toFixed(6)" in html and "WGS84" in html

@@ -1,5 +1,9 @@
 """The small map a reviewer clicks to move a site: the site, its surroundings within
-reach, the free candidates there and the township outlines around it."""
+reach, the free candidates there and the township outlines around it.
+
+Like every map of the app it is shown isolated (:func:`planner.views.embed.isolate_map`),
+so a click cannot reach the page: it opens a popup with the spot's coordinates, written
+as the paste field reads them, to copy there."""
 
 from __future__ import annotations
 
@@ -9,9 +13,15 @@ import shapely
 
 from planner.data.regions import Region
 from planner.i18n import t
-from planner.views.layers import BASEMAP_SYSTEMS, BASEMAPS, add_basemap, for_display
+from planner.views.layers import (
+    BASEMAP_SYSTEMS,
+    BASEMAPS,
+    add_basemap,
+    for_display,
+    script_json,
+)
 from planner.views.style import MOVE_CANDIDATE, MOVE_REACH, MOVE_SITE, REGION_TOWNSHIP_LINE
-from planner.views.text import escape_html
+from planner.views.text import escape_html, escaped_columns
 
 __all__ = ["move_map"]
 
@@ -59,8 +69,10 @@ def move_map(
     if region is not None:
         near = region.townships.cx[lon - 0.03 : lon + 0.03, lat - 0.03 : lat + 0.03]
         if len(near):
+            outlines = for_display(near[["geometry"]], system)
+            outlines["name"] = escaped_columns(near, ["name"])["name"].to_numpy()
             folium.GeoJson(
-                for_display(near[["name", "geometry"]], system),
+                outlines,
                 style_function=lambda _: {"fill": False, **REGION_TOWNSHIP_LINE.leaflet()},
                 tooltip=folium.GeoJsonTooltip(["name"], labels=False),
             ).add_to(fmap)
@@ -75,4 +87,33 @@ def move_map(
     folium.CircleMarker(
         [centre.y, centre.x], tooltip=escape_html(t("ui.rev.move.site", lang)), **MOVE_SITE
     ).add_to(fmap)
+    spot = "ui.rev.click_spot_gcj" if system == "gcj02" else "ui.rev.click_spot"
+    fmap.add_child(ClickedSpot(escape_html(t(spot, lang))))
     return fmap
+
+
+class ClickedSpot(folium.MacroElement):
+    """A click on the map opens a popup with the spot as ``lon,lat`` (six decimals),
+    under ``heading`` (already escaped HTML)."""
+
+    _template = folium.template.Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var heading = {{ this.heading_json }};
+            map.on("click", function(e) {
+                var text = e.latlng.lng.toFixed(6) + "," + e.latlng.lat.toFixed(6);
+                L.popup().setLatLng(e.latlng)
+                    .setContent(heading + "<br><b style='user-select:all'>" + text + "</b>")
+                    .openOn(map);
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, heading: str) -> None:
+        super().__init__()
+        self._name = "ClickedSpot"
+        self.heading_json = script_json(heading)

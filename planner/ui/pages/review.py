@@ -68,7 +68,6 @@ from planner.ui.widgets.choices import choice, translated
 from planner.ui.widgets.export_panel import export_panel
 from planner.ui.widgets.views import basemap_picker, load_plan, local_time, plan_label, show_map
 from planner.views import to_html
-from planner.views.layers import BASEMAP_SYSTEMS
 from planner.views.move_map import move_map
 from planner.views.review_map import review_map
 
@@ -236,9 +235,7 @@ def _pasted() -> None:
 def _point_inputs(
     region: Region, cand: pd.DataFrame, used: set[str], lon: float, lat: float
 ) -> None:
-    """A point typed, pasted from Amap/Baidu, or clicked on a small map."""
-    from streamlit_folium import st_folium
-
+    """A point typed, or pasted from Amap/Baidu or from a click on a small map."""
     a, b = st.columns([1, 2])
     choice(a, tr("ui.rev.point_system"), list(POINT_SYSTEMS), key="review_point_system",
            labels={s: tr(_POINT_SYSTEM_LABEL[s]) for s in POINT_SYSTEMS})  # fmt: skip
@@ -251,19 +248,7 @@ def _point_inputs(
     near = nearest_free(cand, lon, lat, used, len(cand))
     near = near[near["metres"] <= 2 * NEARBY_M]
     st.caption(tr("ui.rev.click_help"))
-    clicked = st_folium(
-        move_map(lon, lat, near, region, lang(), basemap, NEARBY_M),
-        height=300,
-        use_container_width=True,
-        returned_objects=["last_clicked"],
-        key=f"review_click_map_{lon:.6f}_{lat:.6f}",
-    )
-    spot = (clicked or {}).get("last_clicked")
-    if spot and spot != st.session_state.get("review_clicked"):
-        st.session_state["review_clicked"] = spot
-        system = BASEMAP_SYSTEMS.get(basemap, "wgs84")
-        x, y = point_in_wgs84(float(spot["lng"]), float(spot["lat"]), system)
-        st.session_state["review_lon"], st.session_state["review_lat"] = x, y
+    show_map(to_html(move_map(lon, lat, near, region, lang(), basemap, NEARBY_M)), height=300)
     a, b = st.columns(2)
     a.number_input(tr("export.col.lon"), format="%.6f", step=0.0005, key="review_lon")
     b.number_input(tr("export.col.lat"), format="%.6f", step=0.0005, key="review_lat")
