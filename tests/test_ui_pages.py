@@ -187,7 +187,7 @@ def test_jinjiang_preset_run_shows_the_engines_kpis(store, engine_plan) -> None:
     tiers = _table(at, "层级")
     assert list(tiers["层级"]) == ["回收站点", "分拣中心"]
     for (_, row), result in zip(tiers.iterrows(), engine_plan.results, strict=True):
-        assert row["状态"] == {"optimal": "最优"}[result.status]
+        assert row["状态"] == {"optimal": "达到精度要求"}[result.status]
         _close(row["目标值"], result.objective, 0)
         _close(row["与最优的差距"], result.gap, 2, 100)
 
@@ -272,7 +272,7 @@ def test_compare_page_shows_both_plans_and_their_differences(
     assert table.loc["半径内人口覆盖率", col_d].endswith("个百分点")
     farther = table.loc["平均距离", col_d]  # fewer stations: people walk farther
     assert farther.startswith("+") and farther.endswith(" 米")
-    assert table.loc["求解状态", col_a] == table.loc["求解状态", col_b] == "最优"
+    assert table.loc["求解状态", col_a] == table.loc["求解状态", col_b] == "达到精度要求"
     assert table.loc["计算用时", col_a] == "2.0 秒" and table.loc["计算用时", col_b] == "1.5 秒"
 
     # where they differ (issue 22): per county, site by site, and both on one map
@@ -302,7 +302,7 @@ def test_compare_page_shows_both_plans_and_their_differences(
     table = at.dataframe[0].value.set_index("")
     assert table.loc["Recycling stations", col_d] == "−40"
     assert table.loc["Population within radius", col_d].endswith(" pp")
-    assert table.loc["Solver status", col_a] == "Optimal"
+    assert table.loc["Solver status", col_a] == "Within the target gap"
 
 
 # --- every page in both languages ---------------------------------------------------------------

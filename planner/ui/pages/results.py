@@ -13,6 +13,7 @@ from planner import format as fmt
 from planner.data.regions import Region
 from planner.plan import Plan
 from planner.plan.kpi import DISTANCE_MODE_KEYS, distance_mode_text
+from planner.plan.quality import plan_quality
 from planner.plan.review import scenario_changed
 from planner.plan.tables import (
     action_table,
@@ -217,6 +218,10 @@ def render() -> None:
         pass
     if not record.has_plan:
         st.error(tr("ui.res.no_plan"))
+    level, quality = plan_quality(record.results, lang())
+    {"best": st.success, "near": st.success, "stopped": st.warning}.get(level, st.error)(
+        quality
+    )
     _kpi_cards(record)
     _coverage(plan, region)
 
