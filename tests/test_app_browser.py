@@ -29,6 +29,8 @@ def _map_frames_now(page) -> list:
 
 
 def _open(browser, url: str):
+    if "region=" not in url:  # the app reopens the region chosen last: start from Jinjiang
+        url += ("&" if "?" in url else "?") + "region=jinjiang"
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(url)
     page.wait_for_selector("text=区域数据", timeout=60_000)

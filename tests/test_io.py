@@ -974,3 +974,40 @@ def test_population_multiple_sheets(tmp_path: Path) -> None:
     assert only(result.report, "io.multiple_layers").severity == "needs_input"
     chosen = import_population(path, "townships", townships(), sheet="2023")
     assert chosen.ok and chosen.data["population"].iloc[0] == 2
+
+
+def test_sites_county_from_location_says_why_it_cannot(tmp_path) -> None:
+    """Issue 22: the import said "no county boundaries are loaded" when they were."""
+    frame = pd.DataFrame(
+        {"编号": ["S01", "S02"], "站点名称": ["五马回收站", "山福回收点"],
+         "经度": [120.60, 120.70], "纬度": [27.98, 28.06]}
+    )  # fmt: skip
+    path = tmp_path / "sites.csv"
+    frame.to_csv(path, index=False)
+    parents = {"counties": counties(), "townships": townships()}
+
+    inside = import_layer(path, "sites", coordinate_system="wgs84", parents=parents)
+    assert inside.ok, inside.report.messages("en")
+    assert (inside.data["county_code"] != "").all()
+    assert not {"validate.site_county_unknown", "validate.site_county_unknown_crs"} & set(
+        inside.report.keys
+    )
+
+    far = frame.assign(经度=[121.90, 121.95])  # inside no loaded county
+    far.to_csv(path, index=False)
+    outside = import_layer(path, "sites", coordinate_system="wgs84", parents=parents)
+    assert only(outside.report, "validate.parent_location_missing").count == 2
+    assert "validate.site_county_unknown" not in outside.report.keys
+
+    none = import_layer(path, "sites", coordinate_system="wgs84")
+    assert only(none.report, "validate.site_county_unknown").count == 2
+
+    # metres without a declared system: the location waits for the planner's choice
+    metric = pd.DataFrame(
+        {"编号": ["S01", "S02"], "x": [560000.0, 570000.0], "y": [3096000.0, 3105000.0]}
+    )
+    metric.to_csv(path, index=False)
+    waiting = import_layer(path, "sites", parents=parents)
+    assert waiting.report.find("io.crs_ambiguous") is not None
+    assert only(waiting.report, "validate.site_county_unknown_crs").count == 2
+    assert "validate.site_county_unknown" not in waiting.report.keys

@@ -58,9 +58,23 @@ def test_served_totals_and_centre_loads_add_up(jinjiang_plan):
     assert st["served_population"].sum() == 2_061_551
     assert st["tonnage_t_per_day"].sum() == pytest.approx(plan.demand["tonnage_t_per_day"].sum())
     assert ce["load_t_per_day"].sum() == pytest.approx(st["tonnage_t_per_day"].sum())
+    # a centre serves the people and households of the stations assigned to it
+    for col in ("served_population", "served_households"):
+        by_centre = st.groupby("centre_id")[col].sum()
+        assert ce.set_index("site_id")[col].to_dict() == by_centre.to_dict()
+    assert ce["served_population"].sum() == 2_061_551
     assert (ce["load_t_per_day"] <= ce["capacity_t_per_day"] + 1e-6).all()
     assert set(st["centre_id"]) == set(ce["site_id"])
     assert len(plan.links) == 80
+
+
+def test_centre_popup_states_the_people_it_serves(jinjiang_plan):
+    from planner.views.plan_map import _centre_details
+
+    plan, _ = jinjiang_plan
+    rec = plan.centres.iloc[0].to_dict()
+    details = dict(_centre_details(rec, "zh"))
+    assert details["服务人口"] == f"{rec['served_population']:,}" != "—"
 
 
 def test_kpis_match_the_demand_table(jinjiang_plan):

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from planner.plan.review import (
     plan_diff,
     replay,
     run_reviewed,
+    scenario_changed,
     site_table,
 )
 from planner.scenario import default_scenario
@@ -392,6 +394,27 @@ def test_worker_reruns_honouring_the_review(tmp_path, jinjiang) -> None:
     assert diff.loc[diff["change"] == "removed", "site_id"].tolist() == [rejected]
     assert (diff["change"] == "added").sum() == 1
     assert json.loads(json.dumps(record.review)) == record.review
+    # the re-run's scenario carries the review's site lists, yet the saved scenario was
+    # not edited: the results page must not say it was (issue 22)
+    saved = store.get_scenario(sid).scenario
+    assert record.scenario.stations.excluded_sites == (rejected,)
+    assert not scenario_changed(record.scenario, record.review, saved)
+    edited = replace(saved, stations=replace(saved.stations, count=79))
+    assert scenario_changed(record.scenario, record.review, edited)
+
+
+def test_scenario_changed_tells_review_lists_from_edits(jinjiang) -> None:
+    ids = list(jinjiang.stations["site_id"])
+    saved = jinjiang.scenario
+    reviewed = apply_review(saved, _states([("station", ids[0], "reject", "x", None)]),
+                            jinjiang, "keep").scenario  # fmt: skip
+    assert not scenario_changed(saved, None, saved)
+    assert scenario_changed(reviewed, None, saved)  # a plain run: any difference counts
+    # a re-run stored before the base scenario was kept: only the site lists are ignored
+    legacy = {"mode": "keep", "versions": {}, "moves": []}
+    assert not scenario_changed(reviewed, legacy, saved)
+    radius = replace(saved, stations=replace(saved.stations, radius_urban_m=600.0))
+    assert scenario_changed(reviewed, legacy, radius)
 
 
 def test_move_outside_region_is_refused() -> None:

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from page_apps import page_app, page_table
 
+from planner.i18n import t
 from planner.plan import Plan
+from planner.plan.tables import PLAN_STATUS_LABEL
 from planner.scenario import Scenario, default_scenario
 from planner.store import Store
 
@@ -87,7 +89,8 @@ def test_results_and_compare_pages_show_the_market_tier(store, market_plan) -> N
     _run(at)
     tiers = page_table(at, "层级")
     assert list(tiers["层级"]) == ["回收站点", "分拣中心", "集散交易市场"]
-    assert list(tiers["状态"]) == ["最优", "最优", "最优"]
+    optimal = t(PLAN_STATUS_LABEL["optimal"], "zh")
+    assert list(tiers["状态"]) == [optimal] * 3
     kpis = next(
         d.value for d in at.dataframe if "有集散交易市场的区县数" in set(d.value.iloc[:, 0])
     )

@@ -187,7 +187,7 @@ def test_jinjiang_preset_run_shows_the_engines_kpis(store, engine_plan) -> None:
     tiers = _table(at, "层级")
     assert list(tiers["层级"]) == ["回收站点", "分拣中心"]
     for (_, row), result in zip(tiers.iterrows(), engine_plan.results, strict=True):
-        assert row["状态"] == {"optimal": "最优"}[result.status]
+        assert row["状态"] == {"optimal": "达到精度要求"}[result.status]
         _close(row["目标值"], result.objective, 0)
         _close(row["与最优的差距"], result.gap, 2, 100)
 
@@ -272,11 +272,23 @@ def test_compare_page_shows_both_plans_and_their_differences(
     assert table.loc["半径内人口覆盖率", col_d].endswith("个百分点")
     farther = table.loc["平均距离", col_d]  # fewer stations: people walk farther
     assert farther.startswith("+") and farther.endswith(" 米")
-    assert table.loc["求解状态", col_a] == table.loc["求解状态", col_b] == "最优"
+    assert table.loc["求解状态", col_a] == table.loc["求解状态", col_b] == "达到精度要求"
     assert table.loc["计算用时", col_a] == "2.0 秒" and table.loc["计算用时", col_b] == "1.5 秒"
 
-    # two maps side by side, each with its own plan's stations
+    # where they differ (issue 22): per county, site by site, and both on one map
+    counties = next(d.value for d in at.dataframe if "区县" in d.value.columns)
+    assert counties.set_index("区县").loc["晋江市", "回收站点"] == "80 → 40 (−40)"
+    a_ids = set(engine_plan.open_sites[["tier", "site_id"]].itertuples(index=False))
+    b_ids = set(small_plan.open_sites[["tier", "site_id"]].itertuples(index=False))
+    summary = next(m.value for m in at.markdown if m.value.startswith("新增"))
+    added, removed, moved = (int(x) for x in re.findall(r"(\d+) 个", summary)[:3])
+    assert added + moved == len(b_ids - a_ids) and removed + moved == len(a_ids - b_ids)
     maps = [unescape(e.proto.srcdoc) for e in at.get("iframe")]
+    overlay, maps = maps[0], maps[1:]
+    both = _points(engine_plan.open_sites) | _points(small_plan.open_sites)
+    assert both <= _map_points(overlay) and "仅 A 有（B 中取消）" in overlay
+
+    # two maps side by side, each with its own plan's stations
     assert len(maps) == 2
     a_points, b_points = _points(engine_plan.stations), _points(small_plan.stations)
     assert a_points <= _map_points(maps[0]) and b_points <= _map_points(maps[1])
@@ -290,7 +302,7 @@ def test_compare_page_shows_both_plans_and_their_differences(
     table = at.dataframe[0].value.set_index("")
     assert table.loc["Recycling stations", col_d] == "−40"
     assert table.loc["Population within radius", col_d].endswith(" pp")
-    assert table.loc["Solver status", col_a] == "Optimal"
+    assert table.loc["Solver status", col_a] == "Within the target gap"
 
 
 # --- every page in both languages ---------------------------------------------------------------
@@ -394,7 +406,7 @@ def test_each_page_switches_language(page, store, engine_plan, small_plan) -> No
         assert label in text, label
     assert not _raw_keys(_shown(at))
     assert at.sidebar.radio(key="lang").value == "zh"
-    assert at.sidebar.selectbox(key="region_id").label == "区域"
+    assert at.sidebar.selectbox(key="region_id").label == "规划城市 / 区域"
 
     at.sidebar.radio(key="lang").set_value("en")
     _run(at)
@@ -405,7 +417,7 @@ def test_each_page_switches_language(page, store, engine_plan, small_plan) -> No
     for label in zh_labels:
         assert label not in text, label
     assert not _raw_keys(_shown(at))
-    assert at.sidebar.selectbox(key="region_id").label == "Region"
+    assert at.sidebar.selectbox(key="region_id").label == "City or region to plan"
     assert at.sidebar.selectbox(key="scenario_id").label == "Current scenario"
     assert not at.error
 

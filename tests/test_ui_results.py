@@ -52,7 +52,12 @@ def test_results_page_shows_kpis_table_and_map(store, jinjiang_plan) -> None:
     assert metrics["回收站点"] == "80" and metrics["分拣中心"] == "2"
     assert metrics["半径内人口覆盖率"].endswith("%") and metrics["平均距离"].endswith(" 米")
     tiers = page_table(at, "层级")
-    assert list(tiers["状态"]) == ["最优", "最优"]
+    assert list(tiers["状态"]) == ["达到精度要求", "达到精度要求"]
+    # the plan's quality in words, outside the solver's details (issue 22)
+    from planner.plan.quality import plan_quality
+
+    _, quality = plan_quality([r.__dict__ for r in jinjiang_plan.results], "zh")
+    assert quality in [s.value for s in at.success]
     counties = page_table(at, "站点目标")
     row = counties.iloc[0]
     assert row["区县"] == "晋江市" and row["站点目标"] == "80" and row["规划站点"] == 80
@@ -110,7 +115,7 @@ def test_compare_page(store, jinjiang_plan, small_plan) -> None:
     assert table.loc["回收站点", columns[1]] == "40"
     assert table.loc["回收站点", columns[2]] == "−40"
     assert table.loc["半径内人口覆盖率", columns[2]].endswith("个百分点")
-    assert table.loc["求解状态", columns[0]] == "最优"
+    assert table.loc["求解状态", columns[0]] == "达到精度要求"
 
     at.multiselect(key="compare_plans_jinjiang").unselect(second.id)
     at.run()

@@ -7,6 +7,7 @@ import time
 
 import openpyxl
 import pytest
+from pyproj import Geod
 
 from planner.plan import Plan
 from planner.scenario import default_scenario
@@ -103,6 +104,9 @@ def test_decisions_are_recorded_with_who_and_why(stored, jinjiang_plan) -> None:
     table = next(d.value for d in at.dataframe if "审核状态" in d.value.columns)
     row = table.set_index("站点编号").loc[ids[2]]
     assert (row["审核状态"], row["审核人"], row["原因/备注"]) == ("已否决", "王工", "消防不合格")
+    # the lock shows in the status, not only in a tick box (issue 22)
+    assert table.set_index("站点编号").loc[ids[3], "审核状态"] == "已批准（已锁定）"
+    assert table.set_index("站点编号").loc[ids[0], "审核状态"] == "已批准"
     # filter by status: the rejected one alone
     at.multiselect(key="review_f_status").set_value(["rejected"])
     at.run()
@@ -158,35 +162,53 @@ def test_move_to_coordinates_outside_the_region_is_refused(stored, jinjiang_plan
     at.run()
     assert "不在区域" in _texts(at)
     assert store.review_history(sid) == []
-    # a nearby candidate is accepted
+    # the nearest choice is a spot 250 m away (issue 22: nothing was offered within 3.6 km)
     at.radio(key="review_move_kind").set_value("candidate")
     at.run()
     target = at.selectbox(key="review_move_pick").value
-    assert target and target not in set(jinjiang_plan.stations["site_id"])
+    assert target.startswith("pt:")
     at.button(key="review_submit").click()
     at.run()
     (move,) = store.review_history(sid)
-    assert (move.action, move.move_to.site_id) == ("move", target)
+    assert move.action == "move" and not move.move_to.site_id
+    spot = jinjiang_plan.stations.geometry.iloc[0]
+    _, _, metres = Geod(ellps="WGS84").inv(spot.x, spot.y, move.move_to.lon, move.move_to.lat)
+    assert metres == pytest.approx(250, abs=2)
 
 
 def test_rerun_shows_the_diff_and_exports_xlsx(stored, jinjiang_plan) -> None:
     store, sid, record = stored
     ids = list(jinjiang_plan.stations["site_id"])
     store.record_review(sid, record.id, "王工", "reject", [("station", ids[0])], {}, "消防不合格")
+    # a plan computed on the run page for this scenario is not shown as this page's news
+    from planner.ui.jobs import runs as jobs
+
+    plain = jobs.start(store.path, sid, store.get_scenario(sid).scenario)
+    deadline = time.monotonic() + 240
+    while plain.poll() == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
     at = _app()
+    at.session_state["run_jobs"] = {sid: plain.id}
+    at.selectbox(key="review_plan").set_value(record.id)
+    at.run()
+    assert not any("计算完成" in m.value for m in at.success)  # issue 22: a stale box
     at.radio(key="review_mode").set_value("keep")
     at.button(key="review_rerun").click()
     at.run()
     deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and len(store.list_plans(sid)) < 2:
+    while time.monotonic() < deadline and len(store.list_plans(sid)) < 3:
         time.sleep(0.5)
-    (new, old) = store.list_plans(sid)
-    assert new.parent_id == old.id == record.id
-    at.run()
-    at.selectbox(key="review_plan").set_value(new.id)
-    at.run()
+    at.run()  # the job is done: the page opens the new plan and its diff at once
     assert not at.exception, at.exception
-    assert "新增 1 个，移除 1 个，迁移 0 个站点。" in "\n".join(m.value for m in at.markdown)
+    new = store.list_plans(sid)[0]
+    assert new.parent_id == record.id
+    assert at.selectbox(key="review_plan").value == new.id
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "新增 1 个，移除 1 个，迁移 0 个站点。" in shown
+    # where the replacement of the rejected site went (issue 22), in its own words
+    assert "被拒绝站点的替换位置" in shown
+    line = next(x for x in shown.splitlines() if x.startswith("- ") and ids[0] in x)
+    assert ("在同一乡镇/街道" in line or "改在同一区县" in line) and "新站点" in line
     diff = next(
         d.value for d in at.dataframe if "变化" in d.value.columns and "新站点" in d.value.columns
     )

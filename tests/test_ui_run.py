@@ -127,7 +127,7 @@ def test_run_page_runs_and_shows_status_and_gap(store) -> None:
     assert "80 个回收站点、2 个分拣中心" in text and "结果已保存" in text
     tiers = at.dataframe[0].value
     assert list(tiers["层级"]) == ["回收站点", "分拣中心"]
-    assert set(tiers["状态"]) == {"最优"}
+    assert set(tiers["状态"]) == {"达到精度要求"}
     assert tiers["与最优的差距"].str.endswith("%").all()
     history = at.dataframe[1].value
     assert len(history) == 1 and history["回收站点"].tolist() == ["80"]

@@ -366,3 +366,33 @@ def test_form_checks_count_existing_sites_and_closed_ones() -> None:
         "Stations: 406 new or rebuilt + 1 kept asked for, but only 405 candidate sites are "
         "available (407 candidates, 2 excluded)"
     ]
+
+
+def test_the_radius_says_what_it_does_and_the_coverage_preset_uses_it() -> None:
+    """Issue 22: changing the radius of a p-median scenario moved no site, unannounced."""
+    at = _app()
+    captions = "\n".join(c.value for c in at.caption)
+    assert "**不使用服务半径**" in captions  # the default objective is p-median
+    at.selectbox(key="sc_preset_jinjiang").set_value("jinjiang_coverage")
+    _button(at, "sc_apply_preset").click()
+    _run(at)
+    assert _one(at.selectbox, ".stations.objective").value == "mclp"
+    assert _one(at.text_input, ".name").value == "晋江市 2027 年目标（半径覆盖）"
+    captions = "\n".join(c.value for c in at.caption)
+    assert "服务半径决定选址：先让半径内的人口最多" in captions
+    assert "不使用服务半径" not in captions
+
+
+def test_under_the_coverage_objective_the_radius_moves_sites() -> None:
+    from dataclasses import replace
+
+    from planner.run import run_plan
+    from planner.scenario.form import preset_scenario
+
+    coverage = preset_scenario("jinjiang_coverage", "jinjiang", "x")
+    assert coverage.stations.objective == "mclp" and coverage.stations.count == 80
+    wider = replace(coverage, stations=replace(coverage.stations, radius_urban_m=300.0,
+                                               radius_rural_m=1000.0))  # fmt: skip
+    a, b = run_plan("jinjiang", coverage), run_plan("jinjiang", wider)
+    assert all(r.status == "optimal" for r in (*a.results, *b.results))
+    assert set(a.stations["site_id"]) != set(b.stations["site_id"])

@@ -1,7 +1,8 @@
 """The catalogue of regions and loading of region packs.
 
 A region pack is a folder holding ``region.json`` (metadata) and one GeoJSON file per
-layer — ``counties``, ``townships`` and ``communities`` (plus optional ``sites``) —
+layer — ``counties``, ``townships`` and ``communities`` (plus optional ``sites``, and the
+constraint and point layers ``zones`` and ``pois``; demand tables in ``tables/*.csv``) —
 with the columns of the data model in ``docs``/``ARCHITECTURE``. Built-in packs live in
 ``data/regions/``; packs a planner creates from uploads live in the user region folder
 (``$PLANNER_HOME/regions``, default ``~/.recycling-planner/regions``). No city is
@@ -37,8 +38,12 @@ __all__ = [
 
 BUILT_IN_DIR = Path(__file__).resolve().parents[2] / "data" / "regions"
 LAYERS = ("counties", "townships", "communities")
-OPTIONAL_LAYERS = ("sites",)
-CODE_COLUMNS = ("code", "county_code", "township_code", "site_id")
+OPTIONAL_LAYERS = ("sites", "zones", "pois")
+CODE_COLUMNS = ("code", "county_code", "township_code", "site_id", "zone_id", "poi_id")
+#: The column each layer is sorted by when written.
+_SORT_KEY = {"sites": "site_id", "zones": "zone_id", "pois": "poi_id"}
+#: Folder of a region's demand tables (``<name>.csv``: ``county_code``, ``count``).
+TABLES_DIR = "tables"
 #: Folder of a region's road network, inside its pack or its user folder.
 ROADS_DIR = "roads"
 
@@ -58,6 +63,12 @@ class Region:
         GeoDataFrames in EPSG:4326 with the data-model columns.
     sites
         Existing recycling sites, or ``None``.
+    zones, pois
+        Constraint zones (``zone_id``, ``category``, ``name``) and points of interest
+        (``poi_id``, ``category``, ``name``, ``weight``), or ``None``
+        (:mod:`planner.data.io.constraints`).
+    tables
+        Demand tables by name (``vehicles``: ``county_code``, ``count``).
     """
 
     id: str
@@ -66,6 +77,9 @@ class Region:
     townships: gpd.GeoDataFrame
     communities: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame | None = None
+    zones: gpd.GeoDataFrame | None = None
+    pois: gpd.GeoDataFrame | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, compare=False)
     path: Path | None = field(default=None, compare=False)
 
     def name(self, lang: str = "zh") -> str:
@@ -100,6 +114,11 @@ class Region:
         if name not in (*LAYERS, *OPTIONAL_LAYERS):
             raise ValueError(f"unknown layer {name!r}")
         return replace(self, **{name: data})
+
+    def with_table(self, name: str, table: pd.DataFrame) -> Region:
+        """A new region with demand table ``name`` (``county_code``, ``count``) set."""
+        check_id(name, "regions.bad_id")
+        return replace(self, tables={**self.tables, name: table})
 
     def boundary(self):
         """Union of the county polygons (WGS84)."""
@@ -177,7 +196,11 @@ def load_region(region_id: str) -> Region:
         layers[name] = read_layer(path)
     if layers["sites"] is not None:  # packs saved before the inventory's columns get them
         layers["sites"] = complete_sites(layers["sites"])
-    return Region(id=region_id, meta=meta, path=folder, **layers)
+    tables = {
+        p.stem: pd.read_csv(p, dtype={"county_code": str})
+        for p in sorted((folder / TABLES_DIR).glob("*.csv"))
+    }
+    return Region(id=region_id, meta=meta, path=folder, tables=tables, **layers)
 
 
 def read_layer(path: Path) -> gpd.GeoDataFrame:
@@ -204,7 +227,7 @@ def write_layers(folder: Path, meta: dict[str, Any], layers: dict[str, gpd.GeoDa
     for name, gdf in layers.items():
         if gdf is None:
             continue
-        key = "site_id" if name == "sites" else "code"
+        key = _SORT_KEY.get(name, "code")
         out = gdf.sort_values(key).reset_index(drop=True)
         out = out.to_crs("EPSG:4326") if out.crs is not None else out.set_crs("EPSG:4326")
         path = folder / f"{name}.geojson"
@@ -230,6 +253,10 @@ def save_region(region: Region, region_id: str | None = None) -> Path:
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         staging = Path(tmp) / region_id
         write_layers(staging, meta, layers)
+        for name, table in region.tables.items():
+            check_id(name, "regions.bad_id")
+            (staging / TABLES_DIR).mkdir(exist_ok=True)
+            table.to_csv(staging / TABLES_DIR / f"{name}.csv", index=False)
         if (target / ROADS_DIR).is_dir():  # the road network stays with the region
             shutil.copytree(target / ROADS_DIR, staging / ROADS_DIR)
         backup = Path(tmp) / "previous"

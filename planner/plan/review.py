@@ -48,6 +48,7 @@ from planner.data.regions import Region
 from planner.format import figure
 from planner.i18n import PlannerError
 from planner.plan import Plan
+from planner.plan.replacements import Replacement, fit_replacements, replacements_of
 from planner.scenario import Scenario
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "replay",
     "review_summary",
     "run_reviewed",
+    "scenario_changed",
     "site_table",
 ]
 
@@ -394,12 +396,16 @@ class ReviewRun:
         to be passed to :func:`planner.run.run_plan`; ``None`` when there are none.
     moves
         ``{(tier, old site_id): new site_id}``.
+    replacements
+        In ``keep`` mode, where each rejected site's replacement is sought
+        (:mod:`planner.plan.replacements`).
     """
 
     scenario: Scenario
     extra_stations: gpd.GeoDataFrame | None
     extra_centres: gpd.GeoDataFrame | None
     moves: dict[tuple[str, str], str]
+    replacements: tuple[Replacement, ...] = ()
 
 
 def apply_review(
@@ -407,6 +413,7 @@ def apply_review(
     states: Mapping[tuple[str, str], SiteReview],
     previous: Plan | None = None,
     mode: str = "keep",
+    candidates: Mapping[str, pd.DataFrame] | None = None,
 ) -> ReviewRun:
     """The run that honours the review.
 
@@ -420,8 +427,13 @@ def apply_review(
         The reviewed plan; with ``mode="keep"`` its unreviewed sites stay.
     mode
         ``keep``: every site of ``previous`` not rejected or moved is required too, so
-        the solver only fills the places the review emptied; ``reoptimise``: only
+        the solver only fills the places the review emptied, each in the rejected
+        site's township (stations) or county (centres) when it has room
+        (:func:`planner.plan.replacements.fit_replacements`); ``reoptimise``: only
         approved, locked and moved-to sites are required.
+    candidates
+        The run's candidate sites per tier, to tell whether an area has room for its
+        replacement (see :func:`run_reviewed`); without them every area is assumed to.
 
     Returns
     -------
@@ -473,11 +485,24 @@ def apply_review(
         stations=tier_with(scenario.stations, "station"),
         centres=tier_with(scenario.centres, "sorting_centre"),
     )
+    replacements: list[Replacement] = []
+    if mode == "keep" and previous is not None and not previous.sites.empty:
+        rejected = {tier: [] for tier in TIERS}
+        for state in states.values():
+            if state.status == "rejected":
+                rejected[state.tier].append(state.site_id)
+        moved = {tier: [old for (t, old) in moves if t == tier] for tier in TIERS}
+        replacements = replacements_of(previous.sites, rejected)
+        new, replacements = fit_replacements(
+            new, previous.sites, replacements, moved, candidates
+        )
 
     def frame(rows: list[dict]) -> gpd.GeoDataFrame | None:
         return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else None
 
-    return ReviewRun(new, frame(extra["station"]), frame(extra["sorting_centre"]), moves)
+    return ReviewRun(
+        new, frame(extra["station"]), frame(extra["sorting_centre"]), moves, tuple(replacements)
+    )
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -628,28 +653,83 @@ def run_reviewed(
         The new plan and the :class:`ReviewRun` it was computed from (for
         :func:`plan_diff`).
     """
+    from planner.instance.build import build_instance
     from planner.run import run_plan
 
     reviewed = apply_review(scenario, states, previous, mode)
-    plan = run_plan(
+    inst = build_instance(
         region,
         reviewed.scenario,
+        reviewed.extra_stations,
+        reviewed.extra_centres,
         progress=progress,
-        extra_stations=reviewed.extra_stations,
-        extra_centres=reviewed.extra_centres,
     )
+    if reviewed.replacements:  # now that the candidates are known: room in each area?
+        candidates = {"station": inst.stations, "sorting_centre": inst.centres}
+        reviewed = apply_review(scenario, states, previous, mode, candidates)
+    plan = run_plan(inst.region, reviewed.scenario, progress=progress, instance=inst)
     return plan, reviewed
 
 
 def review_summary(
-    reviewed: ReviewRun, states: Mapping[tuple[str, str], SiteReview], mode: str
+    reviewed: ReviewRun,
+    states: Mapping[tuple[str, str], SiteReview],
+    mode: str,
+    base: Scenario | None = None,
 ) -> dict[str, Any]:
-    """What a re-run applied, for :meth:`planner.store.Store.save_plan` (``review=``)."""
-    return {
+    """What a re-run applied, for :meth:`planner.store.Store.save_plan` (``review=``);
+    ``base`` is the saved scenario the review was applied to (kept as ``scenario``, so
+    :func:`scenario_changed` can tell the review's site lists from a planner's edit)."""
+    summary: dict[str, Any] = {
         "mode": mode,
         "versions": {f"{tier}/{site}": s.version for (tier, site), s in states.items()},
         "moves": [[tier, old, new] for (tier, old), new in reviewed.moves.items()],
     }
+    if base is not None:
+        summary["scenario"] = base.to_dict()
+    if reviewed.replacements:
+        summary["replacements"] = [r.to_dict() for r in reviewed.replacements]
+    return summary
+
+
+#: Scenario fields a review re-run fills from the decisions (see :func:`apply_review`).
+_REVIEWED_LISTS = ("required_sites", "excluded_sites", "township_min", "county_min")
+
+
+def scenario_changed(
+    run_with: Scenario, review: Mapping[str, Any] | None, current: Scenario
+) -> bool:
+    """Whether the saved scenario ``current`` differs from the one a plan was run from.
+
+    Parameters
+    ----------
+    run_with
+        The scenario the plan was computed with (for a re-run honouring a review, with
+        the review's required and excluded sites added).
+    review
+        The plan's :func:`review_summary`, for a re-run; ``None`` otherwise.
+    current
+        The scenario as saved now.
+
+    Returns
+    -------
+    bool
+        For a re-run, the comparison is with the saved scenario the review was applied
+        to; re-runs stored before that was kept compare everything but the site lists
+        and minimums a review fills.
+    """
+    if not review:
+        return current.to_dict() != run_with.to_dict()
+    if review.get("scenario") is not None:
+        return current.to_dict() != dict(review["scenario"])
+
+    def without_lists(scenario: Scenario) -> dict[str, Any]:
+        data = scenario.to_dict()
+        for tier in ("stations", "centres"):
+            data[tier] = {k: v for k, v in data[tier].items() if k not in _REVIEWED_LISTS}
+        return data
+
+    return without_lists(current) != without_lists(run_with)
 
 
 def moves_of(review: Mapping[str, Any]) -> dict[tuple[str, str], str]:

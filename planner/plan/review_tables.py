@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from planner import format as fmt
+from planner.data.crs import bd09_to_wgs84, gcj02_to_wgs84
 from planner.data.regions import Region
-from planner.i18n import t, value_label
+from planner.i18n import PlannerError, t, value_label
+from planner.plan.replacements import replacement_rows
 from planner.plan.review import (
     REVIEW_ACTION_LABEL,
     REVIEW_CHANGE_LABEL,
@@ -30,14 +32,22 @@ from planner.plan.tables import KPI_LABEL, TIER_LABEL, kpi_kind
 
 __all__ = [
     "LOCKED",
+    "NEARBY_M",
+    "POINT_SYSTEMS",
     "audit_rows",
     "change_rows",
     "filter_sites",
     "indicator_rows",
+    "move_target_of",
     "move_target_text",
+    "nearby_targets",
     "nearest_free",
+    "point_in_wgs84",
     "region_names",
+    "replacement_lines",
     "site_rows",
+    "status_text",
+    "typed_point",
 ]
 
 #: The status filter's extra choice: locked sites, whatever their status.
@@ -102,7 +112,8 @@ def site_rows(
             t("term.township", lang): [towns.get(x, x) for x in table["township_code"]],
             t("ui.rev.col.population", lang): table["served_population"].round(0),
             t("ui.rev.col.status", lang): [
-                value_label(REVIEW_STATUS_LABEL, s, lang) for s in table["status"]
+                status_text(s, bool(locked), lang)
+                for s, locked in zip(table["status"], table["locked"], strict=True)
             ],
             t("ui.rev.col.locked", lang): table["locked"].astype(bool),
             t("ui.rev.reviewer", lang): table["reviewer"],
@@ -110,6 +121,12 @@ def site_rows(
             t("ui.rev.col.reason", lang): table["reason"],
         }
     )
+
+
+def status_text(status: str, locked: bool, lang: str) -> str:
+    """A site's review status in words, with its lock: "已批准（已锁定）"."""
+    text = value_label(REVIEW_STATUS_LABEL, status, lang)
+    return t("review.status.with_lock", lang, status=text) if locked else text
 
 
 def nearest_free(
@@ -192,3 +209,145 @@ def indicator_rows(kpis: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("ui.rev.col.delta", lang): column(kpis["change"], fmt.diff),
         }
     )
+
+
+#: How each scope of a replacement is said (:data:`planner.plan.replacements.SCOPES`).
+_SCOPE_TEXT = {
+    "township": "ui.rev.replaced.township",
+    "county": "ui.rev.replaced.county",
+    "anywhere": "ui.rev.replaced.anywhere",
+}
+
+
+def replacement_lines(
+    replacements: Sequence[Mapping[str, Any]],
+    diff: pd.DataFrame,
+    counties: Mapping[str, str],
+    towns: Mapping[str, str],
+    names: Mapping[str, str],
+    lang: str,
+) -> list[str]:
+    """One sentence per rejected site of a keep-mode re-run: where its replacement was
+    sought and where it went (:func:`planner.plan.replacements.replacement_rows`);
+    ``names``: site names by id."""
+    rows = replacement_rows(replacements, diff, {**counties, **towns})
+    lines = []
+    for r in rows:
+        site = f"{names.get(r['site_id']) or ''} {r['site_id']}".strip()
+        if r["added"]:
+            new = r["added"][0]
+            where = r["where"][0] or t("ui.rev.replaced.unknown_township", lang)
+            went = t("ui.rev.replaced.to", lang, new=new, township=where)
+        else:
+            went = t("ui.rev.replaced.none", lang)
+        scope = t(_SCOPE_TEXT[r["scope"]], lang, area=r["area"])
+        lines.append(t("ui.rev.replaced.line", lang, site=site, scope=scope, went=went))
+    return lines
+
+
+#: Nearby move targets: how far from the site they reach, and the spacing of the
+#: points offered between the candidates (a planner shifts a site by a street or two).
+NEARBY_M = 1000.0
+NEARBY_STEP_M = 250.0
+#: Compass words for the nearby points, clockwise from north in 45° steps.
+_BEARINGS = (
+    "ui.rev.bearing.n",
+    "ui.rev.bearing.ne",
+    "ui.rev.bearing.e",
+    "ui.rev.bearing.se",
+    "ui.rev.bearing.s",
+    "ui.rev.bearing.sw",
+    "ui.rev.bearing.w",
+    "ui.rev.bearing.nw",
+)
+
+
+def nearby_targets(
+    candidates: pd.DataFrame,
+    lon: float,
+    lat: float,
+    used: Collection[str],
+    lang: str,
+    reach_m: float = NEARBY_M,
+    step_m: float = NEARBY_STEP_M,
+    nearest: int = 15,
+) -> dict[str, str]:
+    """Where a site can be moved nearby: the free candidates within ``reach_m`` (and the
+    ``nearest`` free ones wherever they are), and points every ``step_m`` around the
+    site in the eight compass directions, nearest first.
+
+    Returns
+    -------
+    dict
+        ``{key: label}``: a candidate's ``site_id``, or ``"pt:lon,lat"`` (WGS84, six
+        decimals) for a point (:func:`move_target_of`), with labels such as
+        "五马回收站（330302001001，320 米）" / "向东 250 米".
+    """
+    free = nearest_free(candidates, lon, lat, used, len(candidates))
+    rank = np.arange(len(free))
+    free = free[(free["metres"].to_numpy() <= reach_m) | (rank < nearest)]
+    options = [
+        (
+            float(r.metres),
+            str(r.site_id),
+            t("ui.rev.move.option", lang, name=r.name or "—", site=r.site_id,
+              metres=fmt.count(r.metres)),
+        )
+        for r in free.itertuples()
+    ]  # fmt: skip
+    kx = _M_PER_DEG_LON * math.cos(math.radians(lat))
+    steps = int(reach_m // step_m)
+    for i in range(1, steps + 1):
+        metres = i * step_m
+        for k, bearing in enumerate(_BEARINGS):
+            angle = math.radians(45 * k)  # clockwise from north
+            dx, dy = metres * math.sin(angle), metres * math.cos(angle)
+            point = f"pt:{lon + dx / kx:.6f},{lat + dy / _M_PER_DEG_LAT:.6f}"
+            label = t("ui.rev.move.nearby_point", lang,
+                      direction=t(bearing, lang), metres=fmt.count(metres))  # fmt: skip
+            options.append((metres, point, label))
+    options.sort(key=lambda o: o[0])
+    return {key: label for _, key, label in options}
+
+
+def move_target_of(key: str) -> MoveTarget:
+    """The :class:`MoveTarget` of a :func:`nearby_targets` key."""
+    if key.startswith("pt:"):
+        lon, lat = (float(x) for x in key[3:].split(","))
+        return MoveTarget(lon=lon, lat=lat)
+    return MoveTarget(site_id=key)
+
+
+#: Coordinate systems a reviewer may type a point in: what GPS and OSM give, what Amap
+#: (高德) and Tencent maps show, what Baidu maps shows.
+POINT_SYSTEMS = ("wgs84", "gcj02", "bd09")
+
+
+def typed_point(text: str) -> tuple[float, float]:
+    """Longitude and latitude from coordinates as pasted from a web map:
+    ``120.699367,27.994267``, ``120.699367, 27.994267`` or with a space or ``，``.
+
+    Raises
+    ------
+    PlannerError
+        ``review.unreadable_coordinates`` when it is not two numbers.
+    """
+    parts = [p for p in text.replace("，", ",").replace(" ", ",").split(",") if p]
+    try:
+        lon, lat = (float(p) for p in parts)
+    except ValueError:
+        raise PlannerError("review.unreadable_coordinates", text=text[:60]) from None
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise PlannerError("review.unreadable_coordinates", text=text[:60])
+    return lon, lat
+
+
+def point_in_wgs84(lon: float, lat: float, system: str) -> tuple[float, float]:
+    """A typed point in WGS84 (the plan's system) from ``system`` (:data:`POINT_SYSTEMS`)."""
+    if system == "gcj02":
+        x, y = gcj02_to_wgs84(lon, lat)
+    elif system == "bd09":
+        x, y = bd09_to_wgs84(lon, lat)
+    else:
+        return float(lon), float(lat)
+    return float(np.asarray(x).item()), float(np.asarray(y).item())

@@ -597,6 +597,11 @@ def run_plan(
             centres["served_stations"] = (
                 centres["site_id"].map(stations["centre_id"].value_counts()).fillna(0)
             )
+            # a centre serves the people its stations serve (the popup and the tables)
+            by_centre = stations.groupby("centre_id")[["served_population", "served_households"]]
+            served = by_centre.sum().reindex(centres["site_id"]).fillna(0)
+            for col in ("served_population", "served_households"):
+                centres[col] = served[col].to_numpy(dtype=np.int64)
             centre_geom = dict(zip(centres["site_id"], centres.geometry, strict=True))
             ok = stations["centre_id"].notna()
             links = gpd.GeoDataFrame(

@@ -29,9 +29,9 @@ __all__ = ["centre_rules", "station_rules", "village_rules"]
 
 def station_rules(inst: Instance, distances: RoadDistances | None = None) -> PolicyRules:
     """The station tier's policy: sites required and excluded, one per township or
-    community, county minimums and maximums, the share of villages covered in every
-    county (``stations.min_village_share``, :func:`village_rules`), and household
-    capacities when the scenario asks for them (``stations.use_capacity``).
+    community, township minimums, county minimums and maximums, the share of villages
+    covered in every county (``stations.min_village_share``, :func:`village_rules`), and
+    household capacities when the scenario asks for them (``stations.use_capacity``).
 
     ``distances``: the tier's road distances in ``network`` mode (computed here when
     the village rule needs them and none are given)."""
@@ -48,6 +48,14 @@ def station_rules(inst: Instance, distances: RoadDistances | None = None) -> Pol
     if s.one_per_township:
         labels = cand["township_code"].map(town_names).to_numpy(dtype=object)
         groups += groups_from_labels(labels, min_open=1, kind="township")
+    if s.township_min:
+        towns = cand["township_code"].astype(str).to_numpy(dtype=object)
+        for code, minimum in sorted(s.township_min.items()):
+            if minimum > 0:
+                sites = np.flatnonzero(towns == code)
+                groups.append(
+                    SiteGroup(town_names.get(code, code), sites, minimum, None, "township")
+                )
     if s.one_per_community != "none":
         kinds = {
             "community": ("community",),

@@ -109,6 +109,8 @@ class CandidateSites:
     grid_communities
         Community codes whose dense-grid candidates (``g<code>-<n>``) may exist but
         are not listed in ``ids`` (the form does not build the grid).
+    per_township
+        Candidates per township code; empty when not known.
     """
 
     ids: frozenset[str]
@@ -117,6 +119,7 @@ class CandidateSites:
     per_county: Mapping[str, int] = field(default_factory=dict)
     grid_communities: frozenset[str] = frozenset()
     unchanged: frozenset[str] = frozenset()
+    per_township: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def of_region(
@@ -141,6 +144,11 @@ class CandidateSites:
             ids = {"t" + str(c) for c in units["code"]}
             site_tier = "sorting_centre"
         per_county = units["county_code"].astype(str).value_counts().to_dict()
+        per_township = (
+            units["township_code"].astype(str).value_counts().to_dict()
+            if "township_code" in units
+            else {}
+        )
         kept: set[str] = set()
         closed: set[str] = set()
         unchanged: set[str] = set()
@@ -167,6 +175,7 @@ class CandidateSites:
             per_county,
             grid,
             frozenset(unchanged),
+            per_township,
         )
 
     @classmethod
@@ -178,6 +187,11 @@ class CandidateSites:
             frame["status"].astype(str) if "status" in frame else pd.Series("", index=ids.index)
         )
         counties = frame["county_code"].dropna().astype(str).value_counts().to_dict()
+        towns = (
+            frame["township_code"].dropna().astype(str).value_counts().to_dict()
+            if "township_code" in frame
+            else {}
+        )
         action = frame["action"].astype(str) if "action" in frame else status
         return cls(
             frozenset(ids),
@@ -185,6 +199,7 @@ class CandidateSites:
             frozenset(ids[status == "existing_close"]),
             counties,
             unchanged=frozenset(ids[action == "keep"]),
+            per_township=towns,
         )
 
     def knows(self, site_id: str) -> bool:
@@ -288,12 +303,39 @@ def region_problems(
         found += _table_problems(region, data, tier, names)
         found += _candidate_problems(data, tier, candidates[tier], names)
     found += _community_problems(region, data)
+    found += _township_problems(region, data, candidates["stations"])
     found += market_region_problems(
         region,
         _section(data, "markets"),
         _section(data, "generation"),
         _planned_centres(data, candidates["centres"]),
     )
+    return found
+
+
+def _township_problems(
+    region: Region, data: Mapping[str, Any], cands: CandidateSites
+) -> list[ScenarioProblem]:
+    """Per-township station minimums: known townships, and enough candidates in each."""
+    wanted = _counts(_section(data, "stations").get("township_min"))
+    names = dict(zip(region.townships["code"].astype(str), region.townships["name"], strict=False))
+    found: list[ScenarioProblem] = []
+    unknown = sorted(code for code in wanted if code not in names)
+    if unknown:
+        found.append(
+            _error("scenario.unknown_township", count=len(unknown), example=unknown[0])
+        )
+    for code, minimum in sorted(wanted.items()):
+        here = cands.per_township.get(code)
+        if code in names and here is not None and minimum > here and not cands.open_ended:
+            found.append(
+                _error(
+                    "scenario.township_too_many",
+                    township=names[code],
+                    minimum=fmt.count(minimum),
+                    available=fmt.count(here),
+                )
+            )
     return found
 
 

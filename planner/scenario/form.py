@@ -40,6 +40,7 @@ from planner.scenario.checks import TABLE_KEYS, region_problems, value_warnings
 __all__ = [
     "BUDGET_LABEL",
     "COST_ROWS",
+    "COVERAGE_PRESETS",
     "FIELDS",
     "LIMIT_COLUMNS",
     "NAME_MAXIMUM",
@@ -65,7 +66,19 @@ __all__ = [
 ]
 
 #: Presets: key -> region whose default scenario it is (None: the current region's).
-PRESETS: dict[str, str | None] = {"jinjiang": "jinjiang", "wenzhou": "wenzhou", "defaults": None}
+#: The ``_coverage`` presets are the same policy targets sited the way policies count
+#: (:data:`COVERAGE_PRESETS`).
+PRESETS: dict[str, str | None] = {
+    "jinjiang": "jinjiang",
+    "jinjiang_coverage": "jinjiang",
+    "wenzhou": "wenzhou",
+    "wenzhou_coverage": "wenzhou",
+    "defaults": None,
+}
+#: Presets that site stations to put the most people within the coverage radius, then
+#: shorten the distances (:class:`~planner.models.MCLP` with its distance tie-break),
+#: instead of minimising the average distance (which ignores the radius).
+COVERAGE_PRESETS = frozenset({"jinjiang_coverage", "wenzhou_coverage"})
 
 #: Form field -> label key; also names the fields in validation messages.
 FIELDS = {
@@ -163,13 +176,21 @@ def standard_params(option: str) -> dict:
     return {"urban": ratios[0], "rural": ratios[1]} if ratios else {}
 
 
-def preset_scenario(preset: str, region_id: str, default_name: str) -> Scenario:
-    """The scenario a preset loads, for ``region_id`` when the preset has no region."""
+def preset_scenario(
+    preset: str, region_id: str, default_name: str, coverage_name: str = "{name}"
+) -> Scenario:
+    """The scenario a preset loads, for ``region_id`` when the preset has no region;
+    ``coverage_name`` names a :data:`COVERAGE_PRESETS` scenario from the policy's
+    (``{name}``)."""
     target = PRESETS.get(preset) or region_id
     if preset == "defaults":
         return Scenario(name=default_name, region=target)
-    scenario = default_scenario(target)
-    return replace(scenario, region=target)
+    scenario = replace(default_scenario(target), region=target)
+    if preset in COVERAGE_PRESETS:
+        stations = replace(scenario.stations, objective="mclp")
+        name = coverage_name.format(name=scenario.name)
+        scenario = replace(scenario, name=name, stations=stations)
+    return scenario
 
 
 def comparable(data: dict) -> dict:

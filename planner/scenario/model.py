@@ -95,6 +95,10 @@ class StationTier:
         or ``none``.
     county_min, county_max
         Per-county minimum/maximum number of stations, ``{county_code: n}``.
+    township_min
+        Per-township minimum number of stations, ``{township_code: n}`` (a re-run
+        honouring a review uses it to keep a rejected site's replacement in its
+        township).
     required_sites, excluded_sites
         Candidate site ids that must be open / may not be used.
     min_village_share
@@ -112,6 +116,7 @@ class StationTier:
     one_per_community: PerCommunityRule = "none"
     county_min: dict[str, int] = field(default_factory=dict)
     county_max: dict[str, int] = field(default_factory=dict)
+    township_min: dict[str, int] = field(default_factory=dict)
     required_sites: tuple[str, ...] = ()
     excluded_sites: tuple[str, ...] = ()
     min_village_share: float = 0.0
@@ -429,6 +434,9 @@ class Scenario:
             total = sum(tier.county_min.values())
             if count is not None and count > 0 and total > count:
                 p.append(ScenarioProblem("scenario.county_sum", {"total": total, "count": count}))
+            towns = sum(getattr(tier, "township_min", {}).values())
+            if count is not None and count > 0 and towns > count:
+                p.append(ScenarioProblem("scenario.township_sum", {"total": towns, "count": count}))
             both = sorted(set(tier.required_sites) & set(tier.excluded_sites))
             if both:
                 p.append(

@@ -34,6 +34,7 @@ from planner.store.inventory import InventoryEditRecord, InventoryTables
 from planner.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from planner.store.overrides import OverrideRecord, OverrideTables
 from planner.store.plans import PlanRecord, PlanTables
+from planner.store.preferences import PreferenceTables
 from planner.store.reviews import ReviewConflict, ReviewTables
 from planner.store.scenarios import ScenarioRecord, ScenarioTables
 from planner.store.sweeps import SweepPointRecord, SweepRecord, SweepTables
@@ -54,7 +55,13 @@ __all__ = [
 
 
 class Store(
-    ScenarioTables, PlanTables, ReviewTables, OverrideTables, InventoryTables, SweepTables
+    ScenarioTables,
+    PlanTables,
+    ReviewTables,
+    OverrideTables,
+    InventoryTables,
+    SweepTables,
+    PreferenceTables,
 ):
     """Scenarios, plans, review decisions, overrides, inventory edits and sweeps in one
     SQLite file.

@@ -151,5 +151,17 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX inventory_edits_by_region ON inventory_edits (region, site_id)",
         ),
     ),
+    (
+        6,
+        (
+            # What the app remembers between visits (planner.store.preferences), e.g.
+            # the region last worked on.
+            """CREATE TABLE preferences (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

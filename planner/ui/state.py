@@ -172,7 +172,23 @@ def sidebar() -> None:
     pending_region = st.session_state.pop(PENDING_REGION, None)
     if pending_region:
         st.session_state["region_id"] = pending_region
+    metas = list_regions()
+    ids = [m["id"] for m in metas]
+    if "region_id" not in st.session_state:  # a new visit: the region worked on last
+        st.session_state["region_id"] = _first_region(ids)
     with st.sidebar:
+        # the city first: it is what a newcomer looks for, and everything depends on it
+        keep_choice("region_id")
+        names = {m["id"]: m.get(f"name_{lang()}") or m["id"] for m in metas}
+        if st.session_state.get("region_id") not in ids:
+            st.session_state["region_id"] = "jinjiang" if "jinjiang" in ids else ids[0]
+        st.selectbox(
+            tr("ui.region_picker"),
+            ids,
+            format_func=names.get,
+            key="region_id",
+            help=tr("ui.region_picker_help"),
+        )
         st.radio(
             t("ui.language", lang()),
             options=["zh", "en"],
@@ -180,12 +196,33 @@ def sidebar() -> None:
             key="lang",
             horizontal=True,
         )
-        metas = list_regions()
-        ids = [m["id"] for m in metas]
-        keep_choice("region_id")
-        names = {m["id"]: m.get(f"name_{lang()}") or m["id"] for m in metas}
-        if st.session_state.get("region_id") not in ids:
-            st.session_state["region_id"] = "jinjiang" if "jinjiang" in ids else ids[0]
-        st.selectbox(tr("term.region"), ids, format_func=names.get, key="region_id")
         _scenario_picker()
     _remember_choices()
+    _remember_region(st.session_state["region_id"])
+
+
+def _first_region(ids: list[str]) -> str:
+    """The region a new visit opens on: the address's ``?region=``, else the one worked
+    on last (kept in the store), else Jinjiang."""
+    asked = st.query_params.get("region")
+    if asked in ids:
+        return str(asked)
+    try:
+        last = store().preference("last_region")
+    except Exception:  # a preference is a convenience: never fail the page over it
+        last = None
+    if last in ids:
+        return str(last)
+    return "jinjiang" if "jinjiang" in ids else ids[0]
+
+
+def _remember_region(region_id: str) -> None:
+    """Keep the region in the address (a bookmark reopens it) and in the store."""
+    if st.query_params.get("region") != region_id:
+        st.query_params["region"] = region_id
+    if st.session_state.get("_remembered_region") != region_id:
+        try:
+            store().set_preference("last_region", region_id)
+        except Exception:  # as above
+            return
+        st.session_state["_remembered_region"] = region_id

@@ -41,6 +41,7 @@ from planner.views.style import (
     INVENTORY_STATUS_FILL,
     REGION_TOWNSHIP_LINE,
     density_scale,
+    density_text,
     inventory_legend,
 )
 from planner.views.text import area_names, escape_html, escaped_columns, label, plain, popup
@@ -72,7 +73,7 @@ def _area_tooltip(
             fields.append(col)
             aliases.append(escape_html(t(key, lang) + est))
     data["density"] = layer["density"].to_numpy()
-    data["density_text"] = [number(v) for v in layer["density"]]
+    data["density_text"] = [density_text(v) for v in layer["density"]]
     fields.append("density_text")
     aliases.append(label("map.density_short", lang))
     shown = gpd.GeoDataFrame(data, geometry=layer.geometry.to_numpy(), crs=layer.crs)

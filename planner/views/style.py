@@ -32,6 +32,9 @@ __all__ = [
     "CLOSED_COLOUR",
     "COMMUNITY_FILL_OPACITY",
     "COMMUNITY_LINE",
+    "COMPARE_MOVE_DASH",
+    "COMPARE_MOVE_LINE",
+    "COMPARE_SITES",
     "COVERAGE_COLOURS",
     "DENSITY_COLOURS",
     "FILE_PLAN",
@@ -40,6 +43,10 @@ __all__ = [
     "MARKET_COLOUR",
     "MARKET_LINK",
     "MARKET_SYMBOL",
+    "MAX_SHOWN_DENSITY",
+    "MOVE_CANDIDATE",
+    "MOVE_REACH",
+    "MOVE_SITE",
     "NOTICE_COLOURS",
     "PLAN_CSS",
     "PREVIEW_AREA_FILL",
@@ -69,6 +76,7 @@ __all__ = [
     "Stroke",
     "coverage_colour",
     "density_scale",
+    "density_text",
     "inventory_legend",
     "market_legend",
     "market_sheet_legend",
@@ -195,26 +203,63 @@ def coverage_colour(share: float | None) -> str:
     return COVERAGE_COLOURS[-1][1]
 
 
+#: The highest population density a map states as a figure (people/km²). Generated
+#: community outlines can be tiny (an islet, a sliver), which gives figures no city
+#: reaches; above this a map says "more than" instead of an impossible number. Dense
+#: Chinese city cores reach about 30,000–50,000 people/km² at district scale.
+MAX_SHOWN_DENSITY = 50_000.0
+
+
+def _round_break(value: float) -> float:
+    """A class break as a reader writes it: two significant figures (3,471 → 3,500)."""
+    if value <= 0:
+        return 0.0
+    step = 10.0 ** (int(np.floor(np.log10(value))) - 1)
+    return float(np.round(value / step) * step)
+
+
 class DensityScale:
-    """Stepped colour scale over population density with quantile breaks."""
+    """Stepped colour scale over population density with quantile breaks.
+
+    Breaks are the 20/40/60/80 % quantiles, rounded to two significant figures, so a
+    few outliers (tiny generated outlines) never stretch the scale; the lowest class
+    is "below" its upper break and the highest "at least" its lower one, so the legend
+    states no extreme it cannot vouch for.
+    """
 
     def __init__(self, values: np.ndarray) -> None:
         finite = values[np.isfinite(values) & (values > 0)]
         if finite.size == 0:
-            finite = np.array([0.0, 1.0])
-        breaks = np.unique(np.quantile(finite, [0, 0.2, 0.4, 0.6, 0.8, 1.0]).round(0))
-        if len(breaks) < 2:
-            breaks = np.array([breaks[0], breaks[0] + 1])
+            finite = np.array([1.0])
+        inner = np.quantile(finite, [0.2, 0.4, 0.6, 0.8])
+        breaks = np.unique([_round_break(min(v, MAX_SHOWN_DENSITY)) for v in inner])
+        breaks = breaks[breaks > 0]
+        if breaks.size == 0:
+            breaks = np.array([_round_break(float(finite.max())) or 1.0])
+        #: Inner breaks: class i holds values in [breaks[i-1], breaks[i]).
         self.breaks = breaks
-        self.colours = DENSITY_COLOURS[: len(breaks) - 1]
+        self.colours = DENSITY_COLOURS[: len(breaks) + 1]
 
     def __call__(self, value: float) -> str:
-        i = int(np.searchsorted(self.breaks, value, side="right")) - 1
+        i = int(np.searchsorted(self.breaks, value, side="right"))
         return self.colours[min(max(i, 0), len(self.colours) - 1)]
 
     def legend_items(self) -> list[tuple[str, str]]:
         b = self.breaks
-        return [(c, f"{number(b[i])} – {number(b[i + 1])}") for i, c in enumerate(self.colours)]
+        items = [(self.colours[0], f"< {number(b[0])}")]
+        items += [
+            (self.colours[i + 1], f"{number(b[i])} – {number(b[i + 1])}") for i in range(len(b) - 1)
+        ]
+        items.append((self.colours[len(b)], f"≥ {number(b[-1])}"))
+        return items
+
+
+def density_text(value: float | None) -> str:
+    """A density as a map states it: ``3,471``, or ``> 50,000`` above
+    :data:`MAX_SHOWN_DENSITY` (see there why)."""
+    if value is not None and np.isfinite(value) and value > MAX_SHOWN_DENSITY:
+        return f"> {number(MAX_SHOWN_DENSITY)}"
+    return number(value)
 
 
 def density_scale(values: np.ndarray) -> DensityScale:
@@ -246,6 +291,26 @@ INVENTORY_SITES = {
 INVENTORY_STATUS_FILL = {"existing_close": "#9e9e9e", "candidate": "#ffffff"}
 #: The inventory's CSS marker class per tier.
 INVENTORY_CLASS = {"station": "planner-inv-station", "sorting_centre": "planner-inv-centre"}
+
+
+#: The review's move map: the site being moved, the free candidates near it, and the
+#: ring of the distance the nearby choices reach.
+MOVE_SITE = {"radius": 9, "color": "#fff", "weight": 2, "fill": True,
+             "fill_color": "#d7301f", "fill_opacity": 1.0}  # fmt: skip
+MOVE_CANDIDATE = {"radius": 5, "color": "#fff", "weight": 1, "fill": True,
+                  "fill_color": "#1f78b4", "fill_opacity": 0.9}  # fmt: skip
+MOVE_REACH = {"color": "#d7301f", "weight": 1.5, "fill": False, "dash_array": "6 4"}
+
+
+#: The compare page's overlay of two plans: sites in both, only in the baseline (A),
+#: only in the variant (B), and the line from a moved site to where it went.
+COMPARE_SITES = {
+    "both": Dot("#9e9e9e", "#ffffff", 4, 1, 0.8),
+    "removed": Dot("#d7301f", "#ffffff", 6, 1.5),
+    "added": Dot("#1a9850", "#ffffff", 6, 1.5),
+}
+COMPARE_MOVE_LINE = Stroke("#6a3d9a", 2)
+COMPARE_MOVE_DASH = "5 4"
 
 
 # --- plan maps: the app's and the exported file's -----------------------------------------

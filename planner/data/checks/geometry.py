@@ -23,6 +23,8 @@ _EXPECTED_TYPES: dict[str, tuple[str, ...]] = {
     "townships": _POLYGONAL,
     "communities": (*_POLYGONAL, "Point"),
     "sites": ("Point",),
+    "zones": _POLYGONAL,
+    "pois": ("Point",),
 }
 #: Shapely geometry type -> the planner's word for it.
 _GEOMETRY_TYPE = {

@@ -50,6 +50,8 @@ LEVEL_KEYS: dict[str, str] = {
     "townships": "validate.level.townships",
     "communities": "validate.level.communities",
     "sites": "validate.level.sites",
+    "zones": "validate.level.zones",
+    "pois": "validate.level.pois",
 }
 #: Column (:data:`~planner.data.checks.schema.COLUMNS`, and the coordinates of a table
 #: of points) -> the planner's word for it.
@@ -220,6 +222,7 @@ _ONE = {
     "io.population_unmatched_rows": "io.population_unmatched_rows.one",
     "io.population_missing_features": "io.population_missing_features.one",
     "validate.site_county_unknown": "validate.site_county_unknown.one",
+    "validate.site_county_unknown_crs": "validate.site_county_unknown_crs.one",
     "validate.default_value_some": "validate.default_value_some.one",
     "validate.default_value": "validate.default_value.one",
     "validate.code_missing": "validate.code_missing.one",

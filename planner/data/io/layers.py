@@ -382,5 +382,10 @@ def _fill_parent_codes(
                 )
         derive("county_code", "township_code", 6)
         if (gdf["county_code"] == "").all():
-            problems.append(Problem("validate.site_county_unknown", "warning", count=n))
+            # say why the location could not help: no boundary, or coordinates whose
+            # system is not settled yet (sites outside every county are reported above)
+            if parents.get("counties") is None or not len(parents["counties"]):
+                problems.append(Problem("validate.site_county_unknown", "warning", count=n))
+            elif not in_wgs84:
+                problems.append(Problem("validate.site_county_unknown_crs", "warning", count=n))
     return problems

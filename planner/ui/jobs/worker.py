@@ -85,7 +85,7 @@ def run(job_dir: Path) -> int:
             plan, applied = run_reviewed(
                 region, scenario, states, previous, review["mode"], progress=progress
             )
-            summary = review_summary(applied, states, review["mode"])
+            summary = review_summary(applied, states, review["mode"], base=scenario)
         else:
             plan = run_plan(region, scenario, progress=progress)
         out = plan.write(job_dir / "plan")

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+from planner.plan.compare import county_changes, county_rows, site_changes
+from planner.plan.review_tables import change_rows, region_names
 from planner.plan.tables import compare_actions, compare_table, cost_note
 from planner.ui.state import current_region, lang, page_link, store, tr
-from planner.ui.widgets.views import basemap_picker, map_html, plan_label, show_map
+from planner.ui.widgets.choices import choice
+from planner.ui.widgets.views import (
+    basemap_picker,
+    load_plan,
+    map_html,
+    plan_label,
+    show_map,
+)
+from planner.views import to_html
+from planner.views.compare_map import compare_map
 
 __all__ = ["render"]
 
@@ -54,6 +65,8 @@ def render() -> None:
     if notes:
         st.caption(" ".join(sorted(notes)))
 
+    _where(db, chosen_records, names, region, basemap_key="compare_overlay_basemap")
+
     st.subheader(tr("ui.cmp.maps"))
     a, b = st.columns([2, 3], vertical_alignment="bottom")
     basemap = basemap_picker(a, "compare_basemap")
@@ -77,3 +90,39 @@ def render() -> None:
                     ),
                     height=460,
                 )
+
+
+def _where(db, records, names: list[str], region, basemap_key: str) -> None:
+    """Where the baseline (A) and a variant differ: per county, site by site, on a map."""
+    base = records[0]
+    if len(records) > 2:
+        pick = choice(st, tr("ui.cmp.variant"), list(range(1, len(records))),
+                      labels={i: names[i] for i in range(1, len(records))},
+                      key="compare_variant")  # fmt: skip
+    else:
+        pick = 1
+    other = records[pick]
+    a, b = load_plan(str(db.path), base.id), load_plan(str(db.path), other.id)
+    short = (names[0].split(" · ")[0], names[pick].split(" · ")[0])
+    counties, towns = region_names(region)
+
+    st.subheader(tr("ui.cmp.counties", a=short[0], b=short[1]))
+    changed = st.checkbox(tr("ui.cmp.changed_only"), value=True, key="compare_changed_only")
+    rows = county_rows(county_changes(a, b), counties, lang(), changed_only=changed)
+    if rows.empty:
+        st.caption(tr("ui.cmp.no_county_change"))
+    else:
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+    st.subheader(tr("ui.cmp.sites", a=short[0], b=short[1]))
+    diff = site_changes(a, b)
+    counts = diff["change"].value_counts()
+    added, removed, moved = (int(counts.get(c, 0)) for c in ("added", "removed", "moved"))
+    st.markdown(tr("ui.cmp.sites_summary", added=added, removed=removed, moved=moved))
+    if len(diff):
+        with st.expander(tr("ui.cmp.site_list")):
+            st.dataframe(change_rows(diff, counties, towns, lang()), hide_index=True,
+                         width="stretch")  # fmt: skip
+    basemap = basemap_picker(st.columns([2, 3])[0], basemap_key)
+    fmap = compare_map(a, b, diff, region, lang(), basemap, short)
+    show_map(to_html(fmap), height=520)

@@ -28,6 +28,7 @@ from planner.ui.widgets.choices import translated
 from planner.ui.widgets.crs import system_picker
 from planner.ui.widgets.inventory import show_inventory
 from planner.ui.widgets.inventory_edit import edit_panel
+from planner.ui.widgets.start_panel import start_panel
 from planner.ui.widgets.views import show_map
 from planner.views import BASEMAPS, add_road_layer, region_map, road_display_lines, to_html
 
@@ -202,6 +203,7 @@ def render() -> None:
     """Draw the data page."""
     region = current_region()
     st.title(tr("ui.data.title", region=region.name(lang())))
+    start_panel()
     if region.is_approximate:
         st.warning(tr("ui.data.approximate_badge"), icon=":material/warning:")
     cols = st.columns(4)

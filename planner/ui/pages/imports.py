@@ -47,6 +47,7 @@ from planner.ui.labels import FIELD_LABEL, IMPORT_QUALITY_LABEL, IMPORT_STATUS_L
 from planner.ui.state import WORKING_REGION, tr
 from planner.ui.state import lang as ui_lang
 from planner.ui.widgets.choices import choice, choice_key, translated
+from planner.ui.widgets.constraints_import import render_constraint_import
 from planner.ui.widgets.crs import system_picker
 from planner.ui.widgets.import_report import columns_used, show_report
 from planner.ui.widgets.inventory import example_download
@@ -572,6 +573,8 @@ def render_import_panel(region: Region) -> None:
             if not ready and isinstance(st.session_state.get(_WORKING), Region):
                 with st.expander(tr("ui.import.save_current")):
                     _save_form("working", st.session_state[_WORKING])
+            with st.expander(tr("ui.constraints.title")):
+                render_constraint_import(st.session_state.get(_WORKING) or region)
         else:
             _new_city_mode()
     except Exception as err:  # never a traceback on screen

@@ -13,6 +13,8 @@ from planner import format as fmt
 from planner.data.regions import Region
 from planner.plan import Plan
 from planner.plan.kpi import DISTANCE_MODE_KEYS, distance_mode_text
+from planner.plan.quality import plan_quality
+from planner.plan.review import scenario_changed
 from planner.plan.tables import (
     action_table,
     cost_note,
@@ -68,7 +70,7 @@ CARD_HELP = {
     "coverage_share": "ui.kpi.help.coverage_share",
     "village_coverage_share": "ui.kpi.help.village_coverage",
     "mean_distance_m": "ui.kpi.help.distance",
-    "p95_distance_m": "ui.kpi.help.distance",
+    "p95_distance_m": "ui.kpi.help.p95_distance",
 }
 
 
@@ -211,12 +213,16 @@ def render() -> None:
     plan = load_plan(str(db.path), plan_id)
     try:
         current = db.get_scenario(record.scenario_id).scenario
-        if current.to_dict() != record.scenario.to_dict():
+        if scenario_changed(record.scenario, record.review, current):
             st.caption(tr("ui.res.changed", name=current.name))
     except Exception:  # a note only: never fail the page over it
         pass
     if not record.has_plan:
         st.error(tr("ui.res.no_plan"))
+    level, quality = plan_quality(record.results, lang())
+    {"best": st.success, "near": st.success, "stopped": st.warning}.get(level, st.error)(
+        quality
+    )
     _kpi_cards(record)
     market_results(record.kpis, region)  # plans with a market tier only
     _coverage(plan, region)

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from planner import format as fmt
 from planner.data.regions import Region
 from planner.i18n import PlannerError
 from planner.instance.candidates import centre_candidates, station_candidates
@@ -36,18 +35,25 @@ from planner.plan.review import (
 )
 from planner.plan.review_tables import (
     LOCKED,
+    NEARBY_M,
+    POINT_SYSTEMS,
     audit_rows,
     change_rows,
     filter_sites,
     indicator_rows,
+    move_target_of,
+    nearby_targets,
     nearest_free,
+    point_in_wgs84,
     region_names,
+    replacement_lines,
     site_rows,
+    typed_point,
 )
 from planner.store import PlanRecord
 from planner.ui.jobs import runs as jobs
 from planner.ui.labels import REVIEW_ACTION_LABEL, REVIEW_STATUS_LABEL, TIER_LABEL
-from planner.ui.pages.run import JOBS, _outcome, _watch
+from planner.ui.pages.run import _outcome, _watch
 from planner.ui.state import (
     WORKING_REGION,
     current_region,
@@ -62,6 +68,7 @@ from planner.ui.widgets.choices import choice, translated
 from planner.ui.widgets.export_panel import export_panel
 from planner.ui.widgets.views import basemap_picker, load_plan, local_time, plan_label, show_map
 from planner.views import to_html
+from planner.views.move_map import move_map
 from planner.views.review_map import review_map
 
 __all__ = ["render"]
@@ -70,9 +77,16 @@ REVIEWER = "review_reviewer"
 SEEN = "review_seen"  # {scenario_id: {(tier, site_id): version}} as last drawn
 FLASH = "review_flash"
 PLAN = "review_plan"
-NEAREST = 15  # move targets offered: the nearest unused candidates
+REVIEW_JOBS = "review_jobs"  # session: scenario id -> the review's re-run job id
+REVIEW_OPENED = "review_opened"  # session: re-run jobs whose plan was opened
+OPEN_NEXT = "review_open_next"  # session: the plan to open at the next draw
 #: Where a site is moved to -> label key.
 _MOVE_LABEL = {"candidate": "ui.rev.move.candidate", "point": "ui.rev.move.point"}
+_POINT_SYSTEM_LABEL = {
+    "wgs84": "ui.rev.point_system.wgs84",
+    "gcj02": "ui.rev.point_system.gcj02",
+    "bd09": "ui.rev.point_system.bd09",
+}
 #: How a reviewed plan is computed again (:data:`planner.plan.review.RERUN_MODES`).
 _MODE_LABEL = {"keep": "ui.rev.mode.keep", "reoptimise": "ui.rev.mode.reoptimise"}
 
@@ -130,7 +144,11 @@ def _move_target() -> MoveTarget:
         picked = st.session_state.get("review_move_pick")
         if not picked:
             raise PlannerError("review.move_target")
-        return MoveTarget(site_id=str(picked))
+        target = move_target_of(str(picked))
+        region = st.session_state.get("review_region_obj")
+        if region is not None and target.lon is not None and target.lat is not None:
+            check_in_region(target, region)
+        return target
     lon, lat = st.session_state.get("review_lon"), st.session_state.get("review_lat")
     target = MoveTarget(
         lon=float(lon) if lon is not None else None, lat=float(lat) if lat is not None else None
@@ -147,6 +165,9 @@ def _move_target() -> MoveTarget:
 def _choose(records: list[PlanRecord]) -> PlanRecord:
     ids = [r.id for r in records]
     scenario_id = current_scenario_id()
+    pending = st.session_state.pop(OPEN_NEXT, None)
+    if pending in ids:
+        st.session_state[PLAN] = pending
     if st.session_state.get(PLAN) not in ids:
         own = [r.id for r in records if r.scenario_id == scenario_id]
         st.session_state[PLAN] = own[0] if own else ids[0]
@@ -186,27 +207,51 @@ def _move_inputs(region: Region, record: PlanRecord, site: pd.Series, used: set[
         st, tr("ui.rev.move_to"), list(_MOVE_LABEL), labels=translated(_MOVE_LABEL),
         horizontal=True, key="review_move_kind", kind="radio",
     )  # fmt: skip
-    if kind == "point":
-        a, b = st.columns(2)
-        a.number_input(
-            tr("ui.rev.lon"), value=float(site["lon"]), format="%.6f", step=0.0005, key="review_lon"
-        )
-        b.number_input(
-            tr("ui.rev.lat"), value=float(site["lat"]), format="%.6f", step=0.0005, key="review_lat"
-        )
-        return
+    lon, lat = float(site["lon"]), float(site["lat"])
     cand = _candidates(region, f"{region.id}", record.scenario.to_json(), site["tier"])
-    nearest = nearest_free(cand, float(site["lon"]), float(site["lat"]), used, NEAREST)
-    if nearest.empty:
-        st.caption(tr("ui.rev.unknown_target"))
+    if kind == "point":
+        _point_inputs(region, cand, used, lon, lat)
         return
-    options = {
-        str(r.site_id): tr(
-            "ui.rev.move.option", name=r.name or "—", site=r.site_id, metres=fmt.count(r.metres)
-        )
-        for r in nearest.itertuples()
-    }
+    options = nearby_targets(cand, lon, lat, used, lang())
     choice(st, tr("ui.rev.move.pick"), list(options), labels=options, key="review_move_pick")
+
+
+def _pasted() -> None:
+    """Pasted coordinates into the WGS84 inputs (a callback: before they are drawn)."""
+    text = str(st.session_state.get("review_paste") or "").strip()
+    if not text:
+        return
+    try:
+        lon, lat = typed_point(text)
+    except PlannerError as err:
+        st.session_state[FLASH] = ("error", err.message(lang()))
+        return
+    system = st.session_state.get("review_point_system", "wgs84")
+    st.session_state["review_lon"], st.session_state["review_lat"] = point_in_wgs84(
+        lon, lat, system
+    )
+
+
+def _point_inputs(
+    region: Region, cand: pd.DataFrame, used: set[str], lon: float, lat: float
+) -> None:
+    """A point typed, or pasted from Amap/Baidu or from a click on a small map."""
+    a, b = st.columns([1, 2])
+    choice(a, tr("ui.rev.point_system"), list(POINT_SYSTEMS), key="review_point_system",
+           labels={s: tr(_POINT_SYSTEM_LABEL[s]) for s in POINT_SYSTEMS})  # fmt: skip
+    b.text_input(tr("ui.rev.paste"), key="review_paste", on_change=_pasted,
+                 help=tr("ui.rev.paste_help"))  # fmt: skip
+    if st.session_state.get("review_point_for") != (lon, lat):  # another site: start there
+        st.session_state["review_point_for"] = (lon, lat)
+        st.session_state["review_lon"], st.session_state["review_lat"] = lon, lat
+    basemap = st.session_state.get("review_basemap", "none")
+    near = nearest_free(cand, lon, lat, used, len(cand))
+    near = near[near["metres"] <= 2 * NEARBY_M]
+    st.caption(tr("ui.rev.click_help"))
+    show_map(to_html(move_map(lon, lat, near, region, lang(), basemap, NEARBY_M)), height=300)
+    a, b = st.columns(2)
+    a.number_input(tr("export.col.lon"), format="%.6f", step=0.0005, key="review_lon")
+    b.number_input(tr("export.col.lat"), format="%.6f", step=0.0005, key="review_lat")
 
 
 def _decision_form(
@@ -293,12 +338,20 @@ def _audit(record: PlanRecord, table: pd.DataFrame) -> None:
 def _rerun(record: PlanRecord) -> None:
     st.subheader(tr("ui.rev.rerun"))
     st.caption(tr("ui.rev.rerun_help"))
-    session_jobs = st.session_state.setdefault(JOBS, {})
+    # the review's own re-runs: a plan computed on the run page is not news here
+    session_jobs = st.session_state.setdefault(REVIEW_JOBS, {})
     job = jobs.get(session_jobs.get(record.scenario_id))
     if job is not None and job.poll() == "running":
         st.markdown(f"**{tr('ui.rev.running')}**")
         _watch(job.id, record.scenario.solver.time_limit_s)
         return
+    opened = st.session_state.setdefault(REVIEW_OPENED, set())
+    new_plan = (job.result or {}).get("plan_id") if job is not None else None
+    if new_plan is not None and job.id not in opened:
+        # show the new plan and its diff with the reviewed one right away
+        opened.add(job.id)
+        st.session_state[OPEN_NEXT] = int(new_plan)
+        st.rerun()
     mode = choice(
         st, tr("ui.rev.mode"), RERUN_MODES, labels=translated(_MODE_LABEL),
         key="review_mode", kind="radio",
@@ -362,6 +415,14 @@ def _diff(record: PlanRecord, counties: dict, towns: dict) -> None:
         st.dataframe(change_rows(diff, counties, towns, lang()), hide_index=True, width="stretch")
     else:
         st.caption(tr("ui.rev.diff_none"))
+    replaced = (record.review or {}).get("replacements") or []
+    if replaced:
+        st.markdown(f"**{tr('ui.rev.replaced.heading')}**")
+        names = dict(
+            zip(old.sites["site_id"].astype(str), old.sites["name"].fillna(""), strict=True)
+        )
+        lines = replacement_lines(replaced, diff, counties, towns, names, lang())
+        st.markdown("\n".join(f"- {line}" for line in lines))
     kpis = kpi_diff(old.kpis, new.kpis)
     st.dataframe(indicator_rows(kpis, lang()), hide_index=True, width="stretch")
 

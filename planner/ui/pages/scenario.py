@@ -110,10 +110,18 @@ _FIELD_HELP = {
     **EXISTING_HELP,
     **MARKET_HELP,
 }
+#: What the coverage radius does under each objective.
+_RADIUS_NOTE = {
+    "p_median": "ui.sc.radius_note.p_median",
+    "mclp": "ui.sc.radius_note.mclp",
+    "set_cover": "ui.sc.radius_note.set_cover",
+}
 #: Preset (:data:`planner.scenario.form.PRESETS`) -> label key.
 _PRESET_LABEL = {
     "jinjiang": "ui.sc.preset.jinjiang",
+    "jinjiang_coverage": "ui.sc.preset.jinjiang_coverage",
     "wenzhou": "ui.sc.preset.wenzhou",
+    "wenzhou_coverage": "ui.sc.preset.wenzhou_coverage",
     "defaults": "ui.sc.preset.defaults",
 }
 #: Tier of the per-county table (:data:`planner.scenario.checks.TIERS`) -> label key.
@@ -176,7 +184,9 @@ def _preset_bar(region: Region) -> None:
     if middle.button(tr("ui.sc.apply_preset"), key="sc_apply_preset"):
         target = PRESETS.get(preset) or region.id
         try:
-            scenario = preset_scenario(preset, region.id, tr("ui.sc.default_name"))
+            scenario = preset_scenario(
+                preset, region.id, tr("ui.sc.default_name"), tr("ui.sc.coverage_name")
+            )
         except PlannerError as err:
             st.error(err.message(lang()))
             return
@@ -271,6 +281,8 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         form.choice(b, "stations.capacity_standard", _STANDARD_LABEL, standard_params)
         form.number(a, "stations.radius_urban_m", step=100.0, format="%.0f")
         form.number(b, "stations.radius_rural_m", step=100.0, format="%.0f")
+        # what the radius does depends on the objective: say it where the radius is set
+        st.caption(tr(_RADIUS_NOTE.get(objective, "ui.sc.radius_note.p_median")))
         form.check(a, "stations.one_per_township")
         form.check(b, "stations.use_capacity")
         form.choice(a, "stations.one_per_community", _PER_COMMUNITY_LABEL)
