@@ -55,14 +55,15 @@ def test_scenario_page_sets_the_market_tier(planner_home) -> None:
 
     _one(at.number_input, ".markets.count").set_value(1)
     _one(at.number_input, ".markets.capacity_t_per_day").set_value(800.0)
-    _one(at.checkbox, ".markets.one_per_county").check()
+    assert _one(at.checkbox, ".markets.one_per_county").value  # on by default
+    _one(at.checkbox, ".markets.one_per_county").uncheck()
     _run(at)
     assert _one(at.text_area, ".markets.required_sites").value == ""
     next(b for b in at.button if b.key == "sc_save").click()
     _run(at)
     (saved,) = store.list_scenarios("jinjiang")
     m = saved.scenario.markets
-    assert (m.count, m.capacity_t_per_day, m.one_per_county) == (1, 800.0, True)
+    assert (m.count, m.capacity_t_per_day, m.one_per_county) == (1, 800.0, False)
 
 
 def test_scenario_page_says_what_is_wrong_with_the_market_tier() -> None:

@@ -171,7 +171,9 @@ class MarketTier:
     fixed_cost
         Cost per opened market, in the units of tonnage × km, added to the objective.
     one_per_county
-        At least one market in every county (县县全覆盖 for the market tier).
+        At least one market in every county (县县全覆盖 for the market tier; on by
+        default, as the policy and the ``market`` kind, ``data/kinds/market.toml``,
+        ask).
     county_min, county_max
         Per-county minimum/maximum number of markets.
     required_sites, excluded_sites
@@ -181,7 +183,7 @@ class MarketTier:
     count: int = 0
     capacity_t_per_day: float = 1000.0
     fixed_cost: float = 0.0
-    one_per_county: bool = False
+    one_per_county: bool = True
     county_min: dict[str, int] = field(default_factory=dict)
     county_max: dict[str, int] = field(default_factory=dict)
     required_sites: tuple[str, ...] = ()
