@@ -412,3 +412,19 @@ def test_a_market_cannot_be_required_on_a_closed_centre():
     with pytest.raises(PlannerError) as err:
         run_plan(region, sc)
     assert "关停的现有分拣中心（例如 y1）" in err.value.message("zh")
+
+
+def test_market_kind_reads_its_figures_from_the_scenario():
+    from planner.data.kinds import load_kinds
+    from planner.scenario.kinds import resolve_figure
+
+    kind = load_kinds()["market"]
+    sc = Scenario().with_changes(
+        **{"markets.count": 2, "markets.capacity_t_per_day": 500.0, "markets.one_per_county": False}
+    )
+    assert resolve_figure(kind.capacity.value, sc) == 500.0
+    assert resolve_figure(kind.counts.city, sc) == 2
+    assert resolve_figure(kind.counts.per_county_min, sc) is False
+    default = Scenario()
+    assert resolve_figure(kind.capacity.value, default) == 1000.0
+    assert resolve_figure(kind.counts.per_county_min, default) is True
