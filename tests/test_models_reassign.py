@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 
 import numpy as np
 import pulp
@@ -21,7 +22,14 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 import planner.models.centres as centres_module
 import planner.models.p_median as p_median_module
-from planner.models import PMedian, PolicyRules, SolverOptions, SortingCentreModel
+from planner.models import (
+    Deadline,
+    PMedian,
+    PolicyRules,
+    SolverOptions,
+    SortingCentreModel,
+    _highs,
+)
 from planner.models._highs import RawSolve
 from planner.models.assignment import single_source_assignment, split_assignment
 from planner.models.reference import euclidean, single_source_cost
@@ -315,3 +323,85 @@ def test_real_solve_under_a_tiny_limit_reports_the_best_assignment_for_its_sites
     if sol.bound is not None:
         assert sol.bound <= sol.objective + 1e-6
         assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- hard limit
+
+
+@pytest.fixture
+def stuck_highs(monkeypatch):
+    """HiGHS hangs like a phase that never checks its limit: ``clock`` passes the
+    deadline while it is stuck; with ``solve_first`` it first solves (and reports its
+    incumbents through the callbacks), otherwise it hangs before finding anything."""
+    release = threading.Event()
+    state = {"clock": None, "solve_first": True}
+
+    def run_then_hang(h):
+        if state["solve_first"]:
+            h.run()
+        state["clock"].now += 1_000.0
+        release.wait(60)
+
+    monkeypatch.setattr(_highs, "_run_highs", run_then_hang)
+    yield state
+    release.set()
+    for thread in list(_highs._LEFT_BEHIND):
+        thread.join(10)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("multi_source", [False, True])
+def test_a_centre_mip_cut_off_at_the_deadline_returns_its_incumbent_re_assigned(
+    stuck_highs, multi_source
+):
+    _, _, t, dist = _centre_instance(5, n=14, m=6)
+    cap = float(np.ceil(t.sum() / 3 * 1.15))
+    nearest = float(np.sum(t * dist.min(axis=1)))
+    clock = _Clock()
+    stuck_highs["clock"] = clock
+    model = SortingCentreModel(dist, t, cap, p=3, heuristic=False, multi_source=multi_source)
+    sol = model.solve(SolverOptions(time_limit_s=0.5), deadline=Deadline(0.5, clock=clock))
+    keys = [d.key for d in sol.diagnoses]
+    assert "solve.solver_cut_off" in keys
+    assert sol.result.has_plan and len(sol.centres) == 3
+    open_sites = sol.centres.tolist()
+    block = t[:, None] * dist[:, open_sites]
+    caps = np.full(3, cap)
+    best_here = dense_transport(block, t, caps) if multi_source else dense_gap(block, t, caps)
+    assert sol.objective == pytest.approx(best_here, rel=1e-7)
+    assert sol.objective == pytest.approx(_allocation_cost(sol, t, dist), rel=1e-9)
+    # The bound (HiGHS's before it hung, at least every station at its nearest
+    # candidate) is a bound; the gap is the returned plan's.
+    assert sol.bound is not None and nearest - 1e-6 <= sol.bound <= sol.objective + 1e-6
+    assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, abs=1e-9)
+    assert sol.status == ("optimal" if sol.gap <= 1e-9 else "time_limit_feasible")
+
+
+def test_a_centre_mip_stuck_before_any_plan_falls_back_to_the_search_plan(stuck_highs):
+    _, _, t, dist = _centre_instance(6, n=9, m=5)
+    cap = float(np.ceil(t.sum() / 3 * 1.1))
+    clock = _Clock()
+    stuck_highs.update(clock=clock, solve_first=False)
+    model = SortingCentreModel(dist, t, cap, p=3)
+    # A gap target the relaxation cannot meet, so the MIP is started (and gets stuck).
+    sol = model.solve(SolverOptions(time_limit_s=0.5, gap=0.0), deadline=Deadline(0.5, clock=clock))
+    keys = [d.key for d in sol.diagnoses]
+    if "solve.centre_bound" in keys:
+        pytest.skip("the relaxation closed the gap: no MIP was started")
+    assert "solve.solver_cut_off" in keys
+    assert sol.status == "time_limit_feasible" and len(sol.centres) == 3
+    open_sites = sol.centres.tolist()
+    best_here = dense_gap(t[:, None] * dist[:, open_sites], t, np.full(3, cap))
+    assert sol.objective == pytest.approx(best_here, rel=1e-7)
+    best = min(
+        single_source_cost(dist, t, np.full(5, cap), c) for c in itertools.combinations(range(5), 3)
+    )
+    assert sol.bound is not None and sol.bound <= best + 1e-6
+    assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, abs=1e-9)

@@ -523,6 +523,9 @@ class SortingCentreModel(SitingModel):
         its bound assumes).
         """
         centres = np.asarray(centres, dtype=np.int64)
+        # Every station at its nearest allowed candidate bounds every plan: a gap is
+        # stated even when the solver was cut off before it reported a bound.
+        bound = _max_bound(bound, self._nearest_bound(cm, np.arange(self.n_demand)))
         unit = self._unit_weights()
         dist = cm.columns(centres)
         if listed_only:
