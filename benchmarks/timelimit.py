@@ -10,9 +10,8 @@ reports, per tier,
   building and every solver call; the tier's :class:`~planner.models.Deadline` starts
   at the same moment);
 * ``wall``: an outside measure from the progress call-backs' time stamps (station
-  tier: from its stage to the centre stage, which also counts turning the station
-  solution into tables; centre tier: from its stage to ``run_plan``'s return, which
-  also counts assembling the plan);
+  tier: from its stage to the centre stage, centre tier: from its stage to the KPI
+  stage; both also count turning the tier's solution into tables);
 * status, objective, bound, gap and the diagnoses about the limit (``cut_off``: HiGHS
   did not stop by itself and was left behind at the deadline; ``skipped``: no time was
   left to start the solver; ``reassigned``: the stopped plan's assignment was
@@ -75,10 +74,11 @@ def worker(region: str, limit: float) -> None:
     scenario = replace(scenario, solver=replace(scenario.solver, time_limit_s=limit))
     plan = run_plan(region, scenario, progress=progress)
     end = time.perf_counter()
+    after = stamps.get("run.stage.kpis", end)
     walls = {
-        "station": stamps.get("run.stage.centres", end) - stamps["run.stage.stations"],
+        "station": stamps.get("run.stage.centres", after) - stamps["run.stage.stations"],
         "sorting_centre": (
-            end - stamps["run.stage.centres"] if "run.stage.centres" in stamps else None
+            after - stamps["run.stage.centres"] if "run.stage.centres" in stamps else None
         ),
     }
     tiers = []
@@ -182,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         "Every run in a fresh interpreter. *Tier s* is the tier's wall time as the plan "
         "records it (distances, model building and solver calls: the budget starts with "
         "it); *outside s* is measured from the progress call-backs (station tier up to "
-        "the centre stage, centre tier up to `run_plan`'s return, so it also counts "
-        "turning solutions into tables); *over T* is the larger of the two minus T. "
+        "the centre stage, centre tier up to the KPI stage, so it also counts turning "
+        "the solutions into tables); *over T* is the larger of the two minus T. "
         "Notes: `cut_off` HiGHS left behind at the deadline, `skipped` no time left to "
         "start a solver, `reassigned` the stopped plan's assignment re-optimised before "
         "reporting, `no_plan` nothing found in time.",
