@@ -100,6 +100,10 @@ def _tolerance(value: float) -> float:
     return 1e-9 * max(1.0, abs(value))
 
 
+def _tolerance_array(values: np.ndarray) -> np.ndarray:
+    return 1e-9 * np.maximum(1.0, np.abs(values))
+
+
 def _rows(
     rows: np.ndarray, cols: np.ndarray, tonnage: np.ndarray, n: int, k: int
 ) -> tuple[sparse.csr_array, sparse.csr_array]:
@@ -261,13 +265,19 @@ def _local_search(
                 res[q] -= tonnage[i]
                 a[i], cur[i] = q, alt[q]
                 moved = True
-        # Swap: a point that would be cheaper on a full site trades with one there.
-        for i in range(n):
+        # Swap: a point that would be cheaper on a full site trades with one there. Only
+        # points with a cheaper site can start one (in any improving swap one of the two
+        # points moves to a cheaper site); members per site are from the pass's start
+        # and re-checked, so a pass costs about n x (cheaper sites) x (n / k).
+        members = [np.flatnonzero(a == q) for q in range(costs.shape[1])]
+        starters = np.flatnonzero((costs < (cur - _tolerance_array(cur))[:, None]).any(axis=1))
+        for i in starters.tolist():
             better = np.flatnonzero(costs[i] < cur[i] - _tolerance(cur[i]))
             for b in better.tolist():
                 if b == a[i]:
                     continue
-                others = np.flatnonzero(a == b)
+                others = members[b]
+                others = others[a[others] == b]
                 if others.size == 0:
                     continue
                 src = a[i]
@@ -283,6 +293,8 @@ def _local_search(
                     res[src] += tonnage[i] - tonnage[o]
                     a[i], a[o] = b, src
                     cur[i], cur[o] = costs[i, b], costs[o, src]
+                    members[b] = np.append(members[b], i)
+                    members[src] = np.append(members[src], o)
                     moved = True
                     break
             rem = left()

@@ -77,7 +77,7 @@ _SEARCH_SHARE, _SEARCH_CAP_S = 0.15, 20.0
 # Re-assigning the stations to a plan's open centres before it is reported: at least
 # this long even when the deadline is spent (well inside the 2 s a tier may overrun),
 # at most the cap.
-_REASSIGN_S, _REASSIGN_CAP_S = 0.5, 30.0
+_REASSIGN_S, _REASSIGN_CAP_S = 0.5, 10.0
 
 
 class _UncapacitatedCentres(PMedian):
