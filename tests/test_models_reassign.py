@@ -393,7 +393,7 @@ def test_a_centre_mip_stuck_before_any_plan_falls_back_to_the_search_plan(stuck_
     # A gap target the relaxation cannot meet, so the MIP is started (and gets stuck).
     sol = model.solve(SolverOptions(time_limit_s=0.5, gap=0.0), deadline=Deadline(0.5, clock=clock))
     keys = [d.key for d in sol.diagnoses]
-    if "solve.centre_bound" in keys:
+    if "solve.centre_bound" in keys or "solve.centre_lagrangian_bound" in keys:
         pytest.skip("the relaxation closed the gap: no MIP was started")
     assert "solve.solver_cut_off" in keys
     assert sol.status == "time_limit_feasible" and len(sol.centres) == 3

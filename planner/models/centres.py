@@ -50,6 +50,7 @@ from planner.models.capacitated_search import (
     CapacitatedPlan,
     capacitated_search,
 )
+from planner.models.centre_lagrangian import centre_lagrangian_bound
 from planner.models.deadline import Deadline, OutOfTime, check_time
 from planner.models.diagnosis import Diagnosis
 from planner.models.p_median import PMedian
@@ -78,6 +79,9 @@ _SEARCH_SHARE, _SEARCH_CAP_S = 0.15, 20.0
 # this long even when the deadline is spent (well inside the 2 s a tier may overrun),
 # at most the cap.
 _REASSIGN_S, _REASSIGN_CAP_S = 0.5, 10.0
+# Share of the remaining time (and cap) for the Lagrangian bound when the
+# uncapacitated one does not prove the search's plan.
+_LAGR_SHARE, _LAGR_CAP_S = 0.25, 20.0
 
 
 class _UncapacitatedCentres(PMedian):
@@ -306,9 +310,16 @@ class SortingCentreModel(SitingModel):
                 global_bound = _max_bound(global_bound, self._nearest_bound(cm, rows))
             if start is not None:
                 plan = self._search(cm, start, deadline)
+        proof = "solve.centre_bound"
+        if plan is not None and not within_gap(plan.cost, global_bound, options.gap):
+            # Capacity binds where the uncapacitated bound is weak: the Lagrangian bound
+            # (assignment rows relaxed) holds for every plan too and is often tighter.
+            lagrangian = self._lagrangian(cm, plan, deadline)
+            if lagrangian is not None and (global_bound is None or lagrangian > global_bound):
+                global_bound, proof = lagrangian, "solve.centre_lagrangian_bound"
         if plan is not None and within_gap(plan.cost, global_bound, options.gap):
             return self._from_plan(
-                cm, plan, OPTIMAL, global_bound, options, deadline, diags, rounds, proof=True
+                cm, plan, OPTIMAL, global_bound, options, deadline, diags, rounds, proof=proof
             )
         if plan is not None and deadline.expired():
             # No time left for the MIP (building it alone would overrun): the plan in
@@ -451,6 +462,35 @@ class SortingCentreModel(SitingModel):
             seconds=budget,
         )
 
+    def _lagrangian(
+        self, cm: CostMatrix, plan: CapacitatedPlan, deadline: Deadline
+    ) -> float | None:
+        """Lagrangian bound of every plan (:mod:`planner.models.centre_lagrangian`),
+        from a share of the time left; ``None`` when too large for dense pricing or
+        without time."""
+        if self.n_demand * self.n_sites > DENSE_LIMIT:
+            return None
+        rem = deadline.remaining()
+        budget = _LAGR_CAP_S if rem is None else min(_LAGR_CAP_S, _LAGR_SHARE * rem)
+        if budget < 0.2:
+            return None
+        dist = cm.columns(np.arange(self.n_sites))
+        costs = np.where(np.isfinite(dist), self._unit_weights()[:, None] * dist, np.inf)
+        found = centre_lagrangian_bound(
+            costs,
+            self.tonnage,
+            self.capacity,
+            self.fixed_cost,
+            p=self.p,
+            p_mode=self.p_mode,
+            groups=[(g.sites, g.min_open, g.max_open) for g in self.rules.groups],
+            required=self.rules.required,
+            excluded=self.rules.excluded,
+            upper=plan.cost,
+            seconds=budget,
+        )
+        return found.bound if math.isfinite(found.bound) else None
+
     def _plan_distance(self, cm: CostMatrix, plan: CapacitatedPlan) -> np.ndarray:
         block = cm.columns(plan.sites)
         col = np.searchsorted(plan.sites, plan.assignment)
@@ -484,7 +524,7 @@ class SortingCentreModel(SitingModel):
         deadline: Deadline,
         diags: list[Diagnosis],
         rounds: int,
-        proof: bool = False,
+        proof: str | None = None,
         listed_only: bool = False,
     ) -> CentreSolution:
         """The search's plan as the answer (its assignment improved where it can be)."""
@@ -506,7 +546,7 @@ class SortingCentreModel(SitingModel):
         deadline: Deadline,
         diags: list[Diagnosis],
         rounds: int,
-        proof: bool = False,
+        proof: str | None = None,
         listed_only: bool = False,
     ) -> CentreSolution:
         """The plan on ``centres`` as the tier's answer, whatever stopped the solve.
@@ -517,8 +557,9 @@ class SortingCentreModel(SitingModel):
         assignment when not); the better of that and ``allocation`` is returned, and
         the objective is the cost of exactly the plan returned. ``bound`` must hold for
         every plan; the status becomes ``"optimal"`` only when the returned plan is
-        within the gap target of it. ``proof``: the relaxation's bound proves it (info
-        diagnosis ``solve.centre_bound`` with the returned plan's gap). ``listed_only``:
+        within the gap target of it. ``proof``: the key of the info diagnosis saying
+        which bound proves it (``solve.centre_bound``: the uncapacitated relaxation;
+        ``solve.centre_lagrangian_bound``), stated with the returned plan's gap. ``listed_only``:
         stations may only move to centres on their lists (the MIP's restriction, which
         its bound assumes).
         """
@@ -555,12 +596,12 @@ class SortingCentreModel(SitingModel):
         objective = transport + fixed
         if status == TIME_LIMIT_FEASIBLE and within_gap(objective, bound, options.gap):
             status = OPTIMAL  # the returned plan is within the gap target of the bound
-        if proof and bound is not None:
+        if proof is not None and bound is not None:
             gap = relative_gap(objective, bound) or 0.0
             diags = [
                 *diags,
                 Diagnosis(
-                    "solve.centre_bound",
+                    proof,
                     {"gap": f"{100 * gap:.3g}%", "bound": float(bound)},
                     "info",
                 ),
