@@ -133,12 +133,18 @@ def test_short_pair_lists_grow_until_feasible():
     assert sol.objective == pytest.approx(best)
 
 
-def test_short_pair_lists_take_the_heuristic_plan_pairs():
+def test_short_pair_lists_take_the_heuristic_plan_pairs(monkeypatch):
     # The local search finds the plan beyond the 1-nearest lists; the MIP lists grow to
     # hold its pairs, so no infeasible round is needed and the plan is still optimal.
     stations, sites, t = _short_lists()
-    sol = SortingCentreModel.from_points(stations, sites, t, 6.0, p=2, k=1).solve()
     best, _ = brute_centres(euclidean(stations, sites), t, 6.0, [2])
+    # The Lagrangian bound proves the search's plan without any MIP ...
+    sol = SortingCentreModel.from_points(stations, sites, t, 6.0, p=2, k=1).solve()
+    assert sol.status == "optimal" and sol.objective == pytest.approx(best)
+    assert [d.key for d in sol.diagnoses] == ["solve.centre_lagrangian_bound"]
+    # ... and without it (e.g. no time left for it) the MIP decides on grown lists.
+    monkeypatch.setattr(SortingCentreModel, "_lagrangian", lambda *args: None)
+    sol = SortingCentreModel.from_points(stations, sites, t, 6.0, p=2, k=1).solve()
     assert sol.status == "optimal" and sol.objective == pytest.approx(best)
     assert np.all(sol.load <= 6.0 + 1e-9) and np.all(sol.assignment >= 0)
     keys = {d.key for d in sol.diagnoses}

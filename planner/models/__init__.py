@@ -21,7 +21,9 @@ What they share:
 Heuristics and bounds the models call: :mod:`~planner.models.median_search`,
 :mod:`~planner.models.p_median_presolve`, :mod:`~planner.models.lagrangian`,
 :mod:`~planner.models.pairs`, :mod:`~planner.models.capacitated_search`,
-:mod:`~planner.models.transport`, :mod:`~planner.models.warm`. Reference readers and
+:mod:`~planner.models.transport`, :mod:`~planner.models.assignment` (the best
+assignment to a plan's open sites, applied before any capacitated plan is reported),
+:mod:`~planner.models.warm`. Reference readers and
 exhaustive solvers for tests and benchmarks: :mod:`~planner.models.reference`.
 
 Names are imported lazily, so ``import planner.models`` (and reading results or rules)

@@ -39,12 +39,18 @@ from planner.models._base import (
     within_gap,
 )
 from planner.models._highs import solve_problem
+from planner.models.assignment import (
+    SiteAssignment,
+    single_source_assignment,
+    split_assignment,
+)
 from planner.models.capacitated_search import (
     DENSE_LIMIT,
     NEIGHBOURS,
     CapacitatedPlan,
     capacitated_search,
 )
+from planner.models.centre_lagrangian import centre_lagrangian_bound
 from planner.models.deadline import Deadline, OutOfTime, check_time
 from planner.models.diagnosis import Diagnosis
 from planner.models.p_median import PMedian
@@ -69,6 +75,13 @@ _NO_TIME = Diagnosis("solve.no_solution_in_limit")
 # search (each also capped in seconds); the MIP, when needed, gets the rest.
 _RELAX_SHARE, _RELAX_CAP_S = 0.25, 60.0
 _SEARCH_SHARE, _SEARCH_CAP_S = 0.15, 20.0
+# Re-assigning the stations to a plan's open centres before it is reported: at least
+# this long even when the deadline is spent (well inside the 2 s a tier may overrun),
+# at most the cap.
+_REASSIGN_S, _REASSIGN_CAP_S = 0.5, 10.0
+# Share of the remaining time (and cap) for the Lagrangian bound when the
+# uncapacitated one does not prove the search's plan.
+_LAGR_SHARE, _LAGR_CAP_S = 0.25, 20.0
 
 
 class _UncapacitatedCentres(PMedian):
@@ -297,17 +310,16 @@ class SortingCentreModel(SitingModel):
                 global_bound = _max_bound(global_bound, self._nearest_bound(cm, rows))
             if start is not None:
                 plan = self._search(cm, start, deadline)
+        proof = "solve.centre_bound"
+        if plan is not None and not within_gap(plan.cost, global_bound, options.gap):
+            # Capacity binds where the uncapacitated bound is weak: the Lagrangian bound
+            # (assignment rows relaxed) holds for every plan too and is often tighter.
+            lagrangian = self._lagrangian(cm, plan, deadline)
+            if lagrangian is not None and (global_bound is None or lagrangian > global_bound):
+                global_bound, proof = lagrangian, "solve.centre_lagrangian_bound"
         if plan is not None and within_gap(plan.cost, global_bound, options.gap):
-            gap = relative_gap(plan.cost, global_bound) or 0.0
-            diags.append(
-                Diagnosis(
-                    "solve.centre_bound",
-                    {"gap": f"{100 * gap:.3g}%", "bound": float(global_bound)},
-                    "info",
-                )
-            )
             return self._from_plan(
-                cm, plan, OPTIMAL, global_bound, options, deadline, diags, rounds
+                cm, plan, OPTIMAL, global_bound, options, deadline, diags, rounds, proof=proof
             )
         if plan is not None and deadline.expired():
             # No time left for the MIP (building it alone would overrun): the plan in
@@ -357,31 +369,21 @@ class SortingCentreModel(SitingModel):
             bound = _max_bound(raw.bound, global_bound)
             closed = raw.status == OPTIMAL or within_gap(plan.cost, bound, options.gap)
             status = OPTIMAL if closed else TIME_LIMIT_FEASIBLE
-            return self._from_plan(cm, plan, status, bound, options, deadline, diags, rounds)
+            # The MIP's bound holds on the listed pairs only: so must the re-assignment.
+            return self._from_plan(
+                cm, plan, status, bound, options, deadline, diags, rounds, listed_only=True
+            )
         centres = np.flatnonzero(var_values(y) > 0.5)
         pos = np.fromiter(x.keys(), dtype=np.int64, count=len(x))
         share = var_values(list(x.values()))
-        pos, share, assignment, distance = largest_share(cm, pos, share, self.n_demand)
+        pos, share, _, _ = largest_share(cm, pos, share, self.n_demand)
         st, ce = cm.rows[pos], cm.indices[pos]
-        load = np.bincount(ce, weights=self.tonnage[st] * share, minlength=self.n_sites)
-        transport = float(np.dot(self._pair_costs(cm)[pos], share))
-        fixed = float(self.fixed_cost[centres].sum())
         bound = _max_bound(raw.bound, global_bound)
-        status = raw.status
-        if status == TIME_LIMIT_FEASIBLE and within_gap(raw.objective, bound, options.gap):
-            status = OPTIMAL  # the relaxation's bound closes what the solver's did not
-        res = finish(status, raw.objective, bound, options, "min", diags, rounds, deadline)
-        return CentreSolution(
-            res,
-            centres,
-            assignment,
-            distance,
-            load,
-            transport,
-            fixed,
-            raw.objective,
-            allocation=(st, ce, share),
-        )
+        # The MIP's bound holds on the listed pairs only: the re-assignment keeps to them.
+        return self._reported(
+            cm, centres, (st, ce, share), raw.status, bound, options, deadline, diags, rounds,
+            listed_only=True,
+        )  # fmt: skip
 
     # -------------------------------------------------------------- heuristic path
 
@@ -460,6 +462,35 @@ class SortingCentreModel(SitingModel):
             seconds=budget,
         )
 
+    def _lagrangian(
+        self, cm: CostMatrix, plan: CapacitatedPlan, deadline: Deadline
+    ) -> float | None:
+        """Lagrangian bound of every plan (:mod:`planner.models.centre_lagrangian`),
+        from a share of the time left; ``None`` when too large for dense pricing or
+        without time."""
+        if self.n_demand * self.n_sites > DENSE_LIMIT:
+            return None
+        rem = deadline.remaining()
+        budget = _LAGR_CAP_S if rem is None else min(_LAGR_CAP_S, _LAGR_SHARE * rem)
+        if budget < 0.2:
+            return None
+        dist = cm.columns(np.arange(self.n_sites))
+        costs = np.where(np.isfinite(dist), self._unit_weights()[:, None] * dist, np.inf)
+        found = centre_lagrangian_bound(
+            costs,
+            self.tonnage,
+            self.capacity,
+            self.fixed_cost,
+            p=self.p,
+            p_mode=self.p_mode,
+            groups=[(g.sites, g.min_open, g.max_open) for g in self.rules.groups],
+            required=self.rules.required,
+            excluded=self.rules.excluded,
+            upper=plan.cost,
+            seconds=budget,
+        )
+        return found.bound if math.isfinite(found.bound) else None
+
     def _plan_distance(self, cm: CostMatrix, plan: CapacitatedPlan) -> np.ndarray:
         block = cm.columns(plan.sites)
         col = np.searchsorted(plan.sites, plan.assignment)
@@ -493,27 +524,134 @@ class SortingCentreModel(SitingModel):
         deadline: Deadline,
         diags: list[Diagnosis],
         rounds: int,
+        proof: str | None = None,
+        listed_only: bool = False,
     ) -> CentreSolution:
+        """The search's plan as the answer (its assignment improved where it can be)."""
         st = np.arange(self.n_demand)
-        ce = plan.assignment.astype(np.int64)
-        distance = self._plan_distance(cm, plan)
-        share = np.ones(self.n_demand)
+        allocation = (st, plan.assignment.astype(np.int64), np.ones(self.n_demand))
+        return self._reported(
+            cm, plan.sites, allocation, status, bound, options, deadline, diags, rounds,
+            proof, listed_only,
+        )  # fmt: skip
+
+    def _reported(
+        self,
+        cm: CostMatrix,
+        centres: np.ndarray,
+        allocation: tuple[np.ndarray, np.ndarray, np.ndarray],
+        status: str,
+        bound: float | None,
+        options: SolverOptions,
+        deadline: Deadline,
+        diags: list[Diagnosis],
+        rounds: int,
+        proof: str | None = None,
+        listed_only: bool = False,
+    ) -> CentreSolution:
+        """The plan on ``centres`` as the tier's answer, whatever stopped the solve.
+
+        Before reporting, the stations are re-assigned to the open centres as well as
+        they can be (:mod:`planner.models.assignment`: the transportation LP when
+        tonnage may be split, repair, local search and the exact generalized
+        assignment when not); the better of that and ``allocation`` is returned, and
+        the objective is the cost of exactly the plan returned. ``bound`` must hold for
+        every plan; the status becomes ``"optimal"`` only when the returned plan is
+        within the gap target of it. ``proof``: the key of the info diagnosis saying
+        which bound proves it (``solve.centre_bound``: the uncapacitated relaxation;
+        ``solve.centre_lagrangian_bound``), stated with the returned plan's gap. ``listed_only``:
+        stations may only move to centres on their lists (the MIP's restriction, which
+        its bound assumes).
+        """
+        centres = np.asarray(centres, dtype=np.int64)
+        # Every station at its nearest allowed candidate bounds every plan: a gap is
+        # stated even when the solver was cut off before it reported a bound.
+        bound = _max_bound(bound, self._nearest_bound(cm, np.arange(self.n_demand)))
         unit = self._unit_weights()
-        transport = float(np.dot(unit, distance))
-        fixed = float(self.fixed_cost[plan.sites].sum())
+        dist = cm.columns(centres)
+        if listed_only:
+            col_of = np.full(self.n_sites, -1, dtype=np.int64)
+            col_of[centres] = np.arange(centres.size)
+            hit = col_of[cm.indices] >= 0
+            listed = np.full(dist.shape, np.inf)
+            listed[cm.rows[hit], col_of[cm.indices[hit]]] = cm.data[hit]
+            dist = listed
+        costs = np.where(np.isfinite(dist), unit[:, None] * dist, np.inf)
+        st, ce, share = allocation
+        col = np.searchsorted(centres, ce)
+        transport = float(np.dot(costs[st, col], share))
+        better = self._reassign(costs, centres, st, col, share, deadline)
+        notes = []
+        if better is not None and better.cost < transport - float(tol(transport)):
+            notes.append(
+                Diagnosis(
+                    "solve.reassigned",
+                    {"before": transport, "after": better.cost, "n": int(centres.size)},
+                    "info",
+                )
+            )
+            st, col, share, transport = better.rows, better.cols, better.shares, better.cost
+        ce = centres[col]
+        fixed = float(self.fixed_cost[centres].sum())
         objective = transport + fixed
-        load = np.bincount(ce, weights=self.tonnage, minlength=self.n_sites)
+        if status == TIME_LIMIT_FEASIBLE and within_gap(objective, bound, options.gap):
+            status = OPTIMAL  # the returned plan is within the gap target of the bound
+        if proof is not None and bound is not None:
+            gap = relative_gap(objective, bound) or 0.0
+            diags = [
+                *diags,
+                Diagnosis(
+                    proof,
+                    {"gap": f"{100 * gap:.3g}%", "bound": float(bound)},
+                    "info",
+                ),
+            ]
+        diags = [*diags, *notes]
+        assignment = np.full(self.n_demand, -1, dtype=np.int64)
+        first = np.lexsort((-share, st))
+        lead = np.ones(first.size, dtype=bool)
+        lead[1:] = st[first][1:] != st[first][:-1]
+        pick = first[lead]
+        assignment[st[pick]] = ce[pick]
+        distance = np.full(self.n_demand, np.inf)
+        distance[st[pick]] = dist[st[pick], col[pick]]
+        load = np.bincount(ce, weights=self.tonnage[st] * share, minlength=self.n_sites)
         res = finish(status, objective, bound, options, "min", diags, rounds, deadline)
         return CentreSolution(
             res,
-            plan.sites,
-            ce,
+            centres,
+            assignment,
             distance,
             load,
             transport,
             fixed,
             objective,
             allocation=(st, ce, share),
+        )
+
+    def _reassign(
+        self,
+        costs: np.ndarray,
+        centres: np.ndarray,
+        st: np.ndarray,
+        col: np.ndarray,
+        share: np.ndarray,
+        deadline: Deadline,
+    ) -> SiteAssignment | None:
+        """Best assignment found to ``centres`` (costs per station and open centre).
+
+        It runs even when the deadline is spent: a short, bounded step
+        (:data:`_REASSIGN_S` at least), so a plan stopped by the limit is still
+        reported with the best assignment for its centres."""
+        rem = deadline.remaining()
+        seconds = _REASSIGN_CAP_S if rem is None else max(_REASSIGN_S, min(rem, _REASSIGN_CAP_S))
+        capacity = self.capacity[centres]
+        if self.multi_source:
+            return split_assignment(costs, self.tonnage, capacity, seconds)
+        start = np.full(self.n_demand, -1, dtype=np.int64)
+        start[st[share > 0.5]] = col[share > 0.5]
+        return single_source_assignment(
+            costs, self.tonnage, capacity, start if np.all(start >= 0) else None, seconds
         )
 
     def _build(self, cm: CostMatrix, rows: np.ndarray, deadline: Deadline | None = None):

@@ -63,7 +63,7 @@ from planner.models.results import (
     relative_gap,
 )
 from planner.models.rules import PolicyRules, SolverOptions
-from planner.models.transport import TransportPlan, repair_sites
+from planner.models.transport import TransportPlan, repair_sites, transport_assignment
 from planner.models.warm import adapt_sites, rules_hold
 
 __all__ = ["PMedian", "initial_k"]
@@ -71,6 +71,9 @@ __all__ = ["PMedian", "initial_k"]
 # Longest initial list of from_points. Lists grow exactly where needed, so a cap only
 # saves memory: with p = 30 of 20,000 sites, 2 m / p would list 26.7 million pairs.
 _MAX_K = 64
+# The transportation LP that re-assigns a stopped MIP's open sites gets at least this
+# long even when the deadline is spent (well inside the 2 s a tier may overrun).
+_REASSIGN_S = 0.5
 
 
 def initial_k(n_sites: int, p: int, capacity: bool = False) -> int:
@@ -612,7 +615,32 @@ class PMedian(SitingModel):
             diags.append(Diagnosis("solve.grew_pairs", {"rounds": grew}, "info"))
         if is_restricted(cm, rows):
             diags.append(restricted_note(cm, rows, global_bound))
+        if not self.single_source and raw.objective is not None:
+            # Whatever stopped the MIP, its open sites get their best split assignment
+            # (the transportation LP on the same pairs) before the plan is reported.
+            better = self._best_split(cm, rows, np.flatnonzero(var_values(y) > 0.5), deadline)
+            if better is not None and better.objective < raw.objective - tol(raw.objective):
+                diags.append(Diagnosis("solve.reassigned", {
+                    "before": raw.objective, "after": better.objective,
+                    "n": int(np.count_nonzero(var_values(y) > 0.5)),
+                }, "info"))  # fmt: skip
+                bound = max((b for b in (raw.bound, global_bound) if b is not None), default=None)
+                return self._transport_solution(
+                    cm, better, options, deadline, diags, rounds, bound, 0, raw.status, rows,
+                    note=False,
+                )
         return capacitated_solution(self, cm, y, x, raw, options, deadline, diags, rounds)
+
+    def _best_split(
+        self, cm: CostMatrix, rows: np.ndarray, open_sites: np.ndarray, deadline: Deadline
+    ) -> TransportPlan | None:
+        """The transportation LP on ``open_sites``; it runs for a short while even when
+        the deadline is spent (a plan stopped by the limit still gets it)."""
+        rem = deadline.remaining()
+        seconds = None if rem is None else max(rem, _REASSIGN_S)
+        return transport_assignment(
+            cm, rows, open_sites, self.weights, self.households, self.capacity, seconds
+        )
 
     def _transport_start(
         self, cm: CostMatrix, rows: np.ndarray, start: np.ndarray, deadline: Deadline
@@ -667,11 +695,14 @@ class PMedian(SitingModel):
         grew: int,
         status: str = TIME_LIMIT_FEASIBLE,
         rows: np.ndarray | None = None,
+        note: bool = True,
     ) -> StationSolution:
         """The transport plan as the tier's answer, with ``bound`` and its gap.
 
         Every point served at its nearest allowed site bounds every plan, so the gap is
-        stated even when nothing else proved a bound in time (``rows``: the points)."""
+        stated even when nothing else proved a bound in time (``rows``: the points).
+        ``note``: say that the plan is the uncapacitated optimum's sites (it is, unless
+        the MIP's sites were re-assigned)."""
         if rows is not None:
             nearest = self._nearest_bound(cm, rows)
             if math.isfinite(nearest):
@@ -679,7 +710,8 @@ class PMedian(SitingModel):
         diags = list(diags)
         if grew:
             diags.append(Diagnosis("solve.grew_pairs", {"rounds": grew}, "info"))
-        diags.append(Diagnosis("solve.capacity_transport", {}, "info"))
+        if note:
+            diags.append(Diagnosis("solve.capacity_transport", {}, "info"))
         gap = relative_gap(plan.objective, bound, self.sense) if bound is not None else None
         status = (
             OPTIMAL
