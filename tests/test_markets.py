@@ -428,3 +428,20 @@ def test_market_kind_reads_its_figures_from_the_scenario():
     default = Scenario()
     assert resolve_figure(kind.capacity.value, default) == 1000.0
     assert resolve_figure(kind.counts.per_county_min, default) is True
+
+
+@pytest.mark.parametrize(
+    ("key", "params", "zh"),
+    [
+        ("solve.centre_lagrangian_bound", {"gap": "0.2%", "bound": 100.0},
+         "每个分拣中心恰好供货给一个市场"),
+        ("solve.reassigned", {"before": 12.0, "after": 10.0, "n": 3}, "3 个已选集散交易市场"),
+    ],
+)  # fmt: skip
+def test_centre_model_findings_are_reworded_for_markets(key, params, zh):
+    from planner.models import Diagnosis
+    from planner.run.markets import _in_market_words
+
+    found = _in_market_words(Diagnosis(key, params, "info"))
+    assert found["key"].startswith("markets.")
+    assert zh in found["zh"] and "station" not in found["en"]

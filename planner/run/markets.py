@@ -338,7 +338,11 @@ def _rows(chosen: pd.DataFrame, centres: pd.DataFrame, capacity: float) -> gpd.G
 
 #: The sorting-centre model's findings that name stations and centres -> the same
 #: finding about centres and markets.
-_MARKET_WORDING = {"solve.centre_bound": "markets.bound"}
+_MARKET_WORDING = {
+    "solve.centre_bound": "markets.bound",
+    "solve.centre_lagrangian_bound": "markets.lagrangian_bound",
+    "solve.reassigned": "markets.reassigned",
+}
 
 
 def _in_market_words(d: Any) -> dict[str, str]:
