@@ -7,14 +7,17 @@ non-finite value is always "—".
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any, Literal
 
 from planner.i18n import DEFAULT_LANGUAGE, t
 
 __all__ = [
+    "CHINA_TIME",
     "MISSING",
     "Kind",
+    "china_time",
     "count",
     "diff",
     "figure",
@@ -24,6 +27,10 @@ __all__ = [
     "share",
     "value",
 ]
+
+#: China Standard Time (UTC+8, no daylight saving): the time planners read. Stored
+#: times are UTC; the server's own zone says nothing about where its users are.
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 
 #: What a missing, undefined or infinite figure is shown as.
 MISSING = "—"
@@ -102,3 +109,15 @@ def diff(delta: Any, kind_: Kind, lang: str = DEFAULT_LANGUAGE) -> str:
     if kind_ == "ratio":
         return f"{sign}{size:,.2f}"
     return f"{sign}{size:,.0f}"
+
+
+def china_time(stamp: Any) -> str:
+    """An ISO timestamp (UTC when it has no zone) as ``YYYY-MM-DD HH:MM`` in China
+    Standard Time; text that is not a timestamp comes back as it is."""
+    try:
+        when = dt.datetime.fromisoformat(str(stamp))
+    except (TypeError, ValueError):
+        return MISSING if stamp is None else str(stamp)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")

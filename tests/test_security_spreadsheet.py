@@ -278,9 +278,17 @@ def test_xlsx_site_sheets_show_every_text_column_escaped(workbook, plan):
     assert all(isinstance(r["服务人口"], int) and r["服务人口"] > 0 for r in rows)
     ref = next(c for c in stations["E"] if c.value == "#REF!")
     assert ref.data_type == "s"  # text, not Excel's #REF! error
+    centre_header = [c.value for c in wb["分拣中心"][1]]
     centres = [[c.value for c in row] for row in wb["分拣中心"].iter_rows(min_row=2)]
     assert [row[1] for row in centres] == ["'@centre", "'-centre"]
-    assert all(isinstance(row[-2], float) and isinstance(row[-1], float) for row in centres)
+    wanted = (
+        "经度（WGS84）",
+        "纬度（WGS84）",
+        "经度（GCJ-02，高德/腾讯）",
+        "纬度（GCJ-02，高德/腾讯）",
+    )
+    coords = [centre_header.index(h) for h in wanted]
+    assert all(isinstance(row[i], float) for row in centres for i in coords)
 
 
 def test_xlsx_county_and_about_sheets_escape_names(workbook, plan):

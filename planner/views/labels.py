@@ -30,6 +30,12 @@ __all__ = [
 #: tables, the exported map's site details).
 COLUMN_LABEL = {
     "site_id": "export.col.site_id",
+    "lon_gcj02": "export.col.lon_gcj02",
+    "lat_gcj02": "export.col.lat_gcj02",
+    "review_status": "term.review_status",
+    "reviewer": "ui.rev.reviewer",
+    "review_reason": "ui.rev.col.reason",
+    "review_at": "export.col.review_at",
     "name": "term.name",
     "county": "term.county",
     "county_code": "export.col.county_code",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import streamlit as st
@@ -14,7 +15,7 @@ from planner.i18n import PlannerError
 from planner.plan import Plan
 from planner.spreadsheet import csv_bytes
 from planner.store import PlanRecord
-from planner.ui.state import lang, tr
+from planner.ui.state import lang, store, tr
 from planner.ui.widgets.choices import choice, translated
 from planner.views.export import FORMATS, PAPERS, export_plan
 from planner.views.export.common import uncovered_table
@@ -46,15 +47,21 @@ FORMAT_LABEL = {
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def export_bytes(
-    _plan: Plan, _region: Region | None, key: tuple, fmt: str, lang_: str, paper: str
+    _plan: Plan,
+    _region: Region | None,
+    key: tuple,
+    fmt: str,
+    lang_: str,
+    paper: str,
+    _review: Mapping | None = None,
 ) -> tuple[str, bytes, str]:
     """One export of a plan as ``(file name, bytes, mime type)``; several files come zipped.
 
-    ``key`` identifies the plan and region for the cache (plans never change once
-    stored).
+    ``key`` identifies the plan, region and review state for the cache (plans never
+    change once stored; a new decision changes the key).
     """
     with tempfile.TemporaryDirectory(prefix="planner-export-") as tmp:
-        written = export_plan(_plan, tmp, [fmt], lang_, paper, _region)[fmt]
+        written = export_plan(_plan, tmp, [fmt], lang_, paper, _region, _review)[fmt]
         if len(written) == 1:
             path = Path(written[0])
             return path.name, path.read_bytes(), MIMES.get(fmt, "application/octet-stream")
@@ -87,11 +94,14 @@ def export_panel(record: PlanRecord, plan: Plan, region: Region | None) -> None:
         disabled=fmt not in NEEDS_PAPER,
     )
     region_key = (region.id, str(region.path)) if region is not None else None
+    review = store().review_states(record.scenario_id)
+    seen = tuple(sorted((k, s.version) for k, s in review.items()))
     try:
         with st.spinner(tr("ui.exp.preparing")):
             name, data, mime = export_bytes(
-                plan, region, (record.id, record.created_at, region_key), fmt, lang(), str(paper)
-            )
+                plan, region, (record.id, record.created_at, region_key, seen), fmt, lang(),
+                str(paper), review,
+            )  # fmt: skip
     except PlannerError as err:
         c.error(err.message(lang()))
         return

@@ -3,7 +3,6 @@ cards, the solver's tiers and diagnoses, cached plans and maps, the basemap pick
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,11 +34,9 @@ __all__ = [
 
 
 def local_time(stamp: str) -> str:
-    """An ISO UTC timestamp as local ``YYYY-MM-DD HH:MM``."""
-    try:
-        return dt.datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
-    except (TypeError, ValueError):
-        return str(stamp)
+    """An ISO UTC timestamp as ``YYYY-MM-DD HH:MM`` in China Standard Time (the
+    planners' time, whatever the server's zone)."""
+    return fmt.china_time(stamp)
 
 
 def plan_label(record: PlanRecord) -> str:

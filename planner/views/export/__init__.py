@@ -29,8 +29,9 @@ data stay as they are. Static maps and the report need a CJK font
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from planner.data.regions import Region, load_region
 from planner.i18n import LANGUAGES, PlannerError
@@ -103,6 +104,7 @@ def export_plan(
     lang: str = "zh",
     paper: str = "a4",
     region: Region | None = None,
+    review: Mapping[tuple[str, str], Any] | None = None,
 ) -> dict[str, list[Path]]:
     """Write the requested exports of ``plan`` into folder ``out`` (created if needed).
 
@@ -121,6 +123,10 @@ def export_plan(
         ``a4`` or ``a3``: landscape sheet of the static map (PNG, PDF, report page).
     region
         The plan's region; loaded from ``plan.scenario.region`` when not given.
+    review
+        The scenario's review states by ``(tier, site_id)``
+        (:meth:`planner.store.Store.review_states`), for the site tables' review
+        columns (XLSX, CSV); without it those columns stay empty.
 
     Returns
     -------
@@ -162,9 +168,9 @@ def export_plan(
         elif fmt == "pdf":
             paths = [export_map_pdf(plan, folder / f"{stem}_map_{paper}.pdf", region, lang, paper)]
         elif fmt == "xlsx":
-            paths = [export_xlsx(plan, folder / f"{stem}_sites.xlsx", region, lang)]
+            paths = [export_xlsx(plan, folder / f"{stem}_sites.xlsx", region, lang, review)]
         elif fmt == "csv":
-            paths = export_csv(plan, folder, stem, region, lang)
+            paths = export_csv(plan, folder, stem, region, lang, review)
         elif fmt == "gpkg":
             paths = [export_gpkg(plan, folder / f"{stem}_layers.gpkg", region)]
         elif fmt == "shp":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +19,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner.data.crs import wgs84_to_gcj02
 from planner.data.regions import Region
-from planner.format import MISSING, count, share
+from planner.format import CHINA_TIME, MISSING, china_time, count, share
 from planner.i18n import t, value_label
 from planner.plan import Plan, points_table
 from planner.plan.actions import (
@@ -31,6 +33,8 @@ from planner.plan.actions import (
     tier_cost_rows,
     unit_cost_rows,
 )
+from planner.plan.quality import plan_quality
+from planner.plan.review_tables import status_text
 from planner.plan.villages import KIND_LABEL, city_area_columns, uncovered_villages
 from planner.views.labels import (
     ACTION_LABEL,
@@ -102,20 +106,23 @@ STATION_COLUMNS = _cols(
     "community_code:code status:text action:text reasons:text source:text "
     "served_population:int served_households:int served_communities:int "
     "tonnage_t_per_day:float centre_id:code centre_name:text distance_to_centre_m:int "
-    "cost_yuan:money operation_yuan_per_year:money lon:coord lat:coord"
+    "cost_yuan:money operation_yuan_per_year:money lon:coord lat:coord "
+    "lon_gcj02:coord lat_gcj02:coord review_status:text reviewer:text review_reason:text "
+    "review_at:text"
 )
 CENTRE_COLUMNS = _cols(
     "site_id:code name:text county:text county_code:code township:text township_code:code "
     "status:text action:text reasons:text source:text served_stations:int "
     "load_t_per_day:float capacity_t_per_day:float utilisation:pct cost_yuan:money "
-    "operation_yuan_per_year:money lon:coord lat:coord"
+    "operation_yuan_per_year:money lon:coord lat:coord lon_gcj02:coord lat_gcj02:coord "
+    "review_status:text reviewer:text review_reason:text review_at:text"
 )
 #: The markets (集散交易市场) of a plan with a market tier, and the columns the
 #: sorting-centre table adds in such plans (the market each centre delivers to).
 MARKET_COLUMNS = _cols(
     "site_id:code name:text county:text county_code:code township:text township_code:code "
     "served_centres:int load_t_per_day:float capacity_t_per_day:float utilisation:pct "
-    "lon:coord lat:coord"
+    "lon:coord lat:coord lon_gcj02:coord lat_gcj02:coord"
 )
 CENTRE_MARKET_COLUMNS = _cols("market_id:code market_name:text distance_to_market_m:int")
 #: Sites per action, a row per county and tier, then the city's
@@ -206,7 +213,11 @@ def _frame(rows: pd.DataFrame, columns: tuple[Column, ...], lang: str) -> pd.Dat
 
 
 def site_table(
-    plan: Plan, tier: str, lang: str = "zh", region: Region | None = None
+    plan: Plan,
+    tier: str,
+    lang: str = "zh",
+    region: Region | None = None,
+    review: Mapping[tuple[str, str], Any] | None = None,
 ) -> pd.DataFrame:
     """The sites of ``tier`` as an export table (headers in ``lang``, codes as text).
 
@@ -220,8 +231,22 @@ def site_table(
         Header and value language.
     region
         Supplies county and township names; without it those columns stay empty.
+    review
+        The scenario's review states by ``(tier, site_id)``
+        (:meth:`planner.store.Store.review_states`): each site's review status (with
+        its lock), reviewer, reason and time (a site without a decision is pending);
+        without it (an export outside the app) those columns stay empty.
+
+    Notes
+    -----
+    Coordinates come in WGS84 (the plan's system) and in GCJ-02, which Amap and
+    Tencent maps use: planners paste those into the map they work with.
     """
     rows = points_table(plan.sites[plan.sites["tier"] == tier].reset_index(drop=True))
+    if len(rows):
+        gx, gy = wgs84_to_gcj02(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float))
+        rows["lon_gcj02"], rows["lat_gcj02"] = np.asarray(gx), np.asarray(gy)
+    _with_review(rows, tier, review, lang)
     counties, towns = area_names(region, "counties"), area_names(region, "townships")
     rows["county"] = rows["county_code"].map(lambda c: counties.get(as_code(c) or ""))
     rows["township"] = rows["township_code"].map(lambda c: towns.get(as_code(c) or ""))
@@ -248,6 +273,23 @@ def site_table(
             cap > 0
         )
     return _frame(rows, site_columns(plan, tier), lang)
+
+
+def _with_review(rows: pd.DataFrame, tier: str, review: Mapping | None, lang: str) -> None:
+    """Each site's review status, reviewer, reason and time (China Standard Time)."""
+    if review is None:
+        for col in ("review_status", "reviewer", "review_reason", "review_at"):
+            rows[col] = ""
+        return
+    states = [review.get((tier, str(s))) for s in rows.get("site_id", pd.Series(dtype=str))]
+    rows["review_status"] = [
+        status_text(s.status, bool(s.locked), lang) if s is not None
+        else status_text("pending", False, lang)
+        for s in states
+    ]  # fmt: skip
+    rows["reviewer"] = [s.reviewer if s is not None else "" for s in states]
+    rows["review_reason"] = [s.reason if s is not None else "" for s in states]
+    rows["review_at"] = [china_time(s.at) if s is not None and s.at else "" for s in states]
 
 
 def site_columns(plan: Plan, tier: str) -> tuple[Column, ...]:
@@ -387,10 +429,45 @@ def sources_line(region: Region, lang: str) -> str:
 
 
 def dates_line(plan: Plan, lang: str, today: dt.date | None = None) -> str:
-    """``规划生成时间：…；导出日期：…``."""
-    created = (plan.created_at or MISSING).replace("T", " ").replace("+00:00", " UTC")
-    today = today or dt.date.today()
+    """``规划生成时间：…（北京时间）；导出日期：…``, in China Standard Time."""
+    created = china_time(plan.created_at) if plan.created_at else MISSING
+    today = today or dt.datetime.now(CHINA_TIME).date()
     return t("export.dates", lang, created=created, today=today.isoformat())
+
+
+#: The station objective in a report's words.
+_OBJECTIVE_TEXT = {
+    "p_median": "ui.sc.objective.p_median",
+    "mclp": "ui.sc.objective.mclp",
+    "set_cover": "ui.sc.objective.set_cover",
+}
+
+
+def scenario_summary(plan: Plan, lang: str) -> str:
+    """The scenario's main parameters in one line: stations and their objective, radii,
+    sorting centres and their throughput."""
+    s, c = plan.scenario.stations, plan.scenario.centres
+    stations = count(s.count) if s.count is not None else count(len(plan.stations))
+    return t(
+        "export.about.parameters_text",
+        lang,
+        stations=stations,
+        objective=t(_OBJECTIVE_TEXT.get(s.objective, "ui.sc.objective.p_median"), lang),
+        urban=t("unit.m", lang, value=count(s.radius_urban_m)),
+        rural=t("unit.m", lang, value=count(s.radius_rural_m)),
+        centres=count(c.count),
+        capacity=count(c.capacity_t_per_day),
+    )
+
+
+def run_summary(plan: Plan, lang: str) -> str:
+    """When the plan was computed (China Standard Time), how long it took, and how good
+    it is (:func:`planner.plan.quality.plan_quality`)."""
+    seconds = sum(float(r.seconds or 0) for r in plan.results)
+    _, quality = plan_quality([r.__dict__ for r in plan.results], lang)
+    created = china_time(plan.created_at) if plan.created_at else MISSING
+    return t("export.about.run_text", lang, created=created, seconds=f"{seconds:,.0f}",
+             quality=quality)  # fmt: skip
 
 
 def map_title(plan: Plan, region: Region, lang: str) -> tuple[str, str]:

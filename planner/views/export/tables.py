@@ -22,7 +22,9 @@ leading ``'``) and XLSX text cells are typed as strings: a name is never a formu
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -47,6 +49,8 @@ from planner.views.export.common import (
     cost_tables,
     county_table,
     dates_line,
+    run_summary,
+    scenario_summary,
     site_columns,
     site_table,
     sources_line,
@@ -151,9 +155,16 @@ def _display_width(text: str) -> int:
 
 
 def export_xlsx(
-    plan: Plan, path: str | Path, region: Region | None = None, lang: str = "zh"
+    plan: Plan,
+    path: str | Path,
+    region: Region | None = None,
+    lang: str = "zh",
+    review: Mapping[tuple[str, str], Any] | None = None,
 ) -> Path:
-    """Write the site lists and county summary workbook; returns the path."""
+    """Write the site lists and county summary workbook; returns the path.
+
+    ``review``: the scenario's review states by ``(tier, site_id)``, for each site's
+    review status, reviewer and reason (:func:`~planner.views.export.common.site_table`)."""
     path = Path(path)
     wb = Workbook()
     ws = wb.active
@@ -165,7 +176,8 @@ def export_xlsx(
         first = False
         ws.title = tier_label(tier, lang)[:31]
         closed = t("action.close", lang)
-        _write_sheet(ws, site_table(plan, tier, lang, region), site_columns(plan, tier), closed)
+        table = site_table(plan, tier, lang, region, review)
+        _write_sheet(ws, table, site_columns(plan, tier), closed)
     ws = wb.create_sheet(t("export.sheet.counties", lang)[:31])
     _write_sheet(ws, county_table(plan, lang, region), COUNTY_COLUMNS)
     ws = wb.create_sheet(t("export.sheet.uncovered", lang)[:31])
@@ -176,6 +188,8 @@ def export_xlsx(
         (t("term.region", lang), region.name(lang) if region else plan.scenario.region),
         (t("export.about.scenario", lang), plan.scenario.name),
         (t("export.about.description", lang), plan.scenario.description),
+        (t("export.about.parameters", lang), scenario_summary(plan, lang)),
+        (t("export.about.run", lang), run_summary(plan, lang)),
         (t("kpi.distance_mode", lang), distance_mode_text(plan.kpis, lang)),
         ("", dates_line(plan, lang)),
     ]
@@ -242,25 +256,33 @@ def _costs_sheet(ws, plan: Plan, region: Region | None, lang: str) -> None:
 
 
 def csv_tables(
-    plan: Plan, region: Region | None = None, lang: str = "zh"
+    plan: Plan,
+    region: Region | None = None,
+    lang: str = "zh",
+    review: Mapping[tuple[str, str], Any] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The CSV exports by file suffix: ``stations``, ``sorting_centres``, ``markets``
-    (plans with a market tier only), ``counties``."""
+    (plans with a market tier only), ``counties``; ``review`` as :func:`export_xlsx`."""
     out = {
-        "stations": site_table(plan, "station", lang, region),
-        "sorting_centres": site_table(plan, "sorting_centre", lang, region),
+        "stations": site_table(plan, "station", lang, region, review),
+        "sorting_centres": site_table(plan, "sorting_centre", lang, region, review),
     }
     if len(plan.markets):
-        out["markets"] = site_table(plan, "market", lang, region)
+        out["markets"] = site_table(plan, "market", lang, region, review)
     return out | {"counties": county_table(plan, lang, region)}
 
 
 def export_csv(
-    plan: Plan, folder: str | Path, stem: str, region: Region | None = None, lang: str = "zh"
+    plan: Plan,
+    folder: str | Path,
+    stem: str,
+    region: Region | None = None,
+    lang: str = "zh",
+    review: Mapping[tuple[str, str], Any] | None = None,
 ) -> list[Path]:
     """Write ``{stem}_stations.csv``, ``…_sorting_centres.csv`` and ``…_counties.csv``."""
     folder = Path(folder)
     paths = []
-    for name, table in csv_tables(plan, region, lang).items():
+    for name, table in csv_tables(plan, region, lang, review).items():
         paths.append(write_csv(table, folder / f"{stem}_{name}.csv"))
     return paths

@@ -1,0 +1,83 @@
+"""Exports a planner sends on (issue 22): each site's review in the site list, WGS84 and
+GCJ-02 coordinates, the scenario and the run on the about sheet, China Standard Time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import openpyxl
+import pytest
+from pyproj import Geod
+
+from planner.data.crs import gcj02_to_wgs84
+from planner.format import china_time
+from planner.plan import Plan
+from planner.plan.review import Decision, replay
+from planner.run import run_plan
+from planner.scenario import default_scenario
+from planner.views.export import export_plan
+from planner.views.export.common import dates_line
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    done = run_plan("jinjiang", default_scenario("jinjiang"))
+    return replace(done, created_at="2026-12-07T15:04:00+00:00")
+
+
+def _rows(ws) -> list[dict]:
+    header = [c.value for c in ws[1]]
+    return [dict(zip(header, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
+
+
+def test_site_list_has_the_review_and_both_coordinate_systems(plan, tmp_path) -> None:
+    ids = list(plan.stations["site_id"])
+    review = replay([
+        Decision(1, 1, "station", ids[0], "reject", "王工", "=消防不合格", version=1,
+                 created_at="2026-12-07T02:30:00+00:00"),
+        Decision(1, 1, "station", ids[1], "lock", "李工", "", version=1),
+    ])  # fmt: skip
+    written = export_plan(plan, tmp_path, ["xlsx", "csv"], review=review)
+    book = openpyxl.load_workbook(written["xlsx"][0])
+    rows = {r["站点编码"]: r for r in _rows(book["回收站点"])}
+    first, locked, other = rows[ids[0]], rows[ids[1]], rows[ids[2]]
+    assert (first["审核状态"], first["审核人"], first["原因/备注"]) == (
+        "已否决",
+        "王工",
+        "'=消防不合格",
+    )
+    assert first["审核时间（北京时间）"] == "2026-12-07 10:30"
+    assert locked["审核状态"] == "已批准（已锁定）" and other["审核状态"] == "待审核"
+    # GCJ-02 is what Amap shows: a few hundred metres off WGS84, and back again exactly
+    lon, lat = first["经度（WGS84）"], first["纬度（WGS84）"]
+    glon, glat = first["经度（GCJ-02，高德/腾讯）"], first["纬度（GCJ-02，高德/腾讯）"]
+    _, _, shift = Geod(ellps="WGS84").inv(lon, lat, glon, glat)
+    assert 100 < shift < 1000
+    back = gcj02_to_wgs84(glon, glat)
+    assert float(back[0]) == pytest.approx(lon, abs=1e-6)
+    assert float(back[1]) == pytest.approx(lat, abs=1e-6)
+    csv = next(p for p in written["csv"] if p.name.endswith("_stations.csv"))
+    assert "已否决" in csv.read_text(encoding="utf-8-sig")
+
+
+def test_without_a_review_the_columns_stay_empty(plan, tmp_path) -> None:
+    (path,) = export_plan(plan, tmp_path, ["xlsx"])["xlsx"]
+    rows = _rows(openpyxl.load_workbook(path)["回收站点"])
+    assert {r["审核状态"] for r in rows} == {None}
+
+
+def test_about_sheet_states_the_scenario_the_run_and_china_time(plan, tmp_path) -> None:
+    (path,) = export_plan(plan, tmp_path, ["xlsx"])["xlsx"]
+    about = {r[0].value: r[1].value for r in openpyxl.load_workbook(path)["说明"].iter_rows()}
+    assert "回收站点 80 个" in about["主要参数"] and "分拣中心 2 个" in about["主要参数"]
+    assert "城镇 500 米" in about["主要参数"]
+    assert about["计算"].startswith("计算于 2026-12-07 23:04（北京时间）")
+    assert "最佳方案" in about["计算"]
+    assert "2026-12-07 23:04（北京时间）" in dates_line(plan, "zh")
+    assert "UTC" not in dates_line(plan, "en")
+
+
+def test_china_time() -> None:
+    assert china_time("2026-12-07T16:30:00+00:00") == "2026-12-08 00:30"
+    assert china_time("2026-12-07T16:30:00") == "2026-12-08 00:30"  # stored times are UTC
+    assert china_time("not a time") == "not a time"
