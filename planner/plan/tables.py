@@ -96,7 +96,7 @@ TIER_LABEL = {
 }
 #: Catalogue key of each solver status (:data:`planner.models.results.STATUSES`).
 PLAN_STATUS_LABEL = {
-    "optimal": "ui.status.optimal",
+    "optimal": "status.optimal",
     "time_limit_feasible": "ui.status.time_limit_feasible",
     "infeasible": "ui.status.infeasible",
     "unbounded": "ui.status.unbounded",

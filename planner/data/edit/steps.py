@@ -193,7 +193,10 @@ def _planning_gaps(region: Region) -> list[Problem]:
 def _with_sources(region: Region, note: str) -> Region:
     """``region`` with ``note`` added to its sources (and no pack folder: it is new)."""
     sources = [str(s) for s in region.meta.get("sources", []) or []]
-    return replace(region, meta={**region.meta, "sources": [*sources, note]}, path=None)
+    meta = {**region.meta, "sources": [*sources, note]}
+    if region.meta.get("sources_zh"):  # the Chinese list keeps up, or it would hide the note
+        meta["sources_zh"] = [*(str(s) for s in region.meta["sources_zh"]), note]
+    return replace(region, meta=meta, path=None)
 
 
 def _parents_of(region: Region) -> dict[str, gpd.GeoDataFrame]:

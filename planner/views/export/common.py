@@ -422,8 +422,10 @@ def file_stem(plan: Plan) -> str:
 
 
 def sources_line(region: Region, lang: str) -> str:
-    """``数据来源：…`` from the region's ``sources`` metadata."""
-    sources = region.meta.get("sources") or [region.name(lang)]
+    """``数据来源：…`` from the region's ``sources`` metadata (``sources_zh`` in Chinese
+    when the region has it)."""
+    sources = (lang == "zh" and region.meta.get("sources_zh")) or region.meta.get("sources")
+    sources = sources or [region.name(lang)]
     sep = "；" if lang == "zh" else "; "
     return t("export.sources", lang, sources=sep.join(str(s) for s in sources))
 

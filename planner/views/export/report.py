@@ -32,6 +32,7 @@ from planner.i18n import t, value_label
 from planner.plan import Plan
 from planner.plan.actions import costs_assumed
 from planner.plan.kpi import distance_mode_text
+from planner.plan.quality import plan_quality
 from planner.plan.villages import city_area_columns, within_radius
 from planner.scenario import CAPACITY_STANDARDS
 from planner.scenario.compliance import minimum_floor_area
@@ -93,12 +94,18 @@ def draw_title(fig: Figure, text: str, families: Sequence[str] | None = None) ->
     )
 
 
+#: Chinese section numbers (一、二、…); index 0 unused.
+_CHINESE_NUMBERS = ("", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
+                    "十一", "十二", "十三", "十四", "十五")  # fmt: skip
+
+
 class _Writer:
     """Flows headings, paragraphs and tables down A4 pages, breaking where needed."""
 
     def __init__(self, pdf: PdfPages, lang: str, footer: str) -> None:
         self.pdf, self.lang, self.footer = pdf, lang, footer
         self.page = 0
+        self.sections = 0  # headings so far, for their numbers
         self.fig: Figure | None = None
         self.y = 0.0  # points from the top
         self.width_pt = PAGE_SIZE[0] * 72
@@ -188,7 +195,13 @@ class _Writer:
         return wrap_text(text, fontprops(size), width_px, self.renderer).split("\n")
 
     # --- content -----------------------------------------------------------------------
-    def heading(self, text: str) -> None:
+    def heading(self, text: str, numbered: bool = True) -> None:
+        """A section heading, numbered in the report's order (一、二、… / 1. 2. …)."""
+        if numbered:
+            self.sections += 1
+            n = self.sections
+            number_ = _CHINESE_NUMBERS[n] if self.lang == "zh" and n < len(_CHINESE_NUMBERS) else n
+            text = t("export.report.section", self.lang, number=number_, title=text)
         self.room(60)
         self.y += 10
         self._text(MARGIN_PT, self.y + 12, text, 13, "bold")
@@ -357,6 +370,39 @@ def _listing(items: Sequence[str], lang: str, key: str = "export.report.n_sites"
     return t(key, lang, n=len(items), items=shown + (" …" if len(items) > 12 else ""))
 
 
+#: Site lists longer than this are given as a count: a report names a few sites, and
+#: the site list (XLSX) holds them all.
+_NAMED_SITES = 8
+
+
+def _site_names(plan: Plan, region: Region | None) -> dict[str, str]:
+    """Names of the plan's sites and the region's candidates by id (communities by
+    code, township seats by ``t`` + code)."""
+
+    def pairs(ids, labels, prefix: str = "") -> dict[str, str]:
+        return {f"{prefix}{i}": str(n) for i, n in zip(ids, labels, strict=True)
+                if isinstance(n, str) and n}  # fmt: skip
+
+    names: dict[str, str] = {}
+    if region is not None:
+        names |= pairs(region.communities["code"], region.communities["name"])
+        names |= pairs(region.townships["code"], region.townships["name"], "t")
+        if region.sites is not None and "name" in region.sites:
+            names |= pairs(region.sites["site_id"], region.sites["name"])
+    return names | pairs(plan.sites["site_id"], plan.sites["name"])
+
+
+def _sites_listing(ids: Sequence[str], names: dict[str, str], lang: str) -> str:
+    """Sites a scenario lists, by name; a long list as its count (no internal ids)."""
+    if not ids:
+        return t("export.report.none", lang)
+    if len(ids) > _NAMED_SITES:
+        return t("export.report.many_sites", lang, n=number(len(ids)))
+    sep = "、" if lang == "zh" else ", "
+    shown = sep.join(names.get(str(i), t("export.report.unnamed_site", lang)) for i in ids)
+    return t("export.report.n_sites", lang, n=len(ids), items=shown)
+
+
 def _limits(limits: dict, names: dict[str, str], lang: str) -> str:
     items = [f"{names.get(str(c), c)} {n}" for c, n in sorted(limits.items())]
     return _listing(items, lang, "export.report.n_counties")
@@ -370,6 +416,7 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
         return t("export.report.yes" if flag else "export.report.no", lang)
 
     names = area_names(region, "counties")
+    sites = _site_names(plan, region)
     standard = CAPACITY_STANDARDS.get(s.capacity_standard)
     standard_key = STANDARD_LABEL.get(s.capacity_standard)
     if standard is None:
@@ -406,16 +453,16 @@ def _parameter_rows(plan: Plan, region: Region | None, lang: str) -> list[tuple[
         ),
         (t("export.param.stations.county_min", lang), _limits(s.county_min, names, lang)),
         (t("export.param.stations.county_max", lang), _limits(s.county_max, names, lang)),
-        (t("export.param.stations.required", lang), _listing(s.required_sites, lang)),
-        (t("export.param.stations.excluded", lang), _listing(s.excluded_sites, lang)),
+        (t("export.param.stations.required", lang), _sites_listing(s.required_sites, sites, lang)),
+        (t("export.param.stations.excluded", lang), _sites_listing(s.excluded_sites, sites, lang)),
         (t("export.param.centres.count", lang), count(c.count)),
         (t("export.param.centres.capacity", lang), number(c.capacity_t_per_day, 1)),
         (t("export.param.centres.fixed_cost", lang), number(c.fixed_cost)),
         (t("export.param.centres.one_per_county", lang), yes(c.one_per_county)),
         (t("export.param.centres.county_min", lang), _limits(c.county_min, names, lang)),
         (t("export.param.centres.county_max", lang), _limits(c.county_max, names, lang)),
-        (t("export.param.centres.required", lang), _listing(c.required_sites, lang)),
-        (t("export.param.centres.excluded", lang), _listing(c.excluded_sites, lang)),
+        (t("export.param.centres.required", lang), _sites_listing(c.required_sites, sites, lang)),
+        (t("export.param.centres.excluded", lang), _sites_listing(c.excluded_sites, sites, lang)),
         (
             t("export.param.generation", lang),
             f"{g.urban_kg_per_person_day:g} / {g.rural_kg_per_person_day:g}",
@@ -537,7 +584,7 @@ def _cells(table, columns: Sequence[Column]) -> tuple[list[str], list[list[str]]
 
 def _actions_section(w: _Writer, plan: Plan, region: Region, lang: str) -> None:
     """Sites per action per county and tier, then the costs in yuan."""
-    w.heading(t("export.report.actions", lang))
+    w.heading(t("term.actions_heading", lang))
     header, rows, numeric = _cells(action_table(plan, lang, region), ACTION_COLUMNS)
     w.table(header, rows, [0.2, 0.16, 0.11, 0.14, 0.11, 0.11, 0.17], numeric, size=8)
     tables = cost_tables(plan, lang, region)
@@ -595,22 +642,10 @@ def export_report(
         note = _village_note(plan, lang)
         if note:
             w.paragraph(note, 9, color="#222")
-        w.heading(t("export.report.results", lang))
-        header = [t(k, lang) for k in _RESULT_HEADERS]
-        w.table(
-            header,
-            _result_rows(plan, lang),
-            [0.13, 0.25, 0.16, 0.14, 0.14, 0.09, 0.09],
-            [False, False, False, True, True, True, True],
-            size=8,
-        )
-        sep = "：" if lang == "zh" else ": "
-        for r in plan.results:
-            tier = value_label(EXPORT_TIER_LABEL, r.tier, lang)
-            for d in r.diagnoses:
-                w.paragraph(f"{tier}{sep}{d.get(lang, '')}", 8.5, color="#8a1c1c")
-            if not r.has_plan:
-                w.paragraph(f"{tier}{sep}{t('export.report.no_sites', lang)}", 8.5, color="#8a1c1c")
+        # how good the plan is, in words; the solver's figures go to the appendix
+        level, quality = plan_quality([r.__dict__ for r in plan.results], lang)
+        colour = "#8a1c1c" if level == "none" else "#222"
+        w.paragraph(quality, 9.5, color=colour)
         w.heading(t("export.report.parameters", lang))
         header = [t("export.report.parameter", lang), t("export.report.setting", lang)]
         w.table(header, _parameter_rows(plan, region, lang), [0.45, 0.55], [False, False])
@@ -640,5 +675,23 @@ def export_report(
             header = [t("term.township", lang), t("term.county", lang), *area_headers]
             widths = [0.13, 0.1, 0.1, 0.08, 0.09, 0.12, 0.14, 0.13, 0.11]
             w.table(header, rows, widths, [False, False] + [True] * 7, size=7.5)
+        w.heading(t("export.report.appendix", lang), numbered=False)
+        w.paragraph(t("export.report.appendix_note", lang), 8.5, color="#444")
+        header = [t(k, lang) for k in _RESULT_HEADERS]
+        w.table(
+            header,
+            _result_rows(plan, lang),
+            [0.13, 0.25, 0.16, 0.14, 0.14, 0.09, 0.09],
+            [False, False, False, True, True, True, True],
+            size=8,
+        )
+        sep = "：" if lang == "zh" else ": "
+        for r in plan.results:
+            tier = value_label(EXPORT_TIER_LABEL, r.tier, lang)
+            for d in r.diagnoses:  # a note where the tier has a plan, an error where not
+                colour = "#444" if r.has_plan else "#8a1c1c"
+                w.paragraph(f"{tier}{sep}{d.get(lang, '')}", 8.5, color=colour)
+            if not r.has_plan:
+                w.paragraph(f"{tier}{sep}{t('export.report.no_sites', lang)}", 8.5, color="#8a1c1c")
         w.flush()
     return path
