@@ -217,13 +217,15 @@ def _with_inventory(region, path: Path, system: str | None, lang: str):
 
 
 def _export(args: argparse.Namespace) -> int:
-    from planner.views.export import export_plan, parse_formats, read_plan
+    from planner.views.export import MapNotice, export_plan, parse_formats, read_plan
 
     started = time.perf_counter()
     formats = parse_formats(args.formats)  # a bad name fails before the plan is read
     plan = read_plan(Path(args.plan))
     folder = output_folder(args.out)
-    written = export_plan(plan, folder, formats, lang=args.lang, paper=args.paper)
+    notice = MapNotice(args.approval[:60], args.basemap_statement[:300])
+    written = export_plan(plan, folder, formats, lang=args.lang, paper=args.paper,
+                          notice=notice)  # fmt: skip
     files = [path for paths in written.values() for path in paths]
     print(
         t("cli.exported", args.lang, count=len(files), path=Path(args.out),
@@ -378,6 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="all, or a comma list of html,png,pdf,xlsx,csv,gpkg,shp,geojson,report",
     )
     e.add_argument("--paper", choices=["a4", "a3"], default="a4", help="static map sheet")
+    e.add_argument("--approval", default="", help="map approval number (审图号) to print")
+    e.add_argument(
+        "--basemap-statement", default="", help="base-map statement to print on maps"
+    )
     e.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
     e.set_defaults(func=_export)
     w = sub.add_parser("sweep", help="solve a scenario sweep on Dask and draw its curves")

@@ -110,3 +110,32 @@ def test_report_reads_like_a_planning_document(plan, tmp_path) -> None:
     names = dict(zip(plan.stations["site_id"], plan.stations["name"], strict=True))
     assert names[ids[0]] in flat and "38 个（逐个列于 Excel 站点表）" in flat
     assert ids[0] not in flat and ids[5] not in flat
+
+
+def test_map_notice_is_printed_when_set(plan, tmp_path) -> None:
+    import pypdfium2 as pdfium
+
+    from planner.views.export import MapNotice
+
+    def text(notice) -> str:
+        (path,) = export_plan(plan, tmp_path / str(id(notice)), ["pdf"], notice=notice)["pdf"]
+        page = pdfium.PdfDocument(str(path))[0]
+        return page.get_textpage().get_text_range().replace("\r", "").replace("\n", "")
+
+    shown = text(MapNotice("浙S(2026)123号", "本图基于标准地图制作，底图无修改"))
+    assert "审图号：浙S(2026)123号" in shown and "底图无修改" in shown
+    assert "审图号" not in text(None)
+
+
+def test_cli_export_prints_the_notice(plan, tmp_path) -> None:
+    from planner.cli import main
+
+    folder = plan.write(tmp_path / "plan")
+    code = main(["export", "--plan", str(folder), "--out", str(tmp_path / "out"),
+                 "--formats", "pdf", "--approval", "浙S(2026)123号"])  # fmt: skip
+    assert code == 0
+    (pdf,) = (tmp_path / "out").glob("*.pdf")
+    import pypdfium2 as pdfium
+
+    shown = pdfium.PdfDocument(str(pdf))[0].get_textpage().get_text_range()
+    assert "审图号：浙S(2026)123号" in shown.replace("\r", "").replace("\n", "")

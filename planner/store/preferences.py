@@ -12,7 +12,12 @@ from planner.store.database import Database, _now
 __all__ = ["PREFERENCES", "PreferenceTables"]
 
 #: The preferences the app keeps, and the longest value each may hold.
-PREFERENCES = {"last_region": 40, "start_panel_hidden": 1}
+PREFERENCES = {
+    "last_region": 40,
+    "start_panel_hidden": 1,
+    "map_approval": 60,  # 审图号 printed on maps and reports
+    "basemap_statement": 300,  # the base map's statement, likewise
+}
 
 
 class PreferenceTables(Database):

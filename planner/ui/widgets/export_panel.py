@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tempfile
 import zipfile
@@ -17,7 +18,7 @@ from planner.spreadsheet import csv_bytes
 from planner.store import PlanRecord
 from planner.ui.state import lang, store, tr
 from planner.ui.widgets.choices import choice, translated
-from planner.views.export import FORMATS, PAPERS, export_plan
+from planner.views.export import FORMATS, PAPERS, MapNotice, export_plan
 from planner.views.export.common import uncovered_table
 from planner.views.export.tables import uncovered_xlsx
 
@@ -54,6 +55,7 @@ def export_bytes(
     lang_: str,
     paper: str,
     _review: Mapping | None = None,
+    notice: tuple[str, str] = ("", ""),
 ) -> tuple[str, bytes, str]:
     """One export of a plan as ``(file name, bytes, mime type)``; several files come zipped.
 
@@ -61,7 +63,9 @@ def export_bytes(
     change once stored; a new decision changes the key).
     """
     with tempfile.TemporaryDirectory(prefix="planner-export-") as tmp:
-        written = export_plan(_plan, tmp, [fmt], lang_, paper, _region, _review)[fmt]
+        written = export_plan(
+            _plan, tmp, [fmt], lang_, paper, _region, _review, MapNotice(*notice)
+        )[fmt]
         if len(written) == 1:
             path = Path(written[0])
             return path.name, path.read_bytes(), MIMES.get(fmt, "application/octet-stream")
@@ -96,11 +100,12 @@ def export_panel(record: PlanRecord, plan: Plan, region: Region | None) -> None:
     region_key = (region.id, str(region.path)) if region is not None else None
     review = store().review_states(record.scenario_id)
     seen = tuple(sorted((k, s.version) for k, s in review.items()))
+    notice = _notice_inputs() if fmt in NEEDS_PAPER else ("", "")
     try:
         with st.spinner(tr("ui.exp.preparing")):
             name, data, mime = export_bytes(
                 plan, region, (record.id, record.created_at, region_key, seen), fmt, lang(),
-                str(paper), review,
+                str(paper), review, notice,
             )  # fmt: skip
     except PlannerError as err:
         c.error(err.message(lang()))
@@ -113,6 +118,33 @@ def export_panel(record: PlanRecord, plan: Plan, region: Region | None) -> None:
         key=f"export_download_{record.id}",
         width="stretch",
     )
+
+
+def _remember(key: str) -> None:
+    """Keep a map notice field for the next exports (a callback: the value is set)."""
+    with contextlib.suppress(Exception):  # a convenience: the export works without it
+        store().set_preference(key, str(st.session_state.get(f"export_{key}", "")))
+
+
+def _notice_inputs() -> tuple[str, str]:
+    """The map approval number and base-map statement for printed maps and reports,
+    kept between visits."""
+    with st.expander(tr("ui.exp.notice")):
+        values = []
+        for key, label, limit in (
+            ("map_approval", "ui.exp.approval", 60),
+            ("basemap_statement", "ui.exp.statement", 300),
+        ):
+            widget = f"export_{key}"
+            if widget not in st.session_state:
+                try:
+                    st.session_state[widget] = store().preference(key) or ""
+                except Exception:
+                    st.session_state[widget] = ""
+            values.append(st.text_input(tr(label), key=widget, max_chars=limit,
+                                        on_change=_remember, args=(key,)))  # fmt: skip
+        st.caption(tr("ui.exp.notice_help"))
+    return values[0], values[1]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -36,7 +36,7 @@ from typing import Any
 from planner.data.regions import Region, load_region
 from planner.i18n import LANGUAGES, PlannerError
 from planner.plan import Plan
-from planner.views.export.common import county_table, file_stem, site_table
+from planner.views.export.common import MapNotice, county_table, file_stem, site_table
 from planner.views.export.fonts import cjk_family
 from planner.views.export.gis import export_geojson, export_gpkg, export_shapefile, gis_layers
 from planner.views.export.html import export_html
@@ -47,6 +47,7 @@ from planner.views.export.tables import export_csv, export_xlsx
 __all__ = [
     "FORMATS",
     "PAPERS",
+    "MapNotice",
     "cjk_family",
     "county_table",
     "export_csv",
@@ -105,6 +106,7 @@ def export_plan(
     paper: str = "a4",
     region: Region | None = None,
     review: Mapping[tuple[str, str], Any] | None = None,
+    notice: MapNotice | None = None,
 ) -> dict[str, list[Path]]:
     """Write the requested exports of ``plan`` into folder ``out`` (created if needed).
 
@@ -127,6 +129,9 @@ def export_plan(
         The scenario's review states by ``(tier, site_id)``
         (:meth:`planner.store.Store.review_states`), for the site tables' review
         columns (XLSX, CSV); without it those columns stay empty.
+    notice
+        The map approval number (审图号) and base-map statement for the printed map
+        and the report (:class:`~planner.views.export.common.MapNotice`).
 
     Returns
     -------
@@ -164,9 +169,11 @@ def export_plan(
         if fmt == "html":
             paths = [export_html(plan, folder / f"{stem}_map.html", region, lang)]
         elif fmt == "png":
-            paths = [export_map_png(plan, folder / f"{stem}_map_{paper}.png", region, lang, paper)]
+            png = folder / f"{stem}_map_{paper}.png"
+            paths = [export_map_png(plan, png, region, lang, paper, notice)]
         elif fmt == "pdf":
-            paths = [export_map_pdf(plan, folder / f"{stem}_map_{paper}.pdf", region, lang, paper)]
+            pdf = folder / f"{stem}_map_{paper}.pdf"
+            paths = [export_map_pdf(plan, pdf, region, lang, paper, notice)]
         elif fmt == "xlsx":
             paths = [export_xlsx(plan, folder / f"{stem}_sites.xlsx", region, lang, review)]
         elif fmt == "csv":
@@ -178,6 +185,7 @@ def export_plan(
         elif fmt == "geojson":
             paths = export_geojson(plan, folder, stem, region)
         else:
-            paths = [export_report(plan, folder / f"{stem}_report.pdf", region, lang, paper)]
+            report = folder / f"{stem}_report.pdf"
+            paths = [export_report(plan, report, region, lang, paper, notice)]
         written[fmt] = paths
     return written

@@ -421,6 +421,25 @@ def file_stem(plan: Plan) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", str(plan.scenario.region)) or "plan"
 
 
+@dataclass(frozen=True)
+class MapNotice:
+    """What a government report's map must state when it has them: the map approval
+    number (审图号) and the base map's statement (e.g. "本图基于…标准地图制作，底图无修改").
+    Printed on the map sheet and the report when set; empty by default."""
+
+    approval: str = ""
+    statement: str = ""
+
+    def lines(self, lang: str) -> list[str]:
+        """The notice's lines in ``lang`` (none when nothing is set)."""
+        out = []
+        if self.approval.strip():
+            out.append(t("export.map.approval", lang, number=self.approval.strip()))
+        if self.statement.strip():
+            out.append(self.statement.strip())
+        return out
+
+
 def sources_line(region: Region, lang: str) -> str:
     """``数据来源：…`` from the region's ``sources`` metadata (``sources_zh`` in Chinese
     when the region has it)."""

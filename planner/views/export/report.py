@@ -42,6 +42,7 @@ from planner.views.export.common import (
     TIER_COST_COLUMNS,
     UNIT_COST_COLUMNS,
     Column,
+    MapNotice,
     action_table,
     area_rows,
     cost_tables,
@@ -606,7 +607,12 @@ def _actions_section(w: _Writer, plan: Plan, region: Region, lang: str) -> None:
 
 
 def export_report(
-    plan: Plan, path: str | Path, region: Region, lang: str = "zh", paper: str = "a4"
+    plan: Plan,
+    path: str | Path,
+    region: Region,
+    lang: str = "zh",
+    paper: str = "a4",
+    notice: MapNotice | None = None,
 ) -> Path:
     """Write the scenario report as one PDF; returns the path.
 
@@ -618,6 +624,8 @@ def export_report(
         ``zh`` or ``en``.
     paper
         Sheet of the map page (``a4`` or ``a3`` landscape); text pages are A4 portrait.
+    notice
+        The map approval number and base-map statement, on the map page when set.
     """
     path = Path(path)
     font_families()  # fail early, with a clear message, when no CJK font is installed
@@ -664,7 +672,7 @@ def export_report(
         w.table(header, rows, widths, [False] + [True] * 7, size=8)
         _actions_section(w, plan, region, lang)
         market_section(w, plan, region, lang)  # plans with a market tier only
-        w.add_figure(map_figure(plan, region, lang, paper))
+        w.add_figure(map_figure(plan, region, lang, paper, notice=notice))
 
         if len(plan.township_kpis):
             w.heading(t("export.report.townships", lang))

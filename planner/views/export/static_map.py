@@ -26,7 +26,13 @@ from planner.format import count, number, share
 from planner.i18n import PlannerError, t
 from planner.plan import Plan
 from planner.plan.actions import actions_present, site_actions
-from planner.views.export.common import dates_line, map_title, metric_layers, sources_line
+from planner.views.export.common import (
+    MapNotice,
+    dates_line,
+    map_title,
+    metric_layers,
+    sources_line,
+)
 from planner.views.export.fonts import font_families
 from planner.views.markets import draw_markets, has_markets
 from planner.views.style import (
@@ -140,6 +146,7 @@ def map_figure(
     lang: str = "zh",
     paper: str = "a4",
     figure: Figure | None = None,
+    notice: MapNotice | None = None,
 ) -> Figure:
     """Draw the plan sheet on a landscape ``paper`` figure and return it.
 
@@ -153,6 +160,8 @@ def map_figure(
         ``a4`` or ``a3`` (landscape).
     figure
         Draw on this figure instead of a new one (its size is set to the paper).
+    notice
+        The map approval number and base-map statement, printed in the footer when set.
     """
     width_in, height_in = paper_size(paper)
     fig = figure or Figure()
@@ -292,6 +301,8 @@ def map_figure(
         sources_line(region, lang),
         dates_line(plan, lang) + sep + t("export.map.crs", lang, crs=region.metric_crs),
     ]
+    if notice is not None and notice.lines(lang):
+        lines.append(sep.join(notice.lines(lang)))
     width = fig.bbox.width * (1 - 2 * mx)
     footer = "\n".join(wrap_text(line, fontprops(6.5 * k), width, renderer) for line in lines)
     fig.text(
@@ -549,21 +560,31 @@ def _scale_bar(fig: Figure, ax, panel, lang: str, k: float, y: float = 0.12) -> 
 
 
 def export_map_png(
-    plan: Plan, path: str | Path, region: Region, lang: str = "zh", paper: str = "a4"
+    plan: Plan,
+    path: str | Path,
+    region: Region,
+    lang: str = "zh",
+    paper: str = "a4",
+    notice: MapNotice | None = None,
 ) -> Path:
     """Write the map sheet as a 300 dpi PNG; returns the path."""
     path = Path(path)
-    fig = map_figure(plan, region, lang, paper)
+    fig = map_figure(plan, region, lang, paper, notice=notice)
     fig.savefig(path, dpi=DPI, format="png", metadata={"Software": "recycling-planner"})
     return path
 
 
 def export_map_pdf(
-    plan: Plan, path: str | Path, region: Region, lang: str = "zh", paper: str = "a4"
+    plan: Plan,
+    path: str | Path,
+    region: Region,
+    lang: str = "zh",
+    paper: str = "a4",
+    notice: MapNotice | None = None,
 ) -> Path:
     """Write the map sheet as a one-page vector PDF; returns the path."""
     path = Path(path)
-    fig = map_figure(plan, region, lang, paper)
+    fig = map_figure(plan, region, lang, paper, notice=notice)
     title, _ = map_title(plan, region, lang)
     fig.savefig(path, format="pdf", metadata={"Title": title, "Creator": "recycling-planner"})
     return path
