@@ -15,6 +15,7 @@ from planner.views.layers import (
     BASEMAP_ATTRIBUTION,
     BASEMAP_SYSTEMS,
     BASEMAPS,
+    MetricScale,
     PointLayer,
     Refit,
     add_basemap,
@@ -77,9 +78,10 @@ def compare_map(
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         tiles=BASEMAPS.get(basemap) if basemap not in BASEMAP_ATTRIBUTION else None,
-        control_scale=True,
+        control_scale=False,
         prefer_canvas=True,
     )
+    fmap.add_child(MetricScale("topleft"))  # kilometres only, clear of notes
     if basemap in BASEMAP_ATTRIBUTION:
         add_basemap(fmap, basemap, lang)
     fit = [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]]

@@ -16,6 +16,7 @@ from planner.i18n import t
 from planner.views.layers import (
     BASEMAP_SYSTEMS,
     BASEMAPS,
+    MetricScale,
     add_basemap,
     for_display,
     script_json,
@@ -63,7 +64,8 @@ def move_map(
     )
     centre = site.geometry.iloc[0]
     online = basemap in BASEMAPS and BASEMAPS.get(basemap) is not None
-    fmap = folium.Map(location=[centre.y, centre.x], zoom_start=15, tiles=None, control_scale=True)
+    fmap = folium.Map(location=[centre.y, centre.x], zoom_start=15, tiles=None, control_scale=False)
+    fmap.add_child(MetricScale("topleft"))  # kilometres only, clear of notes
     if online:
         add_basemap(fmap, basemap, lang)
     if region is not None:

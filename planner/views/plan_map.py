@@ -24,6 +24,7 @@ from planner.format import figure, metres, number, share
 from planner.i18n import t, value_label
 from planner.plan.actions import actions_present, costs_assumed, reasons_text, site_actions
 from planner.plan.villages import KIND_LABEL, uncovered_villages
+from planner.views.find import add_area_labels, add_search
 from planner.views.labels import ACTION_LABEL, COLUMN_LABEL, EXPORT_TIER_ONE_LABEL
 from planner.views.layers import (
     BASEMAP_SYSTEMS,
@@ -179,6 +180,7 @@ def plan_map(
     if region is not None:
         _township_layer(fmap, plan, region, lang, system, style, names["townships"])
         _county_layer(fmap, region, lang, system, style, names["counties"], export)
+        add_area_labels(fmap, region, system)
 
     stations = for_display(_wgs84(plan.stations), system)
     centres = for_display(_wgs84(plan.centres), system)
@@ -222,6 +224,7 @@ def plan_map(
     if markets:
         legend += market_legend(lang, "file" if export else "app", show_links)
     add_legend(fmap, t(names["legend"], lang), legend)
+    add_search(fmap, region, plan.open_sites, lang, system)
     if layer_control:
         folium.LayerControl(collapsed=compact).add_to(fmap)
     if title is not None:

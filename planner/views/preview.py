@@ -6,7 +6,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
-from planner.views.layers import DISPLAY_TOLERANCE_M, Refit
+from planner.views.layers import DISPLAY_TOLERANCE_M, MetricScale, Refit
 from planner.views.style import (
     PREVIEW_AREA_FILL,
     PREVIEW_AREA_LINE,
@@ -32,7 +32,8 @@ def layer_map(
     bounds = np.array([f.total_bounds for f in frames] or [[-180.0, -90.0, 180.0, 90.0]])
     minx, miny = bounds[:, :2].min(axis=0)
     maxx, maxy = bounds[:, 2:].max(axis=0)
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    fmap = folium.Map(tiles=None, control_scale=False, prefer_canvas=True)
+    fmap.add_child(MetricScale("topleft"))  # kilometres only, clear of notes
     fit = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
     fmap.fit_bounds(fit)
     fmap.add_child(Refit(fit))

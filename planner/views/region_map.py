@@ -19,11 +19,13 @@ from planner.data.edit.uploads import SITE_STATUS_KEYS
 from planner.data.regions import Region
 from planner.format import number
 from planner.i18n import t, value_label
+from planner.views.find import add_area_labels, add_search
 from planner.views.layers import (
     BASEMAP_ATTRIBUTION,
     BASEMAP_SYSTEMS,
     BASEMAPS,
     DISPLAY_TOLERANCE_M,
+    MetricScale,
     PointLayer,
     Refit,
     add_basemap,
@@ -169,9 +171,10 @@ def region_map(
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         tiles=BASEMAPS.get(basemap) if basemap not in BASEMAP_ATTRIBUTION else None,
-        control_scale=True,
+        control_scale=False,
         prefer_canvas=True,
     )
+    fmap.add_child(MetricScale("topleft"))  # kilometres only, clear of notes
     if basemap in BASEMAP_ATTRIBUTION:
         add_basemap(fmap, basemap, lang)
     fit = [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]]
@@ -213,6 +216,8 @@ def region_map(
     sites = add_inventory_layer(fmap, region, lang, system) if show_sites else []
     sections = [(t("map.inventory", lang), sites)] if sites else []
     add_legend(fmap, t("map.density", lang), scale.legend_items(), sections)
+    add_area_labels(fmap, region, system)
+    add_search(fmap, region, region.sites if show_sites else None, lang, system)
     folium.LayerControl(collapsed=False).add_to(fmap)
     if region.is_approximate:
         add_notice(fmap, t("map.approximate", lang))

@@ -28,6 +28,7 @@ from planner.views.labels import SHEET_ACTION_LABEL
 __all__ = [
     "APP_COUNTY_LINE",
     "APP_PLAN",
+    "AREA_LABEL_CSS",
     "BOX_CSS",
     "CLOSED_COLOUR",
     "COMMUNITY_FILL_OPACITY",
@@ -65,6 +66,7 @@ __all__ = [
     "REVIEW_STATUS_COLOURS",
     "REVIEW_TARGET",
     "ROAD_LINE",
+    "SEARCH_CSS",
     "SWATCH_BORDER",
     "UNCOVERED",
     "UNREACHED",
@@ -311,6 +313,25 @@ COMPARE_SITES = {
 }
 COMPARE_MOVE_LINE = Stroke("#6a3d9a", 2)
 COMPARE_MOVE_DASH = "5 4"
+
+
+#: Web maps: county and township names (planner.views.find), white-haloed so they read
+#: over any fill, and the search box with its list of matches.
+AREA_LABEL_CSS = (
+    "<style>.planner-area-label{background:none;border:none;white-space:nowrap;"
+    "transform:translate(-50%,-50%);pointer-events:none;font-family:sans-serif;"
+    "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}"
+    ".planner-area-label.county span{font-size:14px;font-weight:bold;color:#111}"
+    ".planner-area-label.township span{font-size:11px;color:#2166ac}</style>"
+)
+SEARCH_CSS = (
+    "<style>.planner-search{background:#fff;border:1px solid #999;border-radius:4px;"
+    "padding:4px;font:13px sans-serif;width:220px}"
+    ".planner-search input{width:100%;box-sizing:border-box;font:13px sans-serif}"
+    ".planner-search-hit{padding:3px 4px;cursor:pointer;border-top:1px solid #eee}"
+    ".planner-search-hit:hover{background:#e8f0fb}"
+    ".planner-search-hit small{color:#666}</style>"
+)
 
 
 # --- plan maps: the app's and the exported file's -----------------------------------------

@@ -1,0 +1,77 @@
+"""Web maps a planner finds their way on (issue 22): county and township names by zoom,
+a search box, and a kilometre-only scale on every map."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from planner.data.regions import load_region
+from planner.run import run_plan
+from planner.scenario import default_scenario
+from planner.views.compare_map import compare_map
+from planner.views.export.html import export_html
+from planner.views.find import search_rows
+from planner.views.move_map import move_map
+from planner.views.plan_map import plan_map
+from planner.views.preview import layer_map
+from planner.views.region_map import region_map
+
+
+@pytest.fixture(scope="module")
+def region():
+    return load_region("jinjiang")
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return run_plan("jinjiang", default_scenario("jinjiang"))
+
+
+def test_plan_map_labels_areas_by_zoom_and_finds_sites(plan, region) -> None:
+    html = plan_map(plan, region, "zh").get_root().render()
+    assert "planner-area-label" in html and 'map.on("zoomend", show)' in html
+    block = html[html.index('"county"]') - 200 :]
+    labels = json.loads(re.search(r"var rows = (\[\[.*?\]\]);", block, re.S).group(1))
+    counties = [r for r in labels if r[4] == "county"]
+    towns = [r for r in labels if r[4] == "township"]
+    assert [r[2] for r in counties] == list(region.counties["name"])
+    assert len(towns) == len(region.townships) and {r[3] for r in towns} == {11}
+    assert "搜索站点、乡镇/街道、村/社区（名称或编码）" in html
+    site = str(plan.stations["site_id"].iloc[0])
+    assert f'"{site}"' in html  # the plan's sites are in the search index
+
+
+def test_search_rows_escape_names_and_codes() -> None:
+    import geopandas as gpd
+    import shapely
+
+    layer = gpd.GeoDataFrame(
+        {"site_id": ["<b>x</b>"], "name": ['<img src=x onerror="alert(1)">']},
+        geometry=[shapely.Point(118.5, 24.8)], crs="EPSG:4326",
+    )  # fmt: skip
+    ((lat, lon, name, code, kind),) = search_rows([(layer, "site_id", "map.search.site")], None,
+                                                 "zh")  # fmt: skip
+    assert "<" not in name and "<" not in code and (lat, lon) == (24.8, 118.5)
+    assert kind == "站点"
+
+
+def test_every_web_map_has_a_kilometre_only_scale(plan, region) -> None:
+    maps = {
+        "plan": plan_map(plan, region, "zh"),
+        "region": region_map(region, show_sites=False),
+        "compare": compare_map(plan, plan, plan.sites.iloc[:0].assign(change=[]), region),
+        "move": move_map(118.55, 24.78, plan.stations.iloc[:3], region),
+        "preview": layer_map(region.counties),
+    }
+    for name, fmap in maps.items():
+        html = fmap.get_root().render()
+        scales = re.findall(r"L\.control\.scale\(([^)]*)\)", html)
+        assert scales and all("imperial: false" in s for s in scales), name
+
+
+def test_exported_html_map_has_labels_and_search(plan, region, tmp_path) -> None:
+    html = export_html(plan, tmp_path / "map.html", region, "zh").read_text(encoding="utf-8")
+    assert "planner-area-label" in html and "planner-search" in html
