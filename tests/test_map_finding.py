@@ -52,7 +52,7 @@ def test_search_rows_escape_names_and_codes() -> None:
         {"site_id": ["<b>x</b>"], "name": ['<img src=x onerror="alert(1)">']},
         geometry=[shapely.Point(118.5, 24.8)], crs="EPSG:4326",
     )  # fmt: skip
-    ((lat, lon, name, code, kind),) = search_rows([(layer, "site_id", "map.search.site")], None,
+    ((lat, lon, name, code, kind),) = search_rows([(layer, "site_id", "ui.rev.audit_site")], None,
                                                  "zh")  # fmt: skip
     assert "<" not in name and "<" not in code and (lat, lon) == (24.8, 118.5)
     assert kind == "站点"

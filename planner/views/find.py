@@ -161,7 +161,7 @@ def add_search(
     system: str | None = None,
 ) -> None:
     """A search box over the plan's sites and the region's townships and communities."""
-    groups = [(sites, "site_id", "map.search.site")]
+    groups = [(sites, "site_id", "ui.rev.audit_site")]
     if region is not None:
         groups += [
             (region.townships, "code", "term.township"),
