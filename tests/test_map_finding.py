@@ -75,3 +75,16 @@ def test_every_web_map_has_a_kilometre_only_scale(plan, region) -> None:
 def test_exported_html_map_has_labels_and_search(plan, region, tmp_path) -> None:
     html = export_html(plan, tmp_path / "map.html", region, "zh").read_text(encoding="utf-8")
     assert "planner-area-label" in html and "planner-search" in html
+
+
+def test_a_map_zooms_to_the_chosen_county(plan) -> None:
+    wenzhou = load_region("wenzhou")  # twelve counties; the mechanism, not the plan
+    lucheng = wenzhou.counties[wenzhou.counties["code"] == "330302"]
+    minx, miny, maxx, maxy = lucheng.total_bounds
+    html = plan_map(plan, wenzhou, "zh", focus=("330302",)).get_root().render()
+    fits = re.findall(r"fitBounds\(\s*\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", html)
+    assert fits
+    got = [float(x) for x in fits[0]]
+    assert got == pytest.approx([miny, minx, maxy, maxx], abs=1e-6)
+    whole = plan_map(plan, wenzhou, "zh").get_root().render()
+    assert re.findall(r"fitBounds\(\s*\[\[([\d.]+), ([\d.]+)\]", whole)[0] != fits[0][:2]

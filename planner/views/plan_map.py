@@ -14,6 +14,8 @@ mobile collection (流动回收). Every name and code from data reaches the page
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -115,6 +117,7 @@ def plan_map(
     export: bool = False,
     title: tuple[str, str] | None = None,
     show_villages: bool = False,
+    focus: Sequence[str] = (),
 ) -> folium.Map:
     """Map of a :class:`~planner.plan.Plan`: sites, assignments and coverage.
 
@@ -160,6 +163,9 @@ def plan_map(
         (:func:`planner.plan.villages.uncovered_villages`) as hollow red rings with a
         legend entry; each popup names the nearest station and the distance to it.
 
+    focus
+        County codes to zoom to (the whole plan when empty or unknown).
+
     Returns
     -------
     folium.Map
@@ -175,7 +181,7 @@ def plan_map(
     fmap.add_child(MetricScale(style.scale_position))
     add_basemap(fmap, basemap, lang)
     fmap.get_root().header.add_child(Element(PLAN_CSS))
-    _fit(fmap, plan, region, system)
+    _fit(fmap, plan, region, system, focus)
 
     if region is not None:
         _township_layer(fmap, plan, region, lang, system, style, names["townships"])
@@ -240,11 +246,17 @@ def _wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame if frame.crs is None else frame.to_crs(4326)
 
 
-def _fit(fmap: folium.Map, plan, region: Region | None, system: str | None) -> None:
-    """Fit the view to the plan and region, now and once the frame has its size."""
+def _fit(
+    fmap: folium.Map, plan, region: Region | None, system: str | None, focus: Sequence[str] = ()
+) -> None:
+    """Fit the view to the plan and region (or to the ``focus`` counties), now and once
+    the frame has its size."""
     frames = [f for f in (plan.sites, plan.demand) if f is not None and len(f)]
     if region is not None:
         frames.append(region.counties)
+        chosen = region.counties[region.counties["code"].astype(str).isin(list(focus))]
+        if len(chosen):
+            frames = [chosen]
     if not frames:
         return
     bounds = np.array([for_display(f, system).total_bounds for f in frames])

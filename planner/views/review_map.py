@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import folium
 import geopandas as gpd
 import pandas as pd
@@ -35,6 +37,7 @@ def review_map(
     lang: str = "zh",
     basemap: str = "none",
     targets: dict[str, tuple[float, float]] | None = None,
+    focus: Sequence[str] = (),
 ) -> folium.Map:
     """The plan's map with a layer of reviewed sites coloured by status.
 
@@ -50,6 +53,8 @@ def review_map(
     targets
         ``{site_id: (lon, lat)}`` of move targets (WGS84), drawn with a dashed line
         from the site.
+    focus
+        County codes to zoom to (the review's county filter).
 
     Returns
     -------
@@ -64,6 +69,7 @@ def review_map(
         show_links=False,
         show_uncovered=False,
         layer_control=False,
+        focus=focus,
     )
     system = BASEMAP_SYSTEMS.get(basemap)
     group = folium.FeatureGroup(name=escape_html(t("term.review_status", lang)), show=True)

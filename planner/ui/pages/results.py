@@ -198,6 +198,20 @@ def _choose(records: list[PlanRecord]) -> int:
     )
 
 
+def _map_focus(region: Region | None) -> tuple[str, ...]:
+    """The county the map zooms to (the whole city by default)."""
+    if region is None or len(region.counties) < 2:
+        return ()
+    codes = [str(c) for c in region.counties["code"]]
+    names = dict(zip(codes, region.counties["name"].astype(str), strict=True))
+    if st.session_state.get("results_map_county") not in ["", *codes]:
+        st.session_state.pop("results_map_county", None)
+    county = choice(st.columns([1, 2])[0], tr("ui.res.map_county"), ["", *codes],
+                    key="results_map_county",
+                    labels={"": tr("ui.res.all_counties"), **names})  # fmt: skip
+    return (county,) if county else ()
+
+
 def render() -> None:
     """Draw the results page."""
     region = current_region()
@@ -237,9 +251,10 @@ def render() -> None:
     links = row.checkbox(tr("term.show_station_centre_lines"), True, "results_links", wrap=True)
     uncovered = row.checkbox(tr("ui.res.show_uncovered"), True, "results_uncovered", wrap=True)
     villages = row.checkbox(tr("ui.res.show_villages"), key="results_villages_map", wrap=True)
+    focus = _map_focus(region)
     show_map(
         map_html(str(db.path), plan_id, record.region, basemap, radius, links, uncovered,
-                 villages=villages),
+                 villages=villages, focus=focus),
         height=620,
     )  # fmt: skip
     st.caption(tr("ui.res.map_help"))

@@ -482,7 +482,8 @@ def render() -> None:
         is_marked = (shown["status"] != "pending") | shown["locked"].astype(bool)
         is_marked.iloc[selected] = True
         marked = shown[is_marked.to_numpy()]
-        fmap = review_map(plan, marked, region, lang(), basemap, targets)
+        focus = tuple(st.session_state.get("review_f_county") or ())  # the county filter
+        fmap = review_map(plan, marked, region, lang(), basemap, targets, focus)
         show_map(to_html(fmap), height=520)
     outside = len({k for k in states} - set(zip(table["tier"], table["site_id"], strict=True)))
     if outside:

@@ -109,7 +109,7 @@ def _cached_map(
 def _map_page(plan: Plan, region: Region | None, lang_: str, options: tuple) -> str:
     """The plan's map as HTML; ``options`` are the basemap and what is drawn (radius,
     links, uncovered communities, compact, villages with no station in reach)."""
-    basemap, radius, links, uncovered, compact, villages = options
+    basemap, radius, links, uncovered, compact, villages, focus = options
     fmap = plan_map(
         plan,
         region,
@@ -120,6 +120,7 @@ def _map_page(plan: Plan, region: Region | None, lang_: str, options: tuple) -> 
         show_uncovered=uncovered,
         compact=compact,
         show_villages=villages,
+        focus=focus,
     )
     return to_html(fmap)
 
@@ -134,11 +135,13 @@ def map_html(
     uncovered: bool = True,
     compact: bool = False,
     villages: bool = False,
+    focus: tuple[str, ...] = (),
 ) -> str:
     """Offline HTML of the plan's map (cached), over the session's region when edited;
-    ``villages`` marks the villages and communities with no station in reach."""
+    ``villages`` marks the villages and communities with no station in reach, ``focus``
+    the counties to zoom to."""
     working = st.session_state.get(WORKING_REGION)
-    options = (basemap, radius, links, uncovered, compact, villages)
+    options = (basemap, radius, links, uncovered, compact, villages, tuple(focus))
     if isinstance(working, Region) and working.id == region_id:
         return _map_page(load_plan(db, plan_id), working, lang(), options)
     return _cached_map(db, plan_id, region_id, _pack_stamp(region_id), lang(), options)
