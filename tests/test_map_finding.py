@@ -88,3 +88,14 @@ def test_a_map_zooms_to_the_chosen_county(plan) -> None:
     assert got == pytest.approx([miny, minx, maxy, maxx], abs=1e-6)
     whole = plan_map(plan, wenzhou, "zh").get_root().render()
     assert re.findall(r"fitBounds\(\s*\[\[([\d.]+), ([\d.]+)\]", whole)[0] != fits[0][:2]
+
+
+def test_review_map_has_one_legend_with_the_review_section(plan, region) -> None:
+    from planner.plan.review import site_table
+    from planner.views.review_map import review_map
+
+    html = review_map(plan, site_table(plan, {}).iloc[:3], region, "zh").get_root().render()
+    assert html.count('class="planner-legend"') == 1 and "planner-review-legend" not in html
+    legend = html[html.index('class="planner-legend"') :]
+    assert "审核状态" in legend[: legend.index("</div></div>") + 12]
+    assert '"collapsed": true' in html  # the layer list folds away

@@ -118,6 +118,7 @@ def plan_map(
     title: tuple[str, str] | None = None,
     show_villages: bool = False,
     focus: Sequence[str] = (),
+    legend_sections: Sequence[tuple[str, Sequence[tuple[str, ...]]]] = (),
 ) -> folium.Map:
     """Map of a :class:`~planner.plan.Plan`: sites, assignments and coverage.
 
@@ -165,6 +166,9 @@ def plan_map(
 
     focus
         County codes to zoom to (the whole plan when empty or unknown).
+    legend_sections
+        More ``(title, items)`` groups for the legend box (one box, never two that
+        overlap), as :func:`~planner.views.layers.add_legend` takes them.
 
     Returns
     -------
@@ -229,7 +233,7 @@ def plan_map(
                      show_villages)  # fmt: skip
     if markets:
         legend += market_legend(lang, "file" if export else "app", show_links)
-    add_legend(fmap, t(names["legend"], lang), legend)
+    add_legend(fmap, t(names["legend"], lang), legend, legend_sections)
     add_search(fmap, region, plan.open_sites, lang, system)
     if layer_control:
         folium.LayerControl(collapsed=compact).add_to(fmap)

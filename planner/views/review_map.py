@@ -12,7 +12,7 @@ from planner.data.regions import Region
 from planner.i18n import t
 from planner.plan import Plan
 from planner.plan.review import REVIEW_STATUS_LABEL
-from planner.views.layers import BASEMAP_SYSTEMS, PointLayer, for_display, pin_box
+from planner.views.layers import BASEMAP_SYSTEMS, PointLayer, for_display
 from planner.views.plan_map import plan_map
 from planner.views.style import (
     REVIEW_LOCK_COLOUR,
@@ -70,7 +70,11 @@ def review_map(
         show_uncovered=False,
         layer_control=False,
         focus=focus,
-    )
+        legend_sections=[
+            (t("term.review_status", lang), [(fill, text, ring) for fill, ring, text in
+                                              review_legend(lang)])
+        ],
+    )  # fmt: skip
     system = BASEMAP_SYSTEMS.get(basemap)
     group = folium.FeatureGroup(name=escape_html(t("term.review_status", lang)), show=True)
     rows: list[list] = []
@@ -141,17 +145,5 @@ def review_map(
         # maps leave out, and would stop the map's script at the first popup
         group.add_child(PointLayer(rows, kind="circle_marker", style={"fill": True}))
     group.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)  # last: it lists the layers above
-    _legend(fmap, lang)
+    folium.LayerControl(collapsed=True).add_to(fmap)  # last: it lists the layers above
     return fmap
-
-
-def _legend(fmap: folium.Map, lang: str) -> None:
-    body = "".join(
-        f'<div><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
-        f'margin-right:6px;background:{fill};border:2px solid {ring}"></span>'
-        f"{escape_html(label)}</div>"
-        for fill, ring, label in review_legend(lang)
-    )
-    title = f"<b>{escape_html(t('term.review_status', lang))}</b>"
-    pin_box(fmap, "planner-review-legend", "bottom:64px;left:10px", title + body)

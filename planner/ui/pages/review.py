@@ -458,7 +458,7 @@ def render() -> None:
     shown = _filters(table, counties, towns)
     reviewed = int(((table["status"] != "pending") | table["locked"].astype(bool)).sum())
     st.caption(tr("ui.rev.shown", shown=len(shown), total=len(table), reviewed=reviewed))
-    left, right = st.columns([3, 2])
+    left, right = st.columns([5, 4])
     with left:
         event = st.dataframe(
             site_rows(shown, counties, towns, lang(), local_time),
@@ -484,7 +484,7 @@ def render() -> None:
         marked = shown[is_marked.to_numpy()]
         focus = tuple(st.session_state.get("review_f_county") or ())  # the county filter
         fmap = review_map(plan, marked, region, lang(), basemap, targets, focus)
-        show_map(to_html(fmap), height=520)
+        show_map(to_html(fmap), height=560)
     outside = len({k for k in states} - set(zip(table["tier"], table["site_id"], strict=True)))
     if outside:
         st.caption(tr("ui.rev.other_plan", count=outside))
