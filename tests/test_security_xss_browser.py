@@ -343,7 +343,7 @@ def test_no_script_runs_on_any_map_page(browser, hostile_app, screenshots):
 
     # Review: the review layer with the hostile reviewer and reason
     _nav(page, "站点审核")
-    frames = _map_frames(page, 1, ".planner-review-legend")
+    frames = _map_frames(page, 1, ".planner-legend")
     _assert_safe(page, frames, "Review", ("onerror=", "__xss='reason'", "__xss='reviewer'"))
     _photo(page, frames[0], screenshots / "xss_review.png")
 
