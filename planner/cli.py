@@ -101,9 +101,13 @@ def summary(plan: Plan, lang: str) -> str:
             )
         )  # fmt: skip
     for r in plan.results:
+        name = r.details.get("name") if isinstance(r.details, dict) else None
+        tier = (
+            name.get(lang, r.tier) if isinstance(name, dict) else _label(_TIER_LABEL, r.tier, lang)
+        )
         lines.append(
             t(
-                "cli.tier", lang, tier=_label(_TIER_LABEL, r.tier, lang),
+                "cli.tier", lang, tier=tier,
                 status=_label(_STATUS_LABEL, r.status, lang), objective=fmt.number(r.objective),
                 bound=fmt.number(r.bound), gap=fmt.share(r.gap, 2), seconds=r.seconds,
             )
@@ -173,6 +177,15 @@ def _plan(args: argparse.Namespace) -> int:
     scenario = Scenario.load(args.scenario) if args.scenario else default_scenario(args.region)
     if scenario.region != args.region:
         scenario = scenario.with_changes(region=args.region)
+    layers = _layer_folder(args.layers, args.scenario)
+    if layers is not None:
+        from planner.data.io.layer_folder import read_layer_folder
+
+        def say(message: str) -> None:
+            print(t("cli.warning", lang, message=message), file=sys.stderr)
+
+        region = read_layer_folder(region, layers, lang=lang, say=say)
+        print(t("cli.layers_read", lang, path=layers), file=sys.stderr)
     roads = road_file(args.network) if args.network else None
     warnings = [w.message(lang) for w in value_warnings(scenario) + check_region(region, scenario)]
     if roads is not None and scenario.distance_mode != "network":
@@ -185,6 +198,18 @@ def _plan(args: argparse.Namespace) -> int:
     print(summary(plan, args.lang))
     print(t("cli.written", args.lang, path=out, seconds=time.perf_counter() - started))
     return 0 if plan.status in ("optimal", "time_limit_feasible") else 1
+
+
+def _layer_folder(given: str | None, scenario: str | None) -> Path | None:
+    """``--layers``, else the folder ``<scenario file without suffix>.layers`` beside the
+    scenario file when there is one (how an example brings its made-up layers)."""
+    if given:
+        return Path(given)
+    if scenario:
+        beside = Path(scenario).with_suffix(".layers")
+        if beside.is_dir():
+            return beside
+    return None
 
 
 def _with_inventory(region, path: Path, system: str | None, lang: str):
@@ -355,6 +380,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="road file (.osm, .graphml, or road lines: .geojson/.gpkg/.shp/.zip/.kml) for a "
         "scenario with distance_mode: network; default: the road file stored with the region",
+    )
+    p.add_argument(
+        "--layers",
+        help="folder of zones, points of interest and demand tables (tables/<name>.csv) to "
+        "plan the scenario's facility kinds with; default: <scenario>.layers beside the "
+        "scenario file, if any",
     )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument(

@@ -146,6 +146,12 @@ class Plan:
         else ``None``. Market rows are in :attr:`sites` with ``tier == "market"``
         (see :attr:`markets`); the centres then carry ``market_id`` and
         ``distance_to_market_m``.
+    exclusions
+        In plans with standalone kinds (``scenario.kinds``): the candidates their
+        siting rules left out, one row per candidate and rule with the reason in both
+        languages (:data:`planner.run.kind_plans.EXCLUSION_TABLE_COLUMNS`), written as
+        ``exclusions.csv``; else ``None``. The kinds' sites are in :attr:`sites` with
+        ``tier == "standalone"`` and their ``kind``.
     """
 
     scenario: Scenario
@@ -159,6 +165,7 @@ class Plan:
     distance_mode: str = "straight"
     created_at: str = ""
     market_links: gpd.GeoDataFrame | None = None
+    exclusions: pd.DataFrame | None = None
 
     @property
     def open_sites(self) -> gpd.GeoDataFrame:
@@ -239,6 +246,7 @@ class Plan:
             "sites": points_table(self.sites),
             "demand": points_table(self.demand),
             "uncovered_villages": uncovered_villages(self.demand, self.sites),
+            **({"exclusions": self.exclusions} if self.exclusions is not None else {}),
         }
 
     @classmethod
@@ -261,6 +269,11 @@ class Plan:
                         layer[col].astype("string").astype(object).where(layer[col].notna(), None)
                     )
             layers[name] = layer
+        exclusions = None
+        if (folder / "exclusions.csv").exists():
+            exclusions = pd.read_csv(
+                folder / "exclusions.csv", encoding="utf-8-sig", dtype={"site_id": str}
+            )
         results = tuple(
             TierResult(**{**r, "diagnoses": tuple(r.get("diagnoses", ()))}) for r in meta["results"]
         )
@@ -276,6 +289,7 @@ class Plan:
             distance_mode=meta.get("distance_mode", "straight"),
             created_at=meta.get("created_at", ""),
             market_links=layers.get("market_links"),
+            exclusions=exclusions,
         )
 
 
