@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     from planner.data.kinds import FacilityKind
     from planner.data.regions import Region
 
-__all__ = ["PlannedKind", "kind_list_problems", "kind_region_problems", "with_overrides"]
+__all__ = [
+    "PlannedKind",
+    "kind_choices",
+    "kind_list_problems",
+    "kind_region_problems",
+    "with_overrides",
+]
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,14 @@ def _catalogue() -> tuple[dict[str, FacilityKind] | None, ScenarioProblem | None
         return None, ScenarioProblem(
             "scenario.kinds.catalogue", {"error": Text(err.key, **err.params)}
         )
+
+
+def kind_choices() -> dict[str, FacilityKind]:
+    """The kinds a scenario may list: every ``standalone`` kind of the catalogue, the
+    planner's own files in ``$PLANNER_HOME/kinds`` included, by id."""
+    from planner.data.kinds import load_kinds
+
+    return {k: v for k, v in load_kinds().items() if v.tier == "standalone"}
 
 
 def kind_list_problems(entries: tuple[PlannedKind, ...]) -> list[ScenarioProblem]:

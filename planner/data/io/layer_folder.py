@@ -13,9 +13,9 @@ them: a folder with
 The part of a file name after the first dot and before the extension is free, so an
 example can say what it is in its name (``zones.made_up.geojson``). Coordinates are
 read as WGS84 (how the planner stores geometry) unless ``coordinate_system`` says
-otherwise: points this far inside a region cannot tell WGS84 from GCJ-02 by themselves. Each file is read and
-checked by the importers (:mod:`planner.data.io.constraints`); a file with errors stops
-with its report, nothing half-read is planned on.
+otherwise: points this far inside a region cannot tell WGS84 from GCJ-02 by themselves.
+Each file is read and checked by the importers (:mod:`planner.data.io.constraints`); a
+file with errors stops with its report, nothing half-read is planned on.
 """
 
 from __future__ import annotations
