@@ -28,6 +28,7 @@ from planner.plan import Plan
 from planner.plan.actions import actions_present, site_actions
 from planner.views.export.common import dates_line, map_title, metric_layers, sources_line
 from planner.views.export.fonts import font_families
+from planner.views.kind_layers import draw_kinds, kind_sheet_legend
 from planner.views.markets import draw_markets, has_markets
 from planner.views.style import (
     PRINT,
@@ -216,6 +217,7 @@ def map_figure(
                 _dots(ax, part, site_symbol(base, action), k, zorder)
 
     draw_markets(ax, plan, counties.crs, k)  # nothing without a market tier
+    draw_kinds(ax, plan, counties.crs, k)  # nor without standalone kinds
     _fit_extent(fig, ax, counties.total_bounds)
     # An Agg canvas only now: attached earlier, every geopandas plot call would redraw.
     if not isinstance(fig.canvas, FigureCanvasAgg):
@@ -257,6 +259,7 @@ def map_figure(
         for key, symbol in sheet_legend(actions_present(plan.sites))
         + (market_sheet_legend(plan.market_links is not None) if has_markets(plan) else [])
     ]
+    handles += [_handle(symbol, name, k) for name, symbol in kind_sheet_legend(plan, lang)]
     # Legend and boxes share the panel's width (mode="expand" widens the legend).
     legend = panel.legend(
         handles=handles,
