@@ -13,13 +13,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import pandas as pd
 
-from planner.i18n import DEFAULT_LANGUAGE
+from planner.format import count, share
+from planner.i18n import DEFAULT_LANGUAGE, t, value_label
 
 if TYPE_CHECKING:
     from planner.plan import Plan
 
-__all__ = ["kind_name", "kind_names", "kind_sites"]
+__all__ = ["BASIS_LABEL", "MODEL_LABEL", "kind_kpi_table", "kind_name", "kind_names", "kind_sites"]
 
 
 def kind_names(plan: Plan) -> dict[str, dict[str, str]]:
@@ -45,3 +47,52 @@ def kind_sites(plan: Plan, kind: str) -> gpd.GeoDataFrame:
     if "kind" not in sites:
         return sites.iloc[0:0]
     return sites[(sites["tier"] == "standalone") & (sites["kind"] == kind)]
+
+
+#: The words of the kinds' models and demand bases (``kpis["kinds"][kind]``).
+MODEL_LABEL = {
+    "p_median": "kinds.model.p_median",
+    "mclp": "kinds.model.mclp",
+    "set_cover": "kinds.model.set_cover",
+}
+BASIS_LABEL = {
+    "residents": "kinds.basis.residents",
+    "households": "kinds.basis.households",
+    "poi": "kinds.basis.poi",
+    "vehicles": "kinds.basis.vehicles",
+    "table": "kinds.basis.table",
+}
+
+
+def kind_kpi_table(plan: Plan, lang: str = DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """A row per standalone kind: its name, model, sites, demand basis, share of demand
+    served within its radius, sites beside their colocation point, candidates left out
+    by its siting rules and the solver's status; no rows for a plan without kinds."""
+    blocks = plan.kpis.get("kinds") if isinstance(plan.kpis.get("kinds"), dict) else {}
+    headers = [
+        t(key, lang)
+        for key in (
+            "export.col.facility_kind", "kinds.col.model", "kinds.col.sites",
+            "kinds.col.basis", "kinds.col.served", "kinds.col.colocated",
+            "kinds.col.excluded", "kinds.col.status",
+        )
+    ]  # fmt: skip
+    from planner.plan.tables import PLAN_STATUS_LABEL
+
+    rows = []
+    for kind in kind_names(plan):
+        block = blocks.get(kind) or {}
+        result = plan.result(kind)
+        rows.append(
+            [
+                kind_name(plan, kind, lang),
+                value_label(MODEL_LABEL, block.get("model", "-"), lang),
+                count(block.get("count")),
+                value_label(BASIS_LABEL, block.get("demand_basis", "-"), lang),
+                share(block.get("coverage_share")),
+                count(block.get("colocated")),
+                count(block.get("excluded_candidates")),
+                value_label(PLAN_STATUS_LABEL, result.status if result else "-", lang),
+            ]
+        )
+    return pd.DataFrame(rows, columns=headers)
