@@ -172,13 +172,22 @@ def compare_table(records: Sequence[StoredPlan], labels: Sequence[str], lang: st
     return pd.DataFrame([*rows, mode, status, seconds])
 
 
+def _tier_word(result: Mapping[str, Any], lang: str) -> str:
+    """A tier's word, or a standalone kind's name (from its result's ``details``)."""
+    details = result.get("details")
+    name = details.get("name") if isinstance(details, Mapping) else None
+    if isinstance(name, Mapping) and name.get(lang):
+        return str(name[lang])
+    return value_label(TIER_LABEL, result.get("tier"), lang)
+
+
 def tier_table(results: Sequence[Mapping[str, Any]], lang: str) -> pd.DataFrame:
     """The solver's status, objective, bound and gap per tier."""
     rows = []
     for r in results:
         rows.append(
             {
-                t("term.tier", lang): value_label(TIER_LABEL, r.get("tier"), lang),
+                t("term.tier", lang): _tier_word(r, lang),
                 t("term.status", lang): value_label(PLAN_STATUS_LABEL, r.get("status"), lang),
                 t("term.objective", lang): fmt.count(r.get("objective")),
                 t("ui.tiers.col.bound", lang): fmt.count(r.get("bound")),
@@ -197,7 +206,7 @@ def diagnosis_lines(results: Sequence[Mapping[str, Any]], lang: str) -> list[tup
         has_plan = r.get("status") in _SOLVED
         for d in r.get("diagnoses") or ():
             text = d.get(lang) or d.get("zh") or ""
-            prefix = value_label(TIER_LABEL, r.get("tier"), lang)
+            prefix = _tier_word(r, lang)
             lines.append((has_plan, f"{prefix}：{text}" if lang == "zh" else f"{prefix}: {text}"))
     return lines
 

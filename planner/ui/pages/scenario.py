@@ -62,6 +62,7 @@ from planner.ui.widgets.compliance import compliance_panel
 from planner.ui.widgets.existing import FIELD_HELP as EXISTING_HELP
 from planner.ui.widgets.existing import existing_section
 from planner.ui.widgets.form import BoundForm
+from planner.ui.widgets.kinds import kind_section
 from planner.ui.widgets.markets import FIELD_HELP as MARKET_HELP
 from planner.ui.widgets.markets import market_section
 from planner.ui.widgets.views import local_time
@@ -297,6 +298,7 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         form.check(b, "centres.one_per_county")
 
     market_section(form)
+    kind_section(form)
 
     with st.container(border=True):
         st.subheader(tr("ui.sc.section.counties"), anchor=False)
