@@ -110,3 +110,38 @@ def test_kpis_json_has_a_block_per_kind_and_a_result_per_kind(planned):
     assert plan.exclusions is not None and len(plan.exclusions) == len(
         pd.read_csv(planned / "exclusions.csv", encoding="utf-8-sig")
     )
+
+
+def test_exports_carry_the_kinds(planned, tmp_path):
+    import openpyxl
+
+    out = tmp_path / "export"
+    code = main(
+        ["export", "--plan", str(planned), "--out", str(out), "--formats", "xlsx,gpkg,html"]
+    )
+    assert code == 0
+    (book,) = out.glob("*_sites.xlsx")
+    wb = openpyxl.load_workbook(book, read_only=True)
+    sites = gpd.read_file(planned / "plan.gpkg", layer="sites")
+    names = {
+        "appliance_furniture_point": "家电家具回收网点",
+        "bulky_furniture_transfer": "大件家具定点转运点",
+        "smart_recycling": "智能回收设施",
+        "scrap_vehicle_dismantler": "报废机动车回收拆解企业",
+    }
+    for kind, name in names.items():
+        rows = list(wb[name].iter_rows(values_only=True))
+        assert rows[0][0] == "站点编码"
+        expected = set(sites.loc[sites["kind"] == kind, "site_id"].astype(str))
+        assert {str(r[0]) for r in rows[1:]} == expected
+    excluded = list(wb["排除的候选点"].iter_rows(values_only=True))
+    table = pd.read_csv(planned / "exclusions.csv", encoding="utf-8-sig")
+    assert len(excluded) - 1 == len(table)
+    assert all(r[-1] for r in excluded[1:])  # every row has its reason
+    (layers,) = out.glob("*_layers.gpkg")
+    gis = gpd.read_file(layers, layer="sites")
+    assert {"tier", "kind"} <= set(gis.columns)
+    assert gis.groupby("kind").size().to_dict() == sites.groupby("kind").size().to_dict()
+    (html,) = out.glob("*_map.html")
+    text = html.read_text(encoding="utf-8")
+    assert all(name in text for name in names.values())  # a layer and legend entry each
