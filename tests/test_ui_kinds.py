@@ -100,3 +100,18 @@ def test_results_page_shows_each_kind_and_the_exclusions(store, kinds_plan) -> N
     at.sidebar.radio(key="lang").set_value("en")
     _run(at)
     assert "smart recycling facility" in list(page_table(at, "Facility kind")["Facility kind"])
+
+
+def test_compare_page_has_rows_per_kind(store, kinds_plan) -> None:
+    from planner.run import run_plan
+    from planner.scenario import default_scenario
+
+    store.save_plan(store.save_scenario(kinds_plan.scenario).id, kinds_plan, 2.0)
+    plain = run_plan("jinjiang", default_scenario("jinjiang"))
+    store.save_plan(store.save_scenario(plain.scenario).id, plain, 1.0)
+    at = page_app("compare_page")
+    table = next(d.value for d in at.dataframe if "智能回收设施：设施数" in set(d.value.iloc[:, 0]))
+    rows = dict(zip(table.iloc[:, 0], table.iloc[:, 1:].itertuples(index=False), strict=True))
+    values = {str(v) for v in rows["报废机动车回收拆解企业：设施数"]}
+    assert "1" in values and "—" in values  # one plan has the dismantler, the other not
+    assert "报废机动车回收拆解企业：半径内需求覆盖率" in rows

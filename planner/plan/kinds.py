@@ -10,18 +10,29 @@ is missing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
+from planner import format as fmt
 from planner.format import count, share
 from planner.i18n import DEFAULT_LANGUAGE, t, value_label
 
 if TYPE_CHECKING:
     from planner.plan import Plan
 
-__all__ = ["BASIS_LABEL", "MODEL_LABEL", "kind_kpi_table", "kind_name", "kind_names", "kind_sites"]
+__all__ = [
+    "BASIS_LABEL",
+    "KIND_COMPARE_ROWS",
+    "MODEL_LABEL",
+    "kind_compare_rows",
+    "kind_kpi_table",
+    "kind_name",
+    "kind_names",
+    "kind_sites",
+]
 
 
 def kind_names(plan: Plan) -> dict[str, dict[str, str]]:
@@ -96,3 +107,39 @@ def kind_kpi_table(plan: Plan, lang: str = DEFAULT_LANGUAGE) -> pd.DataFrame:
             ]
         )
     return pd.DataFrame(rows, columns=headers)
+
+
+#: Indicators of a kind compared between plans: (key in its block, label key, kind).
+KIND_COMPARE_ROWS: tuple[tuple[str, str, fmt.Kind], ...] = (
+    ("count", "kinds.compare.sites", "count"),
+    ("coverage_share", "kinds.compare.served", "share"),
+)
+
+
+def kind_compare_rows(
+    records: Sequence[Any], labels: Sequence[str], lang: str
+) -> list[dict[str, str]]:
+    """Rows of the compare table per standalone kind any of the plans has (its sites and
+    share of demand within reach), each plan's difference from the first; none when no
+    plan has kinds. A plan without the kind shows it as missing."""
+    blocks = [
+        r.kpis.get("kinds") if isinstance(r.kpis.get("kinds"), Mapping) else {} for r in records
+    ]
+    kinds: dict[str, str] = {}
+    for block in blocks:
+        for kind, figures in block.items():
+            name = figures.get("name") if isinstance(figures, Mapping) else None
+            kinds.setdefault(kind, name.get(lang, kind) if isinstance(name, Mapping) else kind)
+    rows = []
+    for kind, name in kinds.items():
+        for key, label, shown in KIND_COMPARE_ROWS:
+            row = {"": t(label, lang, kind=name)}
+            values = [fmt.figure((b.get(kind) or {}).get(key)) for b in blocks]
+            for i, (value, plan) in enumerate(zip(values, labels, strict=True)):
+                row[plan] = fmt.kind(value, shown, lang)
+                if i:
+                    base = values[0]
+                    delta = None if value is None or base is None else value - base
+                    row[f"Δ {plan}"] = fmt.diff(delta, shown, lang)
+            rows.append(row)
+    return rows

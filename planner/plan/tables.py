@@ -33,6 +33,7 @@ from planner.plan.actions import (
     plan_actions,
     tier_cost_rows,
 )
+from planner.plan.kinds import kind_compare_rows
 from planner.plan.kpi import distance_mode_text
 from planner.plan.market_tables import MARKET_KPI_ROWS, has_market_kpis, market_kpi_value
 from planner.plan.villages import CITY_KEYS, KIND_LABEL, uncovered_villages
@@ -155,6 +156,7 @@ def compare_table(records: Sequence[StoredPlan], labels: Sequence[str], lang: st
                 delta = None if value is None or base is None else value - base
                 row[f"Δ {name}"] = fmt.diff(delta, kind, lang)
         rows.append(row)
+    rows += kind_compare_rows(records, labels, lang)  # plans with standalone kinds only
     mode = {"": t("kpi.distance_mode", lang)}
     status = {"": t("ui.kpi.status", lang)}
     seconds = {"": t("ui.kpi.seconds", lang)}

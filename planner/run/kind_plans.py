@@ -108,6 +108,7 @@ def _kind_kpis(planned: KindPlan) -> dict[str, Any]:
     within = assigned & (~np.isfinite(radius) | (distance <= radius + 1e-6))
     served = float(demand["weight"].to_numpy(dtype=float)[within].sum())
     return {
+        "name": dict(planned.kind.name),
         "count": len(sites),
         "model": planned.model,
         "demand_basis": planned.kind.demand.basis,
