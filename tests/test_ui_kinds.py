@@ -115,3 +115,17 @@ def test_compare_page_has_rows_per_kind(store, kinds_plan) -> None:
     values = {str(v) for v in rows["报废机动车回收拆解企业：设施数"]}
     assert "1" in values and "—" in values  # one plan has the dismantler, the other not
     assert "报废机动车回收拆解企业：半径内需求覆盖率" in rows
+
+
+def test_review_page_lists_each_kinds_sites(store, kinds_plan) -> None:
+    store.save_plan(store.save_scenario(kinds_plan.scenario).id, kinds_plan, 2.0)
+    at = page_app("review_page")
+    assert [tab.label for tab in at.tabs][-4:] == [
+        "家电家具回收网点", "大件家具定点转运点", "智能回收设施", "报废机动车回收拆解企业",
+    ]  # fmt: skip
+    smart = next(
+        d.value for d in at.dataframe
+        if "服务需求量" in d.value.columns and len(d.value) == 10
+    )  # fmt: skip
+    expected = kinds_plan.sites[kinds_plan.sites["kind"] == "smart_recycling"]["site_id"]
+    assert set(smart["站点编码"]) == set(expected.astype(str))
