@@ -5,7 +5,10 @@
 ``--network`` names a road file (``.osm``, ``.graphml``, road lines as GeoJSON,
 GeoPackage, Shapefile or KML) for a scenario with ``distance_mode: network``, instead of
 the road file stored with the region; a scenario with straight-line distances does not
-use it, and the command says so.
+use it, and the command says so. ``--layers DIR`` reads zones, points of interest and
+demand tables (:mod:`planner.data.io.layer_folder`) into the region for the scenario's
+standalone facility kinds; without it, a folder ``<scenario>.layers`` beside the
+scenario file is read when there is one (``examples/jinjiang_kinds.layers``).
 
 ``python -m planner export --plan DIR --out DIR [--formats all|html,png,...]
 [--paper a4|a3] [--lang en]`` writes maps, site lists, GIS layers and the report of a
