@@ -68,7 +68,7 @@ MODEL_LABEL = {
 }
 BASIS_LABEL = {
     "residents": "kinds.basis.residents",
-    "households": "kinds.basis.households",
+    "households": "term.households",
     "poi": "kinds.basis.poi",
     "vehicles": "kinds.basis.vehicles",
     "table": "kinds.basis.table",
@@ -83,9 +83,9 @@ def kind_kpi_table(plan: Plan, lang: str = DEFAULT_LANGUAGE) -> pd.DataFrame:
     headers = [
         t(key, lang)
         for key in (
-            "export.col.facility_kind", "kinds.col.model", "kinds.col.sites",
+            "export.col.facility_kind", "export.report.model", "kinds.col.sites",
             "kinds.col.basis", "kinds.col.served", "kinds.col.colocated",
-            "kinds.col.excluded", "kinds.col.status",
+            "kinds.col.excluded", "ui.kpi.status",
         )
     ]  # fmt: skip
     from planner.plan.tables import PLAN_STATUS_LABEL

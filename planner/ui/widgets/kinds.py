@@ -51,7 +51,7 @@ def kind_section(form: BoundForm) -> None:
     labels = _labels()
     names = {v: k for k, v in labels.items()}
     with st.container(border=True):
-        st.subheader(tr("ui.sc.kinds.title"), anchor=False)
+        st.subheader(tr("kinds.report.heading"), anchor=False)
         st.caption(tr("ui.sc.kinds.caption"))
         base_key = form.key("kinds") + ".base"
         if base_key not in st.session_state:
@@ -75,7 +75,7 @@ def kind_section(form: BoundForm) -> None:
             width="stretch",
             column_config={
                 "kind": st.column_config.SelectboxColumn(
-                    tr("ui.sc.kinds.kind"), options=list(labels), required=True
+                    tr("export.col.facility_kind"), options=list(labels), required=True
                 ),
                 "count": st.column_config.NumberColumn(
                     tr("ui.sc.kinds.count"), min_value=1, step=1, help=tr("ui.sc.kinds.count_help")
