@@ -145,3 +145,19 @@ def test_exports_carry_the_kinds(planned, tmp_path):
     (html,) = out.glob("*_map.html")
     text = html.read_text(encoding="utf-8")
     assert all(name in text for name in names.values())  # a layer and legend entry each
+
+
+def test_print_legend_has_an_entry_per_kind_in_its_files_colour(planned):
+    import tomllib
+
+    from planner.views.kind_layers import kind_sheet_legend
+
+    legend = kind_sheet_legend(Plan.read(planned), "zh")
+    files = {
+        kind: tomllib.loads((ROOT / "data" / "kinds" / f"{kind}.toml").read_text("utf-8"))
+        for kind in ("appliance_furniture_point", "bulky_furniture_transfer",
+                     "smart_recycling", "scrap_vehicle_dismantler")
+    }  # fmt: skip
+    assert [(name, dot.fill) for name, dot in legend] == [
+        (f["name"]["zh"], f["symbol"]["colour"]) for f in files.values()
+    ]

@@ -9,7 +9,9 @@ workflow consume. It is written to a folder as
   ``market_links`` (sorting centre → market lines; :mod:`planner.plan.markets`);
 * ``sites.csv``, ``demand.csv`` (UTF-8 with BOM so Excel opens them) and
   ``uncovered_villages.csv``, the 村/社区 without a station within their radius and
-  their nearest station (:func:`planner.plan.villages.uncovered_villages`);
+  their nearest station (:func:`planner.plan.villages.uncovered_villages`); in plans
+  with standalone kinds ``exclusions.csv``, the candidates their siting rules left out
+  with the reasons (read back with the plan);
 * ``kpis.json`` — scenario, solver results and city/county/township indicators;
 
 and read back with :meth:`Plan.read`, from ``plan.gpkg`` and ``kpis.json`` only. The

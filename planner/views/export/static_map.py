@@ -259,7 +259,8 @@ def map_figure(
         for key, symbol in sheet_legend(actions_present(plan.sites))
         + (market_sheet_legend(plan.market_links is not None) if has_markets(plan) else [])
     ]
-    handles += [_handle(symbol, name, k) for name, symbol in kind_sheet_legend(plan, lang)]
+    kinds = kind_sheet_legend(plan, lang)
+    handles += [_handle(symbol, name, k) for name, symbol in kinds]
     # Legend and boxes share the panel's width (mode="expand" widens the legend).
     legend = panel.legend(
         handles=handles,
@@ -273,7 +274,9 @@ def map_figure(
         title_fontproperties=fontprops(10 * k, "bold"),
         alignment="left",
         borderpad=0.8,
-        labelspacing=0.8,
+        # a plan with standalone kinds has many entries: closer rows keep the key
+        # figures, the note and the scale bar apart in the panel
+        labelspacing=0.35 if kinds else 0.8,
         handlelength=1.8,
         edgecolor=PRINT.frame,
         fancybox=False,
