@@ -298,13 +298,14 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         form.check(b, "centres.one_per_county")
 
     market_section(form)
-    kind_section(form)
 
     with st.container(border=True):
         st.subheader(tr("ui.sc.section.counties"), anchor=False)
         _county_editor(form, draft, region)
 
     existing_section(form, draft, region)
+    # after the county and budget tables: the page's tables keep their order
+    kind_section(form)
 
     with st.expander(tr("ui.sc.section.advanced")):
         a, b = st.columns(2)
