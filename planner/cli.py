@@ -5,7 +5,10 @@
 ``--network`` names a road file (``.osm``, ``.graphml``, road lines as GeoJSON,
 GeoPackage, Shapefile or KML) for a scenario with ``distance_mode: network``, instead of
 the road file stored with the region; a scenario with straight-line distances does not
-use it, and the command says so.
+use it, and the command says so. ``--layers DIR`` reads zones, points of interest and
+demand tables (:mod:`planner.data.io.layer_folder`) into the region for the scenario's
+standalone facility kinds; without it, a folder ``<scenario>.layers`` beside the
+scenario file is read when there is one (``examples/jinjiang_kinds.layers``).
 
 ``python -m planner export --plan DIR --out DIR [--formats all|html,png,...]
 [--paper a4|a3] [--lang en]`` writes maps, site lists, GIS layers and the report of a
@@ -101,9 +104,13 @@ def summary(plan: Plan, lang: str) -> str:
             )
         )  # fmt: skip
     for r in plan.results:
+        name = r.details.get("name") if isinstance(r.details, dict) else None
+        tier = (
+            name.get(lang, r.tier) if isinstance(name, dict) else _label(_TIER_LABEL, r.tier, lang)
+        )
         lines.append(
             t(
-                "cli.tier", lang, tier=_label(_TIER_LABEL, r.tier, lang),
+                "cli.tier", lang, tier=tier,
                 status=_label(_STATUS_LABEL, r.status, lang), objective=fmt.number(r.objective),
                 bound=fmt.number(r.bound), gap=fmt.share(r.gap, 2), seconds=r.seconds,
             )
@@ -173,6 +180,15 @@ def _plan(args: argparse.Namespace) -> int:
     scenario = Scenario.load(args.scenario) if args.scenario else default_scenario(args.region)
     if scenario.region != args.region:
         scenario = scenario.with_changes(region=args.region)
+    layers = _layer_folder(args.layers, args.scenario)
+    if layers is not None:
+        from planner.data.io.layer_folder import read_layer_folder
+
+        def say(message: str) -> None:
+            print(t("cli.warning", lang, message=message), file=sys.stderr)
+
+        region = read_layer_folder(region, layers, lang=lang, say=say)
+        print(t("cli.layers_read", lang, path=layers), file=sys.stderr)
     roads = road_file(args.network) if args.network else None
     warnings = [w.message(lang) for w in value_warnings(scenario) + check_region(region, scenario)]
     if roads is not None and scenario.distance_mode != "network":
@@ -185,6 +201,18 @@ def _plan(args: argparse.Namespace) -> int:
     print(summary(plan, args.lang))
     print(t("cli.written", args.lang, path=out, seconds=time.perf_counter() - started))
     return 0 if plan.status in ("optimal", "time_limit_feasible") else 1
+
+
+def _layer_folder(given: str | None, scenario: str | None) -> Path | None:
+    """``--layers``, else the folder ``<scenario file without suffix>.layers`` beside the
+    scenario file when there is one (how an example brings its made-up layers)."""
+    if given:
+        return Path(given)
+    if scenario:
+        beside = Path(scenario).with_suffix(".layers")
+        if beside.is_dir():
+            return beside
+    return None
 
 
 def _with_inventory(region, path: Path, system: str | None, lang: str):
@@ -357,6 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="road file (.osm, .graphml, or road lines: .geojson/.gpkg/.shp/.zip/.kml) for a "
         "scenario with distance_mode: network; default: the road file stored with the region",
+    )
+    p.add_argument(
+        "--layers",
+        help="folder of zones, points of interest and demand tables (tables/<name>.csv) to "
+        "plan the scenario's facility kinds with; default: <scenario>.layers beside the "
+        "scenario file, if any",
     )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument(

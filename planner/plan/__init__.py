@@ -9,7 +9,9 @@ workflow consume. It is written to a folder as
   ``market_links`` (sorting centre → market lines; :mod:`planner.plan.markets`);
 * ``sites.csv``, ``demand.csv`` (UTF-8 with BOM so Excel opens them) and
   ``uncovered_villages.csv``, the 村/社区 without a station within their radius and
-  their nearest station (:func:`planner.plan.villages.uncovered_villages`);
+  their nearest station (:func:`planner.plan.villages.uncovered_villages`); in plans
+  with standalone kinds ``exclusions.csv``, the candidates their siting rules left out
+  with the reasons (read back with the plan);
 * ``kpis.json`` — scenario, solver results and city/county/township indicators;
 
 and read back with :meth:`Plan.read`, from ``plan.gpkg`` and ``kpis.json`` only. The
@@ -146,6 +148,12 @@ class Plan:
         else ``None``. Market rows are in :attr:`sites` with ``tier == "market"``
         (see :attr:`markets`); the centres then carry ``market_id`` and
         ``distance_to_market_m``.
+    exclusions
+        In plans with standalone kinds (``scenario.kinds``): the candidates their
+        siting rules left out, one row per candidate and rule with the reason in both
+        languages (:data:`planner.run.kind_plans.EXCLUSION_TABLE_COLUMNS`), written as
+        ``exclusions.csv``; else ``None``. The kinds' sites are in :attr:`sites` with
+        ``tier == "standalone"`` and their ``kind``.
     """
 
     scenario: Scenario
@@ -159,6 +167,7 @@ class Plan:
     distance_mode: str = "straight"
     created_at: str = ""
     market_links: gpd.GeoDataFrame | None = None
+    exclusions: pd.DataFrame | None = None
 
     @property
     def open_sites(self) -> gpd.GeoDataFrame:
@@ -239,6 +248,7 @@ class Plan:
             "sites": points_table(self.sites),
             "demand": points_table(self.demand),
             "uncovered_villages": uncovered_villages(self.demand, self.sites),
+            **({"exclusions": self.exclusions} if self.exclusions is not None else {}),
         }
 
     @classmethod
@@ -261,6 +271,11 @@ class Plan:
                         layer[col].astype("string").astype(object).where(layer[col].notna(), None)
                     )
             layers[name] = layer
+        exclusions = None
+        if (folder / "exclusions.csv").exists():
+            exclusions = pd.read_csv(
+                folder / "exclusions.csv", encoding="utf-8-sig", dtype={"site_id": str}
+            )
         results = tuple(
             TierResult(**{**r, "diagnoses": tuple(r.get("diagnoses", ()))}) for r in meta["results"]
         )
@@ -276,6 +291,7 @@ class Plan:
             distance_mode=meta.get("distance_mode", "straight"),
             created_at=meta.get("created_at", ""),
             market_links=layers.get("market_links"),
+            exclusions=exclusions,
         )
 
 

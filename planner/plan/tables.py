@@ -33,6 +33,7 @@ from planner.plan.actions import (
     plan_actions,
     tier_cost_rows,
 )
+from planner.plan.kinds import kind_compare_rows
 from planner.plan.kpi import distance_mode_text
 from planner.plan.market_tables import MARKET_KPI_ROWS, has_market_kpis, market_kpi_value
 from planner.plan.villages import CITY_KEYS, KIND_LABEL, uncovered_villages
@@ -155,6 +156,7 @@ def compare_table(records: Sequence[StoredPlan], labels: Sequence[str], lang: st
                 delta = None if value is None or base is None else value - base
                 row[f"Δ {name}"] = fmt.diff(delta, kind, lang)
         rows.append(row)
+    rows += kind_compare_rows(records, labels, lang)  # plans with standalone kinds only
     mode = {"": t("kpi.distance_mode", lang)}
     status = {"": t("ui.kpi.status", lang)}
     seconds = {"": t("ui.kpi.seconds", lang)}
@@ -172,13 +174,22 @@ def compare_table(records: Sequence[StoredPlan], labels: Sequence[str], lang: st
     return pd.DataFrame([*rows, mode, status, seconds])
 
 
+def _tier_word(result: Mapping[str, Any], lang: str) -> str:
+    """A tier's word, or a standalone kind's name (from its result's ``details``)."""
+    details = result.get("details")
+    name = details.get("name") if isinstance(details, Mapping) else None
+    if isinstance(name, Mapping) and name.get(lang):
+        return str(name[lang])
+    return value_label(TIER_LABEL, result.get("tier"), lang)
+
+
 def tier_table(results: Sequence[Mapping[str, Any]], lang: str) -> pd.DataFrame:
     """The solver's status, objective, bound and gap per tier."""
     rows = []
     for r in results:
         rows.append(
             {
-                t("term.tier", lang): value_label(TIER_LABEL, r.get("tier"), lang),
+                t("term.tier", lang): _tier_word(r, lang),
                 t("term.status", lang): value_label(PLAN_STATUS_LABEL, r.get("status"), lang),
                 t("term.objective", lang): fmt.count(r.get("objective")),
                 t("ui.tiers.col.bound", lang): fmt.count(r.get("bound")),
@@ -197,7 +208,7 @@ def diagnosis_lines(results: Sequence[Mapping[str, Any]], lang: str) -> list[tup
         has_plan = r.get("status") in _SOLVED
         for d in r.get("diagnoses") or ():
             text = d.get(lang) or d.get("zh") or ""
-            prefix = value_label(TIER_LABEL, r.get("tier"), lang)
+            prefix = _tier_word(r, lang)
             lines.append((has_plan, f"{prefix}：{text}" if lang == "zh" else f"{prefix}: {text}"))
     return lines
 

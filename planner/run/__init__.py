@@ -65,6 +65,7 @@ from planner.plan.kpi import area_kpis, city_kpis, network_kpis
 from planner.plan.markets import market_kpis, with_markets
 from planner.plan.villages import nearest_station_columns, village_kpis
 from planner.run.budget import budget_groups, check_budget, planned_count, with_budget
+from planner.run.kind_plans import plan_kinds, with_kinds
 from planner.run.markets import check_market_sites, market_tier
 from planner.run.rules import centre_rules, station_rules
 from planner.scenario import Scenario
@@ -631,6 +632,8 @@ def run_plan(
         results.append(outcome.result)
         centres, markets, market_links = outcome.centres, outcome.markets, outcome.links
 
+    kinds = plan_kinds(inst.region, scenario, report)
+    results.extend(kinds.results)
     report("run.stage.kpis", 0.9)
     sites = gpd.GeoDataFrame(pd.concat([stations, centres], ignore_index=True), crs="EPSG:4326")
     sites = sites.drop(columns=["x", "y"])
@@ -659,6 +662,9 @@ def run_plan(
     if markets is not None:
         sites = with_markets(sites, markets)
         kpis.update(market_kpis(sites, inst.region.counties["code"].astype(str)))
+    if scenario.kinds:
+        sites = with_kinds(sites, kinds)
+        kpis["kinds"] = kinds.kpis
     plan = Plan(
         scenario=scenario,
         sites=sites,
@@ -671,6 +677,7 @@ def run_plan(
         distance_mode=scenario.distance_mode,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         market_links=market_links,
+        exclusions=kinds.exclusions if scenario.kinds else None,
     )
     report("run.stage.done", 1.0)
     return plan

@@ -22,8 +22,9 @@ A standalone kind (家电家具回收网点, 智能回收设施, 报废机动车
    weight each serves, and the point of interest of the colocation category within its
    distance, if any.
 
-Hooking kinds into :func:`planner.run.run_plan` and a scenario section listing the
-kinds to plan are left to the integration with the three-tier work.
+A scenario lists the kinds to plan in ``Scenario.kinds``;
+:func:`planner.run.kind_plans.plan_kinds` plans each with this function after the tiers
+in :func:`planner.run.run_plan`.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from planner.data.regions import Region
 from planner.i18n import PlannerError, Text
 from planner.scenario.compliance import classify_sites
 from planner.scenario.existing import ExistingNetwork
+from planner.scenario.kind_list import kind_region_problems
 from planner.scenario.markets import market_region_problems
 from planner.scenario.model import Scenario
 from planner.scenario.problems import ScenarioProblem, shown
@@ -310,6 +311,7 @@ def region_problems(
         _section(data, "generation"),
         _planned_centres(data, candidates["centres"]),
     )
+    found += kind_region_problems(region, data)
     return found
 
 

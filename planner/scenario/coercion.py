@@ -53,6 +53,10 @@ def _build(cls: type, data: Any, prefix: str, problems: list[ScenarioProblem]) -
         if is_dataclass(hint):
             kwargs[f.name] = _build(hint, value, name + ".", problems)
             continue
+        item_cls = _section_items(hint)
+        if item_cls is not None:
+            kwargs[f.name] = _build_items(item_cls, value, name, problems)
+            continue
         before = len(problems)
         coerced = _coerce(hint, value, name, problems)
         if len(problems) == before:
@@ -65,7 +69,23 @@ def _check_types(obj: Any, prefix: str, problems: list[ScenarioProblem]) -> None
     hints = get_type_hints(type(obj))
     for f in fields(obj):
         name, value, hint = prefix + f.name, getattr(obj, f.name), hints[f.name]
-        if is_dataclass(hint):
+        item_cls = _section_items(hint)
+        if item_cls is not None:
+            if not isinstance(value, tuple):
+                problems.append(
+                    ScenarioProblem("scenario.section_list", {"field": name, "value": shown(value)})
+                )
+                continue
+            for index, item in enumerate(value, start=1):
+                if isinstance(item, item_cls):
+                    _check_types(item, f"{name}[{index}].", problems)
+                else:
+                    problems.append(
+                        ScenarioProblem(
+                            "scenario.section", {"field": f"{name}[{index}]", "value": shown(item)}
+                        )
+                    )
+        elif is_dataclass(hint):
             if isinstance(value, hint):
                 _check_types(value, name + ".", problems)
             else:
@@ -74,6 +94,31 @@ def _check_types(obj: Any, prefix: str, problems: list[ScenarioProblem]) -> None
                 )
         else:
             _coerce(hint, value, name, problems)
+
+
+def _section_items(hint: Any) -> type | None:
+    """The item class of a list of sections (``tuple[PlannedKind, ...]``), else ``None``."""
+    args = get_args(hint)
+    if str(hint).startswith("tuple") and args and is_dataclass(args[0]):
+        return args[0]
+    return None
+
+
+def _build_items(
+    cls: type, value: Any, name: str, problems: list[ScenarioProblem]
+) -> tuple[Any, ...]:
+    """A list of sections, each built as :func:`_build` builds one (``kinds[2].count``)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        problems.append(
+            ScenarioProblem("scenario.section_list", {"field": name, "value": shown(value)})
+        )
+        return ()
+    return tuple(
+        _build(cls, item, f"{name}[{index}].", problems)
+        for index, item in enumerate(value, start=1)
+    )
 
 
 def _coerce(hint: Any, value: Any, name: str, problems: list[ScenarioProblem]) -> Any:

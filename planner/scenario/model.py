@@ -27,6 +27,7 @@ from planner.i18n import PlannerError, Text
 from planner.scenario.coercion import CELL_MAXIMUM, _build, _check_types
 from planner.scenario.existing import Costs, ExistingNetwork, network_problems
 from planner.scenario.files import read_data_file
+from planner.scenario.kind_list import PlannedKind, kind_list_problems
 from planner.scenario.markets import market_problems
 from planner.scenario.problems import ScenarioProblem, _as_error, shown
 
@@ -39,6 +40,7 @@ __all__ = [
     "ExistingNetwork",
     "Generation",
     "MarketTier",
+    "PlannedKind",
     "Scenario",
     "SolverSettings",
     "StationTier",
@@ -238,6 +240,10 @@ class Scenario:
         The optional third tier (``count`` 0: none). Left out of :meth:`to_dict` while
         it is the default, so scenarios, their hashes and stored plans without
         markets read and write exactly as before.
+    kinds
+        Standalone facility kinds to plan after the tiers
+        (:class:`~planner.scenario.kind_list.PlannedKind`); empty by default and then
+        left out of :meth:`to_dict`, as ``markets`` is.
     generation
         Per-capita recyclables.
     distance_mode
@@ -261,6 +267,7 @@ class Scenario:
     stations: StationTier = field(default_factory=StationTier)
     centres: CentreTier = field(default_factory=CentreTier)
     markets: MarketTier = field(default_factory=MarketTier)
+    kinds: tuple[PlannedKind, ...] = ()
     generation: Generation = field(default_factory=Generation)
     distance_mode: DistanceMode = "straight"
     circuity: float = 1.3
@@ -275,10 +282,13 @@ class Scenario:
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (JSON/YAML-ready; tuples become lists).
 
-        ``markets`` is left out while it is the default (no market tier)."""
+        ``markets`` and ``kinds`` are left out while they are the defaults (no market
+        tier, no standalone kinds)."""
         data = json.loads(json.dumps(asdict(self), ensure_ascii=False))
         if self.markets == MarketTier():
             data.pop("markets", None)
+        if not self.kinds:
+            data.pop("kinds", None)
         return data
 
     @classmethod
@@ -422,6 +432,7 @@ class Scenario:
             )
         p += self._bound_problems()
         p += market_problems(m, c, self.existing.count_mode)
+        p += kind_list_problems(self.kinds)
         for tier in (s, c):
             for county, lo in tier.county_min.items():
                 hi = tier.county_max.get(county)

@@ -101,6 +101,17 @@ COLUMN_LABEL = {
     "one_off_yuan": "term.one_off_yuan",
     "budget_yuan": "term.budget_yuan",
     "budget_left_yuan": "term.budget_left_yuan",
+    # standalone facility kinds (planner/views/export/kind_tables.py)
+    "facility_kind": "export.col.facility_kind",
+    "served_weight": "export.col.served_weight",
+    "colocated_poi": "export.col.colocated_poi",
+    "colocated_m": "export.col.colocated_m",
+    "rule": "export.col.siting_rule",
+    "zone_category": "export.col.zone_category",
+    "zone_name": "export.col.zone_name",
+    "buffer_m": "export.col.buffer_m",
+    "distance_m": "export.col.zone_distance_m",
+    "reason": "export.col.exclusion_reason",
 }
 
 #: Each tier (``tier`` of a plan's sites and results): plural (sheet names, the report)
@@ -145,6 +156,7 @@ SOURCE_LABEL = {
     "grid": "export.source.grid",
     "existing": "export.source.existing",
     "user": "export.source.user",
+    "poi": "export.source.poi",
 }
 
 #: Each solver status (:data:`planner.models.results.STATUSES`).

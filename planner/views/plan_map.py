@@ -27,6 +27,7 @@ from planner.i18n import t, value_label
 from planner.plan.actions import actions_present, costs_assumed, reasons_text, site_actions
 from planner.plan.villages import KIND_LABEL, uncovered_villages
 from planner.views.find import add_area_labels, add_search
+from planner.views.kind_layers import add_kind_layers, kind_legend
 from planner.views.labels import ACTION_LABEL, COLUMN_LABEL, EXPORT_TIER_ONE_LABEL
 from planner.views.layers import (
     BASEMAP_SYSTEMS,
@@ -228,11 +229,13 @@ def plan_map(
     markets = has_markets(plan)
     if markets:
         add_market_layers(fmap, plan, lang, system, export, show_links)
+    add_kind_layers(fmap, plan, lang, system, export)  # nothing without standalone kinds
 
     legend = _legend(plan, lang, export, show_links, show_uncovered, show_radius, region,
                      show_villages)  # fmt: skip
     if markets:
         legend += market_legend(lang, "file" if export else "app", show_links)
+    legend += kind_legend(plan, lang)
     add_legend(fmap, t(names["legend"], lang), legend, legend_sections)
     add_search(fmap, region, plan.open_sites, lang, system)
     if layer_control:

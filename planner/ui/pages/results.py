@@ -39,6 +39,7 @@ from planner.ui.state import (
 from planner.ui.widgets.charts import LINE_COLOUR, show_chart
 from planner.ui.widgets.choices import choice
 from planner.ui.widgets.export_panel import export_panel, uncovered_downloads
+from planner.ui.widgets.kind_results import kind_results
 from planner.ui.widgets.market_results import market_results
 from planner.ui.widgets.views import (
     basemap_picker,
@@ -239,6 +240,7 @@ def render() -> None:
     )
     _kpi_cards(record)
     market_results(record.kpis, region)  # plans with a market tier only
+    kind_results(plan)  # plans with standalone kinds only
     _coverage(plan, region)
 
     with st.expander(tr("ui.res.solver"), expanded=not record.has_plan):

@@ -66,6 +66,7 @@ from planner.ui.state import (
 )
 from planner.ui.widgets.choices import choice, translated
 from planner.ui.widgets.export_panel import export_panel
+from planner.ui.widgets.kind_review import kind_review
 from planner.ui.widgets.views import basemap_picker, load_plan, local_time, plan_label, show_map
 from planner.views import to_html
 from planner.views.move_map import move_map
@@ -490,6 +491,7 @@ def render() -> None:
         st.caption(tr("ui.rev.other_plan", count=outside))
 
     _decision_form(region, record, shown, table, selected)
+    kind_review(plan, region)  # plans with standalone kinds only
     _audit(record, table)
     st.divider()
     _diff(record, counties, towns)

@@ -72,8 +72,18 @@ def _unsaved(region: Region, scenario_id: int, saved: Scenario) -> bool:
 
 
 @st.fragment(run_every=1.0)
-def _watch(job_id: str, limit: float, markets: bool = False) -> None:
+def _stages(markets: bool, kinds: bool) -> tuple[str, ...]:
+    """The stages of a run: the market tier after the centres, the standalone kinds
+    after the tiers (before the indicators)."""
     stages = MARKET_STAGES if markets else STAGES
+    if kinds:
+        at = stages.index("run.stage.kpis")
+        stages = (*stages[:at], "run.stage.kinds", *stages[at:])
+    return stages
+
+
+def _watch(job_id: str, limit: float, markets: bool = False, kinds: bool = False) -> None:
+    stages = _stages(markets, kinds)
     job = jobs.get(job_id)
     if job is None:
         return
@@ -215,7 +225,12 @@ def render() -> None:
     job = jobs.get(session_jobs.get(scenario_id))
     if job is not None and job.poll() == "running":
         st.markdown(f"**{tr('ui.sw.running', name=record.name)}**")
-        _watch(job.id, record.scenario.solver.time_limit_s, record.scenario.markets.count > 0)
+        _watch(
+            job.id,
+            record.scenario.solver.time_limit_s,
+            record.scenario.markets.count > 0,
+            bool(record.scenario.kinds),
+        )
     else:
         elsewhere = jobs.running(scenario_id)
         if elsewhere:

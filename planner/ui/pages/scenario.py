@@ -62,6 +62,7 @@ from planner.ui.widgets.compliance import compliance_panel
 from planner.ui.widgets.existing import FIELD_HELP as EXISTING_HELP
 from planner.ui.widgets.existing import existing_section
 from planner.ui.widgets.form import BoundForm
+from planner.ui.widgets.kinds import kind_section
 from planner.ui.widgets.markets import FIELD_HELP as MARKET_HELP
 from planner.ui.widgets.markets import market_section
 from planner.ui.widgets.views import local_time
@@ -303,6 +304,8 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         _county_editor(form, draft, region)
 
     existing_section(form, draft, region)
+    # after the county and budget tables: the page's tables keep their order
+    kind_section(form)
 
     with st.expander(tr("ui.sc.section.advanced")):
         a, b = st.columns(2)

@@ -50,6 +50,7 @@ from planner.views.export.common import (
     sources_line,
 )
 from planner.views.export.fonts import font_families
+from planner.views.export.kind_report import kind_section
 from planner.views.export.market_report import market_section
 from planner.views.export.static_map import fontprops, map_figure, wrap_text
 from planner.views.labels import (
@@ -672,6 +673,7 @@ def export_report(
         w.table(header, rows, widths, [False] + [True] * 7, size=8)
         _actions_section(w, plan, region, lang)
         market_section(w, plan, region, lang)  # plans with a market tier only
+        kind_section(w, plan, region, lang)  # plans with standalone kinds only
         w.add_figure(map_figure(plan, region, lang, paper, notice=notice))
 
         if len(plan.township_kpis):

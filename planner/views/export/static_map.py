@@ -34,6 +34,7 @@ from planner.views.export.common import (
     sources_line,
 )
 from planner.views.export.fonts import font_families
+from planner.views.kind_layers import draw_kinds, kind_sheet_legend
 from planner.views.markets import draw_markets, has_markets
 from planner.views.style import (
     PRINT,
@@ -225,6 +226,7 @@ def map_figure(
                 _dots(ax, part, site_symbol(base, action), k, zorder)
 
     draw_markets(ax, plan, counties.crs, k)  # nothing without a market tier
+    draw_kinds(ax, plan, counties.crs, k)  # nor without standalone kinds
     _fit_extent(fig, ax, counties.total_bounds)
     # An Agg canvas only now: attached earlier, every geopandas plot call would redraw.
     if not isinstance(fig.canvas, FigureCanvasAgg):
@@ -266,6 +268,8 @@ def map_figure(
         for key, symbol in sheet_legend(actions_present(plan.sites))
         + (market_sheet_legend(plan.market_links is not None) if has_markets(plan) else [])
     ]
+    kinds = kind_sheet_legend(plan, lang)
+    handles += [_handle(symbol, name, k) for name, symbol in kinds]
     # Legend and boxes share the panel's width (mode="expand" widens the legend).
     legend = panel.legend(
         handles=handles,
@@ -279,7 +283,9 @@ def map_figure(
         title_fontproperties=fontprops(10 * k, "bold"),
         alignment="left",
         borderpad=0.8,
-        labelspacing=0.8,
+        # a plan with standalone kinds has many entries: closer rows keep the key
+        # figures, the note and the scale bar apart in the panel
+        labelspacing=0.35 if kinds else 0.8,
         handlelength=1.8,
         edgecolor=PRINT.frame,
         fancybox=False,

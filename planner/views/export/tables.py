@@ -149,6 +149,17 @@ def _write_sheet(
                     cell.font = CLOSED_FONT
 
 
+def _unique(title: str, taken: set[str]) -> str:
+    """``title``, or with a number when a sheet has it (kind names are the planner's)."""
+    n = 2
+    out = title
+    while out in taken:
+        suffix = f" ({n})"
+        out = title[: 31 - len(suffix)] + suffix
+        n += 1
+    return out
+
+
 def _display_width(text: str) -> int:
     """Width in Excel character units: CJK characters count double."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
@@ -178,6 +189,13 @@ def export_xlsx(
         closed = t("action.close", lang)
         table = site_table(plan, tier, lang, region, review)
         _write_sheet(ws, table, site_columns(plan, tier), closed)
+    from planner.views.export.kind_tables import kind_tables
+
+    titles = {w.title for w in wb.worksheets}
+    for title, table, columns in kind_tables(plan, lang, region):
+        ws = wb.create_sheet(_unique(title[:31], titles))
+        titles.add(ws.title)
+        _write_sheet(ws, table, columns)
     ws = wb.create_sheet(t("export.sheet.counties", lang)[:31])
     _write_sheet(ws, county_table(plan, lang, region), COUNTY_COLUMNS)
     ws = wb.create_sheet(t("export.sheet.uncovered", lang)[:31])
