@@ -318,7 +318,7 @@ def test_report_has_the_actions_and_costs_section(plan, region, tmp_path):
     pdf = pdfium.PdfDocument(export_report(plan, tmp_path / "r.pdf", region, "zh"))
     pages = [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
     text = "\n".join(pages)
-    assert "五、新建、改造、保留与关停" in text and "六、分乡镇/街道指标" in text
+    assert "四、新建、改造、保留与关停" in text and "五、分乡镇/街道指标" in text
     assert "区县 层级 新建 标准化改造 保留 关停 规划后运行" in text
     assert "西县 回收站点 2 0 1 1 3" in text and "东县 回收站点 1 1 0 1 2" in text
     assert "合计 回收站点 3 1 1 2 5" in text and "合计 分拣中心 1 0 0 1 1" in text

@@ -34,7 +34,7 @@ def test_plan_map_labels_areas_by_zoom_and_finds_sites(plan, region) -> None:
     html = plan_map(plan, region, "zh").get_root().render()
     assert "planner-area-label" in html and 'map.on("zoomend", show)' in html
     block = html[html.index('"county"]') - 200 :]
-    labels = json.loads(re.search(r"var rows = (\[\[.*?\]\]);", block, re.S).group(1))
+    labels = json.loads(re.search(r"var names = (\[\[.*?\]\]);", block, re.S).group(1))
     counties = [r for r in labels if r[4] == "county"]
     towns = [r for r in labels if r[4] == "township"]
     assert [r[2] for r in counties] == list(region.counties["name"])

@@ -36,8 +36,8 @@ class AreaLabels(folium.MacroElement):
         {% macro script(this, kwargs) %}
         (function() {
             var map = {{ this._parent.get_name() }};
-            var rows = {{ this.rows_json }};
-            var labels = rows.map(function(r) {
+            var names = {{ this.rows_json }};
+            var labels = names.map(function(r) {
                 var icon = L.divIcon({className: "planner-area-label " + r[4],
                                       html: "<span>" + r[2] + "</span>", iconSize: null});
                 return [L.marker([r[0], r[1]], {icon: icon, interactive: false,
@@ -75,7 +75,7 @@ class MapSearch(folium.MacroElement):
         {% macro script(this, kwargs) %}
         (function() {
             var map = {{ this._parent.get_name() }};
-            var rows = {{ this.rows_json }};
+            var entries = {{ this.rows_json }};
             var box = L.control({position: "topright"});
             box.onAdd = function() {
                 var div = L.DomUtil.create("div", "planner-search");
@@ -88,7 +88,7 @@ class MapSearch(folium.MacroElement):
                     var q = input.value.trim().toLowerCase();
                     hits.innerHTML = "";
                     if (!q) { return; }
-                    rows.filter(function(r) {
+                    entries.filter(function(r) {
                         return r[2].toLowerCase().indexOf(q) >= 0 || r[3].indexOf(q) === 0;
                     }).slice(0, 12).forEach(function(r) {
                         var hit = L.DomUtil.create("div", "planner-search-hit", hits);
