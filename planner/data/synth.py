@@ -321,6 +321,8 @@ COMMUNITY_CONCENTRATION = 60.0
 URBAN_COMMUNITY_WEIGHT = 2.0  # a 社区 holds about twice the people of a 城中村 village
 POPULATION_SIGMA = 0.5  # spread of the lognormal unit weights
 POPULATION_SALT = 2020
+SEAT_PART_MIN_KM2 = 5.0  # smallest land part (island) that gets a generated seat
+SEAT_PART_MIN_SHARE = 0.02  # ... and its smallest share of the county's land
 GRID = 1e-7  # degrees (~1 cm): coordinates are stored at this precision
 # Straight edges in metres are curved in degrees; densifying keeps a community's edge on
 # its township's edge after reprojection to within centimetres.
@@ -460,16 +462,18 @@ def _township_seats(
     for i, code in enumerate(towns["code"]):
         if code in seats:
             lon, lat, src = seats[code]
-            xy[i] = to_metric.transform(lon, lat)
+            # A named place on the coast may sit a little off the shoreline: onto land.
+            xy[i] = _nearest_inside(poly, np.array(to_metric.transform(lon, lat)))
             source[i] = src
             known[i] = True
     kinds = towns["kind"].to_numpy()
     urban = ~known & np.isin(kinds, ["street", "county_direct"])
     rural = ~known & ~urban
     rng = rng_for(county_code, 1)
+    main = main_land(poly)
     if urban.any():
         xy[urban] = place_points(
-            poly,
+            main,
             int(urban.sum()),
             rng,
             fixed=xy[known],
@@ -478,10 +482,26 @@ def _township_seats(
             margin=200.0,
         )
         if urban.sum() == 1 and not known.any():
-            xy[urban] = _nearest_inside(poly, core)
+            xy[urban] = _nearest_inside(main, core)
     if rural.any():
-        xy[rural] = place_points(poly, int(rural.sum()), rng, fixed=xy[known | urban], margin=200.0)
+        xy[rural] = place_points(main, int(rural.sum()), rng, fixed=xy[known | urban], margin=200.0)
     return xy, source
+
+
+def main_land(poly: BaseGeometry) -> BaseGeometry:
+    """The parts of a county's land big enough to hold a generated township seat.
+
+    Farthest-point seeding reaches for remote islets first, which put populous towns on
+    rocks at sea. A generated seat goes only on a part of at least
+    :data:`SEAT_PART_MIN_KM2` km² and :data:`SEAT_PART_MIN_SHARE` of the county's land;
+    islands still belong to the zone whose cell covers them, and real seats stay put.
+    """
+    parts = [p for p in shapely.get_parts(poly) if p.area > 0]
+    threshold = max(SEAT_PART_MIN_KM2 * 1e6, SEAT_PART_MIN_SHARE * poly.area)
+    big = [p for p in parts if p.area >= threshold]
+    if not big:
+        big = [max(parts, key=lambda p: p.area)]
+    return big[0] if len(big) == 1 else shapely.MultiPolygon(big)
 
 
 def _nearest_inside(poly: BaseGeometry, point: np.ndarray) -> np.ndarray:
