@@ -84,7 +84,7 @@ COUNTY_SEATS = {
     "330327": "Lingxi",
     "330328": "Daxue",
     "330329": "Luoyang",
-    "330381": "Ruian",
+    "330381": "Rui’an",
     "330382": "Yueqing",
     "330383": "Longgang",
     "350582": "Jinjiang",

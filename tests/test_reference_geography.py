@@ -19,6 +19,7 @@ import pytest
 
 from planner.data.landmask import on_land
 from planner.data.regions import load_region
+from planner.data.synth import MAX_TOWNSHIP_DENSITY
 from planner.instance.candidates import centre_candidates, station_candidates
 from planner.scenario import default_scenario
 
@@ -36,8 +37,6 @@ TOWNSHIP_POINTS = (
 # the real seats lay in their own generated zone (34.5 % over all matched seats).
 MAX_MEDIAN_GENERATED_KM = 7.7
 MIN_SHARE_IN_OWN_ZONE = 0.40
-# People per km² of a township's zone: no generated zone may be denser than a city core.
-MAX_TOWNSHIP_DENSITY = 30_000.0
 
 
 @pytest.fixture(scope="module", params=["wenzhou", "jinjiang"])
@@ -62,25 +61,12 @@ def test_no_candidate_site_in_the_sea(region):
         assert list(frame.loc[wet, "site_id"]) == []
 
 
-@pytest.mark.parametrize(
-    "region_id",
-    [
-        pytest.param(
-            "wenzhou",
-            marks=pytest.mark.xfail(
-                strict=True, reason="density cap not built yet (issue 19 item 3)"
-            ),
-        ),
-        "jinjiang",
-    ],
-)
-def test_no_township_denser_than_a_city_core(region_id):
-    region = load_region(region_id)
+def test_no_township_denser_than_a_city_core(region):
     towns = region.townships.to_crs(region.metric_crs)
     density = towns["population"] / (towns.geometry.area / 1e6)
     top = towns.assign(density=density).nlargest(1, "density").iloc[0]
     print(f"{region.id}: densest township {top['name']} {top['density']:,.0f} people/km²")
-    assert density.max() <= MAX_TOWNSHIP_DENSITY
+    assert density.max() <= MAX_TOWNSHIP_DENSITY * 1.001  # area rounding of stored polygons
 
 
 def test_dongtou_has_its_islands():
@@ -123,7 +109,9 @@ def _matched() -> gpd.GeoDataFrame:
     return both
 
 
-@pytest.mark.xfail(strict=True, reason="placement by kind not built yet (issue 19 item 3)")
+@pytest.mark.xfail(
+    strict=True, reason="placement by kind gets 10.7 km (was 15.4); no real signal yet for 镇/乡"
+)
 def test_generated_seats_near_the_real_seats():
     both = _matched()
     generated = both[both["generated"]]
@@ -136,7 +124,7 @@ def test_generated_seats_near_the_real_seats():
     assert median <= MAX_MEDIAN_GENERATED_KM
 
 
-@pytest.mark.xfail(strict=True, reason="placement by kind not built yet (issue 19 item 3)")
+@pytest.mark.xfail(strict=True, reason="38.8 % today (was 34.5 %), threshold 40 %")
 def test_real_seats_inside_their_own_zone():
     both = _matched()
     share = float(both["in_own_zone"].mean())
