@@ -61,6 +61,7 @@ from planner.models import SolverOptions
 from planner.plan import Plan, TierResult
 from planner.plan.actions import action_kpis, cost_kpis, priced
 from planner.plan.kpi import area_kpis, city_kpis, network_kpis
+from planner.plan.location import location_quality
 from planner.plan.villages import nearest_station_columns, village_kpis
 from planner.run.budget import budget_groups, check_budget, planned_count, with_budget
 from planner.run.rules import centre_rules, station_rules
@@ -643,6 +644,7 @@ def run_plan(
     county_kpis = area_kpis(demand, sites, "county_code")
     township_kpis = area_kpis(demand, sites, "township_code")
     sites = priced(_with_closed(sites, inst), scenario.costs)
+    sites["location_quality"] = location_quality(sites, inst.region)
     kpis["actions"] = action_kpis(sites)
     kpis["costs"] = cost_kpis(sites, scenario.costs)
     plan = Plan(
