@@ -54,7 +54,8 @@ def test_no_generated_point_in_the_sea(region):
 
 
 def test_no_candidate_site_in_the_sea(region):
-    scenario = default_scenario(region.id)
+    # with the optional grid of extra candidates in dense communities switched on
+    scenario = default_scenario(region.id).with_changes(dense_grid_m=300)
     for frame in (station_candidates(region, scenario), centre_candidates(region)):
         wet = ~on_land(frame.geometry.x, frame.geometry.y)
         print(f"{region.id}: {wet.sum()} of {len(frame)} candidates in the sea")
