@@ -71,3 +71,19 @@ def test_default_plan_sites_carry_it_and_the_workbook_shows_it(jinjiang):
     assert (centres["Location"] == "schematic").sum() == int(
         (sites.loc[sites["tier"] == "sorting_centre", "location_quality"] == "schematic").sum()
     )
+
+
+def test_maps_and_report_say_how_many_sites_are_schematic(jinjiang):
+    from planner.plan.location import schematic_note
+    from planner.views import plan_map, to_html
+
+    plan = run_plan(jinjiang, default_scenario("jinjiang"))
+    open_sites = plan.sites[plan.sites["action"] != "close"]
+    count = int((open_sites["location_quality"] == "schematic").sum())
+    assert count >= 80  # every station stands on a generated community point
+    note = schematic_note(plan.sites, "zh")
+    assert note.startswith(f"{len(open_sites)} 个站点中有 {count} 个为示意位置")
+    assert f"{count} of {len(open_sites)} sites" in schematic_note(plan.sites, "en")
+    assert note in to_html(plan_map(plan, jinjiang, lang="zh"))
+    old = plan.sites.drop(columns="location_quality")  # a plan saved before issue 19
+    assert schematic_note(old, "zh") == ""

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from planner.data.regions import Region
+from planner.i18n import t
 
-__all__ = ["LOCATION_QUALITIES", "location_quality"]
+__all__ = ["LOCATION_QUALITIES", "location_quality", "schematic_note"]
 
 LOCATION_QUALITIES = ("real", "schematic")
 # Candidate sources whose coordinates a planner supplied.
@@ -64,3 +65,18 @@ def location_quality(sites: pd.DataFrame, region: Region) -> np.ndarray:
     )
     schematic &= ~np.isin(source, list(_SUPPLIED))
     return np.where(schematic, "schematic", "real").astype(object)
+
+
+def schematic_note(sites: pd.DataFrame, lang: str) -> str:
+    """How many of a plan's sites stand at schematic positions, in words ("" if none).
+
+    Closed existing sites are left out: the plan opens or keeps the others. Plans saved
+    before ``location_quality`` existed say nothing.
+    """
+    if "location_quality" not in sites or sites.empty:
+        return ""
+    shown = sites[sites["action"] != "close"] if "action" in sites else sites
+    count = int((shown["location_quality"] == "schematic").sum())
+    if count == 0:
+        return ""
+    return t("map.schematic_sites", lang, count=count, total=len(shown))

@@ -23,6 +23,7 @@ from planner.data.regions import Region
 from planner.format import figure, metres, number, share
 from planner.i18n import t, value_label
 from planner.plan.actions import actions_present, costs_assumed, reasons_text, site_actions
+from planner.plan.location import schematic_note
 from planner.plan.villages import KIND_LABEL, uncovered_villages
 from planner.views.labels import ACTION_LABEL, COLUMN_LABEL, EXPORT_TIER_ONE_LABEL
 from planner.views.layers import (
@@ -220,9 +221,10 @@ def plan_map(
     if title is not None:
         add_title(fmap, *title)
     if region is not None and region.is_approximate:
-        add_notice(
-            fmap, t(names["approximate"], lang), style.notice_bottom_px, style.notice_max_width
+        note = " ".join(
+            filter(None, [t(names["approximate"], lang), schematic_note(plan.sites, lang)])
         )
+        add_notice(fmap, note, style.notice_bottom_px, style.notice_max_width)
     return fmap
 
 
