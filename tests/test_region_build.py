@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -62,7 +63,9 @@ def test_place_points_inside_concave_polygon_and_distinct():
 def test_place_points_concentrates_near_centre():
     poly = shapely.box(0, 0, 20_000, 20_000)
     centre = np.array([2_000.0, 2_000.0])
-    packed = place_points(poly, 30, rng_for(2), density_centre=centre, concentration=60)
+    # Converged weighted k-means puts centres at a density ~ sqrt(weight) in 2-D, so the
+    # gradient must be steep for a clear packing (60 gives 0.65 of the even spread).
+    packed = place_points(poly, 30, rng_for(2), density_centre=centre, concentration=200)
     even = place_points(poly, 30, rng_for(2))
     d_packed = np.median(np.hypot(*(packed - centre).T))
     d_even = np.median(np.hypot(*(even - centre).T))
@@ -89,3 +92,33 @@ def test_partition_reattaches_piece_cut_off_by_a_bay():
     cells = partition(poly, seeds)
     assert all(c.geom_type == "Polygon" for c in cells)
     assert sum(c.area for c in cells) == pytest.approx(poly.area)
+
+
+def test_density_cap_moves_the_excess_and_keeps_the_county_total():
+    import geopandas as gpd
+
+    from planner.data.synth import MAX_TOWNSHIP_DENSITY, _cap_township_density
+
+    # Two townships of 1 km² and 10 km² (UTM 51N); the small one holds 100,000 people.
+    small = shapely.box(500_000, 3_000_000, 501_000, 3_001_000)
+    big = shapely.box(501_000, 3_000_000, 511_000, 3_001_000)
+    towns = gpd.GeoDataFrame(
+        {"code": ["t1", "t2"], "county_code": ["c", "c"]}, geometry=[small, big], crs=32651
+    ).to_crs(4326)
+    comms = pd.DataFrame(
+        {
+            "township_code": ["t1", "t1", "t2"],
+            "county_code": ["c", "c", "c"],
+            "population": [60_000, 40_000, 5_000],
+        }
+    )
+    counties = pd.DataFrame({"code": ["c"], "household_size": [2.5]})
+    _cap_township_density(counties, towns, comms, "EPSG:32651")
+    per_town = comms.groupby("township_code")["population"].sum()
+    assert per_town.sum() == 105_000
+    area_small = float(towns.to_crs(32651).geometry.area.iloc[0]) / 1e6
+    assert per_town["t1"] == int(np.floor(MAX_TOWNSHIP_DENSITY * area_small))
+    assert per_town["t2"] == 105_000 - per_town["t1"]
+    # the small township's communities keep their 3 : 2 shares
+    assert abs(comms["population"].iloc[0] / comms["population"].iloc[1] - 1.5) < 1e-3
+    assert (comms["households"] == np.rint(comms["population"] / 2.5)).all()

@@ -14,7 +14,7 @@ byte-identical outputs on every machine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -24,6 +24,7 @@ import shapely.ops
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
+from sklearn.cluster import KMeans
 
 __all__ = [
     "apportion",
@@ -91,15 +92,19 @@ def place_points(
     fixed: np.ndarray | None = None,
     density_centre: np.ndarray | None = None,
     concentration: float = 0.0,
+    weight: Callable[[np.ndarray], np.ndarray] | None = None,
     lloyd_iterations: int = 12,
     sample_size: int = 2500,
     margin: float = 0.0,
+    keep_clear: float | None = None,
 ) -> np.ndarray:
     """Spread ``n`` new points over ``polygon`` the way settlements spread.
 
-    Points are the centroids of a weighted k-means (Lloyd) over a dense sample of the
-    polygon, so they are evenly spaced where the weight is even and packed where it is
-    high. ``fixed`` points (e.g. real seats) take part in the partition but do not move.
+    Points are the centres of a weighted k-means (scikit-learn ``KMeans`` with
+    ``sample_weight``) over a dense sample of the polygon, so they are evenly spaced
+    where the weight is even and packed where it is high. ``fixed`` points (e.g. real
+    seats) keep the land around them: sample points nearer to a fixed point than half
+    the typical spacing are left out, so new points do not crowd a known seat.
 
     Parameters
     ----------
@@ -108,7 +113,7 @@ def place_points(
     n
         Number of new points to place.
     rng
-        Source of randomness.
+        Source of randomness (seeds the k-means).
     fixed
         ``(k, 2)`` points that already exist and stay put.
     density_centre
@@ -118,12 +123,18 @@ def place_points(
         the centre.
     concentration
         Strength of that gradient; 0 gives an even spread.
+    weight
+        Instead of the two above: a function of the ``(m, 2)`` sample points giving
+        their non-negative weights.
     lloyd_iterations
-        Relaxation rounds.
+        Most k-means iterations.
     sample_size
         Sample points that stand for the polygon's area.
     margin
         Passed to :func:`sample_inside`: keep points away from the boundary.
+    keep_clear
+        Metres of land kept clear around each fixed point; by default half the typical
+        spacing of ``n`` plus the fixed points over the polygon.
 
     Returns
     -------
@@ -134,37 +145,37 @@ def place_points(
         return np.empty((0, 2))
     fixed = np.empty((0, 2)) if fixed is None else np.asarray(fixed, dtype=float)
     sample = sample_inside(polygon, max(sample_size, 8 * (n + len(fixed))), rng, margin)
-    weight = np.ones(len(sample))
-    if density_centre is not None and concentration > 0:
+    if weight is not None:
+        w = np.asarray(weight(sample), dtype=float)
+    elif density_centre is not None and concentration > 0:
         scale = np.sqrt(polygon.area) / 6
         dist = np.hypot(*(sample - np.asarray(density_centre)).T)
-        weight = 1 + concentration * np.exp(-dist / scale)
-
-    # Seed new points by weighted farthest-point sampling: spread from the first draw on.
-    chosen: list[int] = []
-    nearest = np.full(len(sample), np.inf)
+        w = 1 + concentration * np.exp(-dist / scale)
+    else:
+        w = np.ones(len(sample))
+    free = np.ones(len(sample), dtype=bool)
     if len(fixed):
-        nearest = cKDTree(fixed).query(sample)[0]
-    for _ in range(n):
-        score = weight * (nearest if np.isfinite(nearest).any() else rng.random(len(sample)))
-        pick = int(np.argmax(score))
-        chosen.append(pick)
-        nearest = np.minimum(nearest, np.hypot(*(sample - sample[pick]).T))
-    points = sample[chosen].copy()
-
-    tree_sample = cKDTree(sample)
-    for _ in range(lloyd_iterations):
-        everything = np.vstack([fixed, points])
-        owner = cKDTree(everything).query(sample)[1] - len(fixed)
-        for i in range(n):
-            mine = owner == i
-            if mine.any():
-                w = weight[mine]
-                points[i] = (sample[mine] * w[:, None]).sum(axis=0) / w.sum()
-        # Snap back onto the sample so every point stays inside a concave polygon.
-        points = sample[tree_sample.query(points)[1]]
-        points = _separate(points, sample, tree_sample)
-    return points
+        if keep_clear is None:
+            keep_clear = 0.5 * np.sqrt(polygon.area / (n + len(fixed)))
+        free = cKDTree(fixed).query(sample)[0] > keep_clear
+        if free.sum() < 4 * n:
+            free[:] = True
+    # Only weighted land takes part, unless too little of it is left for ``n`` points.
+    if (free & (w > 0)).sum() >= 4 * n:
+        free &= w > 0
+    pool, pool_w = sample[free], np.maximum(w[free], 1e-9)
+    if n >= len(pool):
+        return _separate(pool[:n].copy(), sample, cKDTree(sample))
+    kmeans = KMeans(
+        n_clusters=n,
+        n_init=1,
+        max_iter=max(lloyd_iterations, 1),
+        random_state=int(rng.integers(2**31 - 1)),
+    ).fit(pool, sample_weight=pool_w)
+    # Snap the centres onto the sample so every point stays inside a concave polygon.
+    tree = cKDTree(pool)
+    points = pool[tree.query(kmeans.cluster_centers_)[1]]
+    return _separate(points, pool, tree)
 
 
 def _separate(points: np.ndarray, sample: np.ndarray, tree: cKDTree) -> np.ndarray:
@@ -316,11 +327,25 @@ def split_population(
 # Settlement shape: how strongly streets (街道) and communities (社区) pack around their
 # centre, against towns and villages that spread over the land. Chosen by eye against
 # the real seat coordinates we have; they shape plausibility only, not any total.
-STREET_CONCENTRATION = 40.0
 COMMUNITY_CONCENTRATION = 60.0
 URBAN_COMMUNITY_WEIGHT = 2.0  # a 社区 holds about twice the people of a 城中村 village
 POPULATION_SIGMA = 0.5  # spread of the lognormal unit weights
 POPULATION_SALT = 2020
+# Planning assumption: a county town's built-up area holds about this many people per km²
+# (Chinese urban built-up areas run 8,000-12,000); it sizes the disc the streets share.
+URBAN_DENSITY = 10_000.0
+# Planning assumption: no generated township zone is denser than a dense old city core
+# (people per km²); the excess population moves to the county's other townships.
+MAX_TOWNSHIP_DENSITY = 30_000.0
+# Towns sit around this rank of distance from the core among the county's land (0 = the
+# core, 1 = the farthest point), give or take the spread.
+TOWN_RANK = 0.35
+TOWN_RANK_SPREAD = 0.25
+# Sample points standing for a county's land when seats are placed: dense enough that
+# the county town's disc holds a few hundred of them.
+SEAT_SAMPLE_SIZE = 20_000
+SEAT_PART_MIN_KM2 = 5.0  # smallest land part (island) that gets a generated seat
+SEAT_PART_MIN_SHARE = 0.02  # ... and its smallest share of the county's land
 GRID = 1e-7  # degrees (~1 cm): coordinates are stored at this precision
 # Straight edges in metres are curved in degrees; densifying keeps a community's edge on
 # its township's edge after reprojection to within centimetres.
@@ -374,7 +399,15 @@ def synthesise_layers(
         core = np.array(to_metric.transform(*cores[county.code])) if county.code in cores else None
         if core is None:
             core = np.array(poly.representative_point().coords[0])
-        seat_xy, seat_src = _township_seats(poly, towns, seats, core, to_metric, county.code)
+        seat_xy, seat_src = _township_seats(
+            poly,
+            towns,
+            seats,
+            core,
+            to_metric,
+            county.code,
+            float(county.population) * float(county.urban_share),
+        )
         cells = [shapely.segmentize(c, SEGMENT_M) for c in partition(poly, seat_xy)]
         for town, xy, src, cell in zip(towns.itertuples(), seat_xy, seat_src, cells, strict=True):
             lon, lat = to_wgs.transform(*xy)
@@ -412,6 +445,7 @@ def synthesise_layers(
         )
     )
     _estimate_population(counties, towns_gdf, comm_gdf)
+    _cap_township_density(counties, towns_gdf, comm_gdf, metric_crs)
     towns_gdf["population"] = (
         comm_gdf.groupby("township_code")["population"].sum().reindex(towns_gdf["code"]).to_numpy()
     )
@@ -452,36 +486,88 @@ def _township_seats(
     core: np.ndarray,
     to_metric: Transformer,
     county_code: str,
+    urban_population: float,
 ) -> tuple[np.ndarray, list[str]]:
-    """Seats of a county's townships: known ones kept, the others placed plausibly."""
+    """Seats of a county's townships: known ones kept, the others placed by kind.
+
+    Streets (街道) are urban: they share the county town, a disc around the core
+    sized by the county's urban population at :data:`URBAN_DENSITY`. Towns (镇) sit at
+    middle distance from the core, townships (乡), zones and farms at the periphery.
+    Within a kind the order is the NBS code order: no real signal tells them apart.
+    """
     xy = np.zeros((len(towns), 2))
     source = ["generated"] * len(towns)
     known = np.zeros(len(towns), dtype=bool)
     for i, code in enumerate(towns["code"]):
         if code in seats:
             lon, lat, src = seats[code]
-            xy[i] = to_metric.transform(lon, lat)
+            # A named place on the coast may sit a little off the shoreline: onto land.
+            xy[i] = _nearest_inside(poly, np.array(to_metric.transform(lon, lat)))
             source[i] = src
             known[i] = True
     kinds = towns["kind"].to_numpy()
     urban = ~known & np.isin(kinds, ["street", "county_direct"])
-    rural = ~known & ~urban
+    middle = ~known & (kinds == "town")
+    outer = ~known & ~urban & ~middle
     rng = rng_for(county_code, 1)
-    if urban.any():
-        xy[urban] = place_points(
-            poly,
-            int(urban.sum()),
+    main = main_land(poly)
+    # The county town's built-up area at an urban density; streets share it.
+    urban_radius = max(np.sqrt(urban_population / URBAN_DENSITY * 1e6 / np.pi), 2000.0)
+
+    def near_core(sample: np.ndarray) -> np.ndarray:
+        # No tail: a little weight spread far out pulls k-means centres out of town.
+        d = np.hypot(*(sample - core).T)
+        return np.where(d < 3 * urban_radius, np.exp(-((d / urban_radius) ** 2)), 0.0)
+
+    def rank(sample: np.ndarray) -> np.ndarray:
+        # How far out a sample point is among all of the county's land, 0 (core) to 1.
+        d = np.hypot(*(sample - core).T)
+        return np.argsort(np.argsort(d)) / max(len(d) - 1, 1)
+
+    def middle_distance(sample: np.ndarray) -> np.ndarray:
+        return np.exp(-(((rank(sample) - TOWN_RANK) / TOWN_RANK_SPREAD) ** 2)) + 1e-3
+
+    def periphery(sample: np.ndarray) -> np.ndarray:
+        return rank(sample) ** 2 + 1e-3
+
+    placed = known.copy()
+    # Streets pack in the county town, next to the real seats there: a short clearance.
+    street_clear = 0.5 * urban_radius / np.sqrt(max(int(urban.sum()), 1))
+    groups = ((urban, near_core, street_clear), (middle, middle_distance, None),
+              (outer, periphery, None))  # fmt: skip
+    for group, weight, clear in groups:
+        if not group.any():
+            continue
+        xy[group] = place_points(
+            main,
+            int(group.sum()),
             rng,
-            fixed=xy[known],
-            density_centre=core,
-            concentration=STREET_CONCENTRATION,
+            fixed=xy[placed],
+            weight=weight,
             margin=200.0,
+            keep_clear=clear,
+            sample_size=SEAT_SAMPLE_SIZE,
         )
-        if urban.sum() == 1 and not known.any():
-            xy[urban] = _nearest_inside(poly, core)
-    if rural.any():
-        xy[rural] = place_points(poly, int(rural.sum()), rng, fixed=xy[known | urban], margin=200.0)
+        placed |= group
+    if urban.sum() == 1 and not known.any():
+        xy[urban] = _nearest_inside(main, core)
     return xy, source
+
+
+def main_land(poly: BaseGeometry) -> BaseGeometry:
+    """The parts of a county's land big enough to hold a generated township seat.
+
+    Farthest-point seeding reaches for remote islets first, which put populous towns on
+    rocks at sea. A generated seat goes only on a part of at least
+    :data:`SEAT_PART_MIN_KM2` km² and :data:`SEAT_PART_MIN_SHARE` of the county's land;
+    islands still belong to the zone whose cell covers them, and real seats stay put.
+    """
+    parts = [p for p in shapely.get_parts(poly) if p.area > 0]
+    threshold = max(SEAT_PART_MIN_KM2 * 1e6, SEAT_PART_MIN_SHARE * poly.area)
+    big = [p for p in parts if p.area >= threshold]
+    if not big:
+        big = [max(parts, key=lambda p: p.area)]
+    return big[0] if len(big) == 1 else shapely.MultiPolygon(big)
 
 
 def _nearest_inside(poly: BaseGeometry, point: np.ndarray) -> np.ndarray:
@@ -575,3 +661,48 @@ def _estimate_population(
         ).astype("int64")
     comms["population"] = population
     comms["households"] = households
+
+
+def _cap_township_density(
+    counties: gpd.GeoDataFrame,
+    towns: gpd.GeoDataFrame,
+    comms: gpd.GeoDataFrame,
+    metric_crs: str,
+) -> None:
+    """Keep every township at or below :data:`MAX_TOWNSHIP_DENSITY` (in place).
+
+    A generated zone can come out small around a populous street; its estimated
+    population would then read as a density no city core has. The excess moves to the
+    county's other townships in proportion to their population (water-filling until none
+    is over the cap), and each township's total is re-apportioned to its communities by
+    their former shares, so county totals stay exact to the person.
+    """
+    area_km2 = towns.to_crs(metric_crs).geometry.area.to_numpy() / 1e6
+    cap = np.floor(MAX_TOWNSHIP_DENSITY * area_km2).astype(np.int64)
+    current = comms.groupby("township_code")["population"].sum()
+    population = current.reindex(towns["code"]).fillna(0).to_numpy(dtype=np.int64, copy=True)
+    county_of = towns["county_code"].to_numpy()
+    for code in np.unique(county_of):
+        mine = np.flatnonzero(county_of == code)
+        for _ in range(len(mine)):
+            over = population[mine] > cap[mine]
+            if not over.any():
+                break
+            excess = int((population[mine][over] - cap[mine][over]).sum())
+            population[mine[over]] = cap[mine[over]]
+            room = np.maximum(cap[mine] - population[mine], 0)
+            takers = (room > 0) & ~over
+            if not takers.any():
+                break  # the county is denser than the cap everywhere: leave the rest over
+            share = apportion(excess, np.maximum(population[mine][takers], 1))
+            population[mine[takers]] += share
+    for town_code, total in zip(towns["code"], population, strict=True):
+        rows = np.flatnonzero((comms["township_code"] == town_code).to_numpy())
+        if len(rows) == 0 or total == int(comms["population"].iloc[rows].sum()):
+            continue
+        weights = np.maximum(comms["population"].iloc[rows].to_numpy(), 1)
+        comms.iloc[rows, comms.columns.get_loc("population")] = apportion(int(total), weights)
+    size = counties.set_index("code")["household_size"].reindex(comms["county_code"]).to_numpy()
+    comms["households"] = np.maximum(np.rint(comms["population"].to_numpy() / size), 1).astype(
+        "int64"
+    )

@@ -62,6 +62,7 @@ from planner.models import SolverOptions
 from planner.plan import Plan, TierResult
 from planner.plan.actions import action_kpis, cost_kpis, priced
 from planner.plan.kpi import area_kpis, city_kpis, network_kpis
+from planner.plan.location import location_quality
 from planner.plan.markets import market_kpis, with_markets
 from planner.plan.villages import nearest_station_columns, village_kpis
 from planner.run.budget import budget_groups, check_budget, planned_count, with_budget
@@ -665,6 +666,7 @@ def run_plan(
     if scenario.kinds:
         sites = with_kinds(sites, kinds)
         kpis["kinds"] = kinds.kpis
+    sites["location_quality"] = location_quality(sites, inst.region)
     plan = Plan(
         scenario=scenario,
         sites=sites,

@@ -17,6 +17,7 @@ __all__ = [
     "EXPORT_PLAN_STATUS_LABEL",
     "EXPORT_TIER_LABEL",
     "EXPORT_TIER_ONE_LABEL",
+    "LOCATION_QUALITY_LABEL",
     "MODEL_LABEL",
     "PER_COMMUNITY_LABEL",
     "REASON_LABEL",
@@ -48,6 +49,7 @@ COLUMN_LABEL = {
     "cost_yuan": "term.cost_yuan",
     "operation_yuan_per_year": "term.operation_yuan_per_year",
     "source": "export.col.source",
+    "location_quality": "export.col.location_quality",
     "served_population": "map.served_population",
     "served_households": "map.served_households",
     "served_communities": "export.col.served_communities",
@@ -147,6 +149,12 @@ SHEET_ACTION_LABEL = {
     ("sorting_centre", "upgrade"): "export.map.centre_upgrade",
     ("sorting_centre", "keep"): "export.map.centre_keep",
     ("sorting_centre", "close"): "export.map.centre_close",
+}
+
+#: Whether a site's position is real or generated (:mod:`planner.plan.location`).
+LOCATION_QUALITY_LABEL = {
+    "real": "export.location.real",
+    "schematic": "export.location.schematic",
 }
 
 #: Each candidate source (``source`` of a plan's sites).

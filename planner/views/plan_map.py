@@ -25,6 +25,7 @@ from planner.data.regions import Region
 from planner.format import figure, metres, number, share
 from planner.i18n import t, value_label
 from planner.plan.actions import actions_present, costs_assumed, reasons_text, site_actions
+from planner.plan.location import schematic_note
 from planner.plan.villages import KIND_LABEL, uncovered_villages
 from planner.views.find import add_area_labels, add_search
 from planner.views.kind_layers import add_kind_layers, kind_legend
@@ -243,9 +244,10 @@ def plan_map(
     if title is not None:
         add_title(fmap, *title)
     if region is not None and region.is_approximate:
-        add_notice(
-            fmap, t(names["approximate"], lang), style.notice_bottom_px, style.notice_max_width
+        note = " ".join(
+            filter(None, [t(names["approximate"], lang), schematic_note(plan.sites, lang)])
         )
+        add_notice(fmap, note, style.notice_bottom_px, style.notice_max_width)
     return fmap
 
 

@@ -29,6 +29,7 @@ Severities
 from planner.data.checks.codes import check_duplicates, clean_codes
 from planner.data.checks.geometry import (
     REGION_TOLERANCE_M,
+    check_at_sea,
     check_geometries,
     check_outside_region,
     fix_axis_order,
@@ -108,6 +109,7 @@ __all__ = [
     "Problem",
     "Term",
     "ValidationReport",
+    "check_at_sea",
     "check_duplicate_sites",
     "check_duplicates",
     "check_geometries",

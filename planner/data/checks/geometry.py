@@ -12,7 +12,13 @@ import shapely
 from planner.data.checks.report import Problem, Term, _examples, _flagged, level_term
 from planner.data.crs import local_metric_crs
 
-__all__ = ["REGION_TOLERANCE_M", "check_geometries", "check_outside_region", "fix_axis_order"]
+__all__ = [
+    "REGION_TOLERANCE_M",
+    "check_at_sea",
+    "check_geometries",
+    "check_outside_region",
+    "fix_axis_order",
+]
 
 #: Features farther than this (metres) from the region boundary count as outside.
 REGION_TOLERANCE_M = 1000.0
@@ -294,3 +300,26 @@ def check_outside_region(
     if outside[present.to_numpy()].all():
         return [_flagged("validate.all_outside_region", "error", labels, outside, params)]
     return [_flagged("validate.outside_region", "warning", labels, outside, params)]
+
+
+def check_at_sea(gdf: gpd.GeoDataFrame, *, level: str, labels: Sequence[str]) -> list[Problem]:
+    """Point features that the land mask puts in the sea (a warning).
+
+    A recycling site or a demand point in the sea is almost always a typo or a
+    coordinate system mix-up (GCJ-02 shifts a harbour-side point ~500 m off the quay).
+    Only points are checked: a polygon's coast is its own business.
+    """
+    geoms = gdf.geometry
+    points = (geoms.geom_type == "Point").to_numpy() & ~geoms.is_empty.to_numpy()
+    if not points.any():
+        return []
+    # Imported lazily: the mask takes seconds to load and only point layers need it.
+    from planner.data.landmask import on_land
+
+    xy = shapely.get_coordinates(geoms[points].to_numpy())
+    wet = np.zeros(len(gdf), dtype=bool)
+    wet[np.flatnonzero(points)] = ~on_land(xy[:, 0], xy[:, 1])
+    if not wet.any():
+        return []
+    params = {"level": level_term(level), "total": int(points.sum())}
+    return [_flagged("validate.at_sea", "warning", labels, wet, params)]

@@ -265,6 +265,7 @@ _ONE = {
     "validate.coords_out_of_range": "validate.coords_out_of_range.one",
     "validate.outside_region": "validate.outside_region.one",
     "validate.all_outside_region": "validate.all_outside_region.one",
+    "validate.at_sea": "validate.at_sea.one",
     "validate.code_parent_mismatch": "validate.code_parent_mismatch.one",
     "validate.parent_not_found": "validate.parent_not_found.one",
     "validate.parent_derived": "validate.parent_derived.one",

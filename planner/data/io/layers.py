@@ -15,6 +15,7 @@ from planner.data.checks import (
     LEVELS,
     REGION_TOLERANCE_M,
     Problem,
+    check_at_sea,
     check_duplicate_sites,
     check_duplicates,
     check_geometries,
@@ -267,6 +268,8 @@ def _build_layer(
         problems.extend(
             check_outside_region(gdf, region, level=level, labels=labels, tolerance_m=tolerance_m)
         )
+    if converted is not None and level in ("sites", "communities"):
+        problems.extend(check_at_sea(gdf, level=level, labels=labels))
     if converted is not None and level == "sites":
         problems.extend(check_duplicate_sites(gdf, labels))
 

@@ -41,6 +41,7 @@ from planner.views.labels import (
     COLUMN_LABEL,
     EXPORT_TIER_LABEL,
     EXPORT_TIER_ONE_LABEL,
+    LOCATION_QUALITY_LABEL,
     SITE_STATUS_LABEL,
     SOURCE_LABEL,
 )
@@ -104,7 +105,7 @@ def _cols(spec: str) -> tuple[Column, ...]:
 STATION_COLUMNS = _cols(
     "site_id:code name:text county:text county_code:code township:text township_code:code "
     "community_code:code status:text action:text reasons:text source:text "
-    "served_population:int served_households:int served_communities:int "
+    "location_quality:text served_population:int served_households:int served_communities:int "
     "tonnage_t_per_day:float centre_id:code centre_name:text distance_to_centre_m:int "
     "cost_yuan:money operation_yuan_per_year:money lon:coord lat:coord "
     "lon_gcj02:coord lat_gcj02:coord review_status:text reviewer:text review_reason:text "
@@ -112,7 +113,8 @@ STATION_COLUMNS = _cols(
 )
 CENTRE_COLUMNS = _cols(
     "site_id:code name:text county:text county_code:code township:text township_code:code "
-    "status:text action:text reasons:text source:text served_stations:int "
+    "status:text action:text reasons:text source:text location_quality:text "
+    "served_stations:int "
     "load_t_per_day:float capacity_t_per_day:float utilisation:pct cost_yuan:money "
     "operation_yuan_per_year:money lon:coord lat:coord lon_gcj02:coord lat_gcj02:coord "
     "review_status:text reviewer:text review_reason:text review_at:text"
@@ -257,6 +259,10 @@ def site_table(
     ]
     rows["status"] = rows["status"].map(lambda s: value_label(SITE_STATUS_LABEL, s, lang))
     rows["source"] = rows["source"].map(lambda s: value_label(SOURCE_LABEL, s, lang))
+    if "location_quality" in rows:  # plans saved before issue 19 lack it
+        rows["location_quality"] = rows["location_quality"].map(
+            lambda s: value_label(LOCATION_QUALITY_LABEL, s, lang)
+        )
     centre_names = dict(
         zip(plan.centres["site_id"].astype(str), plan.centres["name"].astype(str), strict=True)
     )

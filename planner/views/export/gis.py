@@ -57,6 +57,7 @@ SHAPEFILE_FIELDS = {
     "capacity_t_per_day": "cap_td",
     "served_stations": "served_sta",
     "geometry_quality": "geom_qual",
+    "location_quality": "loc_qual",
     "population_quality": "pop_qual",
     "seat_source": "seat_src",
     "urban_share": "urban_shr",

@@ -32,6 +32,7 @@ from planner.i18n import t, value_label
 from planner.plan import Plan
 from planner.plan.actions import costs_assumed
 from planner.plan.kpi import distance_mode_text
+from planner.plan.location import schematic_note
 from planner.plan.quality import plan_quality
 from planner.plan.villages import city_area_columns, within_radius
 from planner.scenario import CAPACITY_STANDARDS
@@ -645,6 +646,8 @@ def export_report(
         if region.is_approximate:
             note, box, _ = PRINT.note
             w.paragraph(t("export.approximate", lang), 9, color=note, box=box)
+            if schematic_note(plan.sites, lang):
+                w.paragraph(schematic_note(plan.sites, lang), 9, color=note, box=box)
         w.heading(t("export.report.kpis", lang))
         header = [t("term.indicator", lang), t("export.report.value", lang)]
         w.table(header, _kpi_rows(plan, lang), [0.6, 0.4], [False, True])

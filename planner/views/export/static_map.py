@@ -26,6 +26,7 @@ from planner.format import count, number, share
 from planner.i18n import PlannerError, t
 from planner.plan import Plan
 from planner.plan.actions import actions_present, site_actions
+from planner.plan.location import schematic_note
 from planner.views.export.common import (
     MapNotice,
     dates_line,
@@ -296,8 +297,9 @@ def map_figure(
     y = _boxed_text(panel, renderer, y, _key_figures(plan, lang), fontprops(8 * k), *PRINT.box,
                     PRINT.frame)  # fmt: skip
     if region.is_approximate:
-        y = _boxed_text(panel, renderer, y - 0.025, t("export.approximate", lang),
-                        fontprops(7.5 * k), *PRINT.note)  # fmt: skip
+        note = " ".join(filter(None, [t("export.approximate", lang),
+                                      schematic_note(plan.sites, lang)]))  # fmt: skip
+        y = _boxed_text(panel, renderer, y - 0.025, note, fontprops(7.5 * k), *PRINT.note)
     # Near the foot of the panel, lower still when the boxes above reach down that far.
     _scale_bar(fig, ax, panel, lang, k, y=max(0.04, min(0.12, y - 0.09)))
 
