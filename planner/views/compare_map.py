@@ -12,15 +12,11 @@ from planner.i18n import t
 from planner.plan import Plan
 from planner.plan.tables import TIER_LABEL
 from planner.views.layers import (
-    BASEMAP_ATTRIBUTION,
     BASEMAP_SYSTEMS,
-    BASEMAPS,
-    MetricScale,
     PointLayer,
-    Refit,
-    add_basemap,
     add_legend,
     for_display,
+    framed_map,
 )
 from planner.views.style import (
     APP_COUNTY_LINE,
@@ -75,18 +71,7 @@ def compare_map(
     b = other.open_sites
     shown = gpd.GeoDataFrame(pd.concat([a, b]), crs="EPSG:4326")
     bounds = for_display(shown if len(shown) else base.sites, system).total_bounds
-    fmap = folium.Map(
-        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        tiles=BASEMAPS.get(basemap) if basemap not in BASEMAP_ATTRIBUTION else None,
-        control_scale=False,
-        prefer_canvas=True,
-    )
-    fmap.add_child(MetricScale("topleft"))  # kilometres only, clear of notes
-    if basemap in BASEMAP_ATTRIBUTION:
-        add_basemap(fmap, basemap, lang)
-    fit = [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]]
-    fmap.fit_bounds(fit)
-    fmap.add_child(Refit(fit))
+    fmap = framed_map(bounds, basemap, lang)
     if region is not None:
         folium.GeoJson(
             for_display(region.counties[["name", "geometry"]], system),

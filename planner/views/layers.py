@@ -31,6 +31,7 @@ __all__ = [
     "add_notice",
     "add_title",
     "for_display",
+    "framed_map",
     "pin_box",
     "script_json",
 ]
@@ -96,6 +97,25 @@ def add_basemap(fmap: folium.Map, basemap: str, lang: str = "zh") -> None:
 
 
 # --- boxes pinned to a map -----------------------------------------------------------
+
+
+def framed_map(bounds, basemap: str = "none", lang: str = "zh") -> folium.Map:
+    """A map fitted to ``bounds`` (minx, miny, maxx, maxy as drawn), now and once its
+    frame has its size, over ``basemap``, with a kilometre-only scale top left (clear
+    of the notes in the bottom corners)."""
+    fmap = folium.Map(
+        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+        tiles=BASEMAPS.get(basemap) if basemap not in BASEMAP_ATTRIBUTION else None,
+        control_scale=False,
+        prefer_canvas=True,
+    )
+    fmap.add_child(MetricScale("topleft"))
+    if basemap in BASEMAP_ATTRIBUTION:
+        add_basemap(fmap, basemap, lang)
+    fit = [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]]
+    fmap.fit_bounds(fit)
+    fmap.add_child(Refit(fit))
+    return fmap
 
 
 def add_notice(

@@ -21,17 +21,13 @@ from planner.format import number
 from planner.i18n import t, value_label
 from planner.views.find import add_area_labels, add_search
 from planner.views.layers import (
-    BASEMAP_ATTRIBUTION,
     BASEMAP_SYSTEMS,
-    BASEMAPS,
     DISPLAY_TOLERANCE_M,
-    MetricScale,
     PointLayer,
-    Refit,
-    add_basemap,
     add_legend,
     add_notice,
     for_display,
+    framed_map,
 )
 from planner.views.style import (
     APP_COUNTY_LINE,
@@ -168,18 +164,7 @@ def region_map(
     """
     system = BASEMAP_SYSTEMS.get(basemap)
     bounds = for_display(region.counties, system).total_bounds
-    fmap = folium.Map(
-        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        tiles=BASEMAPS.get(basemap) if basemap not in BASEMAP_ATTRIBUTION else None,
-        control_scale=False,
-        prefer_canvas=True,
-    )
-    fmap.add_child(MetricScale("topleft"))  # kilometres only, clear of notes
-    if basemap in BASEMAP_ATTRIBUTION:
-        add_basemap(fmap, basemap, lang)
-    fit = [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]]
-    fmap.fit_bounds(fit)
-    fmap.add_child(Refit(fit))
+    fmap = framed_map(bounds, basemap, lang)
     metric = region.metric_crs
     comms = for_display(_with_density(region.communities, metric), system)
     towns = for_display(_with_density(region.townships, metric), system)
