@@ -250,8 +250,14 @@ def test_stored_sweep_shows_the_curve_table_knee_and_a_point_map(stored) -> None
     # a point of the curve: the knee by default, its KPIs and its map
     point = at.selectbox(key=f"sw_point_{sweep_id}")
     keys = city["key"].tolist()
-    assert point.options == ["40 个站点 · 覆盖 40.6%", "120 个站点 · 覆盖 88.6% · 拐点",
-                             "200 个站点 · 覆盖 98.5%"]  # fmt: skip
+    # each option names the point's stations and coverage, and the knee is marked
+    shares = city["coverage_share"].tolist()
+    assert point.options == [
+        f"40 个站点 · 覆盖 {shares[0]:.1%}",
+        f"120 个站点 · 覆盖 {shares[1]:.1%} · 拐点",
+        f"200 个站点 · 覆盖 {shares[2]:.1%}",
+    ]
+    assert shares[0] < shares[1] < shares[2]
     assert point.value == keys[1]
     for key, stations in zip(keys, STATIONS, strict=True):
         at.selectbox(key=f"sw_point_{sweep_id}").set_value(key)

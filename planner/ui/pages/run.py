@@ -71,7 +71,6 @@ def _unsaved(region: Region, scenario_id: int, saved: Scenario) -> bool:
         return True
 
 
-@st.fragment(run_every=1.0)
 def _stages(markets: bool, kinds: bool) -> tuple[str, ...]:
     """The stages of a run: the market tier after the centres, the standalone kinds
     after the tiers (before the indicators)."""
@@ -82,6 +81,7 @@ def _stages(markets: bool, kinds: bool) -> tuple[str, ...]:
     return stages
 
 
+@st.fragment(run_every=1.0)
 def _watch(job_id: str, limit: float, markets: bool = False, kinds: bool = False) -> None:
     stages = _stages(markets, kinds)
     job = jobs.get(job_id)
