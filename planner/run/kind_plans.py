@@ -149,7 +149,10 @@ def plan_kinds(
         kind = with_overrides(catalogue[entry.kind], entry)
         started = time.perf_counter()
         try:
-            planned = plan_kind(region, kind, scenario, count=entry.count)
+            planned = plan_kind(
+                region, kind, scenario, count=entry.count,
+                required=entry.required_sites, excluded=entry.excluded_sites,
+            )  # fmt: skip
         except PlannerError as err:
             results.append(
                 _result(

@@ -159,6 +159,24 @@ def _colocated(sites: gpd.GeoDataFrame, region: Region, kind: FacilityKind) -> g
     return sites
 
 
+def _site_indices(
+    sites: pd.DataFrame, kind: FacilityKind, required: tuple[str, ...], excluded: tuple[str, ...]
+) -> tuple[list[int], list[int]]:
+    """Positions of the required and excluded ids among the kept candidates."""
+    index = {str(sid): j for j, sid in enumerate(sites["site_id"])}
+    missing = [s for s in required if str(s) not in index]
+    if missing:
+        raise PlannerError(
+            "kinds.required_unavailable",
+            kind=kind.label(),
+            count=len(missing),
+            examples=", ".join(missing[:5]),
+        )
+    drop = set(map(str, excluded))
+    forced = [index[str(s)] for s in required if str(s) not in drop]
+    return forced, [index[str(s)] for s in excluded if str(s) in index]
+
+
 def plan_kind(
     region: Region,
     kind: FacilityKind,
@@ -166,6 +184,8 @@ def plan_kind(
     *,
     count: int | None = None,
     options: SolverOptions | None = None,
+    required: tuple[str, ...] = (),
+    excluded: tuple[str, ...] = (),
 ) -> KindPlan:
     """Plan ``kind`` in ``region`` (see the module docstring for the steps).
 
@@ -183,12 +203,17 @@ def plan_kind(
         minimum times the counties with demand. ``None`` with a radius: set cover.
     options
         Solver options (by default the scenario's).
+    required, excluded
+        Candidate ids forced open and forbidden (the site review's locked or approved
+        and rejected sites of this kind, :class:`~planner.scenario.kind_list.PlannedKind`);
+        an excluded id the rules already left out is simply not there.
 
     Raises
     ------
     PlannerError
-        ``kinds.needs_count`` for a service-area kind without a count; the demand's
-        errors (:func:`~planner.instance.kind_demand.kind_demand`).
+        ``kinds.needs_count`` for a service-area kind without a count;
+        ``kinds.required_unavailable`` when a required id is no candidate the rules
+        keep; the demand's errors (:func:`~planner.instance.kind_demand.kind_demand`).
     """
     demand = kind_demand(region, kind, scenario)
     candidates = kind_candidates(region, kind, scenario)
@@ -207,7 +232,8 @@ def plan_kind(
             kind="county",
             only=wanted,
         )
-    rules = PolicyRules(groups=groups)
+    forced, forbidden = _site_indices(sites, kind, required, excluded)
+    rules = PolicyRules(required=forced, excluded=forbidden, groups=groups)
     demand_xy = demand[["x", "y"]].to_numpy(dtype=float)
     site_xy = sites[["x", "y"]].to_numpy(dtype=float)
     weights = demand["weight"].to_numpy(dtype=float)
