@@ -51,6 +51,12 @@ def test_kind_and_market_sites_are_reviewed_on_the_page(store, plan) -> None:
     assert by_tier["大件家具定点转运点"] == set(_ids(plan, BULKY))
     assert by_tier["集散交易市场"] == set(_ids(plan, "market"))
     assert "大件家具定点转运点" in at.multiselect(key="review_f_tier").options
+    # each kind's own tab: a site sharing no neighbour reads "—", never None
+    shared = [d.value for d in at.dataframe if "与相邻设施距离（米）" in d.value.columns]
+    assert shared
+    for kind_tab in shared:
+        assert not kind_tab.isna().any().any()
+        assert "None" not in kind_tab.astype(str).to_numpy()
     at.text_input(key="review_reviewer").set_value("王工")
     bulky, market = _ids(plan, BULKY), _ids(plan, "market")
     at.multiselect(key="review_pick").set_value([f"{BULKY}|{bulky[0]}", f"market|{market[0]}"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
+from planner import format as fmt
 from planner.data.regions import Region
 from planner.plan import Plan
 from planner.plan.kinds import kind_name, kind_names
@@ -58,4 +59,7 @@ def kind_review(plan: Plan, region: Region | None) -> None:
     st.caption(tr("ui.rev.kinds.note"))
     tabs = st.tabs([kind_name(plan, kind, lang()) for kind in kinds])
     for tab, kind in zip(tabs, kinds, strict=True):
-        tab.dataframe(kind_table(plan, kind, lang(), region), hide_index=True, width="stretch")
+        table = kind_table(plan, kind, lang(), region)
+        # an empty cell (no neighbour shared) reads as "—", never "None"
+        table = table.astype(object).where(table.notna(), fmt.MISSING)
+        tab.dataframe(table, hide_index=True, width="stretch")
