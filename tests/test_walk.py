@@ -32,9 +32,7 @@ def _dense(dxy, sxy, walk, circuity=1.3):
 
 def test_walk_is_the_mean_distance_over_the_area_to_its_point():
     # 1 km² square in a metric CRS and a point
-    layer = gpd.GeoDataFrame(
-        geometry=[box(0, 0, 1_000, 1_000), Point(5, 5)], crs="EPSG:32650"
-    )
+    layer = gpd.GeoDataFrame(geometry=[box(0, 0, 1_000, 1_000), Point(5, 5)], crs="EPSG:32650")
     walk = community_walk_m(layer, "EPSG:32650")
     assert walk[0] == pytest.approx(2 / 3 * np.sqrt(1e6 / np.pi))  # 376.1 m
     assert walk[0] == pytest.approx(376.126, abs=1e-3)
