@@ -226,5 +226,6 @@ def test_migration_keeps_typed_names(tmp_path):
     conn.close()
     store = Store(path)
     with store._read() as conn:
-        assert conn.execute("SELECT user_name FROM review_decisions").fetchone()[0] == "张三"
         assert conn.execute("SELECT user_name FROM scenarios").fetchone()[0] == "local"
+    [decision] = store.review_history(1)
+    assert (decision.reviewer, decision.user_name, decision.user_role) == ("张三", "张三", "")

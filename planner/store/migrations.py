@@ -194,21 +194,19 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                 created_at TEXT NOT NULL,
                 expires_at TEXT NOT NULL
             )""",
-            # Who did each write and in which role. Rows written before accounts keep
-            # the name typed then (reviewer, author), else "local"; their role is unknown.
+            # Who did each write and in which role. Rows written before accounts have
+            # "local", or for the append-only trails "" (read back as the name typed
+            # then: reviewer, author — no code updates a trail's rows); their role is "".
             "ALTER TABLE scenarios ADD COLUMN user_name TEXT NOT NULL DEFAULT 'local'",
             "ALTER TABLE scenarios ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE plans ADD COLUMN user_name TEXT NOT NULL DEFAULT 'local'",
             "ALTER TABLE plans ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
-            "ALTER TABLE review_decisions ADD COLUMN user_name TEXT NOT NULL DEFAULT 'local'",
+            "ALTER TABLE review_decisions ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE review_decisions ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
-            "UPDATE review_decisions SET user_name = reviewer",
-            "ALTER TABLE site_overrides ADD COLUMN user_name TEXT NOT NULL DEFAULT 'local'",
+            "ALTER TABLE site_overrides ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE site_overrides ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
-            "UPDATE site_overrides SET user_name = author",
-            "ALTER TABLE inventory_edits ADD COLUMN user_name TEXT NOT NULL DEFAULT 'local'",
+            "ALTER TABLE inventory_edits ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE inventory_edits ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
-            "UPDATE inventory_edits SET user_name = author",
             "ALTER TABLE sweeps ADD COLUMN user_name TEXT NOT NULL DEFAULT 'local'",
             "ALTER TABLE sweeps ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
         ),
