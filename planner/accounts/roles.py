@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.i18n import PlannerError, Text
+from planner.i18n import PlannerError, Text, t
 
 __all__ = [
     "ACTIONS",
@@ -22,6 +22,7 @@ __all__ = [
     "allowed",
     "check",
     "check_role",
+    "who",
 ]
 
 #: Roles, from most to least rights.
@@ -140,3 +141,12 @@ def check(actor: Actor, action: str) -> None:
             role=Text(ROLE_LABEL.get(actor.role, "auth.role.unknown")),
             allowed=", ".join(r for r in ROLES if r in roles),
         )
+
+
+def who(user_name: str, user_role: str, lang: str) -> str:
+    """An audit row's user and role in words (``张三（审核员）``); a row from before
+    accounts has no role and shows the name only."""
+    if not user_role:
+        return user_name
+    role = t(ROLE_LABEL.get(user_role, "auth.role.unknown"), lang)
+    return t("auth.ui.who", lang, name=user_name, role=role)
