@@ -104,6 +104,11 @@ def test_short_password_bad_role_and_duplicate_refused(store):
     with pytest.raises(PlannerError) as err:
         store.add_user("alice", "viewer", PASSWORD)
     assert err.value.key == "auth.name_taken"
+    for bad, key in (("", "auth.bad_name"), ("two words", "auth.bad_name"),
+                     ("local", "auth.reserved_name")):  # fmt: skip
+        with pytest.raises(PlannerError) as err:
+            store.add_user(bad, "viewer", PASSWORD)
+        assert err.value.key == key
     assert [u.role for u in store.list_users()] == ["reviewer"]
 
 

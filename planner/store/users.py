@@ -18,7 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from planner.accounts.passwords import hash_password, verify_password
-from planner.accounts.roles import Actor, check, check_role
+from planner.accounts.roles import LOCAL, Actor, check, check_role
 from planner.i18n import PlannerError
 from planner.store.database import Database
 
@@ -98,6 +98,8 @@ def _check_name(name: str) -> str:
     name = str(name).strip()
     if not name or len(name) > _NAME_MAX or any(c.isspace() for c in name):
         raise PlannerError("auth.bad_name", name=name, length=_NAME_MAX)
+    if name == LOCAL.name:  # the local mode's actor: an account of that name would pass for it
+        raise PlannerError("auth.reserved_name", name=name)
     return name
 
 
