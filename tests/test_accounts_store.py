@@ -159,3 +159,27 @@ def test_local_mode_keeps_the_typed_name(setup):
     record = store.list_scenarios("jinjiang")[0]
     assert (record.user_name, record.user_role) == ("local", "admin")
     assert store.list_plans(scenario_id)[0].user_name == "local"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_region_files_are_written_only_by_planning_roles(planner_home, role):
+    """Region packs and road files live outside the database: their writers check too."""
+    from planner.data.edit.region import save_as_region
+    from planner.data.regions import load_region
+    from planner.data.roads import remove_road_file
+
+    actor = Actor("zhao", role)
+    may = role in PERMISSIONS["region.import"]
+    path, message = save_as_region(
+        load_region("jinjiang"), "my-city", name_zh="我的城市", lang="en", actor=actor
+    )
+    assert (path is not None) == may
+    if not may:
+        assert message.startswith("zhao (") and "may not import region data" in message
+        assert not (planner_home / "regions" / "my-city").exists()
+    if role in PERMISSIONS["region.edit"]:
+        assert remove_road_file("my-city", actor=actor) is False  # there is none
+    else:
+        with pytest.raises(PlannerError) as err:
+            remove_road_file("my-city", actor=actor)
+        assert err.value.key == "auth.forbidden"
