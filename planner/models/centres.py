@@ -50,7 +50,11 @@ from planner.models.capacitated_search import (
     CapacitatedPlan,
     capacitated_search,
 )
-from planner.models.centre_lagrangian import centre_lagrangian_bound
+from planner.models.centre_lagrangian import (
+    CentreIncumbent,
+    CentreLagrangian,
+    centre_lagrangian_bound,
+)
 from planner.models.deadline import Deadline, OutOfTime, check_time
 from planner.models.diagnosis import Diagnosis
 from planner.models.p_median import PMedian
@@ -311,12 +315,17 @@ class SortingCentreModel(SitingModel):
             if start is not None:
                 plan = self._search(cm, start, deadline)
         proof = "solve.centre_bound"
+        fixing = None
         if plan is not None and not within_gap(plan.cost, global_bound, options.gap):
             # Capacity binds where the uncapacitated bound is weak: the Lagrangian bound
-            # (assignment rows relaxed) holds for every plan too and is often tighter.
-            lagrangian = self._lagrangian(cm, plan, deadline)
-            if lagrangian is not None and (global_bound is None or lagrangian > global_bound):
-                global_bound, proof = lagrangian, "solve.centre_lagrangian_bound"
+            # (assignment rows relaxed) holds for every plan too and is often tighter;
+            # its heuristic may improve the plan and its fixing shrinks the MIP.
+            fixing = self._lagrangian(cm, plan, deadline)
+            if fixing is not None:
+                lagrangian = fixing.bound if math.isfinite(fixing.bound) else None
+                if lagrangian is not None and (global_bound is None or lagrangian > global_bound):
+                    global_bound, proof = lagrangian, "solve.centre_lagrangian_bound"
+                plan = _better_plan(plan, fixing.incumbent, self.n_demand)
         if plan is not None and within_gap(plan.cost, global_bound, options.gap):
             return self._from_plan(
                 cm, plan, OPTIMAL, global_bound, options, deadline, diags, rounds, proof=proof
@@ -345,6 +354,10 @@ class SortingCentreModel(SitingModel):
                 )
             if plan is not None:
                 self._set_plan_start(cm, plan, y, x)
+            if fixing is not None and plan is not None and plan.cost <= fixing.upper:
+                # Sites fixed by their Lagrangian bounds: no plan cheaper than the start
+                # differs there, so the reduced MIP's bound holds for every plan.
+                _fix_sites(y, x, cm, fixing)
             raw = solve_problem(prob, options, deadline, warm_start=plan is not None)
             if raw.status == INFEASIBLE and plan is None:
                 grown = grow_all(cm, rows)
@@ -464,10 +477,10 @@ class SortingCentreModel(SitingModel):
 
     def _lagrangian(
         self, cm: CostMatrix, plan: CapacitatedPlan, deadline: Deadline
-    ) -> float | None:
-        """Lagrangian bound of every plan (:mod:`planner.models.centre_lagrangian`),
-        from a share of the time left; ``None`` when too large for dense pricing or
-        without time."""
+    ) -> CentreLagrangian | None:
+        """Lagrangian bound of every plan, heuristic plan and site fixing
+        (:mod:`planner.models.centre_lagrangian`), from a share of the time left;
+        ``None`` when too large for dense pricing or without time."""
         if self.n_demand * self.n_sites > DENSE_LIMIT:
             return None
         rem = deadline.remaining()
@@ -476,7 +489,7 @@ class SortingCentreModel(SitingModel):
             return None
         dist = cm.columns(np.arange(self.n_sites))
         costs = np.where(np.isfinite(dist), self._unit_weights()[:, None] * dist, np.inf)
-        found = centre_lagrangian_bound(
+        return centre_lagrangian_bound(
             costs,
             self.tonnage,
             self.capacity,
@@ -488,8 +501,10 @@ class SortingCentreModel(SitingModel):
             excluded=self.rules.excluded,
             upper=plan.cost,
             seconds=budget,
+            single_source=self.single_source,
+            heuristic=True,
+            fixing=True,
         )
-        return found.bound if math.isfinite(found.bound) else None
 
     def _plan_distance(self, cm: CostMatrix, plan: CapacitatedPlan) -> np.ndarray:
         block = cm.columns(plan.sites)
@@ -723,6 +738,25 @@ def _short_lists(cm: CostMatrix, p: int | None) -> CostMatrix:
     long = counts > k
     kth[long] = cm.data[cm.indptr[:-1][long] + k - 1]
     return cm.within(np.minimum(cm.radius, kth))
+
+
+def _better_plan(plan: CapacitatedPlan, found: CentreIncumbent | None, n: int) -> CapacitatedPlan:
+    """The Lagrangian heuristic's plan when cheaper than the search's."""
+    if found is None or found.cost >= plan.cost - float(tol(plan.cost)):
+        return plan
+    return CapacitatedPlan(found.sites, found.assignment(n), found.cost)
+
+
+def _fix_sites(y: list, x: dict, cm: CostMatrix, fixing: CentreLagrangian) -> None:
+    """Fix the MIP's sites and pairs the Lagrangian bounds rule out."""
+    for j in fixing.fixed_open.tolist():
+        y[j].lowBound = 1
+    for j in fixing.fixed_closed.tolist():
+        y[j].upBound = 0
+    if fixing.closed_pairs is not None:
+        for pos, v in x.items():
+            if fixing.closed_pairs[cm.rows[pos], cm.indices[pos]]:
+                v.upBound = 0
 
 
 def _max_bound(*bounds: float | None) -> float | None:
