@@ -68,6 +68,9 @@ def _knapsacks(reduced: np.ndarray, tonnage: np.ndarray, capacity: np.ndarray):
     return value, x
 
 
+#: Rounds between two repairs of the Lagrangian heuristic (at most).
+_REPAIR_EVERY = 5
+
 #: Largest scaled capacity of the 0-1 knapsack dynamic programme.
 KNAPSACK_UNITS = 2_000
 
@@ -243,7 +246,8 @@ class _SiteRules:
 
     def forced(self, score: np.ndarray, seconds: float | None) -> tuple[np.ndarray, np.ndarray]:
         """Per site, the cheapest choice's value with the site forced open, and closed
-        (``inf`` where no choice or not proven)."""
+        (``inf`` where there is no such choice or it was not proven in time; callers
+        must not fix anything on an ``inf``)."""
         m = score.size
         when_open = np.full(m, np.inf)
         when_closed = np.full(m, np.inf)
@@ -439,8 +443,21 @@ def centre_lagrangian_bound(
     best_u = u.copy()
     incumbent: CentreIncumbent | None = None
     tried: set[bytes] = set()
-    # Repairs may take up to this share of the budget.
-    repair_s = 0.0
+    since_repair = 0
+
+    def _try_plan(chosen, upper, incumbent):
+        key = chosen.tobytes()
+        if key in tried:
+            return upper, incumbent
+        tried.add(key)
+        plan = _repair(
+            costs, tonnage, capacity, fixed_cost, np.flatnonzero(chosen), single_source,
+            max(1.0, 0.1 * (seconds or 10.0)),
+        )  # fmt: skip
+        if plan is not None and (incumbent is None or plan.cost < incumbent.cost):
+            incumbent = plan
+            upper = min(upper, plan.cost)
+        return upper, incumbent
 
     def left() -> float | None:
         return None if seconds is None else seconds - (time.monotonic() - t0)
@@ -466,19 +483,13 @@ def centre_lagrangian_bound(
             stall += 1
             if stall >= 10:
                 step, stall = step / 2, 0
-        key = chosen.tobytes()
-        if heuristic and key not in tried and (seconds is None or repair_s < 0.5 * seconds):
-            tried.add(key)
-            r0 = time.monotonic()
-            plan = _repair(
-                costs, tonnage, capacity, fixed_cost, np.flatnonzero(chosen), single_source,
-                max(0.05, 0.05 * (seconds or 10.0)),
-            )  # fmt: skip
-            repair_s += time.monotonic() - r0
-            if plan is not None and (incumbent is None or plan.cost < incumbent.cost):
-                incumbent = plan
-                if plan.cost < upper:
-                    upper = plan.cost
+        # Repair a round's sites when the round set a new best bound (its sites are
+        # then near those of good plans) and a few rounds have passed since the last
+        # repair; the first round's too, so the steps aim at a real plan early.
+        since_repair += 1
+        if heuristic and stall == 0 and (rounds == 1 or since_repair >= _REPAIR_EVERY):
+            since_repair = 0
+            upper, incumbent = _try_plan(chosen, upper, incumbent)
         if upper - best <= 1e-6 * max(1.0, abs(upper)) or step < 1e-4:
             break
         g = 1.0 - x[:, chosen].sum(axis=1)
@@ -486,6 +497,8 @@ def centre_lagrangian_bound(
         if norm <= 1e-12:
             break  # the relaxed plan serves every station once: L(u) is the LP value
         u = u + step * (upper - bound) / norm * g
+    if heuristic and np.isfinite(best):
+        upper, incumbent = _try_plan(best_sites, upper, incumbent)
     fixed_open = np.empty(0, dtype=np.int64)
     fixed_closed = np.empty(0, dtype=np.int64)
     closed_pairs = None
@@ -499,13 +512,16 @@ def centre_lagrangian_bound(
         when_open, when_closed = choice.forced(score, left())
         margin = upper + 1e-6 * max(1.0, abs(upper))
         base = float(best_u.sum())
-        fixed_closed = np.flatnonzero(base + when_open > margin)
-        fixed_open = np.flatnonzero(base + when_closed > margin)
+        # ``inf``: not computed in time (or no choice at all): nothing is fixed there.
+        fixed_closed = np.flatnonzero(np.isfinite(when_open) & (base + when_open > margin))
+        fixed_open = np.flatnonzero(np.isfinite(when_closed) & (base + when_closed > margin))
         if single_source:
             # Only whole pairs can be fixed: a split plan may use a pair for a sliver,
             # which the bound with the whole station forced says nothing about.
             rise = _pair_rise(reduced, value, weight, room)
-            closed_pairs = base + when_open[None, :] + rise > margin
+            closed_pairs = np.isfinite(when_open)[None, :] & (
+                base + when_open[None, :] + rise > margin
+            )
     return CentreLagrangian(
         best, np.flatnonzero(best_sites), rounds, incumbent, fixed_open, fixed_closed, upper,
         closed_pairs,

@@ -316,7 +316,8 @@ class SortingCentreModel(SitingModel):
                 plan = self._search(cm, start, deadline)
         proof = "solve.centre_bound"
         fixing = None
-        if plan is not None and not within_gap(plan.cost, global_bound, options.gap):
+        lagrangian_wanted = plan is None or not within_gap(plan.cost, global_bound, options.gap)
+        if self.heuristic and lagrangian_wanted:
             # Capacity binds where the uncapacitated bound is weak: the Lagrangian bound
             # (assignment rows relaxed) holds for every plan too and is often tighter;
             # its heuristic may improve the plan and its fixing shrinks the MIP.
@@ -476,7 +477,7 @@ class SortingCentreModel(SitingModel):
         )
 
     def _lagrangian(
-        self, cm: CostMatrix, plan: CapacitatedPlan, deadline: Deadline
+        self, cm: CostMatrix, plan: CapacitatedPlan | None, deadline: Deadline
     ) -> CentreLagrangian | None:
         """Lagrangian bound of every plan, heuristic plan and site fixing
         (:mod:`planner.models.centre_lagrangian`), from a share of the time left;
@@ -499,7 +500,7 @@ class SortingCentreModel(SitingModel):
             groups=[(g.sites, g.min_open, g.max_open) for g in self.rules.groups],
             required=self.rules.required,
             excluded=self.rules.excluded,
-            upper=plan.cost,
+            upper=None if plan is None else plan.cost,
             seconds=budget,
             single_source=self.single_source,
             heuristic=True,
@@ -526,8 +527,12 @@ class SortingCentreModel(SitingModel):
         start_y[plan.sites] = 1.0
         set_start(y, start_y)
         pos = np.fromiter(x.keys(), dtype=np.int64, count=len(x))
-        chosen = cm.indices[pos] == plan.assignment[cm.rows[pos]]
-        set_start(list(x.values()), chosen.astype(np.float64))
+        chosen = (cm.indices[pos] == plan.assignment[cm.rows[pos]]).astype(np.float64)
+        if plan.split is not None:
+            share = np.zeros((self.n_demand, self.n_sites))
+            share[plan.split[0], plan.split[1]] = plan.split[2]
+            chosen = share[cm.rows[pos], cm.indices[pos]]
+        set_start(list(x.values()), chosen)
 
     def _from_plan(
         self,
@@ -545,6 +550,8 @@ class SortingCentreModel(SitingModel):
         """The search's plan as the answer (its assignment improved where it can be)."""
         st = np.arange(self.n_demand)
         allocation = (st, plan.assignment.astype(np.int64), np.ones(self.n_demand))
+        if plan.split is not None:
+            allocation = plan.split
         return self._reported(
             cm, plan.sites, allocation, status, bound, options, deadline, diags, rounds,
             proof, listed_only,
@@ -740,11 +747,16 @@ def _short_lists(cm: CostMatrix, p: int | None) -> CostMatrix:
     return cm.within(np.minimum(cm.radius, kth))
 
 
-def _better_plan(plan: CapacitatedPlan, found: CentreIncumbent | None, n: int) -> CapacitatedPlan:
-    """The Lagrangian heuristic's plan when cheaper than the search's."""
-    if found is None or found.cost >= plan.cost - float(tol(plan.cost)):
+def _better_plan(
+    plan: CapacitatedPlan | None, found: CentreIncumbent | None, n: int
+) -> CapacitatedPlan | None:
+    """The Lagrangian heuristic's plan when cheaper than the search's (or it has none)."""
+    if found is None:
         return plan
-    return CapacitatedPlan(found.sites, found.assignment(n), found.cost)
+    if plan is not None and found.cost >= plan.cost - float(tol(plan.cost)):
+        return plan
+    split = (found.rows, found.sites[found.cols], found.shares)
+    return CapacitatedPlan(found.sites, found.assignment(n), found.cost, split=split)
 
 
 def _fix_sites(y: list, x: dict, cm: CostMatrix, fixing: CentreLagrangian) -> None:
