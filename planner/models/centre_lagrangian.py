@@ -1,4 +1,5 @@
-r"""Lagrangian bound for the capacitated centre tier (relaxing the assignment rows).
+r"""Lagrangian bound, heuristic and fixing for the capacitated centre tier (assignment
+rows relaxed).
 
 For the sorting-centre model (:class:`~planner.models.SortingCentreModel`)
 
@@ -27,6 +28,28 @@ any pairs (``c`` is the full matrix of costs). The multipliers follow subgradien
 best value seen is the bound. At its best it reaches the LP bound of the strong
 formulation, which is much tighter than the uncapacitated relaxation when capacity
 binds at many centres.
+
+Single sourcing (``single_source=True``): :math:`K_j` is then a 0-1 knapsack, solved
+by dynamic programming on integer units (weights and capacities rounded *down* after
+one scaling, which only enlarges each knapsack, see :func:`knapsack_units`). The
+Lagrangian then lacks the integrality property and its bound exceeds the LP bound;
+it holds for single-source plans only.
+
+Lagrangian heuristic (``heuristic=True``): the sites of the first round, of every
+round that sets a new best bound (at most every few rounds) and of the best round are
+turned into plans: the best assignment found to those sites
+(:mod:`planner.models.assignment`: the transportation LP for split plans, repair and
+shift/swap local search for single-source ones). The best is the ``incumbent``, and
+its cost steers the steps.
+
+Reduced-cost fixing (``fixing=True``): at the best multipliers, the cheapest site
+choice with site ``j`` forced open (closed) plus :math:`\sum u_i` bounds every plan
+that opens (closes) ``j``; if it exceeds the best known cost ``UB``, no cheaper plan
+does that and the site is fixed the other way. For a pair ``(i, j)`` (single sourcing
+only: a split plan may use a pair for a sliver), the forced-open bound of ``j`` plus
+the rise of :math:`K_j` with ``i`` forced in bounds every plan sending ``i`` to ``j``
+(:func:`_pair_rise`). A MIP over what is left, started from a plan of cost ``UB``,
+has the same optimum as the full problem and its bound holds for every plan.
 """
 
 from __future__ import annotations
@@ -70,6 +93,13 @@ def _knapsacks(reduced: np.ndarray, tonnage: np.ndarray, capacity: np.ndarray):
 
 #: Rounds between two repairs of the Lagrangian heuristic (at most).
 _REPAIR_EVERY = 5
+#: Share of the ascent's budget the repairs may take (the best round's repair at the
+#: end always runs).
+_REPAIR_SHARE = 0.3
+
+#: Largest work (stations x candidates x capacity units) for the 0-1 knapsacks of one
+#: round; beyond it the continuous knapsacks are used.
+DP_WORK = 3e7
 
 #: Largest scaled capacity of the 0-1 knapsack dynamic programme.
 KNAPSACK_UNITS = 2_000
@@ -410,7 +440,8 @@ def centre_lagrangian_bound(
         Budget.
     single_source
         Plans send each station to one centre: the knapsacks are 0-1 (a stronger
-        bound, valid for single-source plans only).
+        bound, valid for single-source plans only) unless that work exceeds
+        :data:`DP_WORK`; the heuristic then still builds single-source plans.
     heuristic
         Build a plan from each new round's sites (repair and local search of
         :mod:`planner.models.assignment`); the best is the ``incumbent``.
@@ -427,8 +458,13 @@ def centre_lagrangian_bound(
     demand = float(tonnage.sum())
     choice = _SiteRules(capacity, demand, p, p_mode, tuple(groups), required, excluded)
     simple = choice.simple()
-    if single_source:
+    binary = single_source
+    if binary:
         weight, room = knapsack_units(tonnage, capacity)
+        if costs.size * float(room.max(initial=0)) > DP_WORK:
+            # Dynamic programmes this large would eat the rounds the ascent needs: the
+            # continuous knapsacks (valid for every plan) instead, and no pair fixing.
+            binary = False
     ordered = np.sort(np.where(np.isfinite(costs), costs, np.inf), axis=1)
     # Start: each station's second-cheapest cost (its cheapest when it has one), which
     # makes a few candidates attractive from the first round.
@@ -444,16 +480,19 @@ def centre_lagrangian_bound(
     incumbent: CentreIncumbent | None = None
     tried: set[bytes] = set()
     since_repair = 0
+    spent = [0.0]  # seconds in repairs
 
     def _try_plan(chosen, upper, incumbent):
         key = chosen.tobytes()
         if key in tried:
             return upper, incumbent
         tried.add(key)
+        r0 = time.monotonic()
         plan = _repair(
             costs, tonnage, capacity, fixed_cost, np.flatnonzero(chosen), single_source,
             max(1.0, 0.1 * (seconds or 10.0)),
         )  # fmt: skip
+        spent[0] += time.monotonic() - r0
         if plan is not None and (incumbent is None or plan.cost < incumbent.cost):
             incumbent = plan
             upper = min(upper, plan.cost)
@@ -467,7 +506,7 @@ def centre_lagrangian_bound(
         if rem is not None and rem <= 0:
             break
         reduced = costs - u[:, None]
-        if single_source:
+        if binary:
             value, x = _binary_knapsacks(reduced, weight, room)
         else:
             value, x = _knapsacks(reduced, tonnage, capacity)
@@ -487,7 +526,8 @@ def centre_lagrangian_bound(
         # then near those of good plans) and a few rounds have passed since the last
         # repair; the first round's too, so the steps aim at a real plan early.
         since_repair += 1
-        if heuristic and stall == 0 and (rounds == 1 or since_repair >= _REPAIR_EVERY):
+        spare = seconds is None or spent[0] < _REPAIR_SHARE * seconds
+        if heuristic and spare and stall == 0 and (rounds == 1 or since_repair >= _REPAIR_EVERY):
             since_repair = 0
             upper, incumbent = _try_plan(chosen, upper, incumbent)
         if upper - best <= 1e-6 * max(1.0, abs(upper)) or step < 1e-4:
@@ -504,7 +544,7 @@ def centre_lagrangian_bound(
     closed_pairs = None
     if fixing and np.isfinite(best) and (known or incumbent is not None):
         reduced = costs - best_u[:, None]
-        if single_source:
+        if binary:
             value, _ = _binary_knapsacks(reduced, weight, room)
         else:
             value, _ = _knapsacks(reduced, tonnage, capacity)
@@ -515,7 +555,7 @@ def centre_lagrangian_bound(
         # ``inf``: not computed in time (or no choice at all): nothing is fixed there.
         fixed_closed = np.flatnonzero(np.isfinite(when_open) & (base + when_open > margin))
         fixed_open = np.flatnonzero(np.isfinite(when_closed) & (base + when_closed > margin))
-        if single_source:
+        if binary:
             # Only whole pairs can be fixed: a split plan may use a pair for a sliver,
             # which the bound with the whole station forced says nothing about.
             rise = _pair_rise(reduced, value, weight, room)

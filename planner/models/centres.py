@@ -147,13 +147,17 @@ class SortingCentreModel(SitingModel):
        and rules, and ``LB`` is every station's nearest allowed candidate.
     3. If ``UB - LB <= gap x UB`` the plan is returned as ``"optimal"`` with bound
        ``LB``: a proven gap against *every* plan, with no pair restriction at all
-       (info diagnosis ``solve.centre_bound``). This is the common case when
-       capacity binds at a few centres only.
-    4. Otherwise the MIP below is solved with the heuristic plan as its MIP start
-       (the pair lists are first grown so they contain the plan's pairs), and the
-       reported bound is the larger of the MIP bound and ``LB``.
+       (info diagnosis ``solve.centre_bound``; common when few centres are full).
+    4. Otherwise (or without a plan) the Lagrangian of
+       :mod:`~planner.models.centre_lagrangian` (serve-once rows relaxed, 0-1
+       knapsacks for single sourcing) gives a bound on every plan, plans built from
+       its rounds' sites (kept when cheaper) and reduced-cost fixing of sites and,
+       single-source, of pairs. If it proves the plan: ``solve.centre_lagrangian_bound``.
+    5. Otherwise the MIP below runs with those sites and pairs fixed and the best plan
+       as its start (the pair lists first grown to hold the plan's pairs); the
+       reported bound is the largest of the MIP's and the others.
 
-    ``heuristic=False`` skips 1-3 (the MIP alone, as in earlier versions).
+    ``heuristic=False`` skips 1-4 (the MIP alone, as in earlier versions).
 
     Sparse pairs and the grow fallback
     ----------------------------------
