@@ -62,12 +62,16 @@ class CapacitatedPlan:
         Assignment cost plus fixed cost of the open sites.
     moves
         Improving moves the search applied.
+    split
+        ``(station, site, share)`` of a split plan (multi-sourcing), whose ``cost`` it
+        is; ``assignment`` is then each station's largest share only.
     """
 
     sites: np.ndarray
     assignment: np.ndarray
     cost: float
     moves: int = 0
+    split: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def price_plan(

@@ -50,7 +50,11 @@ from planner.models.capacitated_search import (
     CapacitatedPlan,
     capacitated_search,
 )
-from planner.models.centre_lagrangian import centre_lagrangian_bound
+from planner.models.centre_lagrangian import (
+    CentreIncumbent,
+    CentreLagrangian,
+    centre_lagrangian_bound,
+)
 from planner.models.deadline import Deadline, OutOfTime, check_time
 from planner.models.diagnosis import Diagnosis
 from planner.models.p_median import PMedian
@@ -143,13 +147,17 @@ class SortingCentreModel(SitingModel):
        and rules, and ``LB`` is every station's nearest allowed candidate.
     3. If ``UB - LB <= gap x UB`` the plan is returned as ``"optimal"`` with bound
        ``LB``: a proven gap against *every* plan, with no pair restriction at all
-       (info diagnosis ``solve.centre_bound``). This is the common case when
-       capacity binds at a few centres only.
-    4. Otherwise the MIP below is solved with the heuristic plan as its MIP start
-       (the pair lists are first grown so they contain the plan's pairs), and the
-       reported bound is the larger of the MIP bound and ``LB``.
+       (info diagnosis ``solve.centre_bound``; common when few centres are full).
+    4. Otherwise (or without a plan) the Lagrangian of
+       :mod:`~planner.models.centre_lagrangian` (serve-once rows relaxed, 0-1
+       knapsacks for single sourcing) gives a bound on every plan, plans built from
+       its rounds' sites (kept when cheaper) and reduced-cost fixing of sites and,
+       single-source, of pairs. If it proves the plan: ``solve.centre_lagrangian_bound``.
+    5. Otherwise the MIP below runs with those sites and pairs fixed and the best plan
+       as its start (the pair lists first grown to hold the plan's pairs); the
+       reported bound is the largest of the MIP's and the others.
 
-    ``heuristic=False`` skips 1-3 (the MIP alone, as in earlier versions).
+    ``heuristic=False`` skips 1-4 (the MIP alone, as in earlier versions).
 
     Sparse pairs and the grow fallback
     ----------------------------------
@@ -311,12 +319,18 @@ class SortingCentreModel(SitingModel):
             if start is not None:
                 plan = self._search(cm, start, deadline)
         proof = "solve.centre_bound"
-        if plan is not None and not within_gap(plan.cost, global_bound, options.gap):
+        fixing = None
+        lagrangian_wanted = plan is None or not within_gap(plan.cost, global_bound, options.gap)
+        if self.heuristic and lagrangian_wanted:
             # Capacity binds where the uncapacitated bound is weak: the Lagrangian bound
-            # (assignment rows relaxed) holds for every plan too and is often tighter.
-            lagrangian = self._lagrangian(cm, plan, deadline)
-            if lagrangian is not None and (global_bound is None or lagrangian > global_bound):
-                global_bound, proof = lagrangian, "solve.centre_lagrangian_bound"
+            # (assignment rows relaxed) holds for every plan too and is often tighter;
+            # its heuristic may improve the plan and its fixing shrinks the MIP.
+            fixing = self._lagrangian(cm, plan, deadline)
+            if fixing is not None:
+                lagrangian = fixing.bound if math.isfinite(fixing.bound) else None
+                if lagrangian is not None and (global_bound is None or lagrangian > global_bound):
+                    global_bound, proof = lagrangian, "solve.centre_lagrangian_bound"
+                plan = _better_plan(plan, fixing.incumbent, self.n_demand)
         if plan is not None and within_gap(plan.cost, global_bound, options.gap):
             return self._from_plan(
                 cm, plan, OPTIMAL, global_bound, options, deadline, diags, rounds, proof=proof
@@ -345,6 +359,10 @@ class SortingCentreModel(SitingModel):
                 )
             if plan is not None:
                 self._set_plan_start(cm, plan, y, x)
+            if fixing is not None and plan is not None and plan.cost <= fixing.upper:
+                # Sites fixed by their Lagrangian bounds: no plan cheaper than the start
+                # differs there, so the reduced MIP's bound holds for every plan.
+                _fix_sites(y, x, cm, fixing)
             raw = solve_problem(prob, options, deadline, warm_start=plan is not None)
             if raw.status == INFEASIBLE and plan is None:
                 grown = grow_all(cm, rows)
@@ -463,11 +481,11 @@ class SortingCentreModel(SitingModel):
         )
 
     def _lagrangian(
-        self, cm: CostMatrix, plan: CapacitatedPlan, deadline: Deadline
-    ) -> float | None:
-        """Lagrangian bound of every plan (:mod:`planner.models.centre_lagrangian`),
-        from a share of the time left; ``None`` when too large for dense pricing or
-        without time."""
+        self, cm: CostMatrix, plan: CapacitatedPlan | None, deadline: Deadline
+    ) -> CentreLagrangian | None:
+        """Lagrangian bound of every plan, heuristic plan and site fixing
+        (:mod:`planner.models.centre_lagrangian`), from a share of the time left;
+        ``None`` when too large for dense pricing or without time."""
         if self.n_demand * self.n_sites > DENSE_LIMIT:
             return None
         rem = deadline.remaining()
@@ -476,7 +494,7 @@ class SortingCentreModel(SitingModel):
             return None
         dist = cm.columns(np.arange(self.n_sites))
         costs = np.where(np.isfinite(dist), self._unit_weights()[:, None] * dist, np.inf)
-        found = centre_lagrangian_bound(
+        return centre_lagrangian_bound(
             costs,
             self.tonnage,
             self.capacity,
@@ -486,10 +504,12 @@ class SortingCentreModel(SitingModel):
             groups=[(g.sites, g.min_open, g.max_open) for g in self.rules.groups],
             required=self.rules.required,
             excluded=self.rules.excluded,
-            upper=plan.cost,
+            upper=None if plan is None else plan.cost,
             seconds=budget,
+            single_source=self.single_source,
+            heuristic=True,
+            fixing=True,
         )
-        return found.bound if math.isfinite(found.bound) else None
 
     def _plan_distance(self, cm: CostMatrix, plan: CapacitatedPlan) -> np.ndarray:
         block = cm.columns(plan.sites)
@@ -511,8 +531,12 @@ class SortingCentreModel(SitingModel):
         start_y[plan.sites] = 1.0
         set_start(y, start_y)
         pos = np.fromiter(x.keys(), dtype=np.int64, count=len(x))
-        chosen = cm.indices[pos] == plan.assignment[cm.rows[pos]]
-        set_start(list(x.values()), chosen.astype(np.float64))
+        chosen = (cm.indices[pos] == plan.assignment[cm.rows[pos]]).astype(np.float64)
+        if plan.split is not None:
+            share = np.zeros((self.n_demand, self.n_sites))
+            share[plan.split[0], plan.split[1]] = plan.split[2]
+            chosen = share[cm.rows[pos], cm.indices[pos]]
+        set_start(list(x.values()), chosen)
 
     def _from_plan(
         self,
@@ -530,6 +554,8 @@ class SortingCentreModel(SitingModel):
         """The search's plan as the answer (its assignment improved where it can be)."""
         st = np.arange(self.n_demand)
         allocation = (st, plan.assignment.astype(np.int64), np.ones(self.n_demand))
+        if plan.split is not None:
+            allocation = plan.split
         return self._reported(
             cm, plan.sites, allocation, status, bound, options, deadline, diags, rounds,
             proof, listed_only,
@@ -723,6 +749,30 @@ def _short_lists(cm: CostMatrix, p: int | None) -> CostMatrix:
     long = counts > k
     kth[long] = cm.data[cm.indptr[:-1][long] + k - 1]
     return cm.within(np.minimum(cm.radius, kth))
+
+
+def _better_plan(
+    plan: CapacitatedPlan | None, found: CentreIncumbent | None, n: int
+) -> CapacitatedPlan | None:
+    """The Lagrangian heuristic's plan when cheaper than the search's (or it has none)."""
+    if found is None:
+        return plan
+    if plan is not None and found.cost >= plan.cost - float(tol(plan.cost)):
+        return plan
+    split = (found.rows, found.sites[found.cols], found.shares)
+    return CapacitatedPlan(found.sites, found.assignment(n), found.cost, split=split)
+
+
+def _fix_sites(y: list, x: dict, cm: CostMatrix, fixing: CentreLagrangian) -> None:
+    """Fix the MIP's sites and pairs the Lagrangian bounds rule out."""
+    for j in fixing.fixed_open.tolist():
+        y[j].lowBound = 1
+    for j in fixing.fixed_closed.tolist():
+        y[j].upBound = 0
+    if fixing.closed_pairs is not None:
+        for pos, v in x.items():
+            if fixing.closed_pairs[cm.rows[pos], cm.indices[pos]]:
+                v.upBound = 0
 
 
 def _max_bound(*bounds: float | None) -> float | None:

@@ -569,7 +569,14 @@ class PMedian(SitingModel):
                 deadline.note("skipped")
                 if fallback is not None:
                     return self._transport_solution(
-                        cm, fallback, options, deadline, diags, rounds, global_bound, grew,
+                        cm,
+                        fallback,
+                        options,
+                        deadline,
+                        diags,
+                        rounds,
+                        global_bound,
+                        grew,
                         rows=rows,
                     )
                 raw = RawSolve(ERROR, None, None, False, "no solution within the limit")
@@ -606,7 +613,15 @@ class PMedian(SitingModel):
                         (b for b in (raw.bound, global_bound) if b is not None), default=None
                     )
                     return self._transport_solution(
-                        cm, fallback, options, deadline, diags, rounds, bound, grew, raw.status,
+                        cm,
+                        fallback,
+                        options,
+                        deadline,
+                        diags,
+                        rounds,
+                        bound,
+                        grew,
+                        raw.status,
                         rows=rows,
                     )
                 return self._failed(raw, options, deadline, rounds, diags)
@@ -626,7 +641,16 @@ class PMedian(SitingModel):
                 }, "info"))  # fmt: skip
                 bound = max((b for b in (raw.bound, global_bound) if b is not None), default=None)
                 return self._transport_solution(
-                    cm, better, options, deadline, diags, rounds, bound, 0, raw.status, rows,
+                    cm,
+                    better,
+                    options,
+                    deadline,
+                    diags,
+                    rounds,
+                    bound,
+                    0,
+                    raw.status,
+                    rows,
                     note=False,
                 )
         return capacitated_solution(self, cm, y, x, raw, options, deadline, diags, rounds)

@@ -132,9 +132,7 @@ def repair_sites(
         if deadline is not None and deadline.expired():
             break
         left = None if deadline is None else deadline.remaining()
-        found = _solve(
-            cm, rows, np.flatnonzero(is_open), weights, households, capacity, left, True
-        )
+        found = _solve(cm, rows, np.flatnonzero(is_open), weights, households, capacity, left, True)
         if found is None:
             break
         plan, unserved = found
@@ -143,8 +141,9 @@ def repair_sites(
         if short_rows.size == 0:
             return np.flatnonzero(is_open), plan, short_rows
         load = np.zeros(cm.n_sites)
-        np.add.at(load, cm.indices[plan.positions],
-                  households[cm.rows[plan.positions]] * plan.shares)
+        np.add.at(
+            load, cm.indices[plan.positions], households[cm.rows[plan.positions]] * plan.shares
+        )
         if not _move(cm, rows, short, is_open, fixed, load, capacity, groups, member):
             break
     return np.flatnonzero(is_open), None, short_rows
@@ -176,8 +175,7 @@ def _move(
     count = np.array([int(is_open[np.asarray(g.sites)].sum()) for g in groups], dtype=int)
 
     def can_open(j: int) -> bool:
-        return all(groups[g].max_open is None or count[g] < groups[g].max_open
-                   for g in member[j])
+        return all(groups[g].max_open is None or count[g] < groups[g].max_open for g in member[j])
 
     def can_close(j: int) -> bool:
         return not fixed[j] and all(count[g] > groups[g].min_open for g in member[j])
