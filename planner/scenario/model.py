@@ -29,6 +29,7 @@ from planner.scenario.existing import Costs, ExistingNetwork, network_problems
 from planner.scenario.files import read_data_file
 from planner.scenario.kind_list import PlannedKind, kind_list_problems
 from planner.scenario.markets import market_problems
+from planner.scenario.phasing import Phasing, phasing_problems
 from planner.scenario.problems import ScenarioProblem, _as_error, shown
 
 __all__ = [
@@ -258,6 +259,9 @@ class Scenario:
         How the region's existing sites (its inventory) enter the plan.
     costs
         Unit costs in yuan and the optional budgets.
+    phasing
+        The roll-out by year (:class:`~planner.scenario.phasing.Phasing`); empty by
+        default and then left out of :meth:`to_dict`, as ``markets`` is.
     description
         Free text.
     """
@@ -275,6 +279,7 @@ class Scenario:
     solver: SolverSettings = field(default_factory=SolverSettings)
     existing: ExistingNetwork = field(default_factory=ExistingNetwork)
     costs: Costs = field(default_factory=Costs)
+    phasing: Phasing = field(default_factory=Phasing)
     description: str = ""
 
     # --- serialisation -------------------------------------------------------------
@@ -289,6 +294,8 @@ class Scenario:
             data.pop("markets", None)
         if not self.kinds:
             data.pop("kinds", None)
+        if self.phasing == Phasing():
+            data.pop("phasing", None)
         return data
 
     @classmethod
@@ -433,6 +440,7 @@ class Scenario:
         p += self._bound_problems()
         p += market_problems(m, c, self.existing.count_mode)
         p += kind_list_problems(self.kinds)
+        p += phasing_problems(self.phasing, s.count, c.count)
         for tier in (s, c):
             for county, lo in tier.county_min.items():
                 hi = tier.county_max.get(county)
