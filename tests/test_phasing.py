@@ -65,7 +65,7 @@ def test_phasing_round_trips_through_yaml_and_json(tmp_path):
         (
             [{"year": 2025, "stations": 50}, {"year": 2026, "stations": 40}],
             "phasing.target_decreases",
-            "40, is below 50 for 2025",
+            "stations for 2026, 40, is below 50 for 2025",
         ),
         (
             [{"year": 2025, "stations": 90}],

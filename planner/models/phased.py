@@ -415,9 +415,7 @@ def _scale(tier: PhasedTier) -> float:
     return 1.0 / base if base > 0 and math.isfinite(base) else 1.0
 
 
-def _under_priced(
-    cm: CostMatrix, years: np.ndarray, n_years: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _under_priced(cm: CostMatrix, years: np.ndarray, n_years: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose true nearest open site, in some year, lies beyond their list, and the
     distance to re-list them out to."""
     reach = np.zeros(cm.n_demand)

@@ -687,7 +687,9 @@ def run_plan(
         plan = phase_plan(
             inst,
             plan,
-            lambda forced: run_plan(inst.region, forced, None, extra_stations, extra_centres, network),
+            lambda forced: run_plan(
+                inst.region, forced, None, extra_stations, extra_centres, network
+            ),
         )
     report("run.stage.done", 1.0)
     return plan

@@ -202,7 +202,7 @@ def final_sites(phasing: Phasing) -> tuple[list[str], list[str]] | None:
         )
     except PlannerError:
         raise
-    except Exception as err:  # noqa: BLE001 - any unreadable file or plan is one message
+    except Exception as err:  # any unreadable file or plan is one message
         raise PlannerError("phasing.final_plan_unreadable", ref=ref, error=str(err)) from err
 
 

@@ -17,6 +17,7 @@ their costs and run before solving (:func:`planner.run.phasing.check_phasing`).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,7 +31,7 @@ PhasingMode = Literal["fixed_final", "joint"]
 #: the model chooses the order of opening; ``joint``: every year is chosen together.
 PHASING_MODES: tuple[str, ...] = ("fixed_final", "joint")
 #: A tier's name in the section's messages.
-_TIER_KEYS = {"station": "phasing.tier.station", "sorting_centre": "phasing.tier.centre"}
+_TIER_KEYS = {"station": "model.term.station", "sorting_centre": "model.term.centre"}
 #: Years a plan may name (a slip such as 20256 is refused).
 YEAR_RANGE = (2000, 2100)
 
@@ -107,7 +108,7 @@ def phasing_problems(
                     {"year": y, "low": YEAR_RANGE[0], "high": YEAR_RANGE[1]},
                 )
             )
-    for before, after in zip(years, years[1:], strict=False):
+    for before, after in itertools.pairwise(years):
         if after == before:
             p.append(ScenarioProblem("phasing.year_repeated", {"year": after}))
         elif after < before:
