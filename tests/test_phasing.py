@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 JJ = ROOT / "examples" / "jinjiang_phasing.yaml"
 WZ = ROOT / "examples" / "wenzhou_phasing.yaml"
 
+pytestmark = pytest.mark.usefixtures("planner_home")
+
 
 def _with_years(years, **extra):
     data = default_scenario("jinjiang").to_dict()
@@ -132,10 +134,15 @@ def test_the_last_year_must_reach_the_final_count():
     assert info.value.key == "phasing.last_year_target"
 
 
-@pytest.mark.usefixtures("planner_home")
-def test_cli_writes_the_jinjiang_phased_plan(tmp_path):
-    out = tmp_path / "plan"
+@pytest.fixture(scope="module")
+def jj_phased(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("jj-phasing") / "plan"
     assert main(["plan", "--region", "jinjiang", "--scenario", str(JJ), "--out", str(out)]) == 0
+    return out
+
+
+def test_cli_writes_the_jinjiang_phased_plan(jj_phased):
+    out = jj_phased
     sites = gpd.read_file(out / "plan.gpkg", layer="sites")
     scenario = Scenario.load(JJ)
     meta = json.loads((out / "kpis.json").read_text(encoding="utf-8"))
@@ -180,7 +187,6 @@ def test_joint_phasing_is_never_better_than_the_single_period_final_year():
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("planner_home")
 def test_cli_wenzhou_phased_plan_reaches_each_years_targets(tmp_path):
     out = tmp_path / "wz"
     assert main(["plan", "--region", "wenzhou", "--scenario", str(WZ), "--out", str(out)]) == 0
@@ -191,3 +197,69 @@ def test_cli_wenzhou_phased_plan_reaches_each_years_targets(tmp_path):
         rows = sites[sites["tier"] == tier]
         got = [int((rows["year"] <= y.year).sum()) for y in scenario.phasing.years]
         assert got == [getattr(y, attr) for y in scenario.phasing.years]
+
+
+def test_a_sweep_varies_one_years_budget():
+    from planner.sweep import SweepDefinition
+
+    sweep = SweepDefinition.load(ROOT / "examples" / "sweep_jinjiang_phasing.yaml")
+    points = sweep.points()
+    assert len(points) == 4
+    seen = {(p.scenario.phasing.years[1].budget_yuan, p.scenario.phasing.years[1].stations)
+            for p in points}  # fmt: skip
+    assert seen == {(1_250_000.0, 55), (1_250_000.0, 60), (2_500_000.0, 55), (2_500_000.0, 60)}
+    # the other years are the base scenario's
+    assert {p.scenario.phasing.years[0].budget_yuan for p in points} == {6_500_000.0}
+    with pytest.raises(PlannerError) as info:
+        SweepDefinition.from_dict(
+            {"region": "jinjiang", "parameters": {"phasing.years[2].budget": [1]}}
+        )
+    assert "phasing.years[2].budget" in info.value.message("en")
+
+
+def test_final_plan_from_a_sites_file_is_the_last_years_network(tmp_path):
+    from planner.run import run_plan
+
+    # a reviewed plan: the coverage optimum, not the p-median one
+    other = default_scenario("jinjiang").with_changes(**{"stations.objective": "mclp"})
+    reviewed = run_plan("jinjiang", other)
+    reviewed.write(tmp_path / "reviewed")
+    data = Scenario.load(JJ).to_dict()
+    data["phasing"]["final_plan"] = str(tmp_path / "reviewed" / "sites.csv")
+    plan = run_plan("jinjiang", Scenario.from_dict(data))
+    for tier in ("station", "sorting_centre"):
+        want = set(reviewed.sites.loc[reviewed.sites["tier"] == tier, "site_id"].astype(str))
+        got = plan.sites[plan.sites["tier"] == tier]
+        assert set(got["site_id"].astype(str)) == want
+        assert got["year"].notna().all()
+    phasing = plan.kpis["phasing"]
+    assert phasing["mode"] == "final_plan"
+    # the p-median optimum serves better than the coverage plan: a positive price
+    assert phasing["price_of_phasing_pct"] > 0
+    assert plan.scenario.phasing.final_plan.endswith("sites.csv")
+    bad = dict(data, phasing=dict(data["phasing"], final_plan=str(tmp_path / "none.csv")))
+    with pytest.raises(PlannerError) as info:
+        run_plan("jinjiang", Scenario.from_dict(bad))
+    assert info.value.key == "phasing.final_plan_unreadable"
+
+
+def test_exports_carry_the_year(jj_phased, tmp_path):
+    import openpyxl
+
+    from planner.views.export import export_plan, read_plan
+
+    plan = read_plan(jj_phased)
+    written = export_plan(plan, tmp_path, "xlsx,gpkg", lang="en")
+    wb = openpyxl.load_workbook(written["xlsx"][0])
+    stations = wb[wb.sheetnames[0]]
+    header = [c.value for c in stations[1]]
+    assert header[:2] == ["Site code", "Year"]
+    years = {row[1].value for row in stations.iter_rows(min_row=2)}
+    assert years == {2025, 2026, 2027}
+    sheet = wb["Phasing by year"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert [r[0] for r in rows] == [2025, 2026, 2027]
+    assert [r[1] for r in rows] == [30, 55, 80]
+    assert rows[-1][10] == pytest.approx(plan.kpis["years"][-1]["cumulative_cost_yuan"])
+    gis = gpd.read_file(written["gpkg"][0], layer="sites")
+    assert sorted(gis["year"].dropna().unique().tolist()) == [2025, 2026, 2027]

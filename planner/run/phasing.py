@@ -338,7 +338,7 @@ def phase_plan(inst: Instance, plan: Plan, rerun) -> Plan:
         ids_s = inst.stations["site_id"].astype(str).to_numpy()[years_s >= 0].tolist()
         ids_c = inst.centres["site_id"].astype(str).to_numpy()[years_c >= 0].tolist()
         plan = rerun(_forced(inst, ids_s, ids_c).with_changes(phasing={}))
-    return replace(_annotated(inst, plan, single, sol, stations, seconds), scenario=sc)
+    return replace(_annotated(inst, plan, single, sol, stations, seconds, ph), scenario=sc)
 
 
 def _with_scenario(inst: Instance, scenario) -> Instance:
@@ -352,10 +352,10 @@ def _annotated(
     sol: PhasedSolution,
     stations: PhasedTier,
     seconds: float,
+    ph: Phasing,
 ) -> Plan:
     """``plan`` with each site's year, ``kpis["years"]``, ``kpis["phasing"]`` and the
-    phasing model's result."""
-    ph = inst.scenario.phasing
+    phasing model's result (``ph``: the scenario's section as the planner gave it)."""
     labels = [y.year for y in ph.years]
     r = sol.result
     sites = plan.sites.copy()

@@ -16,6 +16,7 @@ files are read within bounds by :mod:`planner.scenario.files`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -526,14 +527,32 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
     Sections on the way are created (or replace a value that is not a section), so an
     unknown or non-section path is named by :meth:`Scenario.from_dict`, not a KeyError.
+    An item of a list of sections is named by its position from 1, as the scenario's
+    messages name it: ``phasing.years[2].budget_yuan``.
     """
     *parents, leaf = path.split(".")
     target = data
     for part in parents:
+        item = _list_item(target, part)
+        if item is not None:
+            target = item
+            continue
         if not isinstance(target.get(part), dict):
             target[part] = {}
         target = target[part]
     target[leaf] = value
+
+
+def _list_item(target: dict[str, Any], part: str) -> dict[str, Any] | None:
+    """The section ``part`` = ``name[k]`` names in ``target`` (``None``: not one)."""
+    match = re.fullmatch(r"(\w+)\[(\d+)\]", part)
+    if match is None:
+        return None
+    items = target.get(match.group(1))
+    index = int(match.group(2))
+    if isinstance(items, list) and 1 <= index <= len(items) and isinstance(items[index - 1], dict):
+        return items[index - 1]
+    return None
 
 
 def default_scenario(region_id: str) -> Scenario:
