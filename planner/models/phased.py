@@ -40,9 +40,13 @@ Rows
 Objective: minimise :math:`\sum_t \sum_{\text{tier}} s_{\text{tier}}
 \sum_i w_i d_{it}` (population-weighted distance summed over the years; for coverage,
 the population left uncovered), so early years favour the sites that serve most. Each
-tier's term is scaled by :math:`s_{\text{tier}} = 1 / \sum_i w_i d_i^{\min}`, its
-service with every allowed site open, so person-metres and tonne-metres are added as
-comparable, dimensionless numbers; the result reports each tier's own figures.
+tier's term is scaled by :math:`s_{\text{tier}} = 1 / \sum_i w_i d_i^{\text{ref}}`, its
+service by a reference network (the single-period plan), so person-metres and
+tonne-metres are added as comparable, dimensionless numbers; the result reports each
+tier's own figures. Policy rules on the last year cover required and excluded sites
+and group minimums and maximums; coverage-share rules (``min_village_share``) and
+station capacity are not modelled here (the plan rebuilt on the last year's network
+checks them).
 
 Solving: rounds of the truncated MIP (HiGHS/CBC). After each round the roll-out is
 evaluated exactly (the true nearest open site of every point in every year); rows whose
@@ -62,7 +66,14 @@ import numpy as np
 import pulp
 
 from planner.instance.distance import CostMatrix
-from planner.models._base import add_row, finish, new_var, radius_block, var_values
+from planner.models._base import (
+    add_row,
+    finish,
+    new_var,
+    radius_block,
+    set_start,
+    var_values,
+)
 from planner.models._highs import solve_problem
 from planner.models.deadline import Deadline, OutOfTime
 from planner.models.diagnosis import Diagnosis
@@ -115,6 +126,9 @@ class PhasedTier:
         ``median`` (weighted distance) or ``coverage`` (weight left uncovered).
     radius
         Coverage radius per demand point (``coverage`` only).
+    reference
+        A network whose service scales the tier's term (the single-period plan's
+        sites); ``None``: ``final``, else every allowed site.
     """
 
     name: str
@@ -129,6 +143,7 @@ class PhasedTier:
     rules: PolicyRules = field(default_factory=PolicyRules)
     objective: Literal["median", "coverage"] = "median"
     radius: np.ndarray | None = None
+    reference: np.ndarray | None = None
 
     @property
     def n_sites(self) -> int:
@@ -226,8 +241,17 @@ class PhasedSiting:
 
     # ------------------------------------------------------------------ solve
 
-    def solve(self, options: SolverOptions, deadline: Deadline | None = None) -> PhasedSolution:
-        """Solve in rounds of re-listing until the roll-out is proven within the gap."""
+    def solve(
+        self,
+        options: SolverOptions,
+        deadline: Deadline | None = None,
+        start: dict[str, np.ndarray] | None = None,
+    ) -> PhasedSolution:
+        """Solve in rounds of re-listing until the roll-out is proven within the gap.
+
+        ``start``: a feasible roll-out (each tier's year index per site, -1 never), such
+        as the fixed-final one, handed to the solver as its first plan; it changes how
+        fast the model gets to its result, not what the result proves."""
         deadline = Deadline.of(options, deadline)
         lists = {tier.name: tier.costs for tier in self.tiers}
         best: tuple[float, dict[str, np.ndarray], dict[str, list[float]]] | None = None
@@ -241,7 +265,12 @@ class PhasedSiting:
                 prob, opened = self._build(lists, deadline)
             except OutOfTime:
                 break
-            raw = solve_problem(prob, options, deadline)
+            if start is not None:
+                for name, o in opened.items():
+                    years = start[name]
+                    for t, row in enumerate(o):
+                        set_start(row, ((years >= 0) & (years <= t)).astype(float))
+            raw = solve_problem(prob, options, deadline, warm_start=start is not None)
             if raw.status == INFEASIBLE:
                 if best is None:
                     status = INFEASIBLE
@@ -407,7 +436,8 @@ def _scale(tier: PhasedTier) -> float:
     if tier.objective == "coverage":
         total = float(tier.weights.sum())
         return 1.0 / total if total > 0 else 1.0
-    allowed = np.arange(tier.n_sites) if tier.final is None else np.asarray(tier.final)
+    allowed = tier.reference if tier.reference is not None else tier.final
+    allowed = np.arange(tier.n_sites) if allowed is None else np.asarray(allowed)
     if allowed.size == 0:
         return 1.0
     _, dist = tier.costs.nearest_open(allowed)

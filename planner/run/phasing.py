@@ -31,7 +31,7 @@ from planner.models import SolverOptions
 from planner.models._base import default_k
 from planner.plan import TierResult
 from planner.run.budget import kept, planned_count
-from planner.run.rules import station_rules
+from planner.run.rules import centre_rules, station_rules
 
 if TYPE_CHECKING:
     from planner.instance.build import Instance
@@ -242,8 +242,16 @@ def _indices(frame: pd.DataFrame, ids) -> np.ndarray:
     return np.unique(where[where >= 0]).astype(np.int64)
 
 
-def _tiers(inst: Instance, final_s: np.ndarray | None, final_c: np.ndarray | None, plan: Plan):
-    """The two :class:`PhasedTier` of the model."""
+def _tiers(
+    inst: Instance,
+    final_s: np.ndarray | None,
+    final_c: np.ndarray | None,
+    plan: Plan,
+    reference: tuple[np.ndarray, np.ndarray],
+):
+    """The two :class:`PhasedTier` of the model; ``final_*`` ``None``: the model chooses
+    the last year's sites under the tier's rules. ``reference``: the single-period
+    plan's stations and centres (their service scales each tier's term)."""
     from planner.models.phased import PhasedTier
 
     sc = inst.scenario
@@ -269,7 +277,7 @@ def _tiers(inst: Instance, final_s: np.ndarray | None, final_c: np.ndarray | Non
         "station", cm, demand["population"].to_numpy(float), _site_costs(inst, "station"),
         targets_s, st["county_code"].astype(str).to_numpy(), _county_mins(inst, "station"),
         start_open=start_s, final=final_s, objective="coverage" if coverage else "median",
-        radius=demand["radius_m"].to_numpy(float),
+        radius=demand["radius_m"].to_numpy(float), reference=reference[0],
         **({"rules": rules} if rules is not None else {}),
     )  # fmt: skip
     # Sorting centres serve the final network's stations, weighted by their tonnage.
@@ -292,7 +300,8 @@ def _tiers(inst: Instance, final_s: np.ndarray | None, final_c: np.ndarray | Non
         "sorting_centre", source_knn(csource, default_k(int(c_allowed.sum()), max(first_c, 1))),
         tonnage, _site_costs(inst, "sorting_centre"), targets_c,
         ce["county_code"].astype(str).to_numpy(), _county_mins(inst, "sorting_centre"),
-        start_open=start_c, final=final_c,
+        start_open=start_c, final=final_c, reference=reference[1],
+        **({"rules": centre_rules(inst)} if final_c is None else {}),
     )  # fmt: skip
     return stations, centres
 
@@ -321,16 +330,20 @@ def phase_plan(inst: Instance, plan: Plan, rerun) -> Plan:
     final_s = _indices(inst.stations, live.loc[live["tier"] == "station", "site_id"])
     final_c = _indices(inst.centres, live.loc[live["tier"] == "sorting_centre", "site_id"])
     joint = ph.mode == "joint" and given is None
-    stations, centres = _tiers(inst, None if joint else final_s, None if joint else final_c, plan)
-    model = PhasedSiting(
-        [stations, centres],
-        [y.budget_yuan for y in ph.years],
-        [_closures(inst)] + [0.0] * (len(ph.years) - 1),
-    )
     options = SolverOptions(
         solver=sc.solver.name, time_limit_s=sc.solver.time_limit_s, gap=sc.solver.gap or None
     )
-    sol = model.solve(options)
+    budgets = [y.budget_yuan for y in ph.years]
+    fixed = [_closures(inst)] + [0.0] * (len(ph.years) - 1)
+    reference = (final_s, final_c)
+    stations, centres = _tiers(inst, final_s, final_c, plan, reference)
+    sol = PhasedSiting([stations, centres], budgets, fixed).solve(options)
+    if joint:
+        # The fixed-final roll-out is a feasible joint one: the joint model starts
+        # from it, so it returns a roll-out at least as good.
+        start = sol.open_year if sol.result.has_plan else None
+        stations, centres = _tiers(inst, None, None, plan, reference)
+        sol = PhasedSiting([stations, centres], budgets, fixed).solve(options, start=start)
     seconds = time.perf_counter() - t0
     if joint and sol.result.has_plan:
         years_s = sol.open_year["station"]
