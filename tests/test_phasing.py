@@ -171,6 +171,7 @@ def test_cli_writes_the_jinjiang_phased_plan(jj_phased):
     assert any(r["tier"] == "phasing" for r in meta["results"])
 
 
+@pytest.mark.slow
 def test_joint_phasing_is_never_better_than_the_single_period_final_year():
     data = Scenario.load(JJ).to_dict()
     data["phasing"]["mode"] = "joint"
@@ -217,6 +218,7 @@ def test_a_sweep_varies_one_years_budget():
     assert "phasing.years[2].budget" in info.value.message("en")
 
 
+@pytest.mark.slow
 def test_final_plan_from_a_sites_file_is_the_last_years_network(tmp_path):
     from planner.run import run_plan
 

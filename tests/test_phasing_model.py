@@ -119,3 +119,20 @@ def test_two_tiers_share_the_budget():
     assert sol.spending == pytest.approx([12.0, 12.0])
     bad = PhasedSiting([stations, centres], [11.0, 12.0]).solve(OPTIONS)
     assert bad.result.status == "infeasible"
+
+
+def test_a_site_never_closes_in_the_solvers_own_values():
+    from planner.models._highs import solve_problem
+    from planner.models.phased import var_values_2d
+
+    dxy, sxy, w = _instance(5, n=12, m=8)
+    cm = CostMatrix.from_dense(np.linalg.norm(dxy[:, None] - sxy[None], axis=2))
+    tier = PhasedTier("station", cm, w, np.full(8, 1.0), [2, None, 6], np.array(["a"] * 8))
+    model = PhasedSiting([tier], [None, 1.0, None])
+    prob, opened = model._build({"station": cm}, None)
+    raw = solve_problem(prob, OPTIONS)
+    assert raw.status == "optimal"
+    values = var_values_2d(opened["station"])
+    assert np.all(np.diff(values, axis=0) >= 0)  # open in year t -> open in year t+1
+    assert values.sum(axis=1).tolist()[0] == 2 and values.sum(axis=1).tolist()[2] == 6
+    assert values[1].sum() - values[0].sum() <= 1  # the 2nd year's budget buys one site
