@@ -1,4 +1,4 @@
-"""Phasing to 2027 on Wenzhou: ``python benchmarks/phasing.py [--modes fixed_final,joint]``.
+"""Phasing to 2027 on Wenzhou: ``python benchmarks/phasing.py [--modes fixed_final,joint@600]``.
 
 For each mode the example ``examples/wenzhou_phasing.yaml`` (2025: 700 stations / 12
 centres, 2026: 1,100 / 20, 2027: 1,550 / 30) is planned by the CLI in a fresh
@@ -35,9 +35,9 @@ def run(mode: str, folder: Path, time_limit: float | None = None) -> dict:
     data["phasing"]["mode"] = mode
     if time_limit is not None:
         data["solver"]["time_limit_s"] = time_limit
-    scenario = folder / f"{mode}.yaml"
+    scenario = folder / f"{mode}-{time_limit}.yaml"
     scenario.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    out = folder / mode
+    out = folder / f"{mode}-{time_limit}"
     cmd = [sys.executable, "-m", "planner", "plan", "--region", "wenzhou",
            "--scenario", str(scenario), "--out", str(out)]  # fmt: skip
     t0 = time.perf_counter()
@@ -71,8 +71,14 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
+    # the machine is shared: the load says how much of its 2 cores the runs had
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [run(mode, Path(tmp), args.time_limit) for mode in args.modes.split(",")]
+        rows = []
+        for item in args.modes.split(","):
+            # "joint@600": a mode with its own time limit per model
+            mode, _, limit = item.partition("@")
+            rows.append(run(mode, Path(tmp), float(limit) if limit else args.time_limit))
     versions = ", ".join(
         f"{name} {metadata.version(name)}" for name in ("pulp", "highspy", "numpy", "scipy")
     )
@@ -81,7 +87,7 @@ def main() -> None:
         "",
         f"Date: {dt.date.today().isoformat()} · machine: {platform.machine()}, "
         f"{os.cpu_count()} cores, {platform.platform()} · Python {platform.python_version()}"
-        f" · {versions}",
+        f" · {versions} · load average at start {load}",
         "",
         "`python benchmarks/phasing.py`: the CLI end to end (single-period plan, phasing "
         "model, and in `joint` mode the plan rebuilt on the last year's network), one run "
