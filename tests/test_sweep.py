@@ -601,6 +601,7 @@ def test_example_sweep_definitions_load() -> None:
         definition = SweepDefinition.load(path)
         sizes[path.name] = (definition.region, definition.size)
     assert sizes == {
+        "sweep_jinjiang_phasing.yaml": ("jinjiang", 4),
         "sweep_jinjiang_stations.yaml": ("jinjiang", 18),
         "sweep_wenzhou_stations.yaml": ("wenzhou", 10),
     }

@@ -100,6 +100,7 @@ SOLVE_ONLY_FIELDS = (
     "costs",
     "existing.count_mode",
     "stations.min_village_share",
+    "phasing",
 )
 
 

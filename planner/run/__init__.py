@@ -68,6 +68,7 @@ from planner.plan.villages import nearest_station_columns, village_kpis
 from planner.run.budget import budget_groups, check_budget, planned_count, with_budget
 from planner.run.kind_plans import plan_kinds, with_kinds
 from planner.run.markets import check_market_sites, market_tier
+from planner.run.phasing import check_phasing, phase_plan
 from planner.run.rules import centre_rules, station_rules
 from planner.scenario import Scenario
 
@@ -452,6 +453,7 @@ def run_plan(
     check_instance(inst)
     check_market_sites(inst)
     check_budget(inst)
+    check_phasing(inst)
     on_network = inst.network is not None
     warm = warm_start or WarmStart()
 
@@ -661,6 +663,14 @@ def run_plan(
         market_links=market_links,
         exclusions=kinds.exclusions if scenario.kinds else None,
     )
+    if scenario.phasing.active:
+        plan = phase_plan(
+            inst,
+            plan,
+            lambda forced: run_plan(
+                inst.region, forced, None, extra_stations, extra_centres, network
+            ),
+        )
     report("run.stage.done", 1.0)
     return plan
 

@@ -16,6 +16,7 @@ files are read within bounds by :mod:`planner.scenario.files`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -29,6 +30,7 @@ from planner.scenario.existing import Costs, ExistingNetwork, network_problems
 from planner.scenario.files import read_data_file
 from planner.scenario.kind_list import PlannedKind, kind_list_problems
 from planner.scenario.markets import market_problems
+from planner.scenario.phasing import Phasing, phasing_problems
 from planner.scenario.problems import ScenarioProblem, _as_error, shown
 
 __all__ = [
@@ -258,6 +260,9 @@ class Scenario:
         How the region's existing sites (its inventory) enter the plan.
     costs
         Unit costs in yuan and the optional budgets.
+    phasing
+        The roll-out by year (:class:`~planner.scenario.phasing.Phasing`); empty by
+        default and then left out of :meth:`to_dict`, as ``markets`` is.
     description
         Free text.
     """
@@ -275,6 +280,7 @@ class Scenario:
     solver: SolverSettings = field(default_factory=SolverSettings)
     existing: ExistingNetwork = field(default_factory=ExistingNetwork)
     costs: Costs = field(default_factory=Costs)
+    phasing: Phasing = field(default_factory=Phasing)
     description: str = ""
 
     # --- serialisation -------------------------------------------------------------
@@ -289,6 +295,8 @@ class Scenario:
             data.pop("markets", None)
         if not self.kinds:
             data.pop("kinds", None)
+        if self.phasing == Phasing():
+            data.pop("phasing", None)
         return data
 
     @classmethod
@@ -433,6 +441,7 @@ class Scenario:
         p += self._bound_problems()
         p += market_problems(m, c, self.existing.count_mode)
         p += kind_list_problems(self.kinds)
+        p += phasing_problems(self.phasing, s.count, c.count)
         for tier in (s, c):
             for county, lo in tier.county_min.items():
                 hi = tier.county_max.get(county)
@@ -518,14 +527,32 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
     Sections on the way are created (or replace a value that is not a section), so an
     unknown or non-section path is named by :meth:`Scenario.from_dict`, not a KeyError.
+    An item of a list of sections is named by its position from 1, as the scenario's
+    messages name it: ``phasing.years[2].budget_yuan``.
     """
     *parents, leaf = path.split(".")
     target = data
     for part in parents:
+        item = _list_item(target, part)
+        if item is not None:
+            target = item
+            continue
         if not isinstance(target.get(part), dict):
             target[part] = {}
         target = target[part]
     target[leaf] = value
+
+
+def _list_item(target: dict[str, Any], part: str) -> dict[str, Any] | None:
+    """The section ``part`` = ``name[k]`` names in ``target`` (``None``: not one)."""
+    match = re.fullmatch(r"(\w+)\[(\d+)\]", part)
+    if match is None:
+        return None
+    items = target.get(match.group(1))
+    index = int(match.group(2))
+    if isinstance(items, list) and 1 <= index <= len(items) and isinstance(items[index - 1], dict):
+        return items[index - 1]
+    return None
 
 
 def default_scenario(region_id: str) -> Scenario:

@@ -25,6 +25,7 @@ failed with the scenario's own message (:mod:`planner.sweep.points`).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, is_dataclass, replace
 from difflib import get_close_matches
@@ -325,9 +326,34 @@ def _check_path(path: Any) -> ScenarioProblem | None:
     parent = path.rsplit(".", 1)[0] if "." in path else ""
     if path in leaves or (parent in mappings and path.rsplit(".", 1)[1]):
         return None
+    if _section_item_path(path):
+        return None
     match = get_close_matches(path, sorted(leaves - set(FIXED_PATHS)), n=1)
     hint = Text("sweep.hint", match=match[0]) if match else ""
     return ScenarioProblem("sweep.unknown_parameter", {"path": path, "hint": hint})
+
+
+def _section_item_path(path: str) -> bool:
+    """Whether ``path`` is a field of an item of a list of sections
+    (``phasing.years[1].budget_yuan``); whether the item exists is the base
+    scenario's matter, checked with each point."""
+    from planner.scenario.coercion import _section_items
+
+    match = re.fullmatch(r"([\w.]+)\[(\d+)\]\.(\w+)", path)
+    if match is None or int(match.group(2)) < 1:
+        return False
+    cls: Any = Scenario
+    hint: Any = None
+    for part in match.group(1).split("."):
+        if not is_dataclass(cls):
+            return False
+        hints = get_type_hints(cls)
+        if part not in hints:
+            return False
+        hint = hints[part]
+        cls = hint
+    item = _section_items(hint)
+    return item is not None and match.group(3) in {f.name for f in fields(item)}
 
 
 def _parameter_items(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

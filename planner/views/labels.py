@@ -114,6 +114,13 @@ COLUMN_LABEL = {
     "buffer_m": "export.col.buffer_m",
     "distance_m": "export.col.zone_distance_m",
     "reason": "export.col.exclusion_reason",
+    # phasing (planner/views/export/phasing_tables.py)
+    "year": "phasing.col.year",
+    "new_stations": "phasing.col.new_stations",
+    "new_sorting_centres": "phasing.col.new_sorting_centres",
+    "communities_covered": "phasing.col.communities_covered",
+    "villages_covered": "phasing.col.villages_covered",
+    "cumulative_cost_yuan": "phasing.col.cumulative_cost_yuan",
 }
 
 #: Each tier (``tier`` of a plan's sites and results): plural (sheet names, the report)

@@ -300,14 +300,22 @@ def _with_review(rows: pd.DataFrame, tier: str, review: Mapping | None, lang: st
 
 def site_columns(plan: Plan, tier: str) -> tuple[Column, ...]:
     """The export columns of ``tier``'s sites; a plan with a market tier adds each
-    centre's market."""
-    if tier == "station":
-        return STATION_COLUMNS
+    centre's market, a phased plan each site's year."""
     if tier == "market":
         return MARKET_COLUMNS
-    if len(plan.markets) or plan.market_links is not None:
-        return CENTRE_COLUMNS + CENTRE_MARKET_COLUMNS
-    return CENTRE_COLUMNS
+    columns = STATION_COLUMNS if tier == "station" else CENTRE_COLUMNS
+    if tier != "station" and (len(plan.markets) or plan.market_links is not None):
+        columns = columns + CENTRE_MARKET_COLUMNS
+    return _with_year(plan, columns)
+
+
+def _with_year(plan: Plan, columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """``columns`` with ``year`` after the site id when the plan was phased."""
+    from planner.views.export.phasing_tables import YEAR_COLUMN, has_years
+
+    if not has_years(plan):
+        return columns
+    return (columns[0], YEAR_COLUMN, *columns[1:])
 
 
 def area_rows(

@@ -201,6 +201,11 @@ def export_xlsx(
     ws = wb.create_sheet(t("export.sheet.uncovered", lang)[:31])
     _write_sheet(ws, uncovered_table(plan, lang, region), UNCOVERED_COLUMNS)
     _costs_sheet(wb.create_sheet(t("export.sheet.actions", lang)[:31]), plan, region, lang)
+    if plan.kpis.get("years"):
+        from planner.views.export.phasing_tables import YEAR_SHEET_COLUMNS, year_table
+
+        ws = wb.create_sheet(t("phasing.sheet.years", lang)[:31])
+        _write_sheet(ws, year_table(plan, lang), YEAR_SHEET_COLUMNS)
     ws = wb.create_sheet(t("export.sheet.about", lang)[:31])
     rows = [
         (t("term.region", lang), region.name(lang) if region else plan.scenario.region),
