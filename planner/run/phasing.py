@@ -26,7 +26,9 @@ import pandas as pd
 
 from planner import format as fmt
 from planner.i18n import LANGUAGES, PlannerError, t
+from planner.instance.coverage_sets import station_source
 from planner.instance.distance import PointSource, source_knn, source_within
+from planner.instance.walk import cover_radius
 from planner.models import SolverOptions
 from planner.models._base import default_k
 from planner.plan import TierResult
@@ -228,13 +230,8 @@ def _forced(inst: Instance, stations: list[str], centres: list[str]):
 
 
 def _station_source(inst: Instance):
-    sd = inst.memo.get("station_distances")
-    if sd is not None:
-        return sd.source
-    d, c = inst.demand, inst.stations
-    return PointSource(
-        d[["x", "y"]].to_numpy(float), c[["x", "y"]].to_numpy(float), inst.scenario.circuity
-    )
+    """The station tier's distances, walks inside the communities included."""
+    return station_source(inst, inst.memo.get("station_distances"))
 
 
 def _indices(frame: pd.DataFrame, ids) -> np.ndarray:
@@ -269,7 +266,7 @@ def _tiers(
     coverage = sc.stations.objective != "p_median"
     first = next((v for v in targets_s if v), int(allowed.sum()))
     if coverage:
-        cm = source_within(source, demand["radius_m"].to_numpy(float))
+        cm = source_within(source, cover_radius(demand))
     else:
         cm = source_knn(source, default_k(int(allowed.sum()), max(first, 1)))
     rules = station_rules(inst, inst.memo.get("station_distances")) if final_s is None else None
@@ -277,7 +274,7 @@ def _tiers(
         "station", cm, demand["population"].to_numpy(float), _site_costs(inst, "station"),
         targets_s, st["county_code"].astype(str).to_numpy(), _county_mins(inst, "station"),
         start_open=start_s, final=final_s, objective="coverage" if coverage else "median",
-        radius=demand["radius_m"].to_numpy(float), reference=reference[0],
+        radius=cover_radius(demand), reference=reference[0],
         **({"rules": rules} if rules is not None else {}),
     )  # fmt: skip
     # Sorting centres serve the final network's stations, weighted by their tonnage.
@@ -427,7 +424,7 @@ def _price(stations: PhasedTier, single: Plan, plan: Plan, inst: Instance) -> fl
         _, dist = source.nearest(idx)
         w = inst.demand["population"].to_numpy(float)
         if stations.objective == "coverage":
-            return float(w[dist <= inst.demand["radius_m"].to_numpy(float) + 1e-6].sum())
+            return float(w[dist <= cover_radius(inst.demand) + 1e-6].sum())
         return float(np.dot(w, dist))
 
     a, b = service(plan), service(single)
@@ -443,7 +440,7 @@ def _year_kpis(
     """Per year: stations and centres in service, coverage, communities covered, costs."""
     demand = inst.demand
     w = demand["population"].to_numpy(float)
-    radius = demand["radius_m"].to_numpy(float)
+    radius = cover_radius(demand)
     kind = demand["kind"].astype(str).to_numpy()
     source = _station_source(inst)
     years_s = sol.open_year["station"]
