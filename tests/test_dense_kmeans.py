@@ -35,7 +35,8 @@ def test_centres_crowd_where_people_crowd():
         assert len(frame) == 13
         assert frame["site_id"].is_unique
         inside = {
-            code: shapely.box(x0, 0, x0 + 1000, 1000) for code, x0 in (("350582001001", 0), ("350582001002", 1000))
+            code: shapely.box(x0, 0, x0 + 1000, 1000)
+            for code, x0 in (("350582001001", 0), ("350582001002", 1000))
         }
         for row in frame.itertuples():  # each centre lies in the community it names
             assert inside[row.community_code].covers(shapely.Point(row.x, row.y))
