@@ -124,6 +124,9 @@ def brute_force(inst, p: int, allowed_new=lambda chosen: True) -> float:
         )
         * inst.scenario.circuity
     )
+    # plus the walk inside each community: 2/3 sqrt(A / pi) of its polygon's area
+    area = inst.region.communities.to_crs(inst.region.metric_crs).area.to_numpy()
+    dist = np.hypot(dist, (2 / 3 * np.sqrt(area / np.pi))[:, None])
     w = d["population"].to_numpy(dtype=float)
     action = cand["action"].to_numpy()
     required = set(np.flatnonzero(np.isin(action, ("keep", "upgrade"))))

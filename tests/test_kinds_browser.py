@@ -51,3 +51,37 @@ def test_results_page_shows_the_kinds(browser, tmp_path, screenshots, monkeypatc
         page.close()
     finally:
         server.stop()
+
+
+def test_review_page_offers_the_kinds_sites(browser, tmp_path, screenshots, monkeypatch):
+    # the markets' and kinds' sites are decided on in the review table (issue 16 item 5)
+    from conftest import AppServer
+
+    from planner.data.io.layer_folder import read_layer_folder
+    from planner.data.regions import load_region
+    from planner.run import run_plan
+    from planner.scenario import Scenario
+    from planner.store import Store
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("PLANNER_HOME", str(home))
+    region = read_layer_folder(load_region("jinjiang"), LAYERS)
+    plan = run_plan(region, Scenario.load(EXAMPLE))
+    store = Store(home / "planner.sqlite")
+    store.save_plan(store.save_scenario(plan.scenario).id, plan, 5.0)
+
+    server = AppServer(home)
+    try:
+        page = _open(browser, server.url)
+        _nav(page, "站点审核")
+        page.wait_for_selector("text=各独立设施类型的站点详情", timeout=60_000)
+        _settle(page)
+        # every site is in the review table: stations, centres, the market and the kinds'
+        shown = len(plan.sites)
+        assert (plan.sites["tier"] == "standalone").sum() and (plan.sites["tier"] == "market").sum()
+        assert page.get_by_text(f"显示 {shown} / {shown} 个站点").count()
+        _no_traceback(page)
+        _shot(page, screenshots, "review_kinds.png")
+        page.close()
+    finally:
+        server.stop()

@@ -75,6 +75,22 @@ def test_every_web_map_has_a_kilometre_only_scale(plan, region) -> None:
 def test_exported_html_map_has_labels_and_search(plan, region, tmp_path) -> None:
     html = export_html(plan, tmp_path / "map.html", region, "zh").read_text(encoding="utf-8")
     assert "planner-area-label" in html and "planner-search" in html
+    assert "L.markerClusterGroup" not in html  # 80 stations: drawn one by one
+
+
+def test_exported_html_map_clusters_a_dense_plan_like_the_app(
+    plan, region, tmp_path, monkeypatch
+) -> None:
+    import sys
+
+    # the module, not the function planner.views re-exports under the same name;
+    # with a threshold of 50, Jinjiang's 80 stations are "dense"
+    monkeypatch.setattr(sys.modules["planner.views.plan_map"], "CLUSTER_ABOVE", 50)
+    html = export_html(plan, tmp_path / "map.html", region, "zh").read_text(encoding="utf-8")
+    assert "L.markerClusterGroup" in html and "planner-cluster" in html
+    # the clustering script travels inside the file: it opens offline
+    assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', html)
+    assert "data:text/javascript" in html
 
 
 def test_a_map_zooms_to_the_chosen_county(plan) -> None:

@@ -445,3 +445,35 @@ def test_centre_model_findings_are_reworded_for_markets(key, params, zh):
     found = _in_market_words(Diagnosis(key, params, "info"))
     assert found["key"].startswith("markets.")
     assert zh in found["zh"] and "station" not in found["en"]
+
+
+def test_per_county_market_minimums_are_checked_against_the_places_a_market_may_take():
+    from planner.instance.build import build_instance
+    from planner.run.markets import market_candidates
+    from planner.scenario.checks import region_problems
+    from planner.scenario.markets import market_county_problems, market_sites_per_county
+
+    region = load_region("wenzhou")
+    seats = region.townships.groupby("county_code").size()
+    county = str(seats.idxmin())
+    seat = region.townships[region.townships["county_code"] == county].iloc[0]
+    yards = gpd.GeoDataFrame(
+        {"site_id": ["y1", "y2"], "tier": ["sorting_centre"] * 2,
+         "status": ["existing_keep", "existing_close"], "name": ["堆场", "关停的堆场"],
+         "county_code": [county, county], "township_code": [seat["code"]] * 2},
+        geometry=gpd.points_from_xy([seat["seat_lon"]] * 2, [seat["seat_lat"]] * 2), crs=4326,
+    )  # fmt: skip
+    region = region.with_layer("sites", yards)
+    places = market_sites_per_county(region)
+    assert places[county] == int(seats[county]) + 1  # the seats and the kept yard
+    # the run's market candidates per county, independently
+    sc = Scenario.load(EXAMPLE).with_changes(region="wenzhou", **{"markets.count": 12})
+    cand = market_candidates(build_instance(region, sc))
+    assert cand["county_code"].astype(str).value_counts().to_dict() == places
+    over = {"county_min": {county: places[county] + 1}, "count": 30}
+    (problem,) = market_county_problems(region, over)
+    assert problem.key == "scenario.markets.county_candidates" and problem.severity == "error"
+    assert problem.params["over"] == 1
+    assert market_county_problems(region, {"county_min": {county: places[county]}}) == []
+    data = sc.with_changes(**{"markets.county_min": {county: places[county] + 1}}).to_dict()
+    assert "scenario.markets.county_candidates" in {p.key for p in region_problems(region, data)}

@@ -129,12 +129,14 @@ def test_print_map_and_report_name_the_markets(plans, region, tmp_path):
     assert t("markets.report.coverage", "zh") not in full
 
 
-def test_review_lists_stations_and_centres_only(plans):
+def test_review_lists_the_markets_with_the_stations_and_centres(plans):
     from planner.plan.review import site_table as review_table
 
     table = review_table(plans.markets, {})
-    assert set(table["tier"]) == {"station", "sorting_centre"}
-    assert len(table) == len(plans.markets.stations) + len(plans.markets.centres)
+    assert set(table["tier"]) == {"station", "sorting_centre", "market"}
+    p = plans.markets
+    assert len(table) == len(p.stations) + len(p.centres) + len(p.markets)
+    assert set(table.loc[table["tier"] == "market", "site_id"]) == set(p.markets["site_id"])
 
 
 def test_market_tables_and_compare_rows(plans, region):

@@ -43,13 +43,17 @@ def test_every_community_assigned_to_its_nearest_station(jinjiang_plan):
     d = plan.demand
     assert d["station_id"].notna().all()
     assert set(d["station_id"]) <= set(plan.stations["site_id"])
-    # the reported distance is the straight line x circuity to the nearest open station
+    # the reported distance is the straight line x circuity to the nearest open station,
+    # with the walk inside the community, 2/3 sqrt(A / pi), added in quadrature
     metric = "EPSG:32650"
     dxy = np.column_stack([d.to_crs(metric).geometry.x, d.to_crs(metric).geometry.y])
     st = plan.stations.to_crs(metric)
     sxy = np.column_stack([st.geometry.x, st.geometry.y])
     nearest = np.sqrt(((dxy[:, None, :] - sxy[None, :, :]) ** 2).sum(-1)).min(axis=1) * 1.3
-    assert np.allclose(d["distance_m"], nearest, rtol=1e-6, atol=0.05)
+    comms = load_region("jinjiang").communities.set_index("code").loc[d["demand_id"]]
+    walk = 2 / 3 * np.sqrt(comms.to_crs(metric).area.to_numpy() / np.pi)
+    assert np.allclose(d["distance_m"], np.hypot(nearest, walk), rtol=1e-4, atol=0.5)
+    assert d["distance_m"].min() > 100  # nobody lives 0 m from a station
 
 
 def test_served_totals_and_centre_loads_add_up(jinjiang_plan):
@@ -81,7 +85,10 @@ def test_kpis_match_the_demand_table(jinjiang_plan):
     plan, _ = jinjiang_plan
     d, k = plan.demand, plan.kpis
     pop = d["population"].to_numpy(float)
-    covered = d["distance_m"] <= d["radius_m"]
+    # covered: a station within the radius of the community's point (the walk aside)
+    point = np.sqrt(np.maximum(d["distance_m"] ** 2 - d["walk_m"] ** 2, 0))
+    covered = point <= d["radius_m"] + 1e-6
+    assert k["mean_walk_m"] == pytest.approx(np.average(d["walk_m"], weights=pop))
     assert k["coverage_share"] == pytest.approx(pop[covered].sum() / pop.sum())
     assert k["mean_distance_m"] == pytest.approx(np.average(d["distance_m"], weights=pop))
     assert k["uncovered_communities"] == int((~covered).sum())

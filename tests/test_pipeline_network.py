@@ -140,14 +140,20 @@ def test_road_plan_crosses_the_river_where_the_straight_plan_does_not(region, ro
     assert sorted(network.stations["site_id"]) == ["330399001001", "330399002001"]
     assert all(r.status == "optimal" for r in (*straight.results, *network.results))
     d = network.demand.set_index("demand_id")
-    # A station on the community's own spot is 0 m away; S2 walks 5 m to the road,
-    # 800 m along the south bank and 5 m to S1.
+    # Each community's walk inside it: 2/3 sqrt(A / pi) of its polygon
+    area = region.communities.set_index("code").to_crs(region.metric_crs).area
+    walk = d["walk_m"]
+    assert walk.to_dict() == pytest.approx((2 / 3 * np.sqrt(area / np.pi)).to_dict())
+    # A station on the community's own spot is only its walk away; S2 walks 5 m to the
+    # road, 800 m along the south bank and 5 m to S1, plus its walk.
+    along = {"330399001001": 0.0, "330399001002": 810.0, "330399002001": 0.0}
     assert d["distance_m"].to_dict() == pytest.approx(
-        {"330399001001": 0.0, "330399001002": 810.0, "330399002001": 0.0}
+        {k: float(np.hypot(v, walk[k])) for k, v in along.items()}
     )
+    assert (d["distance_m"] > 0).all()
     assert (d["distance_basis"] == "network").all() and (d["snap_m"] == 5.0).all()
     s = straight.demand.set_index("demand_id")["distance_m"]
-    assert s["330399002001"] == pytest.approx(110.0 * 1.3)
+    assert s["330399002001"] == pytest.approx(np.hypot(110.0 * 1.3, walk["330399002001"]))
 
 
 @pytest.mark.parametrize("objective", ["set_cover", "mclp"])
@@ -177,8 +183,13 @@ def test_plan_and_kpis_record_the_distance_mode(region, roads, tmp_path):
     assert k["network"]["name"] == "river.geojson" and k["network"]["nodes"] == 9
     assert k["network"]["stations"]["snap"]["max_m"] == 5.0
     assert "network_fallback_communities" not in straight.kpis
-    assert distance_mode_text(straight.kpis, "zh") == "直线距离 × 绕行系数 1.3"
-    assert distance_mode_text(k, "zh") == "道路网络：居民步行至站点，站点至分拣中心按驾车距离"
+    walk = f"{straight.kpis['mean_walk_m']:,.0f}"
+    assert distance_mode_text(straight.kpis, "zh") == (
+        f"直线距离 × 绕行系数 1.3；另计村/社区内部到中心点的平均步行（人口加权平均 {walk} 米）"
+    )
+    assert distance_mode_text(k, "zh").startswith(
+        "道路网络：居民步行至站点，站点至分拣中心按驾车距离；另计村/社区内部"
+    )
     assert distance_mode_text(k, "en").startswith("road network: walking to stations")
     # The station tier says in words which network was used.
     (used,) = [d for d in network.results[0].diagnoses if d["key"] == "pipeline.network.used"]
@@ -250,7 +261,9 @@ def test_community_far_from_any_road_falls_back_to_straight_line(roads):
     station = d.loc["330399001003", "station_id"]
     own = np.array(far["330399001003"][1], dtype=float)
     to = np.array(COMMUNITIES.get(station, far.get(station))[1], dtype=float)
-    assert d.loc["330399001003", "distance_m"] == pytest.approx(1.3 * np.hypot(*(own - to)))
+    assert d.loc["330399001003", "distance_m"] == pytest.approx(
+        np.hypot(1.3 * np.hypot(*(own - to)), d.loc["330399001003", "walk_m"])
+    )
 
 
 def test_community_between_500_m_and_2_km_stays_on_the_network(roads):

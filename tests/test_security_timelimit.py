@@ -529,15 +529,15 @@ def test_model_building_counts_against_the_tier_budget(monkeypatch):
         def __init__(self, seconds, clock_=None, parent=None):
             super().__init__(seconds, clock if clock_ is None else clock_, parent)
 
-    real_from_points = PMedian.from_points.__func__
+    real_from_cost_matrix = PMedian.from_cost_matrix.__func__
 
     def slow_build(cls, *args, **kwargs):
         built.append(clock.now)
         clock.now += 100.0  # building "takes" longer than the 60 s limit
-        return real_from_points(cls, *args, **kwargs)
+        return real_from_cost_matrix(cls, *args, **kwargs)
 
     monkeypatch.setattr(models, "Deadline", TierDeadline)
-    monkeypatch.setattr(PMedian, "from_points", classmethod(slow_build))
+    monkeypatch.setattr(PMedian, "from_cost_matrix", classmethod(slow_build))
     plan = run_plan("jinjiang", default_scenario("jinjiang"))  # time_limit_s: 60
     station = plan.results[0]
     assert built and station.status == "time_limit_feasible"

@@ -138,3 +138,66 @@ def test_a_background_run_solves_the_market_tier(store) -> None:
     plan = store.load_plan(job.result["plan_id"])
     assert [r.tier for r in plan.results] == ["station", "sorting_centre", "market"]
     assert len(plan.markets) == 1 and plan.market_links is not None
+
+
+def _market_counties(at):
+    return next(e for e in at.data_editor if e.key and e.key.endswith(".markets.county_table"))
+
+
+def _edit_county(at, **cells) -> None:
+    at.session_state[_market_counties(at).key] = {
+        "edited_rows": {"0": cells},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    _run(at)
+
+
+def _messages(at) -> str:
+    return "\n".join(str(e.value) for e in (*at.error, *at.warning, *at.markdown))
+
+
+def test_scenario_page_sets_per_county_market_minimums(planner_home) -> None:
+    at = page_app("scenario_page")
+    # no market tier, no table
+    assert not [e for e in at.data_editor if e.key and e.key.endswith(".markets.county_table")]
+    _one(at.number_input, ".markets.count").set_value(2)
+    _one(at.number_input, ".markets.capacity_t_per_day").set_value(1000.0)
+    _run(at)
+    table = _market_counties(at).value
+    assert list(table["code"]) == ["350582"]
+    assert int(table["places"].iloc[0]) == 22  # Jinjiang's 22 township seats
+    _edit_county(at, mk_min=2, mk_max=2)
+    assert "集散交易市场：各区县下限合计 2 个，全市 2 个" in _messages(at)
+    next(b for b in at.button if b.key == "sc_save").click()
+    _run(at)
+    (saved,) = Store(planner_home / "planner.sqlite").list_scenarios("jinjiang")
+    assert saved.scenario.markets.county_min == {"350582": 2}
+    assert saved.scenario.markets.county_max == {"350582": 2}
+
+
+def test_scenario_page_refuses_market_minimums_it_cannot_meet() -> None:
+    at = page_app("scenario_page")
+    _one(at.number_input, ".markets.count").set_value(2)
+    _one(at.number_input, ".markets.capacity_t_per_day").set_value(1000.0)
+    _run(at)
+    # the minimums add up to more than the city's markets
+    _edit_county(at, mk_min=3)
+    assert "各区县集散交易市场下限之和 3 超过全市市场数 2（多 1 个）" in _messages(at)
+    # a minimum above the places a market may take in the county
+    _edit_county(at, mk_min=23)
+    assert (
+        "集散交易市场：晋江市 的下限 23 个超过该区县可设市场的地点 22 个"
+        "（乡镇驻地和现有分拣中心，多 1 个）"
+    ) in _messages(at)
+    assert next(b for b in at.button if b.key == "sc_save").disabled
+    # a cell that is not a whole number, in words
+    _edit_county(at, mk_min=1.5)
+    assert "“晋江市 · 市场下限”必须是不小于 0 的整数（当前为 1.5）" in _messages(at)
+    # in English too
+    at.session_state["lang"] = "en"
+    _edit_county(at, mk_min=23)
+    assert (
+        "Markets: 晋江市's minimum of 23 exceeds the 22 places a market may take there"
+        in _messages(at)
+    )

@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import replace
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pypdfium2 as pdfium
@@ -70,6 +71,11 @@ def jinjiang():
     return run_plan("jinjiang", default_scenario("jinjiang"))
 
 
+def area_of(region, name: str) -> float:
+    """A community's area in m² (its walk inside is 2/3 sqrt(A / pi))."""
+    return float(region.communities.set_index("name").to_crs(region.metric_crs).area[name])
+
+
 def _pct(value: float) -> str:
     return f"{value:.1%}"
 
@@ -96,12 +102,12 @@ def test_city_coverage_table_and_cards_equal_the_kpis(jinjiang):
     table = coverage_table(k, "zh").set_index("")
     assert list(table.index) == ["合计", "城镇（社区）", "农村（村）"]
     assert list(table.columns) == ["半径内人口覆盖率", "村/社区覆盖率", "有站点覆盖的村/社区（个）"]
-    assert table.loc["合计", "村/社区覆盖率"] == _pct(v["share"]) == "64.9%"
-    assert table.loc["合计", "有站点覆盖的村/社区（个）"] == "263 / 405"
+    assert table.loc["合计", "村/社区覆盖率"] == _pct(v["share"]) == "67.2%"
+    assert table.loc["合计", "有站点覆盖的村/社区（个）"] == "272 / 405"
     assert table.loc["城镇（社区）", "村/社区覆盖率"] == _pct(v["community_share"])
-    assert table.loc["城镇（社区）", "有站点覆盖的村/社区（个）"] == "63 / 111"
+    assert table.loc["城镇（社区）", "有站点覆盖的村/社区（个）"] == "59 / 111"
     assert table.loc["农村（村）", "村/社区覆盖率"] == _pct(v["village_share"])
-    assert table.loc["农村（村）", "有站点覆盖的村/社区（个）"] == "200 / 294"
+    assert table.loc["农村（村）", "有站点覆盖的村/社区（个）"] == "213 / 294"
     assert table.loc["合计", "半径内人口覆盖率"] == _pct(k["coverage_share"])
     assert table.loc["农村（村）", "半径内人口覆盖率"] == _pct(k["coverage_share_rural"])
     # the indicators the cards and the compare page read
@@ -120,7 +126,7 @@ def test_county_and_township_tables_carry_the_village_shares(jinjiang):
     assert row["村/社区覆盖率"] == _pct(county["village_coverage_share"])
     assert row["社区覆盖率"] == _pct(county["village_coverage_share_community"])
     assert row["村覆盖率"] == _pct(county["village_coverage_share_village"])
-    assert row["有站点覆盖的村/社区（个）"] == "263 / 405"
+    assert row["有站点覆盖的村/社区（个）"] == "272 / 405"
     assert "村/社区覆盖目标" not in row  # no rule in the preset
     columns = list(row)
     assert columns.index("村/社区覆盖率") == columns.index("半径内人口覆盖率") + 1
@@ -188,16 +194,20 @@ def test_uncovered_rows_are_the_engines_list(region, free):
         "村/社区编码", "名称", "村或社区", "乡镇/街道", "区县", "人口", "服务半径（米）",
         "最近站点", "到最近站点距离（米）",
     ]  # fmt: skip
+    # 村3 is 5,129.6 m (1.3 x straight line) from E1, plus the walk inside it
+    to_e1 = float(np.hypot(5129.6, 2 / 3 * np.sqrt(area_of(region, "村3") / np.pi)))
     row = rows.set_index("名称").loc["村3"]
-    assert row.tolist() == ["350901002001", "村", "镇01", "西县", 700, 2000, "现有E1", 5130]
+    assert row.tolist() == ["350901002001", "村", "镇01", "西县", 700, 2000, "现有E1", round(to_e1)]
     mine = engine.set_index("name").loc["村3"]
-    assert mine["station_id"] == "E1" and mine["distance_m"] == pytest.approx(5129.6)
+    assert mine["station_id"] == "E1" and mine["distance_m"] == pytest.approx(to_e1, abs=0.1)
     assert rows["到最近站点距离（米）"].tolist() == [round(d) for d in engine["distance_m"]]
     assert rows["人口"].sum() == 4300 == free.kpis["uncovered_population"]
     east = uncovered_rows(free, region, "en", "350902")
     assert east["Name"].tolist() == ["村6", "村8", "村9", "村10"]
     assert set(east["County"]) == {"东县"} and set(east["Village or community"]) == {"Village"}
-    assert east.set_index("Name").loc["村8", "Distance to the nearest station (m)"] == 3375
+    walk8 = 2 / 3 * np.sqrt(area_of(region, "村8") / np.pi)
+    to_8 = east.set_index("Name").loc["村8", "Distance to the nearest station (m)"]
+    assert to_8 == pytest.approx(np.hypot(3375, walk8), abs=1)
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -217,7 +227,8 @@ def test_workbook_lists_the_uncovered_villages_and_county_coverage(region, free,
     assert listed["村/社区编码"].tolist() == engine["code"].tolist()
     row = listed.set_index("名称").loc["村3"]
     assert row["最近站点"] == "现有E1" and row["最近站点编码"] == "E1"
-    assert row["到最近站点距离（米）"] == 5130 and row["服务半径（米）"] == 2000
+    to_e1 = np.hypot(5129.6, 2 / 3 * np.sqrt(area_of(region, "村3") / np.pi))
+    assert row["到最近站点距离（米）"] == round(to_e1) and row["服务半径（米）"] == 2000
     assert row["人口"] == 700 and row["乡镇/街道编码"] == "350901002" and row["区县"] == "西县"
     assert row["村或社区"] == "村" and row["经度（WGS84）"] == pytest.approx(118.39404, abs=1e-6)
     assert book[SHEET]["A2"].number_format == "@" and book[SHEET].auto_filter.ref
@@ -258,8 +269,10 @@ def test_report_has_village_coverage_and_the_uncovered_count(region, ruled, free
     assert "村/社区覆盖目标 ≥ 50.0%" in text and "区县最低村/社区覆盖率 50.0%" in text
     assert "服务半径内没有回收站点的村/社区共 6 个（人口 3,800）" in text
     assert "uncovered_villages.csv" in text
-    assert "西县 5,000 3 0 62.0% 50.0% 1,241" in text  # per county, with the village share
-    assert "合计 10,300 6 1 63.1% 50.0% 1,204" in text
+    # per county, with the village share and the mean distance (walks included)
+    west = ruled.county_kpis.set_index("county_code").loc["350901", "mean_distance_m"]
+    assert f"西县 5,000 3 0 62.0% 50.0% {west:,.0f}" in text
+    assert f"合计 10,300 6 1 63.1% 50.0% {ruled.kpis['mean_distance_m']:,.0f}" in text
     text = _pdf_text(export_report(free, tmp_path / "e.pdf", region, "en"))
     assert "Villages and communities covered 41.7% (5 / 12)" in text
     assert "7 villages and communities (4,300 people)" in text
@@ -284,7 +297,8 @@ def test_map_marks_the_uncovered_villages_on_request(region, free):
     opts = next(o for o, _ in _point_layers(html) if o["kind"] == "circle_marker")
     assert opts["style"]["color"] == UNREACHED.edge and opts["style"]["fillOpacity"] == 0
     popup = next(r[3] for r in rows if r[2] == "村3")
-    assert "村 · 镇01 · 西县" in popup and "现有E1" in popup and "5,130 米" in popup
+    to_e1 = np.hypot(5129.6, 2 / 3 * np.sqrt(area_of(region, "村3") / np.pi))
+    assert "村 · 镇01 · 西县" in popup and "现有E1" in popup and f"{to_e1:,.0f} 米" in popup
     assert "2,000 米" in popup and "700" in popup
     assert json.dumps("未覆盖的村/社区（流动回收）")[1:-1] in html  # the layer's name
     assert "未覆盖的村/社区（流动回收）</div>" in html  # its legend entry

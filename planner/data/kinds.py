@@ -169,12 +169,21 @@ class SitingRule:
 
 @dataclass(frozen=True)
 class Colocation:
-    """Put the facility next to a point of interest of ``poi`` within ``within_m``."""
+    """Put the facility next to a point of interest of ``poi`` within ``within_m``.
+
+    ``preference_m`` makes it a preference of the kind's model, not only a note on
+    its sites: a candidate within ``within_m`` of such a point counts, for every
+    demand point it serves, as if it were this many metres closer (never below 0 m).
+    The coverage models weigh it in their service-distance stage (which plan among
+    those covering the most), so it never trades coverage for colocation;
+    ``0`` (the default) notes colocated sites without preferring them.
+    """
 
     poi: str
     within_m: float
     source: str
     planner_set: bool = False
+    preference_m: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -378,13 +387,20 @@ def _siting(f: _File, data: Any, categories: Categories) -> tuple[SitingRule, ..
 
 
 def _colocation(f: _File, data: Any, categories: Categories) -> Colocation:
-    data = f.section(data, "colocation", ("poi", "within_m", *_SOURCED))
+    data = f.section(data, "colocation", ("poi", "within_m", "preference_m", *_SOURCED))
     poi = f.choice(data, "colocation", "poi", tuple(categories.pois))
     within = f.number(data, "colocation", "within_m", scenario=False)
     if within is None:
         raise f.fail("kinds.missing", "colocation.within_m")
+    preference = f.number(data, "colocation", "preference_m", scenario=False)
     source, planner_set = f.sourced(data, "colocation")
-    return Colocation(poi, float(within), source, planner_set)  # type: ignore[arg-type]
+    return Colocation(
+        poi,
+        float(within),  # type: ignore[arg-type]
+        source,
+        planner_set,
+        0.0 if preference is None else float(preference),  # type: ignore[arg-type]
+    )
 
 
 _TOP = (

@@ -14,6 +14,10 @@ tier's models measure it:
   (:attr:`RoadDistances.source <planner.instance.network.RoadDistances>`), which
   already costs the communities off the network as straight line × circuity.
 
+Both add the community's walk (:mod:`planner.instance.walk`); the radius on those
+walked costs is :func:`~planner.instance.walk.cover_radius`, so "covered" still means
+a station within the radius of the community's point.
+
 The sets are complete radius queries, never a model's k-nearest lists (a list that
 stops short of the radius would miss sites that do cover the village).
 """
@@ -26,6 +30,7 @@ import numpy as np
 from scipy import sparse
 
 from planner.instance.distance import PointSource, SiteDistanceSource
+from planner.instance.walk import with_walk
 
 if TYPE_CHECKING:
     from planner.instance.build import Instance
@@ -35,7 +40,8 @@ __all__ = ["cover_matrix", "nearest_open_sites", "station_source", "straight_cov
 
 
 def station_source(inst: Instance, distances: RoadDistances | None = None) -> SiteDistanceSource:
-    """The station tier's distance source: communities x station candidates.
+    """The station tier's distance source: communities x station candidates, each
+    distance with the community's walk (:mod:`planner.instance.walk`).
 
     Parameters
     ----------
@@ -46,12 +52,13 @@ def station_source(inst: Instance, distances: RoadDistances | None = None) -> Si
         the scenario's circuity.
     """
     if distances is not None:
-        return distances.source
-    return PointSource(
+        return with_walk(distances.source, inst.demand)
+    source = PointSource(
         inst.demand[["x", "y"]].to_numpy(dtype=float),
         inst.stations[["x", "y"]].to_numpy(dtype=float),
         inst.scenario.circuity,
     )
+    return with_walk(source, inst.demand)
 
 
 def cover_matrix(source: SiteDistanceSource, radius: float | np.ndarray) -> sparse.csr_array:

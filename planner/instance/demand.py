@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 
 from planner.data.regions import Region
+from planner.instance.walk import community_walk_m
 from planner.scenario import Scenario
 
 __all__ = ["URBAN_TOWNSHIP_KINDS", "demand_points", "representative_points"]
@@ -42,8 +43,10 @@ def demand_points(region: Region, scenario: Scenario) -> gpd.GeoDataFrame:
     GeoDataFrame
         One row per community, in EPSG:4326, with ``demand_id`` (community code),
         ``name``, ``county_code``, ``township_code``, ``kind``, ``urban`` (bool),
-        ``population``, ``households``, ``radius_m`` (coverage radius),
-        ``tonnage_t_per_day`` (recyclables), and ``x``/``y`` in the region's metric CRS.
+        ``population``, ``households``, ``radius_m`` (coverage radius), ``walk_m``
+        (mean walk from the community's area to its point, added to every station
+        distance: :mod:`planner.instance.walk`), ``tonnage_t_per_day`` (recyclables),
+        and ``x``/``y`` in the region's metric CRS.
     """
     comms = region.communities
     town_kind = dict(zip(region.townships["code"], region.townships["kind"], strict=True))
@@ -67,6 +70,7 @@ def demand_points(region: Region, scenario: Scenario) -> gpd.GeoDataFrame:
             "radius_m": np.where(
                 urban, scenario.stations.radius_urban_m, scenario.stations.radius_rural_m
             ),
+            "walk_m": community_walk_m(comms, region.metric_crs),
             "tonnage_t_per_day": comms["population"].to_numpy(dtype=float) * kg / 1000.0,
             "x": metric.x.to_numpy(),
             "y": metric.y.to_numpy(),

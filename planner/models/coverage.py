@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pulp
 
-from planner.instance.distance import sparse_distances
+from planner.instance.distance import CostMatrix, sparse_distances
 from planner.models._base import (
     CostInput,
     SitingModel,
@@ -64,6 +64,7 @@ class _CoverageModel(SitingModel):
         households: Any = None,
         tie_break: bool = True,
         tie_break_time_limit_s: float | None = 60.0,
+        site_discount: Any = None,
     ) -> None:
         super().__init__(cost, weights, p=p, rules=rules, households=households)
         self.radius = demand_array(radius, self.n_demand, "radius", None)
@@ -72,6 +73,33 @@ class _CoverageModel(SitingModel):
         # Raises model.matrix_too_short when the matrix cannot certify coverage.
         self._cover_all = self.cost.within(self.radius)
         self._cover = self._cover_all.drop_sites(self.rules.excluded)
+        self._tie_cover = self._discounted(site_discount)
+
+    def _discounted(self, discount: Any) -> CostMatrix:
+        """The coverage pairs as stage 2 prices them: each pair's distance less its
+        site's discount (metres, not below 0); the same pairs, so the same coverage."""
+        if discount is None:
+            return self._cover
+        disc = np.asarray(discount, dtype=np.float64)
+        if disc.shape != (self.cost.n_sites,) or not np.isfinite(disc).all() or (disc < 0).any():
+            raise ValueError("site_discount: one finite value >= 0 per site")
+        if not disc.any():
+            return self._cover
+        if self.capacity is not None:
+            raise ValueError("site_discount is not modelled with capacity")
+        cm = self._cover
+        priced = np.maximum(cm.data - disc[cm.indices], 0.0)
+        return CostMatrix.from_coo(
+            cm.rows, cm.indices, priced, cm.n_demand, cm.n_sites, radius=cm.radius
+        )
+
+    def _stage2_value(self, open_sites: np.ndarray) -> float:
+        """Stage 2's objective of a plan: ``sum_i w_i min(d'_i, r_i)`` with the
+        discounted distances ``d'`` (the plain capped distance without a discount)."""
+        if self._tie_cover is self._cover:
+            return self._capped(self._covered_from_sites(open_sites)[1])
+        _, priced = self._tie_cover.nearest_listed(open_sites)
+        return self._capped(priced)
 
     @classmethod
     def from_cost_matrix(cls, cost: CostInput, *args: Any, **kwargs: Any) -> Any:
@@ -172,9 +200,7 @@ class _CoverageModel(SitingModel):
         open_sites = np.flatnonzero(var_values(y) > 0.5)
         if stage2 is not None:
             candidate = np.flatnonzero(var_values(stage2[0]) > 0.5)
-            if self._capped(self._covered_from_sites(candidate)[1]) <= self._capped(
-                self._covered_from_sites(open_sites)[1]
-            ):
+            if self._stage2_value(candidate) <= self._stage2_value(open_sites):
                 open_sites = candidate
         site, dist, covered = self._covered_from_sites(open_sites)
         objective = float(count) if self._must_cover else float(np.dot(self.weights, covered))
@@ -277,7 +303,7 @@ class _CoverageModel(SitingModel):
             diags.append(Diagnosis("solve.tie_break_skipped", {}, "info"))
             return None
         y1, x1, u1 = stage1
-        cm = self._cover
+        cm = self._tie_cover  # the coverage pairs, discounted where a site is preferred
         prob = pulp.LpProblem("tie_break", pulp.LpMinimize)
         y = self._rule_builder.site_vars(prob)
         self._rule_builder.add(prob, y)
@@ -393,6 +419,12 @@ class MCLP(_CoverageModel):
         Run stage 2.
     tie_break_time_limit_s
         Cap on stage 2's time (``None``: only the overall limit).
+    site_discount
+        Metres per site (one value ``>= 0`` each) taken off the distance of every
+        point a site serves in stage 2, never below 0: a preferred site (a facility
+        kind's colocation, :attr:`planner.data.kinds.Colocation.preference_m`) wins
+        among plans of equal coverage when it is at most that much farther. The
+        coverage itself (stage 1) is unchanged. Not with capacity.
     """
 
     sense = "max"
@@ -434,7 +466,7 @@ class SetCover(_CoverageModel):
         Coverage radius, scalar or per demand point (metres).
     weights
         ``w_i``; points with weight 0 need not be covered. Default 1.
-    rules, households, tie_break, tie_break_time_limit_s
+    rules, households, tie_break, tie_break_time_limit_s, site_discount
         See :class:`MCLP`.
     """
 

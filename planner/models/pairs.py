@@ -23,6 +23,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from planner.instance.distance import CostMatrix, PointSource, SiteDistanceSource
+from planner.instance.walk import WalkSource
 
 __all__ = ["PairSource", "Triplets", "nearest_two"]
 
@@ -176,6 +177,10 @@ def nearest_two(
         return _listed_two(cm, open_sites)
     if isinstance(src, PointSource):
         return _point_two(src, open_sites)
+    if isinstance(src, WalkSource) and isinstance(src.base, PointSource):
+        # The walk is added per row and keeps each row's order of sites.
+        s1, d1, s2, d2 = _point_two(src.base, open_sites)
+        return s1, np.hypot(d1, src.walk), s2, np.hypot(d2, src.walk)
     s1, d1 = src.nearest(open_sites)
     s1 = np.asarray(s1, dtype=np.int64)
     pos = np.full(cm.n_sites, -1, dtype=np.int64)

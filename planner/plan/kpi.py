@@ -116,7 +116,16 @@ def _group_kpis(d: pd.DataFrame, stations: int, centres: int) -> dict[str, float
         "uncovered_communities": int((~covered).sum()),
         "uncovered_population": int(pop[~covered].sum()),
         **_fallback_counts(d),
+        **_walk(d, pop),
     }
+
+
+def _walk(d: pd.DataFrame, pop: np.ndarray) -> dict[str, float]:
+    """Population-weighted mean walk inside the communities (included in every
+    distance above; none for plans made before walks were counted)."""
+    if "walk_m" not in d or not pop.sum() > 0:
+        return {}
+    return {"mean_walk_m": float(np.average(d["walk_m"].to_numpy(dtype=float), weights=pop))}
 
 
 def _fallback_counts(d: pd.DataFrame) -> dict[str, int]:
@@ -247,8 +256,10 @@ def distance_mode_text(kpis: Mapping[str, Any], lang: str = "zh") -> str:
     mode = str(kpis.get("distance_mode") or "straight")
     circuity = kpis.get("circuity")
     circuity = float(circuity) if isinstance(circuity, int | float) else 1.3
+    walk = kpis.get("mean_walk_m")
+    tail = t("kpi.distance_mode.walk", lang, walk=walk) if isinstance(walk, int | float) else ""
     if mode != "network":
-        return t("kpi.distance_mode.straight", lang, circuity=circuity)
+        return t("kpi.distance_mode.straight", lang, circuity=circuity) + tail
     basis = str(kpis.get("centre_distance_basis") or "drive")
     key = CENTRE_BASIS_LABEL.get(basis)
     centre = t(key, lang) if key else basis  # a mode this version does not know: as stored
@@ -256,4 +267,4 @@ def distance_mode_text(kpis: Mapping[str, Any], lang: str = "zh") -> str:
     count = int(kpis.get("network_fallback_communities") or 0)
     if count:
         text += t("kpi.distance_mode.fallback", lang, count=count, circuity=circuity)
-    return text
+    return text + tail

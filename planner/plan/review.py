@@ -30,6 +30,18 @@ the required and excluded sites, the replacement sites given by coordinates as e
 candidates, and (mode ``keep``) every other site of the previous plan kept, so that
 only what the review changed changes. :func:`plan_diff` then lists, against the
 previous plan, the sites added, removed and moved, and the indicator differences.
+
+Markets and standalone kinds
+----------------------------
+The markets (集散交易市场) and each standalone kind's sites are reviewed like the
+stations and centres, in the same trail. A site's key is ``(review tier, site_id)``
+(:func:`review_tiers`): the tier for stations, centres and markets, the kind's id for a
+standalone kind's site — two kinds may choose the same community point, so ``tier =
+"standalone"`` would not tell them apart. The re-run turns their decisions into
+``markets.required_sites`` / ``excluded_sites`` (candidate ids: the market's id
+without its ``m``) and each kind's ``required_sites`` / ``excluded_sites`` in
+``Scenario.kinds``. A market moves to another candidate or to a point (a new centre
+candidate there); a kind's site moves to another of its candidates only.
 """
 
 from __future__ import annotations
@@ -49,6 +61,14 @@ from planner.format import figure
 from planner.i18n import PlannerError
 from planner.plan import Plan
 from planner.plan.replacements import Replacement, fit_replacements, replacements_of
+from planner.plan.review_kinds import (
+    MARKET,
+    MOVE_TO_POINT,
+    candidate_id,
+    review_tiers,
+    reviewable,
+    with_markets_and_kinds,
+)
 from planner.scenario import Scenario
 
 __all__ = [
@@ -327,8 +347,9 @@ def check_decision(
     sites = list(sites)
     if not sites:
         raise PlannerError("review.no_sites")
+    known = reviewable()
     for tier, _ in sites:
-        if tier not in TIERS:
+        if tier not in known:
             raise PlannerError("review.bad_tier", tier=tier)
     if action in _NEEDS_REASON and not str(reason or "").strip():
         raise _ReasonError(action)
@@ -342,6 +363,8 @@ def check_decision(
         raise PlannerError("review.move_target")
     if move_to.site_id and move_to.site_id == sites[0][1]:
         raise PlannerError("review.move_same")
+    if not move_to.site_id and sites[0][0] not in MOVE_TO_POINT:
+        raise PlannerError("review.move_point_kind")
     if not move_to.site_id:
         lon, lat = move_to.lon, move_to.lat
         if not (
@@ -443,11 +466,14 @@ def apply_review(
     """
     if mode not in RERUN_MODES:
         raise PlannerError("review.bad_action", action=mode, choices=", ".join(RERUN_MODES))
+    # keyed by review tier: the tiers, the markets and each standalone kind
     required: dict[str, list[str]] = {tier: [] for tier in TIERS}
     excluded: dict[str, list[str]] = {tier: [] for tier in TIERS}
-    extra: dict[str, list[dict]] = {tier: [] for tier in TIERS}
+    extra: dict[str, list[dict]] = {tier: [] for tier in MOVE_TO_POINT}
     moves: dict[tuple[str, str], str] = {}
     for state in states.values():
+        required.setdefault(state.tier, [])
+        excluded.setdefault(state.tier, [])
         if state.status == "approved":  # locked sites are approved or moved
             required[state.tier].append(state.site_id)
         elif state.status == "rejected":
@@ -457,7 +483,7 @@ def apply_review(
             excluded[state.tier].append(state.site_id)
             required[state.tier].append(new_id)
             moves[state.key] = new_id
-            if not state.move_to.site_id:
+            if not state.move_to.site_id and state.tier in extra:
                 extra[state.tier].append(
                     {
                         "site_id": new_id,
@@ -466,10 +492,17 @@ def apply_review(
                     }
                 )
     if mode == "keep" and previous is not None and not previous.sites.empty:
-        for tier in TIERS:
-            dropped = set(excluded[tier])
-            kept = [s for s in previous.sites.loc[previous.sites["tier"] == tier, "site_id"]]
-            required[tier] += [s for s in kept if s not in dropped]
+        open_sites = previous.sites
+        if "action" in open_sites:  # closed existing sites serve nobody: not kept
+            open_sites = open_sites[open_sites["action"].astype(str) != "close"]
+        tiers = review_tiers(open_sites)
+        for tier in dict.fromkeys([*TIERS, *tiers]):
+            dropped = set(excluded.setdefault(tier, []))
+            if tier in TIERS:  # as before: every site of the tier's rows
+                kept = list(previous.sites.loc[previous.sites["tier"] == tier, "site_id"])
+            else:
+                kept = list(open_sites.loc[tiers == tier, "site_id"])
+            required.setdefault(tier, []).extend(s for s in kept if s not in dropped)
 
     def tier_with(tier_cfg, tier: str):
         req = _unique([*tier_cfg.required_sites, *required[tier]])
@@ -485,11 +518,12 @@ def apply_review(
         stations=tier_with(scenario.stations, "station"),
         centres=tier_with(scenario.centres, "sorting_centre"),
     )
+    new = with_markets_and_kinds(new, required, excluded)
     replacements: list[Replacement] = []
     if mode == "keep" and previous is not None and not previous.sites.empty:
         rejected = {tier: [] for tier in TIERS}
         for state in states.values():
-            if state.status == "rejected":
+            if state.status == "rejected" and state.tier in rejected:
                 rejected[state.tier].append(state.site_id)
         moved = {tier: [old for (t, old) in moves if t == tier] for tier in TIERS}
         replacements = replacements_of(previous.sites, rejected)
@@ -500,9 +534,12 @@ def apply_review(
     def frame(rows: list[dict]) -> gpd.GeoDataFrame | None:
         return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else None
 
-    return ReviewRun(
-        new, frame(extra["station"]), frame(extra["sorting_centre"]), moves, tuple(replacements)
-    )
+    # a market moved to a point stands on a new centre candidate there (its id without
+    # the market's prefix), as markets stand on the centre candidates
+    centres = extra["sorting_centre"] + [
+        {**row, "site_id": candidate_id(row["site_id"])} for row in extra[MARKET]
+    ]
+    return ReviewRun(new, frame(extra["station"]), frame(centres), moves, tuple(replacements))
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -551,15 +588,17 @@ def plan_diff(
     Returns
     -------
     DataFrame
-        One row per change: ``tier``, ``change`` (``added``, ``removed``, ``moved``),
+        One row per change: ``tier`` (the review tier: a standalone kind's id for its
+        sites), ``change`` (``added``, ``removed``, ``moved``),
         ``site_id``, ``name``, ``county_code``, ``township_code``, ``new_site_id`` and
         ``moved_m`` (for moves, metres on the ground), sorted by tier, change, site.
     """
     moves = dict(moves or {})
     rows = []
-    for tier in TIERS:
-        a = old.sites[old.sites["tier"] == tier].set_index("site_id")
-        b = new.sites[new.sites["tier"] == tier].set_index("site_id")
+    old_tiers, new_tiers = review_tiers(old.sites), review_tiers(new.sites)
+    for tier in dict.fromkeys([*TIERS, *old_tiers, *new_tiers]):
+        a = old.sites[old_tiers == tier].set_index("site_id")
+        b = new.sites[new_tiers == tier].set_index("site_id")
         gone, came = set(a.index) - set(b.index), set(b.index) - set(a.index)
         for (mtier, src), dst in moves.items():
             if mtier == tier and src in gone and dst in came:
@@ -605,14 +644,14 @@ def site_table(plan: Plan, states: Mapping[tuple[str, str], SiteReview]) -> pd.D
     DataFrame
         ``tier``, ``site_id``, ``name``, ``county_code``, ``township_code``,
         ``served_population``, ``lon``, ``lat``, ``status``, ``locked``, ``version``,
-        ``reviewer``, ``reason``, ``at``, ``comments``, ``moved_id``; sites in plan order.
-        Markets (集散交易市场) are left out: a re-run honours decisions on stations and
-        sorting centres only.
+        ``reviewer``, ``reason``, ``at``, ``comments``, ``moved_id``; sites in plan order:
+        stations, centres, markets and each standalone kind's (``tier`` is the review
+        tier, :func:`review_tiers`).
     """
-    sites = plan.sites[plan.sites["tier"].isin(TIERS)]
+    sites = plan.sites
     out = pd.DataFrame(
         {
-            "tier": sites["tier"].to_numpy(),
+            "tier": review_tiers(sites),
             "site_id": sites["site_id"].astype(str).to_numpy(),
             "name": sites["name"].fillna("").astype(str).to_numpy(),
             "county_code": sites["county_code"].to_numpy(),

@@ -47,6 +47,7 @@ __all__ = [
     "replacement_lines",
     "site_rows",
     "status_text",
+    "tier_text",
     "typed_point",
 ]
 
@@ -94,18 +95,25 @@ def filter_sites(
     return out
 
 
+def tier_text(tier: str, lang: str, kinds: Mapping[str, str] | None = None) -> str:
+    """A review tier in words: the tier's name, or a standalone kind's name from
+    ``kinds`` (``{kind_id: name}``, e.g. :func:`planner.plan.kinds.kind_name`)."""
+    return (kinds or {}).get(tier) or value_label(TIER_LABEL, tier, lang)
+
+
 def site_rows(
     table: pd.DataFrame,
     counties: Mapping,
     towns: Mapping,
     lang: str,
     when: Callable[[str], str] = _same,
+    kinds: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The site table as shown: names for codes, statuses in words; ``when`` writes the
-    time of the last decision."""
+    time of the last decision; ``kinds`` names the standalone kinds' review tiers."""
     return pd.DataFrame(
         {
-            t("term.tier", lang): [value_label(TIER_LABEL, x, lang) for x in table["tier"]],
+            t("term.tier", lang): [tier_text(x, lang, kinds) for x in table["tier"]],
             t("ui.rev.col.site", lang): table["site_id"].astype(str),
             t("term.name", lang): table["name"],
             t("term.county", lang): [counties.get(x, x) for x in table["county_code"]],
@@ -155,13 +163,15 @@ def audit_rows(
     names: Mapping[str, str],
     lang: str,
     when: Callable[[str], str] = _same,
+    kinds: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Decisions as the audit trail lists them, newest first."""
+    """Decisions as the audit trail lists them, newest first (``kinds`` as in
+    :func:`site_rows`)."""
     frame = pd.DataFrame(
         {
             t("ui.rev.col.at", lang): [when(d.created_at) for d in decisions],
             t("ui.rev.reviewer", lang): [d.reviewer for d in decisions],
-            t("term.tier", lang): [value_label(TIER_LABEL, d.tier, lang) for d in decisions],
+            t("term.tier", lang): [tier_text(d.tier, lang, kinds) for d in decisions],
             t("ui.rev.col.site", lang): [d.site_id for d in decisions],
             t("term.name", lang): [names.get(d.site_id, "") for d in decisions],
             t("ui.rev.action", lang): [
@@ -175,14 +185,21 @@ def audit_rows(
     return frame.iloc[::-1]
 
 
-def change_rows(diff: pd.DataFrame, counties: Mapping, towns: Mapping, lang: str) -> pd.DataFrame:
-    """The sites that changed (:func:`planner.plan.review.plan_diff`) as shown."""
+def change_rows(
+    diff: pd.DataFrame,
+    counties: Mapping,
+    towns: Mapping,
+    lang: str,
+    kinds: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The sites that changed (:func:`planner.plan.review.plan_diff`) as shown
+    (``kinds`` as in :func:`site_rows`)."""
     return pd.DataFrame(
         {
             t("ui.rev.col.delta", lang): [
                 value_label(REVIEW_CHANGE_LABEL, c, lang) for c in diff["change"]
             ],
-            t("term.tier", lang): [value_label(TIER_LABEL, x, lang) for x in diff["tier"]],
+            t("term.tier", lang): [tier_text(x, lang, kinds) for x in diff["tier"]],
             t("ui.rev.col.site", lang): diff["site_id"],
             t("term.name", lang): diff["name"],
             t("term.county", lang): [counties.get(x, x) for x in diff["county_code"]],

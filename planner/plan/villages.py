@@ -120,13 +120,14 @@ def nearest_station_columns(
     """
     # Imported here: reading a stored plan's indicators needs no distance code.
     from planner.instance.coverage_sets import nearest_open_sites, station_source
+    from planner.instance.walk import cover_radius
 
     out = demand.copy()
     site, dist = nearest_open_sites(station_source(inst, distances), open_sites)
     ids = inst.stations["site_id"].to_numpy(dtype=object)
     out["nearest_station_id"] = np.where(site >= 0, ids[site.clip(0)], None)
     out["nearest_station_m"] = dist
-    out["station_within_radius"] = dist <= out["radius_m"].to_numpy(dtype=float) + _TOL_M
+    out["station_within_radius"] = dist <= cover_radius(out) + _TOL_M
     return out
 
 

@@ -38,7 +38,6 @@ Distances
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -58,6 +57,7 @@ from planner.instance.build import (
     check_instance,
     instance_key,
 )
+from planner.instance.walk import cover_radius
 from planner.models import SolverOptions
 from planner.plan import Plan, TierResult
 from planner.plan.actions import action_kpis, cost_kpis, priced
@@ -184,12 +184,6 @@ def _note(key: str, **params: Any) -> dict[str, str]:
     return {"key": key, **{lang: t(key, lang, **params) for lang in LANGUAGES}}
 
 
-def _station_k(n_sites: int, p: int, capacity: bool) -> int:
-    """Initial list length of the p-median (as ``PMedian.from_points`` chooses it)."""
-    k = int(min(n_sites, max(4, math.ceil(2 * n_sites / max(p, 1)))))
-    return min(n_sites, max(3 * k, 15)) if capacity else k
-
-
 def station_distances(inst: Instance) -> RoadDistances:
     """Walking distances from communities to station candidates (``network`` mode).
 
@@ -218,15 +212,19 @@ def station_distances(inst: Instance) -> RoadDistances:
     return dist
 
 
-def _station_matrix(inst: Instance, dist: RoadDistances, p: int | None) -> CostMatrix:
-    """The station tier's sparse matrix on road distances."""
+def _station_matrix(
+    inst: Instance, dist: RoadDistances | None, p: int | None, capacity: bool
+) -> CostMatrix:
+    """The station tier's sparse matrix (walks included): the ``k`` nearest sites per
+    community for the p-median, else every site within its coverage radius."""
+    from planner.instance.coverage_sets import station_source
     from planner.instance.distance import source_knn, source_within
+    from planner.models.p_median import initial_k
 
-    s = inst.scenario.stations
-    if s.objective == "p_median":
-        capacity = s.use_capacity and inst.scenario.households_per_station() is not None
-        return source_knn(dist.source, _station_k(len(inst.stations), p or 1, capacity))
-    return source_within(dist.source, inst.demand["radius_m"].to_numpy(dtype=float))
+    source = station_source(inst, dist)
+    if inst.scenario.stations.objective == "p_median":
+        return source_knn(source, initial_k(len(inst.stations), p or 1, capacity))
+    return source_within(source, cover_radius(inst.demand))
 
 
 def solve_stations(
@@ -243,41 +241,23 @@ def solve_stations(
     ``deadline``: the tier's budget, started by the caller (default: from now).
     """
     s, sc = inst.scenario.stations, inst.scenario
-    d, c = inst.demand, inst.stations
-    dxy, sxy = d[["x", "y"]].to_numpy(), c[["x", "y"]].to_numpy()
+    d = inst.demand
     rules = with_budget(station_rules(inst, distances), budget_groups(inst, "station"))
     p = planned_count(inst, "station")
     weights = d["population"].to_numpy(dtype=float)
     households = d["households"].to_numpy(dtype=float)
-    radius = d["radius_m"].to_numpy(dtype=float)
+    radius = cover_radius(d)
     from planner.models import MCLP, PMedian, SetCover
 
-    if inst.network is not None:
-        distances = distances if distances is not None else station_distances(inst)
-        cm = _station_matrix(inst, distances, p)
-        if s.objective == "p_median":
-            model = PMedian.from_cost_matrix(cm, p, weights, rules=rules, households=households)
-        elif s.objective == "mclp":
-            model = MCLP.from_cost_matrix(
-                cm, p, radius, weights, rules=rules, households=households
-            )
-        else:
-            model = SetCover.from_cost_matrix(
-                cm, radius, weights, rules=rules, households=households
-            )
-        return _solve(model, _options(sc), start, deadline), p
+    if inst.network is not None and distances is None:
+        distances = station_distances(inst)
+    cm = _station_matrix(inst, distances, p, rules.capacity is not None)
     if s.objective == "p_median":
-        model = PMedian.from_points(
-            dxy, sxy, p, weights, rules=rules, households=households, circuity=sc.circuity
-        )
+        model = PMedian.from_cost_matrix(cm, p, weights, rules=rules, households=households)
     elif s.objective == "mclp":
-        model = MCLP.from_points(
-            dxy, sxy, p, radius, weights, rules=rules, households=households, circuity=sc.circuity
-        )
+        model = MCLP.from_cost_matrix(cm, p, radius, weights, rules=rules, households=households)
     else:
-        model = SetCover.from_points(
-            dxy, sxy, radius, weights, rules=rules, households=households, circuity=sc.circuity
-        )
+        model = SetCover.from_cost_matrix(cm, radius, weights, rules=rules, households=households)
     return _solve(model, _options(sc), start, deadline), p
 
 
@@ -512,7 +492,7 @@ def run_plan(
     else:
         d["station_id"] = None
         d["distance_m"] = np.inf
-    d["covered"] = d["distance_m"].to_numpy() <= d["radius_m"].to_numpy() + 1e-6
+    d["covered"] = d["distance_m"].to_numpy() <= cover_radius(d) + 1e-6
     if sdist is not None:
         d["distance_basis"] = np.where(sdist.fallback, "straight", "network")
         d["snap_m"] = np.round(sdist.demand_snap_m, 1)

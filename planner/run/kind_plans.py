@@ -149,7 +149,10 @@ def plan_kinds(
         kind = with_overrides(catalogue[entry.kind], entry)
         started = time.perf_counter()
         try:
-            planned = plan_kind(region, kind, scenario, count=entry.count)
+            planned = plan_kind(
+                region, kind, scenario, count=entry.count,
+                required=entry.required_sites, excluded=entry.excluded_sites,
+            )  # fmt: skip
         except PlannerError as err:
             results.append(
                 _result(
@@ -165,6 +168,9 @@ def plan_kinds(
         ]
         if len(table):
             notes.append(_both("run.kind_excluded", count=int(table["site_id"].nunique())))
+        co = kind.colocation
+        if planned.model == "p_median" and co is not None and co.preference_m > 0:
+            notes.append(_both("run.kind_preference_not_modelled", kind=kind.label()))
         kpis[kind.id] = _kind_kpis(planned)
         results.append(
             _result(

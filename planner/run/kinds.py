@@ -22,6 +22,14 @@ A standalone kind (家电家具回收网点, 智能回收设施, 报废机动车
    weight each serves, and the point of interest of the colocation category within its
    distance, if any.
 
+**Colocation preference**: a kind whose colocation section sets ``preference_m``
+prefers candidates within ``within_m`` of a point of interest of its category
+(:func:`colocation_discount`): the coverage models count each point such a site serves
+as ``preference_m`` closer in their service-distance stage, so among plans covering
+the most demand the colocated one wins when it is at most that much farther. A
+service-area kind (p-median) notes its colocated sites but does not weigh the
+preference yet; its result says so.
+
 A scenario lists the kinds to plan in ``Scenario.kinds``;
 :func:`planner.run.kind_plans.plan_kinds` plans each with this function after the tiers
 in :func:`planner.run.run_plan`.
@@ -47,7 +55,7 @@ from planner.models.results import StationSolution
 from planner.scenario import Scenario
 from planner.scenario.kinds import resolve_figure
 
-__all__ = ["KindPlan", "kind_candidates", "plan_kind"]
+__all__ = ["KindPlan", "colocation_discount", "kind_candidates", "plan_kind"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,32 @@ def _count(kind: FacilityKind, scenario: Scenario, n_counties: int) -> int | Non
     return None
 
 
+def colocation_discount(
+    candidates: pd.DataFrame, region: Region, kind: FacilityKind
+) -> np.ndarray | None:
+    """Metres each candidate's service distance is lessened by in the kind's model: the
+    colocation's ``preference_m`` for candidates within ``within_m`` of a point of
+    interest of its category, 0 for the others; ``None`` when the kind prefers nothing
+    (no colocation, no preference, no such points).
+
+    Measured as the sites' ``colocated_m`` are, between the candidates' points and the
+    points of interest in the region's metric CRS.
+    """
+    co = kind.colocation
+    pois = region.pois
+    if co is None or co.preference_m <= 0 or pois is None or not len(candidates):
+        return None
+    chosen = pois[pois["category"] == co.poi]
+    if chosen.empty:
+        return None
+    tree = shapely.STRtree(chosen.geometry.to_crs(region.metric_crs).to_numpy())
+    points = gpd.GeoSeries(candidates.geometry, crs="EPSG:4326").to_crs(region.metric_crs)
+    near, _ = tree.query_nearest(points.to_numpy(), max_distance=co.within_m, all_matches=False)
+    discount = np.zeros(len(candidates))
+    discount[near] = co.preference_m
+    return discount
+
+
 def _colocated(sites: gpd.GeoDataFrame, region: Region, kind: FacilityKind) -> gpd.GeoDataFrame:
     sites = sites.assign(colocated_poi="", colocated_m=np.nan)
     pois = region.pois
@@ -159,6 +193,24 @@ def _colocated(sites: gpd.GeoDataFrame, region: Region, kind: FacilityKind) -> g
     return sites
 
 
+def _site_indices(
+    sites: pd.DataFrame, kind: FacilityKind, required: tuple[str, ...], excluded: tuple[str, ...]
+) -> tuple[list[int], list[int]]:
+    """Positions of the required and excluded ids among the kept candidates."""
+    index = {str(sid): j for j, sid in enumerate(sites["site_id"])}
+    missing = [s for s in required if str(s) not in index]
+    if missing:
+        raise PlannerError(
+            "kinds.required_unavailable",
+            kind=kind.label(),
+            count=len(missing),
+            examples=", ".join(missing[:5]),
+        )
+    drop = set(map(str, excluded))
+    forced = [index[str(s)] for s in required if str(s) not in drop]
+    return forced, [index[str(s)] for s in excluded if str(s) in index]
+
+
 def plan_kind(
     region: Region,
     kind: FacilityKind,
@@ -166,6 +218,8 @@ def plan_kind(
     *,
     count: int | None = None,
     options: SolverOptions | None = None,
+    required: tuple[str, ...] = (),
+    excluded: tuple[str, ...] = (),
 ) -> KindPlan:
     """Plan ``kind`` in ``region`` (see the module docstring for the steps).
 
@@ -183,12 +237,17 @@ def plan_kind(
         minimum times the counties with demand. ``None`` with a radius: set cover.
     options
         Solver options (by default the scenario's).
+    required, excluded
+        Candidate ids forced open and forbidden (the site review's locked or approved
+        and rejected sites of this kind, :class:`~planner.scenario.kind_list.PlannedKind`);
+        an excluded id the rules already left out is simply not there.
 
     Raises
     ------
     PlannerError
-        ``kinds.needs_count`` for a service-area kind without a count; the demand's
-        errors (:func:`~planner.instance.kind_demand.kind_demand`).
+        ``kinds.needs_count`` for a service-area kind without a count;
+        ``kinds.required_unavailable`` when a required id is no candidate the rules
+        keep; the demand's errors (:func:`~planner.instance.kind_demand.kind_demand`).
     """
     demand = kind_demand(region, kind, scenario)
     candidates = kind_candidates(region, kind, scenario)
@@ -207,7 +266,8 @@ def plan_kind(
             kind="county",
             only=wanted,
         )
-    rules = PolicyRules(groups=groups)
+    forced, forbidden = _site_indices(sites, kind, required, excluded)
+    rules = PolicyRules(required=forced, excluded=forbidden, groups=groups)
     demand_xy = demand[["x", "y"]].to_numpy(dtype=float)
     site_xy = sites[["x", "y"]].to_numpy(dtype=float)
     weights = demand["weight"].to_numpy(dtype=float)
@@ -218,17 +278,20 @@ def plan_kind(
     )
     radius = demand["radius_m"].to_numpy(dtype=float)
     circuity = scenario.circuity
+    discount = colocation_discount(sites, region, kind)
     if np.isfinite(radius).all() and len(radius):
         if count is None:
             model_name = "set_cover"
             model = SetCover.from_points(
-                demand_xy, site_xy, radius, weights, rules=rules, circuity=circuity
-            )
+                demand_xy, site_xy, radius, weights, rules=rules, circuity=circuity,
+                site_discount=discount,
+            )  # fmt: skip
         else:
             model_name = "mclp"
             model = MCLP.from_points(
-                demand_xy, site_xy, count, radius, weights, rules=rules, circuity=circuity
-            )
+                demand_xy, site_xy, count, radius, weights, rules=rules, circuity=circuity,
+                site_discount=discount,
+            )  # fmt: skip
     else:
         if count is None:
             raise PlannerError("kinds.needs_count", kind=kind.label())

@@ -18,6 +18,7 @@ from planner.i18n import PlannerError
 from planner.instance.build import Instance
 from planner.instance.coverage_sets import cover_matrix, station_source
 from planner.instance.demand import URBAN_TOWNSHIP_KINDS
+from planner.instance.walk import cover_radius
 from planner.models import CoverRule, PolicyRules, SiteGroup, groups_from_labels
 from planner.scenario.checks import CandidateSites, unknown_site_ids
 
@@ -124,9 +125,7 @@ def village_rules(inst: Instance, distances: RoadDistances | None = None) -> lis
         distances = inst.memo.get("station_distances")
         if distances is None:
             distances = station_distances(inst)
-    cover = cover_matrix(
-        station_source(inst, distances), inst.demand["radius_m"].to_numpy(dtype=float)
-    )
+    cover = cover_matrix(station_source(inst, distances), cover_radius(inst.demand))
     county_names = dict(
         zip(inst.region.counties["code"], inst.region.counties["name"], strict=True)
     )

@@ -51,6 +51,10 @@ class PlannedKind:
     per_county_min
         At least this many sites in every county with demand (县县全覆盖), overriding
         the kind's; ``None`` keeps the kind's.
+    required_sites, excluded_sites
+        Candidate ids of the kind (a 村/社区 code, a grid id, ``poi:<id>``) that must
+        open or stay closed; a re-run honouring the site review fills them
+        (:func:`planner.plan.review.apply_review`).
     """
 
     kind: str = ""
@@ -58,6 +62,8 @@ class PlannedKind:
     radius_urban_m: float | None = None
     radius_rural_m: float | None = None
     per_county_min: int | None = None
+    required_sites: tuple[str, ...] = ()
+    excluded_sites: tuple[str, ...] = ()
 
 
 def _catalogue() -> tuple[dict[str, FacilityKind] | None, ScenarioProblem | None]:

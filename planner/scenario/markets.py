@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from planner.data.regions import Region
     from planner.scenario.model import CentreTier, MarketTier
 
-__all__ = ["URBAN_KINDS", "estimated_tonnage", "market_problems", "market_region_problems"]
+__all__ = [
+    "URBAN_KINDS",
+    "estimated_tonnage",
+    "market_county_problems",
+    "market_problems",
+    "market_region_problems",
+    "market_sites_per_county",
+]
 
 #: Township kinds whose people generate at the urban rate (as the instance's demand
 #: points read them, :data:`planner.instance.demand.URBAN_TOWNSHIP_KINDS`; repeated
@@ -144,6 +151,7 @@ def market_region_problems(
                     "warning",
                 )
             )
+    found += market_county_problems(region, data)
     n_counties = len(region.counties)
     if data.get("one_per_county") is True and n_counties > count:
         found.append(
@@ -153,6 +161,40 @@ def market_region_problems(
                 "warning",
             )
         )
+    return found
+
+
+def market_sites_per_county(region: Region) -> dict[str, int]:
+    """Sites a market may take in each county: its township seats and its existing
+    sorting centres not marked closed (as the run's market candidates, before the
+    compliance check, which may close more)."""
+    counts = region.townships["county_code"].astype(str).value_counts().to_dict()
+    sites = region.sites
+    if sites is not None and not sites.empty and "county_code" in sites:
+        centres = sites[(sites["tier"] == "sorting_centre") & (sites["status"] != "existing_close")]
+        for code, n in centres["county_code"].astype(str).value_counts().items():
+            counts[code] = counts.get(code, 0) + int(n)
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def market_county_problems(region: Region, data: Mapping[str, Any]) -> list[ScenarioProblem]:
+    """Per-county market minimums against the region: a minimum above the sites a
+    market may take in that county (errors: no plan can meet it)."""
+    minimums = data.get("county_min")
+    if not isinstance(minimums, Mapping) or not minimums:
+        return []
+    sites = market_sites_per_county(region)
+    found = []
+    for code, lo in sorted(minimums.items(), key=lambda item: str(item[0])):
+        have = sites.get(str(code), 0)
+        if _whole(lo) and lo > have:
+            found.append(
+                ScenarioProblem(
+                    "scenario.markets.county_candidates",
+                    {"county": str(code), "minimum": lo, "candidates": have, "over": lo - have},
+                    "error",
+                )
+            )
     return found
 
 

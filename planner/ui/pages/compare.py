@@ -9,6 +9,7 @@ from planner.plan.review_tables import change_rows, region_names
 from planner.plan.tables import compare_actions, compare_table, cost_note
 from planner.ui.state import current_region, lang, page_link, store, tr
 from planner.ui.widgets.choices import choice
+from planner.ui.widgets.kind_review import kind_labels
 from planner.ui.widgets.views import (
     basemap_picker,
     load_plan,
@@ -121,8 +122,8 @@ def _where(db, records, names: list[str], region, basemap_key: str) -> None:
     st.markdown(tr("ui.cmp.sites_summary", added=added, removed=removed, moved=moved))
     if len(diff):
         with st.expander(tr("ui.cmp.site_list")):
-            st.dataframe(change_rows(diff, counties, towns, lang()), hide_index=True,
-                         width="stretch")  # fmt: skip
+            rows = change_rows(diff, counties, towns, lang(), kind_labels(a, b))
+            st.dataframe(rows, hide_index=True, width="stretch")
     basemap = basemap_picker(st.columns([2, 3])[0], basemap_key)
     fmap = compare_map(a, b, diff, region, lang(), basemap, short)
     show_map(to_html(fmap), height=520)

@@ -33,6 +33,7 @@ from planner.plan.review import (
     plan_diff,
     site_table,
 )
+from planner.plan.review_kinds import MOVE_TO_POINT
 from planner.plan.review_tables import (
     LOCKED,
     NEARBY_M,
@@ -66,7 +67,7 @@ from planner.ui.state import (
 )
 from planner.ui.widgets.choices import choice, translated
 from planner.ui.widgets.export_panel import export_panel
-from planner.ui.widgets.kind_review import kind_review
+from planner.ui.widgets.kind_review import kind_labels, kind_review, review_candidates
 from planner.ui.widgets.views import basemap_picker, load_plan, local_time, plan_label, show_map
 from planner.views import to_html
 from planner.views.move_map import move_map
@@ -100,9 +101,12 @@ def _candidates(_region: Region, region_key: str, scenario_json: str, tier: str)
     from planner.scenario import Scenario
 
     scenario = Scenario.from_dict(json.loads(scenario_json))
-    cand = (
-        station_candidates(_region, scenario) if tier == "station" else centre_candidates(_region)
-    )
+    if tier == "station":
+        cand = station_candidates(_region, scenario)
+    elif tier == "sorting_centre":
+        cand = centre_candidates(_region)
+    else:  # a market or a standalone kind: their own candidates
+        cand = review_candidates(_region, scenario, tier)
     return cand.reset_index(drop=True)
 
 
@@ -177,11 +181,12 @@ def _choose(records: list[PlanRecord]) -> PlanRecord:
     return next(r for r in records if r.id == chosen)
 
 
-def _filters(table: pd.DataFrame, counties: dict, towns: dict) -> pd.DataFrame:
+def _filters(table: pd.DataFrame, counties: dict, towns: dict, kinds: dict) -> pd.DataFrame:
     a, b, c, d = st.columns(4)
     every = tr("ui.rev.f.all")
+    present = list(dict.fromkeys([*TIERS, *table["tier"]]))  # markets and kinds after
     tiers = choice(
-        a, tr("term.tier"), TIERS, labels=translated(TIER_LABEL),
+        a, tr("term.tier"), present, labels={**translated(TIER_LABEL), **kinds},
         key="review_f_tier", placeholder=every, kind="multiselect",
     )  # fmt: skip
     county_codes = sorted(c for c in table["county_code"].dropna().unique())
@@ -204,8 +209,10 @@ def _filters(table: pd.DataFrame, counties: dict, towns: dict) -> pd.DataFrame:
 
 
 def _move_inputs(region: Region, record: PlanRecord, site: pd.Series, used: set[str]) -> None:
+    # a standalone kind's site moves to another of its candidates only
+    ways = list(_MOVE_LABEL) if site["tier"] in MOVE_TO_POINT else ["candidate"]
     kind = choice(
-        st, tr("ui.rev.move_to"), list(_MOVE_LABEL), labels=translated(_MOVE_LABEL),
+        st, tr("ui.rev.move_to"), ways, labels=translated(_MOVE_LABEL),
         horizontal=True, key="review_move_kind", kind="radio",
     )  # fmt: skip
     lon, lat = float(site["lon"]), float(site["lat"])
@@ -214,6 +221,8 @@ def _move_inputs(region: Region, record: PlanRecord, site: pd.Series, used: set[
         _point_inputs(region, cand, used, lon, lat)
         return
     options = nearby_targets(cand, lon, lat, used, lang())
+    if site["tier"] not in MOVE_TO_POINT:  # the compass points are not its candidates
+        options = {k: v for k, v in options.items() if not k.startswith("pt:")}
     choice(st, tr("ui.rev.move.pick"), list(options), labels=options, key="review_move_pick")
 
 
@@ -255,19 +264,29 @@ def _point_inputs(
     b.number_input(tr("export.col.lat"), format="%.6f", step=0.0005, key="review_lat")
 
 
+def _pick_label(tier: str, sid: str, name: str, kinds: dict) -> str:
+    """A site as the picker lists it. A standalone kind's site is named with its kind:
+    two kinds (or a kind and a station) may stand on the same point under the same
+    name, and the picker tells its options apart by their labels."""
+    text = f"{name or sid}（{sid}）" if lang() == "zh" else f"{name or sid} ({sid})"
+    sep = "：" if lang() == "zh" else ": "
+    return f"{kinds[tier]}{sep}{text}" if tier in kinds else text
+
+
 def _decision_form(
     region: Region,
     record: PlanRecord,
     shown: pd.DataFrame,
     table: pd.DataFrame,
     selected: list[int],
+    kinds: dict,
 ) -> None:
     st.subheader(tr("ui.rev.decide"))
     reviewer = st.session_state.get(REVIEWER, "").strip()
     if not reviewer:
         st.info(tr("ui.rev.reviewer_needed"))
     site_labels = {
-        f"{tier}|{sid}": f"{name or sid}（{sid}）" if lang() == "zh" else f"{name or sid} ({sid})"
+        f"{tier}|{sid}": _pick_label(tier, sid, name, kinds)
         for tier, sid, name in zip(shown["tier"], shown["site_id"], shown["name"], strict=True)
     }
     keep_choice("review_pick")
@@ -302,7 +321,8 @@ def _decision_form(
         tr("ui.rev.reason"), key="review_reason", help=tr("ui.rev.reason_help"), max_chars=2000
     )
     if action == "move" and len(rows) == 1:
-        used = set(table["site_id"].astype(str))
+        # a kind's site may move onto a point another kind (or a station) uses
+        used = set(table.loc[table["tier"] == rows.iloc[0]["tier"], "site_id"].astype(str))
         _move_inputs(region, record, rows.iloc[0], used)
     keys = list(zip(rows["tier"], rows["site_id"].astype(str), strict=True))
     st.session_state["review_region_obj"] = region
@@ -316,7 +336,7 @@ def _decision_form(
     )
 
 
-def _audit(record: PlanRecord, table: pd.DataFrame) -> None:
+def _audit(record: PlanRecord, table: pd.DataFrame, kinds: dict) -> None:
     history = store().review_history(record.scenario_id)
     with st.expander(tr("ui.rev.audit"), expanded=False):
         if not history:
@@ -332,7 +352,7 @@ def _audit(record: PlanRecord, table: pd.DataFrame) -> None:
             key="review_audit_site",
         )
         rows = [d for d in history if pick == "*" or d.site_id == pick]
-        frame = audit_rows(rows, names, lang(), local_time)
+        frame = audit_rows(rows, names, lang(), local_time, kinds)
         st.dataframe(frame, hide_index=True, width="stretch")
 
 
@@ -413,7 +433,8 @@ def _diff(record: PlanRecord, counties: dict, towns: dict) -> None:
         )
     )
     if len(diff):
-        st.dataframe(change_rows(diff, counties, towns, lang()), hide_index=True, width="stretch")
+        rows = change_rows(diff, counties, towns, lang(), kind_labels(old, new))
+        st.dataframe(rows, hide_index=True, width="stretch")
     else:
         st.caption(tr("ui.rev.diff_none"))
     replaced = (record.review or {}).get("replacements") or []
@@ -456,13 +477,14 @@ def render() -> None:
     if flash:
         (st.success if flash[0] == "success" else st.error)(flash[1])
 
-    shown = _filters(table, counties, towns)
+    kinds = kind_labels(plan)
+    shown = _filters(table, counties, towns, kinds)
     reviewed = int(((table["status"] != "pending") | table["locked"].astype(bool)).sum())
     st.caption(tr("ui.rev.shown", shown=len(shown), total=len(table), reviewed=reviewed))
     left, right = st.columns([5, 4])
     with left:
         event = st.dataframe(
-            site_rows(shown, counties, towns, lang(), local_time),
+            site_rows(shown, counties, towns, lang(), local_time, kinds),
             hide_index=True,
             width="stretch",
             height=460,
@@ -490,9 +512,9 @@ def render() -> None:
     if outside:
         st.caption(tr("ui.rev.other_plan", count=outside))
 
-    _decision_form(region, record, shown, table, selected)
+    _decision_form(region, record, shown, table, selected, kinds)
     kind_review(plan, region)  # plans with standalone kinds only
-    _audit(record, table)
+    _audit(record, table, kinds)
     st.divider()
     _diff(record, counties, towns)
     _rerun(record)

@@ -297,7 +297,7 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
         form.number(a, "centres.fixed_cost", step=100.0, format="%.0f")
         form.check(b, "centres.one_per_county")
 
-    market_section(form)
+    market_section(form, region)
 
     with st.container(border=True):
         st.subheader(tr("ui.sc.section.counties"), anchor=False)

@@ -26,6 +26,8 @@ __all__ = ["KIND_COLUMNS", "kind_section"]
 #: The table's columns, as ``PlannedKind`` names them.
 KIND_COLUMNS = ("kind", "count", "radius_urban_m", "radius_rural_m", "per_county_min")
 _WHOLE = ("count", "per_county_min")
+#: An entry's candidate lists, which the table does not show but keeps.
+_SITE_LISTS = ("required_sites", "excluded_sites")
 
 
 def _cell(value: Any, whole: bool) -> Any:
@@ -91,12 +93,19 @@ def kind_section(form: BoundForm) -> None:
                 ),
             },
         )
+    kept = {
+        str(e.get("kind")): {k: e[k] for k in _SITE_LISTS if e.get(k)}
+        for e in entries
+        if isinstance(e, dict)
+    }
     rows = []
     for rec in edited.to_dict("records"):
         label = rec.get("kind")
         if not isinstance(label, str) or not label:
             continue  # a row being added: no kind chosen yet
         row = {"kind": labels.get(label, label)}
+        # site lists (a file's, or the review's) are not in the table: kept per kind
+        row.update(kept.get(row["kind"], {}))
         for column in KIND_COLUMNS[1:]:
             value = _cell(rec.get(column), column in _WHOLE)
             if value is not None:

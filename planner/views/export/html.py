@@ -34,7 +34,7 @@ def export_html(plan: Plan, path: str | Path, region: Region, lang: str = "zh") 
         region,
         lang,
         show_uncovered=False,
-        cluster=False,
+        cluster=None,  # as in the app: clustered above CLUSTER_ABOVE stations
         export=True,
         title=map_title(plan, region, lang),
     )
