@@ -112,7 +112,10 @@ def test_xlsx_sheets_rows_text_codes_and_names(out, plan):
     assert county_row[:2] == ["350582", "晋江市"] and counties[2][0].number_format == "@"
     assert [c.value for c in counties[counties.max_row]][1] == "合计"
     about = {row[0].value: row[1].value for row in wb["说明"].iter_rows()}
-    assert about["距离计算方式"] == "直线距离 × 绕行系数 1.3"
+    walk = f"{plan.kpis['mean_walk_m']:,.0f}"
+    assert about["距离计算方式"] == (
+        f"直线距离 × 绕行系数 1.3；另计村/社区内部到中心点的平均步行（人口加权平均 {walk} 米）"
+    )
     assert counties[2][2].value == plan.kpis["population"]
 
 

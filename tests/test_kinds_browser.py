@@ -18,22 +18,27 @@ EXAMPLE = ROOT / "examples" / "jinjiang_kinds.yaml"
 LAYERS = ROOT / "examples" / "jinjiang_kinds.layers"
 
 
-def test_results_page_shows_the_kinds(browser, tmp_path, screenshots, monkeypatch):
-    from conftest import AppServer
-
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A home whose database holds the multi-kind example's plan, and the plan."""
     from planner.data.io.layer_folder import read_layer_folder
     from planner.data.regions import load_region
     from planner.run import run_plan
     from planner.scenario import Scenario
     from planner.store import Store
 
-    home = tmp_path / "home"
-    monkeypatch.setenv("PLANNER_HOME", str(home))
+    home = tmp_path_factory.mktemp("kinds") / "home"
     region = read_layer_folder(load_region("jinjiang"), LAYERS)
     plan = run_plan(region, Scenario.load(EXAMPLE))
     store = Store(home / "planner.sqlite")
     store.save_plan(store.save_scenario(plan.scenario).id, plan, 5.0)
+    return home, plan
 
+
+def test_results_page_shows_the_kinds(browser, stored, screenshots):
+    from conftest import AppServer
+
+    home, _ = stored
     server = AppServer(home)
     try:
         page = _open(browser, server.url)
@@ -53,23 +58,11 @@ def test_results_page_shows_the_kinds(browser, tmp_path, screenshots, monkeypatc
         server.stop()
 
 
-def test_review_page_offers_the_kinds_sites(browser, tmp_path, screenshots, monkeypatch):
+def test_review_page_offers_the_kinds_sites(browser, stored, screenshots):
     # the markets' and kinds' sites are decided on in the review table (issue 16 item 5)
     from conftest import AppServer
 
-    from planner.data.io.layer_folder import read_layer_folder
-    from planner.data.regions import load_region
-    from planner.run import run_plan
-    from planner.scenario import Scenario
-    from planner.store import Store
-
-    home = tmp_path / "home"
-    monkeypatch.setenv("PLANNER_HOME", str(home))
-    region = read_layer_folder(load_region("jinjiang"), LAYERS)
-    plan = run_plan(region, Scenario.load(EXAMPLE))
-    store = Store(home / "planner.sqlite")
-    store.save_plan(store.save_scenario(plan.scenario).id, plan, 5.0)
-
+    home, plan = stored
     server = AppServer(home)
     try:
         page = _open(browser, server.url)

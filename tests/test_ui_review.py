@@ -198,6 +198,9 @@ def test_rerun_shows_the_diff_and_exports_xlsx(stored, jinjiang_plan) -> None:
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and len(store.list_plans(sid)) < 3:
         time.sleep(0.5)
+    # the worker stores the plan just before it exits: wait for the exit too
+    while time.monotonic() < deadline and jobs.running(sid):
+        time.sleep(0.2)
     at.run()  # the job is done: the page opens the new plan and its diff at once
     assert not at.exception, at.exception
     new = store.list_plans(sid)[0]
