@@ -8,6 +8,7 @@ import logging
 import streamlit as st
 
 from planner.i18n import PlannerError, t
+from planner.ui.auth import gate
 from planner.ui.pages import compare as compare_page
 from planner.ui.pages import data as data_page
 from planner.ui.pages import results as results_page
@@ -19,6 +20,7 @@ from planner.ui.state import PAGES, lang, sidebar
 
 logger = logging.getLogger("planner.app")
 st.set_page_config(page_title="再生资源回收网络规划 · Recycling Network Planner", layout="wide")
+gate()  # with accounts and no login: the login form and nothing else
 sidebar()
 
 

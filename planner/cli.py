@@ -21,6 +21,9 @@ results in the database as they finish (running the same command again resumes),
 writes ``sweep.csv`` and ``sweep.png`` into DIR. Exit status 0 when every point is
 solved, 1 when some failed.
 
+``python -m planner users add|list|set-role|disable|enable|reset-password …`` manages
+the accounts (:mod:`planner.accounts.commands`).
+
 Every error is one line on standard error, in the language of ``--lang``, with exit
 status 2 and no traceback: a :class:`~planner.i18n.PlannerError` prints its message
 (its details on the same line), an output folder that cannot be used says why (it is a
@@ -44,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from planner import format as fmt
+from planner.accounts.commands import add_parser as add_users_parser
 from planner.data.regions import load_region
 from planner.i18n import LANGUAGES, PlannerError, t
 from planner.plan import Plan
@@ -441,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
     w.set_defaults(func=_sweep)
+    add_users_parser(sub)
     return parser
 
 

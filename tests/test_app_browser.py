@@ -427,9 +427,10 @@ def test_review_approve_reject_rerun_and_download(browser, tmp_path, screenshots
         page.get_by_role("button", name="按审核意见重新计算").click()
         # the new plan opens with its diff as soon as the re-run is done (issue 22)
         page.wait_for_selector("text=与审核前的方案（#1）相比", timeout=240_000)
-        page.get_by_text("新增 1 个，移除 1 个，迁移 0 个站点。").wait_for(
-            timeout=30_000
-        )  # visible
+        try:  # visible
+            page.get_by_text("新增 1 个，移除 1 个，迁移 0 个站点。").wait_for(timeout=60_000)
+        except Exception as err:  # say what the page shows instead
+            raise AssertionError(page.inner_text("body")[-3000:]) from err
         _no_traceback(page)
         _shot(page, screenshots, "review_diff.png")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from planner.accounts import LOCAL, Actor, check
 from planner.data.regions import ROADS_DIR, Region, _pack_dirs, user_region_dir
 from planner.i18n import PlannerError
 from planner.paths import check_id, inside
@@ -189,14 +190,16 @@ def save_road_file(
     return found
 
 
-def remove_road_file(region_id: str) -> bool:
+def remove_road_file(region_id: str, actor: Actor = LOCAL) -> bool:
     """Delete the planner's road file of ``region_id``; whether there was one.
 
     Raises
     ------
     PlannerError
-        ``regions.bad_id`` for an id that is not a region id; nothing is deleted.
+        ``auth.forbidden`` unless ``actor`` may edit region data, ``regions.bad_id``
+        for an id that is not a region id; nothing is deleted.
     """
+    check(actor, "region.edit")
     target = road_dir(region_id)
     if not target.is_dir():
         return False

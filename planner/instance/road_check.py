@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from planner.accounts import LOCAL, Actor
+from planner.accounts import check as authorise
 from planner.data.regions import Region
 from planner.data.roads import RoadFile, save_road_file
 from planner.i18n import LANGUAGES, PlannerError, t
@@ -145,8 +147,10 @@ def check_road_file(region: Region, name: str, data: bytes, crs: str | None = No
     return RoadCheck(name, data, crs, True, messages, summary)
 
 
-def store_road_file(region: Region, check: RoadCheck) -> RoadFile:
-    """Store a checked road file with ``region`` (replacing any earlier one)."""
+def store_road_file(region: Region, check: RoadCheck, actor: Actor = LOCAL) -> RoadFile:
+    """Store a checked road file with ``region`` (replacing any earlier one), if ``actor``
+    may edit region data (else ``auth.forbidden``)."""
+    authorise(actor, "region.edit")
     suffix = Path(check.name).suffix.lower()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"roads{suffix}"

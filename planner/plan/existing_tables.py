@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from planner import format as fmt
+from planner.accounts.roles import who
 from planner.data.regions import Region
 from planner.i18n import t, value_label
 from planner.plan.actions import ACTION_LABEL, ACTION_ORDER, REASON_LABEL
@@ -140,6 +141,10 @@ def override_rows(
                 value_label(OVERRIDE_LABEL, r.new_action, lang) for r in records
             ],
             t("ui.rev.col.reason", lang): [r.reason for r in records],
+            t("auth.ui.col.user", lang): [
+                who(getattr(r, "user_name", "") or r.author, getattr(r, "user_role", ""), lang)
+                for r in records
+            ],
             "#": [r.version for r in records],
         }
     )

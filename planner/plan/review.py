@@ -184,6 +184,9 @@ class Decision:
         ISO timestamp (UTC).
     move_to
         Target of a ``move``.
+    user_name, user_role
+        The account that stored it and its role (:mod:`planner.accounts`); in
+        single-user local mode the typed name and ``admin``, before accounts ``""``.
     """
 
     scenario_id: int
@@ -197,6 +200,8 @@ class Decision:
     created_at: str = ""
     move_to: MoveTarget | None = None
     id: int = 0
+    user_name: str = ""
+    user_role: str = ""
 
 
 @dataclass(frozen=True)

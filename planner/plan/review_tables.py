@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from planner import format as fmt
+from planner.accounts.roles import who
 from planner.data.crs import bd09_to_wgs84, gcj02_to_wgs84
 from planner.data.regions import Region
 from planner.i18n import PlannerError, t, value_label
@@ -179,6 +180,9 @@ def audit_rows(
             ],
             t("ui.rev.col.reason", lang): [d.reason for d in decisions],
             t("ui.rev.col.target", lang): [move_target_text(d.move_to) for d in decisions],
+            t("auth.ui.col.user", lang): [
+                who(d.user_name or d.reviewer, d.user_role, lang) for d in decisions
+            ],
             "#": [d.version for d in decisions],
         }
     )

@@ -20,6 +20,8 @@ Modules (one per group of tables)
     Table ``site_overrides``: the audit trail of existing sites' actions.
 :mod:`~planner.store.sweeps`
     Tables ``sweeps`` and ``sweep_points``.
+:mod:`~planner.store.users`
+    Tables ``users``, ``login_attempts`` and ``sessions`` (:mod:`planner.accounts`).
 
 Every write runs in a ``BEGIN IMMEDIATE`` transaction on its own connection with a busy
 timeout, and the file uses write-ahead logging, so several app sessions and run workers
@@ -38,11 +40,13 @@ from planner.store.preferences import PreferenceTables
 from planner.store.reviews import ReviewConflict, ReviewTables
 from planner.store.scenarios import ScenarioRecord, ScenarioTables
 from planner.store.sweeps import SweepPointRecord, SweepRecord, SweepTables
+from planner.store.users import LoginResult, UserRecord, UserTables
 
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "InventoryEditRecord",
+    "LoginResult",
     "OverrideRecord",
     "PlanRecord",
     "ReviewConflict",
@@ -50,6 +54,7 @@ __all__ = [
     "Store",
     "SweepPointRecord",
     "SweepRecord",
+    "UserRecord",
     "default_path",
 ]
 
@@ -62,6 +67,7 @@ class Store(
     InventoryTables,
     SweepTables,
     PreferenceTables,
+    UserTables,
 ):
     """Scenarios, plans, review decisions, overrides, inventory edits and sweeps in one
     SQLite file.

@@ -11,6 +11,7 @@ file written by a newer version of the planner is refused, not damaged.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import os
 import sqlite3
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from planner.accounts.roles import LOCAL, Actor, check
 from planner.i18n import PlannerError
 from planner.paths import planner_home
 from planner.store.migrations import MIGRATIONS, SCHEMA_VERSION
@@ -48,6 +50,10 @@ class Database:
     path
         Database file; default :func:`default_path`. Created, with its folder and
         schema, on first use.
+    actor
+        Who acts through this object (:mod:`planner.accounts`): every write method
+        checks the actor's role first and stores its name. Default: the single-user
+        local actor (an admin), as before accounts existed.
 
     Raises
     ------
@@ -56,9 +62,27 @@ class Database:
         its schema is newer than this program's.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, actor: Actor | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
+        self.actor = actor or LOCAL
         self._migrate()
+
+    def as_actor(self, actor: Actor) -> Database:
+        """The same database, acted on by ``actor`` (the file is not opened again)."""
+        other = copy.copy(self)
+        other.actor = actor
+        return other
+
+    def _authorise(self, action: str) -> None:
+        """Refuse ``action`` (``auth.forbidden``) unless the actor's role may take it."""
+        check(self.actor, action)
+
+    def _acting(self, typed: str = "") -> tuple[str, str]:
+        """``(user_name, user_role)`` stored with a write: the account's, or in local
+        mode the name the person typed (reviewer, author) when there is one."""
+        if self.actor == LOCAL and str(typed).strip():
+            return str(typed).strip(), LOCAL.role
+        return self.actor.name, self.actor.role
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"

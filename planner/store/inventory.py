@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from planner.accounts.roles import LOCAL
 from planner.data.edit.inventory import SiteEdit
 from planner.i18n import PlannerError
 from planner.plan.review import MAX_REASON, MAX_REVIEWER
@@ -50,6 +51,8 @@ class InventoryEditRecord:
     author: str
     reason: str
     created_at: str
+    user_name: str = ""
+    user_role: str = ""
 
 
 def edit_note(author: Any, reason: Any) -> tuple[str, str]:
@@ -103,17 +106,23 @@ class InventoryTables(Database):
         PlannerError
             As :func:`edit_note`; nothing is stored.
         """
+        self._authorise("region.edit")
+        if self.actor != LOCAL:
+            author = self.actor.shown  # with accounts: the logged-in user, whatever was typed
         author, reason = edit_note(author, reason)
         when = created_at or _now()
+        user, role = self._acting(author)
         rows = [
-            (str(region), e.site_id, e.field, e.old, e.new, author, reason, when) for e in edits
+            (str(region), e.site_id, e.field, e.old, e.new, author, reason, when, user, role)
+            for e in edits
         ]
         stored = []
         with self._write() as conn:
             for row in rows:
                 cur = conn.execute(
                     "INSERT INTO inventory_edits (region, site_id, field, old_value, "
-                    "new_value, author, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "new_value, author, reason, created_at, user_name, user_role) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     row,
                 )
                 stored.append(InventoryEditRecord(int(cur.lastrowid), *row))
@@ -135,6 +144,7 @@ class InventoryTables(Database):
                 id=int(r["id"]), region=r["region"], site_id=r["site_id"], field=r["field"],
                 old_value=r["old_value"], new_value=r["new_value"], author=r["author"],
                 reason=r["reason"], created_at=r["created_at"],
+                user_name=r["user_name"] or r["author"], user_role=r["user_role"],
             )
             for r in rows
         ]  # fmt: skip

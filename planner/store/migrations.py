@@ -163,5 +163,53 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        7,
+        (
+            # Accounts (planner.store.users, planner.accounts): no row means single-user
+            # local mode. Only the argon2 hash of a password is stored.
+            """CREATE TABLE users (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL DEFAULT '',
+                role TEXT NOT NULL,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                password_hash TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                last_login_at TEXT
+            )""",
+            # Every login attempt, kept for the rate limit on failures and as a trail.
+            """CREATE TABLE login_attempts (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL,
+                succeeded INTEGER NOT NULL,
+                at TEXT NOT NULL
+            )""",
+            "CREATE INDEX login_attempts_by_name ON login_attempts (name, at)",
+            # A session's token is kept only as its SHA-256: the table alone logs no one in.
+            """CREATE TABLE sessions (
+                token_hash TEXT PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL
+            )""",
+            # Who did each write and in which role. Rows written before accounts have
+            # "local", or for the append-only trails "" (read back as the name typed
+            # then: reviewer, author — no code updates a trail's rows); their role is "".
+            "ALTER TABLE scenarios ADD COLUMN user_name TEXT NOT NULL DEFAULT 'local'",
+            "ALTER TABLE scenarios ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE plans ADD COLUMN user_name TEXT NOT NULL DEFAULT 'local'",
+            "ALTER TABLE plans ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE review_decisions ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE review_decisions ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE site_overrides ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE site_overrides ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE inventory_edits ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE inventory_edits ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE sweeps ADD COLUMN user_name TEXT NOT NULL DEFAULT 'local'",
+            "ALTER TABLE sweeps ADD COLUMN user_role TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

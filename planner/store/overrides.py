@@ -17,6 +17,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from planner.accounts.roles import LOCAL
 from planner.i18n import PlannerError
 from planner.plan.review import MAX_REASON, MAX_REVIEWER
 from planner.scenario import Scenario
@@ -63,6 +64,8 @@ class OverrideRecord:
     reason: str
     version: int
     created_at: str
+    user_name: str = ""
+    user_role: str = ""
 
 
 class OverrideTables(Database):
@@ -110,6 +113,9 @@ class OverrideTables(Database):
             the site since ``seen``), ``store.no_scenario``, or ``scenario.invalid``
             (an override without a reason); nothing is stored.
         """
+        self._authorise("override.record")
+        if self.actor != LOCAL:
+            author = self.actor.shown  # with accounts: the logged-in user, whatever was typed
         author, reason = str(author or "").strip(), str(reason or "").strip()
         site_id = str(site_id)
         if not author:
@@ -124,6 +130,7 @@ class OverrideTables(Database):
                     "store.override_action", action=action, choices="/".join(choices)
                 )
         now = _now()
+        user, role = self._acting(author)
         try:
             with self._write() as conn:
                 row = conn.execute(
@@ -156,11 +163,11 @@ class OverrideTables(Database):
                 )
                 cur = conn.execute(
                     "INSERT INTO site_overrides (scenario_id, tier, site_id, old_action, "
-                    "new_action, author, reason, version, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "new_action, author, reason, version, created_at, user_name, user_role) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         int(scenario_id), str(tier), site_id, old_action, new_action, author,
-                        reason, version + 1, now,
+                        reason, version + 1, now, user, role,
                     ),
                 )  # fmt: skip
                 record = OverrideRecord(
@@ -174,6 +181,8 @@ class OverrideTables(Database):
                     reason=reason,
                     version=version + 1,
                     created_at=now,
+                    user_name=user,
+                    user_role=role,
                 )
         except sqlite3.IntegrityError as err:
             # Writers are serialised (BEGIN IMMEDIATE), so this is not expected; either
@@ -217,4 +226,6 @@ def _record(row: sqlite3.Row) -> OverrideRecord:
         reason=row["reason"],
         version=int(row["version"]),
         created_at=row["created_at"],
+        user_name=row["user_name"] or row["author"],  # a row from before accounts
+        user_role=row["user_role"],
     )

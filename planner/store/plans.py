@@ -61,6 +61,8 @@ class PlanRecord:
         For such a re-run, what it applied
         (:func:`planner.plan.review.review_summary`): ``{"mode": ..., "versions":
         {"tier/site": version}, "moves": [[tier, old, new], ...]}``.
+    user_name, user_role
+        Who started the run, and in which role ("" when stored before accounts).
     """
 
     id: int
@@ -75,6 +77,8 @@ class PlanRecord:
     created_at: str = ""
     parent_id: int | None = None
     review: dict[str, Any] = field(default_factory=dict)
+    user_name: str = "local"
+    user_role: str = ""
 
     @property
     def stations(self) -> int:
@@ -115,6 +119,8 @@ class PlanTables(Database):
             ``store.no_scenario`` when the scenario does not exist (any more),
             ``plan.missing`` when the folder holds no plan.
         """
+        # a re-run honouring a review is the reviewer's; any other run the planner's
+        self._authorise("review.rerun" if parent_id is not None or review else "run.start")
         if isinstance(plan, Plan):
             with tempfile.TemporaryDirectory(prefix="planner-plan-") as tmp:
                 plan.write(tmp)
@@ -137,8 +143,8 @@ class PlanTables(Database):
             self._require(conn, "scenarios", int(scenario_id), "store.no_scenario")
             cur = conn.execute(
                 "INSERT INTO plans (scenario_id, region, scenario_name, scenario, status, "
-                "kpis, results, seconds, created_at, parent_id, review) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "kpis, results, seconds, created_at, parent_id, review, user_name, user_role) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     int(scenario_id),
                     str(scenario.get("region", "")),
@@ -151,6 +157,7 @@ class PlanTables(Database):
                     _now(),
                     int(parent_id) if parent_id is not None else None,
                     json.dumps(dict(review), ensure_ascii=False) if review else None,
+                    *self._acting(),
                 ),
             )
             plan_id = int(cur.lastrowid)
@@ -219,6 +226,7 @@ class PlanTables(Database):
 
     def delete_plan(self, plan_id: int) -> None:
         """Delete a stored plan and its files."""
+        self._authorise("scenario.delete")
         self._delete("plans", int(plan_id), "store.no_plan")
 
 
@@ -236,6 +244,8 @@ def _plan_record(row: sqlite3.Row) -> PlanRecord:
         created_at=row["created_at"],
         parent_id=row["parent_id"],
         review=json.loads(row["review"]) if row["review"] else {},
+        user_name=row["user_name"],
+        user_role=row["user_role"],
     )
 
 

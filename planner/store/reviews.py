@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from planner.accounts.roles import LOCAL
 from planner.findings import Finding
 from planner.i18n import PlannerError, Text
 from planner.plan.review import (
@@ -75,11 +76,16 @@ class ReviewTables(Database):
             Invalid decision (:func:`planner.plan.review.check_decision`), a locked site,
             or ``store.no_scenario``.
         """
+        self._authorise("review.comment" if action == "comment" else "review.decide")
+        if self.actor != LOCAL:
+            # with accounts the decision is the logged-in reviewer's, whatever was typed
+            reviewer = self.actor.shown
         sites = list(dict.fromkeys((str(t), str(s)) for t, s in sites))
         check_decision(action, reviewer, sites, reason, move_to)
         reviewer, reason = reviewer.strip(), str(reason or "").strip()
         now = _now()
         moved = json.dumps(move_to.to_dict()) if move_to is not None else None
+        user, role = self._acting(reviewer)
         try:
             with self._write() as conn:
                 self._require(conn, "scenarios", int(scenario_id), "store.no_scenario")
@@ -109,16 +115,18 @@ class ReviewTables(Database):
                         version=version,
                         created_at=now,
                         move_to=move_to,
+                        user_name=user,
+                        user_role=role,
                     )
                     state = replay(events).get((tier, site_id))
                     next_state(state, decision)  # refuses a locked site's status change
                     cur = conn.execute(
                         "INSERT INTO review_decisions (scenario_id, plan_id, tier, site_id, "
-                        "action, reviewer, reason, move_to, version, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "action, reviewer, reason, move_to, version, created_at, user_name, "
+                        "user_role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             decision.scenario_id, decision.plan_id, tier, site_id, action,
-                            reviewer, reason, moved, version, now,
+                            reviewer, reason, moved, version, now, user, role,
                         ),
                     )  # fmt: skip
                     stored.append(replace(decision, id=int(cur.lastrowid)))
@@ -178,6 +186,8 @@ def _decision(row: sqlite3.Row) -> Decision:
         version=int(row["version"]),
         created_at=row["created_at"],
         move_to=MoveTarget.from_dict(json.loads(row["move_to"])) if row["move_to"] else None,
+        user_name=row["user_name"] or row["reviewer"],  # a row from before accounts
+        user_role=row["user_role"],
     )
 
 

@@ -34,6 +34,8 @@ class ScenarioRecord:
         ISO timestamps (UTC).
     plans
         Number of stored plans computed from it.
+    user_name, user_role
+        Who saved it last, and in which role ("" when saved before accounts).
     """
 
     id: int
@@ -43,6 +45,8 @@ class ScenarioRecord:
     created_at: str
     updated_at: str
     plans: int = 0
+    user_name: str = "local"
+    user_role: str = ""
 
 
 class ScenarioTables(Database):
@@ -129,29 +133,34 @@ class ScenarioTables(Database):
             ``scenario.invalid``, ``store.empty_name``, ``store.name_taken``,
             ``store.no_scenario`` or ``store.scenario_changed``.
         """
+        self._authorise("scenario.save")
         scenario.check()
         name = scenario.name.strip()
         if not name:
             raise PlannerError("store.empty_name")
         scenario = replace(scenario, name=name)
         now = _now()
+        user, role = self._acting()
         try:
             with self._write() as conn:
                 if scenario_id is None:
                     cur = conn.execute(
-                        "INSERT INTO scenarios (region, name, data, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (scenario.region, name, scenario.to_json(), now, now),
+                        "INSERT INTO scenarios (region, name, data, created_at, updated_at, "
+                        "user_name, user_role) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (scenario.region, name, scenario.to_json(), now, now, user, role),
                     )
                     scenario_id = int(cur.lastrowid)
                 else:
                     if expected is not None:
                         _check_unchanged(conn, int(scenario_id), expected)
                     cur = conn.execute(
-                        "UPDATE scenarios SET region = ?, name = ?, data = ?, updated_at = ? "
-                        "WHERE id = ?",
-                        (scenario.region, name, scenario.to_json(), now, int(scenario_id)),
-                    )
+                        "UPDATE scenarios SET region = ?, name = ?, data = ?, updated_at = ?, "
+                        "user_name = ?, user_role = ? WHERE id = ?",
+                        (
+                            scenario.region, name, scenario.to_json(), now, user, role,
+                            int(scenario_id),
+                        ),
+                    )  # fmt: skip
                     if cur.rowcount == 0:
                         raise PlannerError("store.no_scenario", id=scenario_id)
         except sqlite3.IntegrityError as err:
@@ -174,6 +183,7 @@ class ScenarioTables(Database):
 
     def delete_scenario(self, scenario_id: int) -> None:
         """Delete the scenario with its plans and their files."""
+        self._authorise("scenario.delete")
         self._delete("scenarios", int(scenario_id), "store.no_scenario")
 
 
@@ -202,4 +212,6 @@ def _scenario_record(row: sqlite3.Row) -> ScenarioRecord:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         plans=int(row["n"]) if "n" in row.keys() else 0,  # noqa: SIM118 (sqlite3.Row)
+        user_name=row["user_name"],
+        user_role=row["user_role"],
     )

@@ -141,14 +141,16 @@ class SweepTables(Database):
             ``{"key", "index", "params", "scenario"}`` per point (``scenario`` a dict
             or ``None``).
         """
+        self._authorise("sweep.start")
         now = _now()
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO sweeps (id, region, name, definition, total, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "created_at, updated_at, user_name, user_role) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sweep_id, region, name, json.dumps(dict(definition), ensure_ascii=False),
-                    len(points), now, now,
+                    len(points), now, now, *self._acting(),
                 ),
             )  # fmt: skip
             conn.executemany(
@@ -269,6 +271,7 @@ class SweepTables(Database):
 
     def delete_sweep(self, sweep_id: str) -> None:
         """Delete a sweep with all its points."""
+        self._authorise("sweep.stop")
         self._delete("sweeps", sweep_id, "store.no_sweep")
 
 

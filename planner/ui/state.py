@@ -10,6 +10,7 @@ import streamlit as st
 from planner.data.regions import Region, list_regions, load_region, user_region_dir
 from planner.i18n import DEFAULT_LANGUAGE, PlannerError, t
 from planner.store import Store
+from planner.ui.auth import current_actor, sidebar_account, who
 
 #: Session key of a region with imported layers applied but not saved (import panel).
 WORKING_REGION = "working_region"
@@ -75,8 +76,10 @@ def current_region() -> Region:
 
 
 def store() -> Store:
-    """The scenario and plan database (``$PLANNER_DB`` or ``$PLANNER_HOME/planner.sqlite``)."""
-    return Store()
+    """The scenario and plan database (``$PLANNER_DB`` or ``$PLANNER_HOME/planner.sqlite``),
+    acted on by this session's user: its write methods refuse what the role may not do
+    (:mod:`planner.accounts`)."""
+    return Store(actor=current_actor())
 
 
 def region_by_id(region_id: str) -> Region | None:
@@ -145,6 +148,9 @@ def _scenario_picker() -> None:
         help=tr("ui.scenario.current_help"),
     )
     remembered[region_id] = st.session_state["scenario_id"]
+    chosen = next((r for r in records if r.id == st.session_state["scenario_id"]), None)
+    if chosen is not None:
+        st.caption(tr("auth.ui.saved_by", who=who(chosen.user_name, chosen.user_role)))
 
 
 #: Sidebar choices, mirrored in plain keys: Streamlit drops widget values on a page change
@@ -177,6 +183,7 @@ def sidebar() -> None:
     if "region_id" not in st.session_state:  # a new visit: the region worked on last
         st.session_state["region_id"] = _first_region(ids)
     with st.sidebar:
+        sidebar_account()
         # the city first: it is what a newcomer looks for, and everything depends on it
         keep_choice("region_id")
         names = {m["id"]: m.get(f"name_{lang()}") or m["id"] for m in metas}

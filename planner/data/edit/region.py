@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from planner.accounts import LOCAL, Actor, check
 from planner.data.crs import local_metric_crs
 from planner.data.edit.outcomes import Outcome, _failure, _finish
 from planner.data.edit.steps import (
@@ -128,14 +129,20 @@ def save_as_region(
     adcode: str = "",
     overwrite: bool = False,
     lang: str = DEFAULT_LANGUAGE,
+    actor: Actor = LOCAL,
 ) -> tuple[Path | None, str | None]:
-    """Save ``region`` as the user region ``region_id`` with the given names.
+    """Save ``region`` as the user region ``region_id`` with the given names, if
+    ``actor`` may import region data (``region.import``, :mod:`planner.accounts`).
 
     Returns
     -------
     (path, None) on success, (None, message in ``lang``) otherwise. Never raises; an
     existing user region of that id is only replaced with ``overwrite=True``.
     """
+    try:
+        check(actor, "region.import")
+    except PlannerError as err:
+        return None, err.message(lang)
     region_id = (region_id or "").strip()
     name_zh = (name_zh or "").strip()
     adcode = (adcode or "").strip()

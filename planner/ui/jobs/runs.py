@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from planner.accounts import LOCAL, Actor, check
 from planner.data.regions import LAYERS, OPTIONAL_LAYERS, Region, write_layers
 from planner.i18n import LANGUAGES, PlannerError, t
 from planner.scenario import Scenario
@@ -97,8 +98,10 @@ class Job(ProcessJob):
         except (OSError, ValueError, IndexError, KeyError):
             return "ui.run.stage.starting", 0.0
 
-    def stop(self) -> None:
-        """End the run (its process group); nothing is stored."""
+    def stop(self, actor: Actor = LOCAL) -> None:
+        """End the run (its process group) if ``actor`` may (``run.stop``); nothing is
+        stored."""
+        check(actor, "run.stop")
         if self.proc.poll() is not None:
             return
         self.stopped = True
@@ -128,6 +131,7 @@ def start(
     scenario: Scenario,
     region: Region | None = None,
     review: dict | None = None,
+    actor: Actor = LOCAL,
 ) -> Job:
     """Start a worker planning ``scenario`` and storing the plan with ``scenario_id``.
 
@@ -143,12 +147,17 @@ def start(
     review
         ``{"parent_id": plan id, "mode": "keep" | "reoptimise"}`` to re-run honouring
         the scenario's site review against that plan (see :mod:`planner.ui.jobs.worker`).
+    actor
+        Who starts it: checked here (``run.start``, or ``review.rerun`` with
+        ``review``) and handed to the worker, which stores the plan as theirs.
 
     Raises
     ------
     PlannerError
-        ``ui.jobs.too_many`` when :data:`MAX_RUNS` runs are going on.
+        ``auth.forbidden`` when ``actor`` may not; ``ui.jobs.too_many`` when
+        :data:`MAX_RUNS` runs are going on.
     """
+    check(actor, "review.rerun" if review else "run.start")
     busy = running()
     if len(busy) >= MAX_RUNS:
         raise PlannerError("ui.jobs.too_many", count=len(busy), limit=MAX_RUNS)
@@ -165,6 +174,7 @@ def start(
             "region": scenario.region,
             "region_dir": str(region_dir) if region_dir else None,
             "review": review,
+            "actor": {"name": actor.name, "role": actor.role, "display_name": actor.display_name},
         }
         (folder / "job.json").write_text(json.dumps(job_info), encoding="utf-8")
         (folder / "scenario.json").write_text(scenario.to_json(), encoding="utf-8")

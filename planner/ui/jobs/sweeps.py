@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from planner.accounts import LOCAL, Actor, check
 from planner.i18n import LANGUAGES, PlannerError, t
 from planner.sweep import SweepDefinition
 from planner.ui.jobs.processes import ProcessJob, Registry, end_group, launch, read_log
@@ -84,11 +85,13 @@ class SweepJob(ProcessJob):
         """Why the process failed, in each language (for ``failed``)."""
         return {lang: t("ui.swjobs.crashed", lang, code=self.code) for lang in LANGUAGES}
 
-    def stop(self) -> None:
-        """End the command and its Dask workers (the whole process group).
+    def stop(self, actor: Actor = LOCAL) -> None:
+        """End the command and its Dask workers (the whole process group), if
+        ``actor`` may (``sweep.stop``).
 
         Finished points stay stored; the point being computed stays pending.
         """
+        check(actor, "sweep.stop")
         if self.proc.poll() is not None:
             self.poll()
             return
@@ -111,7 +114,13 @@ def running() -> list[SweepJob]:
     return JOBS.running()
 
 
-def start(db: Path, definition: SweepDefinition, workers: int = 2, lang: str = "zh") -> SweepJob:
+def start(
+    db: Path,
+    definition: SweepDefinition,
+    workers: int = 2,
+    lang: str = "zh",
+    actor: Actor = LOCAL,
+) -> SweepJob:
     """Start computing ``definition`` (or resume it) in a background process.
 
     Parameters
@@ -124,6 +133,8 @@ def start(db: Path, definition: SweepDefinition, workers: int = 2, lang: str = "
         Dask worker processes, 1 to :data:`MAX_WORKERS`.
     lang
         Language of the command's log.
+    actor
+        Who starts it (``sweep.start`` is checked here).
 
     Returns
     -------
@@ -136,6 +147,7 @@ def start(db: Path, definition: SweepDefinition, workers: int = 2, lang: str = "
         ``ui.swjobs.bad_workers``, ``ui.swjobs.too_many`` (:data:`MAX_SWEEPS`) or
         ``ui.swjobs.cannot_start``.
     """
+    check(actor, "sweep.start")
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
         raise PlannerError("ui.swjobs.bad_workers", workers=workers, limit=MAX_WORKERS)
     with JOBS.held() as jobs:

@@ -73,7 +73,10 @@ def run(job_dir: Path) -> int:
         scenario = Scenario.load(job_dir / "scenario.json")
         progress("ui.run.stage.loading", 0.0)
         region = _load_region(job)
-        store = Store(job["db"])
+        from planner.accounts import Actor
+
+        # the user who started the run: the store checks their role again and stores it
+        store = Store(job["db"], actor=Actor(**job["actor"]) if job.get("actor") else None)
         review = job.get("review")
         parent_id, summary = None, None
         if review:

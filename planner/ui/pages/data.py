@@ -21,6 +21,7 @@ from planner.data.edit import upload_refusal
 from planner.data.regions import Region
 from planner.data.roads import RoadFile, remove_road_file, road_file
 from planner.i18n import PlannerError, t
+from planner.ui.auth import can, current_actor
 from planner.ui.labels import BASEMAP_LABEL
 from planner.ui.pages.imports import render_import_panel
 from planner.ui.state import current_region, lang, tr
@@ -152,8 +153,8 @@ def _road_panel(region: Region, stored: RoadFile | None) -> None:
                 saved=stored.saved_at.replace("T", " ").replace("+00:00", " UTC") or "—",
             )
         )
-        if st.button(tr("ui.roads.remove"), key="roads_remove"):
-            remove_road_file(region.id)
+        if can("region.edit") and st.button(tr("ui.roads.remove"), key="roads_remove"):
+            remove_road_file(region.id, actor=current_actor())
             st.session_state[_FLASH] = "ui.roads.removed"
             st.rerun()
     else:
@@ -181,10 +182,11 @@ def _road_panel(region: Region, stored: RoadFile | None) -> None:
         check = memo[1]
         for kind, text in check.messages:
             _show(kind, text[lang()])
-        if check.ok and st.button(tr("ui.roads.save"), key="roads_save", type="primary"):
+        may = check.ok and can("region.edit")  # storing refuses it anyway
+        if may and st.button(tr("ui.roads.save"), key="roads_save", type="primary"):
             from planner.instance.road_check import store_road_file
 
-            store_road_file(region, check)
+            store_road_file(region, check, actor=current_actor())
             st.session_state.pop(_CHECK, None)
             st.session_state[_ROUND] = round_ + 1  # a fresh, empty uploader
             st.session_state[_FLASH] = "ui.roads.saved"

@@ -43,6 +43,7 @@ from planner.data.edit import (
     upload_refusal,
 )
 from planner.data.regions import Region
+from planner.ui.auth import can, current_actor, not_allowed
 from planner.ui.labels import FIELD_LABEL, IMPORT_QUALITY_LABEL, IMPORT_STATUS_LABEL, SYSTEM_LABEL
 from planner.ui.state import WORKING_REGION, tr
 from planner.ui.state import lang as ui_lang
@@ -272,6 +273,7 @@ def _save(slot: str, region: Region) -> None:
         adcode=state.get(_key(slot, "save_adcode"), ""),
         overwrite=bool(state.get(_key(slot, "save_overwrite"), False)),
         lang=ui_lang(),
+        actor=current_actor(),
     )
     if path is None:
         state[f"imp_save_error_{slot}"] = message
@@ -550,6 +552,9 @@ def render_import_panel(region: Region) -> None:
     Nothing here raises: unexpected failures are logged and shown as a plain message in
     the UI language, and the loaded region is left as it was.
     """
+    if not can("region.import"):  # saving refuses it anyway
+        st.info(not_allowed("region.import"))
+        return
     try:
         st.caption(tr("ui.import.intro"))
         flash = st.session_state.pop(_FLASH, None)

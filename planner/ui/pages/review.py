@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from planner.accounts import LOCAL
 from planner.data.regions import Region
 from planner.i18n import PlannerError
 from planner.instance.candidates import centre_candidates, station_candidates
@@ -52,6 +53,7 @@ from planner.plan.review_tables import (
     typed_point,
 )
 from planner.store import PlanRecord
+from planner.ui.auth import can, current_actor, not_allowed
 from planner.ui.jobs import runs as jobs
 from planner.ui.labels import REVIEW_ACTION_LABEL, REVIEW_STATUS_LABEL, TIER_LABEL
 from planner.ui.pages.run import _outcome, _watch
@@ -282,6 +284,9 @@ def _decision_form(
     kinds: dict,
 ) -> None:
     st.subheader(tr("ui.rev.decide"))
+    if not (can("review.decide") or can("review.comment")):  # the store refuses it anyway
+        st.info(not_allowed("review.decide"))
+        return
     reviewer = st.session_state.get(REVIEWER, "").strip()
     if not reviewer:
         st.info(tr("ui.rev.reviewer_needed"))
@@ -377,7 +382,7 @@ def _rerun(record: PlanRecord) -> None:
         st, tr("ui.rev.mode"), RERUN_MODES, labels=translated(_MODE_LABEL),
         key="review_mode", kind="radio",
     )  # fmt: skip
-    if st.button(
+    if can("review.rerun") and st.button(
         tr("ui.rev.rerun"), key="review_rerun", disabled=bool(jobs.running(record.scenario_id))
     ):
         working = st.session_state.get(WORKING_REGION)
@@ -390,6 +395,7 @@ def _rerun(record: PlanRecord) -> None:
                 scenario,
                 working,
                 review={"parent_id": record.id, "mode": mode},
+                actor=current_actor(),
             )
         except PlannerError as err:
             st.error(err.message(lang()))
@@ -461,9 +467,13 @@ def render() -> None:
         page_link("run", tr("term.go_to_the_run_page"), icon=":material/play_circle:")
         return
     a, b = st.columns([1, 2])
+    actor = current_actor()
+    if actor != LOCAL:  # with accounts a decision is the logged-in user's
+        st.session_state[REVIEWER] = actor.shown
     a.text_input(
-        tr("ui.rev.reviewer"), key=REVIEWER, max_chars=100, help=tr("ui.rev.reviewer_help")
-    )
+        tr("ui.rev.reviewer"), key=REVIEWER, max_chars=100, help=tr("ui.rev.reviewer_help"),
+        disabled=actor != LOCAL,
+    )  # fmt: skip
     with b:
         record = _choose(records)
     plan = load_plan(str(db.path), record.id)

@@ -15,6 +15,7 @@ from planner import format as fmt
 from planner.data.regions import Region
 from planner.i18n import PlannerError
 from planner.scenario import Scenario
+from planner.ui.auth import can, current_actor, who
 from planner.ui.jobs import runs as jobs
 from planner.ui.labels import OBJECTIVE_LABEL, PLAN_STATUS_LABEL
 from planner.ui.state import (
@@ -113,9 +114,13 @@ def _watch(job_id: str, limit: float, markets: bool = False, kinds: bool = False
         lines.append(f"{mark} {tr(key)}")
     st.markdown("  \n".join(lines))
     st.caption(tr("ui.run.limit_note", limit=fmt.count(limit)))
-    if st.button(tr("ui.run.stop"), key=f"run_stop_{job_id}", type="secondary"):
-        job.stop()
-        st.rerun()
+    if can("run.stop") and st.button(tr("ui.run.stop"), key=f"run_stop_{job_id}", type="secondary"):
+        try:
+            job.stop(current_actor())
+        except PlannerError as err:
+            st.error(err.message(lang()))
+        else:
+            st.rerun()
 
 
 def _outcome(job: jobs.Job) -> None:
@@ -174,13 +179,14 @@ def _history(scenario_id: int) -> None:
             tr("term.time_s"): [
                 fmt.number(r.seconds, 1) if r.seconds else fmt.MISSING for r in records
             ],
+            tr("auth.ui.col.user"): [who(r.user_name, r.user_role) for r in records],
         }
     )
     st.dataframe(frame, hide_index=True, width="stretch")
     with st.expander(tr("ui.run.manage")):
         ids = [r.id for r in records]
         chosen = st.selectbox("#", ids, key=f"run_delete_choice_{scenario_id}")
-        if st.button(tr("ui.run.delete_plan"), key="run_delete_plan"):
+        if can("scenario.delete") and st.button(tr("ui.run.delete_plan"), key="run_delete_plan"):
             try:
                 store().delete_plan(int(chosen))
             except PlannerError as err:
@@ -235,7 +241,7 @@ def render() -> None:
         elsewhere = jobs.running(scenario_id)
         if elsewhere:
             st.info(tr("ui.run.elsewhere"))
-        if st.button(
+        if can("run.start") and st.button(
             tr("ui.run.start"),
             key="run_start",
             type="primary",
@@ -243,7 +249,9 @@ def render() -> None:
             help=tr("ui.run.start_help"),
         ):
             try:
-                job = jobs.start(store().path, scenario_id, record.scenario, working)
+                job = jobs.start(
+                    store().path, scenario_id, record.scenario, working, actor=current_actor()
+                )
             except PlannerError as err:
                 st.error(err.message(lang()))
             else:

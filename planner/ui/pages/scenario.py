@@ -44,6 +44,7 @@ from planner.scenario.form import (
     table_checks,
     unknown_counties,
 )
+from planner.ui.auth import can
 from planner.ui.jobs import runs as jobs
 from planner.ui.labels import OBJECTIVE_LABEL
 from planner.ui.state import (
@@ -376,18 +377,19 @@ def _actions(panel, form: BoundForm, draft: dict, region: Region, scenario_id: i
                 args=(draft["key"], record.id),
                 width="stretch",
             )
+        may_save = can("scenario.save")  # the store refuses it anyway
         save = st.button(
             tr("ui.sc.save"),
             key="sc_save",
             type="primary",
-            disabled=bool(problems),
+            disabled=bool(problems) or not may_save,
             help=tr("ui.sc.save_help"),
             width="stretch",
         )
         clone = st.button(
             tr("ui.sc.clone"),
             key="sc_clone",
-            disabled=bool(problems),
+            disabled=bool(problems) or not may_save,
             help=tr("ui.sc.clone_help"),
             width="stretch",
         )
@@ -395,7 +397,7 @@ def _actions(panel, form: BoundForm, draft: dict, region: Region, scenario_id: i
             _save(draft, scenario, record, region)
         if clone and scenario is not None:
             _clone(draft, scenario, region)
-        if record is not None:
+        if record is not None and may_save and can("scenario.delete"):
             with st.expander(tr("ui.sc.manage")):
                 new_name = st.text_input(
                     tr("ui.sc.rename_to"), value=record.name, key=f"sc_rename_to_{record.id}"

@@ -47,6 +47,7 @@ from planner.sweep.form import (
     preview_count,
 )
 from planner.sweep.tables import chart_data, city_table, county_table, point_labels
+from planner.ui.auth import current_actor
 from planner.ui.jobs import sweeps as sweep_jobs
 from planner.ui.state import (
     NEW_SCENARIO,
@@ -140,12 +141,13 @@ def _on_start(region_id: str, base: dict) -> None:
         state[FLASH] = ("info", t("ui.sw.already_complete", lang_, name=existing.name))
         return
     try:
-        sweep_jobs.start(db.path, definition, int(state.get(WORKERS) or 2), lang_)
-        # The command registers the sweep too; doing it here lists it at once.
+        # The command registers the sweep too; doing it here first lists it at once and
+        # stores it as this user's (the store checks the role before anything starts).
         db.start_sweep(
             definition.id, definition.region, definition.name, definition.to_dict(),
             [p.row() for p in definition.points()],
         )  # fmt: skip
+        sweep_jobs.start(db.path, definition, int(state.get(WORKERS) or 2), lang_, actor=db.actor)
     except PlannerError as err:
         state[PROBLEMS] = [err.message(lang_)]
         return
@@ -162,7 +164,8 @@ def _on_resume(sweep_id: str) -> None:
         definition = SweepDefinition.from_dict(record.definition, region=record.region)
         if definition.id != sweep_id:
             raise PlannerError("ui.sw.err.changed")
-        sweep_jobs.start(db.path, definition, int(st.session_state.get(WORKERS) or 2), lang_)
+        workers = int(st.session_state.get(WORKERS) or 2)
+        sweep_jobs.start(db.path, definition, workers, lang_, actor=db.actor)
     except PlannerError as err:
         st.session_state[FLASH] = ("error", err.message(lang_))
 
@@ -170,7 +173,11 @@ def _on_resume(sweep_id: str) -> None:
 def _on_stop(sweep_id: str) -> None:
     job = sweep_jobs.get(sweep_id)
     if job is not None:
-        job.stop()
+        try:
+            job.stop(current_actor())
+        except PlannerError as err:
+            st.session_state[FLASH] = ("error", err.message(lang()))
+            return
     st.session_state[FLASH] = ("info", tr("ui.sw.stopped"))
 
 

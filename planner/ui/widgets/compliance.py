@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from planner.accounts import LOCAL
 from planner.data.regions import Region
 from planner.data.standards import load_standard
 from planner.i18n import PlannerError
@@ -32,6 +33,7 @@ from planner.scenario import Scenario
 from planner.scenario.existing import EXISTING_ACTIONS
 from planner.scenario.form import comparable, scenario_problems
 from planner.scenario.overrides import REVERT, apply_override
+from planner.ui.auth import can, current_actor, not_allowed
 from planner.ui.state import NEW_SCENARIO, lang, store, tr
 from planner.ui.widgets.choices import choice, translated
 from planner.ui.widgets.views import local_time
@@ -110,6 +112,9 @@ def _override_form(
 ) -> None:
     st.markdown(f"**{tr('ui.existing.override_title')}**")
     st.caption(tr("ui.existing.override_intro"))
+    if not can("override.record"):  # the store refuses it anyway
+        st.info(not_allowed("override.record"))
+        return
     flash = st.session_state.pop(FLASH, None)
     if flash:
         (st.success if flash[0] == "success" else st.error)(flash[1])
@@ -141,7 +146,13 @@ def _override_form(
     a.text_input(
         tr("ui.existing.reason"), key=REASON, max_chars=2000, help=tr("ui.existing.reason_help")
     )
-    b.text_input(tr("ui.rev.reviewer"), key=AUTHOR, max_chars=100, help=tr("ui.rev.reviewer_help"))
+    actor = current_actor()
+    if actor != LOCAL:  # with accounts an override is the logged-in user's
+        st.session_state[AUTHOR] = actor.shown
+    b.text_input(
+        tr("ui.rev.reviewer"), key=AUTHOR, max_chars=100, help=tr("ui.rev.reviewer_help"),
+        disabled=actor != LOCAL,
+    )  # fmt: skip
     versions = store().override_versions(scenario_id)
     st.button(
         tr("ui.existing.submit"),

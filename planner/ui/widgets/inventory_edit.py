@@ -26,6 +26,7 @@ from planner.data.edit.inventory import EDITABLE, MAX_TEXT, SiteEdit, edit_site,
 from planner.data.regions import Region
 from planner.i18n import PlannerError, value_label
 from planner.store.inventory import edit_note
+from planner.ui.auth import can, not_allowed
 from planner.ui.labels import IMPORT_STATUS_LABEL
 from planner.ui.state import WORKING_REGION, lang, store, tr
 
@@ -64,6 +65,9 @@ def _word(field: str, value: str) -> str:
 
 def edit_panel(region: Region) -> None:
     """The form that corrects one site of ``region``'s inventory, and the trail."""
+    if not can("region.edit"):  # the store refuses the edit anyway
+        st.info(not_allowed("region.edit"))
+        return
     flash = st.session_state.pop(_FLASH, None)
     if flash:
         getattr(st, flash[0])(flash[1])
