@@ -173,6 +173,57 @@ def match_seats(
     }
 
 
+# Endings dropped from a village's and a GeoNames place's Chinese name before comparing.
+VILLAGE_SUFFIXES = ("社区居委会", "村委会", "居委会", "社区", "村", "乡", "镇")
+
+
+def _village_base(name: str) -> str:
+    for suffix in VILLAGE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def village_hints(
+    townships: pd.DataFrame,
+    communities: pd.DataFrame,
+    counties: gpd.GeoDataFrame,
+    places: pd.DataFrame,
+    seats: dict[str, tuple[float, float, str]],
+) -> dict[str, tuple[float, float, str]]:
+    """A real settlement inside townships whose seat did not match GeoNames.
+
+    A GeoNames place not taken as a seat, inside a county, whose Chinese name (without
+    村/社区/乡/镇) is the name of exactly one village-level unit of that county, lies in
+    that unit's township: often a former township seat merged into today's town. Only
+    Chinese names count (pinyin is too ambiguous for village names); a township with two
+    such places keeps the first by GeoNames id.
+    """
+    taken = {src for *_, src in seats.values()}
+    county_geom = dict(zip(counties["code"], counties.geometry, strict=True))
+    base = communities["name"].map(_village_base)
+    hints: dict[str, tuple[float, float, str]] = {}
+    for place in places.sort_values("geonameid", key=lambda s: s.astype(int)).itertuples():
+        if f"geonames:{place.geonameid}" in taken:
+            continue
+        point = shapely.Point(place.lon, place.lat)
+        county = next((c for c, g in sorted(county_geom.items()) if g.contains(point)), None)
+        if county is None:
+            continue
+        names = {
+            _village_base(n)
+            for n in place.alternatenames.split("|")
+            if n and all("\u4e00" <= ch <= "\u9fff" for ch in n)
+        }
+        units = communities[(communities["county_code"] == county) & base.isin(names)]
+        if len(units) != 1:
+            continue
+        town = units["township_code"].iloc[0]
+        if town not in seats and town not in hints:
+            hints[town] = (place.lon, place.lat, f"geonames:{place.geonameid}")
+    return hints
+
+
 def county_cores(
     counties: gpd.GeoDataFrame, places: pd.DataFrame
 ) -> dict[str, tuple[float, float]]:
@@ -301,7 +352,10 @@ def build(region_id: str) -> dict[str, gpd.GeoDataFrame]:
         known = [seats[c][:2] for c in streets["code"] if c in seats]
         if known:
             cores[code] = tuple(sum(v) / len(known) for v in zip(*known, strict=True))
-    c, t, m = synthesise_layers(counties, towns, comms, seats, cores, spec["metric_crs"])
+    hints = village_hints(towns, comms, outlines, places, seats)
+    c, t, m = synthesise_layers(
+        counties, towns, comms, seats, cores, spec["metric_crs"], hints=hints
+    )
     return {"counties": c, "townships": t, "communities": m}
 
 

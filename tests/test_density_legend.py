@@ -49,6 +49,8 @@ def test_region_map_states_no_impossible_density(region_id: str) -> None:
         assert '"density_text": "\\u003e 50,000"' in html  # the tooltip's text, JSON-escaped
     legend = html[html.index("人口密度") :]
     legend = legend[: legend.index("</div></div>") + len("</div>")]
+    # the density rows only: sections below them (示意位置) have headings of their own
+    legend = legend.split('<b style="display:block')[0]
     rows = re.findall(r"</span>([^<]+)</div>", legend)
     assert len(rows) == 5 and rows[0].startswith("&lt; ") and rows[-1].startswith("≥ ")
     assert max(max(_figures(row)) for row in rows) <= MAX_SHOWN_DENSITY

@@ -146,12 +146,18 @@ def test_example_says_it_is_made_up() -> None:
     assert EXAMPLE.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
 
 
-def test_example_without_a_system_asks_for_one(jinjiang) -> None:
+def test_example_without_a_system_is_recognised_as_gcj02(jinjiang) -> None:
+    # Its Amap (GCJ-02) positions put every site inside a community, WGS84 ones 4 fewer:
+    # enough for the detector to decide without asking (it asked for the packs before
+    # issue 19's seat assignment, where the two hypotheses came closer).
     upload = ImportFile(EXAMPLE.name, EXAMPLE.read_bytes())
     outcome = import_into_region(jinjiang, "sites", upload)
-    assert outcome.region is None
-    question = outcome.report.find("io.crs_ambiguous")
-    assert question is not None and "gcj02" in question.examples
+    assert outcome.report.find("io.crs_ambiguous") is None
+    detected = outcome.report.find("io.crs_detected")
+    reason = detected.params["reason"].params
+    assert reason["system"] == "gcj02" and reason["runner_up"] == "wgs84"
+    assert (reason["inside"], reason["total"], reason["runner_up_inside"]) == (122, 122, 118)
+    assert outcome.region is not None and len(outcome.region.sites) == 122
 
 
 # --------------------------------------------------------------------------- columns

@@ -34,7 +34,8 @@ TOWNSHIP_POINTS = (
     REFERENCE / "township" / "township_points_vonng2016_wenzhou_jinjiang_wgs84.geojson"
 )
 # Before issue 19 generated seats were a median 15.4 km from the real seat and 5 % of
-# the real seats lay in their own generated zone (34.5 % over all matched seats).
+# the real seats lay in their own generated zone (34.5 % over all matched seats); the
+# packs of this build: 10.7 km, 40.0 % (66 of 165; generated 13.4 %).
 MAX_MEDIAN_GENERATED_KM = 7.7
 MIN_SHARE_IN_OWN_ZONE = 0.40
 
@@ -111,7 +112,9 @@ def _matched() -> gpd.GeoDataFrame:
 
 
 @pytest.mark.xfail(
-    strict=True, reason="placement by kind gets 10.7 km (was 15.4); no real signal yet for 镇/乡"
+    strict=True,
+    reason="10.7 km (was 15.4): the project's sources locate only 7 generated seats "
+    "(village names in GeoNames); urban character orders the others only roughly",
 )
 def test_generated_seats_near_the_real_seats():
     both = _matched()
@@ -125,7 +128,6 @@ def test_generated_seats_near_the_real_seats():
     assert median <= MAX_MEDIAN_GENERATED_KM
 
 
-@pytest.mark.xfail(strict=True, reason="38.8 % today (was 34.5 %), threshold 40 %")
 def test_real_seats_inside_their_own_zone():
     both = _matched()
     share = float(both["in_own_zone"].mean())

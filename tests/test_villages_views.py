@@ -102,12 +102,12 @@ def test_city_coverage_table_and_cards_equal_the_kpis(jinjiang):
     table = coverage_table(k, "zh").set_index("")
     assert list(table.index) == ["合计", "城镇（社区）", "农村（村）"]
     assert list(table.columns) == ["半径内人口覆盖率", "村/社区覆盖率", "有站点覆盖的村/社区（个）"]
-    assert table.loc["合计", "村/社区覆盖率"] == _pct(v["share"]) == "67.2%"
-    assert table.loc["合计", "有站点覆盖的村/社区（个）"] == "272 / 405"
+    assert table.loc["合计", "村/社区覆盖率"] == _pct(v["share"]) == "65.2%"
+    assert table.loc["合计", "有站点覆盖的村/社区（个）"] == "264 / 405"
     assert table.loc["城镇（社区）", "村/社区覆盖率"] == _pct(v["community_share"])
-    assert table.loc["城镇（社区）", "有站点覆盖的村/社区（个）"] == "59 / 111"
+    assert table.loc["城镇（社区）", "有站点覆盖的村/社区（个）"] == "61 / 111"
     assert table.loc["农村（村）", "村/社区覆盖率"] == _pct(v["village_share"])
-    assert table.loc["农村（村）", "有站点覆盖的村/社区（个）"] == "213 / 294"
+    assert table.loc["农村（村）", "有站点覆盖的村/社区（个）"] == "203 / 294"
     assert table.loc["合计", "半径内人口覆盖率"] == _pct(k["coverage_share"])
     assert table.loc["农村（村）", "半径内人口覆盖率"] == _pct(k["coverage_share_rural"])
     # the indicators the cards and the compare page read
@@ -126,7 +126,7 @@ def test_county_and_township_tables_carry_the_village_shares(jinjiang):
     assert row["村/社区覆盖率"] == _pct(county["village_coverage_share"])
     assert row["社区覆盖率"] == _pct(county["village_coverage_share_community"])
     assert row["村覆盖率"] == _pct(county["village_coverage_share_village"])
-    assert row["有站点覆盖的村/社区（个）"] == "272 / 405"
+    assert row["有站点覆盖的村/社区（个）"] == "264 / 405"
     assert "村/社区覆盖目标" not in row  # no rule in the preset
     columns = list(row)
     assert columns.index("村/社区覆盖率") == columns.index("半径内人口覆盖率") + 1

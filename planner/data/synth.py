@@ -26,6 +26,8 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 from sklearn.cluster import KMeans
 
+from planner.data.seats import assign_positions, urban_character
+
 __all__ = [
     "apportion",
     "partition",
@@ -359,6 +361,7 @@ def synthesise_layers(
     seats: Mapping[str, tuple[float, float, str]],
     cores: Mapping[str, tuple[float, float]],
     metric_crs: str,
+    hints: Mapping[str, tuple[float, float, str]] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Build approximate township and community layers inside real county polygons.
 
@@ -380,6 +383,9 @@ def synthesise_layers(
         Urban cores: ``{county_code: (lon, lat)}`` in WGS84, where streets cluster.
     metric_crs
         CRS in metres used for all geometry work.
+    hints
+        A real settlement inside townships whose seat is not known:
+        ``{township_code: (lon, lat, source)}``; the seat is generated there.
 
     Returns
     -------
@@ -407,6 +413,8 @@ def synthesise_layers(
             to_metric,
             county.code,
             float(county.population) * float(county.urban_share),
+            urban_character(towns, communities).to_numpy(),
+            hints,
         )
         cells = [shapely.segmentize(c, SEGMENT_M) for c in partition(poly, seat_xy)]
         for town, xy, src, cell in zip(towns.itertuples(), seat_xy, seat_src, cells, strict=True):
@@ -487,13 +495,17 @@ def _township_seats(
     to_metric: Transformer,
     county_code: str,
     urban_population: float,
+    character: np.ndarray | None = None,
+    hints: Mapping[str, tuple[float, float, str]] | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Seats of a county's townships: known ones kept, the others placed by kind.
 
     Streets (街道) are urban: they share the county town, a disc around the core
     sized by the county's urban population at :data:`URBAN_DENSITY`. Towns (镇) sit at
     middle distance from the core, townships (乡), zones and farms at the periphery.
-    Within a kind the order is the NBS code order: no real signal tells them apart.
+    A township with a village ``hint`` (a real settlement of it) is placed there first.
+    The positions of each kind go to its townships by ``character`` (urban character,
+    :func:`planner.data.seats.assign_positions`): the most urban nearest the core.
     """
     xy = np.zeros((len(towns), 2))
     source = ["generated"] * len(towns)
@@ -504,6 +516,11 @@ def _township_seats(
             # A named place on the coast may sit a little off the shoreline: onto land.
             xy[i] = _nearest_inside(poly, np.array(to_metric.transform(lon, lat)))
             source[i] = src
+            known[i] = True
+        elif hints and code in hints:
+            # A real village of the township (planner.data.seats): the seat stays
+            # generated, placed at that settlement.
+            xy[i] = _nearest_inside(poly, np.array(to_metric.transform(*hints[code][:2])))
             known[i] = True
     kinds = towns["kind"].to_numpy()
     urban = ~known & np.isin(kinds, ["street", "county_direct"])
@@ -538,7 +555,7 @@ def _township_seats(
     for group, weight, clear in groups:
         if not group.any():
             continue
-        xy[group] = place_points(
+        positions = place_points(
             main,
             int(group.sum()),
             rng,
@@ -548,6 +565,9 @@ def _township_seats(
             keep_clear=clear,
             sample_size=SEAT_SAMPLE_SIZE,
         )
+        if character is not None:
+            positions = assign_positions(positions, core, character[group])
+        xy[group] = positions
         placed |= group
     if urban.sum() == 1 and not known.any():
         xy[urban] = _nearest_inside(main, core)

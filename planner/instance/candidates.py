@@ -2,7 +2,8 @@
 
 Station candidates are every community's representative point, the region's existing
 station sites, sites a planner supplies, and optionally a grid of extra points in dense
-urban communities (where one point per community is too coarse). Sorting-centre
+urban communities (where one point per community is too coarse) — or, with
+``dense_candidates = "kmeans"``, as many population-weighted cluster centres. Sorting-centre
 candidates are township seats plus existing and supplied centre sites.
 
 Existing sites marked ``existing_keep`` become required, ``existing_close`` excluded.
@@ -21,6 +22,7 @@ import shapely
 
 from planner.data.regions import Region
 from planner.instance.demand import representative_points
+from planner.instance.dense_kmeans import dense_kmeans_points
 from planner.limits import check_limit
 from planner.scenario import Scenario
 
@@ -95,10 +97,15 @@ def _grid_estimate(dense: gpd.GeoDataFrame, spacing_m: float) -> int:
 
 
 def _dense_grid(
-    dense: gpd.GeoDataFrame, spacing_m: float, metric_crs: str
+    dense: gpd.GeoDataFrame, spacing_m: float, metric_crs: str, method: str = "grid"
 ) -> gpd.GeoDataFrame | None:
+    """Extra candidates in ``dense`` communities: a regular grid, or with ``method``
+    ``"kmeans"`` population-weighted cluster centres (:mod:`planner.instance.dense_kmeans`)."""
     if dense.empty:
         return None
+    if method == "kmeans":
+        frame = dense_kmeans_points(dense, spacing_m)
+        return None if frame is None or frame.empty else _grid_frame(frame, metric_crs)
     rows = []
     for unit in dense.itertuples():
         x0, y0, x1, y1 = unit.geometry.bounds
@@ -116,6 +123,11 @@ def _dense_grid(
     frame = pd.DataFrame(
         rows, columns=["site_id", "community_code", "township_code", "county_code", "x", "y"]
     )
+    return _grid_frame(frame, metric_crs)
+
+
+def _grid_frame(frame: pd.DataFrame, metric_crs: str) -> gpd.GeoDataFrame:
+    """Candidate rows (source ``grid``) from extra points in metres."""
     points = gpd.GeoSeries(gpd.points_from_xy(frame["x"], frame["y"]), crs=metric_crs)
     return _frame(
         {
@@ -189,7 +201,9 @@ def station_candidates(
     if extra is not None and not extra.empty:
         parts.append(_supplied(region, extra))
     if dense is not None:
-        grid = _dense_grid(dense, scenario.dense_grid_m, region.metric_crs)
+        grid = _dense_grid(
+            dense, scenario.dense_grid_m, region.metric_crs, scenario.dense_candidates
+        )
         if grid is not None:
             parts.append(grid)
     out = pd.concat(parts, ignore_index=True)

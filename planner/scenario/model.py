@@ -55,6 +55,9 @@ CapacityStandard = Literal["none", "sbt10719", "zhejiang2019"]
 PerCommunityRule = Literal["none", "community", "village", "all"]
 SolverName = Literal["highs", "cbc"]
 DistanceMode = Literal["straight", "network"]
+#: How the extra candidates of dense areas are placed: a regular grid at
+#: ``dense_grid_m``, or as many population-weighted k-means centres.
+DenseCandidates = Literal["grid", "kmeans"]
 
 # Households served by one recycling station (urban, rural).
 # SB/T 10719-2012 《再生资源回收站点建设管理规范》: one station per 2,000 urban households
@@ -254,6 +257,9 @@ class Scenario:
         Ratio of travel to straight-line distance used in ``straight`` mode.
     dense_grid_m
         Spacing (m) of extra candidate points added in dense urban areas; 0 = none.
+    dense_candidates
+        ``grid`` (a regular grid at that spacing) or ``kmeans`` (as many
+        population-weighted cluster centres); left out of :meth:`to_dict` while ``grid``.
     solver
         Solver settings.
     existing
@@ -277,6 +283,7 @@ class Scenario:
     distance_mode: DistanceMode = "straight"
     circuity: float = 1.3
     dense_grid_m: float = 0.0
+    dense_candidates: DenseCandidates = "grid"
     solver: SolverSettings = field(default_factory=SolverSettings)
     existing: ExistingNetwork = field(default_factory=ExistingNetwork)
     costs: Costs = field(default_factory=Costs)
@@ -288,8 +295,9 @@ class Scenario:
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (JSON/YAML-ready; tuples become lists).
 
-        ``markets`` and ``kinds`` are left out while they are the defaults (no market
-        tier, no standalone kinds)."""
+        ``markets``, ``kinds``, ``phasing`` and ``dense_candidates`` are left out while
+        they are the defaults (no market tier, no standalone kinds, no phasing, the
+        grid)."""
         data = json.loads(json.dumps(asdict(self), ensure_ascii=False))
         if self.markets == MarketTier():
             data.pop("markets", None)
@@ -297,6 +305,8 @@ class Scenario:
             data.pop("kinds", None)
         if self.phasing == Phasing():
             data.pop("phasing", None)
+        if self.dense_candidates == "grid":
+            data.pop("dense_candidates", None)
         return data
 
     @classmethod

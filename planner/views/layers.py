@@ -179,6 +179,8 @@ def _swatch_style(item: Sequence[str]) -> str:
     a ring drawn round the swatch (an upgraded site's ring, a closed site's outline).
     """
     extra = item[2] if len(item) > 2 else ""
+    if extra == "dashed":  # a schematic zone's outline
+        return f"{_SWATCH['box']}border:2px dashed {SWATCH_BORDER}"
     if extra in _SWATCH:
         return f"{_SWATCH[extra]}border:1px solid {SWATCH_BORDER}"
     if extra:
@@ -203,8 +205,9 @@ def add_legend(
     """Pin a legend (colour swatch + label per item) to the bottom-right corner.
 
     ``items`` are ``(colour, label)``, ``(colour, label, shape)`` for a point symbol
-    (``shape`` ``round`` or ``square``) or ``(colour, label, ring)`` for a symbol whose
-    edge is coloured. ``sections`` adds ``(title, items)`` groups below, in the same box.
+    (``shape`` ``round`` or ``square``), ``(colour, label, "dashed")`` for a dashed
+    outline or ``(colour, label, ring)`` for a symbol whose edge is coloured.
+    ``sections`` adds ``(title, items)`` groups below, in the same box.
     """
     body = f"<b>{escape_html(title)}</b>{_legend_rows(items)}"
     for heading, rows in sections:

@@ -43,6 +43,7 @@ from planner.views.layers import (
     for_display,
 )
 from planner.views.markets import add_market_layers, has_markets
+from planner.views.schematic import dashed_if_schematic, schematic_flags, schematic_section
 from planner.views.style import (
     APP_PLAN,
     FILE_PLAN,
@@ -237,7 +238,9 @@ def plan_map(
     if markets:
         legend += market_legend(lang, "file" if export else "app", show_links)
     legend += kind_legend(plan, lang)
-    add_legend(fmap, t(names["legend"], lang), legend, legend_sections)
+    zones = region is not None and bool(schematic_flags(region.townships).any())
+    schematic = schematic_section(lang, zones, plan.sites, style.station.fill)
+    add_legend(fmap, t(names["legend"], lang), legend, [*legend_sections, *schematic])
     add_search(fmap, region, plan.open_sites, lang, system)
     if layer_control:
         folium.LayerControl(collapsed=compact).add_to(fmap)
@@ -302,13 +305,14 @@ def _township_layer(fmap, plan, region, lang, system, style: PlanStyle, name: st
     fill, opacity = style.township_fill
     if fill is not None:
         towns = _outline(region.townships, region, ["name", "code"])
+        towns["schematic"] = schematic_flags(region.townships)
         fields = ["name", "code"]
         aliases = [label("term.township", lang), label("term.code", lang)]
         paint = {"fill": True, "fillColor": fill, "fillOpacity": opacity}
         folium.GeoJson(
             for_display(towns, system),
             name=label(name, lang),
-            style_function=lambda _: {**paint, **style.township.leaflet()},
+            style_function=lambda f: dashed_if_schematic({**paint, **style.township.leaflet()}, f),
             tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
         ).add_to(fmap)
         return
@@ -324,14 +328,18 @@ def _township_layer(fmap, plan, region, lang, system, style: PlanStyle, name: st
     towns["coverage_text"] = [share(v, 0) for v in coverage]
     towns["stations"] = [int(stations.get(c, 0) or 0) for c in codes]
     towns["colour"] = [coverage_colour(v) for v in coverage]
+    towns["schematic"] = schematic_flags(region.townships)
     folium.GeoJson(
         for_display(towns, system),
         name=label(name, lang),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "fillOpacity": opacity,
-            **style.township.leaflet(),
-        },
+        style_function=lambda f: dashed_if_schematic(
+            {
+                "fillColor": f["properties"]["colour"],
+                "fillOpacity": opacity,
+                **style.township.leaflet(),
+            },
+            f,
+        ),
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "coverage_text", "stations"],
             aliases=["", label("term.coverage", lang), label("map.station_count", lang)],

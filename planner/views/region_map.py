@@ -29,6 +29,7 @@ from planner.views.layers import (
     for_display,
     framed_map,
 )
+from planner.views.schematic import dashed_if_schematic, schematic_flags, schematic_section
 from planner.views.style import (
     APP_COUNTY_LINE,
     COMMUNITY_FILL_OPACITY,
@@ -71,6 +72,8 @@ def _area_tooltip(
             fields.append(col)
             aliases.append(escape_html(t(key, lang) + est))
     data["density"] = layer["density"].to_numpy()
+    if "schematic" in layer:  # drawn dashed (planner.views.schematic)
+        data["schematic"] = layer["schematic"].to_numpy()
     data["density_text"] = [density_text(v) for v in layer["density"]]
     fields.append("density_text")
     aliases.append(label("map.density_short", lang))
@@ -168,23 +171,26 @@ def region_map(
     metric = region.metric_crs
     comms = for_display(_with_density(region.communities, metric), system)
     towns = for_display(_with_density(region.townships, metric), system)
+    comms["schematic"] = schematic_flags(region.communities)
+    towns["schematic"] = schematic_flags(region.townships)
     counties = for_display(_with_density(region.counties, metric), system)
     scale = density_scale(comms["density"].to_numpy(dtype=float))
 
     def fill(feature):
         value = feature["properties"].get("density") or 0
-        return {
+        paint = {
             "fillColor": scale(value),
             "fillOpacity": COMMUNITY_FILL_OPACITY,
             **COMMUNITY_LINE.leaflet(),
         }
+        return dashed_if_schematic(paint, feature)
 
     layers = (
         (comms, "map.communities", fill, show_communities),
         (
             towns,
             "term.townships",
-            lambda _: {"fill": False, **REGION_TOWNSHIP_LINE.leaflet()},
+            lambda f: dashed_if_schematic({"fill": False, **REGION_TOWNSHIP_LINE.leaflet()}, f),
             True,
         ),
         (counties, "term.counties", lambda _: {"fill": False, **APP_COUNTY_LINE.leaflet()}, True),
@@ -200,6 +206,8 @@ def region_map(
         ).add_to(fmap)
     sites = add_inventory_layer(fmap, region, lang, system) if show_sites else []
     sections = [(t("map.inventory", lang), sites)] if sites else []
+    zones = bool(schematic_flags(region.townships).any() or comms["schematic"].any())
+    sections += schematic_section(lang, zones)
     add_legend(fmap, t("map.density", lang), scale.legend_items(), sections)
     add_area_labels(fmap, region, system)
     add_search(fmap, region, region.sites if show_sites else None, lang, system)
