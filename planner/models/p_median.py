@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pulp
 
+from planner.i18n import PlannerError
 from planner.instance.distance import CostMatrix, sparse_distances, sparse_knn
 from planner.models._base import (
     CostInput,
@@ -216,6 +217,10 @@ class PMedian(SitingModel):
         Run the heuristic + Lagrangian presolve where it applies (see
         :mod:`~planner.models.p_median_presolve`); ``False`` goes straight to the
         check-and-grow MIP.
+    site_cost
+        ``f_j``, added to the objective for every open site (same unit as
+        ``weights x cost``); negative values make a site preferred (e.g. a station
+        beside a refuse transfer station). Default none. Not with capacity.
     """
 
     def __init__(
@@ -228,13 +233,21 @@ class PMedian(SitingModel):
         households: Any = None,
         max_rounds: int = 100,
         presolve: bool = True,
+        site_cost: Any = None,
     ) -> None:
         super().__init__(cost, weights, p=p, rules=rules, households=households)
         self.max_rounds = int(max_rounds)
         self.presolve = bool(presolve)
         # Per-site opening cost added to the objective (the sorting-centre tier's
-        # uncapacitated relaxation uses it; stations have none).
+        # uncapacitated relaxation sets it too).
         self._site_cost: np.ndarray | None = None
+        if site_cost is not None:
+            f = np.asarray(site_cost, dtype=np.float64)
+            if f.shape != (self.n_sites,) or not np.all(np.isfinite(f)):
+                raise PlannerError("model.bad_value", what="site_cost", value=f.shape)
+            if self.capacity is not None and np.any(f):
+                raise PlannerError("model.bad_value", what="site_cost", value="capacity")
+            self._site_cost = f if np.any(f) else None
 
     @classmethod
     def from_cost_matrix(

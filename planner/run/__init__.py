@@ -70,6 +70,11 @@ from planner.run.kind_plans import plan_kinds, with_kinds
 from planner.run.markets import check_market_sites, market_tier
 from planner.run.phasing import check_phasing, phase_plan
 from planner.run.rules import centre_rules, station_rules
+from planner.run.station_colocation import (
+    colocated_stations,
+    p_median_site_cost,
+    station_preference,
+)
 from planner.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -253,12 +258,21 @@ def solve_stations(
     if inst.network is not None and distances is None:
         distances = station_distances(inst)
     cm = _station_matrix(inst, distances, p, rules.capacity is not None)
+    # beside a refuse transfer station is preferred (not modelled with capacity)
+    prefer = station_preference(inst) if rules.capacity is None else None
     if s.objective == "p_median":
-        model = PMedian.from_cost_matrix(cm, p, weights, rules=rules, households=households)
+        cost = p_median_site_cost(inst, weights, p) if prefer is not None else None
+        model = PMedian.from_cost_matrix(
+            cm, p, weights, rules=rules, households=households, site_cost=cost
+        )
     elif s.objective == "mclp":
-        model = MCLP.from_cost_matrix(cm, p, radius, weights, rules=rules, households=households)
+        model = MCLP.from_cost_matrix(
+            cm, p, radius, weights, rules=rules, households=households, site_discount=prefer
+        )
     else:
-        model = SetCover.from_cost_matrix(cm, radius, weights, rules=rules, households=households)
+        model = SetCover.from_cost_matrix(
+            cm, radius, weights, rules=rules, households=households, site_discount=prefer
+        )
     return _solve(model, _options(sc), start, deadline), p
 
 
@@ -625,6 +639,9 @@ def run_plan(
         demand, sites, distance_mode=scenario.distance_mode, circuity=scenario.circuity
     )
     kpis["villages"] = village_kpis(demand)
+    colocated = colocated_stations(inst, chosen)
+    if colocated is not None:
+        kpis["colocated_stations"] = colocated
     if on_network:
         kpis.update(
             network_kpis(
