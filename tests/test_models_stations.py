@@ -186,6 +186,38 @@ def test_household_capacity_binds_split_assignment():
     assert "solve.restricted_pairs" not in {d.key for d in sol.diagnoses}
 
 
+def test_capacity_plan_cut_off_without_a_bound_keeps_the_uncapacitated_one(monkeypatch):
+    # The MIP stopped at the deadline before proving a bound of its own: the plan still
+    # states a proven gap, from the uncapacitated optimum (dropping capacity relaxes).
+    import dataclasses
+
+    import planner.models.p_median as p_median_module
+
+    demand, sites, w, dist = _instance(18, n=10, m=5)
+    free, combo = brute_pmedian(dist, w, 3)
+    nearest = np.asarray(combo)[np.argmin(dist[:, combo], axis=1)]
+    capacity = 0.9 * np.bincount(nearest, weights=w, minlength=5).max()
+    best = min(
+        _transport_cost(dist, w, w, capacity, c) for c in itertools.combinations(range(5), 3)
+    )
+    real = p_median_module.solve_problem
+
+    def cut_off(prob, options, deadline, warm_start=False):
+        raw = real(prob, options, deadline, warm_start=warm_start)
+        if prob.name != "cap_p_median":
+            return raw
+        return dataclasses.replace(raw, status="time_limit_feasible", bound=None)
+
+    monkeypatch.setattr(p_median_module, "solve_problem", cut_off)
+    rules = PolicyRules(capacity=capacity)
+    sol = PMedian.from_points(demand, sites, 3, w, rules=rules, radius=1e9).solve()
+    assert sol.status == "time_limit_feasible"
+    assert sol.objective == pytest.approx(best, rel=1e-7)
+    assert sol.bound is not None and sol.bound <= best + 1e-6
+    assert sol.bound == pytest.approx(free, rel=1e-9)  # the uncapacitated optimum
+    assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, rel=1e-6)
+
+
 def test_single_source_capacity_binds():
     demand, sites, w, dist = _instance(16, n=8, m=4)
     capacity = w.sum() / 2 * 1.1

@@ -666,7 +666,12 @@ class PMedian(SitingModel):
                     rows,
                     note=False,
                 )
-        return capacitated_solution(self, cm, y, x, raw, options, deadline, diags, rounds)
+        # Dropping capacity is a relaxation: the uncapacitated bound still holds when the
+        # MIP stopped before proving one of its own (cut off at the deadline).
+        bound = max((b for b in (raw.bound, global_bound) if b is not None), default=None)
+        return capacitated_solution(
+            self, cm, y, x, raw, options, deadline, diags, rounds, bound=bound
+        )
 
     def _best_split(
         self, cm: CostMatrix, rows: np.ndarray, open_sites: np.ndarray, deadline: Deadline
