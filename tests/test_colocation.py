@@ -172,3 +172,44 @@ def test_a_kind_file_may_set_the_preference(tmp_path: Path) -> None:
     off = tmp_path / "off" / f"{BULKY}.toml"
     off.write_text(text.replace("preference_m = 300\n", ""), encoding="utf-8")
     assert load_kind_file(off).colocation.preference_m == 0.0
+
+
+def test_a_service_area_kind_weighs_the_preference_too() -> None:
+    # the bulky-furniture transfer point sited by service area (p-median, one site):
+    # a candidate beside a transfer station gets preference_m x the weight it serves
+    region = _small_region()
+    scenario = default_scenario("jinjiang")
+    bulky = dataclasses.replace(
+        load_kinds()[BULKY], coverage=Coverage(service_area="city", source="test")
+    )
+    free = plan_kind(region, bulky, scenario, count=1)
+    assert free.model == "p_median"
+    kept = free.siting.kept.reset_index(drop=True)
+    xy = kept[["x", "y"]].to_numpy()
+    d_xy, w = free.demand[["x", "y"]].to_numpy(), free.demand["weight"].to_numpy()
+    d = np.hypot(*(d_xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * scenario.circuity
+    plain = w @ d  # one site: everybody goes to it
+    j0 = int(np.argmin(plain))
+    assert free.sites["site_id"].iloc[0] == kept["site_id"].iloc[j0]
+    # a transfer station beside the candidate whose extra cost is the smallest, when
+    # that is less than the bonus: the preference flips the choice to it
+    order = np.argsort(plain)
+    bonus = bulky.colocation.preference_m * w.sum()
+    j1 = int(next(j for j in order[1:] if plain[j] - plain[j0] < bonus))
+    spot = shapely.Point(xy[j1] + np.array([50.0, 0.0]))
+    pois = gpd.GeoDataFrame(
+        {"poi_id": ["T1"], "category": ["transfer_station"], "name": ["示例转运站"],
+         "weight": [1.0]},
+        geometry=[spot], crs=region.metric_crs,
+    ).to_crs("EPSG:4326")  # fmt: skip
+    with_station = region.with_layer("pois", pois)
+    planned = plan_kind(with_station, bulky, scenario, count=1)
+    cand = planned.siting.kept.reset_index(drop=True)
+    discount = colocation_discount(cand, with_station, bulky)
+    xy2 = cand[["x", "y"]].to_numpy()
+    d2 = np.hypot(*(d_xy[:, None, :] - xy2[None, :, :]).transpose(2, 0, 1)) * scenario.circuity
+    values = w @ d2 - discount * w.sum()  # the objective with the bonus, per single site
+    expected = int(np.argmin(values))
+    assert discount[expected] > 0  # a colocated site wins
+    assert planned.sites["site_id"].iloc[0] == cand["site_id"].iloc[expected]
+    assert planned.solution.result.objective == pytest.approx(values[expected], rel=1e-9)

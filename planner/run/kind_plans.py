@@ -168,9 +168,6 @@ def plan_kinds(
         ]
         if len(table):
             notes.append(_both("run.kind_excluded", count=int(table["site_id"].nunique())))
-        co = kind.colocation
-        if planned.model == "p_median" and co is not None and co.preference_m > 0:
-            notes.append(_both("run.kind_preference_not_modelled", kind=kind.label()))
         kpis[kind.id] = _kind_kpis(planned)
         results.append(
             _result(

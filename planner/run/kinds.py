@@ -27,8 +27,9 @@ prefers candidates within ``within_m`` of a point of interest of its category
 (:func:`colocation_discount`): the coverage models count each point such a site serves
 as ``preference_m`` closer in their service-distance stage, so among plans covering
 the most demand the colocated one wins when it is at most that much farther. A
-service-area kind (p-median) notes its colocated sites but does not weigh the
-preference yet; its result says so.
+service-area kind (p-median) gives such a site, when open, a bonus of ``preference_m``
+times the weight an average site serves (:class:`~planner.models.PMedian`'s
+``site_cost``), as the station tier does.
 
 A scenario lists the kinds to plan in ``Scenario.kinds``;
 :func:`planner.run.kind_plans.plan_kinds` plans each with this function after the tiers
@@ -296,8 +297,10 @@ def plan_kind(
         if count is None:
             raise PlannerError("kinds.needs_count", kind=kind.label())
         model_name = "p_median"
+        # the preference as a per-site bonus: preference_m for what an average site serves
+        bonus = None if discount is None else -discount * float(weights.sum()) / max(count, 1)
         model = PMedian.from_points(
-            demand_xy, site_xy, count, weights, rules=rules, circuity=circuity
+            demand_xy, site_xy, count, weights, rules=rules, circuity=circuity, site_cost=bonus
         )
     solution = model.solve(options)
     chosen = np.asarray(solution.sites, dtype=int)
