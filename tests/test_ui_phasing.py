@@ -120,3 +120,80 @@ def test_results_page_without_phasing_has_no_year_views(store) -> None:
     at = page_app("results_page")
     assert not [d for d in at.dataframe if "建设年份" in d.value.columns]
     assert not [s for s in at.selectbox if s.key and s.key.startswith("results_map_year")]
+
+
+# --- the scenario page's phasing section -------------------------------------------------
+
+
+def _years_editor(at):
+    (found,) = [e for e in at.data_editor if e.key and e.key.endswith(".phasing.years")]
+    return found
+
+
+def _set_years(at, rows: list[dict]) -> None:
+    at.session_state[_years_editor(at).key] = {
+        "edited_rows": {},
+        "added_rows": rows,
+        "deleted_rows": [],
+    }
+    _run(at)
+
+
+def _messages(at) -> str:
+    return "\n".join(str(e.value) for e in (*at.error, *at.warning, *at.markdown))
+
+
+def test_scenario_page_saves_a_phasing_section(planner_home) -> None:
+    from planner.store import Store
+
+    at = page_app("scenario_page")
+    assert len(_years_editor(at).value) == 0  # no phasing by default
+    rows = [
+        {"year": 2025, "budget_yuan": 6_500_000, "stations": 30, "sorting_centres": 1},
+        {"year": 2026, "stations": 55, "sorting_centres": 1},
+        {"year": 2027, "stations": 80, "sorting_centres": 2},
+    ]
+    _set_years(at, rows)
+    mode = next(s for s in at.selectbox if s.key and ".phasing.mode" in s.key)
+    assert mode.value == "fixed_final"
+    mode.set_value("joint")
+    _run(at)
+    next(b for b in at.button if b.key == "sc_save").click()
+    _run(at)
+    (saved,) = Store(planner_home / "planner.sqlite").list_scenarios("jinjiang")
+    ph = saved.scenario.phasing
+    assert ph.mode == "joint"
+    assert [(y.year, y.stations, y.sorting_centres) for y in ph.years] == [
+        (2025, 30, 1),
+        (2026, 55, 1),
+        (2027, 80, 2),
+    ]
+    assert [y.budget_yuan for y in ph.years] == [6_500_000.0, None, None]
+
+
+def test_scenario_page_refuses_decreasing_targets() -> None:
+    from planner.i18n import t
+
+    at = page_app("scenario_page")
+    _set_years(at, [{"year": 2025, "stations": 50}, {"year": 2026, "stations": 40}])
+    want = t(
+        "phasing.target_decreases",
+        "zh",
+        tier=t("model.term.station", "zh"),
+        year=2026,
+        value=40,
+        before=2025,
+        previous=50,
+    )
+    assert want in _messages(at)
+    assert next(b for b in at.button if b.key == "sc_save").disabled
+    _set_years(at, [{"stations": 10}])
+    assert "分年度建设表第 1 行没有填写年份" in _messages(at)
+    _set_years(at, [{"year": 2025, "stations": 50}, {"year": 2026, "stations": 40}])
+    # the years typed stay when the language changes
+    at.sidebar.radio(key="lang").set_value("en")
+    _run(at)
+    assert list(_years_editor(at).value["stations"]) == [50, 40]
+    text = _messages(at) + "\n".join(str(c.value) for c in at.caption)
+    assert "The cumulative target of" in text and "a site once opened stays open" in text
+    assert not re.search(r"\b(phasing|ui)\.[a-z_]+\.[a-z_]+", text)  # no raw keys
