@@ -15,6 +15,7 @@ from page_apps import page_app
 from planner.plan import Plan
 from planner.plan.phasing import phasing_lines, plan_as_of, plan_years
 from planner.scenario import Scenario
+from planner.views.text import label
 
 pytestmark = pytest.mark.usefixtures("planner_home")
 
@@ -34,11 +35,23 @@ def _run(at):
     return at
 
 
-def _drawn_stations(at) -> int:
-    """Stations in the map's data: the rows of the layers drawn as station markers."""
+def plan_map_page(plan: Plan) -> str:
+    """The whole plan's map, drawn directly."""
+    from planner.views import plan_map, to_html
+
+    return to_html(plan_map(plan, None, "zh"))
+
+
+def _map_page(at) -> str:
+    """The map's own HTML, out of the page's isolating frame."""
     (frame,) = at.get("iframe")
     outer = frame.proto.srcdoc
-    page = html.unescape(re.search(r'srcdoc="(.*?)"></iframe>', outer, re.DOTALL).group(1))
+    return html.unescape(re.search(r'srcdoc="(.*?)"></iframe>', outer, re.DOTALL).group(1))
+
+
+def _drawn_stations(at) -> int:
+    """Stations in the map's data: the rows of the layers drawn as station markers."""
+    page = _map_page(at)
     layers = re.findall(r"var rows = (\[.*?\]);\s*var opts = (\{.*?\});", page, re.DOTALL)
     drawn = [json.loads(rows) for rows, opts in layers if '"planner-station"' in opts]
     assert drawn
@@ -99,6 +112,15 @@ def test_results_page_shows_the_roll_out_by_year(store, phased_plan) -> None:
     year.set_value(2025)
     _run(at)
     assert _drawn_stations(at) == years[0]["stations"] < years[-1]["stations"]
+    # the last year's uncovered communities are not drawn over an earlier network
+    name = label("map.uncovered", "zh")  # the layer's name, as the map writes it
+    uncovered = json.dumps(name)[1:-1] if name not in plan_map_page(phased_plan) else name
+    assert not phased_plan.demand["covered"].astype(bool).all()
+    assert uncovered not in _map_page(at)
+    at.selectbox(key="results_map_year").set_value(2027)
+    _run(at)
+    assert uncovered in _map_page(at)
+    assert _drawn_stations(at) == years[-1]["stations"]
 
     at.sidebar.radio(key="lang").set_value("en")
     _run(at)

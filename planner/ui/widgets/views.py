@@ -113,6 +113,8 @@ def _map_page(plan: Plan, region: Region | None, lang_: str, options: tuple) -> 
     basemap, radius, links, uncovered, compact, villages, focus, year = options
     if year is not None:
         plan = plan_as_of(plan, year)
+        # the plan's coverage is the last year's: an earlier year's would be wrong
+        uncovered = villages = False
     fmap = plan_map(
         plan,
         region,
