@@ -41,6 +41,7 @@ from planner.ui.widgets.choices import choice
 from planner.ui.widgets.export_panel import export_panel, uncovered_downloads
 from planner.ui.widgets.kind_results import kind_results
 from planner.ui.widgets.market_results import market_results
+from planner.ui.widgets.phasing_results import map_year, phasing_results
 from planner.ui.widgets.views import (
     basemap_picker,
     kpi_cards,
@@ -242,6 +243,7 @@ def render() -> None:
     market_results(record.kpis, region)  # plans with a market tier only
     kind_results(plan)  # plans with standalone kinds only
     _coverage(plan, region)
+    phasing_results(plan)  # phased plans only
 
     with st.expander(tr("ui.res.solver"), expanded=not record.has_plan):
         show_results(record.results)
@@ -254,9 +256,10 @@ def render() -> None:
     uncovered = row.checkbox(tr("ui.res.show_uncovered"), True, "results_uncovered", wrap=True)
     villages = row.checkbox(tr("ui.res.show_villages"), key="results_villages_map", wrap=True)
     focus = _map_focus(region)
+    year = map_year(st.columns([1, 2])[0], plan)  # phased plans only
     show_map(
         map_html(str(db.path), plan_id, record.region, basemap, radius, links, uncovered,
-                 villages=villages, focus=focus),
+                 villages=villages, focus=focus, year=year),
         height=620,
     )  # fmt: skip
     st.caption(tr("ui.res.map_help"))

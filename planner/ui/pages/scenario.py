@@ -66,6 +66,7 @@ from planner.ui.widgets.form import BoundForm
 from planner.ui.widgets.kinds import kind_section
 from planner.ui.widgets.markets import FIELD_HELP as MARKET_HELP
 from planner.ui.widgets.markets import market_section
+from planner.ui.widgets.phasing import phasing_section
 from planner.ui.widgets.views import local_time
 
 __all__ = ["render"]
@@ -307,6 +308,7 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
     existing_section(form, draft, region)
     # after the county and budget tables: the page's tables keep their order
     kind_section(form)
+    phasing_section(form)
 
     with st.expander(tr("ui.sc.section.advanced")):
         a, b = st.columns(2)

@@ -11,6 +11,7 @@ import streamlit as st
 from planner import format as fmt
 from planner.data.regions import Region
 from planner.plan import Plan
+from planner.plan.phasing import plan_as_of
 from planner.plan.tables import KPI_LABEL, diagnosis_lines, kpi_kind, kpi_value, tier_table
 from planner.store import PlanRecord, Store
 from planner.ui.labels import BASEMAP_LABEL
@@ -109,7 +110,11 @@ def _cached_map(
 def _map_page(plan: Plan, region: Region | None, lang_: str, options: tuple) -> str:
     """The plan's map as HTML; ``options`` are the basemap and what is drawn (radius,
     links, uncovered communities, compact, villages with no station in reach)."""
-    basemap, radius, links, uncovered, compact, villages, focus = options
+    basemap, radius, links, uncovered, compact, villages, focus, year = options
+    if year is not None:
+        plan = plan_as_of(plan, year)
+        # the plan's coverage is the last year's: an earlier year's would be wrong
+        uncovered = villages = False
     fmap = plan_map(
         plan,
         region,
@@ -136,12 +141,14 @@ def map_html(
     compact: bool = False,
     villages: bool = False,
     focus: tuple[str, ...] = (),
+    year: int | None = None,
 ) -> str:
     """Offline HTML of the plan's map (cached), over the session's region when edited;
     ``villages`` marks the villages and communities with no station in reach, ``focus``
-    the counties to zoom to."""
+    the counties to zoom to, ``year`` the year a phased plan's network is shown as of
+    (``None``: the whole plan)."""
     working = st.session_state.get(WORKING_REGION)
-    options = (basemap, radius, links, uncovered, compact, villages, tuple(focus))
+    options = (basemap, radius, links, uncovered, compact, villages, tuple(focus), year)
     if isinstance(working, Region) and working.id == region_id:
         return _map_page(load_plan(db, plan_id), working, lang(), options)
     return _cached_map(db, plan_id, region_id, _pack_stamp(region_id), lang(), options)
