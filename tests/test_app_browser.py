@@ -415,8 +415,9 @@ def test_review_approve_reject_rerun_and_download(browser, tmp_path, screenshots
 
         approved = _pick_site(page, 0)
         _decide(page, "批准")
-        recorded = page.locator("[data-testid=stAlert]").first.inner_text()
-        assert "已记录：王工 对 1 个站点“批准”" in recorded, recorded
+        # the sidebar's local-mode banner is an alert too: the page's own one is wanted
+        recorded = page.locator("[data-testid=stMain] [data-testid=stAlert]").first
+        assert "已记录：王工 对 1 个站点“批准”" in recorded.inner_text(), recorded.inner_text()
         rejected = _pick_site(page, 1)
         _decide(page, "否决", "消防不合格")
         frame = _frame_with(page, ".planner-legend")
