@@ -129,7 +129,7 @@ def test_the_english_report_has_the_section_too(phased, region, tmp_path):
     assert "Phasing by year" in text and "The network year by year" in text
     y = phased.kpis["years"][0]
     assert (
-        f"by {y['year']}: {y['stations']} recycling stations ({y['new_stations']} new that year)"
+        f"By {y['year']}: {y['stations']} recycling stations ({y['new_stations']} new that year)"
         in flat_text
     )
     assert "The roll-out is proven optimal" in flat_text

@@ -51,7 +51,8 @@ def phasing_section(w: Any, plan: Plan, region: Region, lang: str) -> None:
     w.heading(t("phasing.report.heading", lang))
     sep = "；" if lang == "zh" else "; "
     end = "。" if lang == "zh" else "."
-    w.paragraph(sep.join(_year_sentence(y, lang) for y in years) + end, 9.5, color="#222")
+    sentences = sep.join(_year_sentence(y, lang) for y in years) + end
+    w.paragraph(sentences[:1].upper() + sentences[1:], 9.5, color="#222")  # "By 2025: …"
     header = [
         t("phasing.col.year", lang),
         t("export.col.stations", lang),
