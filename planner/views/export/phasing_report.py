@@ -31,6 +31,7 @@ from planner.views.export.static_map import (
     _north_arrow,
     _scale_bar,
     fontprops,
+    wrap_text,
 )
 from planner.views.style import PRINT, Dot
 
@@ -38,7 +39,7 @@ __all__ = ["phasing_section", "year_maps"]
 
 #: Sites already in service before the year drawn: the print colours, muted.
 _EARLIER_STATION = Dot("#9aa5b1", "white", 2.2, 0.2)
-_EARLIER_CENTRE = Dot("#9aa5b1", "black", 6.0, 0.5, shape="s")
+_EARLIER_CENTRE = Dot("#9aa5b1", "black", 6.5, 0.5, shape="s")
 #: Maps per page (two columns); the last cell of each page holds the legend.
 _CELLS = 6
 
@@ -163,9 +164,9 @@ def _page(layers: dict, years: list[dict], first: int, lang: str) -> Figure:
     s_year, c_year = _year_of(stations, first), _year_of(centres, first)
     dense = len(stations) > PRINT.dense_above
     new_station = PRINT.dense_station if dense else PRINT.station
-    earlier_station = Dot(_EARLIER_STATION.fill, "white", new_station.size * 0.85, 0)
+    earlier_station = Dot(_EARLIER_STATION.fill, "white", new_station.size, 0)
     k = 1.5  # small maps: dots a little larger than on the full sheet
-    axes = []
+    axes, captions = [], []
     for i, y in enumerate(years):
         col, row = i % 2, i // 2
         x0 = left + col * (cell_w + gap_x)
@@ -180,16 +181,18 @@ def _page(layers: dict, years: list[dict], first: int, lang: str) -> Figure:
         counties.boundary.plot(
             ax=ax, color=PRINT.county.colour, linewidth=PRINT.county.width * 0.7, zorder=3
         )
-        for frame, years_of, new, old, z in (
-            (stations, s_year, new_station, earlier_station, 5),
-            (centres, c_year, PRINT.centre, _EARLIER_CENTRE, 7),
+        # stations a little larger than on the full sheet, centres as there (a city's
+        # thirty squares would hide the stations otherwise)
+        for frame, years_of, new, old, z, kk in (
+            (stations, s_year, new_station, earlier_station, 5, k),
+            (centres, c_year, PRINT.centre, _EARLIER_CENTRE, 7, 1.0),
         ):
             before = frame[(years_of < label).to_numpy()]
             now = frame[(years_of == label).to_numpy()]
             if len(before):
-                _dots(ax, before, old, k, z)
+                _dots(ax, before, old, kk, z)
             if len(now):
-                _dots(ax, now, new, k, z + 1)
+                _dots(ax, now, new, kk, z + 1)
         _fit_extent(fig, ax, counties.total_bounds)
         caption = t(
             "phasing.report.map_caption",
@@ -200,8 +203,7 @@ def _page(layers: dict, years: list[dict], first: int, lang: str) -> Figure:
             centres=count(y.get("sorting_centres")),
             coverage=share(y.get("coverage_share")),
         )
-        fig.text(x0, y0 + cell_h - 0.018, caption, ha="left", va="bottom",
-                 fontproperties=fontprops(8.5, "bold"), parse_math=False)  # fmt: skip
+        captions.append((x0, y0 + cell_h - 0.018, caption))
     # the last cell: north arrow, legend and the scale bar every map shares
     i = len(years)
     col, row = i % 2, i // 2
@@ -211,12 +213,19 @@ def _page(layers: dict, years: list[dict], first: int, lang: str) -> Figure:
     panel.set_axis_off()
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
+    # captions wrapped to the map's width (a canvas only now: see static_map)
+    renderer = fig.canvas.get_renderer()
+    fp = fontprops(8, "bold")
+    for x, y, caption in captions:
+        text = wrap_text(caption, fp, cell_w * fig.bbox.width, renderer)
+        fig.text(x, y, text, ha="left", va="bottom", fontproperties=fp, linespacing=1.45,
+                 parse_math=False)  # fmt: skip
     _north_arrow(panel, lang, k)
     handles = [
         _handle(new_station, t("phasing.report.legend_new_station", lang), k),
         _handle(earlier_station, t("phasing.report.legend_earlier_station", lang), k),
-        _handle(PRINT.centre, t("phasing.report.legend_new_centre", lang), k),
-        _handle(_EARLIER_CENTRE, t("phasing.report.legend_earlier_centre", lang), k),
+        _handle(PRINT.centre, t("phasing.report.legend_new_centre", lang), 1.0),
+        _handle(_EARLIER_CENTRE, t("phasing.report.legend_earlier_centre", lang), 1.0),
         _handle(PRINT.county, t("export.map.county", lang), 1.0),
     ]
     legend = panel.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.8),
