@@ -53,6 +53,7 @@ from planner.views.export.common import (
 from planner.views.export.fonts import font_families
 from planner.views.export.kind_report import kind_section
 from planner.views.export.market_report import market_section
+from planner.views.export.phasing_report import phasing_section
 from planner.views.export.static_map import fontprops, map_figure, wrap_text
 from planner.views.labels import (
     COLUMN_LABEL,
@@ -678,6 +679,7 @@ def export_report(
         market_section(w, plan, region, lang)  # plans with a market tier only
         kind_section(w, plan, region, lang)  # plans with standalone kinds only
         w.add_figure(map_figure(plan, region, lang, paper, notice=notice))
+        phasing_section(w, plan, region, lang)  # phased plans only: a page of maps per year
 
         if len(plan.township_kpis):
             w.heading(t("export.report.townships", lang))
