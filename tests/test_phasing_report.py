@@ -134,3 +134,10 @@ def test_the_english_report_has_the_section_too(phased, region, tmp_path):
     )
     assert "The roll-out is proven optimal" in flat_text
     assert "Recycling station built that year" in text
+
+
+def test_the_appendix_names_the_phasing_and_its_mode_in_words(phased, region, tmp_path):
+    text = "\n".join(_pages(export_report(phased, tmp_path / "r.pdf", region, "zh")))
+    appendix = text[text.index("附录") :]
+    assert "分年度建设 固定最终方案" in appendix
+    assert "phased_fixed_final" not in text and "phasing phased" not in text

@@ -191,6 +191,8 @@ MODEL_LABEL = {
     "set_cover": "export.objective.set_cover",
     "sorting_centre": "export.objective.sorting_centre",
     "market": "export.objective.market",
+    "phased_fixed_final": "phasing.ui.mode.fixed_final",
+    "phased_joint": "phasing.ui.mode.joint",
 }
 
 #: Each capacity standard of :data:`planner.scenario.CAPACITY_STANDARDS` (``{urban}`` and
