@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine import _machine  # noqa: E402  (benchmark helpers, not a package)
+from timelimit import _fmt  # noqa: E402
 
 RESULT = "RESULT "
 FIELDS = (
@@ -75,16 +76,6 @@ def worker(region_id: str, method: str, spacing: float) -> None:
         "seconds": seconds,
     }
     print(RESULT + json.dumps(row), flush=True)
-
-
-def _fmt(value, digits: int = 2, pct: bool = False) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, str):
-        return value
-    if pct:
-        return f"{100 * value:.2f} %"
-    return f"{value:,.{digits}f}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,24 +8,15 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from test_colocation import _small_region
 
 from planner.data.kinds import load_kinds
-from planner.data.regions import load_region
 from planner.instance.build import build_instance
 from planner.run import run_plan
 from planner.run.station_colocation import STATION_KIND
 from planner.scenario import default_scenario
 
 P = 2
-
-
-def _one_township():
-    """Jinjiang cut to one township: few enough candidates to try every pair."""
-    region = load_region("jinjiang")
-    counts = region.communities["township_code"].value_counts()
-    town = counts[counts.between(12, 25)].index[0]
-    comms = region.communities[region.communities["township_code"] == town]
-    return region.with_layer("communities", comms)
 
 
 def _scenario():
@@ -54,7 +45,7 @@ COLOCATED: set[int] = set()
 
 
 def test_a_station_beside_a_transfer_station_wins_a_near_tie() -> None:
-    region, scenario = _one_township(), _scenario()
+    region, scenario = _small_region(), _scenario()  # one township
     preference = load_kinds()[STATION_KIND].colocation.preference_m
     assert preference == 100
     inst = build_instance(region, scenario)
