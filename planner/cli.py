@@ -419,9 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--paper", choices=["a4", "a3"], default="a4", help="static map sheet")
     e.add_argument("--approval", default="", help="map approval number (审图号) to print")
-    e.add_argument(
-        "--basemap-statement", default="", help="base-map statement to print on maps"
-    )
+    e.add_argument("--basemap-statement", default="", help="base-map statement to print on maps")
     e.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
     e.set_defaults(func=_export)
     w = sub.add_parser("sweep", help="solve a scenario sweep on Dask and draw its curves")

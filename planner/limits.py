@@ -27,7 +27,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class Limit:
     """One resource limit.
@@ -186,4 +185,3 @@ def upload_ceiling_mb() -> int:
 def _fmt(value: float) -> str:
     """A size as the limit message writes it: whole (``1,024``) or with one decimal."""
     return fmt.number(value, 0 if float(value).is_integer() else 1)
-

@@ -21,7 +21,6 @@ __all__ = ["ID_PATTERN", "check_id", "inside", "planner_home"]
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
 
-
 def planner_home() -> Path:
     """The planner's data folder: ``$PLANNER_HOME``, else ``~/.recycling-planner``."""
     return Path(os.environ.get("PLANNER_HOME") or Path.home() / ".recycling-planner").expanduser()

@@ -16,18 +16,33 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [*sorted((ROOT / "planner").rglob("*.py")), ROOT / "app.py"]
 CATALOGUE = catalogue()
 # Calls whose first argument is a message key.
-MESSAGE_CALLS = {"t", "tr", "_tr", "Text", "PlannerError", "Finding", "Diagnosis",
-                 "ScenarioProblem", "Problem", "known", "Term"}
+MESSAGE_CALLS = {
+    "t",
+    "tr",
+    "_tr",
+    "Text",
+    "PlannerError",
+    "Finding",
+    "Diagnosis",
+    "ScenarioProblem",
+    "Problem",
+    "known",
+    "Term",
+}
 
 
 def _placeholders(template: str) -> set[str]:
-    return {name.split(".")[0].split("[")[0]
-            for _, name, _, _ in string.Formatter().parse(template) if name}
+    return {
+        name.split(".")[0].split("[")[0]
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
+    }
 
 
 def _strings(tree: ast.AST) -> set[str]:
-    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
-            and isinstance(n.value, str)}
+    return {
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
 
 
 def _call_name(node: ast.Call) -> str | None:
@@ -107,4 +122,4 @@ def test_catalogue_files_are_toml_with_zh_and_en_side_by_side():
     for path in files:
         text = path.read_text(encoding="utf-8")
         # zh directly followed by en for every key
-        assert len(re.findall(r'^zh = ', text, re.M)) == len(re.findall(r'^en = ', text, re.M))
+        assert len(re.findall(r"^zh = ", text, re.M)) == len(re.findall(r"^en = ", text, re.M))

@@ -14,7 +14,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_readme_lists_every_limit_with_its_default():
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Limits and safety"):text.index("## Layout")]
+    section = text[text.index("## Limits and safety") : text.index("## Layout")]
     for lim in LIMITS.values():
         assert f"| `{lim.env}` | {lim.default:,.0f} |" in section, lim.env
 
@@ -30,8 +30,7 @@ def test_environment_variable_raises_and_lowers_a_limit(monkeypatch):
         "表格或图层的行数超出上限：11 > 10（可通过环境变量 PLANNER_MAX_ROWS 调整）"
     )
     assert err.value.message("en") == (
-        "Rows in a table or layer: 11 is over the limit of 10 "
-        "(set PLANNER_MAX_ROWS to change it)"
+        "Rows in a table or layer: 11 is over the limit of 10 (set PLANNER_MAX_ROWS to change it)"
     )
     check_limit("rows", 10)  # at the limit is allowed
 

@@ -19,8 +19,15 @@ def _dense_lp(dist, w, households, capacity, open_sites) -> float:
     cost = (w[:, None] * dist[:, open_sites]).ravel()
     a_eq = np.kron(np.eye(n), np.ones(k))
     a_ub = np.hstack([np.kron(households[i], np.eye(k)) for i in range(n)])
-    res = linprog(cost, A_ub=a_ub, b_ub=capacity[open_sites], A_eq=a_eq, b_eq=np.ones(n),
-                  bounds=(0, 1), method="highs")
+    res = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=capacity[open_sites],
+        A_eq=a_eq,
+        b_eq=np.ones(n),
+        bounds=(0, 1),
+        method="highs",
+    )
     return float(res.fun) if res.status == 0 else np.inf
 
 
@@ -51,8 +58,9 @@ def test_transport_equals_an_independent_dense_lp(seed):
         assert np.allclose(served, 1.0)
         sites = cm.indices[plan.positions]
         assert set(sites.tolist()) <= set(open_sites.tolist())
-        load = np.bincount(sites, weights=households[cm.rows[plan.positions]] * plan.shares,
-                           minlength=6)
+        load = np.bincount(
+            sites, weights=households[cm.rows[plan.positions]] * plan.shares, minlength=6
+        )
         assert np.all(load <= capacity + 1e-6)
 
 
@@ -76,15 +84,20 @@ def test_repair_moves_a_site_next_to_the_community_short_of_capacity():
     cm = CostMatrix.from_dense(dist, radius=10.0)
     households = np.array([6.0, 1.0])
     capacity = np.full(4, 4.0)
-    assert transport_assignment(cm, np.arange(2), np.array([0, 2, 3]), households,
-                                households, capacity) is None
+    assert (
+        transport_assignment(
+            cm, np.arange(2), np.array([0, 2, 3]), households, households, capacity
+        )
+        is None
+    )
     open_sites, plan, short = repair_sites(
         cm, np.arange(2), np.array([0, 2, 3]), households, households, capacity
     )
     assert plan is not None and short.size == 0
     assert {0, 1} <= set(open_sites.tolist()) and len(open_sites) == 3
-    assert plan.objective == pytest.approx(_dense_lp(dist, households, households, capacity,
-                                                     open_sites))
+    assert plan.objective == pytest.approx(
+        _dense_lp(dist, households, households, capacity, open_sites)
+    )
 
 
 def test_repair_keeps_required_sites_and_group_minimums():
@@ -98,15 +111,27 @@ def test_repair_keeps_required_sites_and_group_minimums():
     # close 2 if 3 stays, so {0, 1, 3}.
     groups = (SiteGroup("东镇", [2, 3], min_open=1, kind="township"),)
     open_sites, plan, _ = repair_sites(
-        cm, np.arange(2), np.array([0, 2, 3]), households, households, capacity,
-        groups, required=np.array([3]),
+        cm,
+        np.arange(2),
+        np.array([0, 2, 3]),
+        households,
+        households,
+        capacity,
+        groups,
+        required=np.array([3]),
     )
     assert plan is not None
     assert sorted(open_sites.tolist()) == [0, 1, 3]
     # With both east sites required there is nothing to close: no repair.
     _, none, short = repair_sites(
-        cm, np.arange(2), np.array([0, 2, 3]), households, households, capacity,
-        groups, required=np.array([2, 3]),
+        cm,
+        np.arange(2),
+        np.array([0, 2, 3]),
+        households,
+        households,
+        capacity,
+        groups,
+        required=np.array([2, 3]),
     )
     assert none is None and short.tolist() == [0]
 
@@ -117,8 +142,9 @@ def test_capacitated_pmedian_answers_with_the_repaired_plan_when_the_mip_has_no_
     demand = np.array([[0.0, 0.0], [1000.0, 0.0]])
     sites = np.array([[0.0, 1.0], [0.0, 2.0], [1000.0, 1.0], [1000.0, 2.0]])
     households = np.array([6.0, 1.0])
-    model = PMedian.from_points(demand, sites, 3, households,
-                                rules=PolicyRules(capacity=4.0), radius=10.0)
+    model = PMedian.from_points(
+        demand, sites, 3, households, rules=PolicyRules(capacity=4.0), radius=10.0
+    )
     # The clock stands still until the transport start is in hand, then jumps past the
     # limit, so the MIP is never built.
     now = [0.0]
@@ -146,8 +172,9 @@ def test_repaired_plan_without_a_proven_bound_still_states_its_gap(monkeypatch):
     demand = np.array([[0.0, 0.0], [1000.0, 0.0]])
     sites = np.array([[0.0, 1.0], [0.0, 2.0], [1000.0, 1.0], [1000.0, 2.0]])
     households = np.array([6.0, 1.0])
-    model = PMedian.from_points(demand, sites, 3, households,
-                                rules=PolicyRules(capacity=4.0), radius=10.0)
+    model = PMedian.from_points(
+        demand, sites, 3, households, rules=PolicyRules(capacity=4.0), radius=10.0
+    )
     real = PMedian._uncapacitated_start
 
     def no_bound(self, *args):

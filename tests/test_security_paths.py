@@ -75,9 +75,7 @@ def test_save_region_refuses_bad_ids(planner_home, jinjiang, region_id):
     with pytest.raises(PlannerError) as err:
         save_region(jinjiang, region_id)
     assert err.value.key == "regions.bad_id"
-    assert not (planner_home / "regions").exists() or not any(
-        (planner_home / "regions").iterdir()
-    )
+    assert not (planner_home / "regions").exists() or not any((planner_home / "regions").iterdir())
 
 
 @pytest.mark.parametrize("region_id", ["../x", "evil\n", "a/b"])

@@ -532,9 +532,7 @@ def apply_review(
                 rejected[state.tier].append(state.site_id)
         moved = {tier: [old for (t, old) in moves if t == tier] for tier in TIERS}
         replacements = replacements_of(previous.sites, rejected)
-        new, replacements = fit_replacements(
-            new, previous.sites, replacements, moved, candidates
-        )
+        new, replacements = fit_replacements(new, previous.sites, replacements, moved, candidates)
 
     def frame(rows: list[dict]) -> gpd.GeoDataFrame | None:
         return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else None

@@ -324,9 +324,7 @@ def _township_problems(
     found: list[ScenarioProblem] = []
     unknown = sorted(code for code in wanted if code not in names)
     if unknown:
-        found.append(
-            _error("scenario.unknown_township", count=len(unknown), example=unknown[0])
-        )
+        found.append(_error("scenario.unknown_township", count=len(unknown), example=unknown[0]))
     for code, minimum in sorted(wanted.items()):
         here = cands.per_township.get(code)
         if code in names and here is not None and minimum > here and not cands.open_ended:

@@ -236,9 +236,7 @@ def render() -> None:
     if not record.has_plan:
         st.error(tr("ui.res.no_plan"))
     level, quality = plan_quality(record.results, lang())
-    {"best": st.success, "near": st.success, "stopped": st.warning}.get(level, st.error)(
-        quality
-    )
+    {"best": st.success, "near": st.success, "stopped": st.warning}.get(level, st.error)(quality)
     _kpi_cards(record)
     market_results(record.kpis, region)  # plans with a market tier only
     kind_results(plan)  # plans with standalone kinds only

@@ -32,8 +32,6 @@ __all__ = [
 ]
 
 
-
-
 def local_time(stamp: str) -> str:
     """An ISO UTC timestamp as ``YYYY-MM-DD HH:MM`` in China Standard Time (the
     planners' time, whatever the server's zone)."""
