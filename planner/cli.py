@@ -107,11 +107,10 @@ def summary(plan: Plan, lang: str) -> str:
                 assumed=t("cli.costs_assumed", lang) if costs["unit_costs"]["assumed"] else "",
             )
         )  # fmt: skip
+    from planner.plan.tables import tier_word
+
     for r in plan.results:
-        name = r.details.get("name") if isinstance(r.details, dict) else None
-        tier = (
-            name.get(lang, r.tier) if isinstance(name, dict) else _label(_TIER_LABEL, r.tier, lang)
-        )
+        tier = tier_word(r, lang, _TIER_LABEL)
         lines.append(
             t(
                 "cli.tier", lang, tier=tier,

@@ -60,6 +60,7 @@ __all__ = [
     "kpi_value",
     "target_text",
     "tier_table",
+    "tier_word",
     "township_rows",
     "uncovered_rows",
     "village_rule_line",
@@ -174,13 +175,22 @@ def compare_table(records: Sequence[StoredPlan], labels: Sequence[str], lang: st
     return pd.DataFrame([*rows, mode, status, seconds])
 
 
-def _tier_word(result: Mapping[str, Any], lang: str) -> str:
-    """A tier's word, or a standalone kind's name (from its result's ``details``)."""
-    details = result.get("details")
+def tier_word(
+    result: Mapping[str, Any] | Any, lang: str, labels: Mapping[str, str] = TIER_LABEL
+) -> str:
+    """A result's tier in words: its own name when its ``details`` carry one (a
+    standalone kind, the phasing), else the tier's label from ``labels``.
+
+    ``result`` is a :class:`~planner.plan.TierResult` or its stored mapping.
+    """
+    if isinstance(result, Mapping):
+        tier, details = result.get("tier"), result.get("details")
+    else:
+        tier, details = result.tier, result.details
     name = details.get("name") if isinstance(details, Mapping) else None
     if isinstance(name, Mapping) and name.get(lang):
         return str(name[lang])
-    return value_label(TIER_LABEL, result.get("tier"), lang)
+    return value_label(labels, tier, lang)
 
 
 def tier_table(results: Sequence[Mapping[str, Any]], lang: str) -> pd.DataFrame:
@@ -189,7 +199,7 @@ def tier_table(results: Sequence[Mapping[str, Any]], lang: str) -> pd.DataFrame:
     for r in results:
         rows.append(
             {
-                t("term.tier", lang): _tier_word(r, lang),
+                t("term.tier", lang): tier_word(r, lang),
                 t("term.status", lang): value_label(PLAN_STATUS_LABEL, r.get("status"), lang),
                 t("term.objective", lang): fmt.count(r.get("objective")),
                 t("ui.tiers.col.bound", lang): fmt.count(r.get("bound")),
@@ -208,7 +218,7 @@ def diagnosis_lines(results: Sequence[Mapping[str, Any]], lang: str) -> list[tup
         has_plan = r.get("status") in _SOLVED
         for d in r.get("diagnoses") or ():
             text = d.get(lang) or d.get("zh") or ""
-            prefix = _tier_word(r, lang)
+            prefix = tier_word(r, lang)
             lines.append((has_plan, f"{prefix}：{text}" if lang == "zh" else f"{prefix}: {text}"))
     return lines
 

@@ -29,11 +29,12 @@ from planner.data.regions import Region
 from planner.data.standards import load_standard
 from planner.format import count, number, share
 from planner.i18n import t, value_label
-from planner.plan import Plan, TierResult
+from planner.plan import Plan
 from planner.plan.actions import costs_assumed
 from planner.plan.kpi import distance_mode_text
 from planner.plan.location import schematic_note
 from planner.plan.quality import plan_quality
+from planner.plan.tables import tier_word
 from planner.plan.villages import city_area_columns, within_radius
 from planner.scenario import CAPACITY_STANDARDS
 from planner.scenario.compliance import minimum_floor_area
@@ -536,20 +537,12 @@ _RESULT_HEADERS = (
 )
 
 
-def _tier_name(r: TierResult, lang: str) -> str:
-    """A result's tier in words: its own name (a kind, the phasing) or the tier's label."""
-    name = (r.details or {}).get("name")
-    if isinstance(name, dict) and name.get(lang):
-        return str(name[lang])
-    return value_label(EXPORT_TIER_LABEL, r.tier, lang)
-
-
 def _result_rows(plan: Plan, lang: str) -> list[list[str]]:
     rows = []
     for r in plan.results:
         rows.append(
             [
-                _tier_name(r, lang),
+                tier_word(r, lang, EXPORT_TIER_LABEL),
                 value_label(MODEL_LABEL, r.model, lang),
                 value_label(EXPORT_PLAN_STATUS_LABEL, r.status, lang),
                 number(r.objective),
@@ -710,7 +703,7 @@ def export_report(
         )
         sep = "：" if lang == "zh" else ": "
         for r in plan.results:
-            tier = _tier_name(r, lang)
+            tier = tier_word(r, lang, EXPORT_TIER_LABEL)
             for d in r.diagnoses:  # a note where the tier has a plan, an error where not
                 colour = "#444" if r.has_plan else "#8a1c1c"
                 w.paragraph(f"{tier}{sep}{d.get(lang, '')}", 8.5, color=colour)
