@@ -39,7 +39,8 @@ def station_preference(inst: Instance) -> np.ndarray | None:
     """Metres of preference per station candidate (0 where no transfer station is
     near), or ``None`` when nothing is preferred; kept in ``inst.memo``."""
     if "station_preference" not in inst.memo:
-        kind = load_kinds().get(STATION_KIND)
+        # most regions have no points of interest: no kind files to read then
+        kind = load_kinds().get(STATION_KIND) if inst.region.pois is not None else None
         found = None
         if kind is not None:
             found = colocation_discount(inst.stations, inst.region, kind)
