@@ -245,6 +245,29 @@ def test_final_plan_from_a_sites_file_is_the_last_years_network(tmp_path):
     assert info.value.key == "phasing.final_plan_unreadable"
 
 
+@pytest.mark.slow
+def test_final_plan_as_a_stored_plan_id(store):
+    """What the scenario page saves: a stored plan's id as the last year's network."""
+    from planner.run import run_plan
+
+    other = default_scenario("jinjiang").with_changes(**{"stations.objective": "mclp"})
+    reviewed = run_plan("jinjiang", other)
+    stored = store.save_plan(store.save_scenario(reviewed.scenario).id, reviewed, 1.0)
+    data = Scenario.load(JJ).to_dict()
+    data["phasing"]["final_plan"] = str(stored.id)
+    plan = run_plan("jinjiang", Scenario.from_dict(data))
+    for tier in ("station", "sorting_centre"):
+        want = set(reviewed.sites.loc[reviewed.sites["tier"] == tier, "site_id"].astype(str))
+        got = plan.sites[plan.sites["tier"] == tier]
+        assert set(got["site_id"].astype(str)) == want
+    assert plan.kpis["phasing"]["mode"] == "final_plan"
+    assert plan.kpis["phasing"]["final_plan"] == str(stored.id)
+    data["phasing"]["final_plan"] = str(stored.id + 99)
+    with pytest.raises(PlannerError) as info:
+        run_plan("jinjiang", Scenario.from_dict(data))
+    assert info.value.key == "store.no_plan"
+
+
 def test_exports_carry_the_year(jj_phased, tmp_path):
     import openpyxl
 

@@ -219,3 +219,42 @@ def test_scenario_page_refuses_decreasing_targets() -> None:
     text = _messages(at) + "\n".join(str(c.value) for c in at.caption)
     assert "The cumulative target of" in text and "a site once opened stays open" in text
     assert not re.search(r"\b(phasing|ui)\.[a-z_]+\.[a-z_]+", text)  # no raw keys
+
+
+def test_scenario_page_phases_a_stored_plan(store, phased_plan) -> None:
+    """The last year's network can be a stored (reviewed) plan of the region: the
+    section lists the region's plans and the saved scenario names the chosen one."""
+    from planner.i18n import t
+
+    stored = store.save_plan(store.save_scenario(phased_plan.scenario).id, phased_plan, 5.0)
+    at = page_app("scenario_page")  # opens the stored phased scenario
+    assert list(_years_editor(at).value["year"]) == [2025, 2026, 2027]
+    final = next(s for s in at.selectbox if s.key and ".phasing.final_plan" in s.key)
+    assert final.value == ""  # none by default: the best plan is computed
+    assert final.options == [
+        t("phasing.ui.final_plan.none", "zh"),
+        t(
+            "phasing.ui.final_plan.plan",
+            "zh",
+            id=stored.id,
+            name=stored.scenario_name,
+            stations=stored.stations,
+            centres=stored.centres,
+            date=stored.created_at[:10],
+        ),
+    ]
+    final.set_value(str(stored.id))
+    _run(at)
+    next(b for b in at.button if b.key == "sc_save").click()
+    _run(at)
+    (saved,) = store.list_scenarios("jinjiang")
+    assert saved.scenario.phasing.final_plan == str(stored.id)
+    assert [y.year for y in saved.scenario.phasing.years] == [2025, 2026, 2027]
+    # and back to none: the saved section names no plan
+    final = next(s for s in at.selectbox if s.key and ".phasing.final_plan" in s.key)
+    final.set_value("")
+    _run(at)
+    next(b for b in at.button if b.key == "sc_save").click()
+    _run(at)
+    (saved,) = store.list_scenarios("jinjiang")
+    assert saved.scenario.phasing.final_plan == ""

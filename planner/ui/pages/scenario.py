@@ -308,7 +308,7 @@ def _form(form: BoundForm, draft: dict, region: Region) -> None:
     existing_section(form, draft, region)
     # after the county and budget tables: the page's tables keep their order
     kind_section(form)
-    phasing_section(form)
+    phasing_section(form, region)
 
     with st.expander(tr("ui.sc.section.advanced")):
         a, b = st.columns(2)

@@ -5,7 +5,8 @@ An empty table (the default) plans no phasing, and the scenario is saved without
 ``phasing`` section, as before. The checks are the scenario's
 (:func:`planner.scenario.phasing.phasing_problems`, run with every change by the page):
 this section only reads the table back. Per-county minimums given in a scenario file
-are kept for the years still in the table.
+are kept for the years still in the table. The last year's network may be a stored plan
+of the region (``phasing.final_plan``): phasing a plan that was already reviewed.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from planner.data.regions import Region
 from planner.scenario.phasing import PHASING_MODES
-from planner.ui.state import lang, tr
+from planner.ui.state import lang, store, tr
 from planner.ui.widgets.choices import choice
 from planner.ui.widgets.form import BoundForm
 
@@ -73,9 +75,28 @@ def read_years(table: pd.DataFrame, before: list[dict]) -> tuple[list[dict], lis
     return years, problems
 
 
-def phasing_section(form: BoundForm) -> None:
-    """The years of the roll-out and the mode, in a bordered box; an empty table
-    leaves the scenario without phasing."""
+def final_plan_labels(region: Region | None, current: str) -> dict[str, str]:
+    """Choices of the last year's network -> label: none (the best plan, computed with
+    the roll-out), the region's stored plans (newest first), and a reference a
+    scenario file gave that is not one of them."""
+    labels = {"": tr("phasing.ui.final_plan.none")}
+    for rec in store().list_plans(region=region.id) if region is not None else []:
+        labels[str(rec.id)] = tr(
+            "phasing.ui.final_plan.plan",
+            id=rec.id,
+            name=rec.scenario_name,
+            stations=rec.stations,
+            centres=rec.centres,
+            date=rec.created_at[:10],
+        )
+    if current and current not in labels:
+        labels[current] = tr("phasing.ui.final_plan.file", ref=current)
+    return labels
+
+
+def phasing_section(form: BoundForm, region: Region | None = None) -> None:
+    """The years of the roll-out, the mode and the last year's network, in a bordered
+    box; an empty table leaves the scenario without phasing."""
     data = form.data
     before = dict(data.get("phasing") or {})
     with st.container(border=True):
@@ -113,15 +134,28 @@ def phasing_section(form: BoundForm) -> None:
         form.problems += problems
         mode_key = form.init("phasing.mode", before.get("mode") or PHASING_MODES[0])
         labels = {m: tr(_MODE_LABEL[m]) for m in PHASING_MODES}
+        left, right = st.columns(2)
         mode = choice(
-            st.columns(2)[0],
+            left,
             tr("phasing.ui.mode"),
             list(PHASING_MODES),
             key=mode_key,
             labels=labels,
             help=tr("phasing.ui.mode_help"),
         )
+        current = str(before.get("final_plan") or "").strip()
+        finals = final_plan_labels(region, current)
+        final = choice(
+            right,
+            tr("phasing.ui.final_plan"),
+            list(finals),
+            key=form.init("phasing.final_plan", current),
+            labels=finals,
+            help=tr("phasing.ui.final_plan_help"),
+        )
     if years:
-        data["phasing"] = {**before, "years": years, "mode": mode}
+        data["phasing"] = {**before, "years": years, "mode": mode, "final_plan": final}
+        if not final:  # none chosen: the section is saved as before
+            data["phasing"].pop("final_plan")
     else:  # no years: no phasing, and the saved scenario has no section
         data.pop("phasing", None)
