@@ -409,3 +409,76 @@ def test_a_centre_mip_stuck_before_any_plan_falls_back_to_the_search_plan(stuck_
     )
     assert sol.bound is not None and sol.bound <= best + 1e-6
     assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, abs=1e-9)
+
+
+# ------------------------------------------------- the plan improved before the gap check
+
+
+@pytest.mark.parametrize("multi_source", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+def test_reassigned_plan_is_the_best_assignment_for_its_sites(seed, multi_source):
+    from planner.models.assignment import reassigned_plan
+    from planner.models.capacitated_search import CapacitatedPlan
+
+    cost, tonnage, capacity = _block(seed, 7, 3, 1.25)
+    rng = np.random.default_rng(seed)
+    sites = np.array([2, 5, 9])  # the block's columns are these sites, in order
+    while True:  # a poor but feasible single-source start
+        start = rng.integers(0, 3, 7)
+        if np.all(np.bincount(start, weights=tonnage, minlength=3) <= capacity):
+            break
+    fixed = 11.0
+    poor = CapacitatedPlan(sites, sites[start], float(cost[np.arange(7), start].sum()) + fixed)
+    better = reassigned_plan(poor, cost, tonnage, capacity, fixed, multi_source, None)
+    want = dense_transport(cost, tonnage, capacity) if multi_source else None
+    if want is None:
+        want = brute_assignment(cost, tonnage, capacity)
+    assert better.cost == pytest.approx(want + fixed, rel=1e-9)
+    assert better.cost <= poor.cost + 1e-9
+    # the plan's own figures agree with its cost
+    if multi_source and better.split is not None:
+        st, site, share = better.split
+        col = np.searchsorted(sites, site)
+        assert float(np.dot(cost[st, col], share)) + fixed == pytest.approx(better.cost)
+    else:
+        col = np.searchsorted(sites, better.assignment)
+        assert float(cost[np.arange(7), col].sum()) + fixed == pytest.approx(better.cost)
+        assert np.all(np.bincount(col, weights=tonnage, minlength=3) <= capacity + 1e-9)
+    # an already best plan comes back as it is
+    assert reassigned_plan(better, cost, tonnage, capacity, fixed, multi_source, None) is better
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_search_plan_with_a_poor_assignment_is_proven_without_a_mip(monkeypatch, seed):
+    """The search finds the right centres but a poor assignment: re-assigning before
+    the gap check lets the bound prove the plan, so no MIP runs (before, the MIP ran
+    to close a gap that was only the assignment's)."""
+    from planner.models.capacitated_search import CapacitatedPlan
+
+    _, _, t, dist = _centre_instance(seed)
+    cap = float(t.sum())  # capacity never binds: the uncapacitated bound is the optimum
+    best_sites = min(
+        itertools.combinations(range(4), 2),
+        key=lambda c: single_source_cost(dist, t, np.full(4, cap), c),
+    )
+    optimum = single_source_cost(dist, t, np.full(4, cap), best_sites)
+    sites = np.array(sorted(best_sites))
+    far = sites[np.argmax(dist[:, sites], axis=1)]  # every station at the farther one
+
+    def poor_search(*args, **kwargs):
+        return CapacitatedPlan(sites, far, float(t @ dist[np.arange(len(t)), far]))
+
+    mips = []
+    monkeypatch.setattr(centres_module, "capacitated_search", poor_search)
+    # no Lagrangian plan to fall back on: only the re-assignment can close the gap
+    monkeypatch.setattr(centres_module, "centre_lagrangian_bound", lambda *a, **k: None)
+    monkeypatch.setattr(
+        centres_module, "solve_problem", lambda *a, **k: mips.append(1) or pytest.fail("MIP ran")
+    )
+    model = SortingCentreModel(dist, t, cap, p=2, total_cost=False)
+    sol = model.solve(SolverOptions(gap=1e-6))
+    assert not mips
+    assert sol.status == "optimal"
+    assert sorted(sol.centres.tolist()) == sites.tolist()
+    assert sol.objective == pytest.approx(optimum, rel=1e-9)
+    assert sol.objective == pytest.approx(_allocation_cost(sol, t, dist), rel=1e-9)

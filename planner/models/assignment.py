@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, sparse
 
-from planner.models.capacitated_search import price_plan
+from planner.models.capacitated_search import CapacitatedPlan, price_plan
 
 __all__ = ["SiteAssignment", "single_source_assignment", "split_assignment"]
 
@@ -216,6 +216,67 @@ def single_source_assignment(
         a, cost, proven, bound = _prove(costs, tonnage, capacity, a, cost, rem)
     rows = np.arange(n)
     return SiteAssignment(rows, a, np.ones(n), cost, proven, bound)
+
+
+def assign_to_sites(
+    costs: np.ndarray,
+    tonnage: np.ndarray,
+    capacity: np.ndarray,
+    incumbent: tuple[np.ndarray, np.ndarray, np.ndarray],
+    multi_source: bool,
+    seconds: float | None,
+) -> SiteAssignment | None:
+    """Best assignment found to the open sites: the split LP when tonnage may be
+    split, else the single-source search started from ``incumbent``.
+
+    ``incumbent``: ``(row, column, share)`` of the plan in hand (its column per row is
+    the single-source start when every row has one with share > 0.5)."""
+    if multi_source:
+        return split_assignment(costs, tonnage, capacity, seconds)
+    rows, cols, share = incumbent
+    start = np.full(costs.shape[0], -1, dtype=np.int64)
+    start[rows[share > 0.5]] = cols[share > 0.5]
+    return single_source_assignment(
+        costs, tonnage, capacity, start if np.all(start >= 0) else None, seconds
+    )
+
+
+def reassigned_plan(
+    plan: CapacitatedPlan,
+    costs: np.ndarray,
+    tonnage: np.ndarray,
+    capacity: np.ndarray,
+    fixed_cost: float,
+    multi_source: bool,
+    seconds: float | None,
+) -> CapacitatedPlan:
+    """``plan`` with the best assignment found to its open sites, when cheaper.
+
+    Parameters
+    ----------
+    plan
+        A feasible plan; ``costs`` is its block (one column per site of
+        ``plan.sites``, in that order) and ``capacity`` those sites' capacities.
+    fixed_cost
+        The fixed cost of the plan's sites (part of ``plan.cost``).
+    """
+    sites = np.asarray(plan.sites, dtype=np.int64)
+    if plan.split is not None:
+        rows, site_of, share = plan.split
+    else:
+        n = costs.shape[0]
+        rows, site_of, share = np.arange(n), plan.assignment, np.ones(n)
+    incumbent = (rows, np.searchsorted(sites, site_of), share)
+    better = assign_to_sites(costs, tonnage, capacity, incumbent, multi_source, seconds)
+    if better is None or better.cost + fixed_cost >= plan.cost - _tolerance(plan.cost):
+        return plan
+    order = np.lexsort((-better.shares, better.rows))
+    lead = np.ones(order.size, dtype=bool)
+    lead[1:] = better.rows[order][1:] != better.rows[order][:-1]
+    assignment = np.full(costs.shape[0], -1, dtype=np.int64)
+    assignment[better.rows[order[lead]]] = sites[better.cols[order[lead]]]
+    split = (better.rows, sites[better.cols], better.shares) if multi_source else None
+    return CapacitatedPlan(sites, assignment, better.cost + fixed_cost, plan.moves, split)
 
 
 def _fits(

@@ -36,10 +36,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["DENSE_LIMIT", "NEIGHBOURS", "CapacitatedPlan", "capacitated_search", "price_plan"]
+if TYPE_CHECKING:
+    from planner.instance.distance import CostMatrix
+
+__all__ = [
+    "DENSE_LIMIT",
+    "NEIGHBOURS",
+    "CapacitatedPlan",
+    "capacitated_search",
+    "listed_neighbours",
+    "price_plan",
+]
 
 # Dense (demand x candidate) cost blocks up to this many entries are kept in memory;
 # beyond it each open site's move partners are limited to its NEIGHBOURS nearest
@@ -449,3 +460,19 @@ def capacitated_search(
     if state is None:
         return None
     return CapacitatedPlan(np.sort(state.sites), state.sites[state.a], float(state.cost), moves)
+
+
+def listed_neighbours(cm: CostMatrix):
+    """Move partners for big instances: the sites listed by each open site's stations."""
+
+    def neighbours(open_sites: np.ndarray, assigned: np.ndarray) -> np.ndarray:
+        out = []
+        for r in open_sites.tolist():
+            rows = np.flatnonzero(assigned == r)
+            lo, hi = cm.indptr[rows], cm.indptr[rows + 1]
+            listed = np.concatenate([cm.indices[a:b] for a, b in zip(lo, hi, strict=True)] or [[]])
+            sites, counts = np.unique(listed.astype(np.int64), return_counts=True)
+            out.append(sites[np.argsort(-counts, kind="stable")[:NEIGHBOURS]])
+        return np.unique(np.concatenate(out)) if out else np.empty(0, dtype=np.int64)
+
+    return neighbours
