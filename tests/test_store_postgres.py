@@ -129,6 +129,41 @@ def test_a_writer_waiting_too_long_is_busy(pg_server, monkeypatch) -> None:
     assert store.save_scenario(default_scenario("jinjiang")).id == 1
 
 
+def test_sweeps_preferences_and_inventory_edits_on_both(db_target) -> None:
+    """The tables the review and store tests do not cover, on each backend: a sweep
+    resumed keeps its results (ON CONFLICT DO NOTHING), a preference overwritten
+    (ON CONFLICT DO UPDATE), an inventory edit's rows with their new ids."""
+    from planner.data.edit.inventory import SiteEdit
+
+    store = Store(db_target)
+    points = [{"key": f"p{i}", "index": i, "params": {"n": i}, "scenario": None} for i in range(3)]
+    assert store.start_sweep("sw", "jinjiang", "扫描", {"a": 1}, points).total == 3
+    plan = bytes(range(256)) * 10  # a zip's bytes, not text
+    assert store.record_sweep_point(
+        "sw", "p1", "done", seconds=1.5, result={"cost": 2.0}, plan=plan
+    )
+    assert not store.record_sweep_point("sw", "p1", "failed")  # a done point is never overwritten
+    store.start_sweep("sw", "jinjiang", "扫描", {"a": 1}, points)  # resumed: nothing changes
+    done = store.sweep_point("sw", "p1")
+    assert (done.status, done.attempts, done.seconds) == ("done", 1, 1.5)
+    assert [p.key for p in store.sweep_points("sw", "pending")] == ["p0", "p2"]
+    assert execute(db_target, "SELECT plan FROM sweep_points WHERE point_key = 'p1'") == [(plan,)]
+
+    assert store.preference("last_region") is None
+    store.set_preference("last_region", "wenzhou")
+    store.set_preference("last_region", "jinjiang")
+    assert store.preference("last_region") == "jinjiang"
+
+    edits = [SiteEdit("E1", "name", "旧名", "新名"), SiteEdit("E1", "capacity_t", "", "3")]
+    stored = store.record_inventory_edits("jinjiang", edits, "王工", "核实")
+    assert [r.id for r in stored] == [1, 2]
+    history = store.inventory_history("jinjiang", "E1")
+    assert [(r.field, r.old_value, r.new_value) for r in history] == [
+        ("name", "旧名", "新名"),
+        ("capacity_t", "", "3"),
+    ]
+
+
 # --- python -m planner db upgrade / check --------------------------------------------------------
 
 
