@@ -250,3 +250,40 @@ def test_concurrent_threads_share_one_store(db, plan_folder) -> None:
         records = list(pool.map(lambda _: store.save_plan(scenario.id, plan_folder), range(8)))
     assert len({r.id for r in records}) == 8
     assert all(store.plan_files(r.id) == store.plan_files(records[0].id) for r in records)
+
+
+def test_a_file_written_before_sqlalchemy_opens_and_grows(tmp_path) -> None:
+    """A file as the planner wrote it with the plain sqlite3 module (every migration,
+    rows with AUTOINCREMENT ids, a BLOB) reads back and takes new rows after the old."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+        for version, statements in MIGRATIONS:
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+        data = default_scenario("jinjiang").to_json()
+        conn.execute(
+            "INSERT INTO scenarios (id, region, name, data, created_at, updated_at) "
+            "VALUES (41, 'jinjiang', '旧情景', ?, 'then', 'then')",
+            (data,),
+        )
+        conn.execute(
+            "INSERT INTO plans (id, scenario_id, region, scenario_name, scenario, status, "
+            "kpis, results, created_at) VALUES (7, 41, 'jinjiang', '旧情景', ?, 'optimal', "
+            "'{}', '[]', 'then')",
+            (data,),
+        )
+        conn.execute(
+            "INSERT INTO plan_files VALUES (7, 'a.bin', ?)", (sqlite3.Binary(b"\x00\xff" * 50),)
+        )
+    conn.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    (old,) = store.list_scenarios()
+    assert (old.id, old.name, old.plans) == (41, "旧情景", 1)
+    assert old.scenario.stations == default_scenario("jinjiang").stations
+    assert store.plan_files(7) == {"a.bin": b"\x00\xff" * 50}
+    assert store.save_scenario(Scenario(name="新", region="jinjiang")).id == 42

@@ -113,17 +113,22 @@ def test_an_unreachable_server_is_named_and_its_password_never_shown(monkeypatch
     assert default_path() == url  # a URL is not turned into a file path
 
 
-def test_a_writer_waiting_too_long_is_busy(pg_server, monkeypatch) -> None:
-    url = pg_server.new_database()
-    store = Store(url)
+def test_a_writer_waiting_too_long_is_busy(db_target, monkeypatch) -> None:
+    """Another process holds the write lock longer than the busy timeout: the write is
+    refused with ``store.busy`` and stores nothing; reads do not wait."""
+    store = Store(db_target)
     monkeypatch.setattr(dialect, "BUSY_TIMEOUT_S", 0.3)
-    holder = dialect.engine(url).connect()  # another process in the middle of a write
+    holder = dialect.engine(str(db_target)).connect()  # another process, mid-write
     try:
-        holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": dialect.WRITE_LOCK_KEY})
+        if store.backend == "sqlite":
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": dialect.WRITE_LOCK_KEY})
         with pytest.raises(PlannerError) as err:
             store.save_scenario(default_scenario("jinjiang"))
         assert err.value.key == "store.busy"
-        assert store.list_scenarios() == []  # reading does not wait for the writer
+        assert "稍后重试" in err.value.message("zh") and "try again" in err.value.message("en")
+        assert store.list_scenarios() == []
     finally:
         holder.close()
     assert store.save_scenario(default_scenario("jinjiang")).id == 1
