@@ -177,7 +177,11 @@ def db_target(request, tmp_path) -> str | Path:
     database on the session's PostgreSQL server."""
     if request.param == "sqlite":
         return tmp_path / "planner.sqlite"
-    return request.getfixturevalue("pg_server").new_database()
+    from planner.store import dialect
+
+    url = request.getfixturevalue("pg_server").new_database()
+    request.addfinalizer(lambda: dialect.forget(url))  # its pooled connections
+    return url
 
 
 def pytest_collection_modifyitems(config, items):

@@ -123,7 +123,9 @@ def test_a_writer_waiting_too_long_is_busy(db_target, monkeypatch) -> None:
         if store.backend == "sqlite":
             holder.exec_driver_sql("BEGIN IMMEDIATE")
         else:
-            holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": dialect.WRITE_LOCK_KEY})
+            holder.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": dialect.WRITE_LOCK_KEY}
+            )
         with pytest.raises(PlannerError) as err:
             store.save_scenario(default_scenario("jinjiang"))
         assert err.value.key == "store.busy"
@@ -132,6 +134,25 @@ def test_a_writer_waiting_too_long_is_busy(db_target, monkeypatch) -> None:
     finally:
         holder.close()
     assert store.save_scenario(default_scenario("jinjiang")).id == 1
+
+
+def _child_pool(url: str) -> tuple[int, int]:
+    """In a forked child: idle connections inherited, then scenarios seen."""
+    inherited = dialect.engine(url).pool.checkedin()
+    return inherited, len(Store(url).list_scenarios())
+
+
+def test_a_forked_process_opens_its_own_connections(pg_server) -> None:
+    import multiprocessing as mp
+
+    url = pg_server.new_database()
+    store = Store(url)
+    store.save_scenario(default_scenario("jinjiang"))
+    assert dialect.engine(url).pool.checkedin() >= 1  # the parent keeps an idle one
+    with mp.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_child_pool, (url,)) == (0, 1)  # none shared with the parent
+    assert len(store.list_scenarios()) == 1  # the parent's connections still work
+    dialect.forget(url)
 
 
 def test_sweeps_preferences_and_inventory_edits_on_both(db_target) -> None:

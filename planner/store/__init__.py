@@ -28,7 +28,8 @@ Modules (one per group of tables)
 Every write runs in a transaction on its own connection holding the database's one
 write lock (SQLite's ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so several app
 sessions, app processes and run workers can write at the same time without corrupting
-anything. A :class:`Store` holds no open connection and may be shared between threads.
+anything. A :class:`Store` holds no open connection (a server's are pooled per process)
+and may be shared between threads.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ lives in :mod:`~planner.store.dialect`. Every write runs in a transaction holdin
 database's one write lock (SQLite's ``BEGIN IMMEDIATE`` with a busy timeout and
 write-ahead logging; a PostgreSQL advisory lock), so several app sessions, app
 processes and run workers can write at the same time without corrupting anything or
-losing a write. A :class:`Database` holds no open connection and may be shared between
-threads. Opening an older database applies the missing migrations
+losing a write. A :class:`Database` holds no open connection (an SQLite file is
+closed after every call; a server's connections are pooled per process) and may be
+shared between threads. Opening an older database applies the missing migrations
 (:data:`~planner.store.migrations.MIGRATIONS`) in one transaction; a database written
 by a newer version of the planner is refused, not damaged.
 """

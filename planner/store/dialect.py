@@ -4,9 +4,9 @@ The tables' modules write their SQL once, in the subset both databases understan
 (``?`` parameters, ``RETURNING id``, ``ON CONFLICT … DO NOTHING``); the schema is
 written once too (:mod:`~planner.store.migrations`, SQLite's DDL). What cannot be
 written once lives here: how to reach the database (an engine per target, cached per
-process, holding no open connection between calls), how a write transaction takes the
-one write lock, how the DDL's few SQLite words read on PostgreSQL, and how a driver's
-error reads as a message.
+process: a file closed after every call, a server's connections pooled), how a write
+transaction takes the one write lock, how the DDL's few SQLite words read on
+PostgreSQL, and how a driver's error reads as a message.
 
 A target is ``postgresql://user@host:port/db`` (or ``postgresql+psycopg://…``) for a
 server, anything else a path of an SQLite file.
@@ -14,8 +14,9 @@ server, anything else a path of an SQLite file.
 
 from __future__ import annotations
 
-import functools
+import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "begin_write",
     "engine",
     "error_kind",
+    "forget",
     "is_server",
     "prepare",
     "schema_statement",
@@ -89,21 +91,62 @@ def server_address(target: str | Path) -> tuple[str, str]:
     return host, str(url.port or url.query.get("port") or 5432)
 
 
-@functools.cache
+#: Idle connections to a server an app process keeps for its next calls.
+SERVER_POOL_SIZE = 4
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
 def engine(target: str) -> Engine:
     """The engine of ``target``, one per process and target.
 
-    ``NullPool``: a connection is opened for each read or write and closed after it,
-    so no file stays open between calls and a forked worker inherits no connection.
+    A file's connections are not pooled (``NullPool``): each read or write opens the
+    file and closes it after, so no file stays open between calls. A server's are
+    (at most :data:`SERVER_POOL_SIZE` idle, checked before use, so a restarted server
+    costs no error): opening one costs a round trip and an authentication on every
+    call otherwise. A forked process drops the pool it inherited (:func:`_forked`).
     """
+    with _engines_lock:
+        found = _engines.get(target)
+        if found is None:
+            found = _engines[target] = _new_engine(target)
+        return found
+
+
+def _new_engine(target: str) -> Engine:
     url = _url(target)
     if url.get_backend_name() == "sqlite":
         eng = sa.create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_S})
         sa.event.listen(eng, "connect", _sqlite_connected)
         return eng
     return sa.create_engine(
-        url, poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+        url,
+        pool_size=SERVER_POOL_SIZE,
+        max_overflow=16,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
     )
+
+
+def forget(target: str) -> None:
+    """Close the idle connections to ``target`` and drop its engine (tests that throw
+    a database away; a long-lived process never needs this)."""
+    with _engines_lock:
+        found = _engines.pop(target, None)
+    if found is not None:
+        found.dispose()
+
+
+def _forked() -> None:
+    # A child must not use its parent's pooled connections (two processes on one
+    # socket): forget them without closing them under the parent's feet.
+    for eng in _engines.values():
+        eng.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _sqlite_connected(dbapi_connection: Any, _record: Any) -> None:
