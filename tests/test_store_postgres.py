@@ -199,6 +199,8 @@ def test_db_upgrade_and_check(db_target, capsys) -> None:
     out = capsys.readouterr().out
     assert f"schema version 0, this program needs {SCHEMA_VERSION}" in out
     assert "db upgrade" in out
+    if not str(target).startswith("postgresql"):
+        assert not Path(target).exists()  # checking created nothing
     assert main(["db", "upgrade", "--db", target, "--lang", "en"]) == 0
     assert f"from schema version 0 to {SCHEMA_VERSION}" in capsys.readouterr().out
     assert Store(target, upgrade=False).schema_version() == SCHEMA_VERSION

@@ -14,6 +14,7 @@ error (cannot reach or read the database, or it is newer than this program).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from planner.i18n import t
 
@@ -38,7 +39,9 @@ def _check(args: argparse.Namespace) -> int:
     from planner.store import SCHEMA_VERSION
 
     database = _database(args)
-    found = database.schema_version()  # store.unreachable, store.too_new… end with 2
+    missing = database.backend == "sqlite" and not Path(database.path).exists()
+    # a check creates no file; store.unreachable, store.too_new… end with status 2
+    found = 0 if missing else database.schema_version()
     if found < SCHEMA_VERSION:
         print(
             t("cli.db.behind", args.lang, where=database.shown, found=found, known=SCHEMA_VERSION)

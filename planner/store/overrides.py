@@ -184,7 +184,7 @@ class OverrideTables(Database):
                     user_role=role,
                 )
         except IntegrityError as err:
-            # Writers are serialised (BEGIN IMMEDIATE), so this is not expected; either
+            # Writers are serialised (the write lock), so this is not expected; either
             # way it is never a silent overwrite.
             raise PlannerError("store.busy") from err
         return record, scenario

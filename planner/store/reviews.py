@@ -130,7 +130,7 @@ class ReviewTables(Database):
                     )  # fmt: skip
                     stored.append(replace(decision, id=_returned_id(cur)))
         except IntegrityError as err:
-            # Writers are serialised (BEGIN IMMEDIATE) and the scenario and plan were
+            # Writers are serialised (the write lock) and the scenario and plan were
             # checked inside the transaction, so this is not expected; either way it is
             # never a silent overwrite.
             raise PlannerError("store.busy") from err
