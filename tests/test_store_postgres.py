@@ -85,6 +85,8 @@ def test_migrations_from_empty_give_the_same_schema_on_both(tmp_path, pg_server)
     columns = {c["name"]: c for c in sa.inspect(dialect.engine(url)).get_columns("plans")}
     assert isinstance(columns["seconds"]["type"], sa.Float)
     assert columns["seconds"]["type"].precision in (None, 53)  # DOUBLE PRECISION, not REAL
+    assert isinstance(columns["id"]["type"], sa.BigInteger)  # SQLite's 8-byte INTEGER
+    assert isinstance(columns["scenario_id"]["type"], sa.BigInteger)
     files = sa.inspect(dialect.engine(url)).get_columns("plan_files")
     assert isinstance(next(c for c in files if c["name"] == "data")["type"], sa.LargeBinary)
     # each migration applied once, in one go

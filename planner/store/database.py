@@ -282,9 +282,12 @@ class Database:
         if found == SCHEMA_VERSION:
             return found, found
         with self._write() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version "
-                "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            conn.sa.exec_driver_sql(
+                dialect.schema_statement(
+                    "CREATE TABLE IF NOT EXISTS schema_version "
+                    "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+                    self.backend,
+                )
             )
             found = _version(conn)  # again inside the lock: another process may have migrated
             if found > SCHEMA_VERSION:
