@@ -313,3 +313,17 @@ def test_two_app_processes_decide_at_once_and_lose_nothing(db_target) -> None:
         for sites, seen, newer in r["conflicts"]:
             assert newer and all((site, v) in versions for site, v in newer)
             assert all(site in sites and v > seen[site] for site, v in newer)
+
+
+def test_sql_is_written_once_with_question_marks(db_target) -> None:
+    """The tables' ``?`` parameters reach both drivers; a ``?`` or ``:word`` inside a
+    quoted literal stays text."""
+    from planner.store.database import _statement
+
+    clause, count = _statement("SELECT ? AS a, 'why? ask :noon' AS b, ? AS c")
+    assert count == 2 and set(clause.compile().params) == {"p0", "p1"}
+    store = Store(db_target)
+    with store._read() as conn:
+        row = conn.execute("SELECT ? AS a, 'why? ask :noon' AS b, ? AS c", ("x", "y")).fetchone()
+    assert (row["a"], row["b"], row["c"]) == ("x", "why? ask :noon", "y") == tuple(row)
+    assert row.keys() == ["a", "b", "c"]

@@ -59,14 +59,14 @@ _QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?")
 
 @functools.cache
 def _statement(sql: str) -> tuple[sa.TextClause, int]:
-    """``sql`` with its ``?`` parameters named ``:p0``, ``:p1``… (marks inside quoted
-    literals left alone), and their number."""
+    """``sql`` with its ``?`` parameters named ``:p0``, ``:p1``…, and their number.
+    Quoted literals are left as they are (a ``?`` or ``:word`` in one is text)."""
     count = 0
 
     def name(match: re.Match[str]) -> str:
         nonlocal count
         if match.group(0) != "?":
-            return match.group(0)
+            return match.group(0).replace(":", "\\:")  # not a bound parameter
         count += 1
         return f":p{count - 1}"
 
