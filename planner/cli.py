@@ -22,7 +22,8 @@ writes ``sweep.csv`` and ``sweep.png`` into DIR. Exit status 0 when every point 
 solved, 1 when some failed.
 
 ``python -m planner users add|list|set-role|disable|enable|reset-password …`` manages
-the accounts (:mod:`planner.accounts.commands`).
+the accounts (:mod:`planner.accounts.commands`); ``python -m planner db upgrade|check``
+the database's schema (:mod:`planner.store.commands`).
 
 Every error is one line on standard error, in the language of ``--lang``, with exit
 status 2 and no traceback: a :class:`~planner.i18n.PlannerError` prints its message
@@ -54,6 +55,7 @@ from planner.plan import Plan
 from planner.run import run_plan
 from planner.scenario import Scenario, default_scenario
 from planner.scenario.checks import check_region, value_warnings
+from planner.store.commands import add_parser as add_db_parser
 
 if TYPE_CHECKING:
     from planner.sweep import SweepProgress
@@ -443,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
     w.set_defaults(func=_sweep)
     add_users_parser(sub)
+    add_db_parser(sub)
     return parser
 
 

@@ -30,6 +30,8 @@ need=()
 fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || need+=(fonts-noto-cjk)
 if [ "$DEV" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # A real PostgreSQL server for the store's tests (tests/pg_server.py starts its own).
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   SUDO=""

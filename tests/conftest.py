@@ -156,6 +156,34 @@ def store(planner_home):
     return Store(planner_home / "planner.sqlite")
 
 
+@pytest.fixture(scope="session")
+def pg_server(request):
+    """A PostgreSQL server started for the session (:mod:`tests.pg_server`), stopped and
+    removed at the end; the tests that need it skip when PostgreSQL is not installed."""
+    from tests.pg_server import PostgresServer, bindir
+
+    folder = bindir()
+    if folder is None:
+        pytest.skip("PostgreSQL is not installed (scripts/setup.sh --dev installs it)")
+    server = PostgresServer(folder)
+    request.addfinalizer(server.stop)
+    server.start()
+    return server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request, tmp_path) -> str | Path:
+    """An empty database for one test, on each backend: an SQLite file, or a new
+    database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return tmp_path / "planner.sqlite"
+    from planner.store import dialect
+
+    url = request.getfixturevalue("pg_server").new_database()
+    request.addfinalizer(lambda: dialect.forget(url))  # its pooled connections
+    return url
+
+
 def pytest_collection_modifyitems(config, items):
     """A browser test starts Chromium and often the app: it is slow by definition, so
     ``-m "not slow"`` (the fast loop) leaves every browser test out."""

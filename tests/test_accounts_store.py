@@ -31,9 +31,10 @@ def _plan_folder(tmp_path):
 
 
 @pytest.fixture
-def setup(tmp_path):
-    """A store with one scenario and one plan (made in local mode), and a plan folder."""
-    store = Store(tmp_path / "planner.sqlite")
+def setup(tmp_path, db_target):
+    """A store with one scenario and one plan (made in local mode), and a plan folder;
+    on each backend (an SQLite file, a PostgreSQL server)."""
+    store = Store(db_target)
     scenario_id = store.save_scenario(replace(SCENARIO, name="a")).id
     folder = _plan_folder(tmp_path)
     plan_id = store.save_plan(scenario_id, folder).id

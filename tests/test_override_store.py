@@ -14,14 +14,16 @@ from planner.i18n import PlannerError
 from planner.scenario import Scenario
 from planner.scenario.overrides import REVERT, apply_override
 from planner.store import MIGRATIONS, SCHEMA_VERSION, Store
+from tests.pg_server import execute
 from tests.test_existing_network import scenario as small_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def saved(tmp_path) -> tuple[Store, int]:
-    store = Store(tmp_path / "planner.sqlite")
+def saved(db_target) -> tuple[Store, int]:
+    """A saved scenario on each backend (an SQLite file, a PostgreSQL server)."""
+    store = Store(db_target)
     return store, store.save_scenario(small_scenario()).id
 
 
@@ -102,8 +104,7 @@ def test_deleting_the_scenario_deletes_its_overrides(saved) -> None:
     store, sid = saved
     store.record_override(sid, "station", "E3", "close", "keep", "王工", "已补办执照", 0)
     store.delete_scenario(sid)
-    with sqlite3.connect(store.path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM site_overrides").fetchone()[0] == 0
+    assert execute(store.path, "SELECT COUNT(*) FROM site_overrides") == [(0,)]
 
 
 def test_no_code_changes_or_deletes_an_override_row() -> None:

@@ -129,8 +129,9 @@ def test_bad_decisions_are_explained(kwargs, key, zh) -> None:
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
-    return Store(tmp_path / "planner.sqlite")
+def store(db_target) -> Store:
+    """An empty store on each backend (an SQLite file, a PostgreSQL server)."""
+    return Store(db_target)
 
 
 @pytest.fixture

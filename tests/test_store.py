@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,11 +11,14 @@ import pytest
 from planner.i18n import PlannerError
 from planner.scenario import Scenario, default_scenario
 from planner.store import MIGRATIONS, SCHEMA_VERSION, Store, default_path
+from planner.store.database import IntegrityError
+from tests.pg_server import execute
 
 
 @pytest.fixture
-def db(tmp_path) -> Path:
-    return tmp_path / "planner.sqlite"
+def db(db_target) -> Path | str:
+    """An empty database: an SQLite file, or one on the test PostgreSQL server."""
+    return db_target
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +108,7 @@ def test_scenarios_persist_across_store_objects(db) -> None:
     (loaded,) = again.list_scenarios()
     assert loaded.id == saved.id and loaded.scenario == default_scenario("wenzhou")
     assert loaded.scenario.stations.count == 1550
-    with sqlite3.connect(db) as conn:
-        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
+    versions = [row[0] for row in execute(db, "SELECT version FROM schema_version")]
     assert versions == [v for v, _ in MIGRATIONS]  # each migration applied once
 
 
@@ -164,8 +165,7 @@ def test_deleting_a_scenario_deletes_its_plans_and_files(db, plan_folder) -> Non
 
     store.delete_scenario(gone.id)
     assert [r.id for r in store.list_plans()] == [kept_plan.id]
-    with sqlite3.connect(db) as conn:
-        plan_ids = {row[0] for row in conn.execute("SELECT DISTINCT plan_id FROM plan_files")}
+    plan_ids = {row[0] for row in execute(db, "SELECT DISTINCT plan_id FROM plan_files")}
     assert plan_ids == {kept_plan.id}
 
     with pytest.raises(PlannerError) as err:  # a run finishing after its scenario was deleted
@@ -176,11 +176,11 @@ def test_deleting_a_scenario_deletes_its_plans_and_files(db, plan_folder) -> Non
 
 def test_newer_schema_is_left_untouched(db) -> None:
     Store(db)
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "INSERT INTO schema_version (version, applied_at) VALUES (?, 'future')",
-            (SCHEMA_VERSION + 1,),
-        )
+    execute(
+        db,
+        "INSERT INTO schema_version (version, applied_at) VALUES (:v, 'future')",
+        {"v": SCHEMA_VERSION + 1},
+    )
     with pytest.raises(PlannerError) as err:
         Store(db)
     assert err.value.key == "store.too_new"
@@ -199,11 +199,16 @@ def test_not_a_database_is_a_plain_message(tmp_path) -> None:
 def test_a_failed_write_changes_nothing(db, plan_folder) -> None:
     store = Store(db)
     scenario = store.save_scenario(default_scenario("jinjiang"))
-    with sqlite3.connect(db) as conn:  # the second statement of the transaction fails
-        conn.execute(
-            "CREATE TRIGGER boom BEFORE INSERT ON plan_files BEGIN SELECT RAISE(ABORT, 'boom'); END"
+    # the second statement of the transaction fails
+    if store.backend == "sqlite":
+        execute(
+            db,
+            "CREATE TRIGGER boom BEFORE INSERT ON plan_files "
+            "BEGIN SELECT RAISE(ABORT, 'boom'); END",
         )
-    with pytest.raises(sqlite3.IntegrityError):
+    else:
+        execute(db, "ALTER TABLE plan_files ADD CONSTRAINT boom CHECK (name = '')")
+    with pytest.raises(IntegrityError):
         store.save_plan(scenario.id, plan_folder)
     assert store.list_plans() == []  # the plan row was rolled back with its files
     assert store.get_scenario(scenario.id).plans == 0
@@ -232,8 +237,8 @@ def test_concurrent_writers_do_not_corrupt(db) -> None:
     store = Store(db)
     names = sorted(r.name for r in store.list_scenarios())
     assert names == sorted(f"w{w}-{i}-renamed" for w in range(workers) for i in range(count))
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if store.backend == "sqlite":
+        assert execute(db, "PRAGMA integrity_check") == [("ok",)]
 
 
 def test_concurrent_threads_share_one_store(db, plan_folder) -> None:
@@ -245,3 +250,40 @@ def test_concurrent_threads_share_one_store(db, plan_folder) -> None:
         records = list(pool.map(lambda _: store.save_plan(scenario.id, plan_folder), range(8)))
     assert len({r.id for r in records}) == 8
     assert all(store.plan_files(r.id) == store.plan_files(records[0].id) for r in records)
+
+
+def test_a_file_written_before_sqlalchemy_opens_and_grows(tmp_path) -> None:
+    """A file as the planner wrote it with the plain sqlite3 module (every migration,
+    rows with AUTOINCREMENT ids, a BLOB) reads back and takes new rows after the old."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+        for version, statements in MIGRATIONS:
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+        data = default_scenario("jinjiang").to_json()
+        conn.execute(
+            "INSERT INTO scenarios (id, region, name, data, created_at, updated_at) "
+            "VALUES (41, 'jinjiang', '旧情景', ?, 'then', 'then')",
+            (data,),
+        )
+        conn.execute(
+            "INSERT INTO plans (id, scenario_id, region, scenario_name, scenario, status, "
+            "kpis, results, created_at) VALUES (7, 41, 'jinjiang', '旧情景', ?, 'optimal', "
+            "'{}', '[]', 'then')",
+            (data,),
+        )
+        conn.execute(
+            "INSERT INTO plan_files VALUES (7, 'a.bin', ?)", (sqlite3.Binary(b"\x00\xff" * 50),)
+        )
+    conn.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    (old,) = store.list_scenarios()
+    assert (old.id, old.name, old.plans) == (41, "旧情景", 1)
+    assert old.scenario.stations == default_scenario("jinjiang").stations
+    assert store.plan_files(7) == {"a.bin": b"\x00\xff" * 50}
+    assert store.save_scenario(Scenario(name="新", region="jinjiang")).id == 42

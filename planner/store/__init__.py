@@ -1,15 +1,17 @@
-"""Persistence of scenarios, plans, review decisions and sweeps in SQLite.
+"""Persistence of scenarios, plans, review decisions and sweeps in SQLite or PostgreSQL.
 
-One database file holds every saved scenario and every plan computed from it, so both
-survive an app restart. The file is ``$PLANNER_HOME/planner.sqlite`` (default
-``~/.recycling-planner/planner.sqlite``); the environment variable ``PLANNER_DB`` names
-another file.
+One database holds every saved scenario and every plan computed from it, so both
+survive an app restart. By default it is the SQLite file
+``$PLANNER_HOME/planner.sqlite`` (default ``~/.recycling-planner/planner.sqlite``); the
+environment variable ``PLANNER_DB`` names another file, or a PostgreSQL server that
+several app processes share (``postgresql://user@host:port/db``).
 
 Modules (one per group of tables)
 ---------------------------------
 :mod:`~planner.store.database`
-    The file, its connections and transactions, and table ``schema_version`` (one row
-    per applied migration); :mod:`~planner.store.migrations` holds the schema.
+    The database, its connections and transactions, and table ``schema_version`` (one
+    row per applied migration); :mod:`~planner.store.migrations` holds the schema and
+    :mod:`~planner.store.dialect` what differs between SQLite and PostgreSQL.
 :mod:`~planner.store.scenarios`
     Table ``scenarios``.
 :mod:`~planner.store.plans`
@@ -23,10 +25,11 @@ Modules (one per group of tables)
 :mod:`~planner.store.users`
     Tables ``users``, ``login_attempts`` and ``sessions`` (:mod:`planner.accounts`).
 
-Every write runs in a ``BEGIN IMMEDIATE`` transaction on its own connection with a busy
-timeout, and the file uses write-ahead logging, so several app sessions and run workers
-can write at the same time without corrupting it. A :class:`Store` holds no open
-connection and may be shared between threads.
+Every write runs in a transaction on its own connection holding the database's one
+write lock (SQLite's ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so several app
+sessions, app processes and run workers can write at the same time without corrupting
+anything. A :class:`Store` holds no open connection (a server's are pooled per process)
+and may be shared between threads.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class Store(
     UserTables,
 ):
     """Scenarios, plans, review decisions, overrides, inventory edits and sweeps in one
-    SQLite file.
+    database (an SQLite file or a PostgreSQL server).
 
     The class is assembled from one mixin per group of tables (each a subclass of
     :class:`~planner.store.database.Database`, which owns the file, its connections
@@ -82,12 +85,14 @@ class Store(
     Parameters
     ----------
     path
-        Database file; default :func:`default_path`. Created, with its folder and
-        schema, on first use; an older file gains the migrations it lacks.
+        Database file, or ``postgresql://`` URL of a server; default
+        :func:`default_path`. Created, with its folder and schema, on first use; an
+        older database gains the migrations it lacks.
 
     Raises
     ------
     PlannerError
-        ``store.unreadable`` when the file is not a database, ``store.too_new`` when
-        its schema is newer than this program's.
+        ``store.unreadable`` when the file is not a database, ``store.unreachable``
+        when no server answers, ``store.too_new`` when its schema is newer than this
+        program's.
     """

@@ -17,7 +17,7 @@ from planner.accounts.roles import LOCAL
 from planner.data.edit.inventory import SiteEdit
 from planner.i18n import PlannerError
 from planner.plan.review import MAX_REASON, MAX_REVIEWER
-from planner.store.database import Database, _now
+from planner.store.database import Database, _now, _returned_id
 
 __all__ = ["InventoryEditRecord", "InventoryTables", "edit_note"]
 
@@ -122,10 +122,10 @@ class InventoryTables(Database):
                 cur = conn.execute(
                     "INSERT INTO inventory_edits (region, site_id, field, old_value, "
                     "new_value, author, reason, created_at, user_name, user_role) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     row,
                 )
-                stored.append(InventoryEditRecord(int(cur.lastrowid), *row))
+                stored.append(InventoryEditRecord(_returned_id(cur), *row))
         return stored
 
     def inventory_history(

@@ -1,8 +1,15 @@
 """The database schema, as the migrations that build it.
 
-Opening a file applies the migrations it lacks (:meth:`planner.store.database.Database`);
-the highest applied is the schema's version. Never edit a released migration: a file
-written by an earlier version of the planner must still open. Append a new one.
+Opening a database applies the migrations it lacks (:meth:`planner.store.database.Database`,
+``python -m planner db upgrade``); the highest applied is the schema's version. Never
+edit a released migration: a database written by an earlier version of the planner must
+still open. Append a new one.
+
+The statements are written once, in SQLite's words; on PostgreSQL the few that differ
+(``INTEGER PRIMARY KEY AUTOINCREMENT``, ``BLOB``, ``REAL``) are read as its own by
+:func:`planner.store.dialect.schema_statement`, which a new migration may rely on: keep
+to those words and to SQL both databases accept (``ALTER TABLE … ADD COLUMN``, ``CREATE
+INDEX``; no ``PRAGMA``, no table rebuilds without a test on both).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ and a change made on a version someone else has moved past is refused.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,7 @@ from planner.plan.review import MAX_REASON, MAX_REVIEWER
 from planner.scenario import Scenario
 from planner.scenario.existing import EXISTING_ACTIONS
 from planner.scenario.overrides import OVERRIDE_CHOICES, REVERT, apply_override
-from planner.store.database import Database, _now
+from planner.store.database import Database, IntegrityError, Row, _now, _returned_id
 
 __all__ = ["OverrideRecord", "OverrideTables"]
 
@@ -164,14 +163,14 @@ class OverrideTables(Database):
                 cur = conn.execute(
                     "INSERT INTO site_overrides (scenario_id, tier, site_id, old_action, "
                     "new_action, author, reason, version, created_at, user_name, user_role) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         int(scenario_id), str(tier), site_id, old_action, new_action, author,
                         reason, version + 1, now, user, role,
                     ),
                 )  # fmt: skip
                 record = OverrideRecord(
-                    id=int(cur.lastrowid),
+                    id=_returned_id(cur),
                     scenario_id=int(scenario_id),
                     tier=str(tier),
                     site_id=site_id,
@@ -184,8 +183,8 @@ class OverrideTables(Database):
                     user_name=user,
                     user_role=role,
                 )
-        except sqlite3.IntegrityError as err:
-            # Writers are serialised (BEGIN IMMEDIATE), so this is not expected; either
+        except IntegrityError as err:
+            # Writers are serialised (the write lock), so this is not expected; either
             # way it is never a silent overwrite.
             raise PlannerError("store.busy") from err
         return record, scenario
@@ -214,7 +213,7 @@ class OverrideTables(Database):
         return {row["site_id"]: int(row["v"]) for row in rows}
 
 
-def _record(row: sqlite3.Row) -> OverrideRecord:
+def _record(row: Row) -> OverrideRecord:
     return OverrideRecord(
         id=int(row["id"]),
         scenario_id=int(row["scenario_id"]),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ from planner.i18n import PlannerError
 from planner.plan import Plan
 from planner.scenario import Scenario
 from planner.spreadsheet import csv_bytes
-from planner.store.database import Database, _now
+from planner.store.database import Database, Row, _now, _returned_id
 
 __all__ = ["PlanRecord", "PlanTables"]
 
@@ -144,7 +143,7 @@ class PlanTables(Database):
             cur = conn.execute(
                 "INSERT INTO plans (scenario_id, region, scenario_name, scenario, status, "
                 "kpis, results, seconds, created_at, parent_id, review, user_name, user_role) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     int(scenario_id),
                     str(scenario.get("region", "")),
@@ -160,10 +159,10 @@ class PlanTables(Database):
                     *self._acting(),
                 ),
             )
-            plan_id = int(cur.lastrowid)
+            plan_id = _returned_id(cur)
             conn.executemany(
                 "INSERT INTO plan_files (plan_id, name, data) VALUES (?, ?, ?)",
-                [(plan_id, name, sqlite3.Binary(data)) for name, data in files.items()],
+                [(plan_id, name, bytes(data)) for name, data in files.items()],
             )
         return self.get_plan(plan_id)
 
@@ -230,7 +229,7 @@ class PlanTables(Database):
         self._delete("plans", int(plan_id), "store.no_plan")
 
 
-def _plan_record(row: sqlite3.Row) -> PlanRecord:
+def _plan_record(row: Row) -> PlanRecord:
     return PlanRecord(
         id=int(row["id"]),
         scenario_id=int(row["scenario_id"]),

@@ -10,7 +10,6 @@ since they were shown is refused as a whole (:class:`ReviewConflict`).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -27,7 +26,7 @@ from planner.plan.review import (
     next_state,
     replay,
 )
-from planner.store.database import Database, _now
+from planner.store.database import Connection, Database, IntegrityError, Row, _now, _returned_id
 
 __all__ = ["ReviewConflict", "ReviewTables"]
 
@@ -123,22 +122,22 @@ class ReviewTables(Database):
                     cur = conn.execute(
                         "INSERT INTO review_decisions (scenario_id, plan_id, tier, site_id, "
                         "action, reviewer, reason, move_to, version, created_at, user_name, "
-                        "user_role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "user_role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                         (
                             decision.scenario_id, decision.plan_id, tier, site_id, action,
                             reviewer, reason, moved, version, now, user, role,
                         ),
                     )  # fmt: skip
-                    stored.append(replace(decision, id=int(cur.lastrowid)))
-        except sqlite3.IntegrityError as err:
-            # Writers are serialised (BEGIN IMMEDIATE) and the scenario and plan were
+                    stored.append(replace(decision, id=_returned_id(cur)))
+        except IntegrityError as err:
+            # Writers are serialised (the write lock) and the scenario and plan were
             # checked inside the transaction, so this is not expected; either way it is
             # never a silent overwrite.
             raise PlannerError("store.busy") from err
         return stored
 
     def _site_history(
-        self, conn: sqlite3.Connection, scenario_id: int, sites: Sequence[tuple[str, str]]
+        self, conn: Connection, scenario_id: int, sites: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], list[Decision]]:
         wanted = set(sites)
         rows = conn.execute(
@@ -173,7 +172,7 @@ class ReviewTables(Database):
         return replay(self.review_history(scenario_id))
 
 
-def _decision(row: sqlite3.Row) -> Decision:
+def _decision(row: Row) -> Decision:
     return Decision(
         id=int(row["id"]),
         scenario_id=int(row["scenario_id"]),

@@ -8,12 +8,11 @@ plans, their files and its review decisions (foreign keys with ``ON DELETE CASCA
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, replace
 
 from planner.i18n import PlannerError
 from planner.scenario import Scenario
-from planner.store.database import Database, _now
+from planner.store.database import Connection, Database, IntegrityError, Row, _now, _returned_id
 
 __all__ = ["ScenarioRecord", "ScenarioTables"]
 
@@ -90,13 +89,8 @@ class ScenarioTables(Database):
         """``base``, or ``base (2)``, ``base (3)``… — the first name free in ``region``."""
         base = base.strip() or "scenario"
         with self._read() as conn:
-            taken = {
-                row["name"]
-                for row in conn.execute(
-                    "SELECT name FROM scenarios WHERE region = ? AND id IS NOT ?",
-                    (region, exclude),
-                )
-            }
+            rows = conn.execute("SELECT id, name FROM scenarios WHERE region = ?", (region,))
+            taken = {row["name"] for row in rows if exclude is None or row["id"] != int(exclude)}
         name, n = base, 1
         while name in taken:
             n += 1
@@ -146,10 +140,10 @@ class ScenarioTables(Database):
                 if scenario_id is None:
                     cur = conn.execute(
                         "INSERT INTO scenarios (region, name, data, created_at, updated_at, "
-                        "user_name, user_role) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "user_name, user_role) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                         (scenario.region, name, scenario.to_json(), now, now, user, role),
                     )
-                    scenario_id = int(cur.lastrowid)
+                    scenario_id = _returned_id(cur)
                 else:
                     if expected is not None:
                         _check_unchanged(conn, int(scenario_id), expected)
@@ -163,7 +157,7 @@ class ScenarioTables(Database):
                     )  # fmt: skip
                     if cur.rowcount == 0:
                         raise PlannerError("store.no_scenario", id=scenario_id)
-        except sqlite3.IntegrityError as err:
+        except IntegrityError as err:
             raise PlannerError("store.name_taken", region=scenario.region, name=name) from err
         return self.get_scenario(scenario_id)
 
@@ -187,7 +181,7 @@ class ScenarioTables(Database):
         self._delete("scenarios", int(scenario_id), "store.no_scenario")
 
 
-def _check_unchanged(conn: sqlite3.Connection, scenario_id: int, expected: Scenario) -> None:
+def _check_unchanged(conn: Connection, scenario_id: int, expected: Scenario) -> None:
     """Refuse (``store.scenario_changed``) when the stored scenario is not ``expected``."""
     row = conn.execute(
         "SELECT name, data, updated_at FROM scenarios WHERE id = ?", (scenario_id,)
@@ -202,7 +196,7 @@ def _check_unchanged(conn: sqlite3.Connection, scenario_id: int, expected: Scena
         )
 
 
-def _scenario_record(row: sqlite3.Row) -> ScenarioRecord:
+def _scenario_record(row: Row) -> ScenarioRecord:
     scenario = Scenario.from_dict(json.loads(row["data"]))
     return ScenarioRecord(
         id=int(row["id"]),
@@ -211,7 +205,7 @@ def _scenario_record(row: sqlite3.Row) -> ScenarioRecord:
         scenario=replace(scenario, name=row["name"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        plans=int(row["n"]) if "n" in row.keys() else 0,  # noqa: SIM118 (sqlite3.Row)
+        plans=int(row["n"]) if "n" in row.keys() else 0,  # noqa: SIM118 (Row)
         user_name=row["user_name"],
         user_role=row["user_role"],
     )

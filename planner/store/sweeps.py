@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 
 from planner.i18n import PlannerError
 from planner.plan import Plan
-from planner.store.database import Database, _now
+from planner.store.database import Database, Row, _now
 from planner.store.plans import _plan_from_files
 
 __all__ = ["SweepPointRecord", "SweepRecord", "SweepTables"]
@@ -145,17 +144,17 @@ class SweepTables(Database):
         now = _now()
         with self._write() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO sweeps (id, region, name, definition, total, "
+                "INSERT INTO sweeps (id, region, name, definition, total, "
                 "created_at, updated_at, user_name, user_role) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     sweep_id, region, name, json.dumps(dict(definition), ensure_ascii=False),
                     len(points), now, now, *self._acting(),
                 ),
             )  # fmt: skip
             conn.executemany(
-                "INSERT OR IGNORE INTO sweep_points (sweep_id, point_key, idx, params, "
-                "scenario, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sweep_points (sweep_id, point_key, idx, params, "
+                "scenario, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [
                     (
                         sweep_id, p["key"], int(p["index"]),
@@ -289,7 +288,7 @@ _POINT_QUERY = (
 )
 
 
-def _sweep_record(row: sqlite3.Row) -> SweepRecord:
+def _sweep_record(row: Row) -> SweepRecord:
     return SweepRecord(
         id=row["id"],
         region=row["region"],
@@ -303,7 +302,7 @@ def _sweep_record(row: sqlite3.Row) -> SweepRecord:
     )
 
 
-def _sweep_point(row: sqlite3.Row) -> SweepPointRecord:
+def _sweep_point(row: Row) -> SweepPointRecord:
     def _json(name: str) -> Any:
         return json.loads(row[name]) if row[name] else None
 

@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import sqlite3
 from dataclasses import dataclass
 
 from planner.accounts.passwords import hash_password, verify_password
 from planner.accounts.roles import LOCAL, Actor, check, check_role
 from planner.i18n import PlannerError
-from planner.store.database import Database
+from planner.store.database import Connection, Database, IntegrityError, Row
 
 __all__ = [
     "FAILURE_WINDOW",
@@ -81,7 +80,7 @@ class LoginResult:
     expires_at: str
 
 
-def _user(row: sqlite3.Row) -> UserRecord:
+def _user(row: Row) -> UserRecord:
     return UserRecord(
         id=int(row["id"]),
         name=row["name"],
@@ -157,7 +156,7 @@ class UserTables(Database):
                     "created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?)",
                     (name, str(display_name).strip(), role, digest, stamp, stamp),
                 )
-        except sqlite3.IntegrityError as err:
+        except IntegrityError as err:
             raise PlannerError("auth.name_taken", name=name) from err
         return self.get_user(name)
 
@@ -194,7 +193,7 @@ class UserTables(Database):
 
     # --- logging in ------------------------------------------------------------------
 
-    def _failures(self, conn: sqlite3.Connection, name: str, moment: dt.datetime) -> list[str]:
+    def _failures(self, conn: Connection, name: str, moment: dt.datetime) -> list[str]:
         """Times of ``name``'s failed logins within the window, after its last success."""
         since = _stamp(moment - FAILURE_WINDOW)
         last_ok = conn.execute(
