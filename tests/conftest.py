@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.pg_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -36,12 +37,6 @@ def reference_data(*parts: str) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class AppServer:
     """``streamlit run app.py`` in a subprocess on a free local port.
 
@@ -53,7 +48,7 @@ class AppServer:
 
     def __init__(self, home: Path) -> None:
         self.home = Path(home)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = self.home.parent / f"streamlit-{self.port}.log"
         env = {**os.environ, "PLANNER_HOME": str(self.home)}

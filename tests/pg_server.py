@@ -36,7 +36,8 @@ def bindir() -> Path | None:
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free local TCP port (for a test server)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -55,7 +56,7 @@ class PostgresServer:
         self.bin = Path(bin_folder)
         self.folder = Path(tempfile.mkdtemp(prefix="planner-pg-"))
         self.data = self.folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = "postgres"
         self._count = itertools.count(1)
         self._as_postgres = os.geteuid() == 0  # the server refuses to run as root

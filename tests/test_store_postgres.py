@@ -96,9 +96,9 @@ def test_migrations_from_empty_give_the_same_schema_on_both(tmp_path, pg_server)
 
 
 def test_an_unreachable_server_is_named_and_its_password_never_shown(monkeypatch) -> None:
-    from tests.pg_server import _free_port
+    from tests.pg_server import free_port
 
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     url = f"postgresql://planner:s3cret-pw@127.0.0.1:{port}/planner"
     with pytest.raises(PlannerError) as err:
         Store(url)
@@ -223,9 +223,9 @@ def test_db_upgrade_and_check(db_target, capsys) -> None:
 
 
 def test_db_check_of_an_unreachable_server_fails_with_its_address(capsys) -> None:
-    from tests.pg_server import _free_port
+    from tests.pg_server import free_port
 
-    port = _free_port()
+    port = free_port()
     url = f"postgresql://planner:s3cret-pw@127.0.0.1:{port}/planner"
     assert main(["db", "check", "--db", url, "--lang", "en"]) == 2
     err = capsys.readouterr().err
