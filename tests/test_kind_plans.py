@@ -146,13 +146,19 @@ def test_a_dismantler_avoids_the_protected_zone_and_is_the_brute_force_optimum(k
     chosen = plan.sites.iloc[0]
     assert chosen["site_id"] != best["site_id"]
     assert shapely.Point(chosen["x"], chosen["y"]).distance(zone) > 500
-    # brute force over the kept candidates: least vehicle-weighted distance
+    # brute force over the kept candidates: least vehicle-weighted distance, each from
+    # its community's area (road factor on the straight line, the walk in quadrature)
     kept = plan.siting.kept
     d_xy = plan.demand[["x", "y"]].to_numpy()
     w = plan.demand["weight"].to_numpy()
-    costs = [(w * np.hypot(*(d_xy - xy).T)).sum() for xy in kept[["x", "y"]].to_numpy()]
+    walk = plan.demand["walk_m"].to_numpy()
+    assert (walk > 0).all()
+    costs = [
+        (w * np.hypot(scenario.circuity * np.hypot(*(d_xy - xy).T), walk)).sum()
+        for xy in kept[["x", "y"]].to_numpy()
+    ]
     assert chosen["site_id"] == kept["site_id"].iloc[int(np.argmin(costs))]
-    assert plan.solution.objective == pytest.approx(min(costs) * scenario.circuity, rel=1e-6)
+    assert plan.solution.objective == pytest.approx(min(costs), rel=1e-6)
 
 
 def test_a_site_notes_the_transfer_station_it_can_share(kinds, jinjiang):
@@ -187,3 +193,44 @@ def test_a_site_notes_the_transfer_station_it_can_share(kinds, jinjiang):
     # without the points of interest nothing is noted
     alone = plan_kind(jinjiang, bulky, scenario, count=3)
     assert (alone.sites["colocated_poi"] == "").all()
+
+
+def test_a_kind_serving_households_counts_the_walk_and_covers_by_the_point(kinds, jinjiang):
+    """Distances start where people live (the community's walk added in quadrature,
+    as in the station tier), while "covered" keeps meaning a site within the radius of
+    the community's point."""
+    from planner.instance.demand import demand_points
+
+    scenario = default_scenario("jinjiang")
+    kind = kinds["appliance_furniture_point"]
+    plan = plan_kind(jinjiang, kind, scenario, count=6)
+    assert plan.model == "mclp" and plan.solution.result.status == "optimal"
+    demand = plan.demand
+    walk = demand["walk_m"].to_numpy()
+    communities = demand_points(jinjiang, scenario).set_index("demand_id")
+    np.testing.assert_allclose(walk, communities.loc[demand["demand_id"], "walk_m"].to_numpy())
+    assert (walk > 0).all()
+    # every community's distance to its nearest open site, recomputed from coordinates
+    site_xy = plan.sites[["x", "y"]].to_numpy()
+    d_xy = demand[["x", "y"]].to_numpy()
+    straight = scenario.circuity * np.hypot(
+        d_xy[:, None, 0] - site_xy[None, :, 0], d_xy[:, None, 1] - site_xy[None, :, 1]
+    ).min(axis=1)
+    covered = straight <= demand["radius_m"].to_numpy() + 1e-6
+    np.testing.assert_array_equal(plan.solution.covered, covered)
+    reached = np.isfinite(plan.solution.distance)
+    np.testing.assert_allclose(
+        plan.solution.distance[reached], np.hypot(straight, walk)[reached], rtol=1e-9
+    )
+    # the most households any 6 sites cover: the model's objective is that total
+    assert plan.solution.objective == pytest.approx(demand["weight"].to_numpy()[covered].sum())
+    # and the kind's indicators count those, not the walked distances within r
+    from planner.run.kind_plans import _kind_kpis
+
+    served = demand["weight"].to_numpy()[covered].sum()
+    assert _kind_kpis(plan)["served_weight"] == pytest.approx(served)
+    assert served < demand["weight"].sum()  # some communities are out of reach
+    # points of interest are where their demand is: no walk
+    pois, _ = _clusters(jinjiang)
+    poi_demand = kind_demand(jinjiang.with_layer("pois", pois), kinds["smart_recycling"], scenario)
+    assert (poi_demand["walk_m"] == 0).all()

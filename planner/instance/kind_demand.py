@@ -16,7 +16,9 @@ A kind (:mod:`planner.data.kinds`) says what it serves:
 
 Each point gets the kind's coverage radius (urban for 社区 and urban villages, rural
 otherwise; figures the kind takes from the scenario are read from it), or NaN for a kind
-with a service area instead of a radius.
+with a service area instead of a radius, and ``walk_m``: a community's mean walk from
+its area to its point (:mod:`planner.instance.walk`), as for the station tier; 0 for a
+point of interest.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ __all__ = ["KIND_DEMAND_COLUMNS", "kind_demand"]
 
 KIND_DEMAND_COLUMNS = [
     "demand_id", "name", "county_code", "township_code", "urban", "weight", "radius_m",
-    "x", "y", "geometry",
+    "walk_m", "x", "y", "geometry",
 ]  # fmt: skip
 
 
@@ -147,4 +149,6 @@ def kind_demand(region: Region, kind: FacilityKind, scenario: Scenario) -> gpd.G
         out = _table_demand(region, kind, communities)
     out = out[out["weight"].to_numpy(dtype=float) > 0].copy()
     out["radius_m"] = _radius(kind, scenario, out["urban"].to_numpy(dtype=bool))
+    if "walk_m" not in out or basis == "poi":
+        out["walk_m"] = 0.0  # a point of interest is where its demand is: no walk
     return out[KIND_DEMAND_COLUMNS].reset_index(drop=True)

@@ -27,6 +27,7 @@ import pandas as pd
 from planner.data.kinds import FacilityKind, load_kinds
 from planner.data.regions import Region
 from planner.i18n import LANGUAGES, PlannerError, t
+from planner.instance.walk import cover_radius
 from planner.plan import TierResult
 from planner.run.kinds import KindPlan, plan_kind
 from planner.scenario import Scenario
@@ -102,7 +103,9 @@ def _kind_kpis(planned: KindPlan) -> dict[str, Any]:
     (every point for a service-area kind), sites next to their colocation POI."""
     demand, sites = planned.demand, planned.sites
     total = float(demand["weight"].sum())
-    radius = demand["radius_m"].to_numpy(dtype=float)
+    # distances include the walk inside each community: within the radius of the
+    # community's point is within sqrt(r² + w²) of them
+    radius = cover_radius(demand)
     distance = demand["distance_m"].to_numpy(dtype=float)
     assigned = demand["site_id"].notna().to_numpy()
     within = assigned & (~np.isfinite(radius) | (distance <= radius + 1e-6))

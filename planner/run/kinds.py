@@ -49,9 +49,12 @@ from planner.data.kinds import FacilityKind
 from planner.data.regions import Region
 from planner.i18n import PlannerError
 from planner.instance.candidates import CANDIDATE_COLUMNS, station_candidates
+from planner.instance.distance import PointSource, source_knn, source_within
 from planner.instance.kind_demand import kind_demand
 from planner.instance.siting import SitingResult, apply_siting_rules
+from planner.instance.walk import cover_radius, with_walk
 from planner.models import MCLP, PMedian, PolicyRules, SetCover, SolverOptions, groups_from_labels
+from planner.models.p_median import initial_k
 from planner.models.results import StationSolution
 from planner.scenario import Scenario
 from planner.scenario.kinds import resolve_figure
@@ -277,31 +280,29 @@ def plan_kind(
         time_limit_s=scenario.solver.time_limit_s,
         gap=scenario.solver.gap or None,
     )
+    # Distances from where people live, as in the station tier: each community's walk
+    # is added in quadrature, and "covered" keeps meaning a site within the radius of
+    # the community's point (the radius on walked costs is sqrt(r² + w²)).
+    source = with_walk(PointSource(demand_xy, site_xy, scenario.circuity), demand)
     radius = demand["radius_m"].to_numpy(dtype=float)
-    circuity = scenario.circuity
     discount = colocation_discount(sites, region, kind)
     if np.isfinite(radius).all() and len(radius):
+        reach = cover_radius(demand)
+        cost = source_within(source, reach)
         if count is None:
             model_name = "set_cover"
-            model = SetCover.from_points(
-                demand_xy, site_xy, radius, weights, rules=rules, circuity=circuity,
-                site_discount=discount,
-            )  # fmt: skip
+            model = SetCover(cost, reach, weights, rules=rules, site_discount=discount)
         else:
             model_name = "mclp"
-            model = MCLP.from_points(
-                demand_xy, site_xy, count, radius, weights, rules=rules, circuity=circuity,
-                site_discount=discount,
-            )  # fmt: skip
+            model = MCLP(cost, count, reach, weights, rules=rules, site_discount=discount)
     else:
         if count is None:
             raise PlannerError("kinds.needs_count", kind=kind.label())
         model_name = "p_median"
         # the preference as a per-site bonus: preference_m for what an average site serves
         bonus = None if discount is None else -discount * float(weights.sum()) / max(count, 1)
-        model = PMedian.from_points(
-            demand_xy, site_xy, count, weights, rules=rules, circuity=circuity, site_cost=bonus
-        )
+        cost = source_knn(source, initial_k(len(sites), count))
+        model = PMedian(cost, count, weights, rules=rules, site_cost=bonus)
     solution = model.solve(options)
     chosen = np.asarray(solution.sites, dtype=int)
     served = demand.assign(
