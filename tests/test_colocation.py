@@ -108,8 +108,12 @@ def test_a_kind_prefers_the_site_beside_a_transfer_station() -> None:
     kept = free.siting.kept.reset_index(drop=True)
     xy = kept[["x", "y"]].to_numpy()
     d_xy, w = free.demand[["x", "y"]].to_numpy(), free.demand["weight"].to_numpy()
-    r = free.demand["radius_m"].to_numpy()
+    # distances from where people live (walk.py): the walk in quadrature, and the
+    # radius on walked costs sqrt(r² + w²)
+    walk = free.demand["walk_m"].to_numpy()
+    r = np.hypot(free.demand["radius_m"].to_numpy(), walk)
     d = np.hypot(*(d_xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * scenario.circuity
+    d = np.hypot(d, walk[:, None])
     none = np.zeros(len(kept))
     plain = [_stage2(d, w, r, (j,), none) for j in range(len(kept))]
     j0 = int(np.argmin(plain))
@@ -119,7 +123,9 @@ def test_a_kind_prefers_the_site_beside_a_transfer_station() -> None:
     # becomes a candidate itself, and at most 300 m farther for the households it is
     # preferred
     ring = [xy[j0] + 520 * np.array([np.cos(a), np.sin(a)]) for a in np.linspace(0, 2 * np.pi, 16)]
-    extra = [float((w * np.hypot(*(d_xy - p).T) * scenario.circuity).sum()) for p in ring]
+    extra = [
+        float((w * np.hypot(np.hypot(*(d_xy - p).T) * scenario.circuity, walk)).sum()) for p in ring
+    ]
     at = ring[int(np.argmin(extra))]
     assert min(extra) - plain[j0] < 300 * w.sum()  # near: within the preference
     station = shapely.Point(at)
@@ -141,6 +147,7 @@ def test_a_kind_prefers_the_site_beside_a_transfer_station() -> None:
     assert set(np.unique(discount)) <= {0.0, 300.0} and discount[-1] == 300.0
     xy2 = cand[["x", "y"]].to_numpy()
     d2 = np.hypot(*(d_xy[:, None, :] - xy2[None, :, :]).transpose(2, 0, 1)) * scenario.circuity
+    d2 = np.hypot(d2, walk[:, None])
     values = [_stage2(d2, w, r, (j,), discount) for j in range(len(cand))]
     expected = int(np.argmin(values))
     assert sorted(values)[1] - values[expected] > 1e-3  # a unique optimum
@@ -187,7 +194,9 @@ def test_a_service_area_kind_weighs_the_preference_too() -> None:
     kept = free.siting.kept.reset_index(drop=True)
     xy = kept[["x", "y"]].to_numpy()
     d_xy, w = free.demand[["x", "y"]].to_numpy(), free.demand["weight"].to_numpy()
+    walk = free.demand["walk_m"].to_numpy()[:, None]  # from where people live (walk.py)
     d = np.hypot(*(d_xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * scenario.circuity
+    d = np.hypot(d, walk)
     plain = w @ d  # one site: everybody goes to it
     j0 = int(np.argmin(plain))
     assert free.sites["site_id"].iloc[0] == kept["site_id"].iloc[j0]
@@ -208,6 +217,7 @@ def test_a_service_area_kind_weighs_the_preference_too() -> None:
     discount = colocation_discount(cand, with_station, bulky)
     xy2 = cand[["x", "y"]].to_numpy()
     d2 = np.hypot(*(d_xy[:, None, :] - xy2[None, :, :]).transpose(2, 0, 1)) * scenario.circuity
+    d2 = np.hypot(d2, walk)
     values = w @ d2 - discount * w.sum()  # the objective with the bonus, per single site
     expected = int(np.argmin(values))
     assert discount[expected] > 0  # a colocated site wins
