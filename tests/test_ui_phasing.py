@@ -193,6 +193,15 @@ def test_scenario_page_saves_a_phasing_section(planner_home) -> None:
     assert [y.budget_yuan for y in ph.years] == [6_500_000.0, None, None]
 
 
+def test_scenario_page_years_table_shows_blank_cells_as_unlimited() -> None:
+    # a blank budget or target is "no limit": the editor said "None" before
+    from planner.i18n import t
+
+    at = page_app("scenario_page")
+    _set_years(at, [{"year": 2025, "stations": 30}])
+    assert _years_editor(at).proto.placeholder == t("ui.sc.sum.unlimited", "zh")
+
+
 def test_scenario_page_refuses_decreasing_targets() -> None:
     from planner.i18n import t
 
