@@ -119,8 +119,9 @@ def framed_map(bounds, basemap: str = "none", lang: str = "zh") -> folium.Map:
 
 
 #: How wide a notice may grow by default: it wraps short of the legend in the
-#: bottom-right corner (a legend is at most about 280 px wide) instead of covering it.
-NOTICE_MAX_WIDTH = "calc(100% - 300px)"
+#: bottom-right corner (a legend and its margin take up to about 300 px) instead of
+#: covering it.
+NOTICE_MAX_WIDTH = "calc(100% - 340px)"
 
 
 def add_notice(
