@@ -136,6 +136,29 @@ def _settle(page) -> None:
     )
 
 
+def _choose_option(page, picker, option: str) -> None:
+    """Choose ``option`` (its exact label) in the select box ``picker``.
+
+    A rerun of the page (a map finishing its drawing) closes an open list, so the
+    list is opened again until the option can be clicked.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(10):
+        _settle(page)
+        picker.scroll_into_view_if_needed()
+        picker.locator("input").click()  # the middle of the box is its label
+        try:
+            wanted.click(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 9:
+                raise
+            page.keyboard.press("Escape")
+    _settle(page)
+
+
 def _no_traceback(page) -> None:
     text = page.inner_text("body")
     assert "Traceback" not in text and "出错了" not in text, text[-2000:]

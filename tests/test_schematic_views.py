@@ -80,3 +80,16 @@ def test_schematic_section_leaves_closed_sites_out_and_is_empty_when_all_is_real
     sites["location_quality"] = "real"
     assert schematic_section("zh", zones=False, sites=sites) == []
     assert schematic_section("zh", zones=False, sites=None) == []
+
+
+def test_app_map_notice_wraps_short_of_the_legend(jinjiang, plan):
+    # the browser showed the long note over the legend's last lines (bottom-right)
+    from planner.views.layers import NOTICE_MAX_WIDTH
+
+    html = to_html(plan_map(plan, jinjiang, lang="zh"))
+    (notice,) = re.findall(r'<div class="planner-notice" style="([^"]*)"', html)
+    assert f"max-width:{NOTICE_MAX_WIDTH};" in notice
+    (notice,) = re.findall(
+        r'<div class="planner-notice" style="([^"]*)"', to_html(region_map(jinjiang))
+    )
+    assert "max-width:" in notice

@@ -133,6 +133,16 @@ def test_results_page_shows_the_roll_out_by_year(store, phased_plan) -> None:
     assert not re.search(r"\b(phasing|ui)\.[a-z_]+\.[a-z_]+", text)  # no raw keys
 
 
+def test_results_page_prints_years_without_a_thousands_separator(store, phased_plan) -> None:
+    # the browser showed the years as "2,025": a year is a label, not a quantity
+    store.save_plan(store.save_scenario(phased_plan.scenario).id, phased_plan, 5.0)
+    at = page_app("results_page")
+    (element,) = [d for d in at.dataframe if "建设年份" in d.value.columns]
+    config = json.loads(element.proto.columns)
+    assert config["建设年份"]["type_config"]["format"] == "%d"
+    assert config["回收站点数"]["type_config"]["format"] == "localized"
+
+
 def test_results_page_without_phasing_has_no_year_views(store) -> None:
     from planner.run import run_plan
     from planner.scenario import default_scenario
@@ -191,6 +201,15 @@ def test_scenario_page_saves_a_phasing_section(planner_home) -> None:
         (2027, 80, 2),
     ]
     assert [y.budget_yuan for y in ph.years] == [6_500_000.0, None, None]
+
+
+def test_scenario_page_years_table_shows_blank_cells_as_unlimited() -> None:
+    # a blank budget or target is "no limit": the editor said "None" before
+    from planner.i18n import t
+
+    at = page_app("scenario_page")
+    _set_years(at, [{"year": 2025, "stations": 30}])
+    assert _years_editor(at).proto.placeholder == t("ui.sc.sum.unlimited", "zh")
 
 
 def test_scenario_page_refuses_decreasing_targets() -> None:

@@ -118,18 +118,24 @@ def framed_map(bounds, basemap: str = "none", lang: str = "zh") -> folium.Map:
     return fmap
 
 
+#: How wide a notice may grow by default: it wraps short of the legend in the
+#: bottom-right corner (a legend and its margin take up to about 300 px) instead of
+#: covering it.
+NOTICE_MAX_WIDTH = "calc(100% - 340px)"
+
+
 def add_notice(
     fmap: folium.Map, text: str, bottom_px: int = 28, max_width: str | None = None
 ) -> None:
     """Pin a notice box (escaped ``text``) near the bottom-left corner of ``fmap``.
 
-    ``bottom_px`` lifts it above a scale bar in that corner; ``max_width`` (CSS) lets
-    a long note wrap.
+    ``bottom_px`` lifts it above a scale bar in that corner; ``max_width`` (CSS, by
+    default :data:`NOTICE_MAX_WIDTH`) makes a long note wrap.
     """
     colour, background, border = NOTICE_COLOURS
     box = (
         f'<div class="planner-notice" style="position:absolute;bottom:{bottom_px}px;left:10px;'
-        f"z-index:9999;{f'max-width:{max_width};' if max_width else ''}"
+        f"z-index:9999;max-width:{max_width or NOTICE_MAX_WIDTH};"
         f"background:{background};color:{colour};border:1px solid {border};border-radius:4px;"
         'padding:4px 8px;font:13px sans-serif;">'
         f"{escape_html(text)}</div>"

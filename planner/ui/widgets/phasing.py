@@ -116,6 +116,8 @@ def phasing_section(form: BoundForm, region: Region | None = None) -> None:
             key=key,
             hide_index=True,
             num_rows="dynamic",
+            # a blank budget or target is no limit (Streamlit would print "None")
+            placeholder=tr("ui.sc.sum.unlimited"),
             width="stretch",
             column_config={
                 "year": st.column_config.NumberColumn(

@@ -35,7 +35,7 @@ def phasing_results(plan: Plan) -> None:
         "  \n".join(lines)
     )
     table = year_table(plan, lang())
-    formats = {c.header(lang()): _format(c.kind) for c in YEAR_SHEET_COLUMNS}
+    formats = {c.header(lang()): _format(c.key, c.kind) for c in YEAR_SHEET_COLUMNS}
     st.dataframe(
         table,
         hide_index=True,
@@ -46,8 +46,9 @@ def phasing_results(plan: Plan) -> None:
     _chart(plan)
 
 
-def _format(kind: str) -> str:
-    # years are labels: a thousands separator would print 2,025
+def _format(key: str, kind: str) -> str:
+    if key == "year":  # a label: "localized" printed 2,025
+        return "%d"
     return {"pct": "percent", "int": "localized", "money": "localized"}.get(kind, "plain")
 
 
