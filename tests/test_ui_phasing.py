@@ -74,6 +74,31 @@ def test_plan_as_of_keeps_the_sites_built_by_a_year(phased_plan) -> None:
     assert len(plan_as_of(phased_plan, years[-1]).sites) == len(sites)
 
 
+def test_plan_as_of_colours_townships_by_that_years_coverage(phased_plan) -> None:
+    """The map's township colours and tooltips come from the year's network: each
+    year's township figures add up to that year's own city figures."""
+    demand = phased_plan.demand
+    assert "covered_year" in demand.columns
+    pop = demand["population"].to_numpy(dtype=float)
+    for entry in phased_plan.kpis["years"]:
+        network = plan_as_of(phased_plan, entry["year"])
+        covered = network.demand["covered"].to_numpy(dtype=bool)
+        assert covered.sum() == entry["communities_covered"] + entry["villages_covered"]
+        assert pop[covered].sum() / pop.sum() == pytest.approx(entry["coverage_share"], abs=1e-6)
+        towns = network.township_kpis
+        assert int(towns["stations"].sum()) == entry["stations"]
+        covered_pop = (towns["coverage_share"] * towns["population"]).sum()
+        assert covered_pop / towns["population"].sum() == pytest.approx(
+            entry["coverage_share"], abs=1e-6
+        )
+        assert int(network.county_kpis["stations"].sum()) == entry["stations"]
+    first, last = phased_plan.kpis["years"][0], phased_plan.kpis["years"][-1]
+    assert first["coverage_share"] < last["coverage_share"]
+    # the last year is the whole plan, figures and all
+    whole = plan_as_of(phased_plan, last["year"])
+    assert whole.township_kpis is phased_plan.township_kpis
+
+
 def test_phasing_lines_say_status_and_price(phased_plan) -> None:
     level, lines = phasing_lines(phased_plan.kpis, "zh")
     assert level in ("best", "near")

@@ -16,6 +16,7 @@ import pandas as pd
 from planner import format as fmt
 from planner.i18n import t
 from planner.plan import Plan
+from planner.plan.kpi import area_kpis
 from planner.plan.quality import plan_quality
 
 __all__ = ["phasing_lines", "plan_as_of", "plan_years"]
@@ -31,6 +32,10 @@ def plan_as_of(plan: Plan, year: int) -> Plan:
 
     Sites opened after ``year`` are left out, with their station → centre lines. A
     site without a year (not part of the roll-out) stays, as it does in every year.
+    With the demand's ``covered_year`` (written by the phased run), each community's
+    ``covered`` flag and the county and township indicators are those of the year's
+    network, so maps colour townships by coverage as of that year (distances stay the
+    whole plan's).
 
     Parameters
     ----------
@@ -44,6 +49,15 @@ def plan_as_of(plan: Plan, year: int) -> Plan:
         return plan
     years = pd.to_numeric(sites["year"], errors="coerce")
     kept = sites[years.isna() | (years <= year)]
+    demand, townships, counties = plan.demand, plan.township_kpis, plan.county_kpis
+    if demand is not None and "covered_year" in demand.columns and len(kept) < len(sites):
+        # coverage as of the year (a community counts once a station within its radius
+        # is built); distances stay the whole plan's
+        first = pd.to_numeric(demand["covered_year"], errors="coerce")
+        demand = demand.assign(covered=(first <= year).fillna(False).to_numpy(dtype=bool))
+        live = kept[kept["status"].astype(str) != "existing_close"] if "status" in kept else kept
+        townships = area_kpis(demand, live, "township_code")
+        counties = area_kpis(demand, live, "county_code")
     links = plan.links
     if links is not None and len(links) and "station_id" in links.columns:
         stations = set(kept.loc[kept["tier"] == "station", "site_id"].astype(str))
@@ -52,7 +66,10 @@ def plan_as_of(plan: Plan, year: int) -> Plan:
         if "centre_id" in links.columns:
             inside &= links["centre_id"].astype(str).isin(centres)
         links = links[inside]
-    return replace(plan, sites=kept, links=links)
+    return replace(
+        plan, sites=kept, links=links, demand=demand, township_kpis=townships,
+        county_kpis=counties,
+    )  # fmt: skip
 
 
 def phasing_lines(kpis: Mapping[str, Any], lang: str) -> tuple[str, list[str]]:

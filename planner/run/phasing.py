@@ -384,8 +384,14 @@ def _annotated(
             dtype="Int64",
         )  # fmt: skip
     kpis = dict(plan.kpis)
+    demand = plan.demand
     if r.has_plan:
-        kpis["years"] = _year_kpis(inst, sites, sol, labels)
+        kpis["years"], first = _year_kpis(inst, sites, sol, labels)
+        same_rows = demand is not None and list(demand["demand_id"].astype(str)) == list(
+            inst.demand["demand_id"].astype(str)
+        )
+        if same_rows:  # the first year each community has a station within its radius
+            demand = demand.assign(covered_year=pd.array(first, dtype="Int64"))
     price = _price(stations, single, plan, inst)
     kpis["phasing"] = {
         "mode": ph.mode if not ph.final_plan else "final_plan",
@@ -407,7 +413,7 @@ def _annotated(
         details={"rounds": r.rounds, "name": {lang: t("phasing.result_name", lang)
                                               for lang in LANGUAGES}},
     )  # fmt: skip
-    return replace(plan, sites=sites, kpis=kpis, results=(*plan.results, result))
+    return replace(plan, sites=sites, demand=demand, kpis=kpis, results=(*plan.results, result))
 
 
 def _price(stations: PhasedTier, single: Plan, plan: Plan, inst: Instance) -> float | None:
@@ -436,8 +442,9 @@ def _price(stations: PhasedTier, single: Plan, plan: Plan, inst: Instance) -> fl
 
 def _year_kpis(
     inst: Instance, sites: pd.DataFrame, sol: PhasedSolution, labels: list[int]
-) -> list[dict[str, Any]]:
-    """Per year: stations and centres in service, coverage, communities covered, costs."""
+) -> tuple[list[dict[str, Any]], list[int | None]]:
+    """Per year: stations and centres in service, coverage, communities covered, costs;
+    and per community the first year it is covered (``None``: never)."""
     demand = inst.demand
     w = demand["population"].to_numpy(float)
     radius = cover_radius(demand)
@@ -447,10 +454,14 @@ def _year_kpis(
     years_c = sol.open_year["sorting_centre"]
     out = []
     cumulative = 0.0
+    first: list[int | None] = [None] * len(w)
     for t_idx, label in enumerate(labels):
         open_s = np.flatnonzero((years_s >= 0) & (years_s <= t_idx))
         _, dist = source.nearest(open_s) if open_s.size else (None, np.full(len(w), np.inf))
         covered = dist <= radius + 1e-6
+        for i in np.flatnonzero(covered).tolist():
+            if first[i] is None:
+                first[i] = label
         spend = sol.spending[t_idx]
         cumulative += spend
         out.append(
@@ -471,4 +482,4 @@ def _year_kpis(
                 "budget_yuan": inst.scenario.phasing.years[t_idx].budget_yuan,
             }
         )
-    return out
+    return out, first
