@@ -121,3 +121,11 @@ def china_time(stamp: Any) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return when.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def clauses(parts: Any, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Clauses joined as the language writes them: ``；`` in Chinese, ``; `` in English.
+
+    Empty parts are left out.
+    """
+    return ("；" if lang == "zh" else "; ").join(str(p) for p in parts if p)

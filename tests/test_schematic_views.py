@@ -93,3 +93,22 @@ def test_app_map_notice_wraps_short_of_the_legend(jinjiang, plan):
         r'<div class="planner-notice" style="([^"]*)"', to_html(region_map(jinjiang))
     )
     assert "max-width:" in notice
+
+
+@pytest.mark.parametrize(("lang", "sep"), [("zh", "非官方数据；"), ("en", "not official; ")])
+def test_app_map_notice_joins_its_sentences_as_the_language_does(jinjiang, plan, lang, sep):
+    # the two notes ran together as "…非官方数据 31 个站点…"
+    from planner.i18n import t
+
+    html = to_html(plan_map(plan, jinjiang, lang=lang))
+    (text,) = re.findall(r'<div class="planner-notice"[^>]*>(.*?)</div>', html, re.DOTALL)
+    assert text.strip().startswith(t("map.approximate", lang))
+    assert sep in text
+
+
+def test_clauses_join_as_each_language_writes_them():
+    from planner.format import clauses
+
+    assert clauses(["甲", "", "乙"], "zh") == "甲；乙"
+    assert clauses(("a", None, "b"), "en") == "a; b"
+    assert clauses([], "en") == ""

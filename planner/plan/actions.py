@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.format import clauses
 from planner.i18n import value_label
 from planner.scenario import Costs
 
@@ -188,8 +189,7 @@ def reasons_text(value: Any, lang: str = "zh") -> str:
     A code the catalogue does not know (a newer or hand-edited file) shows as itself;
     no reasons give ``""``.
     """
-    sep = "；" if lang == "zh" else "; "
-    return sep.join(value_label(REASON_LABEL, code, lang) for code in reason_codes(value))
+    return clauses((value_label(REASON_LABEL, code, lang) for code in reason_codes(value)), lang)
 
 
 def site_actions(sites: pd.DataFrame) -> pd.Series:

@@ -65,8 +65,7 @@ def existing_ids(sites: pd.DataFrame, classified: pd.DataFrame) -> list[str]:
 
 
 def _reasons(codes: str, lang: str) -> str:
-    sep = "；" if lang == "zh" else "; "
-    return sep.join(value_label(REASON_LABEL, code, lang) for code in codes.split(";") if code)
+    return fmt.clauses((value_label(REASON_LABEL, c, lang) for c in codes.split(";") if c), lang)
 
 
 def inventory_rows(

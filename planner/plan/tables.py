@@ -428,10 +428,9 @@ def village_rule_line(plan: Plan, region: Region | None, lang: str) -> tuple[boo
                 name = names.get(str(r["county_code"]), str(r["county_code"]))
                 short.append(t("ui.res.village_rule_county", lang, county=name, count=n))
     if short:
-        sep = "；" if lang == "zh" else "; "
         return False, t(
             "ui.res.village_rule_short", lang, target=_target_text(target, False),
-            counties=sep.join(short),
+            counties=fmt.clauses(short, lang),
         )  # fmt: skip
     lowest = (plan.kpis.get("villages") or {}).get("min_county_share")
     return True, t(

@@ -22,7 +22,7 @@ import numpy as np
 from branca.element import Element
 
 from planner.data.regions import Region
-from planner.format import figure, metres, number, share
+from planner.format import clauses, figure, metres, number, share
 from planner.i18n import t, value_label
 from planner.plan.actions import actions_present, costs_assumed, reasons_text, site_actions
 from planner.plan.location import schematic_note
@@ -247,9 +247,7 @@ def plan_map(
     if title is not None:
         add_title(fmap, *title)
     if region is not None and region.is_approximate:
-        note = " ".join(
-            filter(None, [t(names["approximate"], lang), schematic_note(plan.sites, lang)])
-        )
+        note = clauses([t(names["approximate"], lang), schematic_note(plan.sites, lang)], lang)
         add_notice(fmap, note, style.notice_bottom_px, style.notice_max_width)
     return fmap
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from planner.data.crs import wgs84_to_gcj02
 from planner.data.regions import Region
-from planner.format import CHINA_TIME, MISSING, china_time, count, share
+from planner.format import CHINA_TIME, MISSING, china_time, clauses, count, share
 from planner.i18n import t, value_label
 from planner.plan import Plan, points_table
 from planner.plan.actions import (
@@ -459,8 +459,7 @@ def sources_line(region: Region, lang: str) -> str:
     when the region has it)."""
     sources = (lang == "zh" and region.meta.get("sources_zh")) or region.meta.get("sources")
     sources = sources or [region.name(lang)]
-    sep = "；" if lang == "zh" else "; "
-    return t("export.sources", lang, sources=sep.join(str(s) for s in sources))
+    return t("export.sources", lang, sources=clauses(sources, lang))
 
 
 def dates_line(plan: Plan, lang: str, today: dt.date | None = None) -> str:

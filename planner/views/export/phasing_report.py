@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from planner.data.regions import Region
-from planner.format import count, number, share
+from planner.format import clauses, count, number, share
 from planner.i18n import t
 from planner.plan import Plan
 from planner.views.export.common import metric_layers
@@ -50,9 +50,8 @@ def phasing_section(w: Any, plan: Plan, region: Region, lang: str) -> None:
     if not years:
         return
     w.heading(t("phasing.report.heading", lang))
-    sep = "；" if lang == "zh" else "; "
     end = "。" if lang == "zh" else "."
-    sentences = sep.join(_year_sentence(y, lang) for y in years) + end
+    sentences = clauses((_year_sentence(y, lang) for y in years), lang) + end
     w.paragraph(sentences[:1].upper() + sentences[1:], 9.5, color="#222")  # "By 2025: …"
     header = [
         t("phasing.col.year", lang),

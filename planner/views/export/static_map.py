@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon, Rectangle
 
 from planner.data.regions import Region
-from planner.format import count, number, share
+from planner.format import clauses, count, number, share
 from planner.i18n import PlannerError, t
 from planner.plan import Plan
 from planner.plan.actions import actions_present, site_actions
@@ -304,13 +304,12 @@ def map_figure(
     _scale_bar(fig, ax, panel, lang, k, y=max(0.04, min(0.12, y - 0.09)))
 
     # --- footer: sources, dates and CRS ------------------------------------------------
-    sep = "；" if lang == "zh" else "; "
     lines = [
         sources_line(region, lang),
-        dates_line(plan, lang) + sep + t("export.map.crs", lang, crs=region.metric_crs),
+        clauses([dates_line(plan, lang), t("export.map.crs", lang, crs=region.metric_crs)], lang),
     ]
     if notice is not None and notice.lines(lang):
-        lines.append(sep.join(notice.lines(lang)))
+        lines.append(clauses(notice.lines(lang), lang))
     width = fig.bbox.width * (1 - 2 * mx)
     footer = "\n".join(wrap_text(line, fontprops(6.5 * k), width, renderer) for line in lines)
     fig.text(
