@@ -14,6 +14,7 @@ import sys
 import pytest
 from test_app_browser import (
     _decide,
+    _downloaded_workbook,
     _metrics,
     _nav,
     _no_traceback,
@@ -80,7 +81,6 @@ def _log_out(page) -> None:
 
 
 def test_planner_runs_reviewer_decides_viewer_exports(browser, tmp_path, screenshots):
-    import openpyxl
     from conftest import AppServer
     from playwright.sync_api import expect
 
@@ -193,13 +193,7 @@ def test_planner_runs_reviewer_decides_viewer_exports(browser, tmp_path, screens
         assert metrics["回收站点"] == "80"
         download = page.get_by_role("button", name="下载 jinjiang_sites.xlsx")
         download.wait_for(timeout=60_000)
-        download.scroll_into_view_if_needed()
-        page.wait_for_timeout(300)  # a click right after a scroll can land on the map
-        with page.expect_download(timeout=120_000) as info:
-            download.click()
-        path = tmp_path / "sites.xlsx"
-        info.value.save_as(path)
-        book = openpyxl.load_workbook(path)
+        book = _downloaded_workbook(page, download, tmp_path)
         from planner.plan.review_tables import status_text
 
         rows = list(book["回收站点"].iter_rows(values_only=True))

@@ -47,6 +47,21 @@ def _map_frame(page):
     raise AssertionError("no Leaflet map rendered")
 
 
+def _downloaded_workbook(page, download, path_folder):
+    """Click a download button and open the workbook it gives."""
+    import openpyxl
+
+    # scrolled first: right after a scroll Chromium routes a click by the old layout,
+    # and the (out-of-process, sandboxed) map frame that was there would get it
+    download.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    with page.expect_download(timeout=120_000) as info:
+        download.click()
+    path = path_folder / "sites.xlsx"
+    info.value.save_as(path)
+    return openpyxl.load_workbook(path)
+
+
 def test_data_page_shows_region_map_with_badge(browser, app_url, screenshots):
     page = _open(browser, app_url)
     page.get_by_text("近似数据").first.wait_for(timeout=30_000)
@@ -420,7 +435,6 @@ def _decide(page, action: str, reason: str = "") -> None:
 
 
 def test_review_approve_reject_rerun_and_download(browser, tmp_path, screenshots):
-    import openpyxl
     from conftest import AppServer
 
     server = AppServer(tmp_path / "home")
@@ -459,15 +473,7 @@ def test_review_approve_reject_rerun_and_download(browser, tmp_path, screenshots
         _shot(page, screenshots, "review_diff.png")
 
         download = page.get_by_role("button", name="下载 jinjiang_sites.xlsx")
-        # scrolled first: right after a scroll Chromium routes a click by the old layout,
-        # and the (out-of-process, sandboxed) map frame that was there would get it
-        download.scroll_into_view_if_needed()
-        page.wait_for_timeout(300)
-        with page.expect_download(timeout=120_000) as info:
-            download.click()
-        path = tmp_path / "sites.xlsx"
-        info.value.save_as(path)
-        book = openpyxl.load_workbook(path)
+        book = _downloaded_workbook(page, download, tmp_path)
         # the stations sheet's ids (other sheets name communities by the same codes:
         # a rejected station's community may be listed as uncovered)
         rows = list(book["回收站点"].iter_rows(values_only=True))
