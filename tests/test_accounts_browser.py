@@ -57,7 +57,7 @@ def _add_accounts(home) -> None:
 
 
 def _login_form(page) -> None:
-    page.get_by_role("button", name="登录").wait_for(timeout=60_000)
+    page.get_by_role("button", name="登录", exact=True).wait_for(timeout=60_000)
     _settle(page)
 
 
@@ -65,7 +65,7 @@ def _log_in(page, name: str, password: str | None = None) -> None:
     """Fill the login form and submit it."""
     page.get_by_role("textbox", name="账号").fill(name)
     page.get_by_label("密码", exact=True).fill(password or ACCOUNTS[name][2])
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
 
 
 def _logged_in(page, name: str) -> None:
@@ -105,11 +105,11 @@ def test_planner_runs_reviewer_decides_viewer_exports(browser, tmp_path, screens
         _log_in(page, "wang", "not-the-password")
         page.get_by_text("账号或密码错误").wait_for(timeout=60_000)
         page.get_by_text("English").click()
-        page.get_by_role("button", name="Log in").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Log in", exact=True).wait_for(timeout=60_000)
         _settle(page)
         page.get_by_role("textbox", name="Account name").fill("wang")
         page.get_by_label("Password", exact=True).fill("still-not-it")
-        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Log in", exact=True).click()
         page.get_by_text("Wrong account name or password").wait_for(timeout=60_000)
         page.get_by_text("简体中文").click()
         _login_form(page)
