@@ -625,3 +625,64 @@ def test_large_costs_are_scaled_for_highs_and_results_stay_in_user_units() -> No
     assert small.status == large.status == "optimal"
     assert large.objective == pytest.approx(50_000 * small.objective, rel=1e-6)
     assert large.bound == pytest.approx(large.objective, rel=1e-3)
+
+
+def test_strong_incumbent_settings_are_highs_options():
+    # HiGHS ignores an unknown option with a warning: a renamed one would silently
+    # stop applying.
+    import highspy
+
+    from planner.models._highs import STRONG_INCUMBENT
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for key, value in STRONG_INCUMBENT.items():
+        assert h.setOptionValue(key, value) == highspy.HighsStatus.kOk, key
+        status, read = h.getOptionValue(key)
+        assert status == highspy.HighsStatus.kOk and read == value, key
+
+
+def test_tuning_reaches_highs():
+    from planner.models._highs import solve_problem
+
+    # Fractional LP optimum (x = y = 2.5): HiGHS must branch to prove 4.
+    def problem() -> pulp.LpProblem:
+        prob = pulp.LpProblem("t", pulp.LpMaximize)
+        x = pulp.LpVariable("x", 0, 10, cat="Integer")
+        y = pulp.LpVariable("y", 0, 10, cat="Integer")
+        prob += x + y
+        prob += 2 * x + 2 * y <= 9
+        prob += 2 * x - 2 * y <= 1
+        prob += -2 * x + 2 * y <= 1
+        return prob
+
+    plain = solve_problem(problem(), SolverOptions())
+    assert plain.status == "optimal" and plain.objective == pytest.approx(4)
+    tuned = solve_problem(
+        problem(), SolverOptions(), tuning={"mip_max_nodes": 0, "presolve": "off"}
+    )
+    assert tuned.status != "optimal"
+
+
+@pytest.mark.parametrize(("n", "seed", "rounds"), [(120, 0, 1), (120, 4, 1), (200, 4, 2)])
+def test_few_medians_on_graphs_after_the_presolve(monkeypatch, n, seed, rounds):
+    # Beasley-style graphs where the Lagrangian presolve leaves a gap and the radius
+    # MIP (with the strong-incumbent settings) finishes the proof, in one or two rounds.
+    import planner.models.p_median as pm
+    from planner.models._highs import STRONG_INCUMBENT
+    from planner.models.reference import beasley_graph
+
+    seen = []
+    solve = pm.solve_problem
+
+    def spy(prob, options, deadline, warm_start=False, tuning=None):
+        seen.append(tuning)
+        return solve(prob, options, deadline, warm_start, tuning)
+
+    monkeypatch.setattr(pm, "solve_problem", spy)
+    dist = beasley_graph(n, seed)
+    sol = PMedian.from_cost_matrix(CostMatrix.from_dense(dist, k=2 * n // 5), 5).solve()
+    assert seen == [STRONG_INCUMBENT] * rounds
+    assert sol.status == "optimal" and sol.gap == 0
+    assert sol.objective == pytest.approx(float(dist[:, sol.sites].min(axis=1).sum()))
+    assert sol.objective == pytest.approx(classic_pmedian(dist, np.ones(n), 5))

@@ -51,7 +51,7 @@ from planner.models._base import (
     tol,
     var_values,
 )
-from planner.models._highs import RawSolve, solve_problem
+from planner.models._highs import STRONG_INCUMBENT, RawSolve, solve_problem
 from planner.models.deadline import Deadline, OutOfTime
 from planner.models.diagnosis import Diagnosis
 from planner.models.p_median_presolve import presolve, presolved_solution
@@ -415,7 +415,9 @@ class PMedian(SitingModel):
                 start = np.zeros(self.n_sites)
                 start[best[1]] = 1.0
                 set_start(y, start)
-            raw = solve_problem(prob, options, deadline, warm_start=best is not None)
+            # After the presolve the start is its swap-search plan, usually optimal.
+            tuning = STRONG_INCUMBENT if pre is not None else None
+            raw = solve_problem(prob, options, deadline, best is not None, tuning)
             if raw.status == INFEASIBLE:
                 if pre is not None:
                     # Nothing cheaper than the ceiling exists: the plan in hand is it.

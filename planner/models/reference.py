@@ -13,7 +13,8 @@ models are checked against:
   :func:`classic_pmedian` (the dense textbook ``x_ij`` formulation on HiGHS) and
   :func:`brute_centres` (every site set and every single-source assignment), for
   instances of a dozen sites or so;
-- :func:`euclidean`, the dense distance matrix they work on.
+- :func:`euclidean`, the dense distance matrix they work on, and
+  :func:`beasley_graph`, a generated graph instance of the ``pmed`` kind (any size).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "ORLIB",
     "ORLIB_CAP",
     "ORLIB_PMED",
+    "beasley_graph",
     "brute_centres",
     "brute_pmedian",
     "classic_pmedian",
@@ -91,6 +93,27 @@ def orlib_pmed(name: str, folder: Path = ORLIB) -> tuple[np.ndarray, int]:
     if not np.all(np.isfinite(dist)):
         raise ValueError(f"{name}: graph is not connected")
     return dist, p
+
+
+def beasley_graph(n: int, seed: int) -> np.ndarray:
+    """All-pairs shortest paths of a random graph made as Beasley made pmed1-40.
+
+    ``n`` vertices joined by a random path (so the graph is connected) plus random
+    edges up to ``2 n^2 / 100`` in all (pmed: 200 edges at 100 vertices, 16,200 at
+    900), integer edge costs ``U{1..100}``; reproducible from ``seed``.
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    edges: dict[tuple[int, int], int] = {}
+    for a, b in zip(order[:-1].tolist(), order[1:].tolist(), strict=True):
+        edges[(min(a, b), max(a, b))] = int(rng.integers(1, 101))
+    while len(edges) < max(n - 1, 2 * n * n // 100):
+        a, b = rng.integers(0, n, 2).tolist()
+        if a != b:
+            edges[(min(a, b), max(a, b))] = int(rng.integers(1, 101))
+    rows, cols = zip(*edges, strict=True)
+    graph = sparse.coo_array((list(edges.values()), (rows, cols)), shape=(n, n)).tocsr()
+    return shortest_path(graph, method="D", directed=False)
 
 
 def orlib_cap(
