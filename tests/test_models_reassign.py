@@ -157,7 +157,7 @@ def _install(monkeypatch, module, open_sites, chosen_pairs, bound):
     ``open_sites`` and ``x`` on ``chosen_pairs`` (cost-matrix positions) and reports
     ``time_limit_feasible`` with ``bound``."""
 
-    def fake(prob: pulp.LpProblem, options, deadline, warm_start=False) -> RawSolve:
+    def fake(prob: pulp.LpProblem, options, deadline, warm_start=False, tuning=None) -> RawSolve:
         for var in prob.variables():
             if var.name.startswith("y"):
                 var.varValue = 1.0 if int(var.name[1:]) in open_sites else 0.0

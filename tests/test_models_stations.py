@@ -202,8 +202,8 @@ def test_capacity_plan_cut_off_without_a_bound_keeps_the_uncapacitated_one(monke
     )
     real = p_median_module.solve_problem
 
-    def cut_off(prob, options, deadline, warm_start=False):
-        raw = real(prob, options, deadline, warm_start=warm_start)
+    def cut_off(prob, options, deadline, warm_start=False, tuning=None):
+        raw = real(prob, options, deadline, warm_start, tuning)
         if prob.name != "cap_p_median":
             return raw
         return dataclasses.replace(raw, status="time_limit_feasible", bound=None)

@@ -38,7 +38,7 @@ from planner.models._base import (
     var_values,
     within_gap,
 )
-from planner.models._highs import solve_problem
+from planner.models._highs import STRONG_INCUMBENT, solve_problem
 from planner.models.assignment import SiteAssignment, assign_to_sites, reassigned_plan
 from planner.models.capacitated_search import (
     DENSE_LIMIT,
@@ -338,8 +338,7 @@ class SortingCentreModel(SitingModel):
                 cm, plan, OPTIMAL, global_bound, options, deadline, diags, rounds, proof=proof
             )
         if plan is not None and deadline.expired():
-            # No time left for the MIP (building it alone would overrun): the plan in
-            # hand, with the relaxation's bound.
+            # No time left for the MIP (building it would overrun): the plan in hand.
             deadline.note("skipped")
             return self._from_plan(
                 cm, plan, TIME_LIMIT_FEASIBLE, global_bound, options, deadline, diags, rounds
@@ -365,7 +364,8 @@ class SortingCentreModel(SitingModel):
                 # Sites fixed by their Lagrangian bounds: no plan cheaper than the start
                 # differs there, so the reduced MIP's bound holds for every plan.
                 _fix_sites(y, x, cm, fixing)
-            raw = solve_problem(prob, options, deadline, warm_start=plan is not None)
+            tuning = STRONG_INCUMBENT if plan is not None else None  # a re-assigned plan
+            raw = solve_problem(prob, options, deadline, plan is not None, tuning)
             if raw.status == INFEASIBLE and plan is None:
                 grown = grow_all(cm, rows)
                 if grown is not None and rounds < self.max_rounds and not deadline.expired():
