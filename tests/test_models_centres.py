@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
+from planner.instance.distance import CostMatrix
 from planner.models import PolicyRules, SiteGroup, SolverOptions, SortingCentreModel
 from planner.models.capacitated_search import capacitated_search, price_plan
 from planner.models.reference import brute_centres, euclidean
@@ -305,3 +306,35 @@ def test_local_search_keeps_the_rules_and_never_beats_brute_force():
     assert np.all(np.bincount(plan.assignment, weights=t, minlength=6) <= cap + 1e-9)
     assert plan.cost == pytest.approx(float(np.sum(t * dist[np.arange(7), plan.assignment])))
     assert plan.cost >= best - 1e-9
+
+
+@pytest.mark.parametrize("multi_source", [False, True])
+def test_centre_mip_settings_follow_the_start(monkeypatch, multi_source):
+    # The single-source start (search plan, re-assigned) is near optimal: HiGHS only
+    # proves it (STRONG_INCUMBENT). A multi-sourcing start is poorer: its heuristics stay.
+    import planner.models.centres as centres_module
+    from planner.models._highs import STRONG_INCUMBENT
+
+    calls = []
+    real = centres_module.solve_problem
+
+    def spy(prob, options, deadline, warm_start=False, tuning=None):
+        calls.append((warm_start, tuning))
+        return real(prob, options, deadline, warm_start, tuning)
+
+    monkeypatch.setattr(centres_module, "solve_problem", spy)
+    # A capacitated p-median the bounds alone do not close (Osman-Christofides style).
+    rng = np.random.default_rng(1000 * 50 + 2)
+    xy = rng.uniform(0, 100, (50, 2))
+    demand = rng.integers(1, 21, 50).astype(float)
+    cap = math.ceil(1.15 * demand.sum() / 5)
+    dist = euclidean(xy, xy)
+    model = SortingCentreModel.from_cost_matrix(
+        CostMatrix.from_dense(dist), demand, np.full(50, float(cap)), 5,
+        multi_source=multi_source, total_cost=True,
+    )  # fmt: skip
+    sol = model.solve()
+    assert sol.status == "optimal"
+    assert calls and all(warm for warm, _ in calls)
+    expected = None if multi_source else STRONG_INCUMBENT
+    assert [tuning for _, tuning in calls] == [expected] * len(calls)

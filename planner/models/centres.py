@@ -364,7 +364,8 @@ class SortingCentreModel(SitingModel):
                 # Sites fixed by their Lagrangian bounds: no plan cheaper than the start
                 # differs there, so the reduced MIP's bound holds for every plan.
                 _fix_sites(y, x, cm, fixing)
-            tuning = STRONG_INCUMBENT if plan is not None else None  # a re-assigned plan
+            # A single-source start is close to optimal (CFLP's is not: RINS improves it).
+            tuning = STRONG_INCUMBENT if plan is not None and self.single_source else None
             raw = solve_problem(prob, options, deadline, plan is not None, tuning)
             if raw.status == INFEASIBLE and plan is None:
                 grown = grow_all(cm, rows)
@@ -429,8 +430,7 @@ class SortingCentreModel(SitingModel):
             self.p_mode,
             self.fixed_cost,
         )
-        # A hundredth of the requested gap keeps the bound close to the relaxed optimum
-        # (the p-median LP is nearly integral, so this costs little).
+        # A hundredth of the gap asked: cheap, as the p-median LP is nearly integral.
         gap = None if options.gap is None else options.gap / 100
         quick = replace(options, time_limit_s=budget, gap=gap)
         sol = relaxed.solve(quick, start=hint, deadline=deadline.sub(budget))
