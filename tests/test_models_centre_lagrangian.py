@@ -103,3 +103,15 @@ def test_rules_the_bound_must_hold_under():
     )  # fmt: skip
     assert found.bound <= single + 1e-6
     assert 4 in found.sites.tolist() and 0 not in found.sites.tolist()
+
+
+def test_ascent_stops_once_the_plan_is_within_the_gap_asked():
+    t, cap, dist = _instance(2)
+    single, _ = brute_centres(dist, t, cap, [2])
+    args = (t[:, None] * dist, t, np.full(5, cap), np.zeros(5))
+    full = centre_lagrangian_bound(*args, p=2, upper=single)
+    gap = 1.01 * (single - full.bound) / single  # the full ascent's bound meets it
+    early = centre_lagrangian_bound(*args, p=2, upper=single, gap=gap)
+    assert single - early.bound <= gap * single + 1e-6
+    assert early.rounds < full.rounds
+    assert early.bound <= full.bound + 1e-9

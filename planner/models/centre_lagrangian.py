@@ -421,6 +421,7 @@ def centre_lagrangian_bound(
     single_source: bool = False,
     heuristic: bool = False,
     fixing: bool = False,
+    gap: float | None = None,
 ) -> CentreLagrangian:
     """Subgradient ascent on :math:`L(u)` (see the module docstring).
 
@@ -447,6 +448,10 @@ def centre_lagrangian_bound(
         :mod:`planner.models.assignment`); the best is the ``incumbent``.
     fixing
         Fix sites at the end by their forced bounds (see :class:`CentreLagrangian`).
+    gap
+        Stop once the bound proves the best known plan within this relative gap (what
+        the caller asks for; default: only at the plan's cost). On a small tier the
+        remaining rounds cost more than the whole MIP would.
     """
     t0 = time.monotonic()
     m = costs.shape[1]
@@ -530,7 +535,9 @@ def centre_lagrangian_bound(
         if heuristic and spare and stall == 0 and (rounds == 1 or since_repair >= _REPAIR_EVERY):
             since_repair = 0
             upper, incumbent = _try_plan(chosen, upper, incumbent)
-        if upper - best <= 1e-6 * max(1.0, abs(upper)) or step < 1e-4:
+        if upper - best <= 1e-6 * max(1.0, abs(upper)) + (gap or 0.0) * abs(upper):
+            break
+        if step < 1e-4:
             break
         g = 1.0 - x[:, chosen].sum(axis=1)
         norm = float(g @ g)

@@ -325,7 +325,7 @@ class SortingCentreModel(SitingModel):
             # Capacity binds where the uncapacitated bound is weak: the Lagrangian bound
             # (assignment rows relaxed) holds for every plan too and is often tighter;
             # its heuristic may improve the plan and its fixing shrinks the MIP.
-            fixing = self._lagrangian(cm, plan, deadline)
+            fixing = self._lagrangian(cm, plan, deadline, options.gap)
             if fixing is not None:
                 lagrangian = fixing.bound if math.isfinite(fixing.bound) else None
                 if lagrangian is not None and (global_bound is None or lagrangian > global_bound):
@@ -483,11 +483,10 @@ class SortingCentreModel(SitingModel):
         )
 
     def _lagrangian(
-        self, cm: CostMatrix, plan: CapacitatedPlan | None, deadline: Deadline
+        self, cm: CostMatrix, plan: CapacitatedPlan | None, deadline: Deadline, gap: float | None
     ) -> CentreLagrangian | None:
-        """Lagrangian bound of every plan, heuristic plan and site fixing
-        (:mod:`planner.models.centre_lagrangian`), from a share of the time left;
-        ``None`` when too large for dense pricing or without time."""
+        """Bound, plan and site fixing of :mod:`planner.models.centre_lagrangian` from a share
+        of the time, until ``plan`` is within ``gap``; ``None``: too large or no time."""
         if self.n_demand * self.n_sites > DENSE_LIMIT:
             return None
         rem = deadline.remaining()
@@ -511,6 +510,7 @@ class SortingCentreModel(SitingModel):
             single_source=self.single_source,
             heuristic=True,
             fixing=True,
+            gap=gap,
         )
 
     def _polished(
