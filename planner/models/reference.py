@@ -87,9 +87,7 @@ def orlib_pmed(name: str, folder: Path = ORLIB) -> tuple[np.ndarray, int]:
         edges[(min(a, b), max(a, b))] = cost  # later occurrence overwrites
     if len(values) != m or not all(c > 0 for c in edges.values()):
         raise ValueError(f"{name}: expected {m} edges of positive cost")
-    rows, cols = zip(*edges, strict=True)
-    graph = sparse.coo_array((list(edges.values()), (rows, cols)), shape=(n, n)).tocsr()
-    dist = shortest_path(graph, method="D", directed=False)
+    dist = _shortest_paths(edges, n)
     if not np.all(np.isfinite(dist)):
         raise ValueError(f"{name}: graph is not connected")
     return dist, p
@@ -107,10 +105,15 @@ def beasley_graph(n: int, seed: int) -> np.ndarray:
     edges: dict[tuple[int, int], int] = {}
     for a, b in zip(order[:-1].tolist(), order[1:].tolist(), strict=True):
         edges[(min(a, b), max(a, b))] = int(rng.integers(1, 101))
-    while len(edges) < max(n - 1, 2 * n * n // 100):
+    while len(edges) < 2 * n * n // 100:
         a, b = rng.integers(0, n, 2).tolist()
         if a != b:
             edges[(min(a, b), max(a, b))] = int(rng.integers(1, 101))
+    return _shortest_paths(edges, n)
+
+
+def _shortest_paths(edges: dict[tuple[int, int], float], n: int) -> np.ndarray:
+    """All-pairs shortest paths (Dijkstra) of an undirected graph given edge -> cost."""
     rows, cols = zip(*edges, strict=True)
     graph = sparse.coo_array((list(edges.values()), (rows, cols)), shape=(n, n)).tocsr()
     return shortest_path(graph, method="D", directed=False)
